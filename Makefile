@@ -1,0 +1,47 @@
+# Healthbook: the two commands are `make run` and `make test`.
+.PHONY: run test deps build build-asan build-fuzz unit fuzz node-test bench format clean
+
+PORT ?= 8080
+DATA ?= var
+FUZZ_SECONDS ?= 20
+JOBS ?= $(shell nproc)
+
+run: deps build
+	@test -f $(DATA)/master.key || ./build/release/healthbook init --data $(DATA)
+	@test -f $(DATA)/.demo-loaded || (./build/release/healthbook demo --data $(DATA) && touch $(DATA)/.demo-loaded)
+	./build/release/healthbook serve --data $(DATA) --listen 127.0.0.1:$(PORT)
+
+test: deps build-asan unit build-fuzz fuzz node-test
+
+deps:
+	@./scripts/install-deps
+
+build:
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+build-asan:
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+unit:
+	ctest --preset asan -j 2
+
+build-fuzz:
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+fuzz:
+	./scripts/run-fuzzers build/fuzz/fuzz $(FUZZ_SECONDS)
+
+node-test:
+	HB_BINARY=$(CURDIR)/build/asan/healthbook node --test tests/node/
+
+bench: deps build
+	./scripts/bench
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build

@@ -1,0 +1,58 @@
+// libFuzzer target for strict JSON parsing and FHIR R4 structural validation.
+//
+// Every input goes through hb::parse_json; an object is then validated as a resource. Beyond "no
+// crash, no leak, no UB", it aborts when an invariant breaks:
+//   - validation never fails internally (kInternal would mean an exception escaped the walk);
+//   - a rejection is kUnprocessable with 1..100 problems, each with a path-or-root, a message and
+//     one of the documented issue types;
+//   - validation is deterministic, and a valid resource stays valid after dump_json -> parse_json.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+#include "fhir/validate.h"
+
+namespace {
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+bool known_issue_type(const std::string& t) {
+  return t == "structure" || t == "required" || t == "value" || t == "invalid";
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (size <= 64) (void)hb::fhir::is_resource_type(text);
+
+  auto parsed = hb::parse_json(text);
+  if (!parsed.is_ok() || !parsed->is_object()) return 0;
+
+  hb::Status s = hb::fhir::validate_resource(*parsed);
+  check(s.code() != hb::Code::kInternal);
+  if (s.is_ok()) {
+    check(s.problems().empty());
+    auto again = hb::parse_json(hb::dump_json(*parsed));
+    check(again.is_ok());
+    check(hb::fhir::validate_resource(*again).is_ok());
+    return 0;
+  }
+  check(s.code() == hb::Code::kUnprocessable);
+  check(!s.problems().empty() && s.problems().size() <= 100);
+  for (const hb::Problem& p : s.problems()) {
+    check(!p.message.empty());
+    check(known_issue_type(p.issue_type));
+  }
+  hb::Status twice = hb::fhir::validate_resource(*parsed);
+  check(twice.problems().size() == s.problems().size());
+  for (std::size_t i = 0; i < s.problems().size(); ++i) {
+    check(twice.problems()[i].path == s.problems()[i].path);
+  }
+  return 0;
+}

@@ -1,0 +1,233 @@
+// healthbook: the one binary. Subcommands: init, serve, facility, client, demo.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/datadir.h"
+#include "cli/demo.h"
+#include "core/config.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "services/auth.h"
+#include "services/facilities.h"
+#include "services/records.h"
+#include "services/vault.h"
+
+namespace {
+
+using namespace hb;
+
+int fail(const Status& s) {
+  std::cerr << "healthbook: " << s.message() << "\n";
+  for (const auto& p : s.problems()) {
+    std::cerr << "  " << (p.path.empty() ? "" : p.path + ": ") << p.message << "\n";
+  }
+  return s.code() == Code::kInvalid || s.code() == Code::kConflict || s.code() == Code::kNotFound ? 2 : 1;
+}
+
+struct Common {
+  std::string config_file;
+  std::string data_dir;
+  std::string listen;
+};
+
+Result<Config> load(const Common& c) {
+  HB_ASSIGN_OR_RETURN(Config cfg, load_config(c.config_file, process_env()));
+  if (!c.data_dir.empty()) cfg.data_dir = c.data_dir;
+  if (!c.listen.empty()) {
+    cfg.listen = c.listen;
+    HB_RETURN_IF_ERROR(cfg.listen_address().status());
+  }
+  return cfg;
+}
+
+void add_common(CLI::App* app, Common& c, bool with_listen = false) {
+  app->add_option("-c,--config", c.config_file, "TOML configuration file (keys overridable by HEALTHBOOK_* variables)");
+  app->add_option("-d,--data", c.data_dir, "data folder (default ./var, or server.data_dir)");
+  if (with_listen) app->add_option("-l,--listen", c.listen, "address to listen on, host:port (default 127.0.0.1:8080)");
+}
+
+std::string read_arg_or_file(const std::string& v) {
+  if (!v.empty() && (v[0] == '{' || v[0] == '[')) return v;
+  std::ifstream in(v);
+  if (!in) return {};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int serve(const Common& common) {
+  auto cfg = load(common);
+  if (!cfg) return fail(cfg.error());
+  spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+  auto dd = cli::open_data_dir(cfg->data_dir);
+  if (!dd) return fail(dd.error());
+  auto addr = cfg->listen_address();
+  SystemClock& clock = SystemClock::instance();
+  http::ServerOptions so;
+  so.address = addr->first;
+  so.port = addr->second;
+  so.io_threads = cfg->io_threads;
+  so.worker_threads = cfg->worker_threads;
+  so.body_limit = cfg->body_bytes;
+  // The services need the public URL, which with port 0 is known only once the server is bound:
+  // requests that arrive before the handler is installed get 503.
+  std::atomic<http::Handler*> installed{nullptr};
+  http::Server server(so, [&installed](const http::Request& req) {
+    http::Handler* h = installed.load(std::memory_order_acquire);
+    if (!h) {
+      http::Response r;
+      r.status = 503;
+      r.set("Retry-After", "1");
+      return r;
+    }
+    return (*h)(req);
+  });
+  if (Status s = server.start(); !s) return fail(s);
+  if (cfg->public_url.empty()) cfg->public_url = "http://" + so.address + ":" + std::to_string(server.port());
+  services::Vault vault(*dd->master);
+  services::RecordsOptions ro{cfg->base_url(), cfg->national_id_systems, cfg->insurance_systems,
+                              JsonLimits{cfg->body_bytes, cfg->json_depth}};
+  services::RecordService records(*dd->store, vault, clock, ro);
+  services::AuthOptions ao{cfg->token_url(), cfg->base_url(), cfg->access_token_seconds,
+                           cfg->assertion_max_seconds, cfg->token_requests_per_minute};
+  services::AuthService auth(*dd->store, clock, ao);
+  http::Handler api = http::make_api_handler({*cfg, auth, records});
+  installed.store(&api, std::memory_order_release);
+  spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
+               cfg->base_url(), cfg->data_dir);
+  // Scripts and tests read the port from this line when they ask for port 0.
+  std::cout << "listening on " << so.address << ":" << server.port() << std::endl;
+  server.run_until_signal();
+  installed.store(nullptr);
+  if (Status s = dd->store->flush(); !s) return fail(s);
+  spdlog::info("healthbook stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Healthbook: national digital-health platform (FHIR R4 records, facility onboarding)"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every subcommand");
+
+  Common common;
+
+  auto* init = app.add_subcommand("init", "create a data folder: master key, log and issuer keys, database");
+  add_common(init, common);
+
+  auto* serve_cmd = app.add_subcommand("serve", "start the HTTP server (FHIR API at /fhir, token endpoint at /auth/token)");
+  add_common(serve_cmd, common, true);
+
+  auto* facility = app.add_subcommand("facility", "manage the facility registry");
+  facility->require_subcommand(1);
+  services::NewFacility nf;
+  auto* fadd = facility->add_subcommand("add", "register a facility");
+  add_common(fadd, common);
+  fadd->add_option("--code", nf.code, "interconnection code (unique; pattern facilities.code_pattern, default 5 digits)")->required();
+  fadd->add_option("--name", nf.name, "facility name")->required();
+  fadd->add_option("--kind", nf.kind, "public-hospital, private-hospital, clinic, health-centre, laboratory or pharmacy")->required();
+  fadd->add_option("--region", nf.region, "province/region code (default: first two characters of the code)");
+  auto* flist = facility->add_subcommand("list", "list facilities");
+  add_common(flist, common);
+  std::string status_code;
+  auto* fsuspend = facility->add_subcommand("suspend", "suspend a facility: its clients are refused at once");
+  add_common(fsuspend, common);
+  fsuspend->add_option("code", status_code, "interconnection code")->required();
+  auto* factivate = facility->add_subcommand("activate", "re-activate a suspended facility");
+  add_common(factivate, common);
+  factivate->add_option("code", status_code, "interconnection code")->required();
+
+  auto* client = app.add_subcommand("client", "manage facility API clients");
+  client->require_subcommand(1);
+  services::NewClient nc;
+  std::string jwks_arg;
+  auto* cadd = client->add_subcommand("add", "register an API client for a facility; prints its client_id");
+  add_common(cadd, common);
+  cadd->add_option("--facility", nc.facility_code, "interconnection code of the facility")->required();
+  cadd->add_option("--name", nc.name, "a name for the client system");
+  auto* jw = cadd->add_option("--jwks", jwks_arg, "the client's public JWK Set: a file, or inline JSON");
+  auto* ju = cadd->add_option("--jwks-url", nc.jwks_url, "URL of the client's public JWK Set");
+  jw->excludes(ju);
+  cadd->add_option("--scopes", nc.scopes, "scopes the client may request (default system/*.cruds)");
+  auto* clist = client->add_subcommand("list", "list a facility's clients");
+  add_common(clist, common);
+  std::string list_code;
+  clist->add_option("--facility", list_code, "interconnection code")->required();
+
+  auto* demo = app.add_subcommand("demo", "load demo facilities, clients and the Synthea sample records");
+  add_common(demo, common);
+  std::string synthea = "tests/data/synthea-10";
+  demo->add_option("--from", synthea, "folder of the Synthea NDJSON sample")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (*serve_cmd) return serve(common);
+
+  auto cfg = load(common);
+  if (!cfg) return fail(cfg.error());
+  spdlog::set_level(spdlog::level::warn);
+
+  if (*init) {
+    if (Status s = cli::init_data_dir(cfg->data_dir); !s) return fail(s);
+    std::cout << "initialised " << cfg->data_dir << " (master key, log and issuer keys, database)\n";
+    return 0;
+  }
+  auto dd = cli::open_data_dir(cfg->data_dir);
+  if (!dd) return fail(dd.error());
+  services::FacilityService facilities(*dd->store, SystemClock::instance(), cfg->facility_code_pattern);
+
+  if (*fadd) {
+    auto f = facilities.add(nf);
+    if (!f) return fail(f.error());
+    std::cout << "added facility " << f->code << " (" << f->name << ", " << f->kind << ", region " << f->region << ")\n";
+    return 0;
+  }
+  if (*flist) {
+    auto list = facilities.list();
+    if (!list) return fail(list.error());
+    for (const auto& f : *list) {
+      std::cout << f.code << "\t" << f.status << "\t" << f.kind << "\t" << f.region << "\t" << f.name << "\n";
+    }
+    return 0;
+  }
+  if (*fsuspend || *factivate) {
+    auto f = facilities.set_status(status_code, *fsuspend ? "suspended" : "active");
+    if (!f) return fail(f.error());
+    std::cout << "facility " << f->code << " is now " << f->status << "\n";
+    return 0;
+  }
+  if (*cadd) {
+    if (!jwks_arg.empty()) {
+      nc.jwks = read_arg_or_file(jwks_arg);
+      if (nc.jwks.empty()) return fail(invalid("cannot read the JWK Set from " + jwks_arg));
+    }
+    auto c = facilities.add_client(nc);
+    if (!c) return fail(c.error());
+    std::cout << c->client_id << "\n";
+    return 0;
+  }
+  if (*clist) {
+    auto list = facilities.clients(list_code);
+    if (!list) return fail(list.error());
+    for (const auto& c : *list) std::cout << c.client_id << "\t" << c.status << "\t" << c.scopes << "\t" << c.name << "\n";
+    return 0;
+  }
+  if (*demo) {
+    auto s = cli::load_demo(*cfg, *dd->store, *dd->master, cfg->data_dir, synthea);
+    if (!s) return fail(s.error());
+    std::cout << "demo loaded: " << s->facilities << " facilities, " << s->clients << " API clients, "
+              << s->resources << " resources\nclient keys for trying the API: " << s->client_files << "\n";
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,182 @@
+#include "core/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace hb {
+namespace {
+
+std::string env_name(std::string_view section, std::string_view key) {
+  std::string s = "HEALTHBOOK_";
+  for (char c : section) s.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  s.push_back('_');
+  for (char c : key) s.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return s;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+// Applies one key from the TOML table and the environment to `target`.
+class Binder {
+ public:
+  Binder(const toml::table* root, const EnvLookup& env) : root_(root), env_(env) {}
+
+  void str(std::string_view section, std::string_view key, std::string& target) {
+    if (auto* n = node(section, key)) {
+      if (auto v = n->value<std::string>()) target = *v;
+      else bad(section, key, "a string");
+    }
+    if (auto e = env_(env_name(section, key))) target = *e;
+  }
+
+  template <typename Int>
+  void integer(std::string_view section, std::string_view key, Int& target, int64_t lo, int64_t hi) {
+    std::optional<int64_t> v;
+    if (auto* n = node(section, key)) {
+      if (auto x = n->value<int64_t>()) v = *x;
+      else bad(section, key, "an integer");
+    }
+    if (auto e = env_(env_name(section, key))) {
+      char* end = nullptr;
+      long long x = std::strtoll(e->c_str(), &end, 10);
+      if (e->empty() || *end != '\0') bad(section, key, "an integer");
+      else v = x;
+    }
+    if (v) {
+      if (*v < lo || *v > hi) {
+        problems_.push_back({std::string(section) + "." + std::string(key),
+                             "must be between " + std::to_string(lo) + " and " + std::to_string(hi),
+                             "value"});
+      } else {
+        target = static_cast<Int>(*v);
+      }
+    }
+  }
+
+  void list(std::string_view section, std::string_view key, std::vector<std::string>& target) {
+    if (auto* n = node(section, key)) {
+      if (auto* arr = n->as_array()) {
+        std::vector<std::string> out;
+        for (auto& el : *arr) {
+          if (auto s = el.value<std::string>()) out.push_back(*s);
+          else bad(section, key, "a list of strings");
+        }
+        target = out;
+      } else {
+        bad(section, key, "a list of strings");
+      }
+    }
+    if (auto e = env_(env_name(section, key))) target = split_list(*e);
+  }
+
+  std::vector<Problem>& problems() { return problems_; }
+
+ private:
+  const toml::node* node(std::string_view section, std::string_view key) {
+    if (!root_) return nullptr;
+    auto* sec = root_->get_as<toml::table>(section);
+    return sec ? sec->get(key) : nullptr;
+  }
+  void bad(std::string_view section, std::string_view key, const char* want) {
+    problems_.push_back(
+        {std::string(section) + "." + std::string(key), std::string("must be ") + want, "value"});
+  }
+
+  const toml::table* root_;
+  const EnvLookup& env_;
+  std::vector<Problem> problems_;
+};
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Result<std::pair<std::string, uint16_t>> Config::listen_address() const {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return invalid("server.listen must be host:port, got \"" + listen + "\"");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string port_text = listen.substr(colon + 1);
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+    return invalid("server.listen has a bad port \"" + port_text + "\"");
+  }
+  return std::pair<std::string, uint16_t>(host, static_cast<uint16_t>(port));
+}
+
+Result<Config> load_config(const std::string& file, const EnvLookup& env) {
+  Config c;
+  toml::table table;
+  bool have_table = false;
+  if (!file.empty()) {
+    if (!std::filesystem::exists(file)) return invalid("config file " + file + " does not exist");
+    try {
+      table = toml::parse_file(file);
+      have_table = true;
+    } catch (const toml::parse_error& e) {
+      std::ostringstream msg;
+      msg << "config file " << file << " line " << e.source().begin.line << ": " << e.description();
+      return invalid(msg.str());
+    }
+  }
+  Binder b(have_table ? &table : nullptr, env);
+  b.str("server", "data_dir", c.data_dir);
+  b.str("server", "listen", c.listen);
+  b.str("server", "public_url", c.public_url);
+  b.integer("server", "io_threads", c.io_threads, 1, 64);
+  b.integer("server", "worker_threads", c.worker_threads, 1, 1024);
+  b.integer("limits", "body_bytes", c.body_bytes, 1024, int64_t{1} << 30);
+  b.integer("limits", "json_depth", c.json_depth, 8, 1000);
+  b.integer("limits", "token_requests_per_minute", c.token_requests_per_minute, 1, 1000000);
+  b.integer("auth", "access_token_seconds", c.access_token_seconds, 10, 300);
+  b.integer("auth", "assertion_max_seconds", c.assertion_max_seconds, 10, 300);
+  b.list("patients", "national_id_systems", c.national_id_systems);
+  b.list("patients", "insurance_systems", c.insurance_systems);
+  b.str("facilities", "code_pattern", c.facility_code_pattern);
+  b.str("log", "level", c.log_level);
+
+  auto& problems = b.problems();
+  try {
+    std::regex re(c.facility_code_pattern);
+  } catch (const std::regex_error&) {
+    problems.push_back({"facilities.code_pattern", "is not a valid regular expression", "value"});
+  }
+  if (auto la = c.listen_address(); !la) problems.push_back({"server.listen", la.error().message(), "value"});
+  if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0) {
+    problems.push_back({"server.public_url", "must start with http:// or https://", "value"});
+  }
+  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  bool level_ok = false;
+  for (auto* l : levels) level_ok |= c.log_level == l;
+  if (!level_ok) problems.push_back({"log.level", "must be one of trace, debug, info, warn, error, off", "value"});
+  if (!problems.empty()) {
+    return Status(Code::kInvalid, "invalid configuration", std::move(problems));
+  }
+  return c;
+}
+
+}  // namespace hb

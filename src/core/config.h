@@ -1,0 +1,62 @@
+// Server configuration: defaults, then a TOML file, then environment variables.
+//
+// Every key can be overridden by an environment variable named HEALTHBOOK_<SECTION>_<KEY> in upper
+// case, e.g. [server] listen -> HEALTHBOOK_SERVER_LISTEN, [limits] body_bytes ->
+// HEALTHBOOK_LIMITS_BODY_BYTES. Lists in the environment are comma-separated.
+// See docs/configuration.md for every key.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace hb {
+
+struct Config {
+  // [server]
+  std::string data_dir = "var";
+  std::string listen = "127.0.0.1:8080";
+  // The public base URL clients use; token audience and links derive from it.
+  // Empty means "http://<listen>".
+  std::string public_url;
+  int io_threads = 2;
+  int worker_threads = 16;
+
+  // [limits]
+  std::size_t body_bytes = 16 * 1024 * 1024;
+  std::size_t json_depth = 64;
+  int token_requests_per_minute = 120;  // per client, on /auth/token
+
+  // [auth]
+  int access_token_seconds = 300;       // at most 300
+  int assertion_max_seconds = 300;      // client assertion exp at most this far ahead
+
+  // [patients]: identifier systems that identify one person across facilities.
+  std::vector<std::string> national_id_systems = {"urn:oid:2.16.704.1.1.1",
+                                                  "http://hl7.org/fhir/sid/us-ssn"};
+  std::vector<std::string> insurance_systems = {"urn:oid:2.16.704.1.1.2"};
+
+  // [facilities]
+  std::string facility_code_pattern = "^[0-9]{5}$";
+
+  // [log]
+  std::string log_level = "info";
+
+  std::string base_url() const { return public_url.empty() ? "http://" + listen : public_url; }
+  std::string token_url() const { return base_url() + "/auth/token"; }
+  // host and port from `listen`.
+  Result<std::pair<std::string, uint16_t>> listen_address() const;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup process_env();
+
+// Loads `file` (if non-empty; it must then exist) over the defaults, then applies the environment.
+// kInvalid naming the key on a wrong type or value.
+Result<Config> load_config(const std::string& file, const EnvLookup& env);
+
+}  // namespace hb

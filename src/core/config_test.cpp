@@ -1,0 +1,80 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <unistd.h>
+#include <fstream>
+#include <map>
+
+namespace hb {
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> m) {
+  return [m](const std::string& k) -> std::optional<std::string> {
+    auto it = m.find(k);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string write_temp(const std::string& text) {
+  char name[] = "/tmp/hbcfgXXXXXX";
+  int fd = mkstemp(name);
+  ::close(fd);
+  std::ofstream(name) << text;
+  return name;
+}
+
+TEST(Config, DefaultsWithoutFile) {
+  auto c = load_config("", env_of({}));
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->data_dir, "var");
+  EXPECT_EQ(c->base_url(), "http://127.0.0.1:8080");
+  EXPECT_EQ(c->token_url(), "http://127.0.0.1:8080/auth/token");
+}
+
+TEST(Config, FileThenEnvironment) {
+  auto path = write_temp(R"(
+[server]
+listen = "127.0.0.1:9000"
+public_url = "https://hb.example.org/"
+[limits]
+body_bytes = 2048
+[patients]
+national_id_systems = ["urn:a", "urn:b"]
+)");
+  auto c = load_config(path, env_of({{"HEALTHBOOK_LIMITS_BODY_BYTES", "4096"},
+                                     {"HEALTHBOOK_PATIENTS_INSURANCE_SYSTEMS", "urn:x, urn:y"}}));
+  std::remove(path.c_str());
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->listen, "127.0.0.1:9000");
+  EXPECT_EQ(c->public_url, "https://hb.example.org");  // trailing slash dropped
+  EXPECT_EQ(c->body_bytes, 4096u);                      // environment wins
+  EXPECT_EQ(c->national_id_systems, (std::vector<std::string>{"urn:a", "urn:b"}));
+  EXPECT_EQ(c->insurance_systems, (std::vector<std::string>{"urn:x", "urn:y"}));
+}
+
+TEST(Config, NamesEveryBadKey) {
+  auto path = write_temp("[server]\nio_threads = \"two\"\n[auth]\naccess_token_seconds = 3600\n");
+  auto c = load_config(path, env_of({{"HEALTHBOOK_LOG_LEVEL", "loud"}}));
+  std::remove(path.c_str());
+  ASSERT_FALSE(c.is_ok());
+  std::string all;
+  for (auto& p : c.error().problems()) all += p.path + ";";
+  EXPECT_NE(all.find("server.io_threads"), std::string::npos);
+  EXPECT_NE(all.find("auth.access_token_seconds"), std::string::npos);
+  EXPECT_NE(all.find("log.level"), std::string::npos);
+}
+
+TEST(Config, MissingFileAndSyntaxError) {
+  EXPECT_FALSE(load_config("/nonexistent/healthbook.toml", env_of({})).is_ok());
+  auto path = write_temp("[server\nlisten=");
+  auto c = load_config(path, env_of({}));
+  std::remove(path.c_str());
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_NE(c.error().message().find("line"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hb

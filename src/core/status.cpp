@@ -1,0 +1,40 @@
+#include "core/status.h"
+
+namespace hb {
+
+const char* code_name(Code c) {
+  switch (c) {
+    case Code::kOk: return "ok";
+    case Code::kInvalid: return "invalid";
+    case Code::kUnprocessable: return "unprocessable";
+    case Code::kUnauthorized: return "unauthorized";
+    case Code::kForbidden: return "forbidden";
+    case Code::kNotFound: return "not-found";
+    case Code::kGone: return "gone";
+    case Code::kConflict: return "conflict";
+    case Code::kPreconditionFailed: return "precondition-failed";
+    case Code::kTooLarge: return "too-large";
+    case Code::kUnsupportedMedia: return "unsupported-media-type";
+    case Code::kTooManyRequests: return "too-many-requests";
+    case Code::kNotAcceptable: return "not-acceptable";
+    case Code::kNotImplemented: return "not-implemented";
+    case Code::kUnavailable: return "unavailable";
+    case Code::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+std::string Status::to_string() const {
+  if (is_ok()) return "ok";
+  std::string s = code_name(code_);
+  s += ": ";
+  s += message_;
+  for (const auto& p : problems_) {
+    s += "\n  ";
+    if (!p.path.empty()) s += p.path + ": ";
+    s += p.message;
+  }
+  return s;
+}
+
+}  // namespace hb

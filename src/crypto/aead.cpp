@@ -1,0 +1,104 @@
+#include "crypto/aead.h"
+
+#include <algorithm>
+#include <climits>
+
+#include "crypto/openssl_util.h"
+#include "crypto/random.h"
+
+namespace hb::crypto {
+namespace {
+
+constexpr std::size_t kKeyLen = 32;
+constexpr std::size_t kNonceLen = 12;
+constexpr std::size_t kTagLen = 16;
+// EVP_*Update takes int lengths; feed large inputs in pieces well below INT_MAX.
+constexpr std::size_t kChunk = std::size_t{1} << 30;
+
+// Runs `update(out, in, len)` over `in` in chunks; returns false on the first failure.
+template <typename Update>
+bool update_all(Update update, unsigned char* out, std::string_view in) {
+  std::size_t done = 0;
+  while (done < in.size()) {
+    std::size_t n = std::min(in.size() - done, kChunk);
+    int written = 0;
+    if (!update(out ? out + done : nullptr, &written, ossl::u8(in.data() + done),
+                static_cast<int>(n))) {
+      return false;
+    }
+    // GCM is a stream mode: OpenSSL writes exactly what it reads.
+    if (out && static_cast<std::size_t>(written) != n) return false;
+    done += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Aead256> Aead256::create(std::string_view key) {
+  if (key.size() != kKeyLen) return invalid("AES-256-GCM key must be 32 bytes");
+  return Aead256(std::string(key));
+}
+
+std::string Aead256::seal(std::string_view plaintext, std::string_view aad) const {
+  std::string out(kNonceLen + plaintext.size() + kTagLen, '\0');
+  std::string nonce = random_bytes(kNonceLen);
+  std::copy(nonce.begin(), nonce.end(), out.begin());
+  auto* body = ossl::u8(out.data() + kNonceLen);
+
+  ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) ossl::fatal("aead seal: context");
+  EVP_CIPHER_CTX* c = ctx.get();
+  if (EVP_EncryptInit_ex2(c, EVP_aes_256_gcm(), ossl::u8(key_.data()), ossl::u8(nonce.data()),
+                          nullptr) != 1) {
+    ossl::fatal("aead seal: init");
+  }
+  auto enc = [c](unsigned char* o, int* ol, const unsigned char* i, int il) {
+    return EVP_EncryptUpdate(c, o, ol, i, il) == 1;
+  };
+  if (!update_all(enc, nullptr, aad) || !update_all(enc, body, plaintext))
+    ossl::fatal("aead seal: update");
+  int final_len = 0;
+  if (EVP_EncryptFinal_ex(c, body + plaintext.size(), &final_len) != 1 || final_len != 0) {
+    ossl::fatal("aead seal: final");
+  }
+  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagLen),
+                          body + plaintext.size()) != 1) {
+    ossl::fatal("aead seal: tag");
+  }
+  return out;
+}
+
+Result<std::string> Aead256::open(std::string_view sealed, std::string_view aad) const {
+  if (sealed.size() < kNonceLen + kTagLen) return invalid("sealed data too short");
+  std::string_view nonce = sealed.substr(0, kNonceLen);
+  std::string_view ciphertext = sealed.substr(kNonceLen, sealed.size() - kNonceLen - kTagLen);
+  std::string tag(sealed.substr(sealed.size() - kTagLen));
+
+  ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return internal("aead open: no context");
+  EVP_CIPHER_CTX* c = ctx.get();
+  if (EVP_DecryptInit_ex2(c, EVP_aes_256_gcm(), ossl::u8(key_.data()), ossl::u8(nonce.data()),
+                          nullptr) != 1) {
+    ossl::clear_errors();
+    return internal("aead open: init failed");
+  }
+  std::string plain(ciphertext.size(), '\0');
+  auto dec = [c](unsigned char* o, int* ol, const unsigned char* i, int il) {
+    return EVP_DecryptUpdate(c, o, ol, i, il) == 1;
+  };
+  int final_len = 0;
+  bool ok =
+      update_all(dec, nullptr, aad) && update_all(dec, ossl::u8(plain.data()), ciphertext) &&
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagLen), tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(c, ossl::u8(plain.data()) + plain.size(), &final_len) == 1;
+  if (!ok) {
+    ossl::clear_errors();
+    // Never hand back unauthenticated plaintext, not even in memory the caller might reuse.
+    OPENSSL_cleanse(plain.data(), plain.size());
+    return invalid("decryption failed");
+  }
+  return plain;
+}
+
+}  // namespace hb::crypto

@@ -1,0 +1,133 @@
+#include "crypto/encoding.h"
+
+#include <array>
+#include <cstdint>
+
+namespace hb::crypto {
+namespace {
+
+constexpr char kStd[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kUrl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Reverse lookup: byte -> 6-bit value, or -1 for bytes outside the alphabet.
+using Table = std::array<int8_t, 256>;
+
+constexpr Table make_table(const char* alphabet) {
+  Table t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+  return t;
+}
+
+constexpr Table kStdTable = make_table(kStd);
+constexpr Table kUrlTable = make_table(kUrl);
+
+std::string encode(std::string_view in, const char* alphabet, bool pad) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  auto byte = [&](std::size_t k) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(in[k]));
+  };
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(alphabet[(v >> 6) & 63]);
+    out.push_back(alphabet[v & 63]);
+  }
+  std::size_t rest = in.size() - i;
+  if (rest == 1) {
+    uint32_t v = byte(i) << 16;
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    if (pad) out.append("==");
+  } else if (rest == 2) {
+    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8);
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(alphabet[(v >> 6) & 63]);
+    if (pad) out.push_back('=');
+  }
+  return out;
+}
+
+// Decodes unpadded base64 text (padding already removed by the caller). Rejects characters outside
+// the alphabet, a length that no byte string encodes to (len % 4 == 1), and non-zero trailing bits,
+// so that every accepted text is the one canonical encoding of its bytes.
+Result<std::string> decode_unpadded(std::string_view text, const Table& table, const char* what) {
+  if (text.size() % 4 == 1) return invalid(std::string(what) + ": impossible length");
+  std::string out;
+  out.reserve(text.size() / 4 * 3 + 2);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    int8_t v = table[static_cast<unsigned char>(text[i])];
+    if (v < 0) {
+      return invalid(std::string(what) + ": invalid character at offset " + std::to_string(i));
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  // 2 or 4 bits are left over for lengths 2 and 3 mod 4; they must be zero.
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    return invalid(std::string(what) + ": non-zero trailing bits (not canonical)");
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string base64url_encode(std::string_view bytes) { return encode(bytes, kUrl, false); }
+
+Result<std::string> base64url_decode(std::string_view text) {
+  // '=' is not in the table, so padding is rejected as an invalid character.
+  return decode_unpadded(text, kUrlTable, "base64url");
+}
+
+std::string base64_encode(std::string_view bytes) { return encode(bytes, kStd, true); }
+
+Result<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return invalid("base64: length is not a multiple of 4");
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  // Any further '=' (three or more, or one in the middle) fails as an invalid character below.
+  return decode_unpadded(text.substr(0, text.size() - pad), kStdTable, "base64");
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+Result<std::string> hex_decode(std::string_view text) {
+  if (text.size() % 2 != 0) return invalid("hex: odd length");
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    int hi = hex_value(text[i]);
+    int lo = hex_value(text[i + 1]);
+    if (hi < 0 || lo < 0) return invalid("hex: invalid character at offset " + std::to_string(i));
+    out.push_back(static_cast<char>((hi << 4) | lo));
+  }
+  return out;
+}
+
+}  // namespace hb::crypto

@@ -1,0 +1,302 @@
+#include "http/api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "core/url.h"
+#include "fhir/outcome.h"
+#include "fhir/search_params.h"
+#include "fhir/validate.h"
+
+namespace hb::http {
+namespace {
+
+constexpr const char* kFhirJson = "application/fhir+json; charset=utf-8";
+
+Response fhir_error(const Status& s) {
+  Response r;
+  r.status = http_status(s.code());
+  r.set("Content-Type", kFhirJson);
+  if (s.code() == Code::kUnauthorized) r.set("WWW-Authenticate", "Bearer realm=\"healthbook\"");
+  if (s.code() == Code::kInternal) {
+    // Say nothing about internals to the caller; the log has the detail (never health data).
+    r.body = dump_json(fhir::operation_outcome(Status(Code::kInternal, "internal error")));
+  } else {
+    r.body = dump_json(fhir::operation_outcome(s));
+  }
+  return r;
+}
+
+Response fhir_ok(const services::FhirResult& f, bool minimal) {
+  Response r;
+  r.status = f.status;
+  if (!f.location.empty()) r.set(f.status == 201 ? "Location" : "Content-Location", f.location);
+  if (!f.etag.empty()) r.set("ETag", f.etag);
+  if (!f.last_modified.empty()) r.set("Last-Modified", f.last_modified);
+  if (f.status != 204 && !minimal) {
+    r.set("Content-Type", kFhirJson);
+    r.body = f.body;
+  }
+  return r;
+}
+
+Response json_response(int status, const Json& j) {
+  Response r;
+  r.status = status;
+  r.set("Content-Type", "application/json");
+  r.body = dump_json(j);
+  return r;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The media type without parameters, lower-cased.
+std::string media_type(std::string_view content_type) {
+  auto semi = content_type.find(';');
+  std::string_view t = content_type.substr(0, semi);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  return lower(t);
+}
+
+Status check_fhir_body(const Request& req) {
+  auto ct = req.header("content-type");
+  if (!ct) return Status(Code::kUnsupportedMedia, "Content-Type application/fhir+json is required");
+  std::string mt = media_type(*ct);
+  if (mt != "application/fhir+json" && mt != "application/json") {
+    return Status(Code::kUnsupportedMedia, "Content-Type must be application/fhir+json, not " + mt);
+  }
+  if (auto p = lower(*ct).find("charset="); p != std::string::npos) {
+    std::string cs = lower(ct->substr(p + 8));
+    if (cs.rfind("utf-8", 0) != 0 && cs.rfind("\"utf-8\"", 0) != 0) {
+      return Status(Code::kUnsupportedMedia, "only UTF-8 bodies are accepted");
+    }
+  }
+  if (!valid_utf8(req.body)) return invalid("the body is not valid UTF-8");
+  return Status::ok();
+}
+
+// Accept and _format: we speak FHIR JSON only.
+Status check_accept(const Request& req) {
+  for (const auto& [k, v] : req.query) {
+    if (k == "_format") {
+      std::string f = lower(v);
+      if (f != "json" && f != "application/json" && f != "application/fhir+json") {
+        return Status(Code::kNotAcceptable, "_format " + v + " is not supported; only JSON");
+      }
+    }
+  }
+  auto accept = req.header("accept");
+  if (!accept || accept->empty()) return Status::ok();
+  std::string a = lower(*accept);
+  if (a.find("json") != std::string::npos || a.find("*/*") != std::string::npos ||
+      a.find("application/*") != std::string::npos) {
+    return Status::ok();
+  }
+  return Status(Code::kNotAcceptable, "this server answers only in application/fhir+json");
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) parts.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+std::optional<std::string> header_string(const Request& req, std::string_view name) {
+  auto h = req.header(name);
+  if (!h) return std::nullopt;
+  return std::string(*h);
+}
+
+class Api {
+ public:
+  explicit Api(Services s) : s_(s) {}
+
+  Response handle(const Request& req) {
+    const std::string& path = req.path;
+    if (path == "/fhir" || path.rfind("/fhir/", 0) == 0) return fhir(req);
+    if (path == "/auth/token") return token(req);
+    if (path == "/.well-known/smart-configuration" || path == "/fhir/.well-known/smart-configuration") {
+      return json_response(200, s_.auth.smart_configuration());
+    }
+    if (path == "/healthz") {
+      Response r;
+      r.set("Content-Type", "text/plain");
+      r.body = "ok\n";
+      return r;
+    }
+    Response r;
+    r.status = 404;
+    r.set("Content-Type", "application/problem+json");
+    r.body = dump_json(Json{{"type", "about:blank"}, {"title", "Not Found"}, {"status", 404},
+                            {"detail", "no such endpoint"}});
+    return r;
+  }
+
+ private:
+  Response token(const Request& req) {
+    Response r;
+    r.set("Cache-Control", "no-store");
+    r.set("Pragma", "no-cache");
+    auto fail = [&](int status, const char* error, const std::string& desc) {
+      r.status = status;
+      r.set("Content-Type", "application/json");
+      r.body = dump_json(Json{{"error", error}, {"error_description", desc}});
+      return r;
+    };
+    if (req.method != "POST") return fail(405, "invalid_request", "use POST");
+    auto ct = req.header("content-type");
+    if (!ct || media_type(*ct) != "application/x-www-form-urlencoded") {
+      return fail(400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
+    }
+    auto form = split_query(req.body);
+    if (!form) return fail(400, "invalid_request", form.error().message());
+    auto grant = s_.auth.token(*form, req.remote_address);
+    if (!grant) {
+      const Status& e = grant.error();
+      int status = e.code() == Code::kUnauthorized ? 401
+                   : e.code() == Code::kTooManyRequests ? 429
+                   : e.code() == Code::kUnavailable ? 503
+                   : e.code() == Code::kInternal ? 500 : 400;
+      if (e.code() == Code::kInternal) spdlog::error("token endpoint: {}", e.message());
+      spdlog::info("token request refused: {}", e.message());
+      return fail(status, services::oauth_error(e.code()), e.code() == Code::kInternal ? "internal error" : e.message());
+    }
+    r.status = 200;
+    r.set("Content-Type", "application/json");
+    r.body = dump_json(Json{{"access_token", grant->access_token},
+                            {"token_type", "bearer"},
+                            {"expires_in", grant->expires_in},
+                            {"scope", grant->scope}});
+    return r;
+  }
+
+  Response fhir(const Request& req) {
+    auto parts = split_path(req.path);  // parts[0] == "fhir"
+    if (Status a = check_accept(req); !a) return fhir_error(a);
+    if (parts.size() == 2 && parts[1] == "metadata") {
+      if (req.method != "GET" && req.method != "HEAD") return fhir_error(Status(Code::kNotImplemented, "use GET"));
+      Response r;
+      r.set("Content-Type", kFhirJson);
+      r.body = dump_json(s_.records.capability_statement());
+      return r;
+    }
+    auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
+    if (!principal) return fhir_error(principal.error());
+    const services::Principal& who = *principal;
+    bool minimal = false;
+    if (auto prefer = req.header("prefer"); prefer && prefer->find("return=minimal") != std::string_view::npos) {
+      minimal = true;
+    }
+    auto done = [&](const Result<services::FhirResult>& r) {
+      if (!r) {
+        if (r.error().code() == Code::kInternal) spdlog::error("{} {}: {}", req.method, req.path, r.error().message());
+        return fhir_error(r.error());
+      }
+      return fhir_ok(*r, minimal);
+    };
+    const std::string& m = req.method;
+    if (parts.size() == 1) {
+      if (m != "POST") return fhir_error(Status(Code::kNotImplemented, "POST a transaction or batch Bundle to the base"));
+      if (Status b = check_fhir_body(req); !b) return fhir_error(b);
+      return done(s_.records.bundle(who, req.body));
+    }
+    const std::string& type = parts[1];
+    if (!fhir::is_resource_type(type)) {
+      return fhir_error(Status(Code::kNotFound, "unknown resource type \"" + type + "\""));
+    }
+    if (parts.size() == 2) {
+      if (m == "GET" || m == "HEAD") return done(s_.records.search(who, type, req.query));
+      if (m == "POST") {
+        if (Status b = check_fhir_body(req); !b) return fhir_error(b);
+        return done(s_.records.create(who, type, req.body, header_string(req, "if-none-exist")));
+      }
+      if (m == "PUT") {
+        if (Status b = check_fhir_body(req); !b) return fhir_error(b);
+        if (req.query.empty()) return fhir_error(invalid("PUT on a type needs search parameters (conditional update)"));
+        return done(s_.records.conditional_update(who, type, req.query, req.body, header_string(req, "if-match")));
+      }
+      return fhir_error(Status(Code::kNotImplemented, m + " is not supported on a type"));
+    }
+    if (parts.size() == 3 && parts[2] == "_search") {
+      if (m != "POST") return fhir_error(Status(Code::kNotImplemented, "use POST for _search"));
+      auto ct = req.header("content-type");
+      if (!ct || media_type(*ct) != "application/x-www-form-urlencoded") {
+        return fhir_error(Status(Code::kUnsupportedMedia, "_search takes application/x-www-form-urlencoded"));
+      }
+      auto form = split_query(req.body);
+      if (!form) return fhir_error(form.error());
+      services::QueryParams all = req.query;
+      all.insert(all.end(), form->begin(), form->end());
+      return done(s_.records.search(who, type, all));
+    }
+    const std::string& id = parts[2];
+    if (parts.size() == 3) {
+      if (m == "GET" || m == "HEAD") return done(s_.records.read(who, type, id));
+      if (m == "PUT") {
+        if (Status b = check_fhir_body(req); !b) return fhir_error(b);
+        return done(s_.records.update(who, type, id, req.body, header_string(req, "if-match")));
+      }
+      if (m == "DELETE") return done(s_.records.remove(who, type, id));
+      return fhir_error(Status(Code::kNotImplemented, m + " is not supported on an instance"));
+    }
+    if (parts.size() == 4 && parts[3] == "_history" && (m == "GET" || m == "HEAD")) {
+      return done(s_.records.history(who, type, id, req.query));
+    }
+    if (parts.size() == 5 && parts[3] == "_history" && (m == "GET" || m == "HEAD")) {
+      return done(s_.records.vread(who, type, id, parts[4]));
+    }
+    return fhir_error(Status(Code::kNotFound, "no such FHIR endpoint"));
+  }
+
+  Services s_;
+};
+
+}  // namespace
+
+int http_status(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalid: return 400;
+    case Code::kUnprocessable: return 422;
+    case Code::kUnauthorized: return 401;
+    case Code::kForbidden: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kGone: return 410;
+    case Code::kConflict: return 409;
+    case Code::kPreconditionFailed: return 412;
+    case Code::kTooLarge: return 413;
+    case Code::kUnsupportedMedia: return 415;
+    case Code::kTooManyRequests: return 429;
+    case Code::kNotAcceptable: return 406;
+    case Code::kNotImplemented: return 501;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+Handler make_api_handler(Services s) {
+  auto api = std::make_shared<Api>(s);
+  return [api](const Request& req) {
+    auto start = std::chrono::steady_clock::now();
+    Response r = api->handle(req);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+    // Paths carry resource ids, never health data; query strings may, so they are not logged.
+    spdlog::debug("{} {} {} {}us", req.method, req.path, r.status, us);
+    return r;
+  };
+}
+
+}  // namespace hb::http

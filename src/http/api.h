@@ -1,0 +1,24 @@
+// The HTTP surface: routes requests to services and renders their results. Handlers stay thin:
+// parse, authenticate, call a service, render. Errors on /fhir are OperationOutcomes; OAuth errors
+// on /auth/token follow RFC 6749 section 5.2.
+#pragma once
+
+#include "core/config.h"
+#include "http/server.h"
+#include "services/auth.h"
+#include "services/records.h"
+
+namespace hb::http {
+
+struct Services {
+  const Config& config;
+  services::AuthService& auth;
+  services::RecordService& records;
+};
+
+Handler make_api_handler(Services s);
+
+// The HTTP status for a service status code.
+int http_status(Code code);
+
+}  // namespace hb::http

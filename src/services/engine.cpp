@@ -1,0 +1,499 @@
+// The write and visibility rules of the records service (see records.h for the policy).
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/ids.h"
+#include "core/url.h"
+#include "fhir/validate.h"
+#include "services/records_internal.h"
+
+namespace hb::services::detail {
+namespace {
+
+// Lower-cased, whitespace-collapsed text for comparing names.
+std::string fold(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isspace(c)) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(static_cast<char>(std::tolower(c)));
+  }
+  return out;
+}
+
+// The family name and first given name of the first usable HumanName, folded.
+std::pair<std::string, std::string> main_name(const Json& patient) {
+  auto it = patient.find("name");
+  if (it == patient.end() || !it->is_array()) return {};
+  const Json* chosen = nullptr;
+  for (const auto& n : *it) {
+    if (n.is_object() && n.value("use", "") == "official") {
+      chosen = &n;
+      break;
+    }
+  }
+  if (!chosen && !it->empty() && (*it)[0].is_object()) chosen = &(*it)[0];
+  if (!chosen) return {};
+  std::string family = chosen->contains("family") && (*chosen)["family"].is_string()
+                           ? fold((*chosen)["family"].get<std::string>())
+                           : "";
+  std::string given;
+  if (auto g = chosen->find("given"); g != chosen->end() && g->is_array() && !g->empty() &&
+                                      (*g)[0].is_string()) {
+    given = fold((*g)[0].get<std::string>());
+  }
+  return {family, given};
+}
+
+}  // namespace
+
+Engine::Engine(store::Store& s, Vault& v, const Clock& c, RecordsOptions o)
+    : store(s), vault(v), clock(c), options(std::move(o)) {
+  blinder = [this](std::string_view domain, std::string_view value) {
+    return vault.blind(domain, value);
+  };
+}
+
+std::optional<int64_t> parse_etag(const std::string& etag) {
+  std::string_view s = etag;
+  if (s.rfind("W/", 0) == 0) s.remove_prefix(2);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::string etag_of(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+Status Engine::check_resource(const Json& resource, const std::string& type) const {
+  if (!resource.is_object()) return invalid("the body must be a JSON object (a FHIR resource)");
+  auto rt = resource.find("resourceType");
+  if (rt == resource.end() || !rt->is_string()) {
+    return Status(Code::kInvalid, "missing resourceType",
+                  {{"resourceType", "a resource must name its resourceType", "required"}});
+  }
+  const std::string& name = rt->get_ref<const std::string&>();
+  if (!fhir::is_resource_type(name)) {
+    return Status(Code::kInvalid, "unknown resource type \"" + name + "\"",
+                  {{"resourceType", "\"" + name + "\" is not an R4 resource type", "not-supported"}});
+  }
+  if (!type.empty() && name != type) {
+    return Status(Code::kInvalid, "resourceType \"" + name + "\" does not match the URL (" + type + ")",
+                  {{"resourceType", "expected " + type, "invalid"}});
+  }
+  if (!fhir::is_stored_type(name) || name == "AuditEvent") {
+    return Status(Code::kUnprocessable, "this server does not store " + name + " resources",
+                  {{"resourceType", name + " is not writable here", "not-supported"}});
+  }
+  return fhir::validate_resource(resource);
+}
+
+Result<Json> Engine::parse_resource(std::string_view body, const std::string& type) const {
+  HB_ASSIGN_OR_RETURN(Json j, parse_json(body, options.json_limits));
+  HB_RETURN_IF_ERROR(check_resource(j, type));
+  return j;
+}
+
+Result<bool> Engine::visible(store::Reader& r, const Principal& who,
+                             const store::ResourceRow& row) const {
+  if (who.is_operator() || row.facility_id == who.facility_id) return true;
+  if (row.type == "Patient") return r.facility_linked(row.id, who.facility_id);
+  return false;
+}
+
+Result<std::string> Engine::open_body(store::Reader& r, const store::ResourceRow& row) const {
+  HB_ASSIGN_OR_RETURN(auto key, vault.key_for_read(r, Vault::owner_for(row.patient_id, row.facility_id)));
+  return key.open(row.body, Vault::aad(row));
+}
+
+void Engine::restrict(const Principal& who, store::SearchQuery& q) const {
+  if (who.is_operator()) return;
+  if (q.type == "Patient") {
+    q.linked_facility = who.facility_id;
+  } else {
+    q.owner_facility = who.facility_id;
+  }
+}
+
+Result<std::vector<std::string>> Engine::find(store::Reader& r, const Principal& who,
+                                              const std::string& type,
+                                              const QueryParams& params) const {
+  HB_ASSIGN_OR_RETURN(auto parsed, fhir::parse_search(type, params, blinder));
+  if (!parsed.ignored.empty()) {
+    return Status(Code::kInvalid, "unknown search parameter \"" + parsed.ignored[0] + "\" in a conditional request");
+  }
+  if (parsed.query.clauses.empty() && parsed.query.ids.empty()) {
+    return invalid("a conditional request needs at least one search parameter");
+  }
+  restrict(who, parsed.query);
+  parsed.query.count = 2;
+  HB_ASSIGN_OR_RETURN(auto page, r.search(parsed.query));
+  std::vector<std::string> ids;
+  for (auto& row : page.rows) ids.push_back(row.id);
+  return ids;
+}
+
+Status Engine::resolve_references(store::Writer& w, const Principal& who, Json& node,
+                                  const std::map<std::string, std::string>& mapping,
+                                  const std::string& path) const {
+  if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      HB_RETURN_IF_ERROR(resolve_references(w, who, node[i], mapping, path + "[" + std::to_string(i) + "]"));
+    }
+    return Status::ok();
+  }
+  if (!node.is_object()) return Status::ok();
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it.key() == "reference" && it->is_string()) {
+      const std::string& ref = it->get_ref<const std::string&>();
+      if (auto m = mapping.find(ref); m != mapping.end()) {
+        *it = m->second;
+        continue;
+      }
+      if (ref.rfind("urn:uuid:", 0) == 0) {
+        return Status(Code::kUnprocessable, "unresolved reference " + ref,
+                      {{path + ".reference", "\"" + ref + "\" names no entry of this Bundle", "not-found"}});
+      }
+      auto q = ref.find('?');
+      if (q != std::string::npos && ref.find('/') > q) {
+        std::string type = ref.substr(0, q);
+        if (!fhir::is_stored_type(type)) {
+          return Status(Code::kUnprocessable, "conditional reference to an unknown type",
+                        {{path + ".reference", "\"" + type + "\" is not a stored resource type", "not-supported"}});
+        }
+        HB_ASSIGN_OR_RETURN(auto params, split_query(std::string_view(ref).substr(q + 1)));
+        auto ids = find(w, who, type, params);
+        if (!ids) {
+          Status s = ids.error();
+          return Status(s.code(), s.message(), {{path + ".reference", s.message(), "invalid"}});
+        }
+        if (ids->empty()) {
+          return Status(Code::kUnprocessable, "conditional reference matches nothing",
+                        {{path + ".reference", "\"" + ref + "\" matches no resource", "not-found"}});
+        }
+        if (ids->size() > 1) {
+          return Status(Code::kPreconditionFailed, "conditional reference matches more than one resource",
+                        {{path + ".reference", "\"" + ref + "\" matches several resources", "multiple-matches"}});
+        }
+        *it = type + "/" + (*ids)[0];
+      }
+    } else {
+      HB_RETURN_IF_ERROR(resolve_references(w, who, *it, mapping, path + "." + it.key()));
+    }
+  }
+  return Status::ok();
+}
+
+store::AuditRecord Engine::audit(const Principal& who, const char* action, const char* subtype,
+                                 const std::string& patient_id, const std::string& entities,
+                                 const std::string& detail) const {
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock.now();
+  a.action = action;
+  a.outcome = "0";
+  a.event_type = subtype;
+  a.client_id = who.client_id;
+  a.facility_id = who.facility_id;
+  a.patient_id = patient_id;
+  a.entities = entities;
+  a.detail = detail;
+  a.source_ip = who.remote_address;
+  return a;
+}
+
+namespace {
+
+struct PersonIds {
+  std::vector<std::pair<std::string, std::string>> ids;  // (system, value)
+};
+
+PersonIds person_ids(const Json& patient, const RecordsOptions& o) {
+  PersonIds out;
+  auto it = patient.find("identifier");
+  if (it == patient.end() || !it->is_array()) return out;
+  for (const auto& ident : *it) {
+    if (!ident.is_object()) continue;
+    std::string system = ident.value("system", "");
+    std::string value = ident.value("value", "");
+    if (system.empty() || value.empty()) continue;
+    bool person = std::find(o.national_id_systems.begin(), o.national_id_systems.end(), system) !=
+                      o.national_id_systems.end() ||
+                  std::find(o.insurance_systems.begin(), o.insurance_systems.end(), system) !=
+                      o.insurance_systems.end();
+    if (person) out.ids.emplace_back(system, value);
+  }
+  return out;
+}
+
+std::string person_index(const Engine& e, const std::string& system, const std::string& value) {
+  return e.vault.blind("person", system + "|" + value);
+}
+
+// Same birth date and name (where both sides give them), else kConflict naming what differs.
+Status same_person(const Json& stored, const Json& incoming) {
+  std::vector<Problem> problems;
+  auto sb = stored.value("birthDate", "");
+  auto ib = incoming.value("birthDate", "");
+  if (!sb.empty() && !ib.empty() && sb != ib) {
+    problems.push_back({"Patient.birthDate",
+                        "this national id or insurance number is registered to a person with a "
+                        "different birth date",
+                        "conflict"});
+  }
+  auto [sf, sg] = main_name(stored);
+  auto [inf, ig] = main_name(incoming);
+  if ((!sf.empty() && !inf.empty() && sf != inf) || (!sg.empty() && !ig.empty() && sg != ig)) {
+    problems.push_back({"Patient.name",
+                        "this national id or insurance number is registered to a person with a "
+                        "different name",
+                        "conflict"});
+  }
+  if (problems.empty()) return Status::ok();
+  return Status(Code::kConflict,
+                "the identifiers match a registered person whose details differ; nothing was merged",
+                std::move(problems));
+}
+
+}  // namespace
+
+Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& who,
+                                           const std::string& type, const Json& resource,
+                                           const std::optional<QueryParams>& if_none_exist) const {
+  if (if_none_exist) {
+    HB_ASSIGN_OR_RETURN(auto ids, find(w, who, type, *if_none_exist));
+    if (ids.size() > 1) {
+      return Status(Code::kPreconditionFailed, "If-None-Exist matches more than one resource");
+    }
+    if (ids.size() == 1) return CreateTarget{CreateTarget::Kind::kExisting, ids[0]};
+  }
+  if (type == "Patient") {
+    std::set<std::string> found;
+    for (const auto& [system, value] : person_ids(resource, options).ids) {
+      HB_ASSIGN_OR_RETURN(auto pid, w.patient_by_identifier(person_index(*this, system, value)));
+      if (pid) found.insert(*pid);
+    }
+    if (found.size() > 1) {
+      return Status(Code::kConflict, "the identifiers belong to different registered people",
+                    {{"Patient.identifier", "identifiers of two different people; nothing was merged", "conflict"}});
+    }
+    if (found.size() == 1) {
+      HB_ASSIGN_OR_RETURN(auto row, w.current("Patient", *found.begin()));
+      if (row && !row->deleted) {
+        HB_ASSIGN_OR_RETURN(auto text, open_body(w, *row));
+        HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
+        HB_RETURN_IF_ERROR(same_person(stored, resource));
+      }
+      return CreateTarget{CreateTarget::Kind::kSamePerson, *found.begin()};
+    }
+  }
+  return CreateTarget{CreateTarget::Kind::kNew, new_uuid()};
+}
+
+namespace {
+
+// Writes one version of a resource: meta, compartment checks, person links, index, encryption,
+// audit. `prev` is the current row (nullopt for a new resource).
+Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Principal& who,
+                                  const std::string& type, const std::string& id, Json resource,
+                                  const std::optional<store::ResourceRow>& prev) {
+  Time now = e.clock.now();
+  int64_t version = prev ? prev->version + 1 : 1;
+  resource["id"] = id;
+  Json& meta = resource["meta"];
+  if (!meta.is_object()) meta = Json::object();
+  meta["versionId"] = std::to_string(version);
+  meta["lastUpdated"] = format_instant(now);
+  if (!who.facility_code.empty()) meta["source"] = "urn:healthbook:facility:" + who.facility_code;
+
+  std::string patient_id;
+  if (type == "Patient") {
+    patient_id = id;
+  } else if (auto pid = fhir::patient_compartment(resource)) {
+    patient_id = *pid;
+    HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", patient_id));
+    bool ok = prow && !prow->deleted;
+    if (ok) {
+      HB_ASSIGN_OR_RETURN(ok, e.visible(w, who, *prow));
+    }
+    if (!ok) {
+      return Status(Code::kUnprocessable, "the patient this resource is about is not known here",
+                    {{type + ".subject", "Patient/" + patient_id +
+                                             " is not a patient this facility has registered",
+                      "not-found"}});
+    }
+  }
+
+  store::ResourceRow row;
+  row.type = type;
+  row.id = id;
+  row.version = version;
+  row.patient_id = patient_id;
+  // The owner stays the facility that created the resource.
+  row.facility_id = prev ? prev->facility_id : (who.is_operator() ? std::string() : who.facility_id);
+  if (row.facility_id.empty()) row.facility_id = who.facility_id;
+  row.last_updated = now;
+  std::string text = dump_json(resource);
+  HB_ASSIGN_OR_RETURN(auto key, e.vault.key_for_write(w, Vault::owner_for(row.patient_id, row.facility_id)));
+  row.body = key.seal(text, Vault::aad(row));
+  HB_RETURN_IF_ERROR(w.put_resource(row, fhir::extract_index(resource, e.blinder)));
+
+  if (type == "Patient") {
+    for (const auto& [system, value] : person_ids(resource, e.options).ids) {
+      std::string bi = person_index(e, system, value);
+      HB_ASSIGN_OR_RETURN(auto owner, w.patient_by_identifier(bi));
+      if (owner && *owner != id) {
+        return Status(Code::kConflict, "an identifier is registered to another person",
+                      {{"Patient.identifier", system + " identifier is registered to another person", "conflict"}});
+      }
+      if (!owner) HB_RETURN_IF_ERROR(w.bind_identifier(bi, id));
+    }
+    if (!who.facility_id.empty()) HB_RETURN_IF_ERROR(w.link_facility(id, who.facility_id, now));
+  }
+
+  const char* action = prev ? "U" : "C";
+  const char* subtype = prev ? "update" : "create";
+  HB_RETURN_IF_ERROR(w.append_audit(e.audit(who, action, subtype, patient_id, type + "/" + id, subtype)));
+
+  EntryResult r;
+  r.status = prev && !prev->deleted ? 200 : 201;
+  r.type = type;
+  r.id = id;
+  r.version = version;
+  r.last_updated = now;
+  r.text = std::move(text);
+  return r;
+}
+
+// Adds the incoming Patient's identifiers that the stored one lacks; returns the merged resource,
+// or nullopt when nothing is new.
+std::optional<Json> merge_identifiers(const Json& stored, const Json& incoming) {
+  auto in = incoming.find("identifier");
+  if (in == incoming.end() || !in->is_array()) return std::nullopt;
+  Json merged = stored;
+  Json& ids = merged["identifier"];
+  if (!ids.is_array()) ids = Json::array();
+  bool changed = false;
+  for (const auto& ident : *in) {
+    bool have = std::any_of(ids.begin(), ids.end(), [&](const Json& x) {
+      return x.value("system", "") == ident.value("system", "") &&
+             x.value("value", "") == ident.value("value", "");
+    });
+    if (!have) {
+      ids.push_back(ident);
+      changed = true;
+    }
+  }
+  if (!changed) return std::nullopt;
+  return merged;
+}
+
+}  // namespace
+
+Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
+                                         const std::string& type, Json resource,
+                                         const CreateTarget& target) const {
+  if (target.kind == CreateTarget::Kind::kNew) {
+    HB_ASSIGN_OR_RETURN(auto existing, w.current(type, target.id));
+    if (existing) return Status(Code::kConflict, type + "/" + target.id + " already exists");
+    return write_version(*this, w, who, type, target.id, std::move(resource), std::nullopt);
+  }
+  HB_ASSIGN_OR_RETURN(auto row, w.current(type, target.id));
+  if (!row) return internal("matched resource vanished");
+  if (target.kind == CreateTarget::Kind::kSamePerson) {
+    if (row->deleted) {
+      // The person was deleted earlier; their identifiers still name them: restore.
+      return write_version(*this, w, who, type, target.id, std::move(resource), row);
+    }
+    HB_ASSIGN_OR_RETURN(auto text, open_body(w, *row));
+    HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
+    if (auto merged = merge_identifiers(stored, resource)) {
+      HB_ASSIGN_OR_RETURN(auto r, write_version(*this, w, who, type, target.id, std::move(*merged), row));
+      r.status = 200;
+      return r;
+    }
+    HB_RETURN_IF_ERROR(w.link_facility(target.id, who.facility_id, clock.now()));
+    HB_RETURN_IF_ERROR(w.append_audit(audit(who, "E", "create", target.id, "Patient/" + target.id,
+                                            "person matched by identifier")));
+    EntryResult r{200, type, target.id, row->version, row->last_updated, std::move(text)};
+    return r;
+  }
+  // Conditional create that matched: nothing is written.
+  HB_ASSIGN_OR_RETURN(auto text, open_body(w, *row));
+  return EntryResult{200, type, target.id, row->version, row->last_updated, std::move(text)};
+}
+
+Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
+                                         const std::string& type, const std::string& id,
+                                         Json resource,
+                                         const std::optional<std::string>& if_match) const {
+  if (!is_valid_fhir_id(id)) return invalid("\"" + id + "\" is not a valid resource id");
+  if (auto body_id = resource.find("id"); body_id != resource.end()) {
+    if (!body_id->is_string() || body_id->get_ref<const std::string&>() != id) {
+      return Status(Code::kInvalid, "the resource id does not match the URL",
+                    {{type + ".id", "must be \"" + id + "\"", "invalid"}});
+    }
+  } else {
+    return Status(Code::kInvalid, "an update must carry the resource id",
+                  {{type + ".id", "missing; must be \"" + id + "\"", "required"}});
+  }
+  HB_ASSIGN_OR_RETURN(auto prev, w.current(type, id));
+  if (prev) {
+    HB_ASSIGN_OR_RETURN(bool ok, visible(w, who, *prev));
+    if (!ok) return Status(Code::kForbidden, type + "/" + id + " belongs to another facility");
+  }
+  if (if_match) {
+    auto want = parse_etag(*if_match);
+    if (!want) return invalid("malformed If-Match header");
+    if (!prev || prev->version != *want) {
+      return Status(Code::kPreconditionFailed,
+                    "version conflict: If-Match " + *if_match + " but the current version is " +
+                        (prev ? etag_of(prev->version) : std::string("none")));
+    }
+  }
+  if (!prev && type == "Patient") {
+    // Update-as-create of a Patient: the person may already be registered under another id.
+    HB_ASSIGN_OR_RETURN(auto target, create_target(w, who, type, resource, std::nullopt));
+    if (target.kind == CreateTarget::Kind::kSamePerson) {
+      return Status(Code::kConflict, "this person is already registered as Patient/" + target.id,
+                    {{"Patient.identifier", "registered as Patient/" + target.id, "duplicate"}});
+    }
+  }
+  return write_version(*this, w, who, type, id, std::move(resource), prev);
+}
+
+Result<EntryResult> Engine::apply_delete(store::Writer& w, const Principal& who,
+                                         const std::string& type, const std::string& id) const {
+  HB_ASSIGN_OR_RETURN(auto prev, w.current(type, id));
+  if (!prev) return not_found(type + "/" + id + " is not known");
+  HB_ASSIGN_OR_RETURN(bool ok, visible(w, who, *prev));
+  if (!ok) return not_found(type + "/" + id + " is not known");
+  if (!who.is_operator() && prev->facility_id != who.facility_id) {
+    return Status(Code::kForbidden, "only the facility that created " + type + "/" + id + " may delete it");
+  }
+  if (prev->deleted) return EntryResult{204, type, id, prev->version, prev->last_updated, {}};
+  store::ResourceRow row;
+  row.type = type;
+  row.id = id;
+  row.version = prev->version + 1;
+  row.patient_id = prev->patient_id;
+  row.facility_id = prev->facility_id;
+  row.last_updated = clock.now();
+  row.deleted = true;
+  HB_RETURN_IF_ERROR(w.put_resource(row, {}));
+  HB_RETURN_IF_ERROR(w.append_audit(audit(who, "D", "delete", prev->patient_id, type + "/" + id, "delete")));
+  return EntryResult{204, type, id, row.version, row.last_updated, {}};
+}
+
+}  // namespace hb::services::detail

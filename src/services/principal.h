@@ -1,0 +1,58 @@
+// Who is calling: an authenticated principal and the SMART scopes it holds.
+//
+// Every service call takes a Principal and enforces access itself; handlers only authenticate.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace hb::services {
+
+// SMART v2 scopes for system clients: "system/Observation.cruds", "system/*.rs"; SMART v1
+// "system/Patient.read" (= rs), ".write" (= cud), ".*" (= cruds) are accepted and normalised.
+class Scopes {
+ public:
+  struct Grant {
+    std::string type;         // resource type or "*"
+    std::string permissions;  // subset of "cruds", in that order
+  };
+
+  // Parses a space-separated scope string. Scopes that are not system resource scopes are kept in
+  // `others()` (e.g. "openid") and grant nothing here. kInvalid on a malformed system scope.
+  static Result<Scopes> parse(std::string_view text);
+
+  // c = create, r = read (read, vread, history), u = update, d = delete, s = search.
+  bool allows(std::string_view type, char permission) const;
+  // The scopes in both this and `other`, per type and permission (used to grant at most what a
+  // client is registered for).
+  Scopes intersect(const Scopes& other) const;
+  bool empty() const { return grants_.empty(); }
+  // Normalised v2 text, e.g. "system/Observation.rs system/Patient.cruds".
+  std::string to_string() const;
+  const std::vector<Grant>& grants() const { return grants_; }
+
+ private:
+  std::vector<Grant> grants_;
+};
+
+struct Principal {
+  enum class Kind { kOperator, kFacilityClient };
+  Kind kind = Kind::kFacilityClient;
+  std::string client_id;
+  std::string facility_id;
+  std::string facility_code;
+  Scopes scopes;
+  std::string remote_address;
+
+  // The operator (the `healthbook` command on the machine): may do anything, audited as such.
+  static Principal operator_principal();
+  bool is_operator() const { return kind == Kind::kOperator; }
+  bool allows(std::string_view type, char permission) const {
+    return is_operator() || scopes.allows(type, permission);
+  }
+};
+
+}  // namespace hb::services

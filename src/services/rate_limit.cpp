@@ -1,0 +1,28 @@
+#include "services/rate_limit.h"
+
+#include <algorithm>
+
+namespace hb::services {
+
+bool RateLimiter::allow(const std::string& key) {
+  Time now = clock_.now();
+  std::lock_guard lock(mu_);
+  if (buckets_.size() > 100000) {
+    // Forget buckets that have refilled completely: they carry no information.
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      double secs = std::chrono::duration<double>(now - it->second.updated).count();
+      if (it->second.tokens + secs * rate_per_second_ >= burst_) it = buckets_.erase(it);
+      else ++it;
+    }
+  }
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
+  Bucket& b = it->second;
+  double secs = std::chrono::duration<double>(now - b.updated).count();
+  if (secs > 0) b.tokens = std::min(burst_, b.tokens + secs * rate_per_second_);
+  b.updated = now;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+}  // namespace hb::services

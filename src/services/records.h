@@ -1,0 +1,84 @@
+// The records service: the FHIR R4 REST interactions behind /fhir, with every rule that protects
+// patient data enforced here rather than in handlers.
+//
+// Access rules (for facility clients):
+//  - a resource is owned by the facility that created it; other facilities cannot see it (it reads
+//    as not found), until the resident's consent says otherwise (a later issue);
+//  - a Patient is one person shared by every facility that registered them: a facility sees a
+//    Patient once it has sent that person (matched by national id or insurance number);
+//  - a resource in a patient compartment may only be written for a Patient the facility sees;
+//  - every interaction needs the matching SMART scope (c r u d s) for its resource type.
+// Every read and write of patient data appends an audit record: writes in the same transaction as
+// the data, reads asynchronously (see store::Store::append_audit_async).
+//
+// Thread-safety: safe from any thread; all state lives in the store.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/status.h"
+#include "services/principal.h"
+#include "services/vault.h"
+#include "store/store.h"
+
+namespace hb::services {
+
+struct RecordsOptions {
+  std::string base_url;                    // e.g. "http://localhost:8080"; /fhir is appended
+  std::vector<std::string> national_id_systems;
+  std::vector<std::string> insurance_systems;
+  JsonLimits json_limits;
+};
+
+// What an interaction produced, ready to render as HTTP.
+struct FhirResult {
+  int status = 200;
+  std::string body;            // application/fhir+json; empty for 204
+  std::string location;        // Location / Content-Location
+  std::string etag;            // W/"<version>"
+  std::string last_modified;   // RFC 7231 date
+};
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+class RecordService {
+ public:
+  RecordService(store::Store& store, Vault& vault, const Clock& clock, RecordsOptions options);
+
+  Result<FhirResult> create(const Principal& who, const std::string& type, std::string_view body,
+                            const std::optional<std::string>& if_none_exist);
+  Result<FhirResult> read(const Principal& who, const std::string& type, const std::string& id);
+  Result<FhirResult> vread(const Principal& who, const std::string& type, const std::string& id,
+                           const std::string& version);
+  Result<FhirResult> update(const Principal& who, const std::string& type, const std::string& id,
+                            std::string_view body, const std::optional<std::string>& if_match);
+  // PUT Type?search: 0 matches creates, 1 updates it, more is 412.
+  Result<FhirResult> conditional_update(const Principal& who, const std::string& type,
+                                        const QueryParams& query, std::string_view body,
+                                        const std::optional<std::string>& if_match);
+  Result<FhirResult> remove(const Principal& who, const std::string& type, const std::string& id);
+  Result<FhirResult> history(const Principal& who, const std::string& type, const std::string& id,
+                             const QueryParams& query);
+  Result<FhirResult> search(const Principal& who, const std::string& type,
+                            const QueryParams& query);
+  // A transaction (all or nothing) or batch (each entry on its own) Bundle.
+  Result<FhirResult> bundle(const Principal& who, std::string_view body);
+
+  Json capability_statement() const;
+  const RecordsOptions& options() const { return options_; }
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+  RecordsOptions options_;
+};
+
+// RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string http_date(Time t);
+
+}  // namespace hb::services

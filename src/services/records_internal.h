@@ -1,0 +1,89 @@
+// Internals of the records service shared by its translation units (records.cpp for the REST
+// interactions, bundles.cpp for transactions and batches). Not part of the public surface.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fhir/search_params.h"
+#include "services/records.h"
+
+namespace hb::services::detail {
+
+// The outcome of one write inside a transaction.
+struct EntryResult {
+  int status = 200;              // 200 ok, 201 created, 204 deleted
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  Time last_updated{};
+  std::string text;              // the resource as stored (empty for deletes)
+};
+
+// How a create will land: a new resource, an existing match (conditional create), or a Patient
+// that matched a person another facility already registered.
+struct CreateTarget {
+  enum class Kind { kNew, kExisting, kSamePerson } kind = Kind::kNew;
+  std::string id;
+};
+
+struct Engine {
+  store::Store& store;
+  Vault& vault;
+  const Clock& clock;
+  RecordsOptions options;
+  fhir::Blinder blinder;
+
+  Engine(store::Store& s, Vault& v, const Clock& c, RecordsOptions o);
+
+  // Parsing and checking a request body as a resource of `type` ("" = any stored type).
+  Result<Json> parse_resource(std::string_view body, const std::string& type) const;
+  Status check_resource(const Json& resource, const std::string& type) const;
+
+  // Visibility of a stored row to a principal.
+  Result<bool> visible(store::Reader& r, const Principal& who, const store::ResourceRow& row) const;
+  Result<std::string> open_body(store::Reader& r, const store::ResourceRow& row) const;
+  void restrict(const Principal& who, store::SearchQuery& q) const;
+
+  // Conditional search inside a transaction: ids of visible matches (at most 2 are fetched).
+  Result<std::vector<std::string>> find(store::Reader& r, const Principal& who,
+                                        const std::string& type, const QueryParams& params) const;
+  // Rewrites references: urn:uuid placeholders from `mapping`, conditional references
+  // ("Type?query") by searching. Problems are reported against `path`.
+  Status resolve_references(store::Writer& w, const Principal& who, Json& node,
+                            const std::map<std::string, std::string>& mapping,
+                            const std::string& path) const;
+
+  Result<CreateTarget> create_target(store::Writer& w, const Principal& who,
+                                     const std::string& type, const Json& resource,
+                                     const std::optional<QueryParams>& if_none_exist) const;
+  Result<EntryResult> apply_create(store::Writer& w, const Principal& who,
+                                   const std::string& type, Json resource,
+                                   const CreateTarget& target) const;
+  Result<EntryResult> apply_update(store::Writer& w, const Principal& who,
+                                   const std::string& type, const std::string& id, Json resource,
+                                   const std::optional<std::string>& if_match) const;
+  Result<EntryResult> apply_delete(store::Writer& w, const Principal& who,
+                                   const std::string& type, const std::string& id) const;
+
+  store::AuditRecord audit(const Principal& who, const char* action, const char* subtype,
+                           const std::string& patient_id, const std::string& entities,
+                           const std::string& detail) const;
+
+  std::string fhir_base() const { return options.base_url + "/fhir"; }
+};
+
+// "W/\"3\"" -> 3; nullopt when malformed.
+std::optional<int64_t> parse_etag(const std::string& etag);
+std::string etag_of(int64_t version);
+
+}  // namespace hb::services::detail
+
+namespace hb::services {
+struct RecordService::Impl : detail::Engine {
+  using Engine::Engine;
+};
+}  // namespace hb::services

@@ -1,0 +1,295 @@
+// The services against a real SQLite store in a temporary folder, with a test clock.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "core/ids.h"
+#include "crypto/envelope.h"
+#include "crypto/hash.h"
+#include "crypto/keys.h"
+#include "crypto/random.h"
+#include "services/auth.h"
+#include "services/facilities.h"
+#include "services/principal.h"
+#include "services/rate_limit.h"
+#include "services/records.h"
+
+namespace hb::services {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Services : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("hb-svc-" + new_uuid());
+    fs::create_directories(dir_);
+    store::SqliteOptions o;
+    o.path = (dir_ / "hb.db").string();
+    o.synchronous_full = false;
+    store_ = std::move(store::open_sqlite(o).value());
+    master_ = std::make_unique<crypto::MasterKey>(*crypto::MasterKey::create(std::string(32, 'm')));
+    vault_ = std::make_unique<Vault>(*master_);
+    RecordsOptions ro{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}};
+    records_ = std::make_unique<RecordService>(*store_, *vault_, clock_, ro);
+    facilities_ = std::make_unique<FacilityService>(*store_, clock_, "^[0-9]{5}$");
+    auth_ = std::make_unique<AuthService>(*store_, clock_,
+                                          AuthOptions{"http://hb.test/auth/token", "http://hb.test", 300, 300, 1000});
+    a_ = facility("01001");
+    b_ = facility("79002");
+  }
+  void TearDown() override {
+    records_.reset();
+    auth_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Principal facility(const std::string& code) {
+    auto f = facilities_->add({code, "Facility " + code, "clinic", ""});
+    EXPECT_TRUE(f.is_ok()) << f.status().to_string();
+    Principal p;
+    p.client_id = "client-" + code;
+    p.facility_id = f->id;
+    p.facility_code = code;
+    p.scopes = *Scopes::parse("system/*.cruds");
+    return p;
+  }
+
+  static std::string patient(const std::string& nid, const std::string& birth, const std::string& family = "Nguyen") {
+    return dump_json(Json{{"resourceType", "Patient"},
+                          {"identifier", Json::array({{{"system", "urn:nid"}, {"value", nid}}})},
+                          {"name", Json::array({{{"family", family}, {"given", Json::array({"An"})}}})},
+                          {"birthDate", birth}});
+  }
+  static std::string observation(const std::string& pid) {
+    return dump_json(Json{{"resourceType", "Observation"},
+                          {"status", "final"},
+                          {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "8480-6"}}})}}},
+                          {"subject", {{"reference", "Patient/" + pid}}}});
+  }
+  std::string id_of(const Result<FhirResult>& r) {
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r ? (*parse_json(r->body))["id"].get<std::string>() : "";
+  }
+
+  fs::path dir_;
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<crypto::MasterKey> master_;
+  std::unique_ptr<Vault> vault_;
+  std::unique_ptr<RecordService> records_;
+  std::unique_ptr<FacilityService> facilities_;
+  std::unique_ptr<AuthService> auth_;
+  Principal a_, b_;
+};
+
+TEST(ScopesTest, ParsesV2AndV1AndIntersects) {
+  auto s = Scopes::parse("system/Observation.rs system/Patient.read system/Encounter.write openid");
+  ASSERT_TRUE(s.is_ok());
+  EXPECT_TRUE(s->allows("Observation", 'r'));
+  EXPECT_TRUE(s->allows("Observation", 's'));
+  EXPECT_FALSE(s->allows("Observation", 'c'));
+  EXPECT_TRUE(s->allows("Patient", 's'));
+  EXPECT_TRUE(s->allows("Encounter", 'd'));
+  EXPECT_FALSE(s->allows("Encounter", 'r'));
+  EXPECT_FALSE(Scopes::parse("system/Observation.sr").is_ok());  // v2 order is c r u d s
+  EXPECT_FALSE(Scopes::parse("system/Observation.x").is_ok());
+  auto all = Scopes::parse("system/*.cruds");
+  EXPECT_EQ(s->intersect(*all).to_string(), s->to_string());
+  auto narrow = Scopes::parse("system/*.rs")->intersect(*Scopes::parse("system/Patient.cruds"));
+  EXPECT_EQ(narrow.to_string(), "system/Patient.rs");
+}
+
+TEST(RateLimiterTest, RefillsWithTheClock) {
+  ManualClock clock;
+  RateLimiter limiter(clock, 60, 5);  // one a second, bursts of five
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_FALSE(limiter.allow("k"));
+  EXPECT_TRUE(limiter.allow("other"));
+  clock.advance(std::chrono::seconds(2));
+  EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_FALSE(limiter.allow("k"));
+}
+
+TEST_F(Services, FacilityRegistryRejectsMalformedAndDuplicateCodes) {
+  EXPECT_EQ(facilities_->add({"1234", "X", "clinic", ""}).error().code(), Code::kInvalid);
+  EXPECT_EQ(facilities_->add({"12345", "X", "spaceport", ""}).error().code(), Code::kInvalid);
+  EXPECT_EQ(facilities_->add({"01001", "Again", "clinic", ""}).error().code(), Code::kConflict);
+  auto list = facilities_->list();
+  ASSERT_TRUE(list.is_ok());
+  EXPECT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].region, "01");
+}
+
+TEST_F(Services, OneFacilityNeverReachesAnothersRecords) {
+  std::string pid = id_of(records_->create(a_, "Patient", patient("N1", "1980-01-01"), std::nullopt));
+  std::string oid = id_of(records_->create(a_, "Observation", observation(pid), std::nullopt));
+  EXPECT_EQ(records_->read(b_, "Patient", pid).error().code(), Code::kNotFound);
+  EXPECT_EQ(records_->read(b_, "Observation", oid).error().code(), Code::kNotFound);
+  EXPECT_EQ(records_->vread(b_, "Observation", oid, "1").error().code(), Code::kNotFound);
+  EXPECT_EQ(records_->history(b_, "Observation", oid, {}).error().code(), Code::kNotFound);
+  EXPECT_EQ(records_->remove(b_, "Observation", oid).error().code(), Code::kNotFound);
+  Json changed = *parse_json(observation(pid));
+  changed["id"] = oid;
+  auto upd = records_->update(b_, "Observation", oid, dump_json(changed), std::nullopt);
+  EXPECT_FALSE(upd.is_ok());
+  auto search = records_->search(b_, "Observation", {{"patient", pid}});
+  ASSERT_TRUE(search.is_ok());
+  EXPECT_FALSE(parse_json(search->body)->contains("entry"));
+  // Writing about a patient B has not registered is refused.
+  EXPECT_EQ(records_->create(b_, "Observation", observation(pid), std::nullopt).error().code(), Code::kUnprocessable);
+  // Once B registers the same person, B sees the Patient, but still not A's observation.
+  auto linked = records_->create(b_, "Patient", patient("N1", "1980-01-01"), std::nullopt);
+  ASSERT_TRUE(linked.is_ok());
+  EXPECT_EQ(linked->status, 200);
+  EXPECT_EQ(id_of(linked), pid);
+  EXPECT_TRUE(records_->read(b_, "Patient", pid).is_ok());
+  EXPECT_EQ(records_->read(b_, "Observation", oid).error().code(), Code::kNotFound);
+}
+
+TEST_F(Services, SamePersonWithOtherDetailsIsRefusedNotMerged) {
+  std::string pid = id_of(records_->create(a_, "Patient", patient("N2", "1980-01-01"), std::nullopt));
+  auto birth = records_->create(b_, "Patient", patient("N2", "1980-01-02"), std::nullopt);
+  ASSERT_FALSE(birth.is_ok());
+  EXPECT_EQ(birth.error().code(), Code::kConflict);
+  auto name = records_->create(b_, "Patient", patient("N2", "1980-01-01", "Tran"), std::nullopt);
+  EXPECT_EQ(name.error().code(), Code::kConflict);
+  // B was not linked by the refused attempts.
+  EXPECT_EQ(records_->read(b_, "Patient", pid).error().code(), Code::kNotFound);
+  // Two identifiers of two different people in one resource are refused too.
+  id_of(records_->create(a_, "Patient", patient("N3", "1990-01-01"), std::nullopt));
+  Json both = *parse_json(patient("N2", "1980-01-01"));
+  both["identifier"].push_back({{"system", "urn:nid"}, {"value", "N3"}});
+  EXPECT_EQ(records_->create(b_, "Patient", dump_json(both), std::nullopt).error().code(), Code::kConflict);
+}
+
+TEST_F(Services, BodiesAreEncryptedAtRest) {
+  std::string pid = id_of(records_->create(a_, "Patient", patient("SECRET-ID-77", "1980-01-01", "Uniquefamilyname"), std::nullopt));
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::string raw;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    raw += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_FALSE(raw.empty());
+  EXPECT_EQ(raw.find("Uniquefamilyname"), std::string::npos);
+  EXPECT_EQ(raw.find("SECRET-ID-77"), std::string::npos);
+  EXPECT_NE(raw.find(pid), std::string::npos);  // ids are not secret
+}
+
+TEST_F(Services, EveryReadAndWriteIsAudited) {
+  std::string pid = id_of(records_->create(a_, "Patient", patient("N4", "1980-01-01"), std::nullopt));
+  ASSERT_TRUE(records_->read(a_, "Patient", pid).is_ok());
+  ASSERT_TRUE(records_->search(a_, "Patient", {{"_id", pid}}).is_ok());
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::vector<store::AuditRecord> recs;
+  ASSERT_TRUE(store_->read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(recs, r.audit("", pid, 0, 100));
+    return Status::ok();
+  }).is_ok());
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].action, "C");
+  EXPECT_EQ(recs[1].action, "R");
+  EXPECT_EQ(recs[2].event_type, "search-type");
+  EXPECT_EQ(recs[1].client_id, a_.client_id);
+  EXPECT_EQ(recs[1].facility_id, a_.facility_id);
+  // Audit rows name parameters, never their values.
+  EXPECT_EQ(recs[2].detail.find(pid), std::string::npos);
+}
+
+TEST_F(Services, TransactionFailureLeavesNothing) {
+  Json bundle = {{"resourceType", "Bundle"},
+                 {"type", "transaction"},
+                 {"entry", Json::array({
+                     {{"fullUrl", "urn:uuid:11111111-1111-4111-8111-111111111111"},
+                      {"resource", *parse_json(patient("TX", "1970-01-01"))},
+                      {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+                     {{"resource", {{"resourceType", "Observation"}, {"id", "someone-elses"}, {"status", "final"},
+                                    {"code", {{"text", "x"}}},
+                                    {"subject", {{"reference", "urn:uuid:11111111-1111-4111-8111-111111111111"}}}}},
+                      {"request", {{"method", "PUT"}, {"url", "Observation/someone-elses"}}}},
+                 })}};
+  // Make the PUT collide with B's resource: the whole transaction must roll back.
+  std::string bp = id_of(records_->create(b_, "Patient", patient("B1", "1990-01-01"), std::nullopt));
+  Json bobs = *parse_json(observation(bp));
+  bobs["id"] = "someone-elses";
+  ASSERT_TRUE(records_->update(b_, "Observation", "someone-elses", dump_json(bobs), std::nullopt).is_ok());
+  auto r = records_->bundle(a_, dump_json(bundle));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.error().code(), Code::kForbidden);
+  auto search = records_->search(a_, "Patient", {{"identifier", "urn:nid|TX"}});
+  ASSERT_TRUE(search.is_ok());
+  EXPECT_FALSE(parse_json(search->body)->contains("entry"));
+}
+
+class AuthTest : public Services {
+ protected:
+  void SetUp() override {
+    Services::SetUp();
+    key_ = std::make_unique<crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeyType::kEcP384));
+    Json pub = key_->public_key().to_jwk();
+    pub["kid"] = "k1";
+    auto c = facilities_->add_client({"01001", "his", dump_json(Json{{"keys", Json::array({pub})}}), "", "system/*.cruds"});
+    ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+    client_id_ = c->client_id;
+  }
+  QueryParams form(const Json& overrides = Json::object()) {
+    int64_t now = unix_seconds(clock_.now());
+    Json claims = {{"iss", client_id_}, {"sub", client_id_}, {"aud", "http://hb.test/auth/token"},
+                   {"exp", now + 120}, {"jti", crypto::random_token(16)}};
+    claims.merge_patch(overrides);
+    auto jws = crypto::sign_compact_jws(*key_, {{"alg", "ES384"}, {"kid", "k1"}}, dump_json(claims));
+    return {{"grant_type", "client_credentials"},
+            {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+            {"client_assertion", *jws},
+            {"scope", "system/Patient.rs"}};
+  }
+  std::unique_ptr<crypto::PrivateKey> key_;
+  std::string client_id_;
+};
+
+TEST_F(AuthTest, TokensExpireOnTheClock) {
+  auto grant = auth_->token(form(), "127.0.0.1");
+  ASSERT_TRUE(grant.is_ok()) << grant.status().to_string();
+  EXPECT_EQ(grant->scope, "system/Patient.rs");
+  auto p = auth_->authenticate("Bearer " + grant->access_token, "127.0.0.1");
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  EXPECT_TRUE(p->allows("Patient", 'r'));
+  EXPECT_FALSE(p->allows("Patient", 'c'));
+  clock_.advance(std::chrono::seconds(299));
+  EXPECT_TRUE(auth_->authenticate("Bearer " + grant->access_token, "127.0.0.1").is_ok());
+  clock_.advance(std::chrono::seconds(2));
+  EXPECT_EQ(auth_->authenticate("Bearer " + grant->access_token, "127.0.0.1").error().code(), Code::kUnauthorized);
+}
+
+TEST_F(AuthTest, OnlyTheHashOfATokenIsStored) {
+  auto grant = auth_->token(form(), "127.0.0.1");
+  ASSERT_TRUE(grant.is_ok());
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::string raw;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    raw += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_EQ(raw.find(grant->access_token), std::string::npos);
+  EXPECT_NE(raw.find(crypto::sha256_hex(grant->access_token)), std::string::npos);
+}
+
+TEST_F(AuthTest, AssertionTimingAndReplay) {
+  auto f = form();
+  EXPECT_TRUE(auth_->token(f, "127.0.0.1").is_ok());
+  EXPECT_EQ(auth_->token(f, "127.0.0.1").error().code(), Code::kUnauthorized);  // replayed jti
+  int64_t now = unix_seconds(clock_.now());
+  EXPECT_EQ(auth_->token(form({{"exp", now + 301}}), "127.0.0.1").error().code(), Code::kUnauthorized);
+  EXPECT_TRUE(auth_->token(form({{"exp", now + 300}}), "127.0.0.1").is_ok());
+  auto later = form({{"exp", now + 60}});
+  clock_.advance(std::chrono::seconds(61));
+  EXPECT_EQ(auth_->token(later, "127.0.0.1").error().code(), Code::kUnauthorized);  // expired
+}
+
+}  // namespace
+}  // namespace hb::services

@@ -1,0 +1,220 @@
+#include "store/sqlite_schema.h"
+
+#include <array>
+#include <string>
+
+namespace hb::store::sqlite {
+namespace {
+
+// Times are unix milliseconds. Every patient-owned row carries patient_id ("" when a resource
+// is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
+// creation and never reused, so the search index rows stay small and the creation order is an
+// index scan; (type, id) is the public key and is UNIQUE.
+constexpr std::array<const char*, 4> kSteps = {
+    // 1: facilities, their API clients, issued tokens and replay protection.
+    R"sql(
+CREATE TABLE facilities(
+  id TEXT PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  region TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created INTEGER NOT NULL);
+CREATE TABLE api_clients(
+  client_id TEXT PRIMARY KEY,
+  facility_id TEXT NOT NULL REFERENCES facilities(id),
+  name TEXT NOT NULL,
+  jwks TEXT NOT NULL,
+  jwks_url TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created INTEGER NOT NULL);
+CREATE INDEX api_clients_by_facility ON api_clients(facility_id);
+CREATE TABLE access_tokens(
+  token_hash TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  expires INTEGER NOT NULL);
+CREATE INDEX access_tokens_by_expiry ON access_tokens(expires);
+CREATE TABLE jti(
+  client_id TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  expires INTEGER NOT NULL,
+  PRIMARY KEY(client_id, jti)) WITHOUT ROWID;
+CREATE INDEX jti_by_expiry ON jti(expires);
+)sql",
+
+    // 2: resources, their history and the search index.
+    // Index tables are WITHOUT ROWID with the resource first in the key: replacing a resource's
+    // rows is a range delete, and "does resource r have param p = v" is one seek. Their second
+    // index serves the search that starts from a value (the most selective clause).
+    R"sql(
+CREATE TABLE resources(
+  rid INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  patient_id TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  last_updated INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE UNIQUE INDEX resources_by_id ON resources(type, id);
+CREATE INDEX resources_by_type ON resources(type);
+CREATE INDEX resources_by_updated ON resources(type, last_updated, id);
+CREATE INDEX resources_by_patient ON resources(patient_id, type);
+CREATE TABLE resource_versions(
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  patient_id TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  last_updated INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY(type, id, version));
+CREATE UNIQUE INDEX resource_versions_by_seq ON resource_versions(seq);
+CREATE TABLE idx_token(
+  rid INTEGER NOT NULL REFERENCES resources(rid),
+  param TEXT NOT NULL,
+  system TEXT NOT NULL,
+  code TEXT NOT NULL,
+  type TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  PRIMARY KEY(rid, param, system, code)) WITHOUT ROWID;
+CREATE INDEX idx_token_by_code ON idx_token(type, param, code, patient_id, system);
+CREATE TABLE idx_reference(
+  rid INTEGER NOT NULL REFERENCES resources(rid),
+  param TEXT NOT NULL,
+  target_type TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  PRIMARY KEY(rid, param, target_type, target_id)) WITHOUT ROWID;
+CREATE INDEX idx_reference_by_target ON idx_reference(type, param, target_id, target_type, patient_id);
+CREATE TABLE idx_date(
+  rid INTEGER NOT NULL REFERENCES resources(rid),
+  param TEXT NOT NULL,
+  lo INTEGER NOT NULL,
+  hi INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  PRIMARY KEY(rid, param, lo, hi)) WITHOUT ROWID;
+CREATE TABLE idx_string(
+  rid INTEGER NOT NULL REFERENCES resources(rid),
+  param TEXT NOT NULL,
+  value TEXT NOT NULL,
+  type TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  PRIMARY KEY(rid, param, value)) WITHOUT ROWID;
+CREATE INDEX idx_string_by_value ON idx_string(type, param, value, patient_id);
+)sql",
+
+    // 3: patients: wrapped data keys, blind-indexed identifiers, facilities they are linked to.
+    R"sql(
+CREATE TABLE patient_keys(
+  patient_id TEXT PRIMARY KEY,
+  wrapped_key BLOB NOT NULL);
+CREATE TABLE patient_identifiers(
+  blind_index TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX patient_identifiers_by_patient ON patient_identifiers(patient_id);
+CREATE TABLE patient_facilities(
+  patient_id TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  linked INTEGER NOT NULL,
+  PRIMARY KEY(patient_id, facility_id)) WITHOUT ROWID;
+CREATE INDEX patient_facilities_by_facility ON patient_facilities(facility_id, patient_id);
+)sql",
+
+    // 4: the audit trail. Append-only, enforced by the database itself; AUTOINCREMENT so a seq
+    // is never handed out twice.
+    R"sql(
+CREATE TABLE audit(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  time INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  entities TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  source_ip TEXT NOT NULL);
+CREATE INDEX audit_by_facility ON audit(facility_id, seq);
+CREATE INDEX audit_by_patient ON audit(patient_id, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+-- INSERT OR REPLACE deletes the row it collides with without firing DELETE triggers.
+CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit
+WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+  OR EXISTS (SELECT 1 FROM audit WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+)sql",
+};
+
+Result<int64_t> read_version(Conn& conn) {
+  auto st = conn.prepare("SELECT version FROM schema_version WHERE id = 1");
+  if (!st.is_ok()) return st.error();
+  int rc = st->step();
+  if (rc == SQLITE_ROW) return st->int64(0);
+  if (rc == SQLITE_DONE) return int64_t{0};
+  return db_error(conn.db(), rc, "read schema_version");
+}
+
+}  // namespace
+
+size_t schema_version_known() { return kSteps.size(); }
+
+Result<int64_t> schema_version(Conn& conn) { return read_version(conn); }
+
+Status migrate(Conn& conn, size_t target) {
+  const auto known = static_cast<int64_t>(kSteps.size());
+  if (target > kSteps.size()) return internal("migration target past the known schema");
+  // One step per transaction, re-reading the version inside it, so two processes opening the
+  // same new file cannot both apply a step.
+  for (;;) {
+    HB_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE"));
+    auto step = [&]() -> Result<bool> {  // true when done
+      HB_RETURN_IF_ERROR(conn.exec(
+          "CREATE TABLE IF NOT EXISTS schema_version("
+          "id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"));
+      HB_ASSIGN_OR_RETURN(int64_t v, read_version(conn));
+      if (v > known) {
+        return conflict("the database schema (version " + std::to_string(v) +
+                        ") is newer than this program knows (" + std::to_string(known) + ")");
+      }
+      if (v >= static_cast<int64_t>(target)) return true;
+      Status s = conn.exec(kSteps[static_cast<size_t>(v)]);
+      if (!s.is_ok()) {
+        return internal("migration " + std::to_string(v + 1) + " failed: " + s.message());
+      }
+      auto up = conn.prepare(
+          "INSERT INTO schema_version(id, version) VALUES(1, ?) "
+          "ON CONFLICT(id) DO UPDATE SET version = excluded.version");
+      if (!up.is_ok()) return up.error();
+      up->bind(1, v + 1);
+      HB_RETURN_IF_ERROR(conn.run(*up, "write schema_version"));
+      return false;
+    };
+    Result<bool> done = step();
+    if (!done.is_ok()) {
+      (void)conn.exec("ROLLBACK");
+      Status e = done.error();
+      if (e.code() == Code::kConflict) return e;
+      return internal(e.message());
+    }
+    HB_RETURN_IF_ERROR(conn.exec("COMMIT"));
+    if (*done) return Status::ok();
+  }
+}
+
+}  // namespace hb::store::sqlite

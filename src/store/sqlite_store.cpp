@@ -1,0 +1,914 @@
+// The SQLite engine of the store: a pool of read connections and one writer thread that commits
+// queued closures in groups (one fsync per group). See store.h for the contract.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "store/sqlite_schema.h"
+#include "store/sqlite_search.h"
+#include "store/sqlite_util.h"
+#include "store/store.h"
+
+namespace hb::store {
+namespace {
+
+using sqlite::Conn;
+using sqlite::db_error;
+using sqlite::Stmt;
+
+constexpr const char* kResourceColumns =
+    "type, id, version, patient_id, facility_id, last_updated, deleted, seq, body";
+constexpr const char* kAuditColumns =
+    "seq, id, time, action, outcome, event_type, client_id, facility_id, patient_id, entities, "
+    "detail, source_ip";
+
+ResourceRow resource_from(const Stmt& st) {
+  ResourceRow r;
+  r.type = st.text(0);
+  r.id = st.text(1);
+  r.version = st.int64(2);
+  r.patient_id = st.text(3);
+  r.facility_id = st.text(4);
+  r.last_updated = from_unix_millis(st.int64(5));
+  r.deleted = st.int64(6) != 0;
+  r.seq = st.int64(7);
+  r.body = st.blob(8);
+  return r;
+}
+
+Facility facility_from(const Stmt& st) {
+  Facility f;
+  f.id = st.text(0);
+  f.code = st.text(1);
+  f.name = st.text(2);
+  f.kind = st.text(3);
+  f.region = st.text(4);
+  f.status = st.text(5);
+  f.created = from_unix_millis(st.int64(6));
+  return f;
+}
+
+ApiClient client_from(const Stmt& st) {
+  ApiClient c;
+  c.client_id = st.text(0);
+  c.facility_id = st.text(1);
+  c.name = st.text(2);
+  c.jwks = st.text(3);
+  c.jwks_url = st.text(4);
+  c.scopes = st.text(5);
+  c.status = st.text(6);
+  c.created = from_unix_millis(st.int64(7));
+  return c;
+}
+
+AuditRecord audit_from(const Stmt& st) {
+  AuditRecord a;
+  a.seq = st.int64(0);
+  a.id = st.text(1);
+  a.time = from_unix_millis(st.int64(2));
+  a.action = st.text(3);
+  a.outcome = st.text(4);
+  a.event_type = st.text(5);
+  a.client_id = st.text(6);
+  a.facility_id = st.text(7);
+  a.patient_id = st.text(8);
+  a.entities = st.text(9);
+  a.detail = st.text(10);
+  a.source_ip = st.text(11);
+  return a;
+}
+
+// Steps a statement expected to return at most one row.
+template <typename T, typename F>
+Result<std::optional<T>> one(Conn& c, Stmt& st, F&& from, const char* what) {
+  int rc = st.step();
+  if (rc == SQLITE_ROW) return std::optional<T>(from(st));
+  if (rc == SQLITE_DONE) return std::optional<T>();
+  return db_error(c.db(), rc, what);
+}
+
+template <typename T, typename F>
+Result<std::vector<T>> all(Conn& c, Stmt& st, F&& from, const char* what) {
+  std::vector<T> out;
+  for (;;) {
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return db_error(c.db(), rc, what);
+    out.push_back(from(st));
+  }
+}
+
+// Reads and (on the writer connection) writes through one connection. Valid only inside the
+// closure it is passed to; the writer's Session also sees its own uncommitted work.
+class Session final : public Writer {
+ public:
+  // `next_seq` is the writer's sequence counter; null for read sessions.
+  Session(Conn& c, int64_t* next_seq) : c_(c), next_seq_(next_seq) {}
+
+  Result<std::optional<Facility>> facility_by_id(const std::string& id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT id, code, name, kind, region, status, created "
+                                            "FROM facilities WHERE id = ?"));
+    st.bind(1, id);
+    return one<Facility>(c_, st, facility_from, "facility_by_id");
+  }
+
+  Result<std::optional<Facility>> facility_by_code(const std::string& code) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT id, code, name, kind, region, status, created "
+                                            "FROM facilities WHERE code = ?"));
+    st.bind(1, code);
+    return one<Facility>(c_, st, facility_from, "facility_by_code");
+  }
+
+  Result<std::vector<Facility>> list_facilities() override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT id, code, name, kind, region, status, created "
+                                            "FROM facilities ORDER BY code"));
+    return all<Facility>(c_, st, facility_from, "list_facilities");
+  }
+
+  Result<std::optional<ApiClient>> client(const std::string& client_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT client_id, facility_id, name, jwks, jwks_url, "
+                                            "scopes, status, created FROM api_clients "
+                                            "WHERE client_id = ?"));
+    st.bind(1, client_id);
+    return one<ApiClient>(c_, st, client_from, "client");
+  }
+
+  Result<std::vector<ApiClient>> clients_of(const std::string& facility_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT client_id, facility_id, name, jwks, jwks_url, "
+                                            "scopes, status, created FROM api_clients "
+                                            "WHERE facility_id = ? ORDER BY client_id"));
+    st.bind(1, facility_id);
+    return all<ApiClient>(c_, st, client_from, "clients_of");
+  }
+
+  Result<std::optional<AccessToken>> access_token(const std::string& token_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT token_hash, client_id, facility_id, scopes, "
+                                            "expires FROM access_tokens WHERE token_hash = ?"));
+    st.bind(1, token_hash);
+    return one<AccessToken>(
+        c_, st,
+        [](const Stmt& s) {
+          AccessToken t;
+          t.token_hash = s.text(0);
+          t.client_id = s.text(1);
+          t.facility_id = s.text(2);
+          t.scopes = s.text(3);
+          t.expires = from_unix_millis(s.int64(4));
+          return t;
+        },
+        "access_token");
+  }
+
+  Result<std::optional<ResourceRow>> current(const std::string& type,
+                                             const std::string& id) override {
+    static const std::string sql =
+        std::string("SELECT ") + kResourceColumns + " FROM resources WHERE type = ? AND id = ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, type);
+    st.bind(2, id);
+    return one<ResourceRow>(c_, st, resource_from, "current");
+  }
+
+  Result<std::optional<ResourceRow>> version(const std::string& type, const std::string& id,
+                                             int64_t version) override {
+    static const std::string sql = std::string("SELECT ") + kResourceColumns +
+                                   " FROM resource_versions WHERE type = ? AND id = ? AND "
+                                   "version = ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, type);
+    st.bind(2, id);
+    st.bind(3, version);
+    return one<ResourceRow>(c_, st, resource_from, "version");
+  }
+
+  Result<std::vector<ResourceRow>> history(const std::string& type, const std::string& id,
+                                           int64_t before_version, int limit) override {
+    if (limit <= 0) return std::vector<ResourceRow>();
+    static const std::string sql = std::string("SELECT ") + kResourceColumns +
+                                   " FROM resource_versions WHERE type = ? AND id = ? AND "
+                                   "version < ? ORDER BY version DESC LIMIT ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, type);
+    st.bind(2, id);
+    st.bind(3, before_version > 0 ? before_version : INT64_MAX);
+    st.bind(4, static_cast<int64_t>(limit));
+    return all<ResourceRow>(c_, st, resource_from, "history");
+  }
+
+  Result<SearchPage> search(const SearchQuery& q) override {
+    HB_ASSIGN_OR_RETURN(sqlite::SearchSql sql, sqlite::build_search_sql(q));
+    SearchPage page;
+    {
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql.page.sql));
+      bind_all(st, sql.page.args);
+      int64_t last_rid = 0;
+      std::optional<int64_t> last_key;
+      for (;;) {
+        int rc = st.step();
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) return db_error(c_.db(), rc, "search");
+        if (static_cast<int>(page.rows.size()) == q.count) {
+          // The extra row only says that there is a next page.
+          const ResourceRow& last = page.rows.back();
+          page.next = sqlite::encode_cursor(q, last_rid, last.id, unix_millis(last.last_updated),
+                                            last_key);
+          break;
+        }
+        page.rows.push_back(resource_from(st));
+        last_rid = st.int64(9);
+        last_key = st.is_null(10) ? std::nullopt : std::optional<int64_t>(st.int64(10));
+      }
+    }
+    if (q.want_total) {
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql.count.sql));
+      bind_all(st, sql.count.args);
+      int rc = st.step();
+      if (rc != SQLITE_ROW) return db_error(c_.db(), rc, "search count");
+      page.total = st.int64(0);
+    }
+    return page;
+  }
+
+  Result<std::optional<std::string>> patient_key(const std::string& patient_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st,
+                        c_.prepare("SELECT wrapped_key FROM patient_keys WHERE patient_id = ?"));
+    st.bind(1, patient_id);
+    return one<std::string>(c_, st, [](const Stmt& s) { return s.blob(0); }, "patient_key");
+  }
+
+  Result<std::optional<std::string>> patient_by_identifier(
+      const std::string& blind_index) override {
+    HB_ASSIGN_OR_RETURN(
+        Stmt st, c_.prepare("SELECT patient_id FROM patient_identifiers WHERE blind_index = ?"));
+    st.bind(1, blind_index);
+    return one<std::string>(c_, st, [](const Stmt& s) { return s.text(0); },
+                            "patient_by_identifier");
+  }
+
+  Result<bool> facility_linked(const std::string& patient_id,
+                               const std::string& facility_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT 1 FROM patient_facilities "
+                                            "WHERE patient_id = ? AND facility_id = ?"));
+    st.bind(1, patient_id);
+    st.bind(2, facility_id);
+    HB_ASSIGN_OR_RETURN(auto row, one<int64_t>(c_, st, [](const Stmt& s) { return s.int64(0); },
+                                               "facility_linked"));
+    return row.has_value();
+  }
+
+  Result<std::vector<AuditRecord>> audit(const std::string& facility_id,
+                                         const std::string& patient_id, int64_t after_seq,
+                                         int limit) override {
+    if (limit <= 0) return std::vector<AuditRecord>();
+    // One statement per filter combination, so each can use its index.
+    std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit WHERE seq > ?";
+    if (!facility_id.empty()) sql += " AND facility_id = ?";
+    if (!patient_id.empty()) sql += " AND patient_id = ?";
+    sql += " ORDER BY seq LIMIT ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    int i = 1;
+    st.bind(i++, after_seq);
+    if (!facility_id.empty()) st.bind(i++, facility_id);
+    if (!patient_id.empty()) st.bind(i++, patient_id);
+    st.bind(i, static_cast<int64_t>(limit));
+    return all<AuditRecord>(c_, st, audit_from, "audit");
+  }
+
+  Result<std::optional<AuditRecord>> audit_by_id(const std::string& id) override {
+    static const std::string sql =
+        std::string("SELECT ") + kAuditColumns + " FROM audit WHERE id = ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, id);
+    return one<AuditRecord>(c_, st, audit_from, "audit_by_id");
+  }
+
+  // --- Writer ---
+
+  Status put_facility(const Facility& f) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (f.id.empty() || f.code.empty()) return invalid("a facility needs an id and a code");
+    HB_ASSIGN_OR_RETURN(
+        Stmt st, c_.prepare("INSERT INTO facilities(id, code, name, kind, region, status, created) "
+                            "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                            "code = excluded.code, name = excluded.name, kind = excluded.kind, "
+                            "region = excluded.region, status = excluded.status, "
+                            "created = excluded.created"));
+    st.bind(1, f.id);
+    st.bind(2, f.code);
+    st.bind(3, f.name);
+    st.bind(4, f.kind);
+    st.bind(5, f.region);
+    st.bind(6, f.status);
+    st.bind(7, unix_millis(f.created));
+    return c_.run(st, "put_facility");
+  }
+
+  Status put_client(const ApiClient& cl) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (cl.client_id.empty()) return invalid("a client needs an id");
+    HB_ASSIGN_OR_RETURN(
+        Stmt st,
+        c_.prepare("INSERT INTO api_clients(client_id, facility_id, name, jwks, jwks_url, scopes, "
+                   "status, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client_id) DO "
+                   "UPDATE SET facility_id = excluded.facility_id, name = excluded.name, "
+                   "jwks = excluded.jwks, jwks_url = excluded.jwks_url, scopes = excluded.scopes, "
+                   "status = excluded.status, created = excluded.created"));
+    st.bind(1, cl.client_id);
+    st.bind(2, cl.facility_id);
+    st.bind(3, cl.name);
+    st.bind(4, cl.jwks);
+    st.bind(5, cl.jwks_url);
+    st.bind(6, cl.scopes);
+    st.bind(7, cl.status);
+    st.bind(8, unix_millis(cl.created));
+    return c_.run(st, "put_client");
+  }
+
+  Status put_access_token(const AccessToken& t) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (t.token_hash.empty()) return invalid("an access token needs its hash");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT OR REPLACE INTO access_tokens(token_hash, "
+                                            "client_id, facility_id, scopes, expires) "
+                                            "VALUES(?, ?, ?, ?, ?)"));
+    st.bind(1, t.token_hash);
+    st.bind(2, t.client_id);
+    st.bind(3, t.facility_id);
+    st.bind(4, t.scopes);
+    st.bind(5, unix_millis(t.expires));
+    return c_.run(st, "put_access_token");
+  }
+
+  Status remember_jti(const std::string& client_id, const std::string& jti,
+                      Time expires) override {
+    HB_RETURN_IF_ERROR(writable());
+    HB_ASSIGN_OR_RETURN(Stmt st,
+                        c_.prepare("INSERT INTO jti(client_id, jti, expires) VALUES(?, ?, ?)"));
+    st.bind(1, client_id);
+    st.bind(2, jti);
+    st.bind(3, unix_millis(expires));
+    Status s = c_.run(st, "remember_jti");
+    if (s.code() == Code::kConflict) return conflict("client assertion jti was already used");
+    return s;
+  }
+
+  Status purge_expired(Time now) override {
+    HB_RETURN_IF_ERROR(writable());
+    const int64_t ms = unix_millis(now);
+    for (const char* sql : {"DELETE FROM jti WHERE expires < ?",
+                            "DELETE FROM access_tokens WHERE expires < ?"}) {
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+      st.bind(1, ms);
+      HB_RETURN_IF_ERROR(c_.run(st, "purge_expired"));
+    }
+    return Status::ok();
+  }
+
+  Status put_resource(const ResourceRow& row, const std::vector<IndexRow>& index) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (row.type.empty() || row.id.empty()) return invalid("a resource needs a type and an id");
+    if (row.deleted && !row.body.empty()) return invalid("a deleted version has no body");
+    if (row.deleted && !index.empty()) return invalid("a deleted version has no index rows");
+    for (const IndexRow& ix : index) {
+      if (ix.param.empty()) return invalid("an index row needs a parameter name");
+      if (ix.kind == IndexKind::kDate && ix.lo > ix.hi) {
+        return invalid("date index row for " + ix.param + " ends before it starts");
+      }
+    }
+    // Several statements: make them one unit even if the closure carries on after an error.
+    HB_RETURN_IF_ERROR(step_sql("SAVEPOINT put_resource"));
+    Status s = put_resource_steps(row, index);
+    if (s.is_ok()) {
+      Status r = step_sql("RELEASE put_resource");
+      return r;
+    }
+    (void)step_sql("ROLLBACK TO put_resource");
+    (void)step_sql("RELEASE put_resource");
+    return s;
+  }
+
+  Status put_patient_key(const std::string& patient_id, const std::string& wrapped_key) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (patient_id.empty()) return invalid("a patient key needs the patient id");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO patient_keys(patient_id, wrapped_key) "
+                                            "VALUES(?, ?) ON CONFLICT(patient_id) DO UPDATE SET "
+                                            "wrapped_key = excluded.wrapped_key"));
+    st.bind(1, patient_id);
+    st.bind_blob(2, wrapped_key);
+    return c_.run(st, "put_patient_key");
+  }
+
+  Status bind_identifier(const std::string& blind_index, const std::string& patient_id) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (blind_index.empty() || patient_id.empty()) {
+      return invalid("an identifier binding needs the blind index and the patient id");
+    }
+    HB_ASSIGN_OR_RETURN(auto bound, patient_by_identifier(blind_index));
+    if (bound) {
+      if (*bound == patient_id) return Status::ok();
+      return conflict("the identifier belongs to another patient");
+    }
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO patient_identifiers(blind_index, "
+                                            "patient_id) VALUES(?, ?)"));
+    st.bind(1, blind_index);
+    st.bind(2, patient_id);
+    return c_.run(st, "bind_identifier");
+  }
+
+  Status link_facility(const std::string& patient_id, const std::string& facility_id,
+                       Time when) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (patient_id.empty() || facility_id.empty()) {
+      return invalid("a facility link needs the patient and the facility");
+    }
+    // The first link's time is kept: it says since when the facility has known the patient.
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO patient_facilities(patient_id, "
+                                            "facility_id, linked) VALUES(?, ?, ?) "
+                                            "ON CONFLICT DO NOTHING"));
+    st.bind(1, patient_id);
+    st.bind(2, facility_id);
+    st.bind(3, unix_millis(when));
+    return c_.run(st, "link_facility");
+  }
+
+  Status append_audit(const AuditRecord& a) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (a.id.empty()) return invalid("an audit record needs an id");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+                                     "INSERT INTO audit(id, time, action, outcome, event_type, "
+                                     "client_id, facility_id, patient_id, entities, detail, "
+                                     "source_ip) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st.bind(1, a.id);
+    st.bind(2, unix_millis(a.time));
+    st.bind(3, a.action);
+    st.bind(4, a.outcome);
+    st.bind(5, a.event_type);
+    st.bind(6, a.client_id);
+    st.bind(7, a.facility_id);
+    st.bind(8, a.patient_id);
+    st.bind(9, a.entities);
+    st.bind(10, a.detail);
+    st.bind(11, a.source_ip);
+    return c_.run(st, "append_audit");
+  }
+
+  // Runs a statement without parameters or results (transaction control), cached.
+  Status step_sql(const char* sql) {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    return c_.run(st, sql);
+  }
+
+ private:
+  Status writable() const {
+    if (next_seq_ == nullptr) return internal("write on a read connection");
+    return Status::ok();
+  }
+
+  static void bind_all(Stmt& st, const std::vector<sqlite::SqlArg>& args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const int n = static_cast<int>(i) + 1;
+      if (const auto* v = std::get_if<int64_t>(&args[i])) {
+        st.bind(n, *v);
+      } else {
+        st.bind(n, std::get<std::string>(args[i]));
+      }
+    }
+  }
+
+  Status put_resource_steps(const ResourceRow& row, const std::vector<IndexRow>& index) {
+    int64_t rid = 0;
+    int64_t current_version = 0;
+    {
+      HB_ASSIGN_OR_RETURN(Stmt st,
+                          c_.prepare("SELECT rid, version FROM resources WHERE type = ? AND id = ?"));
+      st.bind(1, row.type);
+      st.bind(2, row.id);
+      int rc = st.step();
+      if (rc == SQLITE_ROW) {
+        rid = st.int64(0);
+        current_version = st.int64(1);
+      } else if (rc != SQLITE_DONE) {
+        return db_error(c_.db(), rc, "put_resource");
+      }
+    }
+    if (row.version != current_version + 1) {
+      return conflict("version conflict on " + row.type + "/" + row.id + ": expected version " +
+                      std::to_string(current_version + 1) + ", got " +
+                      std::to_string(row.version));
+    }
+    const int64_t seq = ++*next_seq_;
+    const int64_t last_updated = unix_millis(row.last_updated);
+    const int64_t deleted = row.deleted ? 1 : 0;
+    {
+      static const std::string sql = std::string("INSERT INTO resource_versions(") +
+                                     kResourceColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+      st.bind(1, row.type);
+      st.bind(2, row.id);
+      st.bind(3, row.version);
+      st.bind(4, row.patient_id);
+      st.bind(5, row.facility_id);
+      st.bind(6, last_updated);
+      st.bind(7, deleted);
+      st.bind(8, seq);
+      st.bind_blob(9, row.body);
+      HB_RETURN_IF_ERROR(c_.run(st, "put_resource version"));
+    }
+    if (rid == 0) {
+      static const std::string sql = std::string("INSERT INTO resources(") +
+                                     kResourceColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+      st.bind(1, row.type);
+      st.bind(2, row.id);
+      st.bind(3, row.version);
+      st.bind(4, row.patient_id);
+      st.bind(5, row.facility_id);
+      st.bind(6, last_updated);
+      st.bind(7, deleted);
+      st.bind(8, seq);
+      st.bind_blob(9, row.body);
+      HB_RETURN_IF_ERROR(c_.run(st, "put_resource"));
+      rid = sqlite3_last_insert_rowid(c_.db());
+    } else {
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("UPDATE resources SET version = ?, patient_id = ?, "
+                                              "facility_id = ?, last_updated = ?, deleted = ?, "
+                                              "seq = ?, body = ? WHERE rid = ?"));
+      st.bind(1, row.version);
+      st.bind(2, row.patient_id);
+      st.bind(3, row.facility_id);
+      st.bind(4, last_updated);
+      st.bind(5, deleted);
+      st.bind(6, seq);
+      st.bind_blob(7, row.body);
+      st.bind(8, rid);
+      HB_RETURN_IF_ERROR(c_.run(st, "put_resource"));
+      for (const char* sql :
+           {"DELETE FROM idx_token WHERE rid = ?", "DELETE FROM idx_reference WHERE rid = ?",
+            "DELETE FROM idx_date WHERE rid = ?", "DELETE FROM idx_string WHERE rid = ?"}) {
+        HB_ASSIGN_OR_RETURN(Stmt del, c_.prepare(sql));
+        del.bind(1, rid);
+        HB_RETURN_IF_ERROR(c_.run(del, "put_resource index"));
+      }
+    }
+    for (const IndexRow& ix : index) {
+      // OR IGNORE: a resource may yield the same entry twice (e.g. two identical codings).
+      const char* sql = nullptr;
+      switch (ix.kind) {
+        case IndexKind::kToken:
+          sql = "INSERT OR IGNORE INTO idx_token(rid, param, system, code, type, patient_id) "
+                "VALUES(?, ?, ?, ?, ?, ?)";
+          break;
+        case IndexKind::kReference:
+          sql = "INSERT OR IGNORE INTO idx_reference(rid, param, target_type, target_id, type, "
+                "patient_id) VALUES(?, ?, ?, ?, ?, ?)";
+          break;
+        case IndexKind::kString:
+          sql = "INSERT OR IGNORE INTO idx_string(rid, param, value, type, patient_id) "
+                "VALUES(?, ?, ?, ?, ?)";
+          break;
+        case IndexKind::kDate:
+          sql = "INSERT OR IGNORE INTO idx_date(rid, param, lo, hi, type, patient_id) "
+                "VALUES(?, ?, ?, ?, ?, ?)";
+          break;
+      }
+      if (sql == nullptr) return invalid("unknown index kind");
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+      int i = 1;
+      st.bind(i++, rid);
+      st.bind(i++, ix.param);
+      if (ix.kind == IndexKind::kDate) {
+        st.bind(i++, ix.lo);
+        st.bind(i++, ix.hi);
+      } else if (ix.kind == IndexKind::kString) {
+        st.bind(i++, ix.a);
+      } else {
+        st.bind(i++, ix.a);
+        st.bind(i++, ix.b);
+      }
+      st.bind(i++, row.type);
+      st.bind(i, row.patient_id);
+      HB_RETURN_IF_ERROR(c_.run(st, "put_resource index"));
+    }
+    return Status::ok();
+  }
+
+  Conn& c_;
+  int64_t* next_seq_;
+};
+
+std::future<Status> ready(Status s) {
+  std::promise<Status> p;
+  p.set_value(std::move(s));
+  return p.get_future();
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteOptions& options, std::unique_ptr<Conn> writer,
+              std::vector<std::unique_ptr<Conn>> readers, int64_t last_seq)
+      : max_group_(static_cast<size_t>(options.max_group)),
+        writer_(std::move(writer)),
+        next_seq_(last_seq),
+        idle_readers_(std::move(readers)) {
+    thread_ = std::thread([this] { writer_loop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  Status read(const std::function<Status(Reader&)>& fn) override {
+    try {
+      Lease lease(*this);
+      return read_on(*lease.conn, fn);
+    } catch (const std::exception& e) {
+      return internal(std::string("read failed: ") + e.what());
+    } catch (...) {
+      return internal("read failed");
+    }
+  }
+
+  std::future<Status> write(std::function<Status(Writer&)> fn) override {
+    if (!fn) return ready(invalid("write needs a closure"));
+    return enqueue(std::move(fn));
+  }
+
+  void append_audit_async(AuditRecord a) override {
+    try {
+      bool queued = false;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!stopping_) {
+          audits_.push_back(a);
+          queued = true;
+        }
+      }
+      if (queued) {
+        queue_cv_.notify_one();
+      } else {
+        std::fprintf(stderr, "store: audit record %s dropped: the store is closing\n",
+                     a.id.c_str());
+      }
+    } catch (...) {
+      std::fprintf(stderr, "store: audit record dropped: out of memory\n");
+    }
+  }
+
+  Status flush() override {
+    // An empty operation: its future completes with the group that carries everything queued
+    // before it, including async audit records.
+    return enqueue(nullptr).get();
+  }
+
+  StoreStats stats() const override {
+    StoreStats s;
+    s.commits = commits_.load();
+    s.writes = writes_.load();
+    s.failed_writes = failed_.load();
+    return s;
+  }
+
+ private:
+  struct Op {
+    std::function<Status(Writer&)> fn;  // empty for a flush marker
+    std::promise<Status> done;
+  };
+
+  std::future<Status> enqueue(std::function<Status(Writer&)> fn) {
+    try {
+      Op op{std::move(fn), {}};
+      std::future<Status> f = op.done.get_future();
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (stopping_) return ready(Status(Code::kUnavailable, "the store is closing"));
+        queue_.push_back(std::move(op));
+      }
+      queue_cv_.notify_one();
+      return f;
+    } catch (const std::exception& e) {
+      return ready(internal(std::string("cannot queue the write: ") + e.what()));
+    }
+  }
+
+  // A read connection borrowed from the pool for one read(); waits while all are in use.
+  struct Lease {
+    explicit Lease(SqliteStore& s) : store(s) {
+      std::unique_lock<std::mutex> l(store.pool_mu_);
+      store.pool_cv_.wait(l, [&] { return !store.idle_readers_.empty(); });
+      conn = std::move(store.idle_readers_.back());
+      store.idle_readers_.pop_back();
+    }
+    ~Lease() {
+      {
+        std::lock_guard<std::mutex> l(store.pool_mu_);
+        store.idle_readers_.push_back(std::move(conn));
+      }
+      store.pool_cv_.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    SqliteStore& store;
+    std::unique_ptr<Conn> conn;
+  };
+
+  // One read transaction, so every statement in fn sees the same snapshot.
+  static Status read_on(Conn& c, const std::function<Status(Reader&)>& fn) {
+    Session s(c, nullptr);
+    HB_RETURN_IF_ERROR(s.step_sql("BEGIN"));
+    Status result;
+    try {
+      result = fn(s);
+    } catch (const std::exception& e) {
+      result = internal(std::string("read closure threw: ") + e.what());
+    } catch (...) {
+      result = internal("read closure threw");
+    }
+    Status end = s.step_sql("COMMIT");
+    if (!end.is_ok()) {
+      (void)s.step_sql("ROLLBACK");
+      if (result.is_ok()) result = end;
+    }
+    return result;
+  }
+
+  void writer_loop() {
+    for (;;) {
+      std::vector<Op> ops;
+      std::vector<AuditRecord> audits;
+      try {
+        std::unique_lock<std::mutex> l(mu_);
+        queue_cv_.wait(l, [&] { return stopping_ || !queue_.empty() || !audits_.empty(); });
+        if (queue_.empty() && audits_.empty()) return;  // closing, and drained
+        const size_t n = std::min(queue_.size(), max_group_);
+        ops.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+          ops.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        audits.swap(audits_);
+      } catch (...) {
+        // Out of memory while taking the batch: fail what was taken rather than lose it.
+        for (auto& op : ops) op.done.set_value(internal("out of memory in the writer"));
+        continue;
+      }
+      run_group(ops, audits);
+    }
+  }
+
+  // Runs one closure in its own savepoint. Returns the closure's status; sets `broken` when the
+  // transaction itself can no longer be trusted.
+  Status run_one(Session& w, const std::function<Status(Writer&)>& fn, Status& broken) {
+    Status s = w.step_sql("SAVEPOINT write");
+    if (!s.is_ok()) {
+      broken = s;
+      return s;
+    }
+    try {
+      s = fn(w);
+    } catch (const std::exception& e) {
+      s = internal(std::string("write closure threw: ") + e.what());
+    } catch (...) {
+      s = internal("write closure threw");
+    }
+    if (sqlite3_get_autocommit(writer_->db()) != 0) {
+      // SQLite rolled the whole transaction back (I/O error, disk full): the group is lost.
+      broken = internal("the transaction was aborted: " + s.message());
+      return broken;
+    }
+    if (s.is_ok()) {
+      Status r = w.step_sql("RELEASE write");
+      if (!r.is_ok()) broken = r;
+      return r;
+    }
+    Status r = w.step_sql("ROLLBACK TO write");
+    if (r.is_ok()) r = w.step_sql("RELEASE write");
+    if (!r.is_ok()) broken = r;
+    return s;
+  }
+
+  void run_group(std::vector<Op>& ops, std::vector<AuditRecord>& audits) {
+    std::vector<Status> results(ops.size());
+    Status group;
+    try {
+      Session w(*writer_, &next_seq_);
+      group = w.step_sql("BEGIN IMMEDIATE");
+      for (size_t i = 0; i < ops.size() && group.is_ok(); ++i) {
+        if (ops[i].fn) results[i] = run_one(w, ops[i].fn, group);
+      }
+      for (size_t i = 0; i < audits.size() && group.is_ok(); ++i) {
+        Status s = w.append_audit(audits[i]);
+        if (sqlite3_get_autocommit(writer_->db()) != 0) {
+          group = internal("the transaction was aborted writing audit records");
+        } else if (!s.is_ok()) {
+          std::fprintf(stderr, "store: audit record %s dropped: %s\n", audits[i].id.c_str(),
+                       s.to_string().c_str());
+        }
+      }
+      if (group.is_ok()) group = w.step_sql("COMMIT");
+      if (!group.is_ok() && sqlite3_get_autocommit(writer_->db()) == 0) {
+        (void)w.step_sql("ROLLBACK");
+      }
+    } catch (const std::exception& e) {
+      group = internal(std::string("group commit failed: ") + e.what());
+      if (sqlite3_get_autocommit(writer_->db()) == 0) (void)writer_->exec("ROLLBACK");
+    } catch (...) {
+      group = internal("group commit failed");
+      if (sqlite3_get_autocommit(writer_->db()) == 0) (void)writer_->exec("ROLLBACK");
+    }
+
+    int64_t ok = 0;
+    int64_t failed = 0;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (!group.is_ok()) {
+        results[i] = Status(Code::kInternal, "commit failed: " + group.message());
+      }
+      if (ops[i].fn) (results[i].is_ok() ? ok : failed) += 1;
+    }
+    if (!group.is_ok() && !audits.empty()) {
+      std::fprintf(stderr, "store: %zu audit records lost: %s\n", audits.size(),
+                   group.to_string().c_str());
+    }
+    if (group.is_ok()) commits_.fetch_add(1);
+    writes_.fetch_add(ok);
+    failed_.fetch_add(failed);
+    for (size_t i = 0; i < ops.size(); ++i) ops[i].done.set_value(std::move(results[i]));
+  }
+
+  const size_t max_group_;
+
+  // Writer thread only.
+  std::unique_ptr<Conn> writer_;
+  int64_t next_seq_;  // the last resource sequence number handed out
+
+  // Guards queue_, audits_, stopping_.
+  std::mutex mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Op> queue_;
+  std::vector<AuditRecord> audits_;
+  bool stopping_ = false;
+
+  // Guards idle_readers_.
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Conn>> idle_readers_;
+
+  std::atomic<int64_t> commits_{0};
+  std::atomic<int64_t> writes_{0};
+  std::atomic<int64_t> failed_{0};
+
+  std::thread thread_;  // last: starts after everything it uses exists
+};
+
+Result<int64_t> last_seq(Conn& c) {
+  HB_ASSIGN_OR_RETURN(Stmt st, c.prepare("SELECT COALESCE(MAX(seq), 0) FROM resource_versions"));
+  int rc = st.step();
+  if (rc != SQLITE_ROW) return db_error(c.db(), rc, "read the last sequence number");
+  return st.int64(0);
+}
+
+Result<std::unique_ptr<Store>> open_impl(const SqliteOptions& o) {
+  if (o.path.empty() || o.path == ":memory:" || o.path.rfind("file:", 0) == 0) {
+    return invalid("the SQLite store needs a database file path");
+  }
+  if (o.read_connections < 1 || o.max_group < 1) {
+    return invalid("read_connections and max_group must be at least 1");
+  }
+  if (sqlite3_threadsafe() == 0) return internal("SQLite was built without thread support");
+
+  HB_ASSIGN_OR_RETURN(auto writer, Conn::open(o.path, Conn::Role::kWriter, o.synchronous_full));
+  HB_RETURN_IF_ERROR(sqlite::migrate(*writer));
+  HB_ASSIGN_OR_RETURN(int64_t seq, last_seq(*writer));
+  std::vector<std::unique_ptr<Conn>> readers;
+  for (int i = 0; i < o.read_connections; ++i) {
+    HB_ASSIGN_OR_RETURN(auto r, Conn::open(o.path, Conn::Role::kReader, o.synchronous_full));
+    readers.push_back(std::move(r));
+  }
+  return std::unique_ptr<Store>(
+      std::make_unique<SqliteStore>(o, std::move(writer), std::move(readers), seq));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options) {
+  try {
+    auto r = open_impl(options);
+    if (r.is_ok()) return r;
+    Status e = r.error();
+    if (e.code() == Code::kConflict || e.code() == Code::kInvalid) return e;
+    return internal("cannot open the SQLite store at " + options.path + ": " + e.message());
+  } catch (const std::exception& e) {
+    return internal(std::string("cannot open the SQLite store: ") + e.what());
+  }
+}
+
+}  // namespace hb::store

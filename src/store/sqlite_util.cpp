@@ -1,0 +1,94 @@
+#include "store/sqlite_util.h"
+
+namespace hb::store::sqlite {
+
+Status db_error(sqlite3* db, int rc, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_TRIGGER:  // the append-only guards on audit
+      return conflict(std::move(msg));
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+    case SQLITE_CONSTRAINT_NOTNULL:
+    case SQLITE_CONSTRAINT_CHECK:
+      return invalid(std::move(msg));
+    default:
+      return internal(std::move(msg));
+  }
+}
+
+Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
+                                         bool synchronous_full) {
+  // Each connection is used by one thread at a time, so SQLite's own mutexes are not needed.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (role == Role::kWriter) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return db_error(db.get(), rc, "cannot open the database");
+  sqlite3_extended_result_codes(db.get(), 1);
+  std::unique_ptr<Conn> c(new Conn(std::move(db)));
+
+  // 5 s of waiting for a lock before SQLITE_BUSY: only another process (a backup, the CLI) can
+  // hold it, since this store has a single writer.
+  HB_RETURN_IF_ERROR(c->exec("PRAGMA busy_timeout = 5000"));
+  HB_RETURN_IF_ERROR(c->exec("PRAGMA foreign_keys = ON"));
+  HB_RETURN_IF_ERROR(c->exec("PRAGMA temp_store = MEMORY"));
+  if (role == Role::kWriter) {
+    // The page cache is bounded per connection (negative = KiB) so RSS stays flat as data grows.
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -65536"));
+    // journal_mode returns a row with the resulting mode; sqlite3_exec ignores rows, so check it.
+    auto st = c->prepare("PRAGMA journal_mode = WAL");
+    if (!st.is_ok()) return st.error();
+    rc = st->step();
+    if (rc != SQLITE_ROW || st->text(0) != "wal") {
+      return internal("cannot switch the database to WAL mode");
+    }
+    HB_RETURN_IF_ERROR(c->exec(synchronous_full ? "PRAGMA synchronous = FULL"
+                                                : "PRAGMA synchronous = NORMAL"));
+  } else {
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -32768"));
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA query_only = ON"));
+  }
+  return c;
+}
+
+Result<Stmt> Conn::prepare(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    return Stmt(it->second.stmt.get(), &it->second.in_use);
+  }
+  bool cacheable = it == cache_.end() && cache_.size() < kMaxCached;
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                              cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
+  StmtPtr owned(raw);
+  if (rc != SQLITE_OK) return db_error(db_.get(), rc, "prepare");
+  if (!cacheable) return Stmt(std::move(owned));
+  Entry& e = cache_.try_emplace(std::string(sql)).first->second;
+  e.stmt = std::move(owned);
+  e.in_use = true;
+  return Stmt(e.stmt.get(), &e.in_use);
+}
+
+Status Conn::exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::ok();
+  std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  Status s = db_error(nullptr, rc, "exec");
+  return Status(s.code(), "exec: " + msg);
+}
+
+Status Conn::run(Stmt& st, std::string_view what) {
+  int rc = st.step();
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::ok();
+  return db_error(db_.get(), rc, what);
+}
+
+}  // namespace hb::store::sqlite

@@ -1,0 +1,126 @@
+// The store: one interface, two engines (SQLite embedded, PostgreSQL for many app servers).
+//
+// Reads run on the calling thread with a connection from a pool and see committed data.
+// Writes are closures run on the store's writer thread, inside one database transaction shared
+// with other concurrent writes (group commit): each closure runs in its own savepoint, so one that
+// fails leaves nothing behind and does not disturb the others, and every future completes only
+// after the whole group is durable (fsync'ed). A closure must be quick and must not block on
+// anything but the Writer it is given.
+//
+// Every patient-owned row carries the patient's id: it is the access boundary and the
+// distribution key for a sharded PostgreSQL.
+//
+// Thread-safety: Store is safe to use from any number of threads. Reader and Writer objects are
+// valid only inside the closure they are passed to.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/search.h"
+#include "store/types.h"
+
+namespace hb::store {
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  // Facilities and their API clients.
+  virtual Result<std::optional<Facility>> facility_by_id(const std::string& id) = 0;
+  virtual Result<std::optional<Facility>> facility_by_code(const std::string& code) = 0;
+  virtual Result<std::vector<Facility>> list_facilities() = 0;
+  virtual Result<std::optional<ApiClient>> client(const std::string& client_id) = 0;
+  virtual Result<std::vector<ApiClient>> clients_of(const std::string& facility_id) = 0;
+  virtual Result<std::optional<AccessToken>> access_token(const std::string& token_hash) = 0;
+
+  // Resources. `current` returns the latest version, including a deleted marker.
+  virtual Result<std::optional<ResourceRow>> current(const std::string& type,
+                                                     const std::string& id) = 0;
+  virtual Result<std::optional<ResourceRow>> version(const std::string& type, const std::string& id,
+                                                     int64_t version) = 0;
+  // Versions newest first, at most `limit`, starting below `before_version` (0 = from the newest).
+  virtual Result<std::vector<ResourceRow>> history(const std::string& type, const std::string& id,
+                                                   int64_t before_version, int limit) = 0;
+  virtual Result<SearchPage> search(const SearchQuery& q) = 0;
+
+  // Patients: data keys and the blind-indexed identifiers that find one person across facilities.
+  virtual Result<std::optional<std::string>> patient_key(const std::string& patient_id) = 0;
+  virtual Result<std::optional<std::string>> patient_by_identifier(const std::string& blind_index) = 0;
+  virtual Result<bool> facility_linked(const std::string& patient_id,
+                                       const std::string& facility_id) = 0;
+
+  // Audit events, oldest first, with seq > after_seq; filtered by facility and/or patient when set.
+  virtual Result<std::vector<AuditRecord>> audit(const std::string& facility_id,
+                                                 const std::string& patient_id, int64_t after_seq,
+                                                 int limit) = 0;
+  virtual Result<std::optional<AuditRecord>> audit_by_id(const std::string& id) = 0;
+};
+
+class Writer : public Reader {
+ public:
+  virtual Status put_facility(const Facility& f) = 0;      // insert or replace by id; code unique
+  virtual Status put_client(const ApiClient& c) = 0;       // insert or replace by client_id
+  virtual Status put_access_token(const AccessToken& t) = 0;
+  // Remembers a client assertion's jti until `expires`; kConflict if it was seen before.
+  virtual Status remember_jti(const std::string& client_id, const std::string& jti, Time expires) = 0;
+  // Drops remembered jtis and access tokens that expired before `now`.
+  virtual Status purge_expired(Time now) = 0;
+
+  // Appends a version: row.version must be current version + 1 (or 1 for a new resource), else
+  // kConflict. Replaces the resource's index rows with `index` (none for a delete).
+  virtual Status put_resource(const ResourceRow& row, const std::vector<IndexRow>& index) = 0;
+
+  virtual Status put_patient_key(const std::string& patient_id, const std::string& wrapped_key) = 0;
+  // Binds a blind-indexed identifier to a patient; kConflict if bound to another patient.
+  virtual Status bind_identifier(const std::string& blind_index, const std::string& patient_id) = 0;
+  virtual Status link_facility(const std::string& patient_id, const std::string& facility_id,
+                               Time when) = 0;
+
+  virtual Status append_audit(const AuditRecord& a) = 0;
+};
+
+struct StoreStats {
+  int64_t commits = 0;          // durable group commits
+  int64_t writes = 0;           // closures committed
+  int64_t failed_writes = 0;    // closures rolled back
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` with a read snapshot on the calling thread.
+  virtual Status read(const std::function<Status(Reader&)>& fn) = 0;
+
+  // Queues `fn` for the writer thread; the future completes once the group it ran in is durable,
+  // with fn's status (or the commit's error). fn's non-ok status rolls back only fn's work.
+  virtual std::future<Status> write(std::function<Status(Writer&)> fn) = 0;
+  Status write_sync(std::function<Status(Writer&)> fn) { return write(std::move(fn)).get(); }
+
+  // Queues an audit record to be written with the next group; does not wait for durability.
+  // Used on read paths, where waiting for an fsync per read would cost more than it protects.
+  virtual void append_audit_async(AuditRecord a) = 0;
+
+  // Waits until everything queued so far is durable.
+  virtual Status flush() = 0;
+  virtual StoreStats stats() const = 0;
+};
+
+struct SqliteOptions {
+  std::string path;            // database file; ":memory:" is not supported (WAL needs a file)
+  int read_connections = 4;    // pool size for readers
+  int max_group = 512;         // most closures in one transaction
+  bool synchronous_full = true;  // fsync every commit (durable); false only for throwaway tests
+};
+
+// Opens (creating if needed) and migrates an SQLite store. kInternal if the file cannot be opened
+// or a migration fails; kConflict if the file was written by a newer schema than this binary knows.
+Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options);
+
+}  // namespace hb::store

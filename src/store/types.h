@@ -1,0 +1,93 @@
+// The rows Healthbook keeps, as plain values. Engines (SQLite, PostgreSQL) map them to tables;
+// services build and read them. Nothing here knows SQL.
+//
+// Bodies of resources are stored already encrypted (see crypto/envelope.h); engines treat them as
+// opaque bytes. Identifiers (national id, insurance number, phone) reach the store only as blind
+// indexes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace hb::store {
+
+struct Facility {
+  std::string id;      // server-assigned uuid
+  std::string code;    // interconnection code, unique
+  std::string name;
+  std::string kind;    // public-hospital | private-hospital | clinic | health-centre | laboratory | pharmacy
+  std::string region;  // province / region code
+  std::string status;  // active | suspended
+  Time created{};
+};
+
+struct ApiClient {
+  std::string client_id;    // server-assigned, printed once by `healthbook client add`
+  std::string facility_id;
+  std::string name;
+  std::string jwks;         // inline JWK Set JSON text, or empty when jwks_url is set
+  std::string jwks_url;     // https URL of the client's JWK Set, or empty
+  std::string scopes;       // space-separated scopes the client may request
+  std::string status;       // active | disabled
+  Time created{};
+};
+
+// An issued access token. Only the SHA-256 of the token is stored.
+struct AccessToken {
+  std::string token_hash;   // hex SHA-256 of the bearer token
+  std::string client_id;
+  std::string facility_id;
+  std::string scopes;       // space-separated, as granted
+  Time expires{};
+};
+
+// One version of one resource.
+struct ResourceRow {
+  std::string type;
+  std::string id;
+  int64_t version = 0;       // 1, 2, 3 ... per resource
+  std::string patient_id;    // the patient compartment this resource belongs to, "" if none
+  std::string facility_id;   // the facility that owns (wrote) it
+  Time last_updated{};
+  bool deleted = false;      // a delete is a version with deleted = true and an empty body
+  std::string body;          // encrypted JSON (opaque to the store)
+  int64_t seq = 0;           // store-assigned global write sequence (read only)
+};
+
+// A search-index entry derived from a resource version. Replaced whenever the resource changes.
+enum class IndexKind { kToken = 0, kReference = 1, kDate = 2, kString = 3 };
+
+struct IndexRow {
+  std::string param;        // search parameter name, e.g. "code"
+  IndexKind kind = IndexKind::kToken;
+  // kToken: a = system ("" if none), b = code (blind-indexed for identifiers)
+  // kReference: a = target type, b = target id
+  // kString: a = normalised text or its blind index, b = ""
+  // kDate: lo/hi = the period covered, unix milliseconds, inclusive
+  std::string a;
+  std::string b;
+  int64_t lo = 0;
+  int64_t hi = 0;
+};
+
+// An audit event. Rows are appended, never updated or deleted.
+struct AuditRecord {
+  int64_t seq = 0;              // store-assigned
+  std::string id;               // uuid, the AuditEvent id
+  Time time{};
+  std::string action;           // C | R | U | D | E (FHIR AuditEvent.action)
+  std::string outcome;          // 0 success | 4 minor failure | 8 serious failure
+  std::string event_type;       // rest | transaction | login ... (FHIR restful-interaction code)
+  std::string client_id;        // who: the API client ("" for operators)
+  std::string facility_id;      // on behalf of which facility
+  std::string patient_id;       // whose data ("" when not patient data)
+  std::string entities;         // space-separated "Type/id" references touched
+  std::string detail;           // what: e.g. the search query or "read"; never health data
+  std::string source_ip;
+};
+
+}  // namespace hb::store

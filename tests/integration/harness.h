@@ -1,0 +1,78 @@
+// A running `healthbook serve` in a fresh data folder, and an HTTP client for tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "crypto/keys.h"
+
+namespace hb::test {
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  Json json() const;  // parsed body (throws on invalid JSON: a test failure)
+};
+
+HttpResponse http(const std::string& method, const std::string& url, const std::string& body = "",
+                  const std::vector<std::string>& headers = {});
+
+// Runs the healthbook binary with arguments; returns exit code, stdout and stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult run_healthbook(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// A facility client able to get tokens: its key and client_id.
+struct TestClient {
+  std::string facility_code;
+  std::string client_id;
+  crypto::PrivateKey key;
+  std::string kid;
+  std::string alg;
+};
+
+class Server {
+ public:
+  // Initialises a data folder, starts the server on a free port.
+  explicit Server(const std::vector<std::string>& env = {});
+  ~Server();
+  Server(const Server&) = delete;
+
+  const std::string& base() const { return base_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::vector<std::string> data_args() const { return {"--data", data_dir_}; }
+
+  void add_facility(const std::string& code, const std::string& name, const std::string& kind);
+  TestClient add_client(const std::string& facility_code, crypto::KeyType type = crypto::KeyType::kEcP384,
+                        const std::string& scopes = "system/*.cruds");
+  // A signed client assertion; overrides let tests forge bad ones.
+  std::string assertion(const TestClient& c, const Json& overrides = Json::object(),
+                        const crypto::PrivateKey* sign_with = nullptr, const std::string& kid = "") const;
+  HttpResponse token_request(const std::string& assertion, const std::string& scope = "system/*.cruds") const;
+  // A fresh access token (fails the test if refused).
+  std::string token(const TestClient& c, const std::string& scope = "system/*.cruds") const;
+
+  HttpResponse get(const std::string& path, const std::string& token,
+                   const std::vector<std::string>& headers = {}) const;
+  HttpResponse send(const std::string& method, const std::string& path, const std::string& token,
+                    const std::string& body, const std::vector<std::string>& headers = {}) const;
+
+ private:
+  std::string data_dir_;
+  std::string base_;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+};
+
+std::string read_file(const std::string& path);
+
+}  // namespace hb::test
