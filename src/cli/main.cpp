@@ -74,6 +74,7 @@ int serve(const Common& common) {
   so.io_threads = cfg->io_threads;
   so.worker_threads = cfg->worker_threads;
   so.body_limit = cfg->body_bytes;
+  so.error_page = http::refusal_page;
   // The services need the public URL, which with port 0 is known only once the server is bound:
   // requests that arrive before the handler is installed get 503.
   std::atomic<http::Handler*> installed{nullptr};

@@ -287,6 +287,23 @@ int http_status(Code code) {
   return 500;
 }
 
+Response refusal_page(int status, std::string_view reason, std::string_view target) {
+  std::string text = reason == "body_too_large"     ? "the request body is larger than the limit"
+                     : reason == "header_too_large" ? "the request headers are larger than the limit"
+                                                    : "malformed HTTP request or request target";
+  Code code = status == 413 ? Code::kTooLarge : Code::kInvalid;
+  Response r;
+  r.status = status;
+  if (target.empty() || target.rfind("/fhir", 0) == 0) {
+    r.set("Content-Type", kFhirJson);
+    r.body = dump_json(fhir::operation_outcome(Status(code, text)));
+  } else {
+    r.set("Content-Type", "application/problem+json");
+    r.body = dump_json(Json{{"type", "about:blank"}, {"status", status}, {"title", text}});
+  }
+  return r;
+}
+
 Handler make_api_handler(Services s) {
   auto api = std::make_shared<Api>(s);
   return [api](const Request& req) {

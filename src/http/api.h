@@ -18,6 +18,10 @@ struct Services {
 
 Handler make_api_handler(Services s);
 
+// The response for requests the server refuses before routing (see ServerOptions::error_page):
+// an OperationOutcome on /fhir (and when the target is unknown), problem+json elsewhere.
+Response refusal_page(int status, std::string_view reason, std::string_view target);
+
 // The HTTP status for a service status code.
 int http_status(Code code);
 

@@ -309,7 +309,10 @@ struct Server::Impl {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<Conn> c);
   asio::awaitable<void> serve_requests(Conn& c);
-  asio::awaitable<void> reject(Conn& c, const beast::error_code& ec);
+  asio::awaitable<void> reject(Conn& c, const beast::error_code& ec, std::string_view target);
+  Response refuse(int status, std::string_view reason, std::string_view target) const {
+    return opts.error_page ? opts.error_page(status, reason, target) : error_response(status, reason);
+  }
   void build_request(bhttp::request<bhttp::string_body>& msg, const std::string& remote,
                      Request& req, bool& bad_target);
   void invoke(const Request& req, Response& res) noexcept;
@@ -391,14 +394,15 @@ void Server::Impl::build_request(bhttp::request<bhttp::string_body>& msg, const 
   req.keep_alive = msg.keep_alive();
 }
 
-asio::awaitable<void> Server::Impl::reject(Conn& c, const beast::error_code& ec) {
+asio::awaitable<void> Server::Impl::reject(Conn& c, const beast::error_code& ec,
+                                           std::string_view target) {
   Response r;
   if (ec == bhttp::error::header_limit) {
-    r = error_response(431, "header_too_large");
+    r = refuse(431, "header_too_large", target);
   } else if (ec == bhttp::error::body_limit) {
-    r = error_response(413, "body_too_large");
+    r = refuse(413, "body_too_large", target);
   } else {
-    r = error_response(400, "bad_request");
+    r = refuse(400, "bad_request", target);
   }
   std::string head;
   bool keep = false;
@@ -458,7 +462,12 @@ asio::awaitable<void> Server::Impl::serve_requests(Conn& c) {
         if (ec == bhttp::error::need_more) {
           ec = {};
         } else if (ec) {
-          co_await reject(c, ec);
+          std::string target;
+          if (parser->is_header_done()) {
+            auto t = parser->get().target();
+            target.assign(t.data(), t.size());
+          }
+          co_await reject(c, ec, target);
           co_return;
         } else if (parser->is_done()) {
           break;
@@ -503,7 +512,7 @@ asio::awaitable<void> Server::Impl::serve_requests(Conn& c) {
     const bool head_request = msg.method() == bhttp::verb::head;
 
     if (bad_target) {
-      res = error_response(400, "bad_request");
+      res = refuse(400, "bad_request", req.target);
     } else if (opts.run_inline && opts.run_inline(req)) {
       invoke(req, res);
     } else {

@@ -64,6 +64,10 @@ struct ServerOptions {
   // on the I/O thread. Only for fast routes that never block (no store, no waits), where the hop
   // to the pool and back costs more than the work. Called on the I/O thread; must be thread-safe.
   std::function<bool(const Request&)> run_inline;
+  // Builds the response for requests the server refuses before any handler runs: 400 (malformed
+  // request or target), 413 (body too large), 431 (headers too large). `target` is the request
+  // target when it was read, else empty. Unset: a small JSON body {"error": reason}.
+  std::function<Response(int status, std::string_view reason, std::string_view target)> error_page;
 };
 
 class Server {

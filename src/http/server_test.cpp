@@ -735,8 +735,8 @@ TEST(Server, RunUntilSignalStopsOnSigterm) {
   ::kill(::getpid(), SIGTERM);
   runner.join();
   EXPECT_TRUE(returned.load());
-  TestClient late(s.port());
-  EXPECT_FALSE(late.connected());
+  // (Whether the port still answers is not checked here: under a parallel test run another
+  // process may be given the freed port at once.)
 }
 
 }  // namespace

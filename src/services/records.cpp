@@ -66,6 +66,22 @@ std::string rebuild_query(const QueryParams& q, std::initializer_list<const char
   return out;
 }
 
+// A search on `patient=X` (or `subject=Patient/X`) is also a search of X's compartment; saying so
+// lets the store use its exact (patient, type) index. The clause stays, so results are unchanged.
+void narrow_to_compartment(store::SearchQuery& q) {
+  // Appointments may name several patients as actors; their compartment is only the first.
+  if (q.type == "Patient" || q.type == "Appointment" || !q.patient_id.empty()) return;
+  for (const auto& c : q.clauses) {
+    if (c.kind != store::IndexKind::kReference || c.any_of.size() != 1) continue;
+    if (c.param != "patient" && c.param != "subject") continue;
+    const auto& v = c.any_of[0];
+    if (v.a == "Patient" && !v.b.empty()) {
+      q.patient_id = v.b;
+      return;
+    }
+  }
+}
+
 struct BundleWriter {
   std::string text;
   bool first_entry = true;
@@ -348,6 +364,7 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
   HB_ASSIGN_OR_RETURN(auto parsed, fhir::parse_search(type, query, e.blinder));
   e.restrict(who, parsed.query);
   if (parsed.summary_count) parsed.query.want_total = true;
+  narrow_to_compartment(parsed.query);
 
   store::SearchPage page;
   std::vector<std::string> texts;
