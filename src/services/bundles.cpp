@@ -224,6 +224,7 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
 
   if (transaction) {
     Status s = e.store.write_sync([&](store::Writer& w) -> Status {
+    detail::TxCache tx;
       std::map<std::string, std::string> mapping;
       // 1. Decide the final id of every created or updated resource.
       for (auto& en : entries) {
@@ -251,7 +252,7 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
       // 2. Deletes, 3. creates, 4. updates.
       for (auto& en : entries) {
         if (en.method != "DELETE") continue;
-        auto r = e.apply_delete(w, who, en.type, en.id);
+        auto r = e.apply_delete(w, who, en.type, en.id, tx);
         if (!r) return at_entry(r.error(), en.index, en.type);
         en.result = *r;
       }
@@ -260,15 +261,15 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
                                              std::pair{"POST", false}, std::pair{"PUT", false}}) {
         for (auto& en : entries) {
           if (en.method != method || (en.type == "Patient") != patients) continue;
-          Status rs = e.resolve_references(w, who, en.resource, mapping, en.type);
+          Status rs = e.resolve_references(w, who, en.resource, mapping, en.type, tx);
           if (!rs) return at_entry(rs, en.index, en.type);
-          auto r = en.method == "POST" ? e.apply_create(w, who, en.type, en.resource, en.target)
-                                       : e.apply_update(w, who, en.type, en.id, en.resource, en.if_match);
+          auto r = en.method == "POST" ? e.apply_create(w, who, en.type, en.resource, en.target, tx)
+                                       : e.apply_update(w, who, en.type, en.id, en.resource, en.if_match, tx);
           if (!r) return at_entry(r.error(), en.index, en.type);
           en.result = *r;
         }
       }
-      return Status::ok();
+      return e.flush_audits(w, who, tx);
     });
     HB_RETURN_IF_ERROR(s);
   } else {
@@ -278,31 +279,32 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
       Entry* p = &en;
       pending.emplace_back(p, e.store.write([&e, &who, p](store::Writer& w) -> Status {
         Entry& en = *p;
-        HB_RETURN_IF_ERROR(e.resolve_references(w, who, en.resource, {}, en.type));
+        detail::TxCache tx;
+        HB_RETURN_IF_ERROR(e.resolve_references(w, who, en.resource, {}, en.type, tx));
         Result<EntryResult> r = Status(Code::kInternal, "unreachable");
         if (en.method == "POST") {
           HB_ASSIGN_OR_RETURN(auto t, e.create_target(w, who, en.type, en.resource, en.if_none_exist));
-          r = e.apply_create(w, who, en.type, en.resource, t);
+          r = e.apply_create(w, who, en.type, en.resource, t, tx);
         } else if (en.method == "PUT") {
           if (en.query) {
             HB_ASSIGN_OR_RETURN(auto ids, e.find(w, who, en.type, *en.query));
             if (ids.size() > 1) return Status(Code::kPreconditionFailed, "conditional update matches more than one resource");
             if (ids.empty()) {
               HB_ASSIGN_OR_RETURN(auto t, e.create_target(w, who, en.type, en.resource, std::nullopt));
-              r = e.apply_create(w, who, en.type, en.resource, t);
+              r = e.apply_create(w, who, en.type, en.resource, t, tx);
             } else {
               en.resource["id"] = ids[0];
-              r = e.apply_update(w, who, en.type, ids[0], en.resource, en.if_match);
+              r = e.apply_update(w, who, en.type, ids[0], en.resource, en.if_match, tx);
             }
           } else {
-            r = e.apply_update(w, who, en.type, en.id, en.resource, en.if_match);
+            r = e.apply_update(w, who, en.type, en.id, en.resource, en.if_match, tx);
           }
         } else {
-          r = e.apply_delete(w, who, en.type, en.id);
+          r = e.apply_delete(w, who, en.type, en.id, tx);
         }
         if (!r) return r.error();
         en.result = *r;
-        return Status::ok();
+        return e.flush_audits(w, who, tx);
       }));
     }
     for (auto& [p, f] : pending) {

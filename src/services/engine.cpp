@@ -146,10 +146,10 @@ Result<std::vector<std::string>> Engine::find(store::Reader& r, const Principal&
 
 Status Engine::resolve_references(store::Writer& w, const Principal& who, Json& node,
                                   const std::map<std::string, std::string>& mapping,
-                                  const std::string& path) const {
+                                  const std::string& path, TxCache& tx) const {
   if (node.is_array()) {
     for (size_t i = 0; i < node.size(); ++i) {
-      HB_RETURN_IF_ERROR(resolve_references(w, who, node[i], mapping, path + "[" + std::to_string(i) + "]"));
+      HB_RETURN_IF_ERROR(resolve_references(w, who, node[i], mapping, path + "[" + std::to_string(i) + "]", tx));
     }
     return Status::ok();
   }
@@ -167,6 +167,10 @@ Status Engine::resolve_references(store::Writer& w, const Principal& who, Json& 
       }
       auto q = ref.find('?');
       if (q != std::string::npos && ref.find('/') > q) {
+        if (auto hit = tx.conditional.find(ref); hit != tx.conditional.end()) {
+          *it = hit->second;
+          continue;
+        }
         std::string type = ref.substr(0, q);
         if (!fhir::is_stored_type(type)) {
           return Status(Code::kUnprocessable, "conditional reference to an unknown type",
@@ -186,10 +190,12 @@ Status Engine::resolve_references(store::Writer& w, const Principal& who, Json& 
           return Status(Code::kPreconditionFailed, "conditional reference matches more than one resource",
                         {{path + ".reference", "\"" + ref + "\" matches several resources", "multiple-matches"}});
         }
-        *it = type + "/" + (*ids)[0];
+        std::string resolved = type + "/" + (*ids)[0];
+        tx.conditional.emplace(ref, resolved);
+        *it = std::move(resolved);
       }
     } else {
-      HB_RETURN_IF_ERROR(resolve_references(w, who, *it, mapping, path + "." + it.key()));
+      HB_RETURN_IF_ERROR(resolve_references(w, who, *it, mapping, path + "." + it.key(), tx));
     }
   }
   return Status::ok();
@@ -307,7 +313,7 @@ namespace {
 // audit. `prev` is the current row (nullopt for a new resource).
 Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Principal& who,
                                   const std::string& type, const std::string& id, Json resource,
-                                  const std::optional<store::ResourceRow>& prev) {
+                                  const std::optional<store::ResourceRow>& prev, TxCache& tx) {
   Time now = e.clock.now();
   int64_t version = prev ? prev->version + 1 : 1;
   resource["id"] = id;
@@ -322,10 +328,14 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
     patient_id = id;
   } else if (auto pid = fhir::patient_compartment(resource)) {
     patient_id = *pid;
-    HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", patient_id));
-    bool ok = prow && !prow->deleted;
-    if (ok) {
-      HB_ASSIGN_OR_RETURN(ok, e.visible(w, who, *prow));
+    bool ok = tx.visible_patients.count(patient_id) > 0;
+    if (!ok) {
+      HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", patient_id));
+      ok = prow && !prow->deleted;
+      if (ok) {
+        HB_ASSIGN_OR_RETURN(ok, e.visible(w, who, *prow));
+      }
+      if (ok) tx.visible_patients.insert(patient_id);
     }
     if (!ok) {
       return Status(Code::kUnprocessable, "the patient this resource is about is not known here",
@@ -345,8 +355,13 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
   if (row.facility_id.empty()) row.facility_id = who.facility_id;
   row.last_updated = now;
   std::string text = dump_json(resource);
-  HB_ASSIGN_OR_RETURN(auto key, e.vault.key_for_write(w, Vault::owner_for(row.patient_id, row.facility_id)));
-  row.body = key.seal(text, Vault::aad(row));
+  std::string owner = Vault::owner_for(row.patient_id, row.facility_id);
+  auto key_it = tx.keys.find(owner);
+  if (key_it == tx.keys.end()) {
+    HB_ASSIGN_OR_RETURN(auto key, e.vault.key_for_write(w, owner));
+    key_it = tx.keys.emplace(owner, std::move(key)).first;
+  }
+  row.body = key_it->second.seal(text, Vault::aad(row));
   HB_RETURN_IF_ERROR(w.put_resource(row, fhir::extract_index(resource, e.blinder)));
 
   if (type == "Patient") {
@@ -362,9 +377,7 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
     if (!who.facility_id.empty()) HB_RETURN_IF_ERROR(w.link_facility(id, who.facility_id, now));
   }
 
-  const char* action = prev ? "U" : "C";
-  const char* subtype = prev ? "update" : "create";
-  HB_RETURN_IF_ERROR(w.append_audit(e.audit(who, action, subtype, patient_id, type + "/" + id, subtype)));
+  tx.audit(prev ? "U" : "C", prev ? "update" : "create", patient_id, type + "/" + id);
 
   EntryResult r;
   r.status = prev && !prev->deleted ? 200 : 201;
@@ -403,29 +416,28 @@ std::optional<Json> merge_identifiers(const Json& stored, const Json& incoming) 
 
 Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
                                          const std::string& type, Json resource,
-                                         const CreateTarget& target) const {
+                                         const CreateTarget& target, TxCache& tx) const {
   if (target.kind == CreateTarget::Kind::kNew) {
     HB_ASSIGN_OR_RETURN(auto existing, w.current(type, target.id));
     if (existing) return Status(Code::kConflict, type + "/" + target.id + " already exists");
-    return write_version(*this, w, who, type, target.id, std::move(resource), std::nullopt);
+    return write_version(*this, w, who, type, target.id, std::move(resource), std::nullopt, tx);
   }
   HB_ASSIGN_OR_RETURN(auto row, w.current(type, target.id));
   if (!row) return internal("matched resource vanished");
   if (target.kind == CreateTarget::Kind::kSamePerson) {
     if (row->deleted) {
       // The person was deleted earlier; their identifiers still name them: restore.
-      return write_version(*this, w, who, type, target.id, std::move(resource), row);
+      return write_version(*this, w, who, type, target.id, std::move(resource), row, tx);
     }
     HB_ASSIGN_OR_RETURN(auto text, open_body(w, *row));
     HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
     if (auto merged = merge_identifiers(stored, resource)) {
-      HB_ASSIGN_OR_RETURN(auto r, write_version(*this, w, who, type, target.id, std::move(*merged), row));
+      HB_ASSIGN_OR_RETURN(auto r, write_version(*this, w, who, type, target.id, std::move(*merged), row, tx));
       r.status = 200;
       return r;
     }
     HB_RETURN_IF_ERROR(w.link_facility(target.id, who.facility_id, clock.now()));
-    HB_RETURN_IF_ERROR(w.append_audit(audit(who, "E", "create", target.id, "Patient/" + target.id,
-                                            "person matched by identifier")));
+    tx.audit("E", "create", target.id, "Patient/" + target.id);
     EntryResult r{200, type, target.id, row->version, row->last_updated, std::move(text)};
     return r;
   }
@@ -437,7 +449,7 @@ Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
 Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
                                          const std::string& type, const std::string& id,
                                          Json resource,
-                                         const std::optional<std::string>& if_match) const {
+                                         const std::optional<std::string>& if_match, TxCache& tx) const {
   if (!is_valid_fhir_id(id)) return invalid("\"" + id + "\" is not a valid resource id");
   if (auto body_id = resource.find("id"); body_id != resource.end()) {
     if (!body_id->is_string() || body_id->get_ref<const std::string&>() != id) {
@@ -470,11 +482,12 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
                     {{"Patient.identifier", "registered as Patient/" + target.id, "duplicate"}});
     }
   }
-  return write_version(*this, w, who, type, id, std::move(resource), prev);
+  return write_version(*this, w, who, type, id, std::move(resource), prev, tx);
 }
 
 Result<EntryResult> Engine::apply_delete(store::Writer& w, const Principal& who,
-                                         const std::string& type, const std::string& id) const {
+                                         const std::string& type, const std::string& id,
+                                         TxCache& tx) const {
   HB_ASSIGN_OR_RETURN(auto prev, w.current(type, id));
   if (!prev) return not_found(type + "/" + id + " is not known");
   HB_ASSIGN_OR_RETURN(bool ok, visible(w, who, *prev));
@@ -492,8 +505,16 @@ Result<EntryResult> Engine::apply_delete(store::Writer& w, const Principal& who,
   row.last_updated = clock.now();
   row.deleted = true;
   HB_RETURN_IF_ERROR(w.put_resource(row, {}));
-  HB_RETURN_IF_ERROR(w.append_audit(audit(who, "D", "delete", prev->patient_id, type + "/" + id, "delete")));
+  tx.audit("D", "delete", prev->patient_id, type + "/" + id);
   return EntryResult{204, type, id, row.version, row.last_updated, {}};
+}
+
+Status Engine::flush_audits(store::Writer& w, const Principal& who, TxCache& tx) const {
+  for (const auto& [key, entities] : tx.audits) {
+    HB_RETURN_IF_ERROR(w.append_audit(audit(who, key.action.c_str(), key.subtype.c_str(), key.patient, entities, key.subtype)));
+  }
+  tx.audits.clear();
+  return Status::ok();
 }
 
 }  // namespace hb::services::detail

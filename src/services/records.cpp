@@ -149,10 +149,11 @@ Result<FhirResult> RecordService::create(const Principal& who, const std::string
   EntryResult result;
   Engine& e = *impl_;
   Status s = e.store.write_sync([&](store::Writer& w) -> Status {
-    HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type));
+    detail::TxCache tx;
+    HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type, tx));
     HB_ASSIGN_OR_RETURN(auto target, e.create_target(w, who, type, resource, cond));
-    HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target));
-    return Status::ok();
+    HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target, tx));
+    return e.flush_audits(w, who, tx);
   });
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
@@ -221,13 +222,14 @@ Result<FhirResult> RecordService::update(const Principal& who, const std::string
   Engine& e = *impl_;
   EntryResult result;
   Status s = e.store.write_sync([&](store::Writer& w) -> Status {
+    detail::TxCache tx;
     HB_ASSIGN_OR_RETURN(auto existing, w.current(type, id));
     if (!existing && !who.allows(type, 'c')) {
       return forbidden("update-as-create needs the create scope on " + type);
     }
-    HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type));
-    HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match));
-    return Status::ok();
+    HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type, tx));
+    HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match, tx));
+    return e.flush_audits(w, who, tx);
   });
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
@@ -243,30 +245,31 @@ Result<FhirResult> RecordService::conditional_update(const Principal& who, const
   Engine& e = *impl_;
   EntryResult result;
   Status s = e.store.write_sync([&](store::Writer& w) -> Status {
+    detail::TxCache tx;
     HB_ASSIGN_OR_RETURN(auto ids, e.find(w, who, type, query));
     if (ids.size() > 1) {
       return Status(Code::kPreconditionFailed, "the conditional update matches more than one resource");
     }
-    HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type));
+    HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type, tx));
     if (ids.empty()) {
       if (!who.allows(type, 'c')) return forbidden("conditional create needs the create scope on " + type);
       std::string id;
       if (auto it = resource.find("id"); it != resource.end() && it->is_string()) {
         id = it->get<std::string>();
-        HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match));
-        return Status::ok();
+        HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match, tx));
+        return e.flush_audits(w, who, tx);
       }
       HB_ASSIGN_OR_RETURN(auto target, e.create_target(w, who, type, resource, std::nullopt));
-      HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target));
-      return Status::ok();
+      HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target, tx));
+      return e.flush_audits(w, who, tx);
     }
     if (auto it = resource.find("id"); it != resource.end() && *it != ids[0]) {
       return Status(Code::kInvalid, "the resource id does not match the resource the search found",
                     {{type + ".id", "must be \"" + ids[0] + "\" or absent", "invalid"}});
     }
     resource["id"] = ids[0];
-    HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, ids[0], resource, if_match));
-    return Status::ok();
+    HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, ids[0], resource, if_match, tx));
+    return e.flush_audits(w, who, tx);
   });
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
@@ -278,8 +281,9 @@ Result<FhirResult> RecordService::remove(const Principal& who, const std::string
   Engine& e = *impl_;
   EntryResult result;
   Status s = e.store.write_sync([&](store::Writer& w) -> Status {
-    HB_ASSIGN_OR_RETURN(result, e.apply_delete(w, who, type, id));
-    return Status::ok();
+    detail::TxCache tx;
+    HB_ASSIGN_OR_RETURN(result, e.apply_delete(w, who, type, id, tx));
+    return e.flush_audits(w, who, tx);
   });
   HB_RETURN_IF_ERROR(s);
   FhirResult out;

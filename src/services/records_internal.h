@@ -3,11 +3,14 @@
 #pragma once
 
 #include <map>
+#include <set>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "crypto/aead.h"
 #include "fhir/search_params.h"
 #include "services/records.h"
 
@@ -28,6 +31,30 @@ struct EntryResult {
 struct CreateTarget {
   enum class Kind { kNew, kExisting, kSamePerson } kind = Kind::kNew;
   std::string id;
+};
+
+// What one store write closure has learnt so far: data keys, patients checked visible, resolved
+// conditional references, and the audit records to append when it ends (one per patient and
+// action, naming every resource touched). Valid only inside that closure: none of it is committed
+// yet, so none of it may outlive it.
+struct TxCache {
+  std::map<std::string, crypto::Aead256> keys;
+  std::set<std::string> visible_patients;
+  std::map<std::string, std::string> conditional;
+  struct AuditKey {
+    std::string action, subtype, patient;
+    bool operator<(const AuditKey& o) const {
+      return std::tie(action, subtype, patient) < std::tie(o.action, o.subtype, o.patient);
+    }
+  };
+  std::map<AuditKey, std::string> audits;  // -> space-separated entities
+
+  void audit(const char* action, const char* subtype, const std::string& patient, const std::string& entity) {
+    auto& e = audits[AuditKey{action, subtype, patient}];
+    if (e.size() > 60000) return;  // an audit row names at most this much; the row itself is still written
+    if (!e.empty()) e.push_back(' ');
+    e += entity;
+  }
 };
 
 struct Engine {
@@ -55,19 +82,21 @@ struct Engine {
   // ("Type?query") by searching. Problems are reported against `path`.
   Status resolve_references(store::Writer& w, const Principal& who, Json& node,
                             const std::map<std::string, std::string>& mapping,
-                            const std::string& path) const;
+                            const std::string& path, TxCache& tx) const;
 
   Result<CreateTarget> create_target(store::Writer& w, const Principal& who,
                                      const std::string& type, const Json& resource,
                                      const std::optional<QueryParams>& if_none_exist) const;
   Result<EntryResult> apply_create(store::Writer& w, const Principal& who,
                                    const std::string& type, Json resource,
-                                   const CreateTarget& target) const;
+                                   const CreateTarget& target, TxCache& tx) const;
   Result<EntryResult> apply_update(store::Writer& w, const Principal& who,
                                    const std::string& type, const std::string& id, Json resource,
-                                   const std::optional<std::string>& if_match) const;
+                                   const std::optional<std::string>& if_match, TxCache& tx) const;
   Result<EntryResult> apply_delete(store::Writer& w, const Principal& who,
-                                   const std::string& type, const std::string& id) const;
+                                   const std::string& type, const std::string& id, TxCache& tx) const;
+  // Appends the audit records a closure collected.
+  Status flush_audits(store::Writer& w, const Principal& who, TxCache& tx) const;
 
   store::AuditRecord audit(const Principal& who, const char* action, const char* subtype,
                            const std::string& patient_id, const std::string& entities,
