@@ -89,6 +89,14 @@ test('transaction bundle with placeholder references', async () => {
   for (const e of resp.entry) assert.match(e.response.status, /^201/);
 });
 
+test('audit events and _include searches are valid FHIR too', async () => {
+  const events = keep(await client.search({ resourceType: 'AuditEvent', searchParams: { _count: 5 } }));
+  assert.ok(events.entry.length >= 1);
+  for (const e of events.entry) keep(e.resource);
+  const withPatient = keep(await client.search({ resourceType: 'Condition', searchParams: { _include: 'Condition:subject' } }));
+  assert.ok(withPatient.entry.some((e) => e.search.mode === 'include'));
+});
+
 test('errors are OperationOutcomes', async () => {
   await assert.rejects(
     client.create({ resourceType: 'Patient', body: { resourceType: 'Patient', birthDate: 'yesterday' } }),

@@ -1,0 +1,63 @@
+// The healthbook command: clear messages and non-zero exits on misuse.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness.h"
+
+namespace hb::test {
+namespace {
+
+TEST(Cli, HelpAndMisuse) {
+  auto help = run_healthbook({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("serve"), std::string::npos);
+  EXPECT_NE(help.out.find("facility"), std::string::npos);
+  auto unknown = run_healthbook({"frobnicate"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_FALSE(unknown.err.empty());
+  auto missing = run_healthbook({"facility", "add", "--code", "01001"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("--name"), std::string::npos);
+}
+
+TEST(Cli, InitRefusesToOverwriteAndCommandsNeedAnInitialisedFolder) {
+  char tmpl[] = "/tmp/hb-cli-XXXXXX";
+  std::string dir = std::string(mkdtemp(tmpl)) + "/data";
+  auto none = run_healthbook({"facility", "list", "--data", dir});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("healthbook init"), std::string::npos);
+  ASSERT_EQ(run_healthbook({"init", "--data", dir}).exit_code, 0);
+  std::string key_before = read_file(dir + "/master.key");
+  auto again = run_healthbook({"init", "--data", dir});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("refusing to overwrite"), std::string::npos);
+  EXPECT_EQ(read_file(dir + "/master.key"), key_before);
+  EXPECT_EQ(std::filesystem::status(dir + "/master.key").permissions() & std::filesystem::perms::group_all,
+            std::filesystem::perms::none);
+
+  auto bad_code = run_healthbook({"facility", "add", "--data", dir, "--code", "ABC", "--name", "X", "--kind", "clinic"});
+  EXPECT_NE(bad_code.exit_code, 0);
+  EXPECT_NE(bad_code.err.find("code"), std::string::npos);
+  auto bad_kind = run_healthbook({"facility", "add", "--data", dir, "--code", "01001", "--name", "X", "--kind", "spa"});
+  EXPECT_NE(bad_kind.exit_code, 0);
+  ASSERT_EQ(run_healthbook({"facility", "add", "--data", dir, "--code", "01001", "--name", "Bach Mai", "--kind",
+                            "public-hospital"}).exit_code, 0);
+  auto dup = run_healthbook({"facility", "add", "--data", dir, "--code", "01001", "--name", "Again", "--kind", "clinic"});
+  EXPECT_NE(dup.exit_code, 0);
+  EXPECT_NE(dup.err.find("already exists"), std::string::npos);
+  auto bad_jwks = run_healthbook({"client", "add", "--data", dir, "--facility", "01001", "--jwks", "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"}]}"});
+  EXPECT_NE(bad_jwks.exit_code, 0);
+  auto no_facility = run_healthbook({"client", "add", "--data", dir, "--facility", "99999", "--jwks-url", "https://his.example/jwks"});
+  EXPECT_NE(no_facility.exit_code, 0);
+  auto list = run_healthbook({"facility", "list", "--data", dir});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("01001\tactive\tpublic-hospital"), std::string::npos);
+  auto bad_config = run_healthbook({"serve", "--data", dir, "--listen", "nowhere"});
+  EXPECT_NE(bad_config.exit_code, 0);
+  EXPECT_NE(bad_config.err.find("listen"), std::string::npos);
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
+}
+
+}  // namespace
+}  // namespace hb::test
