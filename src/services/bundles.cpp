@@ -229,7 +229,7 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
       // 1. Decide the final id of every created or updated resource.
       for (auto& en : entries) {
         if (en.method == "POST") {
-          auto t = e.create_target(w, who, en.type, en.resource, en.if_none_exist);
+          auto t = e.create_target(w, who, en.type, en.resource, en.if_none_exist, tx);
           if (!t) return at_entry(t.error(), en.index, en.type);
           en.target = *t;
           if (!en.full_url.empty()) mapping[en.full_url] = en.type + "/" + en.target.id;
@@ -283,14 +283,14 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
         HB_RETURN_IF_ERROR(e.resolve_references(w, who, en.resource, {}, en.type, tx));
         Result<EntryResult> r = Status(Code::kInternal, "unreachable");
         if (en.method == "POST") {
-          HB_ASSIGN_OR_RETURN(auto t, e.create_target(w, who, en.type, en.resource, en.if_none_exist));
+          HB_ASSIGN_OR_RETURN(auto t, e.create_target(w, who, en.type, en.resource, en.if_none_exist, tx));
           r = e.apply_create(w, who, en.type, en.resource, t, tx);
         } else if (en.method == "PUT") {
           if (en.query) {
             HB_ASSIGN_OR_RETURN(auto ids, e.find(w, who, en.type, *en.query));
             if (ids.size() > 1) return Status(Code::kPreconditionFailed, "conditional update matches more than one resource");
             if (ids.empty()) {
-              HB_ASSIGN_OR_RETURN(auto t, e.create_target(w, who, en.type, en.resource, std::nullopt));
+              HB_ASSIGN_OR_RETURN(auto t, e.create_target(w, who, en.type, en.resource, std::nullopt, tx));
               r = e.apply_create(w, who, en.type, en.resource, t, tx);
             } else {
               en.resource["id"] = ids[0];

@@ -117,6 +117,17 @@ Result<std::string> Engine::open_body(store::Reader& r, const store::ResourceRow
   return key.open(row.body, Vault::aad(row));
 }
 
+Result<std::string> Engine::open_in_write(store::Writer& w, const store::ResourceRow& row,
+                                          TxCache& tx) const {
+  std::string owner = Vault::owner_for(row.patient_id, row.facility_id);
+  auto it = tx.keys.find(owner);
+  if (it == tx.keys.end()) {
+    HB_ASSIGN_OR_RETURN(auto key, vault.key_for_write(w, owner));
+    it = tx.keys.emplace(owner, std::move(key)).first;
+  }
+  return it->second.open(row.body, Vault::aad(row));
+}
+
 void Engine::restrict(const Principal& who, store::SearchQuery& q) const {
   if (who.is_operator()) return;
   if (q.type == "Patient") {
@@ -276,7 +287,8 @@ Status same_person(const Json& stored, const Json& incoming) {
 
 Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& who,
                                            const std::string& type, const Json& resource,
-                                           const std::optional<QueryParams>& if_none_exist) const {
+                                           const std::optional<QueryParams>& if_none_exist,
+                                           TxCache& tx) const {
   if (if_none_exist) {
     HB_ASSIGN_OR_RETURN(auto ids, find(w, who, type, *if_none_exist));
     if (ids.size() > 1) {
@@ -297,7 +309,7 @@ Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& wh
     if (found.size() == 1) {
       HB_ASSIGN_OR_RETURN(auto row, w.current("Patient", *found.begin()));
       if (row && !row->deleted) {
-        HB_ASSIGN_OR_RETURN(auto text, open_body(w, *row));
+        HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
         HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
         HB_RETURN_IF_ERROR(same_person(stored, resource));
       }
@@ -429,7 +441,7 @@ Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
       // The person was deleted earlier; their identifiers still name them: restore.
       return write_version(*this, w, who, type, target.id, std::move(resource), row, tx);
     }
-    HB_ASSIGN_OR_RETURN(auto text, open_body(w, *row));
+    HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
     HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
     if (auto merged = merge_identifiers(stored, resource)) {
       HB_ASSIGN_OR_RETURN(auto r, write_version(*this, w, who, type, target.id, std::move(*merged), row, tx));
@@ -441,8 +453,9 @@ Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
     EntryResult r{200, type, target.id, row->version, row->last_updated, std::move(text)};
     return r;
   }
-  // Conditional create that matched: nothing is written.
-  HB_ASSIGN_OR_RETURN(auto text, open_body(w, *row));
+  // Conditional create that matched: nothing is written, but the match is returned (a read).
+  HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
+  tx.audit("R", "read", row->patient_id, type + "/" + target.id);
   return EntryResult{200, type, target.id, row->version, row->last_updated, std::move(text)};
 }
 
@@ -476,7 +489,7 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
   }
   if (!prev && type == "Patient") {
     // Update-as-create of a Patient: the person may already be registered under another id.
-    HB_ASSIGN_OR_RETURN(auto target, create_target(w, who, type, resource, std::nullopt));
+    HB_ASSIGN_OR_RETURN(auto target, create_target(w, who, type, resource, std::nullopt, tx));
     if (target.kind == CreateTarget::Kind::kSamePerson) {
       return Status(Code::kConflict, "this person is already registered as Patient/" + target.id,
                     {{"Patient.identifier", "registered as Patient/" + target.id, "duplicate"}});

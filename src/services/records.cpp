@@ -151,7 +151,7 @@ Result<FhirResult> RecordService::create(const Principal& who, const std::string
   Status s = e.store.write_sync([&](store::Writer& w) -> Status {
     detail::TxCache tx;
     HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type, tx));
-    HB_ASSIGN_OR_RETURN(auto target, e.create_target(w, who, type, resource, cond));
+    HB_ASSIGN_OR_RETURN(auto target, e.create_target(w, who, type, resource, cond, tx));
     HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target, tx));
     return e.flush_audits(w, who, tx);
   });
@@ -259,7 +259,7 @@ Result<FhirResult> RecordService::conditional_update(const Principal& who, const
         HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match, tx));
         return e.flush_audits(w, who, tx);
       }
-      HB_ASSIGN_OR_RETURN(auto target, e.create_target(w, who, type, resource, std::nullopt));
+      HB_ASSIGN_OR_RETURN(auto target, e.create_target(w, who, type, resource, std::nullopt, tx));
       HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target, tx));
       return e.flush_audits(w, who, tx);
     }

@@ -72,7 +72,10 @@ struct Engine {
 
   // Visibility of a stored row to a principal.
   Result<bool> visible(store::Reader& r, const Principal& who, const store::ResourceRow& row) const;
+  // Decrypts a row on a committed read. Never call it inside a write closure: it caches the data
+  // key, and a key that closure created may yet be rolled back. Use open_in_write there.
   Result<std::string> open_body(store::Reader& r, const store::ResourceRow& row) const;
+  Result<std::string> open_in_write(store::Writer& w, const store::ResourceRow& row, TxCache& tx) const;
   void restrict(const Principal& who, store::SearchQuery& q) const;
 
   // Conditional search inside a transaction: ids of visible matches (at most 2 are fetched).
@@ -86,7 +89,8 @@ struct Engine {
 
   Result<CreateTarget> create_target(store::Writer& w, const Principal& who,
                                      const std::string& type, const Json& resource,
-                                     const std::optional<QueryParams>& if_none_exist) const;
+                                     const std::optional<QueryParams>& if_none_exist,
+                                     TxCache& tx) const;
   Result<EntryResult> apply_create(store::Writer& w, const Principal& who,
                                    const std::string& type, Json resource,
                                    const CreateTarget& target, TxCache& tx) const;

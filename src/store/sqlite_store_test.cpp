@@ -1453,6 +1453,16 @@ long rss_kib(const char* field) {
   return -1;
 }
 
+// Bytes this process has caused to be written to storage so far (/proc/self/io), or -1.
+long long io_write_bytes() {
+  std::ifstream in("/proc/self/io");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("write_bytes:", 0) == 0) return std::stoll(line.substr(12));
+  }
+  return -1;
+}
+
 TEST(SqliteStoreBench, DISABLED_InsertAndPatientCodeSearch) {
   const char* env = std::getenv("HB_BENCH_N");
   const int n = env != nullptr ? std::atoi(env) : 100000;
@@ -1468,6 +1478,7 @@ TEST(SqliteStoreBench, DISABLED_InsertAndPatientCodeSearch) {
   const std::string body(300, 'b');
   using Clock = std::chrono::steady_clock;
 
+  const long long io0 = io_write_bytes();
   auto t0 = Clock::now();
   constexpr int kThreads = 16;
   std::vector<std::thread> threads;
@@ -1512,6 +1523,11 @@ TEST(SqliteStoreBench, DISABLED_InsertAndPatientCodeSearch) {
               "%.1f writes/commit\n",
               n, insert_s, n / insert_s, static_cast<long long>(stats.commits),
               static_cast<double>(stats.writes) / static_cast<double>(std::max<int64_t>(1, stats.commits)));
+  const long long io = io_write_bytes() - io0;
+  std::printf("wrote %.0f MiB to storage: %.0f bytes/resource, %.2f MiB/commit\n",
+              static_cast<double>(io) / (1 << 20), static_cast<double>(io) / std::max(1, n),
+              static_cast<double>(io) / (1 << 20) /
+                  static_cast<double>(std::max<int64_t>(1, stats.commits)));
 
   auto measure = [&](const char* label, bool compartment, bool reference) {
     std::mt19937 rng(99);
