@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
 
 #include "crypto/hash.h"
@@ -209,10 +210,27 @@ Result<Principal> AuthService::authenticate(std::string_view authorization, cons
   if (token.empty() || token.size() > 512) return unauthorized("malformed access token");
   std::string hash = crypto::sha256_hex(token);
   Principal p;
+  Time now = clock_.now();
+  std::optional<store::AccessToken> cached;
+  {
+    std::lock_guard lock(tokens_mu_);
+    if (auto it = tokens_.find(hash); it != tokens_.end()) cached = it->second;
+  }
   Status s = store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(auto t, r.access_token(hash));
-    if (!t) return unauthorized("unknown access token");
-    if (t->expires <= clock_.now()) return unauthorized("the access token has expired");
+    std::optional<store::AccessToken> t = cached;
+    if (!t) {
+      HB_ASSIGN_OR_RETURN(t, r.access_token(hash));
+      if (!t) return unauthorized("unknown access token");
+      std::lock_guard lock(tokens_mu_);
+      if (tokens_.size() >= 100000) {
+        for (auto it = tokens_.begin(); it != tokens_.end();) {
+          it = it->second.expires <= now ? tokens_.erase(it) : std::next(it);
+        }
+        if (tokens_.size() >= 100000) tokens_.clear();
+      }
+      tokens_.emplace(hash, *t);
+    }
+    if (t->expires <= now) return unauthorized("the access token has expired");
     HB_ASSIGN_OR_RETURN(auto client, r.client(t->client_id));
     if (!client || client->status != "active") return forbidden("the client is disabled");
     HB_ASSIGN_OR_RETURN(auto facility, r.facility_by_id(t->facility_id));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <string>
 
 #include "core/clock.h"
@@ -71,6 +72,11 @@ class AuthService {
     Time fetched;
   };
   std::map<std::string, CachedSet> jwks_cache_;  // by URL, guarded by jwks_mu_
+
+  // Issued tokens never change, so their rows are cached (by hash) until they expire; the client
+  // and facility status are still read on every request, so suspension takes effect at once.
+  std::mutex tokens_mu_;
+  std::unordered_map<std::string, store::AccessToken> tokens_;  // guarded by tokens_mu_
 };
 
 // Fetches a URL with libcurl (5 s timeout, at most 1 MiB). kUnavailable on network failure.
