@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc)
 
 # The public URL is what clients put in their assertions' aud (<url>/auth/token).
-export HEALTHBOOK_SERVER_PUBLIC_URL ?= http://localhost:$(PORT)
+run: export HEALTHBOOK_SERVER_PUBLIC_URL ?= http://localhost:$(PORT)
 
 run: deps build
 	@test -f $(DATA)/master.key || ./build/release/healthbook init --data $(DATA)
