@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <typeinfo>
 
 #include "core/url.h"
 #include "fhir/outcome.h"
@@ -125,11 +126,11 @@ class Api {
 
   Response handle(const Request& req) {
     const std::string& path = req.path;
-    if (path == "/fhir" || path.rfind("/fhir/", 0) == 0) return fhir(req);
-    if (path == "/auth/token") return token(req);
     if (path == "/.well-known/smart-configuration" || path == "/fhir/.well-known/smart-configuration") {
       return json_response(200, s_.auth.smart_configuration());
     }
+    if (path == "/fhir" || path.rfind("/fhir/", 0) == 0) return fhir(req);
+    if (path == "/auth/token") return token(req);
     if (path == "/healthz") {
       Response r;
       r.set("Content-Type", "text/plain");
@@ -308,7 +309,14 @@ Handler make_api_handler(Services s) {
   auto api = std::make_shared<Api>(s);
   return [api](const Request& req) {
     auto start = std::chrono::steady_clock::now();
-    Response r = api->handle(req);
+    Response r;
+    try {
+      r = api->handle(req);
+    } catch (const std::exception& e) {
+      // A bug, not the caller's fault: say so in FHIR terms, log the kind of failure only.
+      spdlog::error("{} {}: unexpected exception ({})", req.method, req.path, typeid(e).name());
+      r = fhir_error(Status(Code::kInternal, "internal error"));
+    }
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
     // Paths carry resource ids, never health data; query strings may, so they are not logged.
     spdlog::debug("{} {} {} {}us", req.method, req.path, r.status, us);

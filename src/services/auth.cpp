@@ -53,6 +53,7 @@ Result<std::string> http_get(const std::string& url) {
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 5L);
+  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 2L);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
@@ -97,9 +98,23 @@ Result<crypto::JwkSet> AuthService::client_keys(const store::ApiClient& client, 
       if (fresh && !(refresh && may_refresh)) return it->second.set;
     }
   }
-  HB_ASSIGN_OR_RETURN(auto text, http_get(client.jwks_url));
-  auto set = crypto::JwkSet::parse(text);
-  if (!set) return unauthorized("the client's JWK Set at its URL is not usable: " + set.error().message());
+  {
+    // A failed fetch is not retried for 10 s, so forged assertions cannot tie up workers on a
+    // slow or absent key server.
+    std::lock_guard lock(jwks_mu_);
+    auto f = jwks_failures_.find(client.jwks_url);
+    if (f != jwks_failures_.end() && now - f->second < std::chrono::seconds(10)) {
+      return Status(Code::kUnavailable, "the client's JWK Set could not be fetched recently; try again later");
+    }
+  }
+  auto text = http_get(client.jwks_url);
+  auto set = text ? crypto::JwkSet::parse(*text) : Result<crypto::JwkSet>(text.error());
+  if (!set) {
+    std::lock_guard lock(jwks_mu_);
+    jwks_failures_[client.jwks_url] = now;
+    if (!text) return text.error();
+    return unauthorized("the client's JWK Set at its URL is not usable: " + set.error().message());
+  }
   std::lock_guard lock(jwks_mu_);
   jwks_cache_.insert_or_assign(client.jwks_url, CachedSet{*set, now});
   return set;
@@ -150,7 +165,9 @@ Result<TokenGrant> AuthService::token(const QueryParams& form, const std::string
     return unauthorized("client assertion: not yet valid (nbf)");
   }
 
-  if (!limiter_.allow("client:" + iss) || !limiter_.allow("ip:" + remote_address)) {
+  // Per address before any work; per client only once the assertion is proven to be the
+  // client's, so nobody can use up a client's allowance with forged assertions.
+  if (!limiter_.allow("ip:" + remote_address)) {
     return Status(Code::kTooManyRequests, "too many token requests; slow down");
   }
 
@@ -175,6 +192,9 @@ Result<TokenGrant> AuthService::token(const QueryParams& form, const std::string
     if (fresh) verified = crypto::verify_compact_jws(*jws, *fresh);
   }
   if (!verified) return unauthorized("client assertion: " + verified.message());
+  if (!limiter_.allow("client:" + iss)) {
+    return Status(Code::kTooManyRequests, "too many token requests; slow down");
+  }
 
   auto requested = Scopes::parse(scope_text);
   if (!requested) return Status(Code::kForbidden, requested.error().message());

@@ -72,6 +72,7 @@ class AuthService {
     Time fetched;
   };
   std::map<std::string, CachedSet> jwks_cache_;  // by URL, guarded by jwks_mu_
+  std::map<std::string, Time> jwks_failures_;    // by URL: last failed fetch, guarded by jwks_mu_
 
   // Issued tokens never change, so their rows are cached (by hash) until they expire; the client
   // and facility status are still read on every request, so suspension takes effect at once.

@@ -61,16 +61,26 @@ Status at_entry(const Status& s, size_t i, const std::string& type) {
   return Status(s.code(), root + ": " + s.message(), std::move(problems));
 }
 
+// A string member, "" when absent; kInvalid naming the element when present but not a string.
+Result<std::string> string_member(const Json& j, const char* key, const std::string& path) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::string();
+  if (!it->is_string()) {
+    return Status(Code::kInvalid, path + "." + key + " must be a string", {{path + "." + key, "must be a string", "structure"}});
+  }
+  return it->get<std::string>();
+}
+
 Status parse_entry(const Engine& e, const Principal& who, const Json& j, Entry& out) {
   const std::string root = entry_path(out.index);
   if (!j.is_object()) return Status(Code::kInvalid, "entry must be an object", {{root, "must be an object", "structure"}});
-  out.full_url = j.value("fullUrl", "");
+  HB_ASSIGN_OR_RETURN(out.full_url, string_member(j, "fullUrl", root));
   auto req = j.find("request");
   if (req == j.end() || !req->is_object()) {
     return Status(Code::kInvalid, "entry without request", {{root + ".request", "required in a transaction or batch", "required"}});
   }
-  out.method = req->value("method", "");
-  std::string url = req->value("url", "");
+  HB_ASSIGN_OR_RETURN(out.method, string_member(*req, "method", root + ".request"));
+  HB_ASSIGN_OR_RETURN(std::string url, string_member(*req, "url", root + ".request"));
   if (url.rfind(e.fhir_base() + "/", 0) == 0) url = url.substr(e.fhir_base().size() + 1);
   out.raw_url = url;
   if (url.empty()) return Status(Code::kInvalid, "entry without url", {{root + ".request.url", "required", "required"}});
@@ -189,10 +199,10 @@ Json response_entry(const Entry& en) {
 Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view body) {
   Engine& e = *impl_;
   HB_ASSIGN_OR_RETURN(Json b, parse_json(body, e.options.json_limits));
-  if (!b.is_object() || b.value("resourceType", "") != "Bundle") {
+  if (!b.is_object() || !b.contains("resourceType") || b["resourceType"] != "Bundle") {
     return Status(Code::kInvalid, "POST to the base must be a Bundle", {{"resourceType", "must be Bundle", "invalid"}});
   }
-  std::string kind = b.value("type", "");
+  HB_ASSIGN_OR_RETURN(std::string kind, string_member(b, "type", "Bundle"));
   if (kind != "transaction" && kind != "batch") {
     return Status(Code::kInvalid, "Bundle.type must be transaction or batch",
                   {{"Bundle.type", "must be transaction or batch, not \"" + kind + "\"", "value"}});
@@ -240,10 +250,13 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
             if (ids->size() > 1) {
               return at_entry(Status(Code::kPreconditionFailed, "conditional update matches more than one resource"), en.index, en.type);
             }
-            en.id = ids->empty() ? (en.resource.contains("id") && en.resource["id"].is_string()
-                                        ? en.resource["id"].get<std::string>()
-                                        : new_uuid())
-                                 : (*ids)[0];
+            bool has_id = en.resource.contains("id") && en.resource["id"].is_string();
+            if (!ids->empty() && has_id && en.resource["id"] != (*ids)[0]) {
+              return at_entry(Status(Code::kInvalid, "the resource id does not match the resource the search found",
+                                     {{en.type + ".id", "must be the matched resource's id or absent", "invalid"}}),
+                              en.index, en.type);
+            }
+            en.id = ids->empty() ? (has_id ? en.resource["id"].get<std::string>() : new_uuid()) : (*ids)[0];
             en.resource["id"] = en.id;
           }
           if (!en.full_url.empty()) mapping[en.full_url] = en.type + "/" + en.id;
@@ -293,6 +306,9 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
               HB_ASSIGN_OR_RETURN(auto t, e.create_target(w, who, en.type, en.resource, std::nullopt, tx));
               r = e.apply_create(w, who, en.type, en.resource, t, tx);
             } else {
+              if (en.resource.contains("id") && en.resource["id"] != ids[0]) {
+                return Status(Code::kInvalid, "the resource id does not match the resource the search found");
+              }
               en.resource["id"] = ids[0];
               r = e.apply_update(w, who, en.type, ids[0], en.resource, en.if_match, tx);
             }

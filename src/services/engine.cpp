@@ -140,6 +140,9 @@ void Engine::restrict(const Principal& who, store::SearchQuery& q) const {
 Result<std::vector<std::string>> Engine::find(store::Reader& r, const Principal& who,
                                               const std::string& type,
                                               const QueryParams& params) const {
+  if (!who.allows(type, 's')) {
+    return forbidden("a conditional request searches " + type + ", which needs the search scope");
+  }
   HB_ASSIGN_OR_RETURN(auto parsed, fhir::parse_search(type, params, blinder));
   if (!parsed.ignored.empty()) {
     return Status(Code::kInvalid, "unknown search parameter \"" + parsed.ignored[0] + "\" in a conditional request");
@@ -167,7 +170,16 @@ Status Engine::resolve_references(store::Writer& w, const Principal& who, Json& 
   if (!node.is_object()) return Status::ok();
   for (auto it = node.begin(); it != node.end(); ++it) {
     if (it.key() == "reference" && it->is_string()) {
+      const std::string base = fhir_base() + "/";
+      if (it->get_ref<const std::string&>().rfind(base, 0) == 0) {
+        *it = it->get_ref<const std::string&>().substr(base.size());
+      }
       const std::string& ref = it->get_ref<const std::string&>();
+      if ((ref.rfind("http://", 0) == 0 || ref.rfind("https://", 0) == 0) &&
+          ref.find("/Patient/") != std::string::npos) {
+        return Status(Code::kUnprocessable, "patients on other servers cannot be referenced",
+                      {{path + ".reference", "use Patient/<id> or a conditional reference for a patient registered here", "not-supported"}});
+      }
       if (auto m = mapping.find(ref); m != mapping.end()) {
         *it = m->second;
         continue;
@@ -258,29 +270,25 @@ std::string person_index(const Engine& e, const std::string& system, const std::
   return e.vault.blind("person", system + "|" + value);
 }
 
-// Same birth date and name (where both sides give them), else kConflict naming what differs.
+// Linking a facility to a registered person needs more than an identifier, which others may know:
+// the incoming Patient must give the birth date and the family and first given name, and they must
+// match the stored ones. The refusal is the same whatever differs or is missing, so it cannot be
+// used to guess a person's details one field at a time.
 Status same_person(const Json& stored, const Json& incoming) {
-  std::vector<Problem> problems;
-  auto sb = stored.value("birthDate", "");
-  auto ib = incoming.value("birthDate", "");
-  if (!sb.empty() && !ib.empty() && sb != ib) {
-    problems.push_back({"Patient.birthDate",
-                        "this national id or insurance number is registered to a person with a "
-                        "different birth date",
-                        "conflict"});
-  }
+  auto sb = stored.contains("birthDate") && stored["birthDate"].is_string() ? stored["birthDate"].get<std::string>() : "";
+  auto ib = incoming.contains("birthDate") && incoming["birthDate"].is_string() ? incoming["birthDate"].get<std::string>() : "";
   auto [sf, sg] = main_name(stored);
   auto [inf, ig] = main_name(incoming);
-  if ((!sf.empty() && !inf.empty() && sf != inf) || (!sg.empty() && !ig.empty() && sg != ig)) {
-    problems.push_back({"Patient.name",
-                        "this national id or insurance number is registered to a person with a "
-                        "different name",
-                        "conflict"});
-  }
-  if (problems.empty()) return Status::ok();
+  bool complete = !ib.empty() && !inf.empty() && !ig.empty();
+  bool same = sb == ib && sf == inf && sg == ig;
+  if (complete && same) return Status::ok();
   return Status(Code::kConflict,
-                "the identifiers match a registered person whose details differ; nothing was merged",
-                std::move(problems));
+                "these identifiers are registered to a person; to link to them, send the same birth "
+                "date, family name and first given name. Nothing was merged",
+                {{"Patient.identifier",
+                  "registered to a person whose birth date or name differ from (or are missing in) "
+                  "this resource",
+                  "conflict"}});
 }
 
 }  // namespace
@@ -308,7 +316,14 @@ Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& wh
     }
     if (found.size() == 1) {
       HB_ASSIGN_OR_RETURN(auto row, w.current("Patient", *found.begin()));
-      if (row && !row->deleted) {
+      if (!row) return internal("an identifier is bound to a person with no record");
+      if (row->deleted) {
+        // Only the facility that registered the person may register them again.
+        if (!who.is_operator() && row->facility_id != who.facility_id) {
+          return Status(Code::kConflict, "these identifiers belong to a record that was deleted; nothing was merged",
+                        {{"Patient.identifier", "registered to a deleted record", "conflict"}});
+        }
+      } else {
         HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
         HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
         HB_RETURN_IF_ERROR(same_person(stored, resource));
@@ -325,7 +340,8 @@ namespace {
 // audit. `prev` is the current row (nullopt for a new resource).
 Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Principal& who,
                                   const std::string& type, const std::string& id, Json resource,
-                                  const std::optional<store::ResourceRow>& prev, TxCache& tx) {
+                                  const std::optional<store::ResourceRow>& prev, TxCache& tx,
+                                  bool keep_source = false) {
   Time now = e.clock.now();
   int64_t version = prev ? prev->version + 1 : 1;
   resource["id"] = id;
@@ -333,7 +349,8 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
   if (!meta.is_object()) meta = Json::object();
   meta["versionId"] = std::to_string(version);
   meta["lastUpdated"] = format_instant(now);
-  if (!who.facility_code.empty()) meta["source"] = "urn:healthbook:facility:" + who.facility_code;
+  // meta.source names the registering facility; a merge by another facility keeps it.
+  if (!keep_source && !who.facility_code.empty()) meta["source"] = "urn:healthbook:facility:" + who.facility_code;
 
   std::string patient_id;
   if (type == "Patient") {
@@ -357,6 +374,25 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
     }
   }
 
+  // Every patient the resource names (subject, performer, actor, ...) must be one this facility
+  // has registered, not only the one whose compartment it lands in.
+  auto index = fhir::extract_index(resource, e.blinder);
+  for (const auto& ix : index) {
+    if (ix.kind != store::IndexKind::kReference || ix.a != "Patient" || ix.b == id) continue;
+    if (tx.visible_patients.count(ix.b)) continue;
+    HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", ix.b));
+    bool ok = prow && !prow->deleted;
+    if (ok) {
+      HB_ASSIGN_OR_RETURN(ok, e.visible(w, who, *prow));
+    }
+    if (!ok) {
+      return Status(Code::kUnprocessable, "the resource names a patient that is not known here",
+                    {{type + "." + ix.param, "Patient/" + ix.b + " is not a patient this facility has registered",
+                      "not-found"}});
+    }
+    tx.visible_patients.insert(ix.b);
+  }
+
   store::ResourceRow row;
   row.type = type;
   row.id = id;
@@ -374,7 +410,7 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
     key_it = tx.keys.emplace(owner, std::move(key)).first;
   }
   row.body = key_it->second.seal(text, Vault::aad(row));
-  HB_RETURN_IF_ERROR(w.put_resource(row, fhir::extract_index(resource, e.blinder)));
+  HB_RETURN_IF_ERROR(w.put_resource(row, index));
 
   if (type == "Patient") {
     for (const auto& [system, value] : person_ids(resource, e.options).ids) {
@@ -403,14 +439,20 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
 
 // Adds the incoming Patient's identifiers that the stored one lacks; returns the merged resource,
 // or nullopt when nothing is new.
-std::optional<Json> merge_identifiers(const Json& stored, const Json& incoming) {
+std::optional<Json> merge_identifiers(const Json& stored, const Json& incoming, const RecordsOptions& o) {
   auto in = incoming.find("identifier");
   if (in == incoming.end() || !in->is_array()) return std::nullopt;
   Json merged = stored;
   Json& ids = merged["identifier"];
   if (!ids.is_array()) ids = Json::array();
   bool changed = false;
-  for (const auto& ident : *in) {
+  // Only national ids and insurance numbers join the shared record: a facility's own record
+  // numbers would tell every other facility where the person is treated.
+  Json person_only = Json::array();
+  for (const auto& [system, value] : person_ids(incoming, o).ids) {
+    person_only.push_back({{"system", system}, {"value", value}});
+  }
+  for (const auto& ident : person_only) {
     bool have = std::any_of(ids.begin(), ids.end(), [&](const Json& x) {
       return x.value("system", "") == ident.value("system", "") &&
              x.value("value", "") == ident.value("value", "");
@@ -430,6 +472,7 @@ Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
                                          const std::string& type, Json resource,
                                          const CreateTarget& target, TxCache& tx) const {
   if (target.kind == CreateTarget::Kind::kNew) {
+    if (!who.allows(type, 'c')) return forbidden("creating a " + type + " needs the create scope");
     HB_ASSIGN_OR_RETURN(auto existing, w.current(type, target.id));
     if (existing) return Status(Code::kConflict, type + "/" + target.id + " already exists");
     return write_version(*this, w, who, type, target.id, std::move(resource), std::nullopt, tx);
@@ -443,8 +486,8 @@ Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
     }
     HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
     HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
-    if (auto merged = merge_identifiers(stored, resource)) {
-      HB_ASSIGN_OR_RETURN(auto r, write_version(*this, w, who, type, target.id, std::move(*merged), row, tx));
+    if (auto merged = merge_identifiers(stored, resource, options)) {
+      HB_ASSIGN_OR_RETURN(auto r, write_version(*this, w, who, type, target.id, std::move(*merged), row, tx, true));
       r.status = 200;
       return r;
     }
@@ -474,9 +517,13 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
                   {{type + ".id", "missing; must be \"" + id + "\"", "required"}});
   }
   HB_ASSIGN_OR_RETURN(auto prev, w.current(type, id));
-  if (prev) {
-    HB_ASSIGN_OR_RETURN(bool ok, visible(w, who, *prev));
-    if (!ok) return Status(Code::kForbidden, type + "/" + id + " belongs to another facility");
+  if (prev && !who.is_operator() && prev->facility_id != who.facility_id) {
+    // Another facility's resource, or a shared Patient that only its registering facility may
+    // change. (The same answer either way, so it says nothing about whose it is.)
+    return Status(Code::kForbidden, "this facility may not change " + type + "/" + id);
+  }
+  if (!prev && !who.allows(type, 'c')) {
+    return forbidden("creating " + type + "/" + id + " needs the create scope on " + type);
   }
   if (if_match) {
     auto want = parse_etag(*if_match);
@@ -491,8 +538,8 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
     // Update-as-create of a Patient: the person may already be registered under another id.
     HB_ASSIGN_OR_RETURN(auto target, create_target(w, who, type, resource, std::nullopt, tx));
     if (target.kind == CreateTarget::Kind::kSamePerson) {
-      return Status(Code::kConflict, "this person is already registered as Patient/" + target.id,
-                    {{"Patient.identifier", "registered as Patient/" + target.id, "duplicate"}});
+      return Status(Code::kConflict, "this person is already registered; POST the Patient to link to them",
+                    {{"Patient.identifier", "already registered", "duplicate"}});
     }
   }
   return write_version(*this, w, who, type, id, std::move(resource), prev, tx);

@@ -1,12 +1,32 @@
 #include "services/facilities.h"
 
+#include <curl/curl.h>
+
 #include <algorithm>
+#include <memory>
 
 #include "core/ids.h"
 #include "crypto/keys.h"
 #include "services/principal.h"
 
 namespace hb::services {
+
+bool acceptable_jwks_url(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return false;
+  auto part = [&](CURLUPart which) {
+    char* v = nullptr;
+    std::string out;
+    if (curl_url_get(u.get(), which, &v, 0) == CURLUE_OK && v) out = v;
+    curl_free(v);
+    return out;
+  };
+  std::string scheme = part(CURLUPART_SCHEME);
+  std::string host = part(CURLUPART_HOST);
+  if (!part(CURLUPART_USER).empty() || !part(CURLUPART_PASSWORD).empty() || host.empty()) return false;
+  if (scheme == "https") return true;
+  return scheme == "http" && (host == "localhost" || host == "127.0.0.1" || host == "[::1]");
+}
 
 const std::vector<std::string>& facility_kinds() {
   static const std::vector<std::string> kinds = {"public-hospital", "private-hospital", "clinic",
@@ -91,10 +111,8 @@ Result<store::ApiClient> FacilityService::add_client(const NewClient& in) {
       }
     }
   }
-  if (!in.jwks_url.empty()) {
-    bool https = in.jwks_url.rfind("https://", 0) == 0;
-    bool local = in.jwks_url.rfind("http://localhost", 0) == 0 || in.jwks_url.rfind("http://127.0.0.1", 0) == 0;
-    if (!https && !local) problems.push_back({"jwks_url", "must be an https URL (http only for localhost)", "value"});
+  if (!in.jwks_url.empty() && !acceptable_jwks_url(in.jwks_url)) {
+    problems.push_back({"jwks_url", "must be an https URL without credentials (http only for a loopback host)", "value"});
   }
   auto scopes = Scopes::parse(in.scopes);
   if (!scopes) problems.push_back({"scopes", scopes.error().message(), "value"});

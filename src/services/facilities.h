@@ -14,6 +14,9 @@
 
 namespace hb::services {
 
+// An https URL (or http on a loopback host, for development), without user or password.
+bool acceptable_jwks_url(const std::string& url);
+
 // The kinds a facility may be.
 const std::vector<std::string>& facility_kinds();
 

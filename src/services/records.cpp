@@ -354,7 +354,14 @@ Result<FhirResult> RecordService::history(const Principal& who, const std::strin
                                 {"lastModified", format_instant(row.last_updated)}}}};
     b.entry(e.fhir_base() + "/" + url, texts[i], extra);
   }
-  e.store.append_audit_async(e.audit(who, "R", "history-instance", patient_id, type + "/" + id, "history"));
+  // One audit row for each patient whose data the returned versions hold (a resource may have
+  // moved between patients).
+  std::set<std::string> patients;
+  for (const auto& row : rows) patients.insert(row.patient_id);
+  if (patients.empty()) patients.insert(patient_id);
+  for (const auto& pid : patients) {
+    e.store.append_audit_async(e.audit(who, "R", "history-instance", pid, type + "/" + id, "history"));
+  }
   FhirResult out;
   out.body = b.finish();
   return out;
@@ -373,7 +380,7 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
   store::SearchPage page;
   std::vector<std::string> texts;
   std::vector<std::pair<std::string, std::string>> included;  // (Type/id, text)
-  std::vector<std::string> included_patients;
+  std::vector<std::pair<std::string, std::string>> included_patients;  // (patient, Type/id)
   Status s = e.store.read([&](store::Reader& r) -> Status {
     if (parsed.summary_count) parsed.query.count = 1;
     HB_ASSIGN_OR_RETURN(page, r.search(parsed.query));
@@ -399,7 +406,7 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
             if (!ok) continue;
             HB_ASSIGN_OR_RETURN(auto tt, e.open_body(r, *target));
             included.emplace_back(key, std::move(tt));
-            if (!target->patient_id.empty()) included_patients.push_back(target->patient_id);
+            included_patients.emplace_back(target->patient_id, key);
           }
         }
       }
@@ -436,13 +443,17 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
             {{"search", {{"mode", "outcome"}}}});
   }
   // One audit record per patient whose data the search returned.
+  // A count returns no resources, so its audit row names none.
   std::map<std::string, std::string> by_patient;
-  for (const auto& row : page.rows) {
-    auto& ents = by_patient[row.patient_id];
+  auto note = [&](const std::string& pid, const std::string& entity) {
+    auto& ents = by_patient[pid];
     if (!ents.empty()) ents.push_back(' ');
-    ents += row.type + "/" + row.id;
+    ents += entity;
+  };
+  if (!parsed.summary_count) {
+    for (const auto& row : page.rows) note(row.patient_id, row.type + "/" + row.id);
+    for (const auto& [pid, key] : included_patients) note(pid, key);
   }
-  for (const auto& pid : included_patients) by_patient.try_emplace(pid, "");
   // The audit names the parameters, not their values: values may identify a person.
   std::string detail = "search " + type;
   for (size_t i = 0; i < query.size() && detail.size() < 400; ++i) {

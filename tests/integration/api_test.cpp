@@ -209,7 +209,12 @@ TEST_F(Api, OnePersonAcrossFacilities) {
   ASSERT_EQ(clash.status, 409) << clash.body;
   auto oo = clash.json();
   EXPECT_EQ(oo["resourceType"], "OperationOutcome");
-  EXPECT_EQ(oo["issue"][0]["expression"][0], "Patient.birthDate");
+  // The refusal does not say which detail differs: it must not help guess them.
+  EXPECT_EQ(oo["issue"][0]["expression"][0], "Patient.identifier");
+  EXPECT_EQ(clash.body.find("birthDate\""), std::string::npos);
+  // An identifier alone does not link: the birth date and name must be sent and match.
+  Json bare = {{"resourceType", "Patient"}, {"identifier", Json::array({{{"system", kNid}, {"value", "079190000001"}}})}};
+  EXPECT_EQ(server_->send("POST", "/fhir/Patient", token_b_, bare.dump()).status, 409);
   auto clash2 = server_->send("POST", "/fhir/Patient", token_b_,
                               patient("079190000001", "Le", "Van An", "1985-04-12").dump());
   EXPECT_EQ(clash2.status, 409) << clash2.body;
@@ -235,6 +240,18 @@ TEST_F(Api, OnePersonAcrossFacilities) {
   auto search_a = server_->get("/fhir/Encounter?patient=" + a_id, token_a_).json();
   ASSERT_EQ(search_a["entry"].size(), 1u);
   EXPECT_EQ(server_->send("DELETE", "/fhir/Encounter/" + b_enc, token_a_, "").status, 404);
+  // The shared Patient is changed only by the facility that registered it.
+  auto shared = server_->get("/fhir/Patient/" + a_id, token_b_).json();
+  shared["gender"] = "male";
+  EXPECT_EQ(server_->send("PUT", "/fhir/Patient/" + a_id, token_b_, shared.dump()).status, 403);
+  // An absolute reference to a patient does not get around the registration check.
+  std::string c_only = create(token_a_, patient("079190000009", "Ly", "Thi Ha", "1969-03-03"));
+  auto abs = server_->send("POST", "/fhir/Observation", token_b_,
+                           observation("http://elsewhere.example/fhir/Patient/" + c_only, "8480-6", "2026-01-01", 120).dump());
+  EXPECT_EQ(abs.status, 422) << abs.body;
+  auto own_base = server_->send("POST", "/fhir/Observation", token_b_,
+                                observation(server_->base() + "/fhir/Patient/" + c_only, "8480-6", "2026-01-01", 120).dump());
+  EXPECT_EQ(own_base.status, 422) << own_base.body;
   // B cannot write for a patient it has not registered.
   std::string only_a = create(token_a_, patient("079190000002", "Pham", "Thi Lan", "1970-01-01"));
   auto w = server_->send("POST", "/fhir/Observation", token_b_, observation("Patient/" + only_a, "8480-6", "2026-01-01", 120).dump());
