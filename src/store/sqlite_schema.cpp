@@ -47,6 +47,10 @@ CREATE INDEX jti_by_expiry ON jti(expires);
 )sql",
 
     // 2: resources, their history and the search index.
+    // A resource's versions are rows of resource_versions keyed by their global seq, so they are
+    // appended in write order; the body is kept only there, and `resources` (one row per
+    // resource, the current version's fields without the body) points at the current version by
+    // seq. Versions are found by (rid, version), which is append-ordered as well.
     // Index tables are WITHOUT ROWID with the resource first in the key: replacing a resource's
     // rows is a range delete, and "does resource r have param p = v" is one seek. Their second
     // index serves the search that starts from a value (the most selective clause).
@@ -60,24 +64,21 @@ CREATE TABLE resources(
   facility_id TEXT NOT NULL,
   last_updated INTEGER NOT NULL,
   deleted INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  body BLOB NOT NULL);
+  seq INTEGER NOT NULL);
 CREATE UNIQUE INDEX resources_by_id ON resources(type, id);
 CREATE INDEX resources_by_type ON resources(type);
 CREATE INDEX resources_by_updated ON resources(type, last_updated, id);
 CREATE INDEX resources_by_patient ON resources(patient_id, type);
 CREATE TABLE resource_versions(
-  type TEXT NOT NULL,
-  id TEXT NOT NULL,
+  seq INTEGER PRIMARY KEY,
+  rid INTEGER NOT NULL REFERENCES resources(rid),
   version INTEGER NOT NULL,
   patient_id TEXT NOT NULL,
   facility_id TEXT NOT NULL,
   last_updated INTEGER NOT NULL,
   deleted INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  body BLOB NOT NULL,
-  PRIMARY KEY(type, id, version));
-CREATE UNIQUE INDEX resource_versions_by_seq ON resource_versions(seq);
+  body BLOB NOT NULL);
+CREATE UNIQUE INDEX resource_versions_by_rid ON resource_versions(rid, version);
 CREATE TABLE idx_token(
   rid INTEGER NOT NULL REFERENCES resources(rid),
   param TEXT NOT NULL,

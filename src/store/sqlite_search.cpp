@@ -6,9 +6,11 @@
 namespace hb::store::sqlite {
 namespace {
 
+// The body is kept only with the version: fetched by seq (resource_versions' rowid) for the rows
+// the page returns.
 constexpr const char* kSearchColumns =
     "r.type, r.id, r.version, r.patient_id, r.facility_id, r.last_updated, r.deleted, r.seq, "
-    "r.body, r.rid";
+    "(SELECT v.body FROM resource_versions v WHERE v.seq = r.seq), r.rid";
 
 // The largest code point, UTF-8 encoded: every string that starts with `p` sorts below
 // p + kMaxChar under SQLite's BINARY (memcmp) collation.

@@ -22,8 +22,11 @@ using sqlite::Conn;
 using sqlite::db_error;
 using sqlite::Stmt;
 
+// A version's columns, read from `resources r` (the resource's identity) joined with
+// `resource_versions v` (the version itself, body included).
 constexpr const char* kResourceColumns =
-    "type, id, version, patient_id, facility_id, last_updated, deleted, seq, body";
+    "r.type, r.id, v.version, v.patient_id, v.facility_id, v.last_updated, v.deleted, v.seq, "
+    "v.body";
 constexpr const char* kAuditColumns =
     "seq, id, time, action, outcome, event_type, client_id, facility_id, patient_id, entities, "
     "detail, source_ip";
@@ -168,7 +171,9 @@ class Session final : public Writer {
   Result<std::optional<ResourceRow>> current(const std::string& type,
                                              const std::string& id) override {
     static const std::string sql =
-        std::string("SELECT ") + kResourceColumns + " FROM resources WHERE type = ? AND id = ?";
+        std::string("SELECT ") + kResourceColumns +
+        " FROM resources r CROSS JOIN resource_versions v ON v.seq = r.seq "
+        "WHERE r.type = ? AND r.id = ?";
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     st.bind(1, type);
     st.bind(2, id);
@@ -178,8 +183,9 @@ class Session final : public Writer {
   Result<std::optional<ResourceRow>> version(const std::string& type, const std::string& id,
                                              int64_t version) override {
     static const std::string sql = std::string("SELECT ") + kResourceColumns +
-                                   " FROM resource_versions WHERE type = ? AND id = ? AND "
-                                   "version = ?";
+                                   " FROM resources r CROSS JOIN resource_versions v "
+                                   "ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND "
+                                   "v.version = ?";
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     st.bind(1, type);
     st.bind(2, id);
@@ -191,8 +197,9 @@ class Session final : public Writer {
                                            int64_t before_version, int limit) override {
     if (limit <= 0) return std::vector<ResourceRow>();
     static const std::string sql = std::string("SELECT ") + kResourceColumns +
-                                   " FROM resource_versions WHERE type = ? AND id = ? AND "
-                                   "version < ? ORDER BY version DESC LIMIT ?";
+                                   " FROM resources r CROSS JOIN resource_versions v "
+                                   "ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND "
+                                   "v.version < ? ORDER BY v.version DESC LIMIT ?";
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     st.bind(1, type);
     st.bind(2, id);
@@ -498,25 +505,10 @@ class Session final : public Writer {
     const int64_t seq = ++*next_seq_;
     const int64_t last_updated = unix_millis(row.last_updated);
     const int64_t deleted = row.deleted ? 1 : 0;
-    {
-      static const std::string sql = std::string("INSERT INTO resource_versions(") +
-                                     kResourceColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
-      st.bind(1, row.type);
-      st.bind(2, row.id);
-      st.bind(3, row.version);
-      st.bind(4, row.patient_id);
-      st.bind(5, row.facility_id);
-      st.bind(6, last_updated);
-      st.bind(7, deleted);
-      st.bind(8, seq);
-      st.bind_blob(9, row.body);
-      HB_RETURN_IF_ERROR(c_.run(st, "put_resource version"));
-    }
     if (rid == 0) {
-      static const std::string sql = std::string("INSERT INTO resources(") +
-                                     kResourceColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO resources(type, id, version, "
+                                              "patient_id, facility_id, last_updated, deleted, "
+                                              "seq) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
       st.bind(1, row.type);
       st.bind(2, row.id);
       st.bind(3, row.version);
@@ -525,21 +517,19 @@ class Session final : public Writer {
       st.bind(6, last_updated);
       st.bind(7, deleted);
       st.bind(8, seq);
-      st.bind_blob(9, row.body);
       HB_RETURN_IF_ERROR(c_.run(st, "put_resource"));
       rid = sqlite3_last_insert_rowid(c_.db());
     } else {
       HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("UPDATE resources SET version = ?, patient_id = ?, "
                                               "facility_id = ?, last_updated = ?, deleted = ?, "
-                                              "seq = ?, body = ? WHERE rid = ?"));
+                                              "seq = ? WHERE rid = ?"));
       st.bind(1, row.version);
       st.bind(2, row.patient_id);
       st.bind(3, row.facility_id);
       st.bind(4, last_updated);
       st.bind(5, deleted);
       st.bind(6, seq);
-      st.bind_blob(7, row.body);
-      st.bind(8, rid);
+      st.bind(7, rid);
       HB_RETURN_IF_ERROR(c_.run(st, "put_resource"));
       for (const char* sql :
            {"DELETE FROM idx_token WHERE rid = ?", "DELETE FROM idx_reference WHERE rid = ?",
@@ -548,6 +538,20 @@ class Session final : public Writer {
         del.bind(1, rid);
         HB_RETURN_IF_ERROR(c_.run(del, "put_resource index"));
       }
+    }
+    {
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO resource_versions(seq, rid, version, "
+                                              "patient_id, facility_id, last_updated, deleted, "
+                                              "body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+      st.bind(1, seq);
+      st.bind(2, rid);
+      st.bind(3, row.version);
+      st.bind(4, row.patient_id);
+      st.bind(5, row.facility_id);
+      st.bind(6, last_updated);
+      st.bind(7, deleted);
+      st.bind_blob(8, row.body);
+      HB_RETURN_IF_ERROR(c_.run(st, "put_resource version"));
     }
     for (const IndexRow& ix : index) {
       // OR IGNORE: a resource may yield the same entry twice (e.g. two identical codings).
@@ -609,6 +613,9 @@ class SqliteStore final : public Store {
         writer_(std::move(writer)),
         next_seq_(last_seq),
         idle_readers_(std::move(readers)) {
+    // Checkpoints are the writer thread's, between groups (see maybe_checkpoint), not SQLite's
+    // automatic ones inside COMMIT: this hook replaces those and only notes the WAL's length.
+    sqlite3_wal_hook(writer_->db(), &SqliteStore::on_wal_commit, this);
     thread_ = std::thread([this] { writer_loop(); });
   }
 
@@ -761,8 +768,14 @@ class SqliteStore final : public Store {
 
   // Runs one closure in its own savepoint. Returns the closure's status; sets `broken` when the
   // transaction itself can no longer be trusted.
-  Status run_one(Session& w, const std::function<Status(Writer&)>& fn, Status& broken) {
-    Status s = w.step_sql("SAVEPOINT write");
+  //
+  // `alone`: the closure is the group's only one and runs first, so the transaction holds nothing
+  // else yet. It then runs without a savepoint (a savepoint makes SQLite copy every page the
+  // closure touches into the statement journal), and its failure rolls back the transaction and
+  // begins a fresh one for the group's audit records.
+  Status run_one(Session& w, const std::function<Status(Writer&)>& fn, bool alone,
+                 Status& broken) {
+    Status s = alone ? Status::ok() : w.step_sql("SAVEPOINT write");
     if (!s.is_ok()) {
       broken = s;
       return s;
@@ -778,6 +791,13 @@ class SqliteStore final : public Store {
       // SQLite rolled the whole transaction back (I/O error, disk full): the group is lost.
       broken = internal("the transaction was aborted: " + s.message());
       return broken;
+    }
+    if (alone) {
+      if (s.is_ok()) return s;
+      Status r = w.step_sql("ROLLBACK");
+      if (r.is_ok()) r = w.step_sql("BEGIN IMMEDIATE");
+      if (!r.is_ok()) broken = r;
+      return s;
     }
     if (s.is_ok()) {
       Status r = w.step_sql("RELEASE write");
@@ -796,8 +816,10 @@ class SqliteStore final : public Store {
     try {
       Session w(*writer_, &next_seq_);
       group = w.step_sql("BEGIN IMMEDIATE");
+      size_t closures = 0;
+      for (const Op& op : ops) closures += op.fn ? 1 : 0;
       for (size_t i = 0; i < ops.size() && group.is_ok(); ++i) {
-        if (ops[i].fn) results[i] = run_one(w, ops[i].fn, group);
+        if (ops[i].fn) results[i] = run_one(w, ops[i].fn, closures == 1, group);
       }
       for (size_t i = 0; i < audits.size() && group.is_ok(); ++i) {
         Status s = w.append_audit(audits[i]);
@@ -836,13 +858,43 @@ class SqliteStore final : public Store {
     writes_.fetch_add(ok);
     failed_.fetch_add(failed);
     for (size_t i = 0; i < ops.size(); ++i) ops[i].done.set_value(std::move(results[i]));
+    maybe_checkpoint();
   }
+
+  // Frames in the WAL after the writer's last commit. Runs on the writer thread, inside COMMIT.
+  static int on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+    static_cast<SqliteStore*>(self)->wal_frames_ = frames;
+    return SQLITE_OK;
+  }
+
+  // Copies the WAL back into the database once it has grown past kCheckpointFrames, after the
+  // group's futures have completed so that no write waits for it. Checkpointing seldom copies a
+  // page that many commits dirtied (random index inserts touch the same pages again and again)
+  // once, not once per commit; the next transaction then starts the WAL over. PASSIVE: it never
+  // waits for readers; one that holds an old snapshot only leaves the rest for a later try.
+  void maybe_checkpoint() {
+    if (wal_frames_ < kCheckpointFrames) return;
+    int log = 0;
+    int done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                       &done);
+    if (rc == SQLITE_OK && done >= log) {
+      wal_frames_ = 0;
+    } else if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      // Not fatal: the WAL keeps the data; the next group tries again.
+      std::fprintf(stderr, "store: checkpoint failed: %s\n", sqlite3_errstr(rc));
+    }
+  }
+
+  // 16000 frames of 4 KiB: a WAL of about 64 MiB, plus at most one group.
+  static constexpr int kCheckpointFrames = 16000;
 
   const size_t max_group_;
 
   // Writer thread only.
   std::unique_ptr<Conn> writer_;
   int64_t next_seq_;  // the last resource sequence number handed out
+  int wal_frames_ = 0;  // WAL length after the last commit, in frames
 
   // Guards queue_, audits_, stopping_.
   std::mutex mu_;

@@ -1,5 +1,7 @@
 #include "store/sqlite_util.h"
 
+#include <mutex>
+
 namespace hb::store::sqlite {
 
 Status db_error(sqlite3* db, int rc, std::string_view what) {
@@ -20,8 +22,28 @@ Status db_error(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
+namespace {
+
+// Process-wide settings, which SQLite accepts only before it initializes itself (a later call
+// fails harmlessly and the defaults stay).
+void configure_library() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Memory statistics put a global mutex around every allocation; nothing here reads them.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    // The statement journal (where a savepoint keeps the pages it may have to restore) grows in
+    // chunks of this size, in memory, until it spills to a temporary file. The default 64 KiB
+    // spills for most write closures; a journal kept in memory with temp_store = MEMORY grows in
+    // 1 KiB chunks instead, a malloc/free pair per KiB journalled.
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20);
+  });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
                                          bool synchronous_full) {
+  configure_library();
   // Each connection is used by one thread at a time, so SQLite's own mutexes are not needed.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (role == Role::kWriter) flags |= SQLITE_OPEN_CREATE;
@@ -36,8 +58,9 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
   // hold it, since this store has a single writer.
   HB_RETURN_IF_ERROR(c->exec("PRAGMA busy_timeout = 5000"));
   HB_RETURN_IF_ERROR(c->exec("PRAGMA foreign_keys = ON"));
-  HB_RETURN_IF_ERROR(c->exec("PRAGMA temp_store = MEMORY"));
   if (role == Role::kWriter) {
+    // temp_store stays at its default (files, when large) so that the statement journal is
+    // the chunked, spilling kind: see configure_library.
     // The page cache is bounded per connection (negative = KiB) so RSS stays flat as data grows.
     HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -65536"));
     // journal_mode returns a row with the resulting mode; sqlite3_exec ignores rows, so check it.
@@ -47,9 +70,13 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
     if (rc != SQLITE_ROW || st->text(0) != "wal") {
       return internal("cannot switch the database to WAL mode");
     }
+    // The store checkpoints when the WAL passes ~64 MiB (sqlite_store.cpp); a WAL that a long
+    // read made grow further is cut back to this size when it starts over.
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA journal_size_limit = 134217728"));
     HB_RETURN_IF_ERROR(c->exec(synchronous_full ? "PRAGMA synchronous = FULL"
                                                 : "PRAGMA synchronous = NORMAL"));
   } else {
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA temp_store = MEMORY"));
     HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -32768"));
     HB_RETURN_IF_ERROR(c->exec("PRAGMA query_only = ON"));
   }
