@@ -59,8 +59,7 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
   HB_RETURN_IF_ERROR(c->exec("PRAGMA busy_timeout = 5000"));
   HB_RETURN_IF_ERROR(c->exec("PRAGMA foreign_keys = ON"));
   if (role == Role::kWriter) {
-    // temp_store stays at its default (files, when large) so that the statement journal is
-    // the chunked, spilling kind: see configure_library.
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA temp_store = MEMORY"));
     // The page cache is bounded per connection (negative = KiB) so RSS stays flat as data grows.
     HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -65536"));
     // journal_mode returns a row with the resulting mode; sqlite3_exec ignores rows, so check it.
