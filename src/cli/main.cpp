@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -72,7 +74,9 @@ int serve(const Common& common) {
   so.address = addr->first;
   so.port = addr->second;
   so.io_threads = cfg->io_threads;
-  so.worker_threads = cfg->worker_threads;
+  so.worker_threads = cfg->worker_threads > 0
+                          ? cfg->worker_threads
+                          : std::max(4, 3 * static_cast<int>(std::thread::hardware_concurrency()));
   so.body_limit = cfg->body_bytes;
   so.error_page = http::refusal_page;
   // The services need the public URL, which with port 0 is known only once the server is bound:

@@ -24,7 +24,9 @@ struct Config {
   // Empty means "http://<listen>".
   std::string public_url;
   int io_threads = 2;
-  int worker_threads = 16;
+  // Handler threads; 0 = three per core (at least 4). More threads than that only add
+  // scheduling delay on small machines (measured: docs/benchmarks.md).
+  int worker_threads = 0;
 
   // [limits]
   std::size_t body_bytes = 16 * 1024 * 1024;
