@@ -208,6 +208,7 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
                   {{"Bundle.type", "must be transaction or batch, not \"" + kind + "\"", "value"}});
   }
   bool transaction = kind == "transaction";
+  HB_RETURN_IF_ERROR(e.check_link_allowance(who));
   std::vector<Entry> entries;
   if (auto it = b.find("entry"); it != b.end()) {
     if (!it->is_array()) return Status(Code::kInvalid, "Bundle.entry must be an array", {{"Bundle.entry", "must be an array", "structure"}});
@@ -284,6 +285,7 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
       }
       return e.flush_audits(w, who, tx);
     });
+    if (!s) e.note_link_refusal(who, s);
     HB_RETURN_IF_ERROR(s);
   } else {
     std::vector<std::pair<Entry*, std::future<Status>>> pending;
@@ -325,7 +327,10 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
     }
     for (auto& [p, f] : pending) {
       Status s = f.get();
-      if (!s) p->status = at_entry(s, p->index, p->type);
+      if (!s) {
+        e.note_link_refusal(who, s);
+        p->status = at_entry(s, p->index, p->type);
+      }
     }
   }
 

@@ -55,7 +55,7 @@ std::pair<std::string, std::string> main_name(const Json& patient) {
 }  // namespace
 
 Engine::Engine(store::Store& s, Vault& v, const Clock& c, RecordsOptions o)
-    : store(s), vault(v), clock(c), options(std::move(o)) {
+    : store(s), vault(v), clock(c), options(std::move(o)), link_refusals(c, 20, 20) {
   blinder = [this](std::string_view domain, std::string_view value) {
     return vault.blind(domain, value);
   };
@@ -567,6 +567,26 @@ Result<EntryResult> Engine::apply_delete(store::Writer& w, const Principal& who,
   HB_RETURN_IF_ERROR(w.put_resource(row, {}));
   tx.audit("D", "delete", prev->patient_id, type + "/" + id);
   return EntryResult{204, type, id, row.version, row.last_updated, {}};
+}
+
+Status Engine::check_link_allowance(const Principal& who) const {
+  if (!who.is_operator() && link_refusals.exhausted("facility:" + who.facility_id)) {
+    return Status(Code::kTooManyRequests,
+                  "too many refused attempts to link to registered people; try again later");
+  }
+  return Status::ok();
+}
+
+void Engine::note_link_refusal(const Principal& who, const Status& s) const {
+  bool link = s.code() == Code::kConflict &&
+              std::any_of(s.problems().begin(), s.problems().end(), [](const Problem& p) {
+                return p.path.find("Patient.identifier") != std::string::npos;
+              });
+  if (!link) return;
+  link_refusals.allow("facility:" + who.facility_id);
+  store::AuditRecord a = audit(who, "E", "create", "", "", "refused: patient link");
+  a.outcome = "4";
+  store.append_audit_async(std::move(a));
 }
 
 Status Engine::flush_audits(store::Writer& w, const Principal& who, TxCache& tx) const {

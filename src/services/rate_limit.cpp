@@ -25,4 +25,13 @@ bool RateLimiter::allow(const std::string& key) {
   return true;
 }
 
+bool RateLimiter::exhausted(const std::string& key) {
+  Time now = clock_.now();
+  std::lock_guard lock(mu_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) return false;
+  double secs = std::chrono::duration<double>(now - it->second.updated).count();
+  return std::min(burst_, it->second.tokens + secs * rate_per_second_) < 1.0;
+}
+
 }  // namespace hb::services

@@ -18,8 +18,10 @@ class RateLimiter {
   RateLimiter(const Clock& clock, double per_minute, double burst)
       : clock_(clock), rate_per_second_(per_minute / 60.0), burst_(burst) {}
 
-  // True if the request may proceed.
+  // True if the request may proceed (takes a token).
   bool allow(const std::string& key);
+  // True if the key has no token left now (takes nothing): for limits charged only on failures.
+  bool exhausted(const std::string& key);
 
  private:
   struct Bucket {

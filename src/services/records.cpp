@@ -139,6 +139,7 @@ Result<FhirResult> RecordService::create(const Principal& who, const std::string
                                          std::string_view body,
                                          const std::optional<std::string>& if_none_exist) {
   HB_RETURN_IF_ERROR(need(who, type, 'c'));
+  if (type == "Patient") HB_RETURN_IF_ERROR(impl_->check_link_allowance(who));
   HB_ASSIGN_OR_RETURN(Json resource, impl_->parse_resource(body, type));
   std::optional<QueryParams> cond;
   if (if_none_exist) {
@@ -155,6 +156,7 @@ Result<FhirResult> RecordService::create(const Principal& who, const std::string
     HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target, tx));
     return e.flush_audits(w, who, tx);
   });
+  if (!s) e.note_link_refusal(who, s);
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
 }

@@ -12,6 +12,7 @@
 
 #include "crypto/aead.h"
 #include "fhir/search_params.h"
+#include "services/rate_limit.h"
 #include "services/records.h"
 
 namespace hb::services::detail {
@@ -63,6 +64,13 @@ struct Engine {
   const Clock& clock;
   RecordsOptions options;
   fhir::Blinder blinder;
+  // Refused attempts to link to a registered person, per facility: each refusal takes a token, and
+  // a facility without tokens gets 429, so birth dates and names cannot be guessed by trying.
+  mutable RateLimiter link_refusals;
+
+  Status check_link_allowance(const Principal& who) const;
+  // Records a refused link attempt (audit with outcome 4, and a token off the allowance).
+  void note_link_refusal(const Principal& who, const Status& s) const;
 
   Engine(store::Store& s, Vault& v, const Clock& c, RecordsOptions o);
 

@@ -167,6 +167,36 @@ TEST_F(Services, SamePersonWithOtherDetailsIsRefusedNotMerged) {
   EXPECT_EQ(records_->create(b_, "Patient", dump_json(both), std::nullopt).error().code(), Code::kConflict);
 }
 
+TEST_F(Services, GuessingAPersonsDetailsIsRateLimitedAndAudited) {
+  std::string pid = id_of(records_->create(a_, "Patient", patient("N9", "1980-01-01"), std::nullopt));
+  int refused = 0;
+  for (int day = 2; day <= 28; ++day) {
+    std::string guess = "1980-01-" + std::string(day < 10 ? "0" : "") + std::to_string(day);
+    auto r = records_->create(b_, "Patient", patient("N9", guess), std::nullopt);
+    ASSERT_FALSE(r.is_ok());
+    if (r.error().code() == Code::kTooManyRequests) break;
+    EXPECT_EQ(r.error().code(), Code::kConflict);
+    ++refused;
+  }
+  EXPECT_EQ(refused, 20);
+  // Even the right answer is refused until the allowance refills.
+  EXPECT_EQ(records_->create(b_, "Patient", patient("N9", "1980-01-01"), std::nullopt).error().code(),
+            Code::kTooManyRequests);
+  clock_.advance(std::chrono::minutes(2));
+  auto linked = records_->create(b_, "Patient", patient("N9", "1980-01-01"), std::nullopt);
+  ASSERT_TRUE(linked.is_ok()) << linked.status().to_string();
+  EXPECT_EQ(id_of(linked), pid);
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::vector<store::AuditRecord> recs;
+  ASSERT_TRUE(store_->read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(recs, r.audit(b_.facility_id, "", 0, 1000));
+    return Status::ok();
+  }).is_ok());
+  int failures = 0;
+  for (const auto& a : recs) failures += a.outcome == "4";
+  EXPECT_EQ(failures, 20);
+}
+
 TEST_F(Services, BodiesAreEncryptedAtRest) {
   std::string pid = id_of(records_->create(a_, "Patient", patient("SECRET-ID-77", "1980-01-01", "Uniquefamilyname"), std::nullopt));
   ASSERT_TRUE(store_->flush().is_ok());
