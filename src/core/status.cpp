@@ -24,6 +24,28 @@ const char* code_name(Code c) {
   return "unknown";
 }
 
+int http_status_of(Code c) {
+  switch (c) {
+    case Code::kOk: return 200;
+    case Code::kInvalid: return 400;
+    case Code::kUnprocessable: return 422;
+    case Code::kUnauthorized: return 401;
+    case Code::kForbidden: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kGone: return 410;
+    case Code::kConflict: return 409;
+    case Code::kPreconditionFailed: return 412;
+    case Code::kTooLarge: return 413;
+    case Code::kUnsupportedMedia: return 415;
+    case Code::kTooManyRequests: return 429;
+    case Code::kNotAcceptable: return 406;
+    case Code::kNotImplemented: return 501;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
 std::string Status::to_string() const {
   if (is_ok()) return "ok";
   std::string s = code_name(code_);

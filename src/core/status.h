@@ -37,6 +37,9 @@ enum class Code {
 };
 
 const char* code_name(Code c);
+// The HTTP status that fits a code (the one mapping, used by the HTTP layer and by FHIR Bundle
+// responses, which carry HTTP statuses per entry).
+int http_status_of(Code c);
 
 // One problem found in the input, with the element path it concerns (FHIRPath-like, e.g.
 // "Patient.name[0].given[1]"). A Status may carry many.

@@ -266,27 +266,7 @@ class Api {
 
 }  // namespace
 
-int http_status(Code code) {
-  switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalid: return 400;
-    case Code::kUnprocessable: return 422;
-    case Code::kUnauthorized: return 401;
-    case Code::kForbidden: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kGone: return 410;
-    case Code::kConflict: return 409;
-    case Code::kPreconditionFailed: return 412;
-    case Code::kTooLarge: return 413;
-    case Code::kUnsupportedMedia: return 415;
-    case Code::kTooManyRequests: return 429;
-    case Code::kNotAcceptable: return 406;
-    case Code::kNotImplemented: return 501;
-    case Code::kUnavailable: return 503;
-    case Code::kInternal: return 500;
-  }
-  return 500;
-}
+int http_status(Code code) { return http_status_of(code); }
 
 Response refusal_page(int status, std::string_view reason, std::string_view target) {
   std::string text = reason == "body_too_large"     ? "the request body is larger than the limit"

@@ -152,22 +152,6 @@ const char* status_line(int status) {
   }
 }
 
-int http_status_of(Code c) {
-  switch (c) {
-    case Code::kInvalid: return 400;
-    case Code::kUnauthorized: return 401;
-    case Code::kForbidden: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kGone: return 410;
-    case Code::kConflict: return 409;
-    case Code::kPreconditionFailed: return 412;
-    case Code::kTooLarge: return 413;
-    case Code::kUnprocessable: return 422;
-    case Code::kNotImplemented: return 501;
-    default: return 500;
-  }
-}
-
 Json response_entry(const Entry& en) {
   Json resp;
   if (!en.status) {
