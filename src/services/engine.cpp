@@ -117,15 +117,37 @@ Result<std::string> Engine::open_body(store::Reader& r, const store::ResourceRow
   return key.open(row.body, Vault::aad(row));
 }
 
-Result<std::string> Engine::open_in_write(store::Writer& w, const store::ResourceRow& row,
-                                          TxCache& tx) const {
-  std::string owner = Vault::owner_for(row.patient_id, row.facility_id);
+Result<const crypto::Aead256*> Engine::key_in_write(store::Writer& w, const std::string& owner,
+                                                    TxCache& tx) const {
   auto it = tx.keys.find(owner);
   if (it == tx.keys.end()) {
     HB_ASSIGN_OR_RETURN(auto key, vault.key_for_write(w, owner));
     it = tx.keys.emplace(owner, std::move(key)).first;
   }
-  return it->second.open(row.body, Vault::aad(row));
+  return &it->second;
+}
+
+Result<std::string> Engine::open_in_write(store::Writer& w, const store::ResourceRow& row,
+                                          TxCache& tx) const {
+  HB_ASSIGN_OR_RETURN(const crypto::Aead256* key,
+                      key_in_write(w, Vault::owner_for(row.patient_id, row.facility_id), tx));
+  return key->open(row.body, Vault::aad(row));
+}
+
+Status Engine::require_patient(store::Writer& w, const Principal& who, const std::string& patient_id,
+                               const std::string& path, TxCache& tx) const {
+  if (tx.visible_patients.count(patient_id)) return Status::ok();
+  HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", patient_id));
+  bool ok = prow && !prow->deleted;
+  if (ok) {
+    HB_ASSIGN_OR_RETURN(ok, visible(w, who, *prow));
+  }
+  if (!ok) {
+    return Status(Code::kUnprocessable, "the resource names a patient that is not known here",
+                  {{path, "Patient/" + patient_id + " is not a patient this facility has registered", "not-found"}});
+  }
+  tx.visible_patients.insert(patient_id);
+  return Status::ok();
 }
 
 void Engine::restrict(const Principal& who, store::SearchQuery& q) const {
@@ -357,21 +379,7 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
     patient_id = id;
   } else if (auto pid = fhir::patient_compartment(resource)) {
     patient_id = *pid;
-    bool ok = tx.visible_patients.count(patient_id) > 0;
-    if (!ok) {
-      HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", patient_id));
-      ok = prow && !prow->deleted;
-      if (ok) {
-        HB_ASSIGN_OR_RETURN(ok, e.visible(w, who, *prow));
-      }
-      if (ok) tx.visible_patients.insert(patient_id);
-    }
-    if (!ok) {
-      return Status(Code::kUnprocessable, "the patient this resource is about is not known here",
-                    {{type + ".subject", "Patient/" + patient_id +
-                                             " is not a patient this facility has registered",
-                      "not-found"}});
-    }
+    HB_RETURN_IF_ERROR(e.require_patient(w, who, patient_id, type + ".subject", tx));
   }
 
   // Every patient the resource names (subject, performer, actor, ...) must be one this facility
@@ -379,18 +387,7 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
   auto index = fhir::extract_index(resource, e.blinder);
   for (const auto& ix : index) {
     if (ix.kind != store::IndexKind::kReference || ix.a != "Patient" || ix.b == id) continue;
-    if (tx.visible_patients.count(ix.b)) continue;
-    HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", ix.b));
-    bool ok = prow && !prow->deleted;
-    if (ok) {
-      HB_ASSIGN_OR_RETURN(ok, e.visible(w, who, *prow));
-    }
-    if (!ok) {
-      return Status(Code::kUnprocessable, "the resource names a patient that is not known here",
-                    {{type + "." + ix.param, "Patient/" + ix.b + " is not a patient this facility has registered",
-                      "not-found"}});
-    }
-    tx.visible_patients.insert(ix.b);
+    HB_RETURN_IF_ERROR(e.require_patient(w, who, ix.b, type + "." + ix.param, tx));
   }
 
   store::ResourceRow row;
@@ -403,13 +400,9 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
   if (row.facility_id.empty()) row.facility_id = who.facility_id;
   row.last_updated = now;
   std::string text = dump_json(resource);
-  std::string owner = Vault::owner_for(row.patient_id, row.facility_id);
-  auto key_it = tx.keys.find(owner);
-  if (key_it == tx.keys.end()) {
-    HB_ASSIGN_OR_RETURN(auto key, e.vault.key_for_write(w, owner));
-    key_it = tx.keys.emplace(owner, std::move(key)).first;
-  }
-  row.body = key_it->second.seal(text, Vault::aad(row));
+  HB_ASSIGN_OR_RETURN(const crypto::Aead256* key,
+                      e.key_in_write(w, Vault::owner_for(row.patient_id, row.facility_id), tx));
+  row.body = key->seal(text, Vault::aad(row));
   HB_RETURN_IF_ERROR(w.put_resource(row, index));
 
   if (type == "Patient") {

@@ -84,6 +84,11 @@ struct Engine {
   // key, and a key that closure created may yet be rolled back. Use open_in_write there.
   Result<std::string> open_body(store::Reader& r, const store::ResourceRow& row) const;
   Result<std::string> open_in_write(store::Writer& w, const store::ResourceRow& row, TxCache& tx) const;
+  // The owner's data key inside a write, remembered for the rest of that closure only.
+  Result<const crypto::Aead256*> key_in_write(store::Writer& w, const std::string& owner, TxCache& tx) const;
+  // kUnprocessable (naming `path`) unless Patient/<id> exists and this facility has registered it.
+  Status require_patient(store::Writer& w, const Principal& who, const std::string& patient_id,
+                         const std::string& path, TxCache& tx) const;
   void restrict(const Principal& who, store::SearchQuery& q) const;
 
   // Conditional search inside a transaction: ids of visible matches (at most 2 are fetched).
