@@ -5,7 +5,9 @@
 //   - validation never fails internally (kInternal would mean an exception escaped the walk);
 //   - a rejection is kUnprocessable with 1..100 problems, each with a path-or-root, a message and
 //     one of the documented issue types;
-//   - validation is deterministic, and a valid resource stays valid after dump_json -> parse_json.
+//   - validation is deterministic, and a valid resource stays valid after dump_json -> parse_json;
+//   - dump_json round-trips: plain values compare equal, FHIR decimal texts come back byte-exact.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,20 +27,43 @@ bool known_issue_type(const std::string& t) {
   return t == "structure" || t == "required" || t == "value" || t == "invalid";
 }
 
+bool finite(const hb::Json& j) {
+  if (j.is_number_float()) return std::isfinite(j.get<double>());
+  if (j.is_structured()) {
+    for (const auto& v : j) {
+      if (!finite(v)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   if (size <= 64) (void)hb::fhir::is_resource_type(text);
 
-  auto parsed = hb::parse_json(text);
-  if (!parsed.is_ok() || !parsed->is_object()) return 0;
+  // dump_json writes what parse_json read: re-reading it gives the same value, and FHIR parsing
+  // (decimals kept as sent) writes back byte-identical text on the second round.
+  if (auto plain = hb::parse_json(text); plain.is_ok()) {
+    auto back = hb::parse_json(hb::dump_json(*plain));
+    check(back.is_ok());
+    if (finite(*plain)) check(*back == *plain);  // an overflowing number is written as null
+  }
+  auto parsed = hb::parse_fhir_json(text);
+  if (!parsed.is_ok()) return 0;
+  {
+    std::string once = hb::dump_json(*parsed);
+    auto reread = hb::parse_fhir_json(once);
+    check(reread.is_ok() && hb::dump_json(*reread) == once);
+  }
+  if (!parsed->is_object()) return 0;
 
   hb::Status s = hb::fhir::validate_resource(*parsed);
   check(s.code() != hb::Code::kInternal);
   if (s.is_ok()) {
     check(s.problems().empty());
-    auto again = hb::parse_json(hb::dump_json(*parsed));
+    auto again = hb::parse_fhir_json(hb::dump_json(*parsed));
     check(again.is_ok());
     check(hb::fhir::validate_resource(*again).is_ok());
     return 0;

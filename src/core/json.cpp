@@ -1,7 +1,10 @@
 #include "core/json.h"
 
+#include <charconv>
 #include <string>
 #include <vector>
+
+#include "core/url.h"
 
 namespace hb {
 namespace {
@@ -9,13 +12,16 @@ namespace {
 // A SAX handler that builds a Json value while enforcing depth and key uniqueness.
 class StrictBuilder {
  public:
-  explicit StrictBuilder(std::size_t max_depth) : max_depth_(max_depth) {}
+  StrictBuilder(std::size_t max_depth, bool keep_decimals)
+      : max_depth_(max_depth), keep_decimals_(keep_decimals) {}
 
   bool null() { return put(Json(nullptr)); }
   bool boolean(bool v) { return put(Json(v)); }
   bool number_integer(Json::number_integer_t v) { return put(Json(v)); }
   bool number_unsigned(Json::number_unsigned_t v) { return put(Json(v)); }
-  bool number_float(Json::number_float_t v, const std::string&) { return put(Json(v)); }
+  bool number_float(Json::number_float_t v, const std::string& text) {
+    return put(keep_decimals_ ? make_decimal_text(text) : Json(v));
+  }
   bool string(std::string& v) { return put(Json(std::move(v))); }
   bool binary(Json::binary_t&) { return fail("binary values are not JSON"); }
 
@@ -92,6 +98,7 @@ class StrictBuilder {
   }
 
   std::size_t max_depth_;
+  bool keep_decimals_;
   Json root_;
   std::vector<Json*> stack_;
   std::string key_;
@@ -99,15 +106,14 @@ class StrictBuilder {
   bool too_deep_ = false;
 };
 
-}  // namespace
 
-Result<Json> parse_json(std::string_view text, const JsonLimits& limits) {
+Result<Json> parse(std::string_view text, const JsonLimits& limits, bool keep_decimals) {
   if (text.size() > limits.max_bytes) {
     return Status(Code::kTooLarge, "JSON body of " + std::to_string(text.size()) +
                                        " bytes is over the limit of " +
                                        std::to_string(limits.max_bytes));
   }
-  StrictBuilder builder(limits.max_depth);
+  StrictBuilder builder(limits.max_depth, keep_decimals);
   bool ok = false;
   try {
     ok = Json::sax_parse(text.begin(), text.end(), &builder, Json::input_format_t::json, true);
@@ -122,8 +128,153 @@ Result<Json> parse_json(std::string_view text, const JsonLimits& limits) {
   return builder.take();
 }
 
+constexpr std::string_view kDecimalMark("\0D", 2);
+
+void append_escaped(std::string& out, const std::string& s) {
+  if (!valid_utf8(s)) {
+    // Not from parse_json (which refuses invalid UTF-8): let nlohmann replace the bad bytes.
+    out += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of bytes that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+    }
+  }
+  out.append(s, run, std::string::npos);
+  out.push_back('"');
+}
+
+void append_json(std::string& out, const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_escaped(out, it.key());
+        out.push_back(':');
+        append_json(out, it.value());
+      }
+      out.push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json(out, v);
+      }
+      out.push_back(']');
+      return;
+    }
+    case Json::value_t::string: {
+      const auto& s = j.get_ref<const std::string&>();
+      if (is_decimal_text(j)) {
+        out.append(s, kDecimalMark.size(), std::string::npos);
+      } else {
+        append_escaped(out, s);
+      }
+      return;
+    }
+    case Json::value_t::number_integer: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, j.get<Json::number_integer_t>());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case Json::value_t::number_unsigned: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, j.get<Json::number_unsigned_t>());
+      out.append(buf, r.ptr);
+      return;
+    }
+    default:  // null, boolean, float (nlohmann's shortest round-trip form), binary
+      out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+      return;
+  }
+}
+
+}  // namespace
+
+Result<Json> parse_json(std::string_view text, const JsonLimits& limits) {
+  return parse(text, limits, false);
+}
+
+Result<Json> parse_fhir_json(std::string_view text, const JsonLimits& limits) {
+  return parse(text, limits, true);
+}
+
+bool is_json_number(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+Json make_decimal_text(std::string_view number) {
+  std::string s;
+  s.reserve(kDecimalMark.size() + number.size());
+  s.append(kDecimalMark);
+  s.append(number);
+  return Json(std::move(s));
+}
+
+bool is_decimal_text(const Json& j) {
+  if (!j.is_string()) return false;
+  std::string_view s = j.get_ref<const std::string&>();
+  return s.size() > kDecimalMark.size() && s.substr(0, kDecimalMark.size()) == kDecimalMark &&
+         is_json_number(s.substr(kDecimalMark.size()));
+}
+
+std::string_view decimal_text(const Json& j) {
+  if (!is_decimal_text(j)) return {};
+  return std::string_view(j.get_ref<const std::string&>()).substr(kDecimalMark.size());
+}
+
 std::string dump_json(const Json& j) {
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string out;
+  out.reserve(256);
+  append_json(out, j);
+  return out;
 }
 
 }  // namespace hb

@@ -28,8 +28,23 @@ struct JsonLimits {
 // kTooLarge for the size limit) with a message that says where the input went wrong.
 Result<Json> parse_json(std::string_view text, const JsonLimits& limits = {});
 
-// Compact serialisation; never throws (invalid UTF-8 in strings is replaced, which cannot happen
-// for values that came from parse_json).
+// As parse_json, for FHIR: every non-integer number is kept as the exact text it was sent as, so
+// that 1.50 stays 1.50 (FHIR decimals carry their precision in trailing zeros, and a double would
+// drop them). Such a number is held in the tree as a decimal text (see below), which dump_json
+// writes back as the number it was; integers stay integers.
+Result<Json> parse_fhir_json(std::string_view text, const JsonLimits& limits = {});
+
+// A decimal text: a string value made of a two-byte mark ("\0D", which no valid FHIR string can
+// hold) and the number's JSON text. is_decimal_text is true only when what follows the mark is a
+// JSON number.
+Json make_decimal_text(std::string_view number);
+bool is_decimal_text(const Json& j);
+std::string_view decimal_text(const Json& j);  // the number's text; "" unless is_decimal_text
+// RFC 8259 number syntax (no leading zeros, no '+', no bare '.', exponent with digits).
+bool is_json_number(std::string_view s);
+
+// Compact serialisation; never throws. Decimal texts are written as the numbers they hold.
+// Strings are written as UTF-8 (invalid UTF-8, which parse_json never lets in, is replaced).
 std::string dump_json(const Json& j);
 
 }  // namespace hb

@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <sodium.h>
 
 #include "crypto/encoding.h"
 #include "crypto/openssl_util.h"
@@ -22,17 +23,18 @@ std::string sha256(std::string_view data) {
 std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  std::string out(32, '\0');
-  std::size_t len = 0;
-  // An empty key is legal for HMAC; give OpenSSL a valid pointer for it all the same.
-  static const char kEmpty = 0;
-  const void* key_ptr = key.empty() ? &kEmpty : key.data();
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key_ptr, key.size(),
-                ossl::u8(data.data()), data.size(), ossl::u8(out.data()), out.size(),
-                &len) == nullptr ||
-      len != 32) {
+  // libsodium's HMAC: OpenSSL 3's EVP_Q_mac fetches the algorithm from its provider on every call,
+  // which cost more than the hash itself on the blind-index path (one per identifier written).
+  static const bool sodium_ready = sodium_init() >= 0;
+  if (!sodium_ready) ossl::fatal("hmac_sha256: libsodium did not initialise");
+  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_state st;
+  if (crypto_auth_hmacsha256_init(&st, ossl::u8(key.data()), key.size()) != 0 ||
+      crypto_auth_hmacsha256_update(&st, ossl::u8(data.data()), data.size()) != 0 ||
+      crypto_auth_hmacsha256_final(&st, ossl::u8(out.data())) != 0) {
     ossl::fatal("hmac_sha256");
   }
+  sodium_memzero(&st, sizeof st);
   return out;
 }
 

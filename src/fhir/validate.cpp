@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -323,7 +324,7 @@ const char* json_kind(const Json& j) {
     case Json::value_t::array:
       return "an array";
     case Json::value_t::string:
-      return "a string";
+      return is_decimal_text(j) ? "a number" : "a string";
     case Json::value_t::boolean:
       return "a boolean";
     case Json::value_t::number_integer:
@@ -694,7 +695,13 @@ class Validator {
         return;
       }
       case Prim::kDecimal:
-        if (!v.is_number()) {
+        if (is_decimal_text(v)) {
+          // Kept as sent (parse_fhir_json); the lexer accepted it as a number. Range: a finite
+          // double, as for numbers parsed the ordinary way.
+          if (!std::isfinite(std::strtod(std::string(decimal_text(v)).c_str(), nullptr))) {
+            bad_value("out of range");
+          }
+        } else if (!v.is_number()) {
           wrong_kind("a number");
         } else if (v.is_number_float() && !std::isfinite(v.get<double>())) {
           bad_value("out of range");
@@ -703,7 +710,7 @@ class Validator {
       default:
         break;
     }
-    if (!v.is_string()) {
+    if (!v.is_string() || is_decimal_text(v)) {
       wrong_kind("a string");
       return;
     }

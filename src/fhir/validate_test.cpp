@@ -133,6 +133,22 @@ TEST(FhirValidate, KnowsResourceTypes) {
 
 // ---- valid resources ----------------------------------------------------------------------
 
+TEST(FhirValidate, DecimalsKeptAsSentAreNumbers) {
+  // parse_fhir_json keeps 5.40 as its text; it validates as the decimal it is, and where a string
+  // belongs it is reported as a number, not as a string with odd characters.
+  auto obs = parse_fhir_json(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+      R"("valueQuantity":{"value":5.40,"unit":"mmol/L"}})");
+  ASSERT_TRUE(obs.is_ok());
+  EXPECT_TRUE(validate_resource(*obs).is_ok()) << describe(validate_resource(*obs));
+  EXPECT_EQ(dump_json((*obs)["valueQuantity"]), R"({"unit":"mmol/L","value":5.40})");
+  auto bad = parse_fhir_json(R"({"resourceType":"Patient","gender":1.5})");
+  ASSERT_TRUE(bad.is_ok());
+  Status s = validate_resource(*bad);
+  EXPECT_TRUE(only_problem(s, "Patient.gender", "structure"));
+  EXPECT_NE(s.problems()[0].message.find("not a number"), std::string::npos) << describe(s);
+}
+
 TEST(FhirValidate, MinimalResourcesPass) {
   EXPECT_TRUE(check(R"({"resourceType":"Patient"})").is_ok());
   Status s = check(R"({"resourceType":"Observation","status":"final","code":{"text":"weight"}})");

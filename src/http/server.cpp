@@ -9,6 +9,7 @@
 
 #include "core/url.h"
 
+#include <pthread.h>
 #include <utility>  // Boost 1.74's Asio needs it before its headers when C++20 coroutines are on.
 
 #include <boost/asio/co_spawn.hpp>
@@ -615,6 +616,7 @@ Status Server::Impl::start() {
   io_threads.reserve(static_cast<std::size_t>(opts.io_threads));
   for (int i = 0; i < opts.io_threads; ++i) {
     io_threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "hb-io");
       for (;;) {
         try {
           ioc.run();

@@ -1,8 +1,11 @@
 #include "services/auth.h"
 
+#include <future>
+
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <future>
 #include <iterator>
 #include <memory>
 
@@ -107,16 +110,38 @@ Result<crypto::JwkSet> AuthService::client_keys(const store::ApiClient& client, 
       return Status(Code::kUnavailable, "the client's JWK Set could not be fetched recently; try again later");
     }
   }
-  auto text = http_get(client.jwks_url);
+  // One fetch per URL at a time: requests that arrive while it runs wait for its answer instead
+  // of fetching again (a burst of token requests must not become a burst at the key server).
+  std::promise<Result<crypto::JwkSet>> mine;
+  std::shared_future<Result<crypto::JwkSet>> pending;
+  {
+    std::lock_guard lock(jwks_mu_);
+    auto it = jwks_inflight_.find(client.jwks_url);
+    if (it != jwks_inflight_.end()) {
+      pending = it->second;
+    } else {
+      jwks_inflight_.emplace(client.jwks_url, mine.get_future().share());
+    }
+  }
+  if (pending.valid()) return pending.get();
+  Result<crypto::JwkSet> result = fetch_keys(client.jwks_url, now);
+  std::lock_guard lock(jwks_mu_);
+  mine.set_value(result);
+  jwks_inflight_.erase(client.jwks_url);
+  return result;
+}
+
+Result<crypto::JwkSet> AuthService::fetch_keys(const std::string& url, Time now) {
+  auto text = http_get(url);
   auto set = text ? crypto::JwkSet::parse(*text) : Result<crypto::JwkSet>(text.error());
   if (!set) {
     std::lock_guard lock(jwks_mu_);
-    jwks_failures_[client.jwks_url] = now;
+    jwks_failures_[url] = now;
     if (!text) return text.error();
     return unauthorized("the client's JWK Set at its URL is not usable: " + set.error().message());
   }
   std::lock_guard lock(jwks_mu_);
-  jwks_cache_.insert_or_assign(client.jwks_url, CachedSet{*set, now});
+  jwks_cache_.insert_or_assign(url, CachedSet{*set, now});
   return set;
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -61,6 +62,7 @@ class AuthService {
 
  private:
   Result<crypto::JwkSet> client_keys(const store::ApiClient& client, bool refresh);
+  Result<crypto::JwkSet> fetch_keys(const std::string& url, Time now);
 
   store::Store& store_;
   const Clock& clock_;
@@ -73,6 +75,8 @@ class AuthService {
   };
   std::map<std::string, CachedSet> jwks_cache_;  // by URL, guarded by jwks_mu_
   std::map<std::string, Time> jwks_failures_;    // by URL: last failed fetch, guarded by jwks_mu_
+  // Fetches under way, by URL; later callers wait on them. Guarded by jwks_mu_.
+  std::map<std::string, std::shared_future<Result<crypto::JwkSet>>> jwks_inflight_;
 
   // Issued tokens never change, so their rows are cached (by hash) until they expire; the client
   // and facility status are still read on every request, so suspension takes effect at once.

@@ -14,6 +14,7 @@
 #include "fhir/search_params.h"
 #include "services/records.h"
 #include "services/records_internal.h"
+#include "services/speculation.h"
 
 namespace hb::services {
 
@@ -163,7 +164,7 @@ Json response_entry(const Entry& en) {
     resp["status"] = "200 OK";
     if (!en.read_result->etag.empty()) resp["etag"] = en.read_result->etag;
     Json out = {{"response", resp}};
-    auto parsed = parse_json(en.read_result->body);
+    auto parsed = parse_fhir_json(en.read_result->body);
     if (parsed) out["resource"] = std::move(*parsed);
     return out;
   }
@@ -178,11 +179,68 @@ Json response_entry(const Entry& en) {
   return out;
 }
 
+// Runs a transaction's entries against `w`: ids decided first, then deletes, creates and updates
+// (Patients first). Entries keep their requests unchanged, so a run can be repeated.
+Status run_transaction(const Engine& e, store::Writer& w, const Principal& who,
+                       std::vector<Entry>& entries) {
+  detail::TxCache tx;
+  std::map<std::string, std::string> mapping;
+  // 1. Decide the final id of every created or updated resource.
+  for (auto& en : entries) {
+    if (en.method == "POST") {
+      auto t = e.create_target(w, who, en.type, en.resource, en.if_none_exist, tx);
+      if (!t) return at_entry(t.error(), en.index, en.type);
+      en.target = *t;
+      if (!en.full_url.empty()) mapping[en.full_url] = en.type + "/" + en.target.id;
+    } else if (en.method == "PUT") {
+      if (en.query) {
+        auto ids = e.find(w, who, en.type, *en.query);
+        if (!ids) return at_entry(ids.error(), en.index, en.type);
+        if (ids->size() > 1) {
+          return at_entry(Status(Code::kPreconditionFailed, "conditional update matches more than one resource"), en.index, en.type);
+        }
+        bool has_id = en.resource.contains("id") && en.resource["id"].is_string();
+        if (!ids->empty() && has_id && en.resource["id"] != (*ids)[0]) {
+          return at_entry(Status(Code::kInvalid, "the resource id does not match the resource the search found",
+                                 {{en.type + ".id", "must be the matched resource's id or absent", "invalid"}}),
+                          en.index, en.type);
+        }
+        en.id = ids->empty() ? (has_id ? en.resource["id"].get<std::string>() : new_uuid()) : (*ids)[0];
+      }
+      if (!en.full_url.empty()) mapping[en.full_url] = en.type + "/" + en.id;
+    }
+  }
+  // 2. Deletes, 3. creates, 4. updates.
+  for (auto& en : entries) {
+    if (en.method != "DELETE") continue;
+    auto r = e.apply_delete(w, who, en.type, en.id, tx);
+    if (!r) return at_entry(r.error(), en.index, en.type);
+    en.result = *r;
+  }
+  // Patients first: other entries are checked against the patient they are about.
+  for (const auto& [method, patients] : {std::pair{"POST", true}, std::pair{"PUT", true},
+                                         std::pair{"POST", false}, std::pair{"PUT", false}}) {
+    for (auto& en : entries) {
+      if (en.method != method || (en.type == "Patient") != patients) continue;
+      Json resource = en.resource;
+      if (en.query) resource["id"] = en.id;
+      Status rs = e.resolve_references(w, who, resource, mapping, en.type, tx);
+      if (!rs) return at_entry(rs, en.index, en.type);
+      auto r = en.method == "POST"
+                   ? e.apply_create(w, who, en.type, std::move(resource), en.target, tx)
+                   : e.apply_update(w, who, en.type, en.id, std::move(resource), en.if_match, tx);
+      if (!r) return at_entry(r.error(), en.index, en.type);
+      en.result = *r;
+    }
+  }
+  return e.flush_audits(w, who, tx);
+}
+
 }  // namespace
 
 Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view body) {
   Engine& e = *impl_;
-  HB_ASSIGN_OR_RETURN(Json b, parse_json(body, e.options.json_limits));
+  HB_ASSIGN_OR_RETURN(Json b, parse_fhir_json(body, e.options.json_limits));
   if (!b.is_object() || !b.contains("resourceType") || b["resourceType"] != "Bundle") {
     return Status(Code::kInvalid, "POST to the base must be a Bundle", {{"resourceType", "must be Bundle", "invalid"}});
   }
@@ -218,57 +276,16 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
   }
 
   if (transaction) {
-    Status s = e.store.write_sync([&](store::Writer& w) -> Status {
-    detail::TxCache tx;
-      std::map<std::string, std::string> mapping;
-      // 1. Decide the final id of every created or updated resource.
-      for (auto& en : entries) {
-        if (en.method == "POST") {
-          auto t = e.create_target(w, who, en.type, en.resource, en.if_none_exist, tx);
-          if (!t) return at_entry(t.error(), en.index, en.type);
-          en.target = *t;
-          if (!en.full_url.empty()) mapping[en.full_url] = en.type + "/" + en.target.id;
-        } else if (en.method == "PUT") {
-          if (en.query) {
-            auto ids = e.find(w, who, en.type, *en.query);
-            if (!ids) return at_entry(ids.error(), en.index, en.type);
-            if (ids->size() > 1) {
-              return at_entry(Status(Code::kPreconditionFailed, "conditional update matches more than one resource"), en.index, en.type);
-            }
-            bool has_id = en.resource.contains("id") && en.resource["id"].is_string();
-            if (!ids->empty() && has_id && en.resource["id"] != (*ids)[0]) {
-              return at_entry(Status(Code::kInvalid, "the resource id does not match the resource the search found",
-                                     {{en.type + ".id", "must be the matched resource's id or absent", "invalid"}}),
-                              en.index, en.type);
-            }
-            en.id = ids->empty() ? (has_id ? en.resource["id"].get<std::string>() : new_uuid()) : (*ids)[0];
-            en.resource["id"] = en.id;
-          }
-          if (!en.full_url.empty()) mapping[en.full_url] = en.type + "/" + en.id;
-        }
-      }
-      // 2. Deletes, 3. creates, 4. updates.
-      for (auto& en : entries) {
-        if (en.method != "DELETE") continue;
-        auto r = e.apply_delete(w, who, en.type, en.id, tx);
-        if (!r) return at_entry(r.error(), en.index, en.type);
-        en.result = *r;
-      }
-      // Patients first: other entries are checked against the patient they are about.
-      for (const auto& [method, patients] : {std::pair{"POST", true}, std::pair{"PUT", true},
-                                             std::pair{"POST", false}, std::pair{"PUT", false}}) {
-        for (auto& en : entries) {
-          if (en.method != method || (en.type == "Patient") != patients) continue;
-          Status rs = e.resolve_references(w, who, en.resource, mapping, en.type, tx);
-          if (!rs) return at_entry(rs, en.index, en.type);
-          auto r = en.method == "POST" ? e.apply_create(w, who, en.type, en.resource, en.target, tx)
-                                       : e.apply_update(w, who, en.type, en.id, en.resource, en.if_match, tx);
-          if (!r) return at_entry(r.error(), en.index, en.type);
-          en.result = *r;
-        }
-      }
-      return e.flush_audits(w, who, tx);
+    auto run = [&](store::Writer& w) { return run_transaction(e, w, who, entries); };
+    // First on this thread against a snapshot, so that the writer thread only checks and stores
+    // the prepared rows (see speculation.h); the ordinary way if that cannot be done or is stale.
+    std::optional<detail::Speculation> spec;
+    Status s = e.store.read([&](store::Reader& r) {
+      spec.emplace(r);
+      return run(*spec);
     });
+    if (s) s = e.store.write_sync([&](store::Writer& w) { return spec->replay(w); });
+    if (!s) s = e.store.write_sync(run);
     if (!s) e.note_link_refusal(who, s);
     HB_RETURN_IF_ERROR(s);
   } else {

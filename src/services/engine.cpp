@@ -100,7 +100,7 @@ Status Engine::check_resource(const Json& resource, const std::string& type) con
 }
 
 Result<Json> Engine::parse_resource(std::string_view body, const std::string& type) const {
-  HB_ASSIGN_OR_RETURN(Json j, parse_json(body, options.json_limits));
+  HB_ASSIGN_OR_RETURN(Json j, parse_fhir_json(body, options.json_limits));
   HB_RETURN_IF_ERROR(check_resource(j, type));
   return j;
 }
@@ -183,16 +183,32 @@ Result<std::vector<std::string>> Engine::find(store::Reader& r, const Principal&
 Status Engine::resolve_references(store::Writer& w, const Principal& who, Json& node,
                                   const std::map<std::string, std::string>& mapping,
                                   const std::string& path, TxCache& tx) const {
+  // One path buffer for the whole walk, extended and cut back in place: building a new string per
+  // element cost more than the rest of the walk.
+  std::string buffer = path;
+  buffer.reserve(256);
+  return resolve_in(w, who, node, mapping, buffer, fhir_base() + "/", tx);
+}
+
+Status Engine::resolve_in(store::Writer& w, const Principal& who, Json& node,
+                          const std::map<std::string, std::string>& mapping, std::string& path,
+                          const std::string& base, TxCache& tx) const {
   if (node.is_array()) {
+    const size_t len = path.size();
     for (size_t i = 0; i < node.size(); ++i) {
-      HB_RETURN_IF_ERROR(resolve_references(w, who, node[i], mapping, path + "[" + std::to_string(i) + "]", tx));
+      if (!node[i].is_object() && !node[i].is_array()) continue;
+      path.push_back('[');
+      path += std::to_string(i);
+      path.push_back(']');
+      Status s = resolve_in(w, who, node[i], mapping, path, base, tx);
+      path.resize(len);
+      HB_RETURN_IF_ERROR(s);
     }
     return Status::ok();
   }
   if (!node.is_object()) return Status::ok();
   for (auto it = node.begin(); it != node.end(); ++it) {
     if (it.key() == "reference" && it->is_string()) {
-      const std::string base = fhir_base() + "/";
       if (it->get_ref<const std::string&>().rfind(base, 0) == 0) {
         *it = it->get_ref<const std::string&>().substr(base.size());
       }
@@ -240,7 +256,13 @@ Status Engine::resolve_references(store::Writer& w, const Principal& who, Json& 
         *it = std::move(resolved);
       }
     } else {
-      HB_RETURN_IF_ERROR(resolve_references(w, who, *it, mapping, path + "." + it.key(), tx));
+      if (!it->is_object() && !it->is_array()) continue;
+      const size_t len = path.size();
+      path.push_back('.');
+      path += it.key();
+      Status s = resolve_in(w, who, *it, mapping, path, base, tx);
+      path.resize(len);
+      HB_RETURN_IF_ERROR(s);
     }
   }
   return Status::ok();
@@ -347,7 +369,7 @@ Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& wh
         }
       } else {
         HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
-        HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
+        HB_ASSIGN_OR_RETURN(auto stored, parse_fhir_json(text));
         HB_RETURN_IF_ERROR(same_person(stored, resource));
       }
       return CreateTarget{CreateTarget::Kind::kSamePerson, *found.begin()};
@@ -478,7 +500,7 @@ Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
       return write_version(*this, w, who, type, target.id, std::move(resource), row, tx);
     }
     HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
-    HB_ASSIGN_OR_RETURN(auto stored, parse_json(text));
+    HB_ASSIGN_OR_RETURN(auto stored, parse_fhir_json(text));
     if (auto merged = merge_identifiers(stored, resource, options)) {
       HB_ASSIGN_OR_RETURN(auto r, write_version(*this, w, who, type, target.id, std::move(*merged), row, tx, true));
       r.status = 200;

@@ -392,7 +392,7 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
       HB_ASSIGN_OR_RETURN(auto t, e.open_body(r, row));
       seen.insert(row.type + "/" + row.id);
       if (!parsed.includes.empty()) {
-        HB_ASSIGN_OR_RETURN(Json j, parse_json(t));
+        HB_ASSIGN_OR_RETURN(Json j, parse_fhir_json(t));
         for (const auto& idx : fhir::extract_index(j, e.blinder)) {
           if (idx.kind != store::IndexKind::kReference) continue;
           for (const auto& inc : parsed.includes) {

@@ -99,6 +99,9 @@ struct Engine {
   Status resolve_references(store::Writer& w, const Principal& who, Json& node,
                             const std::map<std::string, std::string>& mapping,
                             const std::string& path, TxCache& tx) const;
+  Status resolve_in(store::Writer& w, const Principal& who, Json& node,
+                    const std::map<std::string, std::string>& mapping, std::string& path,
+                    const std::string& base, TxCache& tx) const;
 
   Result<CreateTarget> create_target(store::Writer& w, const Principal& who,
                                      const std::string& type, const Json& resource,

@@ -1,5 +1,6 @@
 // The SQLite engine of the store: a pool of read connections and one writer thread that commits
 // queued closures in groups (one fsync per group). See store.h for the contract.
+#include <pthread.h>
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -616,7 +617,10 @@ class SqliteStore final : public Store {
     // Checkpoints are the writer thread's, between groups (see maybe_checkpoint), not SQLite's
     // automatic ones inside COMMIT: this hook replaces those and only notes the WAL's length.
     sqlite3_wal_hook(writer_->db(), &SqliteStore::on_wal_commit, this);
-    thread_ = std::thread([this] { writer_loop(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "hb-store-writer");  // for profilers and top -H
+      writer_loop();
+    });
   }
 
   ~SqliteStore() override {

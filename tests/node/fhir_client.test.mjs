@@ -10,6 +10,7 @@ const validator = new Fhir();
 let hb;
 let client;
 let returned = [];
+let bearer;
 
 function keep(resource) {
   if (resource && resource.resourceType) returned.push(resource);
@@ -22,6 +23,7 @@ before(async () => {
   const c = await hb.addClient('01001');
   const token = await hb.token(c);
   client = new Client({ baseUrl: `${hb.base}/fhir`, customHeaders: { Authorization: `Bearer ${token}` } });
+  bearer = token;
 });
 
 after(async () => {
@@ -105,6 +107,23 @@ test('errors are OperationOutcomes', async () => {
       return err.response?.status === 422 && err.response.data.resourceType === 'OperationOutcome';
     },
   );
+});
+
+test('decimals keep their precision: 5.40 comes back as 5.40, not 5.4', async () => {
+  const p = keep(await client.create({ resourceType: 'Patient', body: patient }));
+  // Raw bytes: a JavaScript client would turn 5.40 into 5.4 on its own, so send and read text.
+  const body = '{"resourceType":"Observation","status":"final","code":{"text":"potassium"},' +
+    `"subject":{"reference":"Patient/${p.id}"},"valueQuantity":{"value":5.40,"unit":"mmol/L"},` +
+    '"referenceRange":[{"low":{"value":3.50},"high":{"value":5.10}}]}';
+  const headers = { authorization: `Bearer ${bearer}`, 'content-type': 'application/fhir+json' };
+  const created = await fetch(`${hb.base}/fhir/Observation`, { method: 'POST', headers, body });
+  assert.equal(created.status, 201, await created.clone().text());
+  const id = (await created.json()).id;
+  const text = await (await fetch(`${hb.base}/fhir/Observation/${id}`, { headers })).text();
+  assert.match(text, /"value":5\.40[,}]/);
+  assert.match(text, /"value":3\.50[,}]/);
+  assert.match(text, /"value":5\.10[,}]/);
+  keep(JSON.parse(text));
 });
 
 test('every returned resource passes the R4 validator of the npm fhir package', () => {

@@ -9,6 +9,7 @@ import { Healthbook } from './harness.mjs';
 
 let hb;
 let jwksServer;
+const fetches = {};
 let published = { keys: [] };
 
 async function newKey() {
@@ -41,8 +42,12 @@ before(async () => {
   hb = await Healthbook.start();
   await hb.addFacility('01015', 'Hoan Kiem District Health Centre', 'health-centre');
   jwksServer = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(published));
+    fetches[req.url] = (fetches[req.url] ?? 0) + 1;
+    // A slow key server, so that concurrent token requests overlap with the fetch.
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(published));
+    }, req.url === '/slow.json' ? 300 : 0);
   });
   await new Promise((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
 });
@@ -83,4 +88,16 @@ test('client registration refuses a JWK Set with private key material', async ()
   const priv = await jose.exportJWK(privateKey);
   assert.throws(() => hb.run(['client', 'add', '--data', hb.data, '--facility', '01015',
     '--jwks', JSON.stringify({ keys: [priv] })]), /private|not a usable/);
+});
+
+test('concurrent token requests of a client by URL share one fetch of its JWK Set', async () => {
+  const key = await newKey();
+  published = { keys: [key.jwk] };
+  const url = `http://127.0.0.1:${jwksServer.address().port}/slow.json`;
+  const clientId = hb.run(['client', 'add', '--data', hb.data, '--facility', '01015', '--jwks-url', url,
+    '--scopes', 'system/*.rs']).trim();
+  const replies = await Promise.all(
+    Array.from({ length: 8 }, () => tokenFor(clientId, key.privateKey, key.jwk.kid)));
+  for (const r of replies) assert.equal(r.status, 200, await r.clone().text());
+  assert.equal(fetches['/slow.json'], 1);
 });

@@ -1,0 +1,213 @@
+#include "services/speculation.h"
+
+namespace hb::services::detail {
+namespace {
+
+Status not_in_speculation(const char* what) {
+  return Status(Code::kUnavailable, std::string("a speculative write does not ") + what);
+}
+
+}  // namespace
+
+// ---- reads ---------------------------------------------------------------------------------------
+
+Result<std::optional<store::Facility>> Speculation::facility_by_id(const std::string& id) {
+  return r_.facility_by_id(id);
+}
+Result<std::optional<store::Facility>> Speculation::facility_by_code(const std::string& code) {
+  return r_.facility_by_code(code);
+}
+Result<std::vector<store::Facility>> Speculation::list_facilities() { return r_.list_facilities(); }
+Result<std::optional<store::ApiClient>> Speculation::client(const std::string& client_id) {
+  return r_.client(client_id);
+}
+Result<std::vector<store::ApiClient>> Speculation::clients_of(const std::string& facility_id) {
+  return r_.clients_of(facility_id);
+}
+Result<std::optional<store::AccessToken>> Speculation::access_token(const std::string& token_hash) {
+  return r_.access_token(token_hash);
+}
+
+Result<std::optional<store::ResourceRow>> Speculation::current(const std::string& type,
+                                                               const std::string& id) {
+  TypeId key{type, id};
+  if (auto it = rows_.find(key); it != rows_.end()) return std::optional(writes_[it->second].row);
+  HB_ASSIGN_OR_RETURN(auto row, r_.current(type, id));
+  versions_read_.emplace(std::move(key), row ? row->version : 0);
+  return row;
+}
+
+Result<std::optional<store::ResourceRow>> Speculation::version(const std::string&, const std::string&,
+                                                               int64_t) {
+  return not_in_speculation("read old versions");
+}
+
+Result<std::vector<store::ResourceRow>> Speculation::history(const std::string&, const std::string&,
+                                                             int64_t, int) {
+  return not_in_speculation("read history");
+}
+
+Result<store::SearchPage> Speculation::search(const store::SearchQuery& q) {
+  // The snapshot cannot see this speculation's own writes; a search that might have matched them
+  // is left to the ordinary path.
+  if (written_types_.count(q.type)) return not_in_speculation("search a type it has written");
+  HB_ASSIGN_OR_RETURN(auto page, r_.search(q));
+  std::vector<std::string> ids;
+  ids.reserve(page.rows.size());
+  for (const auto& row : page.rows) ids.push_back(row.id);
+  searches_.emplace_back(q, std::move(ids));
+  return page;
+}
+
+Result<std::optional<std::string>> Speculation::patient_key(const std::string& patient_id) {
+  if (auto it = keys_.find(patient_id); it != keys_.end()) return std::optional(it->second);
+  HB_ASSIGN_OR_RETURN(auto key, r_.patient_key(patient_id));
+  keys_read_.emplace(patient_id, key);
+  return key;
+}
+
+Result<std::optional<std::string>> Speculation::patient_by_identifier(const std::string& blind_index) {
+  if (auto it = identifiers_.find(blind_index); it != identifiers_.end()) {
+    return std::optional(it->second);
+  }
+  HB_ASSIGN_OR_RETURN(auto pid, r_.patient_by_identifier(blind_index));
+  identifiers_read_.emplace(blind_index, pid);
+  return pid;
+}
+
+Result<bool> Speculation::facility_linked(const std::string& patient_id,
+                                          const std::string& facility_id) {
+  auto key = std::pair(patient_id, facility_id);
+  if (links_.count(key)) return true;
+  HB_ASSIGN_OR_RETURN(bool linked, r_.facility_linked(patient_id, facility_id));
+  links_read_.emplace(std::move(key), linked);
+  return linked;
+}
+
+Result<std::vector<store::AuditRecord>> Speculation::audit(const std::string&, const std::string&,
+                                                           int64_t, int) {
+  return not_in_speculation("read the audit trail");
+}
+
+Result<std::optional<store::AuditRecord>> Speculation::audit_by_id(const std::string&) {
+  return not_in_speculation("read the audit trail");
+}
+
+// ---- writes --------------------------------------------------------------------------------------
+
+Status Speculation::put_facility(const store::Facility&) { return not_in_speculation("change facilities"); }
+Status Speculation::put_client(const store::ApiClient&) { return not_in_speculation("change clients"); }
+Status Speculation::put_access_token(const store::AccessToken&) {
+  return not_in_speculation("issue tokens");
+}
+Status Speculation::remember_jti(const std::string&, const std::string&, Time) {
+  return not_in_speculation("remember assertions");
+}
+Status Speculation::purge_expired(Time) { return not_in_speculation("purge"); }
+
+Status Speculation::put_resource(const store::ResourceRow& row,
+                                 const std::vector<store::IndexRow>& index) {
+  // The version rule is checked here as the store would, so a speculation that breaks it fails
+  // the same way; replay checks it again against the writer's state.
+  HB_ASSIGN_OR_RETURN(auto prev, current(row.type, row.id));
+  const int64_t want = (prev ? prev->version : 0) + 1;
+  if (row.version != want) {
+    return Status(Code::kConflict, "version conflict on " + row.type + "/" + row.id);
+  }
+  Write w{Write::Kind::kResource};
+  w.row = row;
+  w.index = index;
+  rows_[TypeId{row.type, row.id}] = writes_.size();
+  written_types_.insert(row.type);
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
+
+Status Speculation::put_patient_key(const std::string& patient_id, const std::string& wrapped_key) {
+  Write w{Write::Kind::kPatientKey};
+  w.a = patient_id;
+  w.b = wrapped_key;
+  keys_[patient_id] = wrapped_key;
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
+
+Status Speculation::bind_identifier(const std::string& blind_index, const std::string& patient_id) {
+  HB_ASSIGN_OR_RETURN(auto bound, patient_by_identifier(blind_index));
+  if (bound) {
+    if (*bound == patient_id) return Status::ok();
+    return conflict("the identifier belongs to another patient");
+  }
+  Write w{Write::Kind::kIdentifier};
+  w.a = blind_index;
+  w.b = patient_id;
+  identifiers_[blind_index] = patient_id;
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
+
+Status Speculation::link_facility(const std::string& patient_id, const std::string& facility_id,
+                                  Time when) {
+  Write w{Write::Kind::kLink};
+  w.a = patient_id;
+  w.b = facility_id;
+  w.when = when;
+  links_.emplace(patient_id, facility_id);
+  // Links decide which Patients a facility's searches see.
+  written_types_.insert("Patient");
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
+
+Status Speculation::append_audit(const store::AuditRecord& a) {
+  Write w{Write::Kind::kAudit};
+  w.audit = a;
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
+
+// ---- replay --------------------------------------------------------------------------------------
+
+Status Speculation::replay(store::Writer& w) const {
+  auto stale = [](const std::string& what) {
+    return Status(Code::kUnavailable, "the speculative write is stale: " + what + " changed");
+  };
+  for (const auto& [key, version] : versions_read_) {
+    // Resources this speculation writes are checked by put_resource's own version rule below
+    // (kConflict there; the caller treats any failure of a replay as stale).
+    if (rows_.count(key)) continue;
+    HB_ASSIGN_OR_RETURN(auto row, w.current(key.first, key.second));
+    if ((row ? row->version : 0) != version) return stale(key.first + "/" + key.second);
+  }
+  for (const auto& [owner, wrapped] : keys_read_) {
+    HB_ASSIGN_OR_RETURN(auto now, w.patient_key(owner));
+    if (now != wrapped) return stale("a data key");
+  }
+  for (const auto& [index, patient] : identifiers_read_) {
+    HB_ASSIGN_OR_RETURN(auto now, w.patient_by_identifier(index));
+    if (now != patient) return stale("an identifier binding");
+  }
+  for (const auto& [key, linked] : links_read_) {
+    HB_ASSIGN_OR_RETURN(bool now, w.facility_linked(key.first, key.second));
+    if (now != linked) return stale("a facility link");
+  }
+  for (const auto& [query, ids] : searches_) {
+    HB_ASSIGN_OR_RETURN(auto page, w.search(query));
+    if (page.rows.size() != ids.size()) return stale("a conditional search");
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (page.rows[i].id != ids[i]) return stale("a conditional search");
+    }
+  }
+  for (const Write& x : writes_) {
+    switch (x.kind) {
+      case Write::Kind::kResource: HB_RETURN_IF_ERROR(w.put_resource(x.row, x.index)); break;
+      case Write::Kind::kPatientKey: HB_RETURN_IF_ERROR(w.put_patient_key(x.a, x.b)); break;
+      case Write::Kind::kIdentifier: HB_RETURN_IF_ERROR(w.bind_identifier(x.a, x.b)); break;
+      case Write::Kind::kLink: HB_RETURN_IF_ERROR(w.link_facility(x.a, x.b, x.when)); break;
+      case Write::Kind::kAudit: HB_RETURN_IF_ERROR(w.append_audit(x.audit)); break;
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace hb::services::detail

@@ -1,0 +1,102 @@
+// Optimistic preparation of a write off the store's writer thread.
+//
+// The store has one writer thread (SQLite allows one writer); everything a write closure does on
+// it (reference resolution, JSON serialisation, index extraction, AES-GCM sealing) holds up every
+// other write. A Speculation runs the same service logic on a handler thread against a committed
+// read snapshot, through a Writer that records what it read and buffers what it would write.
+// The writer thread then only checks that what was read still holds (a few point lookups) and
+// applies the buffered rows; if anything changed in between, the caller runs the write again the
+// ordinary way, inside the writer closure.
+//
+// Reads are answered from the buffered writes first (a bundle sees its own earlier entries), then
+// from the snapshot. A search is not answered from the buffer: a speculation that searches a type
+// it also writes is refused (kUnavailable), and the caller falls back to the ordinary path.
+//
+// Thread-safety: a Speculation belongs to one thread at a time; it is built on a handler thread
+// and replayed inside one writer closure.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "store/store.h"
+
+namespace hb::services::detail {
+
+class Speculation final : public store::Writer {
+ public:
+  // `snapshot` must stay valid while the speculation runs (the store.read closure it came from).
+  explicit Speculation(store::Reader& snapshot) : r_(snapshot) {}
+
+  // Checks every recorded read against `w` and, if all still hold, applies the buffered writes in
+  // order. kUnavailable when a read no longer holds and nothing was written; any other error comes
+  // from applying a write (the closure's savepoint undoes the part already applied).
+  Status replay(store::Writer& w) const;
+
+  // Reader
+  Result<std::optional<store::Facility>> facility_by_id(const std::string& id) override;
+  Result<std::optional<store::Facility>> facility_by_code(const std::string& code) override;
+  Result<std::vector<store::Facility>> list_facilities() override;
+  Result<std::optional<store::ApiClient>> client(const std::string& client_id) override;
+  Result<std::vector<store::ApiClient>> clients_of(const std::string& facility_id) override;
+  Result<std::optional<store::AccessToken>> access_token(const std::string& token_hash) override;
+  Result<std::optional<store::ResourceRow>> current(const std::string& type,
+                                                    const std::string& id) override;
+  Result<std::optional<store::ResourceRow>> version(const std::string& type, const std::string& id,
+                                                    int64_t version) override;
+  Result<std::vector<store::ResourceRow>> history(const std::string& type, const std::string& id,
+                                                  int64_t before_version, int limit) override;
+  Result<store::SearchPage> search(const store::SearchQuery& q) override;
+  Result<std::optional<std::string>> patient_key(const std::string& patient_id) override;
+  Result<std::optional<std::string>> patient_by_identifier(const std::string& blind_index) override;
+  Result<bool> facility_linked(const std::string& patient_id, const std::string& facility_id) override;
+  Result<std::vector<store::AuditRecord>> audit(const std::string& facility_id,
+                                                const std::string& patient_id, int64_t after_seq,
+                                                int limit) override;
+  Result<std::optional<store::AuditRecord>> audit_by_id(const std::string& id) override;
+
+  // Writer
+  Status put_facility(const store::Facility& f) override;
+  Status put_client(const store::ApiClient& c) override;
+  Status put_access_token(const store::AccessToken& t) override;
+  Status remember_jti(const std::string& client_id, const std::string& jti, Time expires) override;
+  Status purge_expired(Time now) override;
+  Status put_resource(const store::ResourceRow& row, const std::vector<store::IndexRow>& index) override;
+  Status put_patient_key(const std::string& patient_id, const std::string& wrapped_key) override;
+  Status bind_identifier(const std::string& blind_index, const std::string& patient_id) override;
+  Status link_facility(const std::string& patient_id, const std::string& facility_id, Time when) override;
+  Status append_audit(const store::AuditRecord& a) override;
+
+ private:
+  using TypeId = std::pair<std::string, std::string>;
+  struct Write {
+    enum class Kind { kResource, kPatientKey, kIdentifier, kLink, kAudit } kind;
+    store::ResourceRow row;               // kResource
+    std::vector<store::IndexRow> index;   // kResource
+    std::string a, b;                     // key: (owner, wrapped); identifier: (index, patient);
+                                          // link: (patient, facility)
+    Time when{};                          // kLink
+    store::AuditRecord audit;             // kAudit
+  };
+
+  store::Reader& r_;
+  std::vector<Write> writes_;
+  // Buffered state, for reads that follow writes.
+  std::map<TypeId, size_t> rows_;                       // -> index into writes_
+  std::map<std::string, std::string> keys_;              // owner -> wrapped key
+  std::map<std::string, std::string> identifiers_;       // blind index -> patient
+  std::set<std::pair<std::string, std::string>> links_;  // (patient, facility)
+  std::set<std::string> written_types_;
+  // Recorded reads of the snapshot.
+  std::map<TypeId, int64_t> versions_read_;              // 0 = absent
+  std::map<std::string, std::optional<std::string>> keys_read_;
+  std::map<std::string, std::optional<std::string>> identifiers_read_;
+  std::map<std::pair<std::string, std::string>, bool> links_read_;
+  std::vector<std::pair<store::SearchQuery, std::vector<std::string>>> searches_;
+};
+
+}  // namespace hb::services::detail

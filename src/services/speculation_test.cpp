@@ -1,0 +1,267 @@
+// Speculative writes (speculation.h) against a real SQLite store: what is prepared on a snapshot
+// is stored only if every read it made still holds; otherwise nothing is written and the records
+// service redoes the work on the writer thread.
+#include "services/speculation.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/ids.h"
+#include "crypto/envelope.h"
+#include "services/records.h"
+#include "services/vault.h"
+
+namespace hb::services::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SpeculationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("hb-spec-" + new_uuid());
+    fs::create_directories(dir_);
+    store::SqliteOptions o;
+    o.path = (dir_ / "hb.db").string();
+    o.synchronous_full = false;
+    store_ = std::move(store::open_sqlite(o).value());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  static store::ResourceRow row(const std::string& type, const std::string& id, int64_t version,
+                                const std::string& patient) {
+    store::ResourceRow r;
+    r.type = type;
+    r.id = id;
+    r.version = version;
+    r.patient_id = patient;
+    r.facility_id = "f1";
+    r.body = "sealed";
+    return r;
+  }
+
+  // Runs `prepare` on a snapshot and returns the speculation (or the error prepare returned).
+  template <typename F>
+  std::optional<Speculation> speculate(F prepare, Status* status = nullptr) {
+    std::optional<Speculation> spec;
+    Status s = store_->read([&](store::Reader& r) {
+      spec.emplace(r);
+      return prepare(*spec);
+    });
+    if (status) *status = s;
+    if (!s) return std::nullopt;
+    return spec;
+  }
+
+  std::optional<int64_t> version_of(const std::string& type, const std::string& id) {
+    std::optional<int64_t> v;
+    EXPECT_TRUE(store_->read([&](store::Reader& r) -> Status {
+                  HB_ASSIGN_OR_RETURN(auto cur, r.current(type, id));
+                  if (cur) v = cur->version;
+                  return Status::ok();
+                }).is_ok());
+    return v;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(SpeculationTest, ReplayStoresWhatWasPrepared) {
+  auto spec = speculate([](store::Writer& w) -> Status {
+    HB_RETURN_IF_ERROR(w.put_patient_key("p1", "wrapped"));
+    HB_RETURN_IF_ERROR(w.put_resource(row("Patient", "p1", 1, "p1"), {}));
+    HB_RETURN_IF_ERROR(w.bind_identifier("bi-1", "p1"));
+    HB_RETURN_IF_ERROR(w.link_facility("p1", "f1", Time{}));
+    // Reads see the speculation's own writes.
+    HB_ASSIGN_OR_RETURN(auto cur, w.current("Patient", "p1"));
+    if (!cur || cur->version != 1) return internal("own write not visible");
+    HB_ASSIGN_OR_RETURN(auto who, w.patient_by_identifier("bi-1"));
+    if (who != "p1") return internal("own binding not visible");
+    HB_ASSIGN_OR_RETURN(bool linked, w.facility_linked("p1", "f1"));
+    if (!linked) return internal("own link not visible");
+    return w.put_resource(row("Observation", "o1", 1, "p1"),
+                          {{"code", store::IndexKind::kToken, "http://loinc.org", "8480-6"}});
+  });
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_FALSE(version_of("Patient", "p1").has_value()) << "nothing is written before the replay";
+  ASSERT_TRUE(store_->write_sync([&](store::Writer& w) { return spec->replay(w); }).is_ok());
+  EXPECT_EQ(version_of("Patient", "p1"), 1);
+  EXPECT_EQ(version_of("Observation", "o1"), 1);
+  ASSERT_TRUE(store_->read([](store::Reader& r) -> Status {
+                HB_ASSIGN_OR_RETURN(auto key, r.patient_key("p1"));
+                EXPECT_EQ(key, "wrapped");
+                HB_ASSIGN_OR_RETURN(auto who, r.patient_by_identifier("bi-1"));
+                EXPECT_EQ(who, "p1");
+                HB_ASSIGN_OR_RETURN(bool linked, r.facility_linked("p1", "f1"));
+                EXPECT_TRUE(linked);
+                return Status::ok();
+              }).is_ok());
+}
+
+TEST_F(SpeculationTest, AReadThatNoLongerHoldsRefusesTheWholeReplay) {
+  // Prepared while the identifier was free...
+  auto spec = speculate([](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto who, w.patient_by_identifier("bi-1"));
+    if (who) return internal("unexpected binding");
+    HB_RETURN_IF_ERROR(w.put_resource(row("Patient", "p2", 1, "p2"), {}));
+    return w.bind_identifier("bi-1", "p2");
+  });
+  ASSERT_TRUE(spec.has_value());
+  // ...then someone else registered it.
+  ASSERT_TRUE(store_->write_sync([](store::Writer& w) { return w.bind_identifier("bi-1", "p3"); }).is_ok());
+  Status s = store_->write_sync([&](store::Writer& w) { return spec->replay(w); });
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.to_string();
+  EXPECT_FALSE(version_of("Patient", "p2").has_value()) << "a stale replay writes nothing";
+}
+
+TEST_F(SpeculationTest, AChangedResourceVersionIsStale) {
+  ASSERT_TRUE(store_->write_sync([](store::Writer& w) {
+                return w.put_resource(row("Patient", "p1", 1, "p1"), {});
+              }).is_ok());
+  auto spec = speculate([](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto p, w.current("Patient", "p1"));  // e.g. checking the subject exists
+    if (!p) return internal("missing");
+    return w.put_resource(row("Observation", "o1", 1, "p1"), {});
+  });
+  ASSERT_TRUE(spec.has_value());
+  ASSERT_TRUE(store_->write_sync([](store::Writer& w) {
+                auto deleted = row("Patient", "p1", 2, "p1");
+                deleted.deleted = true;
+                deleted.body.clear();
+                return w.put_resource(deleted, {});
+              }).is_ok());
+  EXPECT_EQ(store_->write_sync([&](store::Writer& w) { return spec->replay(w); }).code(),
+            Code::kUnavailable);
+  EXPECT_FALSE(version_of("Observation", "o1").has_value());
+}
+
+TEST_F(SpeculationTest, ConditionalSearchesAreCheckedAgain) {
+  store::SearchQuery q;
+  q.type = "Practitioner";
+  q.count = 2;
+  auto spec = speculate([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto page, w.search(q));
+    if (!page.rows.empty()) return internal("unexpected match");
+    return w.put_resource(row("Encounter", "e1", 1, ""), {});
+  });
+  ASSERT_TRUE(spec.has_value());
+  ASSERT_TRUE(store_->write_sync([](store::Writer& w) {
+                return w.put_resource(row("Practitioner", "dr1", 1, ""), {});
+              }).is_ok());
+  EXPECT_EQ(store_->write_sync([&](store::Writer& w) { return spec->replay(w); }).code(),
+            Code::kUnavailable);
+  EXPECT_FALSE(version_of("Encounter", "e1").has_value());
+}
+
+TEST_F(SpeculationTest, SearchingATypeItWroteIsLeftToTheWriter) {
+  Status s;
+  auto spec = speculate(
+      [](store::Writer& w) -> Status {
+        HB_RETURN_IF_ERROR(w.put_resource(row("Patient", "p1", 1, "p1"), {}));
+        store::SearchQuery q;
+        q.type = "Patient";
+        return w.search(q).status();
+      },
+      &s);
+  EXPECT_FALSE(spec.has_value());
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+}
+
+// Through the records service: a transaction whose Encounter names, by identifier, the Patient the
+// same transaction creates cannot be prepared on a snapshot (the search must see the new Patient);
+// it still succeeds, done the ordinary way.
+TEST_F(SpeculationTest, TransactionThatSearchesItsOwnWritesStillSucceeds) {
+  auto master = crypto::MasterKey::create(std::string(32, 'm'));
+  ASSERT_TRUE(master.is_ok());
+  Vault vault(*master);
+  ManualClock clock;
+  RecordService records(*store_, vault, clock, RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
+  Principal who;
+  who.client_id = "c1";
+  who.facility_id = "f1";
+  who.facility_code = "01001";
+  who.scopes = *Scopes::parse("system/*.cruds");
+  Json bundle = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry", Json::array({
+                    {{"fullUrl", "urn:uuid:11111111-1111-4111-8111-111111111111"},
+                     {"resource", {{"resourceType", "Patient"},
+                                   {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "N1"}}})},
+                                   {"name", Json::array({{{"family", "Tran"}, {"given", Json::array({"Binh"})}}})},
+                                   {"birthDate", "1980-02-03"}}},
+                     {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+                    {{"resource", {{"resourceType", "Encounter"},
+                                   {"status", "finished"},
+                                   {"class", {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
+                                   {"subject", {{"reference", "Patient?identifier=urn:nid|N1"}}}}},
+                     {"request", {{"method", "POST"}, {"url", "Encounter"}}}},
+                })}};
+  auto r = records.bundle(who, dump_json(bundle));
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  Json out = *parse_json(r->body);
+  std::string patient = out["entry"][0]["response"]["location"].get<std::string>();
+  std::string encounter = out["entry"][1]["response"]["location"].get<std::string>();
+  auto enc = records.read(who, "Encounter", encounter.substr(10, encounter.find("/_history") - 10));
+  ASSERT_TRUE(enc.is_ok()) << enc.status().to_string();
+  EXPECT_EQ((*parse_json(enc->body))["subject"]["reference"],
+            patient.substr(0, patient.find("/_history")));
+}
+
+// Many transactions at once for the same new person: each lands exactly once, whichever path it
+// took, and the person is registered once.
+TEST_F(SpeculationTest, ConcurrentTransactionsForOnePersonRegisterThemOnce) {
+  auto master = crypto::MasterKey::create(std::string(32, 'm'));
+  ASSERT_TRUE(master.is_ok());
+  Vault vault(*master);
+  ManualClock clock;
+  RecordService records(*store_, vault, clock, RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
+  Principal who;
+  who.client_id = "c1";
+  who.facility_id = "f1";
+  who.facility_code = "01001";
+  who.scopes = *Scopes::parse("system/*.cruds");
+  auto bundle_for = [](int i) {
+    return dump_json(Json{
+        {"resourceType", "Bundle"},
+        {"type", "transaction"},
+        {"entry", Json::array({
+                      {{"fullUrl", "urn:uuid:11111111-1111-4111-8111-111111111111"},
+                       {"resource", {{"resourceType", "Patient"},
+                                     {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "SAME"}}})},
+                                     {"name", Json::array({{{"family", "Le"}, {"given", Json::array({"Chi"})}}})},
+                                     {"birthDate", "1975-05-06"}}},
+                       {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+                      {{"resource", {{"resourceType", "Observation"},
+                                     {"status", "final"},
+                                     {"code", {{"text", "visit " + std::to_string(i)}}},
+                                     {"subject", {{"reference", "urn:uuid:11111111-1111-4111-8111-111111111111"}}}}},
+                       {"request", {{"method", "POST"}, {"url", "Observation"}}}},
+                  })}});
+  };
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] { results[i] = records.bundle(who, bundle_for(i)).status(); });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& s : results) EXPECT_TRUE(s.is_ok()) << s.to_string();
+  auto patients = records.search(who, "Patient", {{"identifier", "urn:nid|SAME"}});
+  ASSERT_TRUE(patients.is_ok());
+  EXPECT_EQ((*parse_json(patients->body))["entry"].size(), 1u);
+  auto obs = records.search(who, "Observation", {{"_summary", "count"}});
+  ASSERT_TRUE(obs.is_ok());
+  EXPECT_EQ((*parse_json(obs->body))["total"], kThreads);
+}
+
+}  // namespace
+}  // namespace hb::services::detail
