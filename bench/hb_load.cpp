@@ -535,11 +535,19 @@ constexpr Loinc kCodes[] = {{"8867-4", "Heart rate", "/min", 60},
                             {"29463-7", "Body weight", "kg", 50},
                             {"2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", 80}};
 
-std::string patient_id(const std::string& prefix, long i) {
+// Ids in UUID form (the server creates by PUT only at UUID-shaped ids): the hex of the first six
+// bytes of the run's prefix (zero-padded), a kind (0 = Patient, 1 + tag = Observation), and the
+// item's number. bench/search.lua builds the same Patient ids.
+std::string bench_id(const std::string& prefix, unsigned kind, long n) {
+  unsigned char p[6] = {0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < 6 && i < prefix.size(); ++i) p[i] = static_cast<unsigned char>(prefix[i]);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s%06ld", prefix.c_str(), i);
+  std::snprintf(buf, sizeof buf, "%02x%02x%02x%02x-%02x%02x-%04x-8000-%012lx", p[0], p[1], p[2], p[3],
+                p[4], p[5], kind & 0xffff, static_cast<unsigned long>(n));
   return buf;
 }
+
+std::string patient_id(const std::string& prefix, long i) { return bench_id(prefix, 0, i); }
 
 std::string patient_json(const std::string& prefix, long i) {
   const std::string id = patient_id(prefix, i);
@@ -592,8 +600,7 @@ std::vector<Task> observation_tasks(const std::string& prefix, long patients, lo
       open_bundle(b);
       for (long k = from; k < to; ++k) {
         std::string pid = patient_id(prefix, k / per);
-        char oid[96];
-        std::snprintf(oid, sizeof oid, "%s%s-%03ld", pid.c_str(), id_tag.c_str(), k % per);
+        std::string oid = bench_id(prefix, 1 + static_cast<unsigned>(std::hash<std::string>{}(id_tag) % 0xfffe), k);
         add_put(b, k == from, "Observation", oid, observation_json(oid, pid, k % per));
       }
       close_bundle(b);
@@ -719,7 +726,7 @@ int cmd_delay(const Args& a) {
     if (ch == '_') ch = 'x';
   }
   Conn writer;
-  const std::string pid = "bench-delay-" + run;
+  const std::string pid = bench_id(run + "dl", 0, 0);
   {
     std::string body = R"({"resourceType":"Patient","id":")" + pid +
                        R"(","name":[{"family":"Delay","given":["Bench"]}],"gender":"other"})";
@@ -733,7 +740,7 @@ int cmd_delay(const Args& a) {
   IngestStats bg;
   std::thread bg_thread;
   if (bg_conns > 0) {
-    std::string bprefix = "bg" + run + "-";
+    std::string bprefix = run + "bg";
     const long bg_patients = 200;
     auto s = run_tasks(base, writer_tokens, patient_tasks(bprefix, bg_patients, 200), 1);
     if (s.errors) die("background patients failed");
@@ -790,7 +797,7 @@ int cmd_delay(const Args& a) {
   double cpu0 = cpu_seconds();
   auto t0 = Clock::now();
   for (long i = 0; i < n; ++i) {
-    std::string id = pid + "-o" + std::to_string(i);
+    std::string id = bench_id(run + "dl", 1, i);
     std::string body = observation_json(id, pid, i);
     std::string auth = writer_tokens.header();
     {

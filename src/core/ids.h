@@ -11,5 +11,8 @@ namespace hb {
 
 std::string new_uuid();
 bool is_valid_fhir_id(std::string_view id);
+// 8-4-4-4-12 hexadecimal digits (either case), whatever the version nibble: the form of an id a
+// client may choose when it creates a resource by PUT (see docs/fhir-api.md, "Choosing ids").
+bool is_uuid_shaped(std::string_view id);
 
 }  // namespace hb

@@ -532,7 +532,21 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
                   {{type + ".id", "missing; must be \"" + id + "\"", "required"}});
   }
   HB_ASSIGN_OR_RETURN(auto prev, w.current(type, id));
-  if (prev && !who.is_operator() && prev->facility_id != who.facility_id) {
+  const bool mine = prev && (who.is_operator() || prev->facility_id == who.facility_id);
+  bool seen = mine;
+  if (prev && !mine) {
+    HB_ASSIGN_OR_RETURN(seen, visible(w, who, *prev));
+  }
+  // A client creates at an id of its choosing only if the id is a UUID. Ids such as
+  // "patient-<national id>" would otherwise let any facility learn, by trying to create one,
+  // whether someone else holds it; so an id it cannot see and could not create gets the same
+  // answer whether or not it exists.
+  if (!seen && !is_uuid_shaped(id)) {
+    return Status(Code::kNotFound,
+                  type + "/" + id + " is not known here. To create a resource at an id of your choosing, "
+                  "use a UUID as the id; or POST it, or PUT " + type + "?identifier=system|value");
+  }
+  if (prev && !mine) {
     // Another facility's resource, or a shared Patient that only its registering facility may
     // change. (The same answer either way, so it says nothing about whose it is.)
     return Status(Code::kForbidden, "this facility may not change " + type + "/" + id);

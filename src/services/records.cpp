@@ -225,10 +225,8 @@ Result<FhirResult> RecordService::update(const Principal& who, const std::string
   EntryResult result;
   Status s = e.store.write_sync([&](store::Writer& w) -> Status {
     detail::TxCache tx;
-    HB_ASSIGN_OR_RETURN(auto existing, w.current(type, id));
-    if (!existing && !who.allows(type, 'c')) {
-      return forbidden("update-as-create needs the create scope on " + type);
-    }
+    // apply_update checks the create scope when the resource is new, after deciding whether this
+    // client may learn that it is.
     HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type, tx));
     HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match, tx));
     return e.flush_audits(w, who, tx);

@@ -238,22 +238,35 @@ TEST_F(Services, TransactionFailureLeavesNothing) {
                      {{"fullUrl", "urn:uuid:11111111-1111-4111-8111-111111111111"},
                       {"resource", *parse_json(patient("TX", "1970-01-01"))},
                       {"request", {{"method", "POST"}, {"url", "Patient"}}}},
-                     {{"resource", {{"resourceType", "Observation"}, {"id", "someone-elses"}, {"status", "final"},
+                     {{"resource", {{"resourceType", "Observation"}, {"id", "5e11e1e5-0000-4000-8000-000000000001"}, {"status", "final"},
                                     {"code", {{"text", "x"}}},
                                     {"subject", {{"reference", "urn:uuid:11111111-1111-4111-8111-111111111111"}}}}},
-                      {"request", {{"method", "PUT"}, {"url", "Observation/someone-elses"}}}},
+                      {"request", {{"method", "PUT"}, {"url", "Observation/5e11e1e5-0000-4000-8000-000000000001"}}}},
                  })}};
   // Make the PUT collide with B's resource: the whole transaction must roll back.
   std::string bp = id_of(records_->create(b_, "Patient", patient("B1", "1990-01-01"), std::nullopt));
   Json bobs = *parse_json(observation(bp));
-  bobs["id"] = "someone-elses";
-  ASSERT_TRUE(records_->update(b_, "Observation", "someone-elses", dump_json(bobs), std::nullopt).is_ok());
+  bobs["id"] = "5e11e1e5-0000-4000-8000-000000000001";
+  ASSERT_TRUE(records_->update(b_, "Observation", "5e11e1e5-0000-4000-8000-000000000001", dump_json(bobs), std::nullopt).is_ok());
   auto r = records_->bundle(a_, dump_json(bundle));
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.error().code(), Code::kForbidden);
   auto search = records_->search(a_, "Patient", {{"identifier", "urn:nid|TX"}});
   ASSERT_TRUE(search.is_ok());
   EXPECT_FALSE(parse_json(search->body)->contains("entry"));
+}
+
+TEST_F(Services, ClientChosenIdsMustBeUuidsSoIdsCannotBeProbed) {
+  Json obs = *parse_json(observation(id_of(records_->create(a_, "Patient", patient("U1", "1970-01-01"), std::nullopt))));
+  obs["id"] = "patient-199001011234";
+  auto guessable = records_->update(a_, "Observation", "patient-199001011234", dump_json(obs), std::nullopt);
+  ASSERT_FALSE(guessable.is_ok());
+  EXPECT_EQ(guessable.error().code(), Code::kNotFound);
+  EXPECT_NE(guessable.error().message().find("UUID"), std::string::npos);
+  obs["id"] = "0b7c1d2e-3f40-4152-8637-48596a7b8c9d";
+  auto chosen = records_->update(a_, "Observation", "0b7c1d2e-3f40-4152-8637-48596a7b8c9d", dump_json(obs), std::nullopt);
+  ASSERT_TRUE(chosen.is_ok()) << chosen.status().to_string();
+  EXPECT_EQ(chosen->status, 201);
 }
 
 class AuthTest : public Services {
