@@ -111,8 +111,8 @@ Status make_dirs(const fs::path& root, const fs::path& rel_dir, std::set<fs::pat
 }
 
 Status write_durably(const fs::path& target, std::string_view bytes) {
-  fs::path tmp = target.parent_path() /
-                 ("." + target.filename().string() + ".tmp-" + crypto::random_token(8));
+  fs::path tmp =
+      target.parent_path() / ("." + target.filename().string() + ".tmp-" + crypto::random_token(8));
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return os_error("cannot create", tmp);
   std::size_t off = 0;
@@ -201,7 +201,8 @@ uint64_t level_count(std::size_t level, uint64_t size) {
 Hash tile_root(std::string_view tile) {
   std::vector<Hash> hashes;
   hashes.reserve(kTileWidth);
-  for (std::size_t i = 0; i < tile.size(); i += kHashSize) hashes.emplace_back(tile.substr(i, kHashSize));
+  for (std::size_t i = 0; i < tile.size(); i += kHashSize)
+    hashes.emplace_back(tile.substr(i, kHashSize));
   return root_from_leaf_hashes(hashes);
 }
 
@@ -294,7 +295,8 @@ Result<std::string> Log::receipt(uint64_t index) const {
 }
 
 Result<Appended> Log::append(std::string_view entry) {
-  HB_ASSIGN_OR_RETURN(std::vector<Appended> r, append(std::vector<std::string>{std::string(entry)}));
+  HB_ASSIGN_OR_RETURN(std::vector<Appended> r,
+                      append(std::vector<std::string>{std::string(entry)}));
   return std::move(r[0]);
 }
 
@@ -413,8 +415,8 @@ Status Log::build_and_commit(const std::vector<Request*>& batch, Edge& next,
     mine.reserve(r->entries->size());
     for (std::size_t i = 0; i < r->entries->size(); ++i, ++index) {
       HB_ASSIGN_OR_RETURN(std::vector<Hash> proof, reader.inclusion_proof(index));
-      mine.push_back(
-          Appended{index, format_receipt(Receipt{std::nullopt, index, std::move(proof), next.checkpoint})});
+      mine.push_back(Appended{
+          index, format_receipt(Receipt{std::nullopt, index, std::move(proof), next.checkpoint})});
     }
     results.push_back(std::move(mine));
   }

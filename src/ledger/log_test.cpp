@@ -168,7 +168,8 @@ TEST(Log, ConcurrentAppendsGetDistinctIndicesAndValidReceipts) {
               kThreads, store.commits() - 1);
   // Each caller's own entries come back in the order it appended them.
   for (const auto& per : got) {
-    for (std::size_t k = 1; k < per.size(); ++k) EXPECT_LT(per[k - 1].second.index, per[k].second.index);
+    for (std::size_t k = 1; k < per.size(); ++k)
+      EXPECT_LT(per[k - 1].second.index, per[k].second.index);
   }
 }
 
@@ -206,10 +207,10 @@ TEST(Log, WaitingCallersShareOneCommit) {
 TEST(Log, FailedCommitFailsEveryCallerOfTheBatch) {
   GatedStore store;
   auto signer = test_signer();
-  auto log = Log::open(store, signer).value();                            // commit 1
+  auto log = Log::open(store, signer).value();                                // commit 1
   ASSERT_TRUE(log->append(std::vector<std::string>{"a", "b", "c"}).is_ok());  // commit 2
   store.close_gate();
-  std::thread first([&] { ASSERT_TRUE(log->append("d").is_ok()); });     // commit 3
+  std::thread first([&] { ASSERT_TRUE(log->append("d").is_ok()); });  // commit 3
   store.wait_for_committer();
   constexpr int kWaiting = 4;
   std::vector<Result<Appended>> results(kWaiting, Status(Code::kInternal, "unset"));

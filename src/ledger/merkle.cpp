@@ -60,7 +60,8 @@ Hash root_from_leaf_hashes(const std::vector<Hash>& leaf_hashes) {
   while (level.size() > 1) {
     std::vector<Hash> up;
     up.reserve((level.size() + 1) / 2);
-    for (std::size_t i = 0; i + 1 < level.size(); i += 2) up.push_back(node_hash(level[i], level[i + 1]));
+    for (std::size_t i = 0; i + 1 < level.size(); i += 2)
+      up.push_back(node_hash(level[i], level[i + 1]));
     if (level.size() % 2 == 1) up.push_back(std::move(level.back()));
     level = std::move(up);
   }

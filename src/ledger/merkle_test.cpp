@@ -184,9 +184,9 @@ TEST(MerkleVectors, Inclusion) {
   for (const auto& f : files) {
     auto j = parse_json(testing::read_file(f));
     ASSERT_TRUE(j.is_ok()) << f;
-    Status s = verify_inclusion((*j)["leafIdx"].get<uint64_t>(), (*j)["treeSize"].get<uint64_t>(),
-                                b64((*j)["leafHash"]), decode_proof((*j)["proof"]),
-                                b64((*j)["root"]));
+    Status s =
+        verify_inclusion((*j)["leafIdx"].get<uint64_t>(), (*j)["treeSize"].get<uint64_t>(),
+                         b64((*j)["leafHash"]), decode_proof((*j)["proof"]), b64((*j)["root"]));
     EXPECT_EQ(!s.is_ok(), (*j)["wantErr"].get<bool>()) << f << ": " << s.to_string();
   }
 }
@@ -222,9 +222,9 @@ TEST(MerkleVectors, Consistency) {
         ++overridden;
       }
     }
-    Status s = verify_consistency((*j)["size1"].get<uint64_t>(), (*j)["size2"].get<uint64_t>(),
-                                  decode_proof((*j)["proof"]), b64((*j)["root1"]),
-                                  b64((*j)["root2"]));
+    Status s =
+        verify_consistency((*j)["size1"].get<uint64_t>(), (*j)["size2"].get<uint64_t>(),
+                           decode_proof((*j)["proof"]), b64((*j)["root1"]), b64((*j)["root2"]));
     EXPECT_EQ(!s.is_ok(), want_err) << f << ": " << s.to_string();
   }
   EXPECT_EQ(overridden, 3);

@@ -254,7 +254,8 @@ Result<Note> parse_note(std::string_view data) {
     std::size_t nl = sigs.find('\n');
     std::string_view line = sigs.substr(0, nl);
     sigs = sigs.substr(nl + 1);
-    if (note.signatures.size() == kMaxNoteSignatures) return invalid("note has too many signatures");
+    if (note.signatures.size() == kMaxNoteSignatures)
+      return invalid("note has too many signatures");
     if (line.substr(0, kSigPrefix.size()) != kSigPrefix) {
       return invalid("signature line does not start with an em dash and a space");
     }
@@ -309,7 +310,8 @@ Result<Note> open_note(std::string_view data, const std::vector<NoteVerifier>& k
 // --- Checkpoints --------------------------------------------------------------------------
 
 std::string format_checkpoint(const Checkpoint& c) {
-  std::string out = c.origin + "\n" + std::to_string(c.size) + "\n" + crypto::base64_encode(c.root) + "\n";
+  std::string out =
+      c.origin + "\n" + std::to_string(c.size) + "\n" + crypto::base64_encode(c.root) + "\n";
   for (const auto& e : c.extensions) out += e + "\n";
   return out;
 }
@@ -333,7 +335,8 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
     return invalid("checkpoint size must be a decimal with no leading zeroes");
   }
   auto root = crypto::base64_decode(lines[2]);
-  if (!root || root->size() != kHashSize) return invalid("checkpoint root must be 32 bytes of base64");
+  if (!root || root->size() != kHashSize)
+    return invalid("checkpoint root must be 32 bytes of base64");
   c.root = std::move(root).value();
   if (c.size == 0 && c.root != empty_root()) {
     return invalid("a size-0 checkpoint must carry the empty tree's root");
@@ -348,7 +351,8 @@ Result<Checkpoint> open_checkpoint(std::string_view note, const NoteVerifier& ke
   HB_ASSIGN_OR_RETURN(Checkpoint c, parse_checkpoint(n.text));
   std::string_view want = origin.empty() ? std::string_view(key.name()) : origin;
   if (c.origin != want) {
-    return unauthorized("checkpoint origin \"" + c.origin + "\" is not \"" + std::string(want) + "\"");
+    return unauthorized("checkpoint origin \"" + c.origin + "\" is not \"" + std::string(want) +
+                        "\"");
   }
   return c;
 }

@@ -31,7 +31,7 @@
 
 namespace hb::ledger {
 
-inline constexpr std::size_t kMaxNoteSize = 1 << 20;  // bytes
+inline constexpr std::size_t kMaxNoteSize = 1 << 20;   // bytes
 inline constexpr std::size_t kMaxNoteSignatures = 64;  // the spec asks for at least 16
 
 // Non-empty, valid UTF-8, no Unicode space, no '+', no control character.

@@ -26,11 +26,15 @@ TEST(NoteVerifier, ParsesTesseraKey) {
 TEST(NoteVerifier, RejectsMalformedKeys) {
   std::string k = kTesseraVkey;
   for (const std::string& bad : {
-           std::string("example.com/log/testdata+33d7b497+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"),
-           std::string("example.com/log/testdata+33D7B496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"),
+           std::string(
+               "example.com/log/testdata+33d7b497+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"),
+           std::string(
+               "example.com/log/testdata+33D7B496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"),
            std::string("other+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"),
-           std::string("example.com/log/testdata+33d7b496+AuHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"),
-           std::string("example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkk"),
+           std::string(
+               "example.com/log/testdata+33d7b496+AuHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"),
+           std::string(
+               "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkk"),
            std::string("example.com/log/testdata+33d7b496"),
            k + "+extra",
            std::string(""),
@@ -108,19 +112,21 @@ TEST(Note, RejectsMalformedNotes) {
   ASSERT_TRUE(parse_note(good).is_ok());
   std::string sig = good.substr(good.find("\n\n") + 2);
   for (const std::string& bad : {
-           std::string("hello\n") + sig,                      // no blank line
-           std::string("hello\n\n"),                          // no signatures
-           good.substr(0, good.size() - 1),                   // no final newline
-           std::string("hel\tlo\n\n") + sig,                  // control character
-           std::string("hel\xff" "lo\n\n") + sig,             // invalid UTF-8
-           std::string("hello\n\n- k AAAAAAA=\n"),            // hyphen, not em dash
-           std::string("hello\n\n\xE2\x80\x94 k\n"),          // no signature
-           std::string("hello\n\n\xE2\x80\x94 k AAAA\n"),     // shorter than key id + 1
+           std::string("hello\n") + sig,      // no blank line
+           std::string("hello\n\n"),          // no signatures
+           good.substr(0, good.size() - 1),   // no final newline
+           std::string("hel\tlo\n\n") + sig,  // control character
+           std::string("hel\xff"
+                       "lo\n\n") +
+               sig,                                              // invalid UTF-8
+           std::string("hello\n\n- k AAAAAAA=\n"),               // hyphen, not em dash
+           std::string("hello\n\n\xE2\x80\x94 k\n"),             // no signature
+           std::string("hello\n\n\xE2\x80\x94 k AAAA\n"),        // shorter than key id + 1
            std::string("hello\n\n\xE2\x80\x94 k+1 AAAAAAA=\n"),  // '+' in key name
-           std::string("hello\n\n\xE2\x80\x94  AAAAAAA=\n"),  // empty key name
-           std::string("hello\n\n\xE2\x80\x94 k AAAAAAA\n"),  // bad padding
-           std::string("hello\n\n\xE2\x80\x94 k AAAAAAA= \n"),  // trailing space
-           good + "\n",                                       // blank line after signatures
+           std::string("hello\n\n\xE2\x80\x94  AAAAAAA=\n"),     // empty key name
+           std::string("hello\n\n\xE2\x80\x94 k AAAAAAA\n"),     // bad padding
+           std::string("hello\n\n\xE2\x80\x94 k AAAAAAA= \n"),   // trailing space
+           good + "\n",                                          // blank line after signatures
        }) {
     EXPECT_FALSE(parse_note(bad).is_ok()) << bad;
   }
@@ -151,8 +157,12 @@ TEST(KeyName, FollowsSpec) {
   EXPECT_FALSE(is_valid_key_name(""));
   EXPECT_FALSE(is_valid_key_name("a b"));
   EXPECT_FALSE(is_valid_key_name("a+b"));
-  EXPECT_FALSE(is_valid_key_name("a\xC2\xA0" "b"));      // no-break space
-  EXPECT_FALSE(is_valid_key_name("a\xE3\x80\x80" "b"));  // ideographic space
+  EXPECT_FALSE(
+      is_valid_key_name("a\xC2\xA0"
+                        "b"));  // no-break space
+  EXPECT_FALSE(
+      is_valid_key_name("a\xE3\x80\x80"
+                        "b"));  // ideographic space
   EXPECT_FALSE(NoteSigner::generate("bad name").is_ok());
 }
 

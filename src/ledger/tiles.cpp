@@ -152,8 +152,8 @@ Result<std::vector<std::string>> parse_entry_bundle(std::string_view data, uint3
       return invalid("entry bundle has bytes after its " + std::to_string(width) + " entries");
     }
     if (data.size() - pos < 2) return invalid("entry bundle ends inside a length prefix");
-    std::size_t len = (static_cast<unsigned char>(data[pos]) << 8) |
-                      static_cast<unsigned char>(data[pos + 1]);
+    std::size_t len =
+        (static_cast<unsigned char>(data[pos]) << 8) | static_cast<unsigned char>(data[pos + 1]);
     pos += 2;
     if (data.size() - pos < len) {
       return invalid("entry " + std::to_string(out.size()) + " runs past the end of the bundle");
@@ -190,10 +190,12 @@ TileFetch fetch_from(TileReader& reader) {
       auto entries = parse_entry_bundle(*whole, kTileWidth);
       if (!entries) return entries.status();
       std::string prefix;
-      for (uint32_t i = 0; i < id.width; ++i) HB_RETURN_IF_ERROR(append_bundle_entry(prefix, (*entries)[i]));
+      for (uint32_t i = 0; i < id.width; ++i)
+        HB_RETURN_IF_ERROR(append_bundle_entry(prefix, (*entries)[i]));
       return prefix;
     }
-    if (whole->size() != kTileWidth * kHashSize) return invalid(tile_path(full) + ": not a full tile");
+    if (whole->size() != kTileWidth * kHashSize)
+      return invalid(tile_path(full) + ": not a full tile");
     return whole->substr(0, std::size_t{id.width} * kHashSize);
   };
 }
@@ -209,14 +211,16 @@ Result<const TileHashReader::Expanded*> TileHashReader::tile(int level, uint64_t
   TileId id{level, index, width};
   HB_ASSIGN_OR_RETURN(std::string data, fetch_(id));
   auto hashes = parse_tile(data, width);
-  if (!hashes) return Status(hashes.status().code(), tile_path(id) + ": " + hashes.status().message());
+  if (!hashes)
+    return Status(hashes.status().code(), tile_path(id) + ": " + hashes.status().message());
   Expanded e;
   e.sub.push_back(std::move(hashes).value());
   for (int s = 1; s < kTileHeight; ++s) {
     const auto& below = e.sub.back();
     std::vector<Hash> up;
     up.reserve(below.size() / 2);
-    for (std::size_t j = 0; j + 1 < below.size(); j += 2) up.push_back(node_hash(below[j], below[j + 1]));
+    for (std::size_t j = 0; j + 1 < below.size(); j += 2)
+      up.push_back(node_hash(below[j], below[j + 1]));
     e.sub.push_back(std::move(up));
   }
   return &cache_.emplace(key, std::move(e)).first->second;

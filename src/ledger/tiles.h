@@ -30,8 +30,8 @@
 namespace hb::ledger {
 
 inline constexpr int kTileHeight = 8;
-inline constexpr uint32_t kTileWidth = 256;   // hashes in a full tile
-inline constexpr int kEntriesLevel = -1;      // TileId::level of an entry bundle
+inline constexpr uint32_t kTileWidth = 256;          // hashes in a full tile
+inline constexpr int kEntriesLevel = -1;             // TileId::level of an entry bundle
 inline constexpr std::size_t kMaxEntrySize = 65535;  // uint16 length prefix
 
 // A tile (level >= 0) or entry bundle (level == kEntriesLevel) as it exists in a tree of a given

@@ -32,12 +32,30 @@ TEST(TilePath, ParsesExactlyWhatItPrints) {
 }
 
 TEST(TilePath, RejectsNonCanonicalPaths) {
-  for (const char* p : {"tile/0/0", "tile/0/0000", "tile/00/000", "tile/64/000", "tile/-1/000",
-                        "tile/0/x000/001", "tile/0/001/002", "tile/0/x001", "tile/0/x01/002",
-                        "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/01", "tile/0/000.p/",
-                        "tile/0/000/", "/tile/0/000", "tile/0/000.p/3/4", "tile/entries/",
-                        "tile/entry/000", "tile/0/x019/x000/x000/x000/x000/x000/000",
-                        "tile/0/abc", "tile/0/00a", "tile/+1/000", "tile/0/000.q/3", "checkpoint"}) {
+  for (const char* p : {"tile/0/0",
+                        "tile/0/0000",
+                        "tile/00/000",
+                        "tile/64/000",
+                        "tile/-1/000",
+                        "tile/0/x000/001",
+                        "tile/0/001/002",
+                        "tile/0/x001",
+                        "tile/0/x01/002",
+                        "tile/0/000.p/0",
+                        "tile/0/000.p/256",
+                        "tile/0/000.p/01",
+                        "tile/0/000.p/",
+                        "tile/0/000/",
+                        "/tile/0/000",
+                        "tile/0/000.p/3/4",
+                        "tile/entries/",
+                        "tile/entry/000",
+                        "tile/0/x019/x000/x000/x000/x000/x000/000",
+                        "tile/0/abc",
+                        "tile/0/00a",
+                        "tile/+1/000",
+                        "tile/0/000.q/3",
+                        "checkpoint"}) {
     EXPECT_FALSE(parse_tile_path(p).is_ok()) << p;
   }
   EXPECT_TRUE(is_log_path("checkpoint"));
@@ -113,9 +131,9 @@ TEST(EntryBundle, RoundTripsAndIsStrict) {
   EXPECT_EQ((*e)[0], "one");
   EXPECT_EQ((*e)[1], "");
   EXPECT_EQ((*e)[2].size(), 65535u);
-  EXPECT_FALSE(parse_entry_bundle(b, 2).is_ok());          // an entry too many
-  EXPECT_FALSE(parse_entry_bundle(b, 4).is_ok());          // an entry short
-  EXPECT_FALSE(parse_entry_bundle(b + std::string(1, '\0'), 3).is_ok());  // half a length prefix
+  EXPECT_FALSE(parse_entry_bundle(b, 2).is_ok());                          // an entry too many
+  EXPECT_FALSE(parse_entry_bundle(b, 4).is_ok());                          // an entry short
+  EXPECT_FALSE(parse_entry_bundle(b + std::string(1, '\0'), 3).is_ok());   // half a length prefix
   EXPECT_FALSE(parse_entry_bundle(b.substr(0, b.size() - 1), 3).is_ok());  // truncated entry
   EXPECT_FALSE(parse_entry_bundle(std::string("\x00\x01", 2), 1).is_ok());
 }

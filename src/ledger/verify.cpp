@@ -84,7 +84,8 @@ Result<std::string> HttpTileReader::read(std::string_view path) {
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip and friends, as tlog-tiles suggests
   curl_easy_setopt(c, CURLOPT_USERAGENT, "healthbook-log-verify");
@@ -133,8 +134,8 @@ Hash mth_of(const std::vector<Hash>& hashes, std::size_t begin, std::size_t coun
 // The tree re-derived from the entries: every hash at levels 8, 16, ... plus the level-0 tiles
 // the root and the seen checkpoints need.
 struct DerivedTree {
-  std::vector<std::vector<Hash>> upper;            // upper[L]: hashes at level 8L, L >= 1
-  std::map<uint64_t, std::vector<Hash>> level0;    // kept level-0 tiles by index
+  std::vector<std::vector<Hash>> upper;          // upper[L]: hashes at level 8L, L >= 1
+  std::map<uint64_t, std::vector<Hash>> level0;  // kept level-0 tiles by index
 
   Result<Hash> node(int level, uint64_t index) const {
     int L = level / kTileHeight, s = level % kTileHeight;
@@ -203,7 +204,8 @@ Result<VerifyReport> verify_log(TileReader& reader, std::string_view vkey,
   TileFetch fetch = fetch_from(reader);
   auto fetch_tile = [&](const TileId& id) -> Result<std::vector<Hash>> {
     auto bytes = fetch(id);
-    if (!bytes) return Status(bytes.status().code(), tile_path(id) + ": " + bytes.status().message());
+    if (!bytes)
+      return Status(bytes.status().code(), tile_path(id) + ": " + bytes.status().message());
     ++report.tiles;
     auto hashes = parse_tile(*bytes, id.width);
     if (!hashes) return broken(tile_path(id) + ": " + hashes.status().message());
@@ -218,7 +220,8 @@ Result<VerifyReport> verify_log(TileReader& reader, std::string_view vkey,
     HB_ASSIGN_OR_RETURN(std::vector<Hash> hashes, fetch_tile(id));
     TileId bid{kEntriesLevel, n, id.width};
     auto bundle = fetch(bid);
-    if (!bundle) return Status(bundle.status().code(), tile_path(bid) + ": " + bundle.status().message());
+    if (!bundle)
+      return Status(bundle.status().code(), tile_path(bid) + ": " + bundle.status().message());
     ++report.tiles;
     auto entries = parse_entry_bundle(*bundle, id.width);
     if (!entries) return broken(tile_path(bid) + ": " + entries.status().message());
@@ -254,12 +257,13 @@ Result<VerifyReport> verify_log(TileReader& reader, std::string_view vkey,
   if (root != latest->root) return broken("the tiles do not hash to the checkpoint's root");
 
   for (std::size_t i = 0; i < seen.size(); ++i) {
-    HB_ASSIGN_OR_RETURN(std::vector<Hash> proof, consistency_proof(seen[i].size, size, tree.nodes()));
+    HB_ASSIGN_OR_RETURN(std::vector<Hash> proof,
+                        consistency_proof(seen[i].size, size, tree.nodes()));
     Status s = verify_consistency(seen[i].size, size, proof, seen[i].root, latest->root);
     if (!s.is_ok()) {
       return broken("seen checkpoint " + std::to_string(i) + " (size " +
-                    std::to_string(seen[i].size) + ") is not consistent with the latest: " +
-                    s.message());
+                    std::to_string(seen[i].size) +
+                    ") is not consistent with the latest: " + s.message());
     }
   }
   report.seen_checkpoints = seen.size();

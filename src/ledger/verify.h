@@ -74,7 +74,7 @@ Result<std::unique_ptr<TileReader>> open_tile_reader(std::string_view url_or_fol
 struct VerifyReport {
   Checkpoint checkpoint;  // the latest, verified
   uint64_t entries = 0;
-  uint64_t tiles = 0;    // tiles and entry bundles fetched and checked
+  uint64_t tiles = 0;  // tiles and entry bundles fetched and checked
   std::size_t seen_checkpoints = 0;
   std::string summary() const;
 };

@@ -24,7 +24,8 @@ constexpr const char* kTesseraVkey =
 std::vector<std::string> tessera_checkpoints() {
   std::vector<std::string> out;
   for (int n = 0; n <= 15; ++n) {
-    out.push_back(testing::read_file(testing::tlog_data("tessera-log/checkpoint." + std::to_string(n))));
+    out.push_back(
+        testing::read_file(testing::tlog_data("tessera-log/checkpoint." + std::to_string(n))));
   }
   return out;
 }
@@ -132,7 +133,8 @@ TEST(VerifyLog, DetectsTamperedEntryAndUpperTile) {
     // A bundle with one entry too many or too few is refused by the strict parser.
     OurLog l;
     l.grow(1, 5);
-    l.store.put("tile/entries/000.p/5", l.store.read("tile/entries/000.p/5").value() + std::string("\x00\x01x", 3));
+    l.store.put("tile/entries/000.p/5",
+                l.store.read("tile/entries/000.p/5").value() + std::string("\x00\x01x", 3));
     EXPECT_EQ(verify_log(l.store, l.signer.vkey(), {}).status().code(), Code::kConflict);
   }
 }
