@@ -6,13 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "ledger/receipt.h"
+#include "ledger/verify.h"
 
 namespace hb::ledger {
 namespace fs = std::filesystem;
@@ -149,17 +148,7 @@ Result<std::unique_ptr<DirectoryTileStore>> DirectoryTileStore::open(const fs::p
 }
 
 Result<std::string> DirectoryTileStore::read(std::string_view path) {
-  if (!is_log_path(path)) return invalid("not a log path: " + std::string(path));
-  fs::path p = root_ / std::string(path);
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT || !fs::exists(p)) return not_found("no " + std::string(path));
-    return os_error("cannot read", p);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return os_error("cannot read", p);
-  return ss.str();
+  return FolderTileReader(root_).read(path);
 }
 
 Status DirectoryTileStore::commit(const TileObjects& objects) {
