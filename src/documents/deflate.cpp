@@ -14,10 +14,9 @@ class ZStream {
   enum class Mode { kInflate, kDeflate };
 
   ZStream(Mode mode, int window_bits) : mode_(mode) {
-    int rc = mode == Mode::kInflate
-                 ? inflateInit2(&z_, window_bits)
-                 : deflateInit2(&z_, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 9,
-                                Z_DEFAULT_STRATEGY);
+    int rc = mode == Mode::kInflate ? inflateInit2(&z_, window_bits)
+                                    : deflateInit2(&z_, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits,
+                                                   9, Z_DEFAULT_STRATEGY);
     ok_ = rc == Z_OK;
   }
   ~ZStream() {

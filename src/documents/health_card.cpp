@@ -145,9 +145,10 @@ Result<IssuedCard> issue_health_card(const Json& bundle, const crypto::PrivateKe
   const int64_t nbf = unix_seconds(clock.now());
   Json types = Json::array({std::string(kHealthCardType)});
   for (const std::string& t : options.extra_types) types.push_back(t);
-  Json vc = {{"type", std::move(types)},
-             {"credentialSubject",
-              {{"fhirVersion", std::string(kFhirVersion)}, {"fhirBundle", std::move(fhir_bundle)}}}};
+  Json vc = {
+      {"type", std::move(types)},
+      {"credentialSubject",
+       {{"fhirVersion", std::string(kFhirVersion)}, {"fhirBundle", std::move(fhir_bundle)}}}};
   if (!options.rid.empty()) vc["rid"] = options.rid;
   Json payload = {{"iss", options.iss}, {"nbf", nbf}, {"vc", std::move(vc)}};
   if (options.expires) {

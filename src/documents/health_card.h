@@ -3,7 +3,8 @@
 //
 // What we issue (docs/health-cards.md has the byte-level details):
 //   header  {"alg":"ES256","kid":<RFC 7638 thumbprint of the key>,"zip":"DEF"}
-//   payload raw-DEFLATEd minified JSON {iss, nbf (whole seconds), exp?, vc:{type, credentialSubject:
+//   payload raw-DEFLATEd minified JSON {iss, nbf (whole seconds), exp?, vc:{type,
+//   credentialSubject:
 //           {fhirVersion:"4.0.1", fhirBundle}, rid?}}
 // Every card we issue fits one QR code (JWS <= 1195 characters, version <= 22); larger bundles
 // are refused with kTooLarge rather than chunked (chunking is deprecated since SHC 1.3).

@@ -64,8 +64,9 @@ IssuerDirectory directory_with_test_key() {
   key["alg"] = "ES256";
   key["use"] = "sig";
   auto dir = IssuerDirectory::from_json(
-      {{"issuers", Json::array({{{"iss", kIss}, {"name", "Clinic 1"},
-                                  {"jwks", {{"keys", Json::array({key})}}}}})}});
+      {{"issuers",
+        Json::array(
+            {{{"iss", kIss}, {"name", "Clinic 1"}, {"jwks", {{"keys", Json::array({key})}}}}})}});
   EXPECT_TRUE(dir.is_ok());
   return std::move(dir).value();
 }
@@ -83,13 +84,13 @@ TEST(Minify, RewritesReferencesAndDropsWhatTheSpecLeavesOut) {
   const Json& enc = b["entry"][2]["resource"];
   EXPECT_EQ(enc["subject"]["reference"], "resource:0");
   EXPECT_EQ(enc["participant"][0]["individual"]["reference"], "resource:1");
-  EXPECT_FALSE(enc["class"].contains("display"));  // Coding.display
+  EXPECT_FALSE(enc["class"].contains("display"));                               // Coding.display
   EXPECT_EQ(enc["serviceProvider"]["display"], "Healthbook Clinic, Tampines");  // Reference.display
   const Json& obs = b["entry"][3]["resource"];
   EXPECT_FALSE(obs.contains("text"));
   EXPECT_FALSE(obs["code"].contains("text"));
   EXPECT_FALSE(obs["code"]["coding"][0].contains("display"));
-  EXPECT_EQ(obs["subject"]["reference"], "resource:0");  // by fullUrl
+  EXPECT_EQ(obs["subject"]["reference"], "resource:0");    // by fullUrl
   EXPECT_EQ(obs["encounter"]["reference"], "resource:2");  // by Type/id
   EXPECT_TRUE(check_fhir_bundle(b, true).empty());
 }
@@ -100,9 +101,10 @@ TEST(Minify, KeepsMetaSecurityOnlyAndRefusesDanglingReferences) {
       Json::array({{{"system", "https://smarthealth.cards/ial"}, {"code", "IAL2"}}});
   auto m = minify_bundle(b);
   ASSERT_TRUE(m.is_ok());
-  EXPECT_EQ((*m)["entry"][0]["resource"]["meta"],
-            Json({{"security", Json::array({{{"system", "https://smarthealth.cards/ial"},
-                                              {"code", "IAL2"}}})}}));
+  EXPECT_EQ(
+      (*m)["entry"][0]["resource"]["meta"],
+      Json({{"security",
+             Json::array({{{"system", "https://smarthealth.cards/ial"}, {"code", "IAL2"}}})}}));
   b["entry"][2]["resource"]["subject"]["reference"] = "Patient/somebody-else";
   auto bad = minify_bundle(b);
   ASSERT_FALSE(bad.is_ok());
@@ -113,7 +115,8 @@ TEST(Issue, RoundTripsThroughTheVerifierAndFitsOneSmallQr) {
   ManualClock clock;
   IssueOptions opt;
   opt.iss = kIss;
-  opt.rid = revocation_id(std::string(32, 's'), testing::test_key().public_key().thumbprint(), "p1");
+  opt.rid =
+      revocation_id(std::string(32, 's'), testing::test_key().public_key().thumbprint(), "p1");
   opt.expires = clock.now() + std::chrono::hours(24 * 30);
   auto card = issue_health_card(medical_certificate(), testing::test_key(), opt, clock);
   ASSERT_TRUE(card.is_ok()) << card.error().to_string();
@@ -126,20 +129,21 @@ TEST(Issue, RoundTripsThroughTheVerifierAndFitsOneSmallQr) {
   // Header exactly as the spec asks; payload raw DEFLATE of the minified claims.
   auto jws = crypto::parse_compact_jws(card->jws);
   ASSERT_TRUE(jws.is_ok());
-  EXPECT_EQ(jws->header, Json({{"alg", "ES256"}, {"zip", "DEF"},
+  EXPECT_EQ(jws->header, Json({{"alg", "ES256"},
+                               {"zip", "DEF"},
                                {"kid", testing::test_key().public_key().thumbprint()}}));
   auto inflated = inflate_raw(jws->payload);
   ASSERT_TRUE(inflated.is_ok());
   EXPECT_EQ(*inflated, dump_json(card->payload));
 
   IssuerDirectory dir = directory_with_test_key();
-  for (const std::string& text :
-       {card->jws, card->qr_text, health_card_file({card->jws})}) {
+  for (const std::string& text : {card->jws, card->qr_text, health_card_file({card->jws})}) {
     Verdict v = verify_health_card(text, dir, clock);
     EXPECT_TRUE(v.valid()) << reason_name(v.reason) << ": " << v.message;
     EXPECT_TRUE(v.findings.empty());
   }
-  auto files = verify_health_card_file("mc.smart-health-card", health_card_file({card->jws}), dir, clock);
+  auto files =
+      verify_health_card_file("mc.smart-health-card", health_card_file({card->jws}), dir, clock);
   ASSERT_EQ(files.size(), 1u);
   EXPECT_TRUE(files[0].valid());
 
@@ -161,8 +165,8 @@ TEST(Issue, RefusesACardTooLargeForOneQr) {
     Json obs = b["entry"][3];
     obs["fullUrl"] = "urn:uuid:00000000-0000-4000-8000-0000000000" + std::to_string(10 + i);
     obs["resource"]["id"] = "o" + std::to_string(i);
-    obs["resource"]["note"] = Json::array({{{"text", "Observation note " + std::to_string(i) +
-                                                         " " + crypto::random_token(24)}}});
+    obs["resource"]["note"] = Json::array(
+        {{{"text", "Observation note " + std::to_string(i) + " " + crypto::random_token(24)}}});
     b["entry"].push_back(obs);
   }
   ManualClock clock;
@@ -185,7 +189,8 @@ TEST(Issue, RefusesBadOptionsAndBundles) {
                      .is_ok());
   }
   IssueOptions bad_rid{.iss = kIss, .rid = "has spaces"};
-  EXPECT_FALSE(issue_health_card(medical_certificate(), testing::test_key(), bad_rid, clock).is_ok());
+  EXPECT_FALSE(
+      issue_health_card(medical_certificate(), testing::test_key(), bad_rid, clock).is_ok());
   IssueOptions past{.iss = kIss, .expires = clock.now() - std::chrono::hours(1)};
   EXPECT_FALSE(issue_health_card(medical_certificate(), testing::test_key(), past, clock).is_ok());
   Json invalid_bundle = medical_certificate();
@@ -202,7 +207,8 @@ TEST(Issue, RefusesBadOptionsAndBundles) {
 TEST(Issue, ReissuesTheExampleBundleInTheExamplesShape) {
   // Example 00's bundle, issued by us, minifies to exactly the bundle the example signed.
   Json bundle = Json::parse(read_file(shc_data("examples/example-00-a-fhirBundle.json")));
-  Json signed_payload = Json::parse(read_file(shc_data("examples/example-00-c-jws-payload-minified.json")));
+  Json signed_payload =
+      Json::parse(read_file(shc_data("examples/example-00-c-jws-payload-minified.json")));
   auto m = minify_bundle(bundle);
   ASSERT_TRUE(m.is_ok());
   EXPECT_EQ(*m, signed_payload["vc"]["credentialSubject"]["fhirBundle"]);
@@ -274,9 +280,10 @@ TEST(Qr, PngIsWellFormedWithQuietZoneAndModules) {
   const std::size_t stride = 1 + (dim + 7) / 8;
   std::string raw(stride * dim, '\0');
   uLongf raw_len = static_cast<uLongf>(raw.size());
-  ASSERT_EQ(uncompress(reinterpret_cast<Bytef*>(raw.data()), &raw_len,
-                       reinterpret_cast<const Bytef*>(idat.data()), static_cast<uLong>(idat.size())),
-            Z_OK);
+  ASSERT_EQ(
+      uncompress(reinterpret_cast<Bytef*>(raw.data()), &raw_len,
+                 reinterpret_cast<const Bytef*>(idat.data()), static_cast<uLong>(idat.size())),
+      Z_OK);
   ASSERT_EQ(raw_len, raw.size());
   auto black = [&](uint32_t x, uint32_t y) {
     unsigned char byte = static_cast<unsigned char>(raw[y * stride + 1 + x / 8]);

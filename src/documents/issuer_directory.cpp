@@ -10,8 +10,9 @@ namespace {
 constexpr std::size_t kMaxDirectoryBytes = 8 * 1024 * 1024;
 
 bool is_base64url(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                           "0123456789-_") == std::string_view::npos;
+  return !s.empty() && s.find_first_not_of(
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                           "0123456789-_") == std::string_view::npos;
 }
 
 Result<RevokedRid> parse_rid(std::string_view text) {
@@ -23,7 +24,8 @@ Result<RevokedRid> parse_rid(std::string_view text) {
   }
   if (dot != std::string_view::npos) {
     std::string_view ts = text.substr(dot + 1);
-    if (ts.empty() || ts.size() > 12 || ts.find_first_not_of("0123456789") != std::string_view::npos) {
+    if (ts.empty() || ts.size() > 12 ||
+        ts.find_first_not_of("0123456789") != std::string_view::npos) {
       return invalid("rid \"" + std::string(text) + "\" has a malformed timestamp");
     }
     out.before = std::stoll(std::string(ts));
@@ -84,7 +86,8 @@ Result<IssuerDirectory> IssuerDirectory::from_json(const Json& j) {
       TrustedIssuer issuer;
       if (!e.contains("iss") || !e["iss"].is_string() ||
           !valid_issuer_url(e["iss"].get<std::string>())) {
-        problems.push_back({path + ".iss", "must be an https URL without a trailing slash", "value"});
+        problems.push_back(
+            {path + ".iss", "must be an https URL without a trailing slash", "value"});
         continue;
       }
       issuer.iss = e["iss"].get<std::string>();

@@ -3,7 +3,8 @@
 //
 //   {"issuers": [{"iss": "https://issuer.example/shc", "name": "Example Clinic",
 //                 "jwks": {"keys": [ ...public JWKs... ]},
-//                 "crls": [{"kid": "...", "method": "rid", "ctr": 1, "rids": ["abc", "def.1636977600"]}]}]}
+//                 "crls": [{"kid": "...", "method": "rid", "ctr": 1, "rids": ["abc",
+//                 "def.1636977600"]}]}]}
 //
 // Verification is offline: the directory holds what a verifier would otherwise download from
 // <iss>/.well-known/jwks.json and <iss>/.well-known/crl/<kid>.json.

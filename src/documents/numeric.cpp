@@ -122,15 +122,17 @@ Result<std::string> assemble_shc_chunks(const std::vector<std::string_view>& tex
       return fail(reason, Reason::kBadChunkHeader, "chunks disagree on the number of chunks");
     }
     auto& s = slot[static_cast<std::size_t>(c.index - 1)];
-    if (s) return fail(reason, Reason::kBadChunkHeader, "chunk " + std::to_string(c.index) +
-                                                             " given twice");
+    if (s)
+      return fail(reason, Reason::kBadChunkHeader,
+                  "chunk " + std::to_string(c.index) + " given twice");
     s = &c;
   }
   std::string jws;
   for (int i = 0; i < total; ++i) {
     if (!slot[static_cast<std::size_t>(i)]) {
-      return fail(reason, Reason::kMissingChunk, "chunk " + std::to_string(i + 1) + " of " +
-                                                     std::to_string(total) + " is missing");
+      return fail(
+          reason, Reason::kMissingChunk,
+          "chunk " + std::to_string(i + 1) + " of " + std::to_string(total) + " is missing");
     }
     jws += slot[static_cast<std::size_t>(i)]->jws_part;
   }

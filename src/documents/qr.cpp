@@ -64,12 +64,12 @@ Result<QrImage> make_shc_qr(std::string_view shc_text) {
   }
   try {
     std::vector<qrcodegen::QrSegment> segs;
-    segs.push_back(qrcodegen::QrSegment::makeBytes(
-        std::vector<std::uint8_t>(kPrefix.begin(), kPrefix.end())));
+    segs.push_back(
+        qrcodegen::QrSegment::makeBytes(std::vector<std::uint8_t>(kPrefix.begin(), kPrefix.end())));
     segs.push_back(qrcodegen::QrSegment::makeNumeric(digits.c_str()));
     // Mask chosen automatically (-1); the ECC level stays L as the spec asks (no boosting).
-    qrcodegen::QrCode qr = qrcodegen::QrCode::encodeSegments(
-        segs, qrcodegen::QrCode::Ecc::LOW, 1, kMaxQrVersion, -1, false);
+    qrcodegen::QrCode qr = qrcodegen::QrCode::encodeSegments(segs, qrcodegen::QrCode::Ecc::LOW, 1,
+                                                             kMaxQrVersion, -1, false);
     const int n = qr.getSize();
     std::vector<bool> modules(static_cast<std::size_t>(n) * n);
     for (int y = 0; y < n; ++y) {
@@ -77,8 +77,9 @@ Result<QrImage> make_shc_qr(std::string_view shc_text) {
     }
     return QrImage(qr.getVersion(), n, std::move(modules));
   } catch (const qrcodegen::data_too_long&) {
-    return Status(Code::kTooLarge, "health card too large for one QR code (version 22 at "
-                                   "error correction level L)");
+    return Status(Code::kTooLarge,
+                  "health card too large for one QR code (version 22 at "
+                  "error correction level L)");
   } catch (const std::exception& e) {
     return internal(std::string("QR encoding failed: ") + e.what());
   }
@@ -90,8 +91,8 @@ std::string qr_svg(const QrImage& qr) {
   for (int y = 0; y < qr.size(); ++y) {
     for (int x = 0; x < qr.size(); ++x) {
       if (!qr.dark(x, y)) continue;
-      path += "M" + std::to_string(x + kQuietZone) + "," + std::to_string(y + kQuietZone) +
-              "h1v1h-1z";
+      path +=
+          "M" + std::to_string(x + kQuietZone) + "," + std::to_string(y + kQuietZone) + "h1v1h-1z";
     }
   }
   std::string d = std::to_string(dim);

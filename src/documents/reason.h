@@ -1,7 +1,8 @@
 // Why a SMART Health Card was refused or flagged: the machine-readable reason codes of a verdict.
 //
-// Each code has a stable snake_case name (reason_name) that APIs and logs carry; docs/health-cards.md
-// lists them. Codes describe one defect each; a verdict lists every defect it found.
+// Each code has a stable snake_case name (reason_name) that APIs and logs carry;
+// docs/health-cards.md lists them. Codes describe one defect each; a verdict lists every defect it
+// found.
 //
 // Thread-safety: plain values.
 #pragma once
@@ -19,23 +20,23 @@ enum class Reason {
   kWrongFileExtension,   // a health card file not named *.smart-health-card
   kMultipleCredentials,  // a file with several cards given where one was expected
   // shc:/ numeric QR text
-  kBadQrHeader,        // does not start with "shc:/"
-  kMalformedNumeric,   // odd digit count, a digit pair over 77, or a non-digit
-  kBadChunkHeader,     // "shc:/C/N/" with C outside 1..N, N < 2, duplicates, mixed totals
-  kMissingChunk,       // a chunked card without all of its chunks
-  kChunkTooSmall,      // chunks smaller than needed: the card fits in fewer QR codes
-  kJwsTooLong,         // over 1195 characters: does not fit one version-22 QR code
+  kBadQrHeader,       // does not start with "shc:/"
+  kMalformedNumeric,  // odd digit count, a digit pair over 77, or a non-digit
+  kBadChunkHeader,    // "shc:/C/N/" with C outside 1..N, N < 2, duplicates, mixed totals
+  kMissingChunk,      // a chunked card without all of its chunks
+  kChunkTooSmall,     // chunks smaller than needed: the card fits in fewer QR codes
+  kJwsTooLong,        // over 1195 characters: does not fit one version-22 QR code
   // JWS
-  kMalformedJws,         // not three base64url parts, header not a JSON object, ...
-  kMissingHeaderField,   // header lacks alg, kid or zip
-  kUnsupportedAlgorithm, // alg other than ES256, zip other than DEF
-  kDerSignature,         // ECDSA signature in DER instead of the 64-byte r||s
-  kBadSignature,         // the signature does not verify under the issuer's key
-  kNotDeflated,          // payload is plain JSON, not raw DEFLATE
-  kZlibNotRawDeflate,    // payload is zlib-wrapped DEFLATE instead of raw DEFLATE
-  kInflateFailed,        // payload is not valid raw DEFLATE (or inflates past the size cap)
-  kUtf8Bom,              // payload JSON starts with a byte order mark
-  kMalformedPayload,     // payload is not a JSON object / lacks vc, credentialSubject, ...
+  kMalformedJws,          // not three base64url parts, header not a JSON object, ...
+  kMissingHeaderField,    // header lacks alg, kid or zip
+  kUnsupportedAlgorithm,  // alg other than ES256, zip other than DEF
+  kDerSignature,          // ECDSA signature in DER instead of the 64-byte r||s
+  kBadSignature,          // the signature does not verify under the issuer's key
+  kNotDeflated,           // payload is plain JSON, not raw DEFLATE
+  kZlibNotRawDeflate,     // payload is zlib-wrapped DEFLATE instead of raw DEFLATE
+  kInflateFailed,         // payload is not valid raw DEFLATE (or inflates past the size cap)
+  kUtf8Bom,               // payload JSON starts with a byte order mark
+  kMalformedPayload,      // payload is not a JSON object / lacks vc, credentialSubject, ...
   // Issuer and keys
   kBadIssuerUrl,   // iss not https, or with a trailing slash
   kUnknownIssuer,  // iss not in the trusted issuer directory
@@ -60,9 +61,9 @@ enum class Reason {
   kFhirBadReference,        // fullUrl / reference not a short resource:N URI, or dangling
   kFhirStatusNotCompleted,  // an Immunization whose status is not "completed"
   // Status
-  kRevoked,                // listed in the issuer's revocation list (CRL)
-  kCrlOutdated,            // (warning) the key's crlVersion is newer than the CRL we hold
-  kNotInTransparencyLog,   // the transparency-log hook refused the card
+  kRevoked,               // listed in the issuer's revocation list (CRL)
+  kCrlOutdated,           // (warning) the key's crlVersion is newer than the CRL we hold
+  kNotInTransparencyLog,  // the transparency-log hook refused the card
 };
 
 // Stable snake_case name, e.g. "bad_signature".

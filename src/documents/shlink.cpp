@@ -28,8 +28,8 @@ std::size_t utf8_length(std::string_view s) {
 bool url_ok(std::string_view url) {
   if (url.starts_with("https://")) return url.size() > 8;
   // Development servers (the published samples use them): plain http on the loopback host only.
-  for (std::string_view dev : {"http://localhost:", "http://localhost/", "http://127.0.0.1:",
-                               "http://127.0.0.1/"}) {
+  for (std::string_view dev :
+       {"http://localhost:", "http://localhost/", "http://127.0.0.1:", "http://127.0.0.1/"}) {
     if (url.starts_with(dev)) return true;
   }
   return false;
@@ -88,7 +88,8 @@ Result<ShlPayload> ShlPayload::from_json(const Json& j) {
   }
   if (j.contains("v")) {
     if (!j["v"].is_number_integer()) return invalid("SHL v must be an integer");
-    if (j["v"].get<int64_t>() != 1) return invalid("SHL version " + j["v"].dump() + " is not supported");
+    if (j["v"].get<int64_t>() != 1)
+      return invalid("SHL version " + j["v"].dump() + " is not supported");
     p.v = 1;
   }
   return p;
@@ -97,7 +98,8 @@ Result<ShlPayload> ShlPayload::from_json(const Json& j) {
 Result<std::string> encode_shlink(const ShlPayload& payload) {
   // Flags are written in alphabetical order, as the spec asks.
   for (std::size_t i = 1; i < payload.flag.size(); ++i) {
-    if (payload.flag[i - 1] >= payload.flag[i]) return invalid("SHL flags must be in alphabetical order");
+    if (payload.flag[i - 1] >= payload.flag[i])
+      return invalid("SHL flags must be in alphabetical order");
   }
   for (char c : payload.flag) {
     if (c != 'L' && c != 'P' && c != 'U') return invalid("SHL flags we issue are L, P and U");

@@ -21,12 +21,12 @@
 namespace hb::documents {
 
 struct ShlPayload {
-  std::string url;                // manifest URL (or the file itself with flag U)
-  std::string key;                // 43 characters: base64url of 32 random bytes
-  std::optional<int64_t> exp;     // unix seconds
-  std::string flag;               // "", or letters from L (long-term), P (passcode), U (direct)
-  std::string label;              // at most 80 characters
-  std::optional<int> v;           // payload version; 1 when present
+  std::string url;             // manifest URL (or the file itself with flag U)
+  std::string key;             // 43 characters: base64url of 32 random bytes
+  std::optional<int64_t> exp;  // unix seconds
+  std::string flag;            // "", or letters from L (long-term), P (passcode), U (direct)
+  std::string label;           // at most 80 characters
+  std::optional<int> v;        // payload version; 1 when present
 
   bool long_term() const { return flag.find('L') != std::string::npos; }
   bool passcode() const { return flag.find('P') != std::string::npos; }
@@ -67,8 +67,8 @@ Result<ShlFile> decrypt_shl_file(std::string_view key_b64, std::string_view jwe,
 
 // POST body to the manifest URL.
 struct ShlManifestRequest {
-  std::string recipient;                     // required: who is asking, e.g. "Example Clinic"
-  std::optional<std::string> passcode;       // with flag P
+  std::string recipient;                // required: who is asking, e.g. "Example Clinic"
+  std::optional<std::string> passcode;  // with flag P
   std::optional<int64_t> embedded_length_max;
 
   Json to_json() const;

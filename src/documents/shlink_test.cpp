@@ -67,25 +67,31 @@ TEST(ShLink, ParsesTheSampleManifestAndFileEntry) {
   EXPECT_EQ(m->files[0].content_type, kContentTypeHealthCard);
   EXPECT_TRUE(m->files[0].location.has_value());
   EXPECT_EQ(m->to_json(), Json::parse(read_file(shc_data("shl/shlink-manifest.txt"))));
-  auto f = ShlManifestFile::from_json(Json::parse(read_file(shc_data("shl/shlink-manifest-file.txt"))));
+  auto f =
+      ShlManifestFile::from_json(Json::parse(read_file(shc_data("shl/shlink-manifest-file.txt"))));
   ASSERT_TRUE(f.is_ok());
 
-  EXPECT_FALSE(ShlManifestFile::from_json({{"contentType", "text/plain"}, {"embedded", "x"}}).is_ok());
+  EXPECT_FALSE(
+      ShlManifestFile::from_json({{"contentType", "text/plain"}, {"embedded", "x"}}).is_ok());
   EXPECT_FALSE(ShlManifestFile::from_json({{"contentType", "application/fhir+json"}}).is_ok());
-  EXPECT_FALSE(ShlManifestFile::from_json(
-                   {{"contentType", "application/fhir+json"}, {"embedded", "x"}, {"location", "https://a"}})
-                   .is_ok());
+  EXPECT_FALSE(
+      ShlManifestFile::from_json(
+          {{"contentType", "application/fhir+json"}, {"embedded", "x"}, {"location", "https://a"}})
+          .is_ok());
 }
 
 TEST(ShLink, ManifestRequestRoundTrips) {
   ShlManifestRequest r{"Example Clinic", "1234", 4096};
   Json j = r.to_json();
-  EXPECT_EQ(j, Json({{"recipient", "Example Clinic"}, {"passcode", "1234"}, {"embeddedLengthMax", 4096}}));
+  EXPECT_EQ(
+      j,
+      Json({{"recipient", "Example Clinic"}, {"passcode", "1234"}, {"embeddedLengthMax", 4096}}));
   auto back = ShlManifestRequest::from_json(j);
   ASSERT_TRUE(back.is_ok());
   EXPECT_EQ(back->passcode, "1234");
   EXPECT_FALSE(ShlManifestRequest::from_json({{"passcode", "1"}}).is_ok());
-  EXPECT_FALSE(ShlManifestRequest::from_json({{"recipient", "x"}, {"embeddedLengthMax", -1}}).is_ok());
+  EXPECT_FALSE(
+      ShlManifestRequest::from_json({{"recipient", "x"}, {"embeddedLengthMax", -1}}).is_ok());
 }
 
 TEST(ShLink, EncodesAndRefusesWhatTheSpecForbids) {
@@ -167,7 +173,8 @@ TEST(ShLink, JweRoundTripsWithAndWithoutCompression) {
   EXPECT_FALSE(decrypt_shl_file(key, "a.b.c.d").is_ok());
   EXPECT_FALSE(decrypt_shl_file(key, "a.b.c.d.e.f").is_ok());
   std::string rsa_header = crypto::base64url_encode(R"({"alg":"RSA-OAEP","enc":"A256GCM"})");
-  EXPECT_FALSE(decrypt_shl_file(key, rsa_header + "..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA").is_ok());
+  EXPECT_FALSE(
+      decrypt_shl_file(key, rsa_header + "..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA").is_ok());
 }
 
 }  // namespace

@@ -42,14 +42,13 @@ inline Json test_directory_json() {
   Json bad_key = jwks["keys"][1];  // the EBKOr... key
   bad_key.erase("x5c");
   bad_key["kid"] = kExampleKid;
-  return Json{{"issuers",
-               Json::array({Json{{"iss", kExampleIssuer},
-                                 {"name", "SMART Health Cards example issuer"},
-                                 {"jwks", jwks},
-                                 {"crls", Json::array({crl})}},
-                            Json{{"iss", kBadJwksIssuer},
-                                 {"name", "Issuer with a broken key set"},
-                                 {"jwks", Json{{"keys", Json::array({bad_key})}}}}})}};
+  return Json{{"issuers", Json::array({Json{{"iss", kExampleIssuer},
+                                            {"name", "SMART Health Cards example issuer"},
+                                            {"jwks", jwks},
+                                            {"crls", Json::array({crl})}},
+                                       Json{{"iss", kBadJwksIssuer},
+                                            {"name", "Issuer with a broken key set"},
+                                            {"jwks", Json{{"keys", Json::array({bad_key})}}}}})}};
 }
 
 inline const IssuerDirectory& test_directory() {

@@ -26,11 +26,13 @@ const std::set<std::string, std::less<>> kKnownTypes = {
     "https://smarthealth.cards#covid19", "https://smarthealth.cards#laboratory"};
 // CVX codes of COVID-19 vaccines (used to check the deprecated #covid19 type when present).
 const std::set<std::string, std::less<>> kCovidCvx = {
-    "207", "208", "210", "211", "212", "213", "217", "218", "219", "221",
-    "225", "226", "227", "228", "229", "230", "300", "301", "302", "500",
-    "501", "502", "503", "504", "505", "506", "507", "508", "509", "510", "511"};
+    "207", "208", "210", "211", "212", "213", "217", "218", "219", "221", "225",
+    "226", "227", "228", "229", "230", "300", "301", "302", "500", "501", "502",
+    "503", "504", "505", "506", "507", "508", "509", "510", "511"};
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 // Strips surrounding whitespace and a leading BOM, recording kTrailingCharacters if any.
 std::string_view strip_outside(std::string_view text, Verdict& v) {
@@ -136,8 +138,10 @@ class BundleChecker {
 
   void empty_values(const Json& node, const std::string& path) {
     if ((node.is_object() || node.is_array()) && node.empty()) {
-      add(Reason::kFhirEmptyValue, Severity::kError, path + " is empty (FHIR JSON has no empty "
-                                                            "objects or arrays)");
+      add(Reason::kFhirEmptyValue, Severity::kError,
+          path +
+              " is empty (FHIR JSON has no empty "
+              "objects or arrays)");
       return;
     }
     if (node.is_string() && node.get_ref<const std::string&>().empty()) {
@@ -175,7 +179,8 @@ class BundleChecker {
       return;
     }
     if (!sec->is_array() || sec->empty()) {
-      add(Reason::kFhirBadMeta, Severity::kError, path + ".meta.security must be a list of codings");
+      add(Reason::kFhirBadMeta, Severity::kError,
+          path + ".meta.security must be a list of codings");
       return;
     }
     for (std::size_t i = 0; i < sec->size(); ++i) {
@@ -187,7 +192,8 @@ class BundleChecker {
       }
       for (auto it = c.begin(); it != c.end(); ++it) {
         if (!coding_member(it.key())) {
-          add(Reason::kFhirBadMeta, Severity::kError, p + "." + it.key() + " is not a Coding member");
+          add(Reason::kFhirBadMeta, Severity::kError,
+              p + "." + it.key() + " is not a Coding member");
         }
       }
     }
@@ -210,7 +216,8 @@ class BundleChecker {
       }
     }
     if (node.contains("coding") && node.contains("text")) {
-      add(Reason::kFhirNotMinified, minify_, path + ".text (CodeableConcept.text) must be left out");
+      add(Reason::kFhirNotMinified, minify_,
+          path + ".text (CodeableConcept.text) must be left out");
     }
     if (looks_like_coding(node)) {
       add(Reason::kFhirNotMinified, minify_, path + ".display (Coding.display) must be left out");
@@ -342,7 +349,8 @@ void check_claims(Verdict& v, const Json& p, const Clock& clock, const VerifyOpt
         rid->get<std::string>().find_first_not_of(
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
             std::string::npos) {
-      v.add(Reason::kMalformedPayload, Severity::kError, "vc.rid is not 1..24 base64url characters");
+      v.add(Reason::kMalformedPayload, Severity::kError,
+            "vc.rid is not 1..24 base64url characters");
     } else {
       v.rid = rid->get<std::string>();
     }
@@ -546,7 +554,8 @@ void run_hook(Verdict& v, const VerifyOptions& opt) {
 
 Verdict internal_failure(const std::exception& e) {
   Verdict v;
-  v.add(Reason::kUnsupportedInput, Severity::kError, std::string("verification failed: ") + e.what());
+  v.add(Reason::kUnsupportedInput, Severity::kError,
+        std::string("verification failed: ") + e.what());
   v.finish();
   return v;
 }

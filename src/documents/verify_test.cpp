@@ -39,7 +39,8 @@ TEST(VerifyExamples, AcceptsEveryExampleInEveryForm) {
     const std::string base = "examples/example-0" + std::to_string(n);
     SCOPED_TRACE(base);
     // Compact JWS and .smart-health-card file.
-    Verdict jws = verify_health_card(read_file(shc_data(base + "-d-jws.txt")), test_directory(), clock);
+    Verdict jws =
+        verify_health_card(read_file(shc_data(base + "-d-jws.txt")), test_directory(), clock);
     EXPECT_TRUE(jws.valid()) << describe(jws);
     EXPECT_EQ(jws.iss, testing::kExampleIssuer);
     EXPECT_EQ(jws.issuer_name, "SMART Health Cards example issuer");
@@ -54,10 +55,9 @@ TEST(VerifyExamples, AcceptsEveryExampleInEveryForm) {
   }
   // QR text: 00, 01, 03 in one QR each; 02 in three chunks (read, never produced), any order.
   for (int n : {0, 1, 3}) {
-    Verdict qr = verify_health_card(
-        read_file(shc_data("examples/example-0" + std::to_string(n) +
-                           "-f-qr-code-numeric-value-0.txt")),
-        test_directory(), clock);
+    Verdict qr = verify_health_card(read_file(shc_data("examples/example-0" + std::to_string(n) +
+                                                       "-f-qr-code-numeric-value-0.txt")),
+                                    test_directory(), clock);
     EXPECT_TRUE(qr.valid()) << n << ": " << describe(qr);
   }
   std::string c0 = read_file(shc_data("examples/example-02-f-qr-code-numeric-value-0.txt"));
@@ -164,16 +164,20 @@ struct NegativeCase {
 const std::map<std::string, NegativeCase>& negative_table() {
   static const std::map<std::string, NegativeCase> t = {
       // FHIR bundles (check_bundle_text)
-      {"test-example-00-a-fhirBundle-bad_meta_extra_key.json", {Via::kBundle, Reason::kFhirBadMeta}},
-      {"test-example-00-a-fhirBundle-bad_meta_non_security.json", {Via::kBundle, Reason::kFhirBadMeta}},
-      {"test-example-00-a-fhirBundle-bad_meta_wrong_security.json", {Via::kBundle, Reason::kFhirBadMeta}},
+      {"test-example-00-a-fhirBundle-bad_meta_extra_key.json",
+       {Via::kBundle, Reason::kFhirBadMeta}},
+      {"test-example-00-a-fhirBundle-bad_meta_non_security.json",
+       {Via::kBundle, Reason::kFhirBadMeta}},
+      {"test-example-00-a-fhirBundle-bad_meta_wrong_security.json",
+       {Via::kBundle, Reason::kFhirBadMeta}},
       {"test-example-00-a-fhirBundle-empty-values.json", {Via::kBundle, Reason::kFhirEmptyValue}},
       {"test-example-00-a-fhirBundle-occurrence-issues.json", {Via::kBundle, Reason::kFhirInvalid}},
       // Two patients, bad date format, bad codes: fails base FHIR R4 already.
       {"test-example-00-a-fhirBundle-profile-usa.json", {Via::kBundle, Reason::kFhirInvalid}},
       {"test-example-00-a-fhirBundle-status-not-completed.json",
        {Via::kBundle, Reason::kFhirStatusNotCompleted}},
-      {"test-example-00-a-fhirBundle-trailing_chars.json", {Via::kBundle, Reason::kTrailingCharacters}},
+      {"test-example-00-a-fhirBundle-trailing_chars.json",
+       {Via::kBundle, Reason::kTrailingCharacters}},
       {"test-example-00-a-non-dm-properties.json", {Via::kBundle, Reason::kFhirNotMinified}},
       {"test-example-00-a-short-refs.json", {Via::kBundle, Reason::kFhirBadReference}},
       // JWT payloads (check_payload_text)
@@ -200,7 +204,8 @@ const std::map<std::string, NegativeCase>& negative_table() {
        {Via::kPayload, Reason::kVcTypeUnknown, Expect::kFlagged}},
       {"test-example-00-b-jws-payload-expanded-unknown-vc-types.json",
        {Via::kPayload, Reason::kVcTypeUnknown, Expect::kFlagged}},
-      {"test-example-00-b-jws-payload-expanded-pre-expired.json", {Via::kPayload, Reason::kExpBeforeNbf}},
+      {"test-example-00-b-jws-payload-expanded-pre-expired.json",
+       {Via::kPayload, Reason::kExpBeforeNbf}},
       {"test-example-00-b-jws-payload-expanded-trailing_chars.json",
        {Via::kPayload, Reason::kTrailingCharacters}},
       // Compact JWS (verify_health_card)
@@ -212,7 +217,8 @@ const std::map<std::string, NegativeCase>& negative_table() {
       {"test-example-00-d-jws-invalid-signature.txt", {Via::kText, Reason::kBadSignature}},
       // Its kid is not among the issuer's keys (whose kids are their thumbprints).
       {"test-example-00-d-jws-issuer-kid-mismatch.txt", {Via::kText, Reason::kUnknownKid}},
-      {"test-example-00-d-jws-issuer-not-valid-with-smart-key.txt", {Via::kText, Reason::kUnknownIssuer}},
+      {"test-example-00-d-jws-issuer-not-valid-with-smart-key.txt",
+       {Via::kText, Reason::kUnknownIssuer}},
       {"test-example-00-d-jws-jws_too_long.txt", {Via::kText, Reason::kJwsTooLong}},
       {"test-example-00-d-jws-no_deflate.txt", {Via::kText, Reason::kNotDeflated}},
       {"test-example-00-d-jws-no_jws_header_alg.txt", {Via::kText, Reason::kMissingHeaderField}},
@@ -236,7 +242,8 @@ const std::map<std::string, NegativeCase>& negative_table() {
       {"test-example-00-e-file-multi-jws-issues.smart-health-card",
        {Via::kFile, Reason::kMissingHeaderField}},
       // Two cards where verify_health_card expects one (each verifies alone: see below).
-      {"test-example-00-e-file-multi-jws.smart-health-card", {Via::kText, Reason::kMultipleCredentials}},
+      {"test-example-00-e-file-multi-jws.smart-health-card",
+       {Via::kText, Reason::kMultipleCredentials}},
       {"test-example-00-e-file-no_deflate.smart-health-card", {Via::kFile, Reason::kNotDeflated}},
       {"test-example-00-e-file-trailing_chars.smart-health-card",
        {Via::kFile, Reason::kTrailingCharacters}},
@@ -246,7 +253,8 @@ const std::map<std::string, NegativeCase>& negative_table() {
        {Via::kText, Reason::kBadChunkHeader}},
       {"test-example-00-f-qr-code-numeric-value-0-number-too-big.txt",
        {Via::kText, Reason::kMalformedNumeric}},
-      {"test-example-00-f-qr-code-numeric-value-0-odd-count.txt", {Via::kText, Reason::kMalformedNumeric}},
+      {"test-example-00-f-qr-code-numeric-value-0-odd-count.txt",
+       {Via::kText, Reason::kMalformedNumeric}},
       {"test-example-00-f-qr-code-numeric-value-0-trailing_chars.txt",
        {Via::kText, Reason::kTrailingCharacters}},
       {"test-example-00-f-qr-code-numeric-value-0-wrong-multi-chunk.txt",
@@ -367,9 +375,9 @@ TEST(VerifyNegatives, MultiJwsFileCardsVerifyOneByOne) {
 
 TEST(VerifyInput, RefusesJunkWithoutCrashing) {
   ManualClock clock = example_clock();
-  for (std::string_view junk : {"", " ", "shc:/", "shc:/1", "shc:/0/2/00", "{", "{}", "ey", "ey..",
-                                "eyJ.eyJ.eyJ", "hello", "{\"verifiableCredential\":[]}",
-                                "{\"verifiableCredential\":[1]}"}) {
+  for (std::string_view junk :
+       {"", " ", "shc:/", "shc:/1", "shc:/0/2/00", "{", "{}", "ey", "ey..", "eyJ.eyJ.eyJ", "hello",
+        "{\"verifiableCredential\":[]}", "{\"verifiableCredential\":[1]}"}) {
     Verdict v = verify_health_card(junk, test_directory(), clock);
     EXPECT_EQ(v.outcome, Outcome::kInvalid) << junk;
     EXPECT_NE(v.reason, Reason::kNone) << junk;
