@@ -1,0 +1,148 @@
+#include "documents/numeric.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace hb::documents {
+namespace {
+
+constexpr std::string_view kPrefix = "shc:/";
+
+Status fail(Reason* out, Reason r, std::string message) {
+  if (out) *out = r;
+  return invalid(std::move(message));
+}
+
+// Reads a positive decimal (no sign, no leading zero) up to the next '/'.
+bool read_number(std::string_view& s, int& value) {
+  std::size_t slash = s.find('/');
+  if (slash == 0 || slash == std::string_view::npos || slash > 4 || s[0] == '0') return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + slash, value);
+  if (ec != std::errc() || p != s.data() + slash) return false;
+  s.remove_prefix(slash + 1);
+  return true;
+}
+
+// Whether N chunks are more than needed, judged from one non-final chunk: balanced chunks of
+// this size make a JWS of about N * part_len characters, which may fit in fewer chunks.
+bool too_many_chunks(int total, std::size_t part_len) {
+  std::size_t estimate = static_cast<std::size_t>(total) * part_len;
+  std::size_t needed = (estimate + kMaxChunkJws - 1) / kMaxChunkJws;
+  return needed < static_cast<std::size_t>(total);
+}
+
+}  // namespace
+
+Result<std::string> to_shc_numeric(std::string_view jws) {
+  std::string out(kPrefix);
+  out.reserve(kPrefix.size() + 2 * jws.size());
+  for (char c : jws) {
+    int v = static_cast<unsigned char>(c) - 45;
+    if (v < 0 || v > 77) return invalid("character outside the shc:/ numeric alphabet");
+    out += static_cast<char>('0' + v / 10);
+    out += static_cast<char>('0' + v % 10);
+  }
+  return out;
+}
+
+Result<ShcChunk> parse_shc_text(std::string_view text, Reason* reason) {
+  if (!text.starts_with(kPrefix)) {
+    return fail(reason, Reason::kBadQrHeader, "QR text does not start with \"shc:/\"");
+  }
+  std::string_view rest = text.substr(kPrefix.size());
+  ShcChunk chunk;
+  if (rest.find('/') != std::string_view::npos) {
+    if (!read_number(rest, chunk.index) || !read_number(rest, chunk.total)) {
+      return fail(reason, Reason::kBadChunkHeader, "malformed chunk header \"shc:/C/N/\"");
+    }
+    if (chunk.total < 2) {
+      return fail(reason, Reason::kBadChunkHeader,
+                  "chunk header says " + std::to_string(chunk.total) +
+                      " chunk(s); a card in one QR has no chunk header");
+    }
+    if (chunk.index < 1 || chunk.index > chunk.total) {
+      return fail(reason, Reason::kBadChunkHeader,
+                  "chunk index " + std::to_string(chunk.index) + " is outside 1.." +
+                      std::to_string(chunk.total));
+    }
+  }
+  if (rest.empty()) return fail(reason, Reason::kMalformedNumeric, "no digits after the header");
+  if (rest.size() % 2 != 0) {
+    return fail(reason, Reason::kMalformedNumeric,
+                "odd number of digits (" + std::to_string(rest.size()) + ")");
+  }
+  chunk.jws_part.reserve(rest.size() / 2);
+  for (std::size_t i = 0; i < rest.size(); i += 2) {
+    char a = rest[i], b = rest[i + 1];
+    if (a < '0' || a > '9' || b < '0' || b > '9') {
+      return fail(reason, Reason::kMalformedNumeric,
+                  "non-digit at position " + std::to_string(kPrefix.size() + i));
+    }
+    int v = (a - '0') * 10 + (b - '0');
+    if (v > 77) {
+      return fail(reason, Reason::kMalformedNumeric,
+                  "digit pair " + std::to_string(v) + " at position " +
+                      std::to_string(kPrefix.size() + i) + " is over 77");
+    }
+    chunk.jws_part += static_cast<char>(v + 45);
+  }
+  if (chunk.total > 1 && chunk.jws_part.size() > kMaxChunkJws) {
+    return fail(reason, Reason::kBadChunkHeader,
+                "chunk holds " + std::to_string(chunk.jws_part.size()) +
+                    " JWS characters, over the 1191 allowed per chunk");
+  }
+  if (chunk.total > 1 && chunk.index < chunk.total &&
+      too_many_chunks(chunk.total, chunk.jws_part.size())) {
+    return fail(reason, Reason::kChunkTooSmall,
+                "chunk " + std::to_string(chunk.index) + "/" + std::to_string(chunk.total) +
+                    " holds only " + std::to_string(chunk.jws_part.size()) +
+                    " JWS characters: the card would fit in fewer QR codes");
+  }
+  return chunk;
+}
+
+Result<std::string> assemble_shc_chunks(const std::vector<std::string_view>& texts,
+                                        Reason* reason) {
+  if (texts.empty()) return fail(reason, Reason::kUnsupportedInput, "no QR text given");
+  std::vector<ShcChunk> chunks;
+  for (std::string_view t : texts) {
+    HB_ASSIGN_OR_RETURN(ShcChunk c, parse_shc_text(t, reason));
+    chunks.push_back(std::move(c));
+  }
+  const int total = chunks[0].total;
+  if (total == 1) {
+    if (chunks.size() != 1) {
+      return fail(reason, Reason::kBadChunkHeader, "several QR texts, but the first is unchunked");
+    }
+    return std::move(chunks[0].jws_part);
+  }
+  std::vector<const ShcChunk*> slot(static_cast<std::size_t>(total), nullptr);
+  for (const ShcChunk& c : chunks) {
+    if (c.total != total) {
+      return fail(reason, Reason::kBadChunkHeader, "chunks disagree on the number of chunks");
+    }
+    auto& s = slot[static_cast<std::size_t>(c.index - 1)];
+    if (s)
+      return fail(reason, Reason::kBadChunkHeader,
+                  "chunk " + std::to_string(c.index) + " given twice");
+    s = &c;
+  }
+  std::string jws;
+  for (int i = 0; i < total; ++i) {
+    if (!slot[static_cast<std::size_t>(i)]) {
+      return fail(
+          reason, Reason::kMissingChunk,
+          "chunk " + std::to_string(i + 1) + " of " + std::to_string(total) + " is missing");
+    }
+    jws += slot[static_cast<std::size_t>(i)]->jws_part;
+  }
+  std::size_t needed = (jws.size() + kMaxChunkJws - 1) / kMaxChunkJws;
+  if (needed < static_cast<std::size_t>(total)) {
+    return fail(reason, Reason::kChunkTooSmall,
+                "a " + std::to_string(jws.size()) + "-character JWS needs " +
+                    std::to_string(needed) + " chunk(s), not " + std::to_string(total));
+  }
+  return jws;
+}
+
+}  // namespace hb::documents

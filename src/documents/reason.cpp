@@ -1,0 +1,101 @@
+#include "documents/reason.h"
+
+namespace hb::documents {
+
+const char* reason_name(Reason r) {
+  switch (r) {
+    case Reason::kNone:
+      return "none";
+    case Reason::kTrailingCharacters:
+      return "trailing_characters";
+    case Reason::kUnsupportedInput:
+      return "unsupported_input";
+    case Reason::kMalformedFile:
+      return "malformed_file";
+    case Reason::kWrongFileExtension:
+      return "wrong_file_extension";
+    case Reason::kMultipleCredentials:
+      return "multiple_credentials";
+    case Reason::kBadQrHeader:
+      return "bad_qr_header";
+    case Reason::kMalformedNumeric:
+      return "malformed_numeric";
+    case Reason::kBadChunkHeader:
+      return "bad_chunk_header";
+    case Reason::kMissingChunk:
+      return "missing_chunk";
+    case Reason::kChunkTooSmall:
+      return "chunk_too_small";
+    case Reason::kJwsTooLong:
+      return "jws_too_long";
+    case Reason::kMalformedJws:
+      return "malformed_jws";
+    case Reason::kMissingHeaderField:
+      return "missing_header_field";
+    case Reason::kUnsupportedAlgorithm:
+      return "unsupported_algorithm";
+    case Reason::kDerSignature:
+      return "der_signature";
+    case Reason::kBadSignature:
+      return "bad_signature";
+    case Reason::kNotDeflated:
+      return "not_deflated";
+    case Reason::kZlibNotRawDeflate:
+      return "zlib_not_raw_deflate";
+    case Reason::kInflateFailed:
+      return "inflate_failed";
+    case Reason::kUtf8Bom:
+      return "utf8_bom";
+    case Reason::kMalformedPayload:
+      return "malformed_payload";
+    case Reason::kBadIssuerUrl:
+      return "bad_issuer_url";
+    case Reason::kUnknownIssuer:
+      return "unknown_issuer";
+    case Reason::kUnknownKid:
+      return "unknown_kid";
+    case Reason::kKidMismatch:
+      return "kid_mismatch";
+    case Reason::kMissingClaim:
+      return "missing_claim";
+    case Reason::kNbfMilliseconds:
+      return "nbf_milliseconds";
+    case Reason::kExpMilliseconds:
+      return "exp_milliseconds";
+    case Reason::kNotYetValid:
+      return "not_yet_valid";
+    case Reason::kExpired:
+      return "expired";
+    case Reason::kExpBeforeNbf:
+      return "exp_before_nbf";
+    case Reason::kVcTypeMissing:
+      return "vc_type_missing";
+    case Reason::kVcTypeUnknown:
+      return "vc_type_unknown";
+    case Reason::kVcTypeInconsistent:
+      return "vc_type_inconsistent";
+    case Reason::kBadFhirVersion:
+      return "bad_fhir_version";
+    case Reason::kFhirInvalid:
+      return "fhir_invalid";
+    case Reason::kFhirEmptyValue:
+      return "fhir_empty_value";
+    case Reason::kFhirNotMinified:
+      return "fhir_not_minified";
+    case Reason::kFhirBadMeta:
+      return "fhir_bad_meta";
+    case Reason::kFhirBadReference:
+      return "fhir_bad_reference";
+    case Reason::kFhirStatusNotCompleted:
+      return "fhir_status_not_completed";
+    case Reason::kRevoked:
+      return "revoked";
+    case Reason::kCrlOutdated:
+      return "crl_outdated";
+    case Reason::kNotInTransparencyLog:
+      return "not_in_transparency_log";
+  }
+  return "unknown";
+}
+
+}  // namespace hb::documents

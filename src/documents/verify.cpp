@@ -1,0 +1,801 @@
+#include "documents/verify.h"
+
+#include <algorithm>
+#include <exception>
+#include <set>
+
+#include "crypto/encoding.h"
+#include "crypto/keys.h"
+#include "documents/health_card.h"
+#include "documents/numeric.h"
+#include "fhir/validate.h"
+
+namespace hb::documents {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+// Bounds on hostile inputs: a .smart-health-card file, a JWS (a chunked IPS card is a few kB).
+constexpr std::size_t kMaxFileBytes = 4 * 1024 * 1024;
+constexpr std::size_t kMaxJwsBytes = 1024 * 1024;
+constexpr std::size_t kMaxCredentials = 100;
+// Values above this are milliseconds, not seconds (10^11 s is the year 5138).
+constexpr double kMillisThreshold = 1e11;
+
+const std::set<std::string, std::less<>> kKnownTypes = {
+    "https://smarthealth.cards#health-card", "https://smarthealth.cards#immunization",
+    "https://smarthealth.cards#covid19", "https://smarthealth.cards#laboratory"};
+// CVX codes of COVID-19 vaccines (used to check the deprecated #covid19 type when present).
+const std::set<std::string, std::less<>> kCovidCvx = {
+    "207", "208", "210", "211", "212", "213", "217", "218", "219", "221", "225",
+    "226", "227", "228", "229", "230", "300", "301", "302", "500", "501", "502",
+    "503", "504", "505", "506", "507", "508", "509", "510", "511"};
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+// Strips surrounding whitespace and a leading BOM, recording kTrailingCharacters if any.
+std::string_view strip_outside(std::string_view text, Verdict& v) {
+  std::string_view t = text;
+  bool changed = false;
+  for (;;) {
+    if (t.starts_with(kBom)) {
+      t.remove_prefix(kBom.size());
+      changed = true;
+    } else if (!t.empty() && is_space(t.front())) {
+      t.remove_prefix(1);
+      changed = true;
+    } else {
+      break;
+    }
+  }
+  while (!t.empty() && is_space(t.back())) {
+    t.remove_suffix(1);
+    changed = true;
+  }
+  if (changed) {
+    v.add(Reason::kTrailingCharacters, Severity::kError,
+          "whitespace or a byte order mark around the card text");
+  }
+  return t;
+}
+
+bool is_short_ref(std::string_view s) {
+  constexpr std::string_view kScheme = "resource:";
+  if (!s.starts_with(kScheme) || s.size() == kScheme.size()) return false;
+  std::string_view n = s.substr(kScheme.size());
+  return n.find_first_not_of("0123456789") == std::string_view::npos &&
+         (n.size() == 1 || n[0] != '0');
+}
+
+bool coding_member(std::string_view k) {
+  return k == "system" || k == "version" || k == "code" || k == "display" || k == "userSelected" ||
+         k == "id" || k == "extension";
+}
+
+bool looks_like_coding(const Json& obj) {
+  if (!obj.contains("display") || !(obj.contains("code") || obj.contains("system"))) return false;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (!coding_member(it.key())) return false;
+  }
+  return true;
+}
+
+// Collects health-card bundle findings over the JSON tree.
+class BundleChecker {
+ public:
+  BundleChecker(std::vector<Finding>& out, bool for_qr)
+      : out_(out), minify_(for_qr ? Severity::kError : Severity::kWarning) {}
+
+  void check(const Json& bundle) {
+    if (!bundle.is_object() || bundle.value("resourceType", "") != "Bundle") {
+      add(Reason::kFhirInvalid, Severity::kError, "fhirBundle is not a FHIR Bundle");
+      return;
+    }
+    Status s = fhir::validate_resource(bundle);
+    if (!s.is_ok()) {
+      std::string msg = "FHIR validation failed";
+      std::size_t n = 0;
+      for (const Problem& p : s.problems()) {
+        if (++n > 5) {
+          msg += "; ... (" + std::to_string(s.problems().size()) + " problems)";
+          break;
+        }
+        msg += "; " + p.path + ": " + p.message;
+      }
+      if (s.problems().empty()) msg += ": " + s.message();
+      add(Reason::kFhirInvalid, Severity::kError, msg);
+    }
+    empty_values(bundle, "Bundle");
+    resource_rules(bundle, "Bundle");
+    const Json* entries = bundle.contains("entry") ? &bundle["entry"] : nullptr;
+    if (!entries || !entries->is_array() || entries->empty()) {
+      add(Reason::kFhirInvalid, Severity::kError, "Bundle has no entries");
+      return;
+    }
+    std::set<std::string> urls;
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      const Json& e = (*entries)[i];
+      const std::string path = "Bundle.entry[" + std::to_string(i) + "]";
+      if (!e.is_object()) continue;
+      auto full = e.find("fullUrl");
+      if (full == e.end() || !full->is_string() || !is_short_ref(full->get<std::string>())) {
+        add(Reason::kFhirBadReference, minify_,
+            path + ".fullUrl must be a short resource-scheme URI such as \"resource:0\"");
+      } else {
+        urls.insert(full->get<std::string>());
+      }
+    }
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      const Json& e = (*entries)[i];
+      if (!e.is_object() || !e.contains("resource")) continue;
+      walk(e["resource"], "Bundle.entry[" + std::to_string(i) + "].resource", urls);
+    }
+  }
+
+ private:
+  void add(Reason r, Severity s, std::string msg) { out_.push_back({r, s, std::move(msg)}); }
+
+  void empty_values(const Json& node, const std::string& path) {
+    if ((node.is_object() || node.is_array()) && node.empty()) {
+      add(Reason::kFhirEmptyValue, Severity::kError,
+          path +
+              " is empty (FHIR JSON has no empty "
+              "objects or arrays)");
+      return;
+    }
+    if (node.is_string() && node.get_ref<const std::string&>().empty()) {
+      add(Reason::kFhirEmptyValue, Severity::kError, path + " is an empty string");
+      return;
+    }
+    if (node.is_array()) {
+      for (std::size_t i = 0; i < node.size(); ++i)
+        empty_values(node[i], path + "[" + std::to_string(i) + "]");
+    } else if (node.is_object()) {
+      for (auto it = node.begin(); it != node.end(); ++it)
+        empty_values(it.value(), path + "." + it.key());
+    }
+  }
+
+  // Resource-level minification: Resource.id, Resource.meta, DomainResource.text.
+  void resource_rules(const Json& r, const std::string& path) {
+    if (r.contains("id")) add(Reason::kFhirNotMinified, minify_, path + ".id must be left out");
+    if (r.contains("text")) add(Reason::kFhirNotMinified, minify_, path + ".text must be left out");
+    auto meta = r.find("meta");
+    if (meta == r.end()) return;
+    if (!meta->is_object()) {
+      add(Reason::kFhirBadMeta, minify_, path + ".meta is not an object");
+      return;
+    }
+    for (auto it = meta->begin(); it != meta->end(); ++it) {
+      if (it.key() != "security") {
+        add(Reason::kFhirBadMeta, minify_,
+            path + ".meta." + it.key() + ": meta may hold only \"security\"");
+      }
+    }
+    auto sec = meta->find("security");
+    if (sec == meta->end()) {
+      add(Reason::kFhirBadMeta, minify_, path + ".meta without security must be left out");
+      return;
+    }
+    if (!sec->is_array() || sec->empty()) {
+      add(Reason::kFhirBadMeta, Severity::kError,
+          path + ".meta.security must be a list of codings");
+      return;
+    }
+    for (std::size_t i = 0; i < sec->size(); ++i) {
+      const Json& c = (*sec)[i];
+      const std::string p = path + ".meta.security[" + std::to_string(i) + "]";
+      if (!c.is_object() || !c.contains("code")) {
+        add(Reason::kFhirBadMeta, Severity::kError, p + " is not a Coding with a code");
+        continue;
+      }
+      for (auto it = c.begin(); it != c.end(); ++it) {
+        if (!coding_member(it.key())) {
+          add(Reason::kFhirBadMeta, Severity::kError,
+              p + "." + it.key() + " is not a Coding member");
+        }
+      }
+    }
+  }
+
+  void walk(const Json& node, const std::string& path, const std::set<std::string>& urls) {
+    if (node.is_array()) {
+      for (std::size_t i = 0; i < node.size(); ++i)
+        walk(node[i], path + "[" + std::to_string(i) + "]", urls);
+      return;
+    }
+    if (!node.is_object()) return;
+    if (node.contains("resourceType")) {
+      resource_rules(node, path);
+      if (node.value("resourceType", "") == "Immunization" && node.contains("status") &&
+          node["status"] != "completed") {
+        add(Reason::kFhirStatusNotCompleted, Severity::kError,
+            path + ".status is " + node["status"].dump() +
+                "; a health card records completed immunizations only");
+      }
+    }
+    if (node.contains("coding") && node.contains("text")) {
+      add(Reason::kFhirNotMinified, minify_,
+          path + ".text (CodeableConcept.text) must be left out");
+    }
+    if (looks_like_coding(node)) {
+      add(Reason::kFhirNotMinified, minify_, path + ".display (Coding.display) must be left out");
+    }
+    auto ref = node.find("reference");
+    if (ref != node.end() && ref->is_string()) {
+      const std::string r = ref->get<std::string>();
+      if (!is_short_ref(r)) {
+        add(Reason::kFhirBadReference, minify_,
+            path + ".reference \"" + r + "\" is not a short resource-scheme URI");
+      } else if (!urls.contains(r)) {
+        add(Reason::kFhirBadReference, Severity::kError,
+            path + ".reference \"" + r + "\" points to no entry of the bundle");
+      }
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it.key() == "reference") continue;
+      walk(it.value(), path + "." + it.key(), urls);
+    }
+  }
+
+  std::vector<Finding>& out_;
+  Severity minify_;
+};
+
+bool bundle_has_covid_vaccine(const Json& bundle) {
+  if (!bundle.contains("entry") || !bundle["entry"].is_array()) return false;
+  for (const Json& e : bundle["entry"]) {
+    if (!e.is_object() || !e.contains("resource")) continue;
+    const Json& r = e["resource"];
+    if (!r.is_object() || r.value("resourceType", "") != "Immunization") continue;
+    if (!r.contains("vaccineCode") || !r["vaccineCode"].is_object()) continue;
+    const Json& vc = r["vaccineCode"];
+    if (!vc.contains("coding") || !vc["coding"].is_array()) continue;
+    for (const Json& c : vc["coding"]) {
+      if (c.is_object() && c.value("system", "") == "http://hl7.org/fhir/sid/cvx" &&
+          c.contains("code") && c["code"].is_string() &&
+          kCovidCvx.contains(c["code"].get<std::string>())) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The JWT claims and everything inside vc. `for_qr`: the card is small enough for one QR, so its
+// bundle must be minified.
+void check_claims(Verdict& v, const Json& p, const Clock& clock, const VerifyOptions& opt,
+                  bool for_qr) {
+  if (!p.is_object()) {
+    v.add(Reason::kMalformedPayload, Severity::kError, "the payload is not a JSON object");
+    return;
+  }
+  v.payload = p;
+  const double now = static_cast<double>(unix_seconds(clock.now()));
+  const double skew = static_cast<double>(opt.clock_skew.count());
+
+  auto iss = p.find("iss");
+  if (iss == p.end() || !iss->is_string()) {
+    v.add(Reason::kMissingClaim, Severity::kError, "the payload has no \"iss\"");
+  } else {
+    v.iss = iss->get<std::string>();
+    if (!valid_issuer_url(v.iss)) {
+      v.add(Reason::kBadIssuerUrl, Severity::kError,
+            "issuer URL \"" + v.iss + "\" must use https and have no trailing slash");
+    }
+  }
+
+  auto nbf = p.find("nbf");
+  if (nbf == p.end() || !nbf->is_number()) {
+    v.add(Reason::kMissingClaim, Severity::kError, "the payload has no numeric \"nbf\"");
+  } else {
+    v.nbf = nbf->get<double>();
+    if (*v.nbf >= kMillisThreshold) {
+      v.add(Reason::kNbfMilliseconds, Severity::kError, "nbf is in milliseconds, not seconds");
+    } else if (*v.nbf > now + skew) {
+      v.add(Reason::kNotYetValid, Severity::kError, "nbf is in the future: not yet valid");
+    }
+  }
+  auto exp = p.find("exp");
+  if (exp != p.end()) {
+    if (!exp->is_number()) {
+      v.add(Reason::kMalformedPayload, Severity::kError, "\"exp\" is not a number");
+    } else {
+      v.exp = exp->get<double>();
+      if (*v.exp >= kMillisThreshold) {
+        v.add(Reason::kExpMilliseconds, Severity::kError, "exp is in milliseconds, not seconds");
+      } else {
+        if (v.nbf && *v.nbf < kMillisThreshold && *v.exp <= *v.nbf) {
+          v.add(Reason::kExpBeforeNbf, Severity::kError, "exp is not after nbf");
+        }
+        if (*v.exp <= now) v.add(Reason::kExpired, Severity::kError, "the card has expired");
+      }
+    }
+  }
+
+  auto vc = p.find("vc");
+  if (vc == p.end() || !vc->is_object()) {
+    v.add(Reason::kMissingClaim, Severity::kError, "the payload has no \"vc\" object");
+    return;
+  }
+  std::set<std::string, std::less<>> types;
+  auto type = vc->find("type");
+  if (type == vc->end() || !type->is_array()) {
+    v.add(Reason::kMissingClaim, Severity::kError, "vc has no \"type\" array");
+  } else {
+    for (const Json& t : *type) {
+      if (!t.is_string()) {
+        v.add(Reason::kMalformedPayload, Severity::kError, "vc.type holds a non-string");
+        continue;
+      }
+      const std::string s = t.get<std::string>();
+      types.insert(s);
+      if (!kKnownTypes.contains(s)) {
+        v.add(Reason::kVcTypeUnknown, Severity::kWarning,
+              "vc.type \"" + s + "\" is not a type we know; ignored as the spec requires");
+      }
+    }
+    if (!types.contains(kHealthCardType)) {
+      v.add(Reason::kVcTypeMissing, Severity::kError,
+            "vc.type lacks \"https://smarthealth.cards#health-card\"");
+    }
+  }
+
+  auto rid = vc->find("rid");
+  if (rid != vc->end()) {
+    if (!rid->is_string() || rid->get<std::string>().empty() ||
+        rid->get<std::string>().size() > 24 ||
+        rid->get<std::string>().find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            std::string::npos) {
+      v.add(Reason::kMalformedPayload, Severity::kError,
+            "vc.rid is not 1..24 base64url characters");
+    } else {
+      v.rid = rid->get<std::string>();
+    }
+  }
+
+  auto subject = vc->find("credentialSubject");
+  if (subject == vc->end() || !subject->is_object()) {
+    v.add(Reason::kMissingClaim, Severity::kError, "vc has no \"credentialSubject\" object");
+    return;
+  }
+  auto version = subject->find("fhirVersion");
+  if (version == subject->end() || !version->is_string()) {
+    v.add(Reason::kMissingClaim, Severity::kError, "credentialSubject has no \"fhirVersion\"");
+  } else if (!version->get<std::string>().starts_with("4.0.")) {
+    v.add(Reason::kBadFhirVersion, Severity::kError,
+          "fhirVersion " + version->dump() + " is not FHIR R4 (4.0.1)");
+  }
+  auto bundle = subject->find("fhirBundle");
+  if (bundle == subject->end() || !bundle->is_object()) {
+    v.add(Reason::kMissingClaim, Severity::kError, "credentialSubject has no \"fhirBundle\"");
+    return;
+  }
+  v.fhir_bundle = *bundle;
+  for (Finding& f : check_fhir_bundle(*bundle, for_qr)) v.findings.push_back(std::move(f));
+
+  // The deprecated type refinements, when an issuer uses them, should agree with the content.
+  const bool imm = types.contains("https://smarthealth.cards#immunization");
+  const bool covid = types.contains("https://smarthealth.cards#covid19");
+  if (covid && !imm) {
+    v.add(Reason::kVcTypeInconsistent, Severity::kWarning,
+          "vc.type lists #covid19 without #immunization");
+  }
+  if (imm && !covid && bundle_has_covid_vaccine(*bundle)) {
+    v.add(Reason::kVcTypeInconsistent, Severity::kWarning,
+          "vc.type lists #immunization but not #covid19 for COVID-19 vaccinations");
+  }
+}
+
+// The JWS layer onwards. `single_qr`: the JWS came from one QR code, so it must fit one.
+void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDirectory& dir,
+                const Clock& clock, const VerifyOptions& opt) {
+  if (jws.size() > kMaxJwsBytes) {
+    v.add(Reason::kMalformedJws, Severity::kError, "JWS is over 1 MiB");
+    return;
+  }
+  v.jws = std::string(jws);
+  if (jws.size() > kMaxSingleQrJws) {
+    v.add(Reason::kJwsTooLong, single_qr ? Severity::kError : Severity::kWarning,
+          "JWS is " + std::to_string(jws.size()) +
+              " characters, over the 1195 that fit one version-22 QR code");
+  }
+  const std::size_t d1 = jws.find('.');
+  const std::size_t d2 = d1 == std::string_view::npos ? d1 : jws.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || jws.find('.', d2 + 1) != std::string_view::npos) {
+    v.add(Reason::kMalformedJws, Severity::kError, "a compact JWS has three dot-separated parts");
+    return;
+  }
+  auto header_bytes = crypto::base64url_decode(jws.substr(0, d1));
+  auto payload_bytes = crypto::base64url_decode(jws.substr(d1 + 1, d2 - d1 - 1));
+  auto signature = crypto::base64url_decode(jws.substr(d2 + 1));
+  if (!header_bytes || !payload_bytes || !signature) {
+    v.add(Reason::kMalformedJws, Severity::kError, "a JWS part is not strict base64url");
+    return;
+  }
+  auto header = parse_json(*header_bytes, JsonLimits{4096, 8});
+  if (!header || !header->is_object() || header_bytes->starts_with(kBom)) {
+    v.add(Reason::kMalformedJws, Severity::kError, "the JWS header is not a JSON object");
+    return;
+  }
+  v.header = *header;
+  auto alg = header->find("alg");
+  if (alg == header->end()) {
+    v.add(Reason::kMissingHeaderField, Severity::kError, "the JWS header has no \"alg\"");
+  } else if (*alg != "ES256") {
+    v.add(Reason::kUnsupportedAlgorithm, Severity::kError,
+          "JWS alg is " + alg->dump() + "; health cards use ES256");
+  }
+  auto kid = header->find("kid");
+  if (kid == header->end()) {
+    v.add(Reason::kMissingHeaderField, Severity::kError, "the JWS header has no \"kid\"");
+  } else if (!kid->is_string()) {
+    v.add(Reason::kMalformedJws, Severity::kError, "the JWS \"kid\" is not a string");
+  } else {
+    v.kid = kid->get<std::string>();
+  }
+  auto zip = header->find("zip");
+  const bool zip_def = zip != header->end() && *zip == "DEF";
+  if (zip == header->end()) {
+    v.add(Reason::kMissingHeaderField, Severity::kError, "the JWS header has no \"zip\":\"DEF\"");
+  } else if (!zip_def) {
+    v.add(Reason::kUnsupportedAlgorithm, Severity::kError,
+          "JWS zip is " + zip->dump() + "; health cards use \"DEF\"");
+  }
+  if (header->contains("crit")) {
+    v.add(Reason::kMalformedJws, Severity::kError, "the JWS header has \"crit\" extensions");
+  }
+
+  const bool sig_ok_size = signature->size() == 64;
+  if (!sig_ok_size) {
+    const auto& s = *signature;
+    if (s.size() >= 8 && s.size() <= 72 && static_cast<unsigned char>(s[0]) == 0x30) {
+      v.add(Reason::kDerSignature, Severity::kError,
+            "the signature is DER-encoded (" + std::to_string(s.size()) +
+                " bytes); JWS ES256 uses the 64-byte r||s form");
+    } else {
+      v.add(Reason::kBadSignature, Severity::kError,
+            "the signature is " + std::to_string(s.size()) + " bytes; ES256 needs 64");
+    }
+  }
+
+  // Payload: raw DEFLATE, and nothing else.
+  std::string text;
+  bool have_text = false;
+  auto raw = inflate_raw(*payload_bytes, opt.max_inflated_bytes);
+  if (raw) {
+    text = std::move(raw).value();
+    have_text = true;
+  } else if (raw.error().code() == Code::kTooLarge) {
+    v.add(Reason::kInflateFailed, Severity::kError,
+          "the payload inflates past " + std::to_string(opt.max_inflated_bytes) + " bytes");
+  } else if (auto z = inflate_zlib(*payload_bytes, opt.max_inflated_bytes)) {
+    v.add(Reason::kZlibNotRawDeflate, Severity::kError,
+          "the payload is zlib-wrapped DEFLATE; health cards use raw DEFLATE");
+    text = std::move(z).value();
+    have_text = true;
+  } else if (payload_bytes->starts_with("{") || payload_bytes->starts_with(kBom)) {
+    v.add(Reason::kNotDeflated, Severity::kError, "the payload is not compressed");
+    text = *payload_bytes;
+    have_text = true;
+  } else {
+    v.add(Reason::kInflateFailed, Severity::kError,
+          "the payload is not raw DEFLATE: " + raw.error().message());
+  }
+  (void)zip_def;
+
+  if (have_text) {
+    std::string_view t = text;
+    if (t.starts_with(kBom)) {
+      v.add(Reason::kUtf8Bom, Severity::kError, "the payload JSON starts with a byte order mark");
+      t.remove_prefix(kBom.size());
+    }
+    auto payload = parse_json(t, JsonLimits{opt.max_inflated_bytes, 64});
+    if (!payload) {
+      v.add(Reason::kMalformedPayload, Severity::kError,
+            "the payload is not JSON: " + payload.error().message());
+    } else {
+      check_claims(v, *payload, clock, opt, jws.size() <= kMaxSingleQrJws);
+    }
+  }
+
+  // Issuer and key.
+  const TrustedIssuer* issuer = v.iss.empty() ? nullptr : dir.find(v.iss);
+  if (!v.iss.empty() && !issuer) {
+    v.add(Reason::kUnknownIssuer, Severity::kError,
+          "issuer " + v.iss + " is not in the trusted issuer directory");
+  }
+  if (issuer) {
+    v.issuer_name = issuer->name;
+    if (kid != header->end() && kid->is_string()) {
+      auto keys = issuer->keys.find(v.kid);
+      if (keys.empty()) {
+        v.add(Reason::kUnknownKid, Severity::kError,
+              "issuer " + v.iss + " has no key with kid \"" + v.kid + "\"");
+      } else if (keys[0]->key.thumbprint() != v.kid) {
+        v.add(Reason::kKidMismatch, Severity::kError,
+              "kid \"" + v.kid + "\" is not the RFC 7638 thumbprint of the issuer's key");
+      } else if (sig_ok_size && alg != header->end() && *alg == "ES256") {
+        Status s = keys[0]->key.verify("ES256", jws.substr(0, d2), *signature);
+        if (!s.is_ok()) {
+          v.add(Reason::kBadSignature, Severity::kError, "the signature does not verify");
+        }
+      }
+    }
+    // Revocation (CRL semantics of the SHC spec).
+    auto version = issuer->crl_versions.find(v.kid);
+    auto crl = issuer->crls.find(v.kid);
+    if (version != issuer->crl_versions.end() &&
+        (crl == issuer->crls.end() || crl->second.ctr < version->second)) {
+      v.add(Reason::kCrlOutdated, Severity::kWarning,
+            "the key publishes CRL version " + std::to_string(version->second) +
+                " but the directory holds an older or no revocation list");
+    }
+    if (crl != issuer->crls.end() && !v.rid.empty() && v.nbf &&
+        crl->second.revokes(v.rid, *v.nbf)) {
+      v.add(Reason::kRevoked, Severity::kError,
+            "the issuer has revoked this card (rid " + v.rid + ")");
+    }
+  }
+}
+
+void run_hook(Verdict& v, const VerifyOptions& opt) {
+  v.finish();
+  if (v.outcome != Outcome::kValid || !opt.transparency_check) return;
+  Status s = opt.transparency_check(v);
+  if (!s.is_ok()) {
+    v.add(Reason::kNotInTransparencyLog, Severity::kError,
+          s.message().empty() ? "the card is not in the transparency log" : s.message());
+    v.finish();
+  }
+}
+
+Verdict internal_failure(const std::exception& e) {
+  Verdict v;
+  v.add(Reason::kUnsupportedInput, Severity::kError,
+        std::string("verification failed: ") + e.what());
+  v.finish();
+  return v;
+}
+
+// A parsed .smart-health-card file's credentials, or findings in `v`.
+std::optional<std::vector<std::string>> file_credentials(std::string_view text, Verdict& v) {
+  if (text.size() > kMaxFileBytes) {
+    v.add(Reason::kMalformedFile, Severity::kError, "the file is over 4 MiB");
+    return std::nullopt;
+  }
+  auto j = parse_json(text, JsonLimits{kMaxFileBytes, 16});
+  if (!j || !j->is_object()) {
+    v.add(Reason::kMalformedFile, Severity::kError, "not a .smart-health-card JSON object");
+    return std::nullopt;
+  }
+  if (j->contains("resourceType")) {
+    v.add(Reason::kUnsupportedInput, Severity::kError,
+          "a FHIR " + (*j)["resourceType"].dump() +
+              " (e.g. a $health-cards-issue response) is not a .smart-health-card file; "
+              "take the credentials out of it first");
+    return std::nullopt;
+  }
+  auto list = j->find("verifiableCredential");
+  if (list == j->end() || !list->is_array() || list->empty() || list->size() > kMaxCredentials) {
+    v.add(Reason::kMalformedFile, Severity::kError,
+          "the file needs a \"verifiableCredential\" array of 1..100 JWS strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (const Json& e : *list) {
+    if (!e.is_string()) {
+      v.add(Reason::kMalformedFile, Severity::kError, "verifiableCredential holds a non-string");
+      return std::nullopt;
+    }
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& dir,
+                                const Clock& clock, const VerifyOptions& opt, bool expect_one) {
+  Verdict v;
+  std::string_view t = strip_outside(text, v);
+  if (t.starts_with("shc:")) {
+    Reason why = Reason::kNone;
+    auto chunk = parse_shc_text(t, &why);
+    if (!chunk) {
+      v.add(why, Severity::kError, chunk.error().message());
+    } else if (chunk->total > 1) {
+      // parse_shc_text judges non-final chunks by size; a lone final chunk is judged here, where
+      // the card is incomplete anyway.
+      const std::size_t estimate = static_cast<std::size_t>(chunk->total) * chunk->jws_part.size();
+      if ((estimate + kMaxChunkJws - 1) / kMaxChunkJws < static_cast<std::size_t>(chunk->total)) {
+        v.add(Reason::kChunkTooSmall, Severity::kError,
+              "chunks of " + std::to_string(chunk->jws_part.size()) +
+                  " characters: the card would fit in fewer QR codes");
+      }
+      v.add(Reason::kMissingChunk, Severity::kError,
+            "this is chunk " + std::to_string(chunk->index) + " of " +
+                std::to_string(chunk->total) + "; scan all chunks together");
+    } else {
+      verify_jws(v, chunk->jws_part, true, dir, clock, opt);
+    }
+  } else if (t.starts_with("{")) {
+    auto creds = file_credentials(t, v);
+    if (creds) {
+      if (creds->size() > 1 && expect_one) {
+        v.add(Reason::kMultipleCredentials, Severity::kError,
+              "the file holds " + std::to_string(creds->size()) +
+                  " cards; verify them one by one (verify_health_cards)");
+      } else {
+        std::vector<Verdict> out;
+        for (const std::string& jws : *creds) {
+          Verdict one;
+          one.findings = v.findings;  // e.g. trailing characters around the file
+          verify_jws(one, jws, false, dir, clock, opt);
+          run_hook(one, opt);
+          out.push_back(std::move(one));
+        }
+        return out;
+      }
+    }
+  } else if (t.starts_with("ey")) {
+    verify_jws(v, t, false, dir, clock, opt);
+  } else {
+    v.add(Reason::kUnsupportedInput, Severity::kError,
+          "not a shc:/ QR text, a compact JWS or a .smart-health-card file");
+  }
+  run_hook(v, opt);
+  return {std::move(v)};
+}
+
+}  // namespace
+
+const char* outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::kValid:
+      return "valid";
+    case Outcome::kInvalid:
+      return "invalid";
+    case Outcome::kRevoked:
+      return "revoked";
+  }
+  return "invalid";
+}
+
+bool Verdict::has(Reason r) const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [r](const Finding& f) { return f.reason == r; });
+}
+
+bool Verdict::has_error(Reason r) const {
+  return std::any_of(findings.begin(), findings.end(), [r](const Finding& f) {
+    return f.reason == r && f.severity == Severity::kError;
+  });
+}
+
+void Verdict::add(Reason r, Severity s, std::string msg) {
+  findings.push_back({r, s, std::move(msg)});
+}
+
+void Verdict::finish() {
+  const Finding* first_error = nullptr;
+  const Finding* revoked = nullptr;
+  for (const Finding& f : findings) {
+    if (f.severity != Severity::kError) continue;
+    if (f.reason == Reason::kRevoked) {
+      if (!revoked) revoked = &f;
+    } else if (!first_error) {
+      first_error = &f;
+    }
+  }
+  if (first_error) {
+    outcome = Outcome::kInvalid;
+    reason = first_error->reason;
+    message = first_error->message;
+  } else if (revoked) {
+    outcome = Outcome::kRevoked;
+    reason = Reason::kRevoked;
+    message = revoked->message;
+  } else {
+    outcome = Outcome::kValid;
+    reason = Reason::kNone;
+    message.clear();
+  }
+}
+
+Verdict verify_health_card(std::string_view text, const IssuerDirectory& directory,
+                           const Clock& clock, const VerifyOptions& options) {
+  try {
+    return std::move(verify_all(text, directory, clock, options, true).front());
+  } catch (const std::exception& e) {
+    return internal_failure(e);
+  }
+}
+
+std::vector<Verdict> verify_health_cards(std::string_view text, const IssuerDirectory& directory,
+                                         const Clock& clock, const VerifyOptions& options) {
+  try {
+    return verify_all(text, directory, clock, options, false);
+  } catch (const std::exception& e) {
+    return {internal_failure(e)};
+  }
+}
+
+Verdict verify_health_card_qr(const std::vector<std::string_view>& qr_texts,
+                              const IssuerDirectory& directory, const Clock& clock,
+                              const VerifyOptions& options) {
+  try {
+    Verdict v;
+    std::vector<std::string_view> stripped;
+    for (std::string_view t : qr_texts) stripped.push_back(strip_outside(t, v));
+    Reason why = Reason::kNone;
+    auto jws = assemble_shc_chunks(stripped, &why);
+    if (!jws) {
+      v.add(why, Severity::kError, jws.error().message());
+    } else {
+      verify_jws(v, *jws, stripped.size() == 1, directory, clock, options);
+    }
+    run_hook(v, options);
+    return v;
+  } catch (const std::exception& e) {
+    return internal_failure(e);
+  }
+}
+
+std::vector<Verdict> verify_health_card_file(std::string_view file_name, std::string_view content,
+                                             const IssuerDirectory& directory, const Clock& clock,
+                                             const VerifyOptions& options) {
+  std::vector<Verdict> out = verify_health_cards(content, directory, clock, options);
+  if (!file_name.ends_with(".smart-health-card")) {
+    for (Verdict& v : out) {
+      v.add(Reason::kWrongFileExtension, Severity::kError,
+            "health card files are named *.smart-health-card");
+      v.finish();
+    }
+  }
+  return out;
+}
+
+Verdict check_payload_text(std::string_view json_text, const Clock& clock, bool for_qr,
+                           const VerifyOptions& options) {
+  try {
+    Verdict v;
+    std::string_view t = strip_outside(json_text, v);
+    auto j = parse_json(t, JsonLimits{options.max_inflated_bytes, 64});
+    if (!j) {
+      v.add(Reason::kMalformedPayload, Severity::kError, "not JSON: " + j.error().message());
+    } else {
+      check_claims(v, *j, clock, options, for_qr);
+    }
+    v.finish();
+    return v;
+  } catch (const std::exception& e) {
+    return internal_failure(e);
+  }
+}
+
+Verdict check_bundle_text(std::string_view json_text) {
+  try {
+    Verdict v;
+    std::string_view t = strip_outside(json_text, v);
+    auto j = parse_json(t, JsonLimits{kMaxFileBytes, 64});
+    if (!j) {
+      v.add(Reason::kFhirInvalid, Severity::kError, "not JSON: " + j.error().message());
+    } else {
+      v.fhir_bundle = *j;
+      for (Finding& f : check_fhir_bundle(*j, true)) v.findings.push_back(std::move(f));
+    }
+    v.finish();
+    return v;
+  } catch (const std::exception& e) {
+    return internal_failure(e);
+  }
+}
+
+std::vector<Finding> check_fhir_bundle(const Json& bundle, bool for_qr) {
+  std::vector<Finding> out;
+  BundleChecker(out, for_qr).check(bundle);
+  return out;
+}
+
+}  // namespace hb::documents

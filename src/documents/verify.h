@@ -1,0 +1,101 @@
+// Verifying SMART Health Cards: from scanned "shc:/" text, a compact JWS or a .smart-health-card
+// file to a verdict (valid / invalid / revoked) with machine reason codes, human messages and the
+// decoded FHIR bundle for display.
+//
+// The verifier is offline: issuers, keys and revocation lists come from an IssuerDirectory, time
+// from a Clock. It does not stop at the first defect: a verdict lists every finding (errors and
+// warnings), and `reason` is the first error. Inputs are hostile bytes: every size is bounded and
+// the DEFLATE payload is inflated under a cap (zip bombs are refused with kInflateFailed).
+//
+// Thread-safety: stateless functions over immutable inputs; safe from any thread as long as the
+// transparency hook is.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/status.h"
+#include "documents/deflate.h"
+#include "documents/issuer_directory.h"
+#include "documents/reason.h"
+
+namespace hb::documents {
+
+enum class Outcome { kValid, kInvalid, kRevoked };
+const char* outcome_name(Outcome o);  // "valid", "invalid", "revoked"
+
+struct Verdict {
+  Outcome outcome = Outcome::kInvalid;
+  Reason reason = Reason::kNone;  // the first error; kNone when valid
+  std::string message;            // human-readable text for `reason` ("" when valid)
+  std::vector<Finding> findings;  // every error and warning, in the order found
+
+  // What was decoded, as far as decoding got (for display and for the transparency log).
+  std::string jws;
+  Json header;       // JWS protected header
+  Json payload;      // decompressed JWT claims
+  Json fhir_bundle;  // payload.vc.credentialSubject.fhirBundle
+  std::string iss;
+  std::string issuer_name;  // from the directory
+  std::string kid;
+  std::string rid;
+  std::optional<double> nbf;  // seconds (may be fractional)
+  std::optional<double> exp;
+
+  bool valid() const { return outcome == Outcome::kValid; }
+  bool has(Reason r) const;        // any finding, error or warning
+  bool has_error(Reason r) const;  // an error finding
+  void add(Reason r, Severity s, std::string message);
+  // Recomputes outcome, reason and message from the findings: any error other than kRevoked makes
+  // the card invalid; otherwise kRevoked makes it revoked; otherwise it is valid.
+  void finish();
+};
+
+struct VerifyOptions {
+  // Tolerance for clocks that run a little behind the issuer's.
+  std::chrono::seconds clock_skew{300};
+  std::size_t max_inflated_bytes = kMaxInflatedBytes;
+  // Hook for the transparency log (ledger module): called only for cards that passed every other
+  // check; a non-ok Status makes the verdict invalid with kNotInTransparencyLog and its message.
+  std::function<Status(const Verdict&)> transparency_check;
+};
+
+// One card given as text: "shc:/..." (an unchunked QR), a compact JWS, or a .smart-health-card
+// file holding exactly one credential (more gives kMultipleCredentials). The text must be exact:
+// surrounding whitespace or a BOM is kTrailingCharacters.
+Verdict verify_health_card(std::string_view text, const IssuerDirectory& directory,
+                           const Clock& clock, const VerifyOptions& options = {});
+
+// Every card in the text: one verdict per credential of a .smart-health-card file, else one.
+std::vector<Verdict> verify_health_cards(std::string_view text, const IssuerDirectory& directory,
+                                         const Clock& clock, const VerifyOptions& options = {});
+
+// A card scanned as one or several QR codes (a deprecated chunked card, in any order).
+Verdict verify_health_card_qr(const std::vector<std::string_view>& qr_texts,
+                              const IssuerDirectory& directory, const Clock& clock,
+                              const VerifyOptions& options = {});
+
+// A downloaded file: like verify_health_cards, plus kWrongFileExtension unless the name ends
+// with ".smart-health-card".
+std::vector<Verdict> verify_health_card_file(std::string_view file_name, std::string_view content,
+                                             const IssuerDirectory& directory, const Clock& clock,
+                                             const VerifyOptions& options = {});
+
+// Checks without a signature, for issuers' and validators' tooling and for tests:
+// the JWT claims (JSON text of a decompressed payload) against the clock, and the FHIR bundle.
+// `for_qr` as in check_fhir_bundle.
+Verdict check_payload_text(std::string_view json_text, const Clock& clock, bool for_qr = true,
+                           const VerifyOptions& options = {});
+// A FHIR bundle (JSON text) against the health-card rules, minification required.
+Verdict check_bundle_text(std::string_view json_text);
+// The bundle rules as findings. `for_qr`: minification defects are errors (a card meant for a
+// QR code must be minified) rather than warnings (a large card, e.g. an IPS, need not be).
+std::vector<Finding> check_fhir_bundle(const Json& bundle, bool for_qr);
+
+}  // namespace hb::documents

@@ -1,0 +1,417 @@
+#include "documents/verify.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "documents/test_util.h"
+
+namespace hb::documents {
+namespace {
+
+using testing::read_file;
+using testing::shc_data;
+using testing::test_directory;
+
+// After the examples' nbf (2024-05-07) and before example 03's exp (2025-05-07).
+ManualClock example_clock() { return ManualClock(Time(std::chrono::seconds(1'720'000'000))); }
+
+std::string describe(const Verdict& v) {
+  std::string s = std::string(outcome_name(v.outcome)) + " (" + reason_name(v.reason) + ")";
+  for (const Finding& f : v.findings) {
+    s += std::string("\n  ") + (f.severity == Severity::kError ? "error " : "warning ") +
+         reason_name(f.reason) + ": " + f.message;
+  }
+  return s;
+}
+
+bool has_error_anywhere(const std::vector<Verdict>& vs) {
+  for (const Verdict& v : vs) {
+    if (!v.valid()) return true;
+  }
+  return false;
+}
+
+TEST(VerifyExamples, AcceptsEveryExampleInEveryForm) {
+  ManualClock clock = example_clock();
+  for (int n = 0; n <= 3; ++n) {
+    const std::string base = "examples/example-0" + std::to_string(n);
+    SCOPED_TRACE(base);
+    // Compact JWS and .smart-health-card file.
+    Verdict jws =
+        verify_health_card(read_file(shc_data(base + "-d-jws.txt")), test_directory(), clock);
+    EXPECT_TRUE(jws.valid()) << describe(jws);
+    EXPECT_EQ(jws.iss, testing::kExampleIssuer);
+    EXPECT_EQ(jws.issuer_name, "SMART Health Cards example issuer");
+    EXPECT_EQ(jws.fhir_bundle.value("resourceType", ""), "Bundle");
+    auto file = verify_health_card_file("example.smart-health-card",
+                                        read_file(shc_data(base + "-e-file.smart-health-card")),
+                                        test_directory(), clock);
+    ASSERT_EQ(file.size(), 1u);
+    EXPECT_TRUE(file[0].valid()) << describe(file[0]);
+    // The payload that was signed is the published minified payload.
+    EXPECT_EQ(jws.payload, Json::parse(read_file(shc_data(base + "-c-jws-payload-minified.json"))));
+  }
+  // QR text: 00, 01, 03 in one QR each; 02 in three chunks (read, never produced), any order.
+  for (int n : {0, 1, 3}) {
+    Verdict qr = verify_health_card(read_file(shc_data("examples/example-0" + std::to_string(n) +
+                                                       "-f-qr-code-numeric-value-0.txt")),
+                                    test_directory(), clock);
+    EXPECT_TRUE(qr.valid()) << n << ": " << describe(qr);
+  }
+  std::string c0 = read_file(shc_data("examples/example-02-f-qr-code-numeric-value-0.txt"));
+  std::string c1 = read_file(shc_data("examples/example-02-f-qr-code-numeric-value-1.txt"));
+  std::string c2 = read_file(shc_data("examples/example-02-f-qr-code-numeric-value-2.txt"));
+  Verdict chunked = verify_health_card_qr({c1, c2, c0}, test_directory(), clock);
+  EXPECT_TRUE(chunked.valid()) << describe(chunked);
+  // Example 02 is a large IPS card: over the one-QR limit and not minified; both are warnings.
+  EXPECT_TRUE(chunked.has(Reason::kJwsTooLong));
+  // One chunk alone is not a card.
+  EXPECT_EQ(verify_health_card(c0, test_directory(), clock).reason, Reason::kMissingChunk);
+  EXPECT_EQ(verify_health_card_qr({c0, c2}, test_directory(), clock).reason, Reason::kMissingChunk);
+  EXPECT_EQ(verify_health_card_qr({c0, c2, c0}, test_directory(), clock).reason,
+            Reason::kBadChunkHeader);
+}
+
+TEST(VerifyExamples, ExpandedAndMinifiedPayloadsPassTheClaimChecks) {
+  ManualClock clock = example_clock();
+  for (int n = 0; n <= 3; ++n) {
+    for (const char* kind : {"-b-jws-payload-expanded.json", "-c-jws-payload-minified.json"}) {
+      const std::string f = "examples/example-0" + std::to_string(n) + kind;
+      // Example 02 (an IPS) is too large for one QR code, so it need not be minified.
+      Verdict v = check_payload_text(read_file(shc_data(f)), clock, /*for_qr=*/n != 2);
+      EXPECT_TRUE(v.valid()) << f << ": " << describe(v);
+    }
+  }
+  for (int n : {0, 1, 3}) {
+    const std::string f = "examples/example-0" + std::to_string(n) + "-a-fhirBundle.json";
+    Verdict v = check_bundle_text(read_file(shc_data(f)));
+    EXPECT_TRUE(v.valid()) << f << ": " << describe(v);
+  }
+}
+
+// Revocation: the published CRL lists example 03's rid as "vwAjHdarZuc.1664492124", which (SHC
+// spec) revokes only cards whose nbf is before 2022-09-29. The examples were re-signed in 2024
+// (nbf 1715107763), so the shipped CRL does NOT revoke the shipped example 03; a CRL entry without
+// a timestamp, or with a later one, does.
+TEST(VerifyRevocation, Example03AgainstTimestampedAndPlainCrlEntries) {
+  ManualClock clock = example_clock();
+  const std::string jws = read_file(shc_data("examples/example-03-d-jws.txt"));
+  Verdict shipped = verify_health_card(jws, test_directory(), clock);
+  EXPECT_EQ(shipped.rid, "vwAjHdarZuc");
+  EXPECT_TRUE(shipped.valid()) << describe(shipped);
+
+  for (const char* entry : {"vwAjHdarZuc", "vwAjHdarZuc.1800000000"}) {
+    Json dir = testing::test_directory_json();
+    dir["issuers"][0]["crls"][0]["rids"] = Json::array({entry});
+    dir["issuers"][0]["crls"][0]["ctr"] = 2;
+    auto d = IssuerDirectory::from_json(dir);
+    ASSERT_TRUE(d.is_ok()) << d.error().to_string();
+    Verdict v = verify_health_card(jws, *d, clock);
+    EXPECT_EQ(v.outcome, Outcome::kRevoked) << entry << ": " << describe(v);
+    EXPECT_EQ(v.reason, Reason::kRevoked);
+    // Revoked is not "invalid": the signature and the data are still intact and displayable.
+    EXPECT_EQ(v.fhir_bundle.value("resourceType", ""), "Bundle");
+  }
+  // Other examples are untouched by that list.
+  Json dir = testing::test_directory_json();
+  dir["issuers"][0]["crls"][0]["rids"] = Json::array({"vwAjHdarZuc"});
+  auto d = IssuerDirectory::from_json(dir);
+  ASSERT_TRUE(d.is_ok());
+  EXPECT_TRUE(
+      verify_health_card(read_file(shc_data("examples/example-00-d-jws.txt")), *d, clock).valid());
+}
+
+TEST(VerifyExamples, ExpiryAndNotBeforeFollowTheClock) {
+  const std::string jws = read_file(shc_data("examples/example-03-d-jws.txt"));
+  ManualClock after_exp(Time(std::chrono::seconds(1'746'643'800)));
+  EXPECT_EQ(verify_health_card(jws, test_directory(), after_exp).reason, Reason::kExpired);
+  ManualClock before_nbf(Time(std::chrono::seconds(1'700'000'000)));
+  EXPECT_EQ(verify_health_card(jws, test_directory(), before_nbf).reason, Reason::kNotYetValid);
+}
+
+TEST(VerifyHooks, TransparencyLogCanRefuseOtherwiseValidCards) {
+  ManualClock clock = example_clock();
+  VerifyOptions opt;
+  std::string seen;
+  opt.transparency_check = [&](const Verdict& v) {
+    seen = v.jws;
+    return not_found("no log entry for this card");
+  };
+  const std::string jws = read_file(shc_data("examples/example-00-d-jws.txt"));
+  Verdict v = verify_health_card(jws, test_directory(), clock, opt);
+  EXPECT_EQ(seen, jws);
+  EXPECT_EQ(v.reason, Reason::kNotInTransparencyLog);
+  EXPECT_EQ(v.message, "no log entry for this card");
+  opt.transparency_check = [](const Verdict&) { return Status::ok(); };
+  EXPECT_TRUE(verify_health_card(jws, test_directory(), clock, opt).valid());
+}
+
+// How each negative file is checked, and what must come out.
+enum class Via { kBundle, kPayload, kText, kFile, kImage };
+enum class Expect {
+  kRejected,  // not valid, and the reason is among the error findings
+  kFlagged,   // valid, with the reason as a warning (the spec says to accept it; see below)
+};
+struct NegativeCase {
+  Via via;
+  Reason reason;
+  Expect expect = Expect::kRejected;
+};
+
+// Every file of tests/data/shc/negative, by name. The test fails if a file is missing here.
+const std::map<std::string, NegativeCase>& negative_table() {
+  static const std::map<std::string, NegativeCase> t = {
+      // FHIR bundles (check_bundle_text)
+      {"test-example-00-a-fhirBundle-bad_meta_extra_key.json",
+       {Via::kBundle, Reason::kFhirBadMeta}},
+      {"test-example-00-a-fhirBundle-bad_meta_non_security.json",
+       {Via::kBundle, Reason::kFhirBadMeta}},
+      {"test-example-00-a-fhirBundle-bad_meta_wrong_security.json",
+       {Via::kBundle, Reason::kFhirBadMeta}},
+      {"test-example-00-a-fhirBundle-empty-values.json", {Via::kBundle, Reason::kFhirEmptyValue}},
+      {"test-example-00-a-fhirBundle-occurrence-issues.json", {Via::kBundle, Reason::kFhirInvalid}},
+      // Two patients, bad date format, bad codes: fails base FHIR R4 already.
+      {"test-example-00-a-fhirBundle-profile-usa.json", {Via::kBundle, Reason::kFhirInvalid}},
+      {"test-example-00-a-fhirBundle-status-not-completed.json",
+       {Via::kBundle, Reason::kFhirStatusNotCompleted}},
+      {"test-example-00-a-fhirBundle-trailing_chars.json",
+       {Via::kBundle, Reason::kTrailingCharacters}},
+      {"test-example-00-a-non-dm-properties.json", {Via::kBundle, Reason::kFhirNotMinified}},
+      {"test-example-00-a-short-refs.json", {Via::kBundle, Reason::kFhirBadReference}},
+      // JWT payloads (check_payload_text)
+      {"test-example-00-b-jws-payload-expanded-exp_milliseconds.json",
+       {Via::kPayload, Reason::kExpMilliseconds}},
+      {"test-example-00-b-jws-payload-expanded-expired.json", {Via::kPayload, Reason::kExpired}},
+      {"test-example-00-b-jws-payload-expanded-missing-coding.json",
+       {Via::kPayload, Reason::kFhirEmptyValue}},
+      // The #immunization/#covid19 types are optional (deprecated since VCI 1.4) and the examples
+      // omit them, so a missing one cannot be an error; listing one that contradicts the content
+      // is flagged.
+      {"test-example-00-b-jws-payload-expanded-missing-covid-vc-type.json",
+       {Via::kPayload, Reason::kVcTypeInconsistent, Expect::kFlagged}},
+      {"test-example-00-b-jws-payload-expanded-missing-imm-vc-type.json",
+       {Via::kPayload, Reason::kVcTypeInconsistent, Expect::kFlagged}},
+      {"test-example-00-b-jws-payload-expanded-missing-shc-vc-type.json",
+       {Via::kPayload, Reason::kVcTypeMissing}},
+      {"test-example-00-b-jws-payload-expanded-nbf_milliseconds.json",
+       {Via::kPayload, Reason::kNbfMilliseconds}},
+      {"test-example-00-b-jws-payload-expanded-nbf_not_yet_valid.json",
+       {Via::kPayload, Reason::kNotYetValid}},
+      // "Verifiers ... SHALL ignore any additional type elements they do not understand."
+      {"test-example-00-b-jws-payload-expanded-optional-vc-type.json",
+       {Via::kPayload, Reason::kVcTypeUnknown, Expect::kFlagged}},
+      {"test-example-00-b-jws-payload-expanded-unknown-vc-types.json",
+       {Via::kPayload, Reason::kVcTypeUnknown, Expect::kFlagged}},
+      {"test-example-00-b-jws-payload-expanded-pre-expired.json",
+       {Via::kPayload, Reason::kExpBeforeNbf}},
+      {"test-example-00-b-jws-payload-expanded-trailing_chars.json",
+       {Via::kPayload, Reason::kTrailingCharacters}},
+      // Compact JWS (verify_health_card)
+      {"test-example-00-d-jws-bad-fhir-metadata.txt", {Via::kText, Reason::kFhirBadMeta}},
+      {"test-example-00-d-jws-der-signature-r-neg.txt", {Via::kText, Reason::kDerSignature}},
+      {"test-example-00-d-jws-der-signature-rs-neg.txt", {Via::kText, Reason::kDerSignature}},
+      {"test-example-00-d-jws-der-signature-s-neg.txt", {Via::kText, Reason::kDerSignature}},
+      {"test-example-00-d-jws-der-signature.txt", {Via::kText, Reason::kDerSignature}},
+      {"test-example-00-d-jws-invalid-signature.txt", {Via::kText, Reason::kBadSignature}},
+      // Its kid is not among the issuer's keys (whose kids are their thumbprints).
+      {"test-example-00-d-jws-issuer-kid-mismatch.txt", {Via::kText, Reason::kUnknownKid}},
+      {"test-example-00-d-jws-issuer-not-valid-with-smart-key.txt",
+       {Via::kText, Reason::kUnknownIssuer}},
+      {"test-example-00-d-jws-jws_too_long.txt", {Via::kText, Reason::kJwsTooLong}},
+      {"test-example-00-d-jws-no_deflate.txt", {Via::kText, Reason::kNotDeflated}},
+      {"test-example-00-d-jws-no_jws_header_alg.txt", {Via::kText, Reason::kMissingHeaderField}},
+      {"test-example-00-d-jws-no_jws_header_kid.txt", {Via::kText, Reason::kMissingHeaderField}},
+      {"test-example-00-d-jws-no_jws_header_zip.txt", {Via::kText, Reason::kMissingHeaderField}},
+      {"test-example-00-d-jws-trailing_chars.txt", {Via::kText, Reason::kTrailingCharacters}},
+      {"test-example-00-d-jws-utf8_bom_prefix.txt", {Via::kText, Reason::kUtf8Bom}},
+      {"test-example-00-d-jws-wrong_jws_header_kid.txt", {Via::kText, Reason::kUnknownKid}},
+      // .smart-health-card files (verify_health_card_file)
+      {"test-example-00-e-file-bad_jwks.smart-health-card", {Via::kFile, Reason::kKidMismatch}},
+      {"test-example-00-e-file-invalid_deflate.smart-health-card",
+       {Via::kFile, Reason::kZlibNotRawDeflate}},
+      // A well-formed URL where no issuer of ours lives.
+      {"test-example-00-e-file-invalid_issuer_url.smart-health-card",
+       {Via::kFile, Reason::kUnknownIssuer}},
+      {"test-example-00-e-file-invalid_issuer_url_http.smart-health-card",
+       {Via::kFile, Reason::kBadIssuerUrl}},
+      {"test-example-00-e-file-issuer_url_with_trailing_slash.smart-health-card",
+       {Via::kFile, Reason::kBadIssuerUrl}},
+      {"test-example-00-e-file-jws_too_long.smart-health-card", {Via::kFile, Reason::kJwsTooLong}},
+      {"test-example-00-e-file-multi-jws-issues.smart-health-card",
+       {Via::kFile, Reason::kMissingHeaderField}},
+      // Two cards where verify_health_card expects one (each verifies alone: see below).
+      {"test-example-00-e-file-multi-jws.smart-health-card",
+       {Via::kText, Reason::kMultipleCredentials}},
+      {"test-example-00-e-file-no_deflate.smart-health-card", {Via::kFile, Reason::kNotDeflated}},
+      {"test-example-00-e-file-trailing_chars.smart-health-card",
+       {Via::kFile, Reason::kTrailingCharacters}},
+      {"test-example-00-e-file.wrong-extension", {Via::kFile, Reason::kWrongFileExtension}},
+      // QR numeric text (verify_health_card)
+      {"test-example-00-f-qr-code-numeric-value-0-index-out-of-range.txt",
+       {Via::kText, Reason::kBadChunkHeader}},
+      {"test-example-00-f-qr-code-numeric-value-0-number-too-big.txt",
+       {Via::kText, Reason::kMalformedNumeric}},
+      {"test-example-00-f-qr-code-numeric-value-0-odd-count.txt",
+       {Via::kText, Reason::kMalformedNumeric}},
+      {"test-example-00-f-qr-code-numeric-value-0-trailing_chars.txt",
+       {Via::kText, Reason::kTrailingCharacters}},
+      {"test-example-00-f-qr-code-numeric-value-0-wrong-multi-chunk.txt",
+       {Via::kText, Reason::kBadChunkHeader}},
+      {"test-example-00-f-qr-code-numeric-value-0-wrong_qr_header.txt",
+       {Via::kText, Reason::kBadQrHeader}},
+      // $health-cards-issue Parameters responses are not one of our input forms.
+      {"test-example-00-fhirhealthcard-multi-jws.json", {Via::kText, Reason::kUnsupportedInput}},
+      {"test-example-00-fhirhealthcard-with-resource-link.json",
+       {Via::kText, Reason::kUnsupportedInput}},
+      {"test-example-00-fhirhealthcard.json", {Via::kText, Reason::kUnsupportedInput}},
+      // Images: QR decoding needs an image decoder; covered by the Node test that reads them with
+      // the npm package jsqr (web/, to be written). Listed here so none is skipped silently.
+      {"test-example-00-g-qr-code-0-bad_qr_version.png", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-0-corrupted.png", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-0-qr_chunk_too_small.png", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-0-scaled-23.jpg", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-0-scaled-85.jpg", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-0-single_qr_segment.png", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-0-too_many_qr_segment.png", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-1-qr_chunk_too_small.png", {Via::kImage, Reason::kNone}},
+      {"test-example-00-g-qr-code-inflated-to-v22.png", {Via::kImage, Reason::kNone}},
+  };
+  return t;
+}
+
+bool is_chunk_too_small(const std::string& name) {
+  return name.starts_with("test-example-00-f-qr-code-numeric-value-") &&
+         name.ends_with("-qr_chunk_too_small.txt");
+}
+
+TEST(VerifyNegatives, EveryFileIsRefusedOrFlaggedForTheReasonInItsName) {
+  ManualClock clock = example_clock();
+  int checked = 0, images = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(shc_data("negative"))) {
+    const std::string name = entry.path().filename().string();
+    if (name == "LICENSE") continue;
+    SCOPED_TRACE(name);
+    const std::string text = read_file(entry.path());
+    std::vector<Verdict> verdicts;
+    NegativeCase c;
+    if (is_chunk_too_small(name)) {
+      c = {Via::kText, Reason::kChunkTooSmall};
+    } else if (name == "test-example-1195-byte-qrnumeric.txt") {
+      // Not a defect: the boundary case, a 1194-character JWS, the largest that fits one
+      // version-22 QR code. It must be accepted (and our encoder must fit it in version 22).
+      Verdict v = verify_health_card(text, test_directory(), clock);
+      EXPECT_TRUE(v.valid()) << describe(v);
+      EXPECT_EQ(v.jws.size(), 1194u);
+      ++checked;
+      continue;
+    } else {
+      auto it = negative_table().find(name);
+      ASSERT_NE(it, negative_table().end()) << "negative file without an expectation";
+      c = it->second;
+    }
+    switch (c.via) {
+      case Via::kImage:
+        ++images;
+        continue;
+      case Via::kBundle:
+        verdicts.push_back(check_bundle_text(text));
+        break;
+      case Via::kPayload:
+        verdicts.push_back(check_payload_text(text, clock));
+        break;
+      case Via::kText:
+        verdicts.push_back(verify_health_card(text, test_directory(), clock));
+        break;
+      case Via::kFile:
+        verdicts = verify_health_card_file(name, text, test_directory(), clock);
+        break;
+    }
+    ++checked;
+    bool found = false;
+    for (const Verdict& v : verdicts) {
+      if (c.expect == Expect::kRejected) {
+        found = found || (!v.valid() && v.has(c.reason));
+      } else {
+        found = found || (v.valid() && v.has(c.reason));
+      }
+    }
+    std::string all;
+    for (const Verdict& v : verdicts) all += describe(v) + "\n";
+    EXPECT_TRUE(found) << "expected " << reason_name(c.reason) << "\n" << all;
+    if (c.expect == Expect::kRejected) {
+      EXPECT_TRUE(has_error_anywhere(verdicts)) << all;
+    }
+  }
+  EXPECT_EQ(images, 9);
+  EXPECT_EQ(checked, 76);  // 86 files: LICENSE, 9 images, 76 checked here
+}
+
+TEST(VerifyNegatives, AllSeventeenSmallChunksTogetherAreStillTooSmall) {
+  ManualClock clock = example_clock();
+  std::vector<std::string> texts;
+  for (int i = 0; i <= 16; ++i) {
+    texts.push_back(read_file(shc_data("negative/test-example-00-f-qr-code-numeric-value-" +
+                                       std::to_string(i) + "-qr_chunk_too_small.txt")));
+  }
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  Verdict v = verify_health_card_qr(views, test_directory(), clock);
+  EXPECT_EQ(v.reason, Reason::kChunkTooSmall) << describe(v);
+}
+
+TEST(VerifyNegatives, MultiJwsFileCardsVerifyOneByOne) {
+  ManualClock clock = example_clock();
+  auto vs = verify_health_cards(
+      read_file(shc_data("negative/test-example-00-e-file-multi-jws.smart-health-card")),
+      test_directory(), clock);
+  ASSERT_EQ(vs.size(), 2u);
+  for (const Verdict& v : vs) {
+    // Signed by the example keys, but with an old (pre-1.3) bundle that is not minified fully.
+    EXPECT_FALSE(v.has(Reason::kBadSignature)) << describe(v);
+    EXPECT_FALSE(v.has(Reason::kUnknownKid)) << describe(v);
+  }
+}
+
+TEST(VerifyInput, RefusesJunkWithoutCrashing) {
+  ManualClock clock = example_clock();
+  for (std::string_view junk :
+       {"", " ", "shc:/", "shc:/1", "shc:/0/2/00", "{", "{}", "ey", "ey..", "eyJ.eyJ.eyJ", "hello",
+        "{\"verifiableCredential\":[]}", "{\"verifiableCredential\":[1]}"}) {
+    Verdict v = verify_health_card(junk, test_directory(), clock);
+    EXPECT_EQ(v.outcome, Outcome::kInvalid) << junk;
+    EXPECT_NE(v.reason, Reason::kNone) << junk;
+    EXPECT_FALSE(v.message.empty()) << junk;
+  }
+}
+
+TEST(IssuerDirectory, RefusesBadIssuerUrlsAndCrls) {
+  Json good = testing::test_directory_json();
+  for (const char* iss : {"http://x.example", "https://x.example/", "https://", "x"}) {
+    Json d = good;
+    d["issuers"][0]["iss"] = iss;
+    EXPECT_FALSE(IssuerDirectory::from_json(d).is_ok()) << iss;
+  }
+  Json d = good;
+  d["issuers"][0]["crls"][0]["rids"] = Json::array({"not base64url!"});
+  EXPECT_FALSE(IssuerDirectory::from_json(d).is_ok());
+  d = good;
+  d["issuers"][0]["crls"][0]["method"] = "other";
+  EXPECT_FALSE(IssuerDirectory::from_json(d).is_ok());
+  d = good;
+  d["issuers"].push_back(good["issuers"][0]);
+  EXPECT_FALSE(IssuerDirectory::from_json(d).is_ok());
+  EXPECT_FALSE(IssuerDirectory::parse("{\"issuers\": 1}").is_ok());
+}
+
+TEST(IssuerDirectory, CrlTimestampsRevokeOnlyEarlierCards) {
+  Crl crl;
+  crl.rids = {{"a", std::nullopt}, {"b", 1000}};
+  EXPECT_TRUE(crl.revokes("a", 5));
+  EXPECT_TRUE(crl.revokes("b", 999.5));
+  EXPECT_FALSE(crl.revokes("b", 1000));
+  EXPECT_FALSE(crl.revokes("c", 1));
+}
+
+}  // namespace
+}  // namespace hb::documents
