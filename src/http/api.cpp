@@ -131,6 +131,7 @@ class Api {
     }
     if (path == "/fhir" || path.rfind("/fhir/", 0) == 0) return fhir(req);
     if (path == "/auth/token") return token(req);
+    if (path.rfind("/log/", 0) == 0) return log(req);
     if (path == "/healthz") {
       Response r;
       r.set("Content-Type", "text/plain");
@@ -180,6 +181,42 @@ class Api {
                             {"token_type", "bearer"},
                             {"expires_in", grant->expires_in},
                             {"scope", grant->scope}});
+    return r;
+  }
+
+  // The C2SP tlog-tiles read API. Full tiles and bundles never change: cached for a year;
+  // the checkpoint and partial tiles change as the log grows.
+  Response log(const Request& req) {
+    Response r;
+    if (req.method != "GET" && req.method != "HEAD") {
+      r.status = 405;
+      r.set("Allow", "GET, HEAD");
+      return r;
+    }
+    std::string_view rel = std::string_view(req.path).substr(5);
+    if (rel == "vkey") {
+      r.set("Content-Type", "text/plain; charset=utf-8");
+      r.body = s_.log_vkey + "\n";
+      return r;
+    }
+    if (!ledger::is_log_path(rel)) {
+      r.status = 404;
+      r.set("Content-Type", "text/plain; charset=utf-8");
+      r.body = "no such log object\n";
+      return r;
+    }
+    auto bytes = s_.log_tiles.read(rel);
+    if (!bytes) {
+      r.status = bytes.error().code() == Code::kNotFound ? 404 : 500;
+      if (r.status == 500) spdlog::error("log read {}: {}", rel, bytes.error().message());
+      r.set("Content-Type", "text/plain; charset=utf-8");
+      r.body = r.status == 404 ? "no such log object\n" : "internal error\n";
+      return r;
+    }
+    const bool mutable_object = rel == "checkpoint" || rel.find(".p/") != std::string_view::npos;
+    r.set("Content-Type", rel == "checkpoint" ? "text/plain; charset=utf-8" : "application/octet-stream");
+    r.set("Cache-Control", mutable_object ? "no-cache" : "public, max-age=31536000, immutable");
+    r.body = std::move(*bytes);
     return r;
   }
 

@@ -5,6 +5,7 @@
 
 #include "core/config.h"
 #include "http/server.h"
+#include "ledger/tiles.h"
 #include "services/auth.h"
 #include "services/records.h"
 
@@ -14,6 +15,10 @@ struct Services {
   const Config& config;
   services::AuthService& auth;
   services::RecordService& records;
+  // The transparency log's published objects (checkpoint, tiles, entry bundles), served under
+  // /log/, and its verifier key (/log/vkey).
+  ledger::TileReader& log_tiles;
+  std::string log_vkey;
 };
 
 Handler make_api_handler(Services s);
