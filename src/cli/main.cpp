@@ -113,7 +113,9 @@ int serve(const Common& common) {
   services::AuthOptions ao{cfg->token_url(), cfg->base_url(), cfg->access_token_seconds,
                            cfg->assertion_max_seconds, cfg->token_requests_per_minute};
   services::AuthService auth(*dd->store, clock, ao);
-  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey});
+  services::DocumentService documents(*dd->store, vault, records, *log->log, clock,
+                                     {cfg->base_url(), vault.blind("shc-rid", "v1")});
+  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);

@@ -7,6 +7,7 @@
 #include "http/server.h"
 #include "ledger/tiles.h"
 #include "services/auth.h"
+#include "services/documents.h"
 #include "services/records.h"
 
 namespace hb::http {
@@ -19,6 +20,7 @@ struct Services {
   // /log/, and its verifier key (/log/vkey).
   ledger::TileReader& log_tiles;
   std::string log_vkey;
+  services::DocumentService& documents;
 };
 
 Handler make_api_handler(Services s);
