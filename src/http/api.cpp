@@ -287,6 +287,7 @@ class Api {
       auto verdict = s_.documents.verify((*body)["card"].get_ref<const std::string&>());
       return verdict ? json_response(200, *verdict) : problem(verdict.error());
     }
+    if (parts[2] == "links" && parts.size() >= 4) return link(req, parts);
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());
@@ -310,6 +311,66 @@ class Api {
       return st ? json_response(200, *st) : problem(st.error());
     }
     return problem(not_found("no such endpoint"));
+  }
+
+  // The patient's document link (/c/<token> in the browser): GET the document with the cookie of
+  // a browser that unlocked it, POST .../unlock {"birthDate"}, POST .../preferences {"showDiagnosis"}.
+  Response link(const Request& req, const std::vector<std::string>& parts) {
+    const std::string& token = parts[3];
+    const std::string& m = req.method;
+    std::string device;
+    if (auto cookies = req.header("cookie")) {
+      std::string_view c = *cookies;
+      for (size_t i = 0; i < c.size();) {
+        size_t j = c.find(';', i);
+        if (j == std::string_view::npos) j = c.size();
+        std::string_view kv = c.substr(i, j - i);
+        while (!kv.empty() && kv.front() == ' ') kv.remove_prefix(1);
+        if (kv.rfind("hb_link=", 0) == 0) device = std::string(kv.substr(8));
+        i = j + 1;
+      }
+    }
+    Result<services::LinkResult> out = Status(Code::kNotFound, "no such endpoint");
+    if (parts.size() == 4 && (m == "GET" || m == "HEAD")) {
+      out = s_.documents.open_link(token, device, req.remote_address);
+    } else if (parts.size() == 5 && m == "POST" && (parts[4] == "unlock" || parts[4] == "preferences")) {
+      auto body = parse_json(req.body, JsonLimits{4096, 4});
+      if (!body) return problem(body.error());
+      if (parts[4] == "unlock") {
+        if (!body->is_object() || !body->contains("birthDate") || !(*body)["birthDate"].is_string()) {
+          return problem(Status(Code::kInvalid, "the body must be {\"birthDate\": \"YYYY-MM-DD\"}",
+                                {{"birthDate", "required: a string", "required"}}));
+        }
+        out = s_.documents.unlock_link(token, (*body)["birthDate"].get<std::string>(), req.remote_address);
+      } else {
+        if (!body->is_object() || !body->contains("showDiagnosis") || !(*body)["showDiagnosis"].is_boolean()) {
+          return problem(Status(Code::kInvalid, "the body must be {\"showDiagnosis\": true|false}",
+                                {{"showDiagnosis", "required: a boolean", "required"}}));
+        }
+        out = s_.documents.set_link_preferences(token, device, (*body)["showDiagnosis"].get<bool>(),
+                                                req.remote_address);
+      }
+    }
+    if (!out) {
+      if (out.error().code() == Code::kInternal) spdlog::error("document link: {}", out.error().message());
+      return problem(out.error());
+    }
+    Response r;
+    r.status = out->status;
+    r.set("Content-Type", out->status == 200 ? "application/json" : "application/problem+json");
+    r.set("Cache-Control", "no-store");
+    r.set("Referrer-Policy", "no-referrer");
+    if (out->status == 429 && out->body.contains("retryAfter")) {
+      r.set("Retry-After", std::to_string(out->body["retryAfter"].get<int64_t>()));
+    }
+    if (!out->device_token.empty()) {
+      const bool https = s_.config.base_url().rfind("https://", 0) == 0;
+      r.set("Set-Cookie", "hb_link=" + out->device_token + "; Path=/api/v1/links/" + token +
+                              "; Max-Age=" + std::to_string(std::chrono::seconds(services::DocumentService::kDeviceLifetime).count()) +
+                              "; HttpOnly; SameSite=Strict" + (https ? "; Secure" : ""));
+    }
+    r.body = dump_json(out->body);
+    return r;
   }
 
   Response fhir(const Request& req) {

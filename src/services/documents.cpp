@@ -6,7 +6,9 @@
 
 #include "core/ids.h"
 #include "crypto/hash.h"
+#include "crypto/random.h"
 #include "documents/health_card.h"
+#include "documents/qr.h"
 
 namespace hb::services {
 namespace {
@@ -266,6 +268,30 @@ Json card_bundle(const Request& r, const store::Facility& f, const std::string& 
                                  {{"fullUrl", "resource:1"}, {"resource", docref}}})}};
 }
 
+// A birth date as people type it: 1990-04-12, 12/04/1990, 12-04-1990, 12.04.1990 or 12041990
+// (day first, as in Vietnam and Singapore). Empty when it is none of these.
+std::string normalise_birth_date(std::string_view in) {
+  std::string s;
+  for (char c : in) {
+    if (c != ' ') s.push_back(c);
+  }
+  std::string out;
+  if (s.size() == 10 && s[4] == '-') {
+    out = s;
+  } else if (s.size() == 10 && (s[2] == '/' || s[2] == '-' || s[2] == '.') && s[5] == s[2]) {
+    out = s.substr(6, 4) + "-" + s.substr(3, 2) + "-" + s.substr(0, 2);
+  } else if (s.size() == 8 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    out = s.substr(4, 4) + "-" + s.substr(2, 2) + "-" + s.substr(0, 2);
+  }
+  return valid_date(out) ? out : std::string();
+}
+
+// An identity number with all but its first and last four characters hidden.
+std::string mask_id(const std::string& id) {
+  if (id.size() <= 5) return std::string(id.size(), '*');
+  return id.substr(0, 1) + std::string(id.size() - 5, '*') + id.substr(id.size() - 4);
+}
+
 std::string issuer_owner(const std::string& facility_id) { return "issuer:" + facility_id; }
 std::string issuer_aad(const std::string& facility_id) { return "issuer-key/" + facility_id; }
 std::string document_aad(const store::Document& d) { return "document/" + d.id; }
@@ -287,7 +313,13 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss) 
 
 DocumentService::DocumentService(store::Store& store, Vault& vault, RecordService& records,
                                  ledger::Log& log, const Clock& clock, DocumentOptions options)
-    : store_(store), vault_(vault), records_(records), log_(log), clock_(clock), options_(std::move(options)) {}
+    : store_(store),
+      vault_(vault),
+      records_(records),
+      log_(log),
+      clock_(clock),
+      options_(std::move(options)),
+      wrong_by_address_(clock, kWrongPerAddressHour / 60.0, kWrongPerAddressHour) {}
 
 Result<crypto::PrivateKey> DocumentService::signing_key(const store::Facility& facility) {
   {
@@ -389,6 +421,14 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   HB_ASSIGN_OR_RETURN(auto appended, log_.append(dump_json(entry)));
   doc.log_index = static_cast<int64_t>(appended.index);
 
+  // The patient's link: only its hash is stored; the token goes to the patient (and, this once,
+  // to the issuing facility, which may print it).
+  const std::string link_token = crypto::random_token(18);
+  store::DocLink link;
+  link.token_hash = crypto::sha256_hex(link_token);
+  link.document_id = doc.id;
+  link.created = doc.issued;
+
   Json body = {{"requestHash", request_hash},
                {"request", j},
                {"card", card.jws},
@@ -403,7 +443,9 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
         body["documentReference"] = refs[1];
         HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_write(w, doc.patient_id));
         doc.body = dek.seal(dump_json(body), document_aad(doc));
-        return w.put_document(doc);
+        HB_RETURN_IF_ERROR(w.put_document(doc));
+        link.patient_id = doc.patient_id;
+        return w.put_doc_link(link);
       });
   if (!written) {
     if (written.error().code() == Code::kConflict) {
@@ -417,7 +459,196 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     }
     return written.error();
   }
-  return IssuedDocument{201, answer(doc, body, iss)};
+  Json out = answer(doc, body, iss);
+  out["link"] = options_.base_url + "/c/" + link_token;
+  return IssuedDocument{201, std::move(out)};
+}
+
+LinkResult DocumentService::refusal(const store::DocLink& state) const {
+  LinkResult r;
+  const Time now = clock_.now();
+  if (state.disabled) {
+    r.status = 410;
+    r.body = {{"title", "disabled"},
+              {"detail", "This link was locked after too many wrong answers. Ask the clinic that "
+                         "issued the document to open it again."}};
+  } else if (state.locked_until > now) {
+    r.status = 429;
+    r.body = {{"title", "locked"},
+              {"detail", "Too many wrong answers. Try again later."},
+              {"retryAfter", std::chrono::duration_cast<std::chrono::seconds>(state.locked_until - now).count() + 1}};
+  } else {
+    const bool fresh_window = now - state.window_start >= std::chrono::hours(1);
+    const int in_window = fresh_window ? 0 : state.failures_window;
+    r.status = 401;
+    r.body = {{"title", "locked"},
+              {"detail", "Enter the date of birth of the person this document is for."},
+              {"remainingAttempts", std::max(0, std::min(kWrongPerHour - in_window, kWrongInARow - state.failures_total))}};
+  }
+  r.body["status"] = r.status;
+  r.body["type"] = "about:blank";
+  return r;
+}
+
+Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::string& token_hash,
+                                                                const std::string& device_token) {
+  std::optional<store::DocLink> out;
+  if (device_token.empty()) return out;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto device, r.link_device(crypto::sha256_hex(device_token)));
+    if (!device || device->token_hash != token_hash || device->expires <= clock_.now()) return Status::ok();
+    HB_ASSIGN_OR_RETURN(out, r.doc_link(token_hash));
+    return Status::ok();
+  }));
+  if (out && out->disabled) out.reset();
+  return out;
+}
+
+Result<Json> DocumentService::link_view(const store::DocLink& link, const std::string& address) {
+  std::optional<store::Document> doc;
+  std::optional<store::Facility> facility;
+  Json body;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(doc, r.document(link.document_id));
+    if (!doc) return internal("a link names a missing document");
+    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(doc->facility_id));
+    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
+    HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
+    HB_ASSIGN_OR_RETURN(body, parse_fhir_json(text));
+    return Status::ok();
+  }));
+  const Json& req = body["request"];
+  const Kind* kind = find_kind(req.value("kind", ""));
+  const Json& p = req["patient"];
+  Json view = {{"kind", doc->kind},
+               {"label", kind ? kind->label : doc->kind},
+               {"status", doc->status},
+               {"patient", {{"name", p.value("given", "") + " " + p.value("family", "")},
+                            {"maskedId", mask_id(p.value("nationalId", p.value("insuranceNumber", "")))}}},
+               {"facility", {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
+               {"doctor", req["doctor"].value("name", "")},
+               {"issued", format_instant(doc->issued)},
+               {"qr", body.value("qr", "")},
+               {"showDiagnosis", link.show_diagnosis}};
+  if (req.contains("leave")) view["leave"] = req["leave"];
+  if (doc->status == "revoked") view["revokedReason"] = doc->revoke_reason;
+  if (link.show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
+  if (auto qr = documents::make_shc_qr(body.value("qr", ""))) view["qrSvg"] = documents::qr_svg(*qr);
+  // Reading a patient's document through their link is an access to their data.
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock_.now();
+  a.action = "R";
+  a.outcome = "0";
+  a.event_type = "link-view";
+  a.client_id = "document-link";
+  a.patient_id = link.patient_id;
+  a.entities = "Document/" + doc->id;
+  a.detail = "document link";
+  a.source_ip = address;
+  store_.append_audit_async(std::move(a));
+  return view;
+}
+
+Result<LinkResult> DocumentService::open_link(const std::string& token, const std::string& device_token,
+                                              const std::string& address) {
+  const std::string hash = crypto::sha256_hex(token);
+  HB_ASSIGN_OR_RETURN(auto link, unlocked(hash, device_token));
+  if (link) {
+    HB_ASSIGN_OR_RETURN(Json view, link_view(*link, address));
+    return LinkResult{200, std::move(view), {}};
+  }
+  std::optional<store::DocLink> state;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(state, r.doc_link(hash));
+    return Status::ok();
+  }));
+  if (!state) {
+    std::lock_guard lock(unknown_mu_);
+    auto it = unknown_links_.find(hash);
+    state = it != unknown_links_.end() ? it->second : store::DocLink{};
+  }
+  return refusal(*state);
+}
+
+Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::string_view birth_date,
+                                                const std::string& address) {
+  const std::string hash = crypto::sha256_hex(token);
+  const Time now = clock_.now();
+  if (wrong_by_address_.exhausted("addr:" + address)) {
+    LinkResult r{429, {{"type", "about:blank"}, {"status", 429}, {"title", "locked"},
+                       {"detail", "Too many wrong answers from this network. Try again later."},
+                       {"retryAfter", 120}}, {}};
+    return r;
+  }
+  std::optional<store::DocLink> link;
+  std::string stored_birth;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(link, r.doc_link(hash));
+    if (!link) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto doc, r.document(link->document_id));
+    if (!doc) return internal("a link names a missing document");
+    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
+    HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
+    HB_ASSIGN_OR_RETURN(auto body, parse_fhir_json(text));
+    stored_birth = body["request"]["patient"].value("birthDate", "");
+    return Status::ok();
+  }));
+  // An unknown link is treated as a known one whose birth date is never given right.
+  store::DocLink state = link ? *link : store::DocLink{};
+  if (!link) {
+    std::lock_guard lock(unknown_mu_);
+    if (auto it = unknown_links_.find(hash); it != unknown_links_.end()) state = it->second;
+  }
+  if (state.disabled || state.locked_until > now) return refusal(state);
+
+  const std::string given = normalise_birth_date(birth_date);
+  const bool right = link && !given.empty() && crypto::equal_constant_time(given, stored_birth);
+  if (right) {
+    const std::string device_token = crypto::random_token(18);
+    state.failures_total = 0;
+    state.failures_window = 0;
+    state.locked_until = Time{};
+    store::LinkDevice device{crypto::sha256_hex(device_token), hash, now, now + kDeviceLifetime};
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+      HB_RETURN_IF_ERROR(w.put_doc_link(state));
+      return w.put_link_device(device);
+    }));
+    HB_ASSIGN_OR_RETURN(Json view, link_view(state, address));
+    return LinkResult{200, std::move(view), device_token};
+  }
+  // Wrong (or unknown): count it, durably for a real link, before answering.
+  wrong_by_address_.allow("addr:" + address);
+  if (now - state.window_start >= std::chrono::hours(1)) {
+    state.window_start = now;
+    state.failures_window = 0;
+  }
+  ++state.failures_window;
+  ++state.failures_total;
+  if (state.failures_window >= kWrongPerHour) state.locked_until = now + std::chrono::hours(1);
+  if (state.failures_total >= kWrongInARow) state.disabled = true;
+  if (link) {
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(state); }));
+  } else {
+    std::lock_guard lock(unknown_mu_);
+    if (unknown_links_.size() > 100000) unknown_links_.clear();  // bounded memory
+    unknown_links_[hash] = state;
+  }
+  LinkResult r = refusal(state);
+  if (r.status == 401) r.body["detail"] = "That is not the date of birth for this document.";
+  return r;
+}
+
+Result<LinkResult> DocumentService::set_link_preferences(const std::string& token,
+                                                         const std::string& device_token,
+                                                         bool show_diagnosis, const std::string& address) {
+  const std::string hash = crypto::sha256_hex(token);
+  HB_ASSIGN_OR_RETURN(auto link, unlocked(hash, device_token));
+  if (!link) return open_link(token, device_token, address);
+  link->show_diagnosis = show_diagnosis;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*link); }));
+  HB_ASSIGN_OR_RETURN(Json view, link_view(*link, address));
+  return LinkResult{200, std::move(view), {}};
 }
 
 Result<Json> DocumentService::status(const Principal& who, const std::string& facility_ref) {

@@ -14,6 +14,7 @@
 // Thread-safety: safe from any number of threads.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "documents/verify.h"
 #include "ledger/log.h"
 #include "services/principal.h"
+#include "services/rate_limit.h"
 #include "services/records.h"
 #include "services/vault.h"
 #include "store/store.h"
@@ -36,6 +38,14 @@ namespace hb::services {
 struct DocumentOptions {
   std::string base_url;     // public URL, e.g. https://healthbook.example
   std::string rid_secret;   // key for revocation ids (SHC rid); derived from the master key
+};
+
+// The answer to a link request: 200 with the document view, or a refusal (401 with
+// remainingAttempts, 429 with retryAfter seconds, 410 disabled) in problem+json members.
+struct LinkResult {
+  int status = 200;
+  Json body;
+  std::string device_token;  // set when a browser just unlocked the link: its cookie's value
 };
 
 struct IssuedDocument {
@@ -67,12 +77,34 @@ class DocumentService {
   // server's issuers, revocations and transparency log.
   Result<Json> verify(std::string_view card_text);
 
+  // The patient's link https://<host>/c/<token>. The birth date unlocks it; a browser that
+  // unlocked it keeps access for kDeviceLifetime. Limits: kWrongPerHour wrong answers for a link
+  // lock it for an hour; kWrongInARow wrong answers without a right one disable it until the
+  // patient or the issuer reopens it; kWrongPerAddressHour wrong answers from one client address
+  // in an hour stop that address for a while. An unknown link answers exactly like a known one
+  // with a wrong birth date (its tries are counted in memory), so links cannot be probed.
+  static constexpr int kWrongPerHour = 5;
+  static constexpr int kWrongInARow = 20;
+  static constexpr int kWrongPerAddressHour = 30;
+  static constexpr std::chrono::hours kDeviceLifetime{24 * 7};
+
+  Result<LinkResult> open_link(const std::string& token, const std::string& device_token,
+                               const std::string& address);
+  Result<LinkResult> unlock_link(const std::string& token, std::string_view birth_date,
+                                 const std::string& address);
+  Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
+                                          bool show_diagnosis, const std::string& address);
+
   std::string issuer_url(const std::string& facility_code) const {
     return options_.base_url + "/issuers/" + facility_code;
   }
 
  private:
   Result<crypto::PrivateKey> signing_key(const store::Facility& facility);
+  // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
+  Result<std::optional<store::DocLink>> unlocked(const std::string& token_hash, const std::string& device_token);
+  Result<Json> link_view(const store::DocLink& link, const std::string& address);
+  LinkResult refusal(const store::DocLink& state) const;
 
   store::Store& store_;
   Vault& vault_;
@@ -80,6 +112,9 @@ class DocumentService {
   ledger::Log& log_;
   const Clock& clock_;
   DocumentOptions options_;
+  RateLimiter wrong_by_address_;
+  std::mutex unknown_mu_;
+  std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
   std::mutex keys_mu_;
   std::map<std::string, crypto::PrivateKey> keys_;  // by facility id; guarded by keys_mu_
 };

@@ -65,6 +65,8 @@ class Speculation final : public store::Writer {
   Result<std::optional<store::Document>> document_by_card(const std::string& card_hash) override;
   Result<std::vector<store::Document>> revoked_documents(const std::string& facility_id,
                                                          const std::string& kid) override;
+  Result<std::optional<store::DocLink>> doc_link(const std::string& token_hash) override;
+  Result<std::optional<store::LinkDevice>> link_device(const std::string& device_hash) override;
 
   // Writer
   Status put_facility(const store::Facility& f) override;
@@ -79,6 +81,8 @@ class Speculation final : public store::Writer {
   Status append_audit(const store::AuditRecord& a) override;
   Status put_issuer_key(const store::IssuerKey& k) override;
   Status put_document(const store::Document& d) override;
+  Status put_doc_link(const store::DocLink& l) override;
+  Status put_link_device(const store::LinkDevice& d) override;
 
  private:
   using TypeId = std::pair<std::string, std::string>;

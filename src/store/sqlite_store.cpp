@@ -535,6 +535,79 @@ class Session final : public Writer {
     return all<Document>(c_, st, document_from, "revoked_documents");
   }
 
+  Result<std::optional<DocLink>> doc_link(const std::string& token_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT token_hash, document_id, patient_id, created, "
+                                            "failures_total, failures_window, window_start, "
+                                            "locked_until, disabled, show_diagnosis FROM doc_links "
+                                            "WHERE token_hash = ?"));
+    st.bind(1, token_hash);
+    return one<DocLink>(
+        c_, st,
+        [](const Stmt& s) {
+          DocLink l;
+          l.token_hash = s.text(0);
+          l.document_id = s.text(1);
+          l.patient_id = s.text(2);
+          l.created = from_unix_millis(s.int64(3));
+          l.failures_total = static_cast<int>(s.int64(4));
+          l.failures_window = static_cast<int>(s.int64(5));
+          l.window_start = from_unix_millis(s.int64(6));
+          l.locked_until = from_unix_millis(s.int64(7));
+          l.disabled = s.int64(8) != 0;
+          l.show_diagnosis = s.int64(9) != 0;
+          return l;
+        },
+        "doc_link");
+  }
+
+  Result<std::optional<LinkDevice>> link_device(const std::string& device_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT device_hash, token_hash, unlocked, expires FROM "
+                                            "link_devices WHERE device_hash = ?"));
+    st.bind(1, device_hash);
+    return one<LinkDevice>(
+        c_, st,
+        [](const Stmt& s) {
+          return LinkDevice{s.text(0), s.text(1), from_unix_millis(s.int64(2)), from_unix_millis(s.int64(3))};
+        },
+        "link_device");
+  }
+
+  Status put_doc_link(const DocLink& l) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (l.token_hash.empty() || l.document_id.empty()) return invalid("a link needs a token hash and a document");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO doc_links(token_hash, document_id, patient_id, created, failures_total, "
+        "failures_window, window_start, locked_until, disabled, show_diagnosis) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token_hash) DO UPDATE SET "
+        "failures_total = excluded.failures_total, failures_window = excluded.failures_window, "
+        "window_start = excluded.window_start, locked_until = excluded.locked_until, "
+        "disabled = excluded.disabled, show_diagnosis = excluded.show_diagnosis"));
+    st.bind(1, l.token_hash);
+    st.bind(2, l.document_id);
+    st.bind(3, l.patient_id);
+    st.bind(4, unix_millis(l.created));
+    st.bind(5, static_cast<int64_t>(l.failures_total));
+    st.bind(6, static_cast<int64_t>(l.failures_window));
+    st.bind(7, unix_millis(l.window_start));
+    st.bind(8, unix_millis(l.locked_until));
+    st.bind(9, static_cast<int64_t>(l.disabled ? 1 : 0));
+    st.bind(10, static_cast<int64_t>(l.show_diagnosis ? 1 : 0));
+    return c_.run(st, "put_doc_link");
+  }
+
+  Status put_link_device(const LinkDevice& d) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (d.device_hash.empty() || d.token_hash.empty()) return invalid("a device needs its hash and its link");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO link_devices(device_hash, token_hash, unlocked, "
+                                            "expires) VALUES(?, ?, ?, ?) ON CONFLICT(device_hash) DO "
+                                            "UPDATE SET unlocked = excluded.unlocked, expires = excluded.expires"));
+    st.bind(1, d.device_hash);
+    st.bind(2, d.token_hash);
+    st.bind(3, unix_millis(d.unlocked));
+    st.bind(4, unix_millis(d.expires));
+    return c_.run(st, "put_link_device");
+  }
+
   Status put_issuer_key(const IssuerKey& k) override {
     HB_RETURN_IF_ERROR(writable());
     if (k.facility_id.empty() || k.kid.empty()) return invalid("an issuer key needs a facility and a kid");

@@ -70,6 +70,8 @@ class Reader {
   // Revoked or superseded documents of a facility signed with `kid`, oldest first (for its CRL).
   virtual Result<std::vector<Document>> revoked_documents(const std::string& facility_id,
                                                           const std::string& kid) = 0;
+  virtual Result<std::optional<DocLink>> doc_link(const std::string& token_hash) = 0;
+  virtual Result<std::optional<LinkDevice>> link_device(const std::string& device_hash) = 0;
 };
 
 class Writer : public Reader {
@@ -98,6 +100,8 @@ class Writer : public Reader {
   virtual Status put_issuer_key(const IssuerKey& k) = 0;
   // Insert or replace by id; (facility_id, facility_ref) and card_hash are unique.
   virtual Status put_document(const Document& d) = 0;
+  virtual Status put_doc_link(const DocLink& l) = 0;      // insert or replace by token_hash
+  virtual Status put_link_device(const LinkDevice& d) = 0;  // insert or replace by device_hash
 };
 
 struct StoreStats {

@@ -119,4 +119,27 @@ struct Document {
   std::string body;          // sealed JSON (the card, the request, the receipt) under the patient's key
 };
 
+// The patient's link to a document (https://<host>/c/<token>): only the token's hash is kept, with
+// the count of wrong birth dates given for it (see services/documents.h for the limits).
+struct DocLink {
+  std::string token_hash;   // hex SHA-256 of the token
+  std::string document_id;
+  std::string patient_id;
+  Time created{};
+  int failures_total = 0;   // wrong answers since the last right one
+  int failures_window = 0;  // wrong answers in the window that started at window_start
+  Time window_start{};
+  Time locked_until{};      // zero when not locked for a while
+  bool disabled = false;    // locked until the patient or the issuer reopens it
+  bool show_diagnosis = false;
+};
+
+// A browser that unlocked a link: keeps access until `expires` (7 days after unlocking).
+struct LinkDevice {
+  std::string device_hash;  // hex SHA-256 of the cookie's value
+  std::string token_hash;   // the link it unlocked
+  Time unlocked{};
+  Time expires{};
+};
+
 }  // namespace hb::store

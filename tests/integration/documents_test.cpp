@@ -154,5 +154,43 @@ TEST_F(Documents, AFacilitySeesOnlyItsOwnDocuments) {
   EXPECT_EQ(issue(mc_request("MC-0006"), reader).status, 403);
 }
 
+TEST_F(Documents, TheLinkUnlocksWithTheBirthDateAndRemembersTheBrowser) {
+  auto r = issue(mc_request("MC-0007"), a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string link = Json::parse(r.body)["link"];
+  ASSERT_EQ(link.rfind(server_->base() + "/c/", 0), 0u) << link;
+  const std::string token = link.substr(link.rfind('/') + 1);
+  EXPECT_GE(token.size(), 22u) << "at least 128 random bits";
+  const std::string api = "/api/v1/links/" + token;
+
+  auto locked = server_->get(api, "");
+  EXPECT_EQ(locked.status, 401);
+  auto wrong = server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-13"})", kJson);
+  auto unknown = server_->send("POST", "/api/v1/links/AAAAAAAAAAAAAAAAAAAAAAAA/unlock", "",
+                               R"({"birthDate":"1990-04-13"})", kJson);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body, unknown.body) << "an unknown link and a wrong birth date look the same";
+  EXPECT_EQ(Json::parse(wrong.body)["remainingAttempts"], 4);
+
+  auto right = server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-12"})", kJson);
+  ASSERT_EQ(right.status, 200) << right.body;
+  std::string cookie = right.headers["set-cookie"];
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(cookie.find("Path=" + api), std::string::npos);
+  EXPECT_NE(cookie.find("Max-Age=604800"), std::string::npos);
+  Json view = Json::parse(right.body);
+  EXPECT_EQ(view["facility"]["name"], "Bach Mai Hospital");
+  EXPECT_FALSE(view.contains("diagnosis"));
+  const std::string device = cookie.substr(0, cookie.find(';'));
+  auto remembered = server_->get(api, "", {"Cookie: " + device});
+  EXPECT_EQ(remembered.status, 200) << remembered.body;
+  auto shown = server_->send("POST", api + "/preferences", "", R"({"showDiagnosis":true})",
+                             {"Content-Type: application/json", "Cookie: " + device});
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(Json::parse(shown.body)["diagnosis"]["code"], "J06.9");
+  EXPECT_EQ(server_->send("POST", api + "/unlock", "", "{}", kJson).status, 400);
+}
+
 }  // namespace
 }  // namespace hb::test
