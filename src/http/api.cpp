@@ -310,6 +310,15 @@ class Api {
       auto st = s_.documents.status(*principal, parts[3]);
       return st ? json_response(200, *st) : problem(st.error());
     }
+    if (parts.size() == 5 && parts[4] == "qr.png" && (m == "GET" || m == "HEAD")) {
+      auto png = s_.documents.card_png(*principal, parts[3]);
+      if (!png) return problem(png.error());
+      Response r;
+      r.set("Content-Type", "image/png");
+      r.set("Cache-Control", "no-store");
+      r.body = std::move(*png);
+      return r;
+    }
     return problem(not_found("no such endpoint"));
   }
 

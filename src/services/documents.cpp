@@ -671,6 +671,21 @@ Result<Json> DocumentService::status(const Principal& who, const std::string& fa
   return out;
 }
 
+Result<std::string> DocumentService::card_png(const Principal& who, const std::string& facility_ref) {
+  std::string qr_text;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto d, r.document_by_ref(who.facility_id, facility_ref));
+    if (!d) return not_found("this facility has no document " + facility_ref);
+    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, d->patient_id));
+    HB_ASSIGN_OR_RETURN(auto text, dek.open(d->body, document_aad(*d)));
+    HB_ASSIGN_OR_RETURN(auto body, parse_json(text));
+    qr_text = body.value("qr", "");
+    return Status::ok();
+  }));
+  HB_ASSIGN_OR_RETURN(auto qr, documents::make_shc_qr(qr_text));
+  return documents::qr_png(qr, 6);
+}
+
 Result<Json> DocumentService::jwks(const std::string& facility_code) {
   std::optional<store::Facility> f;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {

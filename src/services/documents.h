@@ -65,6 +65,9 @@ class DocumentService {
   // The issuing facility's view of one of its documents, by its own document id.
   Result<Json> status(const Principal& who, const std::string& facility_ref);
 
+  // The card of one of the facility's documents as a PNG QR code (for printing at the counter).
+  Result<std::string> card_png(const Principal& who, const std::string& facility_ref);
+
   // Public: a facility's issuer keys (JWK Set) and a key's revocation list; kNotFound for an
   // unknown facility or kid.
   Result<Json> jwks(const std::string& facility_code);
