@@ -310,6 +310,10 @@ class Api {
       auto st = s_.documents.status(*principal, parts[3]);
       return st ? json_response(200, *st) : problem(st.error());
     }
+    if (parts.size() == 5 && parts[4] == "revoke" && m == "POST") {
+      auto st = s_.documents.revoke(*principal, parts[3], req.body);
+      return st ? json_response(200, *st) : problem(st.error());
+    }
     if (parts.size() == 5 && parts[4] == "qr.png" && (m == "GET" || m == "HEAD")) {
       auto png = s_.documents.card_png(*principal, parts[3]);
       if (!png) return problem(png.error());
@@ -341,7 +345,9 @@ class Api {
     }
     Result<services::LinkResult> out = Status(Code::kNotFound, "no such endpoint");
     if (parts.size() == 4 && (m == "GET" || m == "HEAD")) {
-      out = s_.documents.open_link(token, device, req.remote_address);
+      bool latest = false;
+      for (const auto& [k, v] : req.query) latest |= k == "latest";
+      out = s_.documents.open_link(token, device, req.remote_address, latest);
     } else if (parts.size() == 5 && m == "POST" && (parts[4] == "unlock" || parts[4] == "preferences")) {
       auto body = parse_json(req.body, JsonLimits{4096, 4});
       if (!body) return problem(body.error());

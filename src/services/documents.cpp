@@ -101,7 +101,8 @@ struct Request {
   std::string national_id, insurance, family, given, birth_date, phone;
   std::string doctor, doctor_registration;
   std::string from, to;
-  Json diagnosis;  // {text, code?, system?} or null
+  Json diagnosis;        // {text, code?, system?} or null
+  std::string replaces;  // the facility's id of the document this one replaces, or ""
 };
 
 Result<Request> parse_request(const Json& j, Time now) {
@@ -124,7 +125,8 @@ Result<Request> parse_request(const Json& j, Time now) {
     return v;
   };
   for (auto it = j.begin(); it != j.end(); ++it) {
-    static constexpr std::array<const char*, 6> kKnown = {"documentId", "kind", "patient", "doctor", "leave", "diagnosis"};
+    static constexpr std::array<const char*, 7> kKnown = {"documentId", "kind",      "patient", "doctor",
+                                                          "leave",      "diagnosis", "replaces"};
     if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
       bad(it.key(), "unknown member");
     }
@@ -195,6 +197,8 @@ Result<Request> parse_request(const Json& j, Time now) {
       if (!system.empty()) r.diagnosis["system"] = system;
     }
   }
+  r.replaces = str(j, "replaces", "replaces", false, 64);
+  if (!r.replaces.empty() && r.replaces == r.ref) bad("replaces", "a document cannot replace itself");
   if (!problems.empty()) {
     return Status(Code::kUnprocessable, "the document request is not valid", std::move(problems));
   }
@@ -394,6 +398,17 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     return IssuedDocument{200, answer(d, body, iss)};
   };
   if (existing) return replay(*existing);
+  std::optional<store::Document> replaced;
+  if (!req.replaces.empty()) {
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(replaced, r.document_by_ref(who.facility_id, req.replaces));
+      return Status::ok();
+    }));
+    if (!replaced || replaced->status != "active") {
+      return Status(Code::kUnprocessable, "the document to replace is not an active document of this facility",
+                    {{"replaces", "no active document " + req.replaces + " issued here", "not-found"}});
+    }
+  }
 
   HB_ASSIGN_OR_RETURN(crypto::PrivateKey key, signing_key(*facility));
   const std::string kid = key.public_key().thumbprint();
@@ -418,7 +433,13 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // is shown is always provable, and an entry whose document then failed to store proves nothing
   // about anyone (it holds no patient data).
   Json entry = {{"v", 1}, {"op", "issue"}, {"card", doc.card_hash}, {"iss", iss}, {"kind", doc.kind}, {"time", issued}};
-  HB_ASSIGN_OR_RETURN(auto appended, log_.append(dump_json(entry)));
+  std::vector<std::string> entries = {dump_json(entry)};
+  if (replaced) {
+    entries.push_back(dump_json(Json{{"v", 1}, {"op", "supersede"}, {"card", replaced->card_hash},
+                                     {"by", doc.card_hash}, {"iss", iss}, {"time", issued}}));
+  }
+  HB_ASSIGN_OR_RETURN(auto appended_all, log_.append(entries));
+  const ledger::Appended& appended = appended_all[0];
   doc.log_index = static_cast<int64_t>(appended.index);
 
   // The patient's link: only its hash is stored; the token goes to the patient (and, this once,
@@ -445,7 +466,21 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
         doc.body = dek.seal(dump_json(body), document_aad(doc));
         HB_RETURN_IF_ERROR(w.put_document(doc));
         link.patient_id = doc.patient_id;
-        return w.put_doc_link(link);
+        HB_RETURN_IF_ERROR(w.put_doc_link(link));
+        if (replaced) {
+          HB_ASSIGN_OR_RETURN(auto old, w.document(replaced->id));
+          if (!old || old->status != "active") return conflict("the replaced document changed meanwhile");
+          if (old->patient_id != doc.patient_id) {
+            return Status(Code::kUnprocessable, "a replacement must be for the same patient",
+                          {{"replaces", "names a document of another patient", "invalid"}});
+          }
+          old->status = "superseded";
+          old->superseded_by = doc.id;
+          old->revoked = doc.issued;
+          old->revoke_reason = "superseded";
+          HB_RETURN_IF_ERROR(w.put_document(*old));
+        }
+        return Status::ok();
       });
   if (!written) {
     if (written.error().code() == Code::kConflict) {
@@ -504,13 +539,19 @@ Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::strin
   return out;
 }
 
-Result<Json> DocumentService::link_view(const store::DocLink& link, const std::string& address) {
+Result<Json> DocumentService::link_view(const store::DocLink& link, const std::string& token,
+                                        const std::string& address, bool latest) {
   std::optional<store::Document> doc;
   std::optional<store::Facility> facility;
   Json body;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(doc, r.document(link.document_id));
     if (!doc) return internal("a link names a missing document");
+    for (int hops = 0; latest && doc->status == "superseded" && !doc->superseded_by.empty() && hops < 100; ++hops) {
+      HB_ASSIGN_OR_RETURN(auto next, r.document(doc->superseded_by));
+      if (!next || next->patient_id != doc->patient_id) break;
+      doc = std::move(next);
+    }
     HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(doc->facility_id));
     HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
     HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
@@ -532,6 +573,8 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
                {"showDiagnosis", link.show_diagnosis}};
   if (req.contains("leave")) view["leave"] = req["leave"];
   if (doc->status == "revoked") view["revokedReason"] = doc->revoke_reason;
+  // The holder of a replaced document's link may open its replacement through the same link.
+  if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
   if (link.show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
   if (auto qr = documents::make_shc_qr(body.value("qr", ""))) view["qrSvg"] = documents::qr_svg(*qr);
   // Reading a patient's document through their link is an access to their data.
@@ -551,11 +594,11 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
 }
 
 Result<LinkResult> DocumentService::open_link(const std::string& token, const std::string& device_token,
-                                              const std::string& address) {
+                                              const std::string& address, bool latest) {
   const std::string hash = crypto::sha256_hex(token);
   HB_ASSIGN_OR_RETURN(auto link, unlocked(hash, device_token));
   if (link) {
-    HB_ASSIGN_OR_RETURN(Json view, link_view(*link, address));
+    HB_ASSIGN_OR_RETURN(Json view, link_view(*link, token, address, latest));
     return LinkResult{200, std::move(view), {}};
   }
   std::optional<store::DocLink> state;
@@ -614,7 +657,7 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
       HB_RETURN_IF_ERROR(w.put_doc_link(state));
       return w.put_link_device(device);
     }));
-    HB_ASSIGN_OR_RETURN(Json view, link_view(state, address));
+    HB_ASSIGN_OR_RETURN(Json view, link_view(state, token, address));
     return LinkResult{200, std::move(view), device_token};
   }
   // Wrong (or unknown): count it, durably for a real link, before answering.
@@ -647,8 +690,48 @@ Result<LinkResult> DocumentService::set_link_preferences(const std::string& toke
   if (!link) return open_link(token, device_token, address);
   link->show_diagnosis = show_diagnosis;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*link); }));
-  HB_ASSIGN_OR_RETURN(Json view, link_view(*link, address));
+  HB_ASSIGN_OR_RETURN(Json view, link_view(*link, token, address));
   return LinkResult{200, std::move(view), {}};
+}
+
+Result<Json> DocumentService::revoke(const Principal& who, const std::string& facility_ref,
+                                     std::string_view request_json) {
+  if (!who.allows("DocumentReference", 'u')) {
+    return forbidden("revoking documents needs the update scope on DocumentReference");
+  }
+  HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
+  if (!j.is_object() || !j.contains("reason") || !j["reason"].is_string() ||
+      j["reason"].get_ref<const std::string&>().empty() || j["reason"].get_ref<const std::string&>().size() > 200) {
+    return Status(Code::kUnprocessable, "a revocation needs a reason",
+                  {{"reason", "required: a string of 1 to 200 characters", "required"}});
+  }
+  std::optional<store::Document> d;
+  std::optional<store::Facility> f;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
+    HB_ASSIGN_OR_RETURN(f, r.facility_by_id(who.facility_id));
+    return Status::ok();
+  }));
+  // Only the issuing facility finds its documents by its own ids: another facility gets 404.
+  if (!d || !f) return not_found("this facility has no document " + facility_ref);
+  if (d->status == "revoked") return status(who, facility_ref);
+  if (d->status != "active") return Status(Code::kConflict, "the document was replaced; revoke its replacement");
+  const Time now = clock_.now();
+  // The reason stays with the document (the patient sees it); the public log says only that the
+  // card was revoked, and when.
+  Json entry = {{"v", 1}, {"op", "revoke"}, {"card", d->card_hash}, {"iss", issuer_url(f->code)},
+                {"time", format_instant(now)}};
+  HB_RETURN_IF_ERROR(log_.append(dump_json(entry)).status());
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto cur, w.document(d->id));
+    if (!cur) return internal("document vanished");
+    if (cur->status != "active") return Status::ok();
+    cur->status = "revoked";
+    cur->revoked = now;
+    cur->revoke_reason = j["reason"].get<std::string>();
+    return w.put_document(*cur);
+  }));
+  return status(who, facility_ref);
 }
 
 Result<Json> DocumentService::status(const Principal& who, const std::string& facility_ref) {
@@ -725,8 +808,8 @@ Result<Json> DocumentService::crl(const std::string& facility_code, const std::s
     if (!k || k->kid != kid) return Status::ok();
     known = true;
     HB_ASSIGN_OR_RETURN(auto docs, r.revoked_documents(f->id, kid));
-    // "rid.<seconds>": revokes the cards with that rid issued before the revocation.
-    for (const auto& d : docs) rids.push_back(d.rid + "." + std::to_string(unix_seconds(d.revoked)));
+    // A rid names one document's card and is never reused, so it is listed without a time limit.
+    for (const auto& d : docs) rids.push_back(d.rid);
     return Status::ok();
   }));
   if (!known) return not_found("no key " + kid + " for issuer " + facility_code);
@@ -776,6 +859,13 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
     return Status::ok();
   };
   documents::Verdict v = documents::verify_health_card(card_text, *directory, clock_, opts);
+  if (!doc && !v.jws.empty() && v.outcome == documents::Outcome::kRevoked) {
+    // Revoked by the CRL before the log was consulted: our record says whether it was replaced.
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(doc, r.document_by_card(crypto::sha256_hex(v.jws)));
+      return Status::ok();
+    }));
+  }
   const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
                         : v.outcome == documents::Outcome::kRevoked ? "revoked"
                                                                     : "invalid";
@@ -788,8 +878,16 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
   if (doc) {
     out["document"] = {{"kind", doc->kind}, {"status", doc->status}, {"issued", format_instant(doc->issued)},
                        {"transparencyLogIndex", doc->log_index}};
-    if (doc->status == "superseded") {
-      out["outcome"] = v.valid() ? "superseded" : outcome;
+    if (doc->status == "revoked" && v.valid()) {
+      // Our own records are newer than any CRL a verifier may hold.
+      out["outcome"] = "revoked";
+      out["reason"] = "revoked";
+      out["message"] = "The issuer revoked this document.";
+    }
+    if (doc->status == "superseded" && (v.valid() || v.outcome == documents::Outcome::kRevoked)) {
+      out["outcome"] = "superseded";
+      out.erase("reason");
+      out["message"] = "This document was replaced by a newer one.";
       out["document"]["supersededBy"] = doc->superseded_by;
     }
   }

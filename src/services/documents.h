@@ -62,6 +62,10 @@ class DocumentService {
   // request; kForbidden without the DocumentReference create scope; kConflict for a reused id.
   Result<IssuedDocument> issue(const Principal& who, std::string_view request_json);
 
+  // Revokes one of the facility's own documents: {"reason": "..."}. The card goes on the key's
+  // CRL, the revocation into the transparency log, and the patient's link says revoked.
+  Result<Json> revoke(const Principal& who, const std::string& facility_ref, std::string_view request_json);
+
   // The issuing facility's view of one of its documents, by its own document id.
   Result<Json> status(const Principal& who, const std::string& facility_ref);
 
@@ -91,8 +95,9 @@ class DocumentService {
   static constexpr int kWrongPerAddressHour = 30;
   static constexpr std::chrono::hours kDeviceLifetime{24 * 7};
 
+  // `latest`: the newest document in the chain of replacements that starts at the link's own.
   Result<LinkResult> open_link(const std::string& token, const std::string& device_token,
-                               const std::string& address);
+                               const std::string& address, bool latest = false);
   Result<LinkResult> unlock_link(const std::string& token, std::string_view birth_date,
                                  const std::string& address);
   Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
@@ -106,7 +111,8 @@ class DocumentService {
   Result<crypto::PrivateKey> signing_key(const store::Facility& facility);
   // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
   Result<std::optional<store::DocLink>> unlocked(const std::string& token_hash, const std::string& device_token);
-  Result<Json> link_view(const store::DocLink& link, const std::string& address);
+  Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,
+                         bool latest = false);
   LinkResult refusal(const store::DocLink& state) const;
 
   store::Store& store_;

@@ -192,5 +192,48 @@ TEST_F(Documents, TheLinkUnlocksWithTheBirthDateAndRemembersTheBrowser) {
   EXPECT_EQ(server_->send("POST", api + "/unlock", "", "{}", kJson).status, 400);
 }
 
+TEST_F(Documents, OnlyTheIssuerRevokesOrReplacesAndVerifiersSeeIt) {
+  auto issued = issue(mc_request("MC-0010"), a_);
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string qr = Json::parse(issued.body)["card"]["qr"];
+  const std::string reason = R"({"reason":"issued to the wrong patient"})";
+  EXPECT_EQ(server_->send("POST", "/api/v1/documents/MC-0010/revoke", b_, reason, kJson).status, 404)
+      << "another facility cannot revoke it";
+  EXPECT_EQ(server_->send("POST", "/api/v1/documents/MC-0010/revoke", a_, "{}", kJson).status, 422);
+  auto revoked = server_->send("POST", "/api/v1/documents/MC-0010/revoke", a_, reason, kJson);
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(Json::parse(revoked.body)["status"], "revoked");
+  Json verdict = Json::parse(verify(qr).body);
+  EXPECT_EQ(verdict["outcome"], "revoked") << verdict.dump();
+  const std::string kid = Json::parse(server_->get("/issuers/01001/.well-known/jwks.json", "").body)["keys"][0]["kid"];
+  Json crl = Json::parse(server_->get("/issuers/01001/.well-known/crl/" + kid + ".json", "").body);
+  EXPECT_EQ(crl["rids"].size(), 1u);
+  EXPECT_EQ(crl["ctr"], 2);
+  EXPECT_NE(server_->get("/log/checkpoint", "").body.find("/log\n2\n"), std::string::npos) << "issue + revoke";
+
+  // Replacement: the old card verifies as superseded, and its link leads to the new document.
+  auto first = issue(mc_request("MC-0011"), a_);
+  ASSERT_EQ(first.status, 201);
+  Json replacement = mc_request("MC-0012", "2026-11-26");
+  replacement["replaces"] = "MC-0011";
+  auto second = issue(replacement, a_);
+  ASSERT_EQ(second.status, 201) << second.body;
+  Json old_verdict = Json::parse(verify(Json::parse(first.body)["card"]["qr"]).body);
+  EXPECT_EQ(old_verdict["outcome"], "superseded") << old_verdict.dump();
+  EXPECT_EQ(Json::parse(verify(Json::parse(second.body)["card"]["qr"]).body)["outcome"], "valid");
+  const std::string link = Json::parse(first.body)["link"];
+  const std::string api = "/api/v1/links/" + link.substr(link.rfind('/') + 1);
+  auto open = server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-12"})", kJson);
+  ASSERT_EQ(open.status, 200) << open.body;
+  EXPECT_EQ(Json::parse(open.body)["status"], "superseded");
+  const std::string cookie = open.headers["set-cookie"].substr(0, open.headers["set-cookie"].find(';'));
+  auto latest = server_->get(api + "?latest", "", {"Cookie: " + cookie});
+  ASSERT_EQ(latest.status, 200) << latest.body;
+  EXPECT_EQ(Json::parse(latest.body)["status"], "active");
+  EXPECT_EQ(Json::parse(latest.body)["leave"]["to"], "2026-11-26");
+  replacement["documentId"] = "MC-0013";
+  EXPECT_EQ(issue(replacement, a_).status, 422) << "an already replaced document cannot be replaced again";
+}
+
 }  // namespace
 }  // namespace hb::test
