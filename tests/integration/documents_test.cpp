@@ -3,6 +3,8 @@
 // and the patient's record holds it as FHIR.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "harness.h"
 
 namespace hb::test {
@@ -233,6 +235,31 @@ TEST_F(Documents, OnlyTheIssuerRevokesOrReplacesAndVerifiersSeeIt) {
   EXPECT_EQ(Json::parse(latest.body)["leave"]["to"], "2026-11-26");
   replacement["documentId"] = "MC-0013";
   EXPECT_EQ(issue(replacement, a_).status, 422) << "an already replaced document cannot be replaced again";
+}
+
+// The same verdicts offline: `healthbook verify` with the issuer directory the server publishes.
+TEST_F(Documents, TheCommandLineVerifiesOfflineWithTheIssuerDirectory) {
+  auto issued = issue(mc_request("MC-0020"), a_);
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string qr = Json::parse(issued.body)["card"]["qr"];
+  auto dir = server_->get("/api/v1/issuers", "");
+  ASSERT_EQ(dir.status, 200);
+  const std::string dir_file = server_->data_dir() + "/issuers.json";
+  std::ofstream(dir_file) << dir.body;
+  auto ok = run_healthbook({"verify", qr, "--issuers", dir_file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("valid: issued by Bach Mai Hospital"), std::string::npos) << ok.out;
+  std::string altered = qr;
+  altered[altered.size() - 7] = altered[altered.size() - 7] == '3' ? '4' : '3';
+  auto bad = run_healthbook({"verify", altered, "--issuers", dir_file, "--json"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(Json::parse(bad.out)["outcome"], "invalid") << bad.out;
+  const std::string examples = std::string(HB_SOURCE_DIR) + "/tests/data/shc/examples/";
+  auto foreign = run_healthbook({"verify", examples + "example-00-e-file.smart-health-card", "--issuers", dir_file});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_NE(foreign.out.find("unknown_issuer"), std::string::npos) << foreign.out;
+  EXPECT_NE(run_healthbook({"verify", qr, "--issuers", "/nonexistent.json"}).exit_code, 0);
+  EXPECT_NE(run_healthbook({"verify", qr}).exit_code, 0);
 }
 
 }  // namespace
