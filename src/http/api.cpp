@@ -156,6 +156,7 @@ class Api {
     if (path == "/auth/token") return token(req);
     if (path.rfind("/log/", 0) == 0) return log(req);
     if (path.rfind("/issuers/", 0) == 0) return issuers(req);
+    if (path.rfind("/shl/", 0) == 0) return shl(req);
     if (path.rfind("/api/", 0) == 0) return api(req);
     if (auto page = web_.serve(req)) return std::move(*page);
     if (path == "/healthz") {
@@ -383,6 +384,38 @@ class Api {
       r.set("Set-Cookie", "hb_link=" + out->device_token + "; Path=/api/v1/links/" + token +
                               "; Max-Age=" + std::to_string(std::chrono::seconds(services::DocumentService::kDeviceLifetime).count()) +
                               "; HttpOnly; SameSite=Strict" + (https ? "; Secure" : ""));
+    }
+    r.body = dump_json(out->body);
+    return r;
+  }
+
+  // SMART Health Links manifest requests for document links (POST /shl/<token>), from any viewer.
+  Response shl(const Request& req) {
+    auto parts = split_path(req.path);
+    Response r;
+    r.set("Access-Control-Allow-Origin", "*");
+    r.set("Cache-Control", "no-store");
+    if (req.method == "OPTIONS") {
+      r.status = 204;
+      r.set("Access-Control-Allow-Methods", "POST");
+      r.set("Access-Control-Allow-Headers", "Content-Type");
+      return r;
+    }
+    if (parts.size() != 2 || req.method != "POST") {
+      Response p = problem(not_found("no such link"));
+      p.set("Access-Control-Allow-Origin", "*");
+      return p;
+    }
+    auto out = s_.documents.shl_manifest(parts[1], req.body, req.remote_address);
+    if (!out) {
+      Response p = problem(out.error());
+      p.set("Access-Control-Allow-Origin", "*");
+      return p;
+    }
+    r.status = out->status;
+    r.set("Content-Type", out->status == 200 ? "application/json" : "application/problem+json");
+    if (out->status == 429 && out->body.contains("retryAfter")) {
+      r.set("Retry-After", std::to_string(out->body["retryAfter"].get<int64_t>()));
     }
     r.body = dump_json(out->body);
     return r;

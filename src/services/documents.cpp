@@ -9,6 +9,7 @@
 #include "crypto/random.h"
 #include "documents/health_card.h"
 #include "documents/qr.h"
+#include "documents/shlink.h"
 
 namespace hb::services {
 namespace {
@@ -444,7 +445,12 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
 
   // The patient's link: only its hash is stored; the token goes to the patient (and, this once,
   // to the issuing facility, which may print it).
-  const std::string link_token = crypto::random_token(18);
+  // 256 bits: the link is also a SMART Health Link manifest URL, which needs that much entropy.
+  const std::string link_token = crypto::random_token(32);
+  const std::string shl_key = documents::new_shl_key();
+  HB_ASSIGN_OR_RETURN(std::string shl_file,
+                      documents::encrypt_shl_file(shl_key, documents::health_card_file({card.jws}),
+                                                  documents::kContentTypeHealthCard));
   store::DocLink link;
   link.token_hash = crypto::sha256_hex(link_token);
   link.document_id = doc.id;
@@ -454,7 +460,10 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
                {"request", j},
                {"card", card.jws},
                {"qr", card.qr_text},
-               {"receipt", appended.receipt}};
+               {"receipt", appended.receipt},
+               {"shlFile", shl_file},
+               {"shlKey", shl_key},
+               {"label", "Document from " + facility->name.substr(0, 60)}};
   std::string bundle = dump_json(record_bundle(req, records_.options(), *facility, issued, doc.id));
   auto written = records_.transaction_with(
       who, bundle, [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
@@ -577,6 +586,19 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
   if (link.show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
   if (auto qr = documents::make_shc_qr(body.value("qr", ""))) view["qrSvg"] = documents::qr_svg(*qr);
+  // The same document for any SMART Health Link viewer: the manifest URL is this link's, the
+  // passcode is the birth date.
+  if (body.contains("shlKey") && !latest) {
+    documents::ShlPayload shl;
+    shl.url = options_.base_url + "/shl/" + token;
+    shl.key = body.value("shlKey", "");
+    shl.flag = "P";
+    shl.label = body.value("label", "");
+    shl.v = 1;
+    if (auto text = documents::encode_shlink_with_viewer(options_.base_url + "/c/" + token, shl)) {
+      view["shlink"] = *text;
+    }
+  }
   // Reading a patient's document through their link is an access to their data.
   store::AuditRecord a;
   a.id = new_uuid();
@@ -614,15 +636,17 @@ Result<LinkResult> DocumentService::open_link(const std::string& token, const st
   return refusal(*state);
 }
 
-Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::string_view birth_date,
-                                                const std::string& address) {
+Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::string& token,
+                                                                   std::string_view birth_date,
+                                                                   const std::string& address) {
   const std::string hash = crypto::sha256_hex(token);
   const Time now = clock_.now();
+  Attempt out;
   if (wrong_by_address_.exhausted("addr:" + address)) {
-    LinkResult r{429, {{"type", "about:blank"}, {"status", 429}, {"title", "locked"},
-                       {"detail", "Too many wrong answers from this network. Try again later."},
-                       {"retryAfter", 120}}, {}};
-    return r;
+    out.refused = LinkResult{429, {{"type", "about:blank"}, {"status", 429}, {"title", "locked"},
+                                   {"detail", "Too many wrong answers from this network. Try again later."},
+                                   {"retryAfter", 120}}, {}};
+    return out;
   }
   std::optional<store::DocLink> link;
   std::string stored_birth;
@@ -635,6 +659,7 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
     HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
     HB_ASSIGN_OR_RETURN(auto body, parse_fhir_json(text));
     stored_birth = body["request"]["patient"].value("birthDate", "");
+    out.shl_file = body.value("shlFile", "");
     return Status::ok();
   }));
   // An unknown link is treated as a known one whose birth date is never given right.
@@ -643,22 +668,17 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
     std::lock_guard lock(unknown_mu_);
     if (auto it = unknown_links_.find(hash); it != unknown_links_.end()) state = it->second;
   }
-  if (state.disabled || state.locked_until > now) return refusal(state);
-
+  if (state.disabled || state.locked_until > now) {
+    out.refused = refusal(state);
+    return out;
+  }
   const std::string given = normalise_birth_date(birth_date);
-  const bool right = link && !given.empty() && crypto::equal_constant_time(given, stored_birth);
-  if (right) {
-    const std::string device_token = crypto::random_token(18);
+  if (link && !given.empty() && crypto::equal_constant_time(given, stored_birth)) {
     state.failures_total = 0;
     state.failures_window = 0;
     state.locked_until = Time{};
-    store::LinkDevice device{crypto::sha256_hex(device_token), hash, now, now + kDeviceLifetime};
-    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
-      HB_RETURN_IF_ERROR(w.put_doc_link(state));
-      return w.put_link_device(device);
-    }));
-    HB_ASSIGN_OR_RETURN(Json view, link_view(state, token, address));
-    return LinkResult{200, std::move(view), device_token};
+    out.link = state;
+    return out;
   }
   // Wrong (or unknown): count it, durably for a real link, before answering.
   wrong_by_address_.allow("addr:" + address);
@@ -677,9 +697,55 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
     if (unknown_links_.size() > 100000) unknown_links_.clear();  // bounded memory
     unknown_links_[hash] = state;
   }
-  LinkResult r = refusal(state);
-  if (r.status == 401) r.body["detail"] = "That is not the date of birth for this document.";
-  return r;
+  out.refused = refusal(state);
+  if (out.refused->status == 401) out.refused->body["detail"] = "That is not the date of birth for this document.";
+  return out;
+}
+
+Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::string_view birth_date,
+                                                const std::string& address) {
+  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address));
+  if (a.refused) return std::move(*a.refused);
+  const Time now = clock_.now();
+  const std::string device_token = crypto::random_token(18);
+  store::LinkDevice device{crypto::sha256_hex(device_token), a.link->token_hash, now, now + kDeviceLifetime};
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_RETURN_IF_ERROR(w.put_doc_link(*a.link));
+    return w.put_link_device(device);
+  }));
+  HB_ASSIGN_OR_RETURN(Json view, link_view(*a.link, token, address));
+  return LinkResult{200, std::move(view), device_token};
+}
+
+Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::string_view request_json,
+                                                 const std::string& address) {
+  HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
+  HB_ASSIGN_OR_RETURN(auto req, documents::ShlManifestRequest::from_json(j));
+  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, req.passcode.value_or(""), address));
+  if (a.refused) {
+    LinkResult r = std::move(*a.refused);
+    // SMART Health Links: a link that no longer works is 404.
+    if (r.status == 410) r.status = 404;
+    r.body["status"] = r.status;
+    return r;
+  }
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
+  if (a.shl_file.empty()) return internal("the document has no SMART Health Link file");
+  store::AuditRecord audit;
+  audit.id = new_uuid();
+  audit.time = clock_.now();
+  audit.action = "R";
+  audit.outcome = "0";
+  audit.event_type = "shl-manifest";
+  audit.client_id = "smart-health-link";
+  audit.patient_id = a.link->patient_id;
+  audit.entities = "Document/" + a.link->document_id;
+  audit.detail = "recipient: " + req.recipient.substr(0, 200);
+  audit.source_ip = address;
+  store_.append_audit_async(std::move(audit));
+  documents::ShlManifest manifest;
+  manifest.files.push_back({std::string(documents::kContentTypeHealthCard), a.shl_file, std::nullopt});
+  return LinkResult{200, manifest.to_json(), {}};
 }
 
 Result<LinkResult> DocumentService::set_link_preferences(const std::string& token,

@@ -100,6 +100,11 @@ class DocumentService {
                                const std::string& address, bool latest = false);
   Result<LinkResult> unlock_link(const std::string& token, std::string_view birth_date,
                                  const std::string& address);
+  // SMART Health Links: the manifest of the link's document for a viewer, which sends
+  // {"recipient", "passcode"} (the birth date, counted as on the page): 200 {"files": [...]},
+  // 401 {"remainingAttempts"}, 429 while locked, 404 once disabled.
+  Result<LinkResult> shl_manifest(const std::string& token, std::string_view request_json,
+                                  const std::string& address);
   Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
                                           bool show_diagnosis, const std::string& address);
 
@@ -114,6 +119,14 @@ class DocumentService {
   Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,
                          bool latest = false);
   LinkResult refusal(const store::DocLink& state) const;
+  struct Attempt {
+    std::optional<LinkResult> refused;  // set when the answer is a refusal
+    std::optional<store::DocLink> link; // set when the birth date was right (counters reset)
+    std::string shl_file;
+  };
+  // Checks a birth date for a link and counts a wrong one (durably for a real link).
+  Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,
+                                   const std::string& address);
 
   store::Store& store_;
   Vault& vault_;
