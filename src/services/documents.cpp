@@ -10,6 +10,7 @@
 #include "documents/health_card.h"
 #include "documents/qr.h"
 #include "documents/shlink.h"
+#include "ledger/receipt.h"
 
 namespace hb::services {
 namespace {
@@ -298,6 +299,14 @@ std::string mask_id(const std::string& id) {
 }
 
 std::string issuer_owner(const std::string& facility_id) { return "issuer:" + facility_id; }
+
+// A document's entry in the transparency log (docs/transparency-log.md): the card's hash, who
+// issued it, the kind and the time; never anything about the patient. Rebuilt byte for byte from
+// the document row when its inclusion is checked.
+std::string log_entry(const store::Document& d, const std::string& iss) {
+  return dump_json(Json{{"v", 1}, {"op", "issue"}, {"card", d.card_hash}, {"iss", iss},
+                        {"kind", d.kind}, {"time", format_instant(d.issued)}});
+}
 std::string issuer_aad(const std::string& facility_id) { return "issuer-key/" + facility_id; }
 std::string document_aad(const store::Document& d) { return "document/" + d.id; }
 
@@ -433,8 +442,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // The card's hash is in the log, durably, before the document exists anywhere else: a card that
   // is shown is always provable, and an entry whose document then failed to store proves nothing
   // about anyone (it holds no patient data).
-  Json entry = {{"v", 1}, {"op", "issue"}, {"card", doc.card_hash}, {"iss", iss}, {"kind", doc.kind}, {"time", issued}};
-  std::vector<std::string> entries = {dump_json(entry)};
+  std::vector<std::string> entries = {log_entry(doc, iss)};
   if (replaced) {
     entries.push_back(dump_json(Json{{"v", 1}, {"op", "supersede"}, {"card", replaced->card_hash},
                                      {"by", doc.card_hash}, {"iss", iss}, {"time", issued}}));
@@ -919,9 +927,23 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
       HB_ASSIGN_OR_RETURN(doc, r.document_by_card(hash));
       return Status::ok();
     }));
-    if (!doc || doc->log_index < 0 || static_cast<uint64_t>(doc->log_index) >= log_.size()) {
-      return not_found("the card is not in this server's transparency log");
-    }
+    if (!doc || doc->log_index < 0) return not_found("the card is not in this server's transparency log");
+    // Inclusion, proved: the document's receipt (an inclusion proof against a signed checkpoint)
+    // must verify for the log entry that names this card.
+    std::string receipt;
+    std::string iss;
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(auto f, r.facility_by_id(doc->facility_id));
+      iss = f ? issuer_url(f->code) : "";
+      HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
+      HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
+      HB_ASSIGN_OR_RETURN(auto body, parse_json(text));
+      receipt = body.value("receipt", "");
+      return Status::ok();
+    }));
+    const std::string entry = log_entry(*doc, iss);
+    auto proved = ledger::verify_receipt(receipt, entry, log_.verifier(), log_.origin());
+    if (!proved) return not_found("the card's inclusion in the transparency log does not verify");
     return Status::ok();
   };
   documents::Verdict v = documents::verify_health_card(card_text, *directory, clock_, opts);
