@@ -83,7 +83,10 @@ int serve(const Common& common) {
   auto log = cli::open_log(cfg->data_dir);
   if (!log) return fail(log.error());
   auto addr = cfg->listen_address();
-  SystemClock& clock = SystemClock::instance();
+  // The clock every service reads; browser tests may move it forward (testing.clock_control).
+  OffsetClock test_clock;
+  const Clock& clock = cfg->clock_control ? static_cast<const Clock&>(test_clock) : SystemClock::instance();
+  if (cfg->clock_control) spdlog::warn("testing.clock_control is on: the clock can be moved over HTTP. Never on a real server");
   http::ServerOptions so;
   so.address = addr->first;
   so.port = addr->second;
@@ -117,7 +120,8 @@ int serve(const Common& common) {
   services::AuthService auth(*dd->store, clock, ao);
   services::DocumentService documents(*dd->store, vault, records, *log->log, clock,
                                      {cfg->base_url(), vault.blind("shc-rid", "v1")});
-  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents});
+  http::Handler api = http::make_api_handler(
+      {*cfg, auth, records, *log->tiles, log->vkey, documents, cfg->clock_control ? &test_clock : nullptr});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);

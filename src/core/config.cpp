@@ -83,6 +83,18 @@ class Binder {
     if (auto e = env_(env_name(section, key))) target = split_list(*e);
   }
 
+  void boolean(std::string_view section, std::string_view key, bool& target) {
+    if (auto* n = node(section, key)) {
+      if (auto v = n->value<bool>()) target = *v;
+      else bad(section, key, "true or false");
+    }
+    if (auto e = env_(env_name(section, key))) {
+      if (*e == "1" || *e == "true") target = true;
+      else if (*e == "0" || *e == "false") target = false;
+      else problems_.push_back({env_name(section, key), "must be true or false (or 1 or 0)", "value"});
+    }
+  }
+
   std::vector<Problem>& problems() { return problems_; }
 
  private:
@@ -158,6 +170,7 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.list("patients", "insurance_systems", c.insurance_systems);
   b.str("facilities", "code_pattern", c.facility_code_pattern);
   b.str("log", "level", c.log_level);
+  b.boolean("testing", "clock_control", c.clock_control);
 
   auto& problems = b.problems();
   try {

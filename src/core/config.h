@@ -50,6 +50,10 @@ struct Config {
   // [log]
   std::string log_level = "info";
 
+  // [testing] Lets browser tests move the server's clock forward (POST /api/test/clock from
+  // loopback). Never enable it on a real server.
+  bool clock_control = false;
+
   std::string base_url() const { return public_url.empty() ? "http://" + listen : public_url; }
   std::string token_url() const { return base_url() + "/auth/token"; }
   // host and port from `listen`.

@@ -270,6 +270,16 @@ class Api {
   Response api(const Request& req) {
     auto parts = split_path(req.path);  // api v1 ...
     const std::string& m = req.method;
+    if (parts.size() == 3 && parts[1] == "test" && parts[2] == "clock" && s_.test_clock &&
+        (req.remote_address == "127.0.0.1" || req.remote_address == "::1") && m == "POST") {
+      auto body = parse_json(req.body, JsonLimits{256, 2});
+      if (!body || !body->is_object() || !body->contains("advanceSeconds") ||
+          !(*body)["advanceSeconds"].is_number_integer() || (*body)["advanceSeconds"].get<int64_t>() < 0) {
+        return problem(invalid("the body must be {\"advanceSeconds\": n} with n >= 0"));
+      }
+      s_.test_clock->advance(std::chrono::seconds((*body)["advanceSeconds"].get<int64_t>()));
+      return json_response(200, Json{{"now", format_instant(s_.test_clock->now())}});
+    }
     if (parts.size() < 3 || parts[1] != "v1") return problem(not_found("no such endpoint"));
     if (parts[2] == "issuers" && parts.size() == 3 && (m == "GET" || m == "HEAD")) {
       auto dir = s_.documents.issuer_directory();
