@@ -58,6 +58,15 @@ class Speculation final : public store::Writer {
                                                 const std::string& patient_id, int64_t after_seq,
                                                 int limit) override;
   Result<std::optional<store::AuditRecord>> audit_by_id(const std::string& id) override;
+  // ---- notify: the outbox (not speculated: kUnavailable, the caller takes the ordinary path) ----
+  Result<std::vector<store::OutboxMessage>> outbox_due(Time now, int limit) override;
+  Result<std::optional<Time>> outbox_next_due() override;
+  Result<std::optional<store::OutboxMessage>> outbox_message(int64_t id) override;
+  Result<std::optional<store::OutboxMessage>> outbox_by_dedupe(const std::string& key) override;
+  Result<std::vector<store::OutboxMessage>> outbox_list(const std::string& status,
+                                                        int64_t before_id, int limit) override;
+  Result<int64_t> outbox_count_to(const std::string& recipient_index, Time since) override;
+  // ---- end notify ----
 
   // Writer
   Status put_facility(const store::Facility& f) override;
@@ -70,6 +79,10 @@ class Speculation final : public store::Writer {
   Status bind_identifier(const std::string& blind_index, const std::string& patient_id) override;
   Status link_facility(const std::string& patient_id, const std::string& facility_id, Time when) override;
   Status append_audit(const store::AuditRecord& a) override;
+  // ---- notify ----
+  Result<int64_t> outbox_enqueue(const store::OutboxMessage& m) override;
+  Status outbox_mark(int64_t id, int from_attempts, const store::OutboxMark& mark) override;
+  // ---- end notify ----
 
  private:
   using TypeId = std::pair<std::string, std::string>;
