@@ -133,7 +133,7 @@ TEST_F(OutboxStoreTest, MarkFromStaleAttemptsIsConflictAndFinalStatesStay) {
     // Dead is final.
     EXPECT_EQ(w.outbox_mark(id, 1, {"sending", 2, t0_, "", {}}).code(), Code::kConflict);
     EXPECT_EQ(w.outbox_mark(id + 100, 0, {"sent", 1, t0_, "", t0_}).code(), Code::kNotFound);
-    EXPECT_EQ(w.outbox_mark(id, 1, {"queued", 1, t0_, "", {}}).code(), Code::kInvalid);
+    EXPECT_EQ(w.outbox_mark(id, 1, {"lost", 1, t0_, "", {}}).code(), Code::kInvalid);
     return Status::ok();
   });
   EXPECT_TRUE(s.is_ok()) << s.to_string();

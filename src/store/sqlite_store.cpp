@@ -588,7 +588,7 @@ class Session final : public Writer {
 
   Status outbox_mark(int64_t id, int from_attempts, const OutboxMark& mark) override {
     HB_RETURN_IF_ERROR(writable());
-    if (!outbox_status_known(mark.status) || mark.status == "queued") {
+    if (!outbox_status_known(mark.status)) {
       return invalid("an outbox message cannot move to status \"" + mark.status + "\"");
     }
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("UPDATE outbox SET status = ?, attempts = ?, "

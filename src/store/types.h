@@ -116,6 +116,7 @@ struct OutboxMessage {
 //   queued  -> sending  (claimed: attempts + 1, next_attempt = when the claim lapses)
 //   sending -> sent | failed (next_attempt = the retry time) | dead (given up)
 //   failed  -> sending, and a sending whose claim lapsed (a crash mid-send) -> sending again.
+//   sending -> queued  (released unsent, when the dispatcher stops mid-batch)
 struct OutboxMark {
   std::string status;
   int attempts = 0;
