@@ -192,8 +192,8 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
     problems.push_back({"sms.transport", "must be sink or http", "value"});
   } else if (c.sms_transport == "http" && !starts(c.sms_url, "http://") &&
              !starts(c.sms_url, "https://")) {
-    problems.push_back({"sms.url", "must start with http:// or https:// when transport is http",
-                        "value"});
+    problems.push_back(
+        {"sms.url", "must start with http:// or https:// when transport is http", "value"});
   }
   if (c.sms_content_type != "application/json" &&
       c.sms_content_type != "application/x-www-form-urlencoded") {
@@ -204,19 +204,21 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
                                        c.sms_body_template.find("{text}") == std::string::npos)) {
     problems.push_back({"sms.body_template", "must contain {to} and {text}", "value"});
   }
-  if (!c.sms_auth_header.empty() && (c.sms_auth_header.find(':') == std::string::npos ||
-                                     c.sms_auth_header.find_first_of("\r\n") != std::string::npos)) {
+  if (!c.sms_auth_header.empty() &&
+      (c.sms_auth_header.find(':') == std::string::npos ||
+       c.sms_auth_header.find_first_of("\r\n") != std::string::npos)) {
     problems.push_back({"sms.auth_header", "must be one \"Name: value\" line", "value"});
   }
   if (c.email_transport != "sink" && c.email_transport != "smtp") {
     problems.push_back({"email.transport", "must be sink or smtp", "value"});
   } else if (c.email_transport == "smtp") {
     if (!starts(c.email_url, "smtp://") && !starts(c.email_url, "smtps://")) {
-      problems.push_back({"email.url", "must start with smtp:// or smtps:// when transport is smtp",
-                          "value"});
+      problems.push_back(
+          {"email.url", "must start with smtp:// or smtps:// when transport is smtp", "value"});
     }
     if (c.email_from.find('@') == std::string::npos) {
-      problems.push_back({"email.from", "must be an e-mail address when transport is smtp", "value"});
+      problems.push_back(
+          {"email.from", "must be an e-mail address when transport is smtp", "value"});
     }
   }
   if (c.email_user.empty() && !c.email_password.empty()) {

@@ -17,8 +17,8 @@ size_t drop_body(char*, size_t size, size_t n, void* user) {
 
 std::string json_escape(std::string_view s) {
   // nlohmann's serialiser escapes exactly what JSON needs; drop its quotes.
-  std::string quoted = nlohmann::json(std::string(s)).dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string quoted =
+      nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return quoted.substr(1, quoted.size() - 2);
 }
 
@@ -49,8 +49,9 @@ Result<std::unique_ptr<HttpSmsGateway>> HttpSmsGateway::create(HttpSmsOptions o)
   } else if (o.content_type == "application/x-www-form-urlencoded") {
     json = false;
   } else {
-    return invalid("sms.content_type must be application/json or "
-                   "application/x-www-form-urlencoded");
+    return invalid(
+        "sms.content_type must be application/json or "
+        "application/x-www-form-urlencoded");
   }
   if (o.body_template.empty()) o.body_template = json ? kJsonSmsTemplate : kFormSmsTemplate;
   if (o.body_template.find("{to}") == std::string::npos ||
@@ -116,7 +117,8 @@ Status HttpSmsGateway::send(const Outgoing& m) {
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(c, CURLOPT_USERAGENT, "healthbook-notify");
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());

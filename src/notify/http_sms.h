@@ -25,9 +25,9 @@
 namespace hb::notify {
 
 struct HttpSmsOptions {
-  std::string url;                // http:// or https://
-  std::string auth_header;        // "Name: value", sent as is; "" = none
-  std::string body_template;      // "" = the default for content_type (see below)
+  std::string url;                                // http:// or https://
+  std::string auth_header;                        // "Name: value", sent as is; "" = none
+  std::string body_template;                      // "" = the default for content_type (see below)
   std::string content_type = "application/json";  // or application/x-www-form-urlencoded
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds timeout{10000};  // the whole request

@@ -149,9 +149,8 @@ TEST(HttpSmsGateway, OutboxRetriesAfterA500ThenSends) {
     Message m;
     m.recipient = "+84912345678";
     m.text = "Healthbook: you have a new document. https://hb.example/d/1";
-    ASSERT_TRUE(store->write_sync([&](store::Writer& w) {
-      return outbox->enqueue(w, m).status();
-    }).is_ok());
+    ASSERT_TRUE(store->write_sync([&](store::Writer& w) { return outbox->enqueue(w, m).status(); })
+                    .is_ok());
     auto first = outbox->dispatch_due();
     ASSERT_TRUE(first.is_ok());
     EXPECT_EQ(first->retried, 1);

@@ -37,7 +37,8 @@ Status append_line(const std::string& path, const std::string& line) {
     ssize_t n = ::write(fd.get(), line.data() + done, line.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      return Status(Code::kUnavailable, "cannot write the sink file: " + std::string(strerror(errno)));
+      return Status(Code::kUnavailable,
+                    "cannot write the sink file: " + std::string(strerror(errno)));
     }
     done += static_cast<size_t>(n);
   }
@@ -55,9 +56,8 @@ Status LocalSink::send(const Outgoing& m) {
   const Time now = clock_.now();
   std::lock_guard<std::mutex> l(mu_);
   if (!options_.path.empty()) {
-    Json j = {{"id", m.id},           {"time", format_instant(now)},
-              {"channel", channel_name(m.channel)}, {"to", m.to},
-              {"subject", m.subject}, {"text", m.text}};
+    Json j = {{"id", m.id}, {"time", format_instant(now)}, {"channel", channel_name(m.channel)},
+              {"to", m.to}, {"subject", m.subject},        {"text", m.text}};
     HB_RETURN_IF_ERROR(append_line(options_.path, dump_json(j) + "\n"));
   }
   if (options_.keep > 0) {

@@ -5,14 +5,12 @@
 namespace hb::notify {
 namespace {
 
-constexpr size_t kMaxSmsText = 640;       // four concatenated GSM-7 segments
-constexpr size_t kMaxEmailText = 16384;   // a notice, not a letter
+constexpr size_t kMaxSmsText = 640;      // four concatenated GSM-7 segments
+constexpr size_t kMaxEmailText = 16384;  // a notice, not a letter
 constexpr size_t kMaxSubject = 200;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 // RFC 5322 atext.
 bool is_atext(char c) {
   if (is_alnum(c)) return true;

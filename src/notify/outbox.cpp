@@ -173,7 +173,8 @@ store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
     mark.sent_at = now;
     return mark;
   }
-  mark.last_error = scrub(std::string(code_name(result.code())) + ": " + result.message(), recipient);
+  mark.last_error =
+      scrub(std::string(code_name(result.code())) + ": " + result.message(), recipient);
   if (result.code() == Code::kInvalid || m.attempts >= options_.max_attempts) {
     mark.status = "dead";
     mark.next_attempt = now;
@@ -187,6 +188,10 @@ store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
 
 Result<DispatchReport> Outbox::dispatch_due() {
   std::lock_guard<std::mutex> pass(pass_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return Status(Code::kUnavailable, "the outbox is stopping");
+  }
   DispatchReport report;
   const Time now = clock_.now();
   std::vector<store::OutboxMessage> claimed;
@@ -236,9 +241,12 @@ Result<DispatchReport> Outbox::dispatch_due() {
       ++report.released;
     } else {
       mark = attempt(m);
-      if (mark.status == "sent") ++report.sent;
-      else if (mark.status == "dead") ++report.dead;
-      else ++report.retried;
+      if (mark.status == "sent")
+        ++report.sent;
+      else if (mark.status == "dead")
+        ++report.dead;
+      else
+        ++report.retried;
       if (mark.status == "sent") {
         spdlog::info("notify: message {} sent ({} attempts)", m.id, m.attempts);
       } else {
@@ -248,9 +256,8 @@ Result<DispatchReport> Outbox::dispatch_due() {
     }
     const int from = m.attempts;
     const int64_t id = m.id;
-    marks.push_back(store_.write([id, from, mark](store::Writer& w) {
-      return w.outbox_mark(id, from, mark);
-    }));
+    marks.push_back(
+        store_.write([id, from, mark](store::Writer& w) { return w.outbox_mark(id, from, mark); }));
     ids.push_back(id);
   }
   Status first_error;
@@ -275,8 +282,8 @@ Result<std::optional<Time>> Outbox::next_due() {
   return next;
 }
 
-Result<std::vector<store::OutboxMessage>> Outbox::list(const std::string& status,
-                                                       int64_t before_id, int limit) {
+Result<std::vector<store::OutboxMessage>> Outbox::list(const std::string& status, int64_t before_id,
+                                                       int limit) {
   std::vector<store::OutboxMessage> out;
   Status s = store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(out, r.outbox_list(status, before_id, limit));

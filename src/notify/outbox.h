@@ -56,8 +56,8 @@ struct OutboxKeys {
 };
 
 struct OutboxOptions {
-  int max_attempts = 8;                                        // then dead
-  std::chrono::milliseconds first_retry{1000};                 // after the first failure
+  int max_attempts = 8;                                          // then dead
+  std::chrono::milliseconds first_retry{1000};                   // after the first failure
   std::chrono::milliseconds max_retry{std::chrono::minutes(5)};  // the cap of the doubling
   double jitter = 0.2;  // a retry comes up to this fraction of its delay earlier (0 = exact)
   // How long a claim holds: longer than any transport's timeout.
@@ -111,6 +111,7 @@ class Outbox {
   void wake();
 
   // One pass, on the calling thread: claims what is due at clock.now(), sends, records.
+  // kUnavailable after stop() (until start()).
   Result<DispatchReport> dispatch_due();
 
   // The keyed hash stored beside a recipient (for rate limits: Reader::outbox_count_to).
@@ -138,15 +139,15 @@ class Outbox {
   const Clock& clock_;
   const OutboxOptions options_;
 
-  std::mutex pass_mu_;  // held for a whole pass: one at a time
+  std::mutex pass_mu_;   // held for a whole pass: one at a time
   std::mt19937_64 rng_;  // jitter; guarded by pass_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool woken_ = false;     // guarded by mu_
   bool stopping_ = false;  // guarded by mu_; also read by passes, under mu_
-  std::mutex life_mu_;  // serialises start() and stop()
-  std::thread thread_;  // guarded by life_mu_
+  std::mutex life_mu_;     // serialises start() and stop()
+  std::thread thread_;     // guarded by life_mu_
 };
 
 }  // namespace hb::notify

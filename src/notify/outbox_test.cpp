@@ -251,8 +251,8 @@ TEST_F(OutboxTest, SameDedupeKeyIsQueuedOnce) {
 }
 
 TEST_F(OutboxTest, InvalidRecipientsAreRefusedWithoutEchoingThem) {
-  for (const char* bad : {"0912345678", "+12", "+1234567890123456", "+84 912345678",
-                          "+0123456789", "84912345678", ""}) {
+  for (const char* bad : {"0912345678", "+12", "+1234567890123456", "+84 912345678", "+0123456789",
+                          "84912345678", ""}) {
     auto q = enqueue(sms(bad));
     ASSERT_EQ(q.status().code(), Code::kInvalid) << bad;
     if (std::string(bad).size() > 3) {
@@ -287,9 +287,9 @@ TEST_F(OutboxTest, RecipientsAreNotStoredInClear) {
 
   // The index lets a rate limit count messages to one number without knowing it.
   Status s = store_->read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(
-        int64_t n, r.outbox_count_to(outbox_->recipient_index(Channel::kSms, "+84912345678"),
-                                     clock_.now() - seconds(60)));
+    HB_ASSIGN_OR_RETURN(int64_t n,
+                        r.outbox_count_to(outbox_->recipient_index(Channel::kSms, "+84912345678"),
+                                          clock_.now() - seconds(60)));
     EXPECT_EQ(n, 1);
     return Status::ok();
   });
@@ -344,9 +344,11 @@ TEST_F(OutboxTest, LapsedClaimOnTheLastAttemptIsDead) {
   make_outbox();
   auto q = enqueue(sms());
   ASSERT_TRUE(q.is_ok());
-  ASSERT_TRUE(store_->write_sync([&](store::Writer& w) {
-    return w.outbox_mark(q->id, 0, {"sending", 1, clock_.now(), "", {}});
-  }).is_ok());
+  ASSERT_TRUE(store_
+                  ->write_sync([&](store::Writer& w) {
+                    return w.outbox_mark(q->id, 0, {"sending", 1, clock_.now(), "", {}});
+                  })
+                  .is_ok());
   EXPECT_EQ(pass().dead, 1);
   EXPECT_EQ(row(q->id).status, "dead");
   EXPECT_TRUE(sms_.sent().empty());
@@ -365,6 +367,22 @@ TEST_F(OutboxTest, DispatcherThreadSendsSoonAfterCommit) {
   outbox_->stop();  // finishes the pass, outcome recorded
   EXPECT_EQ(row(q->id).status, "sent");
   outbox_->stop();  // idempotent
+}
+
+TEST_F(OutboxTest, StopMidBatchReleasesWhatWasNotSent) {
+  auto a = enqueue(sms("+84912345678"));
+  auto b = enqueue(sms("+84912345679"));
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  sms_.on_send([&] { outbox_->stop(); });  // stop arrives while the first send is in hand
+  auto r = outbox_->dispatch_due();
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->claimed, 2);
+  EXPECT_EQ(r->sent, 1);
+  EXPECT_EQ(r->released, 1);
+  EXPECT_EQ(row(a->id).status, "sent");
+  EXPECT_EQ(row(b->id).status, "queued");
+  EXPECT_EQ(row(b->id).attempts, 0);
+  EXPECT_EQ(outbox_->dispatch_due().status().code(), Code::kUnavailable);
 }
 
 TEST_F(OutboxTest, StartFindsMessagesQueuedWhileDown) {

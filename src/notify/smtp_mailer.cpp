@@ -1,7 +1,7 @@
 #include "notify/smtp_mailer.h"
 
-#include <ctime>
 #include <cstring>
+#include <ctime>
 
 #include "core/ids.h"
 #include "crypto/encoding.h"
@@ -40,8 +40,10 @@ std::string crlf_lines(std::string_view text) {
   out.reserve(text.size() + 16);
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\r') continue;  // validate() refuses lone CRs; a CRLF becomes one LF
-    if (text[i] == '\n') out += "\r\n";
-    else out.push_back(text[i]);
+    if (text[i] == '\n')
+      out += "\r\n";
+    else
+      out.push_back(text[i]);
   }
   return out;
 }
@@ -84,8 +86,7 @@ std::string rfc5322_date(Time t) {
                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char out[64];
   std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
-                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return out;
 }
 
@@ -140,7 +141,8 @@ Status SmtpMailer::send(const Outgoing& m) {
   curl_easy_setopt(c, CURLOPT_URL, options_.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   if (!options_.user.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, options_.user.c_str());

@@ -161,9 +161,7 @@ struct HttpRequest {
 class HttpRecorder {
  public:
   explicit HttpRecorder(std::vector<int> statuses, bool hang = false)
-      : statuses_(std::move(statuses)),
-        hang_(hang),
-        server_([this](Conn& c) { handle(c); }) {}
+      : statuses_(std::move(statuses)), hang_(hang), server_([this](Conn& c) { handle(c); }) {}
 
   std::string url(const std::string& path = "/sms") const {
     return "http://127.0.0.1:" + std::to_string(server_.port()) + path;

@@ -166,7 +166,7 @@ Status Speculation::append_audit(const store::AuditRecord& a) {
   return Status::ok();
 }
 
-// ---- notify: the outbox ------------------------------------------------------------------------
+// ---- notify: the outbox ----
 // A notification is queued in the same closure as what it announces; a speculation leaves that to
 // the ordinary path rather than buffer it.
 
@@ -196,7 +196,7 @@ Status Speculation::outbox_mark(int64_t, int, const store::OutboxMark&) {
   return not_in_speculation("send notifications");
 }
 
-// ---- end notify ----------------------------------------------------------------------------------
+// ---- end notify ----
 
 // ---- replay --------------------------------------------------------------------------------------
 

@@ -126,7 +126,8 @@ TEST_F(OutboxStoreTest, DueIsEarliestFirstAndSkipsSentAndDead) {
 TEST_F(OutboxStoreTest, MarkFromStaleAttemptsIsConflictAndFinalStatesStay) {
   int64_t id = enqueue(msg("", t0_));
   Status s = store_->write_sync([&](Writer& w) -> Status {
-    EXPECT_TRUE(w.outbox_mark(id, 0, {"sending", 1, t0_ + std::chrono::minutes(2), "", {}}).is_ok());
+    EXPECT_TRUE(
+        w.outbox_mark(id, 0, {"sending", 1, t0_ + std::chrono::minutes(2), "", {}}).is_ok());
     // A second dispatcher that read the row before the claim loses.
     EXPECT_EQ(w.outbox_mark(id, 0, {"sending", 1, t0_, "", {}}).code(), Code::kConflict);
     EXPECT_TRUE(w.outbox_mark(id, 1, {"dead", 1, t0_, "gateway said 400", {}}).is_ok());

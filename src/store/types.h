@@ -90,7 +90,7 @@ struct AuditRecord {
   std::string source_ip;
 };
 
-// ---- notify: the outbox -------------------------------------------------------------------------
+// ---- notify: the outbox ----
 // One notification waiting to be sent, being sent, or done with. Notifications never carry health
 // data: the subject and body are a short fixed text and a link. The recipient (a phone number or
 // an e-mail address, personal data) reaches the store only sealed by notify/, with a keyed hash
@@ -124,6 +124,6 @@ struct OutboxMark {
   std::string last_error;
   std::optional<Time> sent_at;
 };
-// ---- end notify ----------------------------------------------------------------------------------
+// ---- end notify ----
 
 }  // namespace hb::store
