@@ -45,7 +45,15 @@ Result<std::string> read_file(const fs::path& path) {
 
 }  // namespace
 
-Status init_data_dir(const std::string& dir) {
+std::string log_origin_for(const std::string& public_url) {
+  std::string_view u = public_url;
+  if (auto p = u.find("://"); p != std::string_view::npos) u.remove_prefix(p + 3);
+  if (auto p = u.find_first_of("/?#"); p != std::string_view::npos) u = u.substr(0, p);
+  if (auto at = u.rfind('@'); at != std::string_view::npos) u.remove_prefix(at + 1);
+  return std::string(u.empty() ? "localhost" : u) + "/log";
+}
+
+Status init_data_dir(const std::string& dir, const std::string& log_origin) {
   fs::path root(dir);
   if (fs::exists(root / "master.key") || fs::exists(root / "healthbook.db")) {
     return conflict("the data folder " + dir + " is already initialised; refusing to overwrite it");
@@ -56,16 +64,16 @@ Status init_data_dir(const std::string& dir) {
   fs::permissions(root, fs::perms::owner_all, ec);
   fs::permissions(root / "keys", fs::perms::owner_all, ec);
 
-  auto log_key = crypto::PrivateKey::generate(crypto::KeyType::kEd25519);
-  if (!log_key) return log_key.error();
-  auto issuer_key = crypto::PrivateKey::generate(crypto::KeyType::kEcP256);
-  if (!issuer_key) return issuer_key.error();
-  HB_RETURN_IF_ERROR(write_secret(root / "keys" / "log-ed25519.pem", log_key->to_pem()));
-  HB_RETURN_IF_ERROR(write_secret(root / "keys" / "issuer-es256.pem", issuer_key->to_pem()));
+  // The log's key name is its origin (C2SP tlog-checkpoint).
+  HB_ASSIGN_OR_RETURN(auto log_key, ledger::NoteSigner::generate(log_origin));
+  HB_RETURN_IF_ERROR(write_secret(root / "keys" / "log.skey", log_key.skey() + "\n"));
+  HB_RETURN_IF_ERROR(write_secret(root / "keys" / "log.vkey", log_key.vkey() + "\n"));
   // The master key last: its presence marks the folder as initialised.
   HB_RETURN_IF_ERROR(write_secret(root / "master.key", crypto::random_bytes(32)));
   auto opened = open_data_dir(dir);  // creates and migrates the database
   if (!opened) return opened.error();
+  auto log = open_log(dir);  // writes the log's first checkpoint (size 0)
+  if (!log) return log.error();
   return Status::ok();
 }
 
@@ -85,6 +93,23 @@ Result<DataDir> open_data_dir(const std::string& dir) {
   d.master = std::make_unique<crypto::MasterKey>(std::move(master));
   d.store = std::move(store);
   return d;
+}
+
+Result<OpenLog> open_log(const std::string& dir) {
+  fs::path root(dir);
+  auto skey = read_file(root / "keys" / "log.skey");
+  if (!skey) {
+    return not_found("the data folder " + dir + " has no transparency-log key (keys/log.skey); it was "
+                     "made by an older healthbook: create a new one with healthbook init");
+  }
+  std::string text = *skey;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  HB_ASSIGN_OR_RETURN(auto signer, ledger::NoteSigner::parse(text));
+  OpenLog out;
+  out.vkey = signer.vkey();
+  HB_ASSIGN_OR_RETURN(out.tiles, ledger::DirectoryTileStore::open(root / "log"));
+  HB_ASSIGN_OR_RETURN(out.log, ledger::Log::open(*out.tiles, std::move(signer)));
+  return out;
 }
 
 }  // namespace hb::cli

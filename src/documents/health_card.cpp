@@ -76,7 +76,15 @@ class Minifier {
 }  // namespace
 
 bool valid_issuer_url(std::string_view iss) {
-  constexpr std::string_view kScheme = "https://";
+  // https only; plain http is accepted for the loopback host alone, so that a server on a
+  // developer's machine (and the tests) can issue and verify: no one else can reach such an issuer.
+  std::string_view kScheme = "https://";
+  for (std::string_view loopback : {"http://localhost", "http://127.0.0.1"}) {
+    if (iss.starts_with(loopback) && (iss.size() == loopback.size() || iss[loopback.size()] == ':' ||
+                                      iss[loopback.size()] == '/')) {
+      kScheme = "http://";
+    }
+  }
   if (!iss.starts_with(kScheme) || iss.size() <= kScheme.size()) return false;
   if (iss.ends_with('/')) return false;
   if (iss.find_first_of("?# \t\r\n") != std::string_view::npos) return false;

@@ -60,7 +60,8 @@ std::string health_card_file(const std::vector<std::string>& jws_list);
 // HMAC-SHA-256(key = secret || kid, data = user_id). 11 characters.
 std::string revocation_id(std::string_view secret, std::string_view kid, std::string_view user_id);
 
-// Whether an issuer URL is acceptable: https, a host, no trailing slash, no query or fragment.
+// Whether an issuer URL is acceptable: https, a host, no trailing slash, no query or fragment
+// (plain http only for localhost and 127.0.0.1, for development).
 bool valid_issuer_url(std::string_view iss);
 
 }  // namespace hb::documents

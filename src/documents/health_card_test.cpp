@@ -354,5 +354,14 @@ TEST(Deflate, RoundTripsRefusesZlibAndCapsOutput) {
   EXPECT_FALSE(inflate_raw("").is_ok());
 }
 
+TEST(HealthCard, IssuerUrlsAreHttpsOrLoopback) {
+  EXPECT_TRUE(valid_issuer_url("https://healthbook.example/issuers/01001"));
+  EXPECT_TRUE(valid_issuer_url("http://localhost:8080/issuers/01001"));
+  EXPECT_TRUE(valid_issuer_url("http://127.0.0.1:41234/issuers/01001"));
+  EXPECT_FALSE(valid_issuer_url("http://healthbook.example/issuers/01001"));
+  EXPECT_FALSE(valid_issuer_url("http://localhost.evil.example/issuers/01001"));
+  EXPECT_FALSE(valid_issuer_url("https://healthbook.example/issuers/01001/"));
+}
+
 }  // namespace
 }  // namespace hb::documents

@@ -42,6 +42,28 @@ Response fhir_ok(const services::FhirResult& f, bool minimal) {
   return r;
 }
 
+// RFC 9457 problem details, for /api: the status, a title, the message, and each problem with
+// the JSON path it concerns.
+Response problem(const Status& s) {
+  Response r;
+  r.status = http_status_of(s.code());
+  r.set("Content-Type", "application/problem+json");
+  Json p = {{"type", "about:blank"}, {"status", r.status}, {"title", code_name(s.code())}};
+  if (s.code() == Code::kInternal) {
+    p["detail"] = "internal error";
+  } else {
+    p["detail"] = s.message();
+    if (!s.problems().empty()) {
+      Json errors = Json::array();
+      for (const auto& pr : s.problems()) errors.push_back({{"path", pr.path}, {"message", pr.message}});
+      p["errors"] = std::move(errors);
+    }
+  }
+  if (s.code() == Code::kUnauthorized) r.set("WWW-Authenticate", "Bearer realm=\"healthbook\"");
+  r.body = dump_json(p);
+  return r;
+}
+
 Response json_response(int status, const Json& j) {
   Response r;
   r.status = status;
@@ -131,6 +153,9 @@ class Api {
     }
     if (path == "/fhir" || path.rfind("/fhir/", 0) == 0) return fhir(req);
     if (path == "/auth/token") return token(req);
+    if (path.rfind("/log/", 0) == 0) return log(req);
+    if (path.rfind("/issuers/", 0) == 0) return issuers(req);
+    if (path.rfind("/api/", 0) == 0) return api(req);
     if (path == "/healthz") {
       Response r;
       r.set("Content-Type", "text/plain");
@@ -181,6 +206,108 @@ class Api {
                             {"expires_in", grant->expires_in},
                             {"scope", grant->scope}});
     return r;
+  }
+
+  // The C2SP tlog-tiles read API. Full tiles and bundles never change: cached for a year;
+  // the checkpoint and partial tiles change as the log grows.
+  Response log(const Request& req) {
+    Response r;
+    if (req.method != "GET" && req.method != "HEAD") {
+      r.status = 405;
+      r.set("Allow", "GET, HEAD");
+      return r;
+    }
+    std::string_view rel = std::string_view(req.path).substr(5);
+    if (rel == "vkey") {
+      r.set("Content-Type", "text/plain; charset=utf-8");
+      r.body = s_.log_vkey + "\n";
+      return r;
+    }
+    if (!ledger::is_log_path(rel)) {
+      r.status = 404;
+      r.set("Content-Type", "text/plain; charset=utf-8");
+      r.body = "no such log object\n";
+      return r;
+    }
+    auto bytes = s_.log_tiles.read(rel);
+    if (!bytes) {
+      r.status = bytes.error().code() == Code::kNotFound ? 404 : 500;
+      if (r.status == 500) spdlog::error("log read {}: {}", rel, bytes.error().message());
+      r.set("Content-Type", "text/plain; charset=utf-8");
+      r.body = r.status == 404 ? "no such log object\n" : "internal error\n";
+      return r;
+    }
+    const bool mutable_object = rel == "checkpoint" || rel.find(".p/") != std::string_view::npos;
+    r.set("Content-Type", rel == "checkpoint" ? "text/plain; charset=utf-8" : "application/octet-stream");
+    r.set("Cache-Control", mutable_object ? "no-cache" : "public, max-age=31536000, immutable");
+    r.body = std::move(*bytes);
+    return r;
+  }
+
+  // Public issuer metadata (SMART Health Cards): fetched by verifiers, also from browsers.
+  Response issuers(const Request& req) {
+    auto parts = split_path(req.path);  // issuers <code> .well-known jwks.json | crl <kid>.json
+    Result<Json> out = Status(Code::kNotFound, "no such issuer document");
+    if (req.method != "GET" && req.method != "HEAD") {
+      out = Status(Code::kNotImplemented, "use GET");
+    } else if (parts.size() == 4 && parts[2] == ".well-known" && parts[3] == "jwks.json") {
+      out = s_.documents.jwks(parts[1]);
+    } else if (parts.size() == 5 && parts[2] == ".well-known" && parts[3] == "crl" &&
+               parts[4].size() > 5 && parts[4].ends_with(".json")) {
+      out = s_.documents.crl(parts[1], parts[4].substr(0, parts[4].size() - 5));
+    }
+    Response r = out ? json_response(200, *out) : problem(out.error());
+    r.set("Access-Control-Allow-Origin", "*");
+    if (out) r.set("Cache-Control", "public, max-age=300");
+    return r;
+  }
+
+  // The platform API (problem+json errors): document issuance for facility systems, and
+  // verification for anyone.
+  Response api(const Request& req) {
+    auto parts = split_path(req.path);  // api v1 ...
+    const std::string& m = req.method;
+    if (parts.size() < 3 || parts[1] != "v1") return problem(not_found("no such endpoint"));
+    if (parts[2] == "issuers" && parts.size() == 3 && (m == "GET" || m == "HEAD")) {
+      auto dir = s_.documents.issuer_directory();
+      Response r = dir ? json_response(200, *dir) : problem(dir.error());
+      r.set("Access-Control-Allow-Origin", "*");
+      return r;
+    }
+    if (parts[2] == "verify" && parts.size() == 3) {
+      if (m != "POST") return problem(Status(Code::kNotImplemented, "POST {\"card\": \"shc:/...\"}"));
+      auto body = parse_json(req.body, JsonLimits{256 * 1024, 8});
+      if (!body) return problem(body.error());
+      if (!body->is_object() || !body->contains("card") || !(*body)["card"].is_string()) {
+        return problem(Status(Code::kInvalid, "the body must be {\"card\": \"<shc:/... or JWS or file>\"}",
+                              {{"card", "required: a string", "required"}}));
+      }
+      auto verdict = s_.documents.verify((*body)["card"].get_ref<const std::string&>());
+      return verdict ? json_response(200, *verdict) : problem(verdict.error());
+    }
+    if (parts[2] != "documents") return problem(not_found("no such endpoint"));
+    auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
+    if (!principal) return problem(principal.error());
+    if (parts.size() == 3) {
+      if (m != "POST") return problem(Status(Code::kNotImplemented, "POST a document request"));
+      auto ct = req.header("content-type");
+      if (!ct || media_type(*ct) != "application/json") {
+        return problem(Status(Code::kUnsupportedMedia, "Content-Type must be application/json"));
+      }
+      auto issued = s_.documents.issue(*principal, req.body);
+      if (!issued) {
+        if (issued.error().code() == Code::kInternal) spdlog::error("issue document: {}", issued.error().message());
+        return problem(issued.error());
+      }
+      Response r = json_response(issued->status, issued->body);
+      r.set("Location", "/api/v1/documents/" + issued->body["documentId"].get<std::string>());
+      return r;
+    }
+    if (parts.size() == 4 && (m == "GET" || m == "HEAD")) {
+      auto st = s_.documents.status(*principal, parts[3]);
+      return st ? json_response(200, *st) : problem(st.error());
+    }
+    return problem(not_found("no such endpoint"));
   }
 
   Response fhir(const Request& req) {

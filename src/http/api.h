@@ -5,7 +5,9 @@
 
 #include "core/config.h"
 #include "http/server.h"
+#include "ledger/tiles.h"
 #include "services/auth.h"
+#include "services/documents.h"
 #include "services/records.h"
 
 namespace hb::http {
@@ -14,6 +16,11 @@ struct Services {
   const Config& config;
   services::AuthService& auth;
   services::RecordService& records;
+  // The transparency log's published objects (checkpoint, tiles, entry bundles), served under
+  // /log/, and its verifier key (/log/vkey).
+  ledger::TileReader& log_tiles;
+  std::string log_vkey;
+  services::DocumentService& documents;
 };
 
 Handler make_api_handler(Services s);

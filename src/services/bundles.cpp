@@ -182,7 +182,7 @@ Json response_entry(const Entry& en) {
 // Runs a transaction's entries against `w`: ids decided first, then deletes, creates and updates
 // (Patients first). Entries keep their requests unchanged, so a run can be repeated.
 Status run_transaction(const Engine& e, store::Writer& w, const Principal& who,
-                       std::vector<Entry>& entries) {
+                       std::vector<Entry>& entries, const RecordService::AlsoWrite& also) {
   detail::TxCache tx;
   std::map<std::string, std::string> mapping;
   // 1. Decide the final id of every created or updated resource.
@@ -233,12 +233,24 @@ Status run_transaction(const Engine& e, store::Writer& w, const Principal& who,
       en.result = *r;
     }
   }
-  return e.flush_audits(w, who, tx);
+  HB_RETURN_IF_ERROR(e.flush_audits(w, who, tx));
+  if (!also) return Status::ok();
+  std::vector<std::string> written;
+  written.reserve(entries.size());
+  for (const auto& en : entries) {
+    written.push_back(en.result.id.empty() ? std::string() : en.result.type + "/" + en.result.id);
+  }
+  return also(w, written);
 }
 
 }  // namespace
 
 Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view body) {
+  return transaction_with(who, body, nullptr);
+}
+
+Result<FhirResult> RecordService::transaction_with(const Principal& who, std::string_view body,
+                                                   AlsoWrite also) {
   Engine& e = *impl_;
   HB_ASSIGN_OR_RETURN(Json b, parse_fhir_json(body, e.options.json_limits));
   if (!b.is_object() || !b.contains("resourceType") || b["resourceType"] != "Bundle") {
@@ -250,6 +262,7 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
                   {{"Bundle.type", "must be transaction or batch, not \"" + kind + "\"", "value"}});
   }
   bool transaction = kind == "transaction";
+  if (also && !transaction) return internal("writes beside a Bundle need a transaction");
   HB_RETURN_IF_ERROR(e.check_link_allowance(who));
   std::vector<Entry> entries;
   if (auto it = b.find("entry"); it != b.end()) {
@@ -276,7 +289,7 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
   }
 
   if (transaction) {
-    auto run = [&](store::Writer& w) { return run_transaction(e, w, who, entries); };
+    auto run = [&](store::Writer& w) { return run_transaction(e, w, who, entries, also); };
     // First on this thread against a snapshot, so that the writer thread only checks and stores
     // the prepared rows (see speculation.h); the ordinary way if that cannot be done or is stale.
     std::optional<detail::Speculation> spec;

@@ -69,6 +69,12 @@ class RecordService {
   // A transaction (all or nothing) or batch (each entry on its own) Bundle.
   Result<FhirResult> bundle(const Principal& who, std::string_view body);
 
+  // A transaction Bundle whose writes commit together with the caller's own (`also`, run in the
+  // same store transaction after the entries, given "Type/id" of each entry in order; "" for
+  // entries that wrote nothing). For services that keep rows beside the FHIR record.
+  using AlsoWrite = std::function<Status(store::Writer&, const std::vector<std::string>& written)>;
+  Result<FhirResult> transaction_with(const Principal& who, std::string_view body, AlsoWrite also);
+
   Json capability_statement() const;
   const RecordsOptions& options() const { return options_; }
 

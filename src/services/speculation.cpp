@@ -93,6 +93,22 @@ Result<std::optional<store::AuditRecord>> Speculation::audit_by_id(const std::st
   return not_in_speculation("read the audit trail");
 }
 
+Result<std::optional<store::IssuerKey>> Speculation::issuer_key(const std::string&) {
+  return not_in_speculation("read issuer keys");
+}
+Result<std::optional<store::Document>> Speculation::document(const std::string&) {
+  return not_in_speculation("read documents");
+}
+Result<std::optional<store::Document>> Speculation::document_by_ref(const std::string&, const std::string&) {
+  return not_in_speculation("read documents");
+}
+Result<std::optional<store::Document>> Speculation::document_by_card(const std::string&) {
+  return not_in_speculation("read documents");
+}
+Result<std::vector<store::Document>> Speculation::revoked_documents(const std::string&, const std::string&) {
+  return not_in_speculation("read documents");
+}
+
 // ---- writes --------------------------------------------------------------------------------------
 
 Status Speculation::put_facility(const store::Facility&) { return not_in_speculation("change facilities"); }
@@ -104,6 +120,8 @@ Status Speculation::remember_jti(const std::string&, const std::string&, Time) {
   return not_in_speculation("remember assertions");
 }
 Status Speculation::purge_expired(Time) { return not_in_speculation("purge"); }
+Status Speculation::put_issuer_key(const store::IssuerKey&) { return not_in_speculation("make issuer keys"); }
+Status Speculation::put_document(const store::Document&) { return not_in_speculation("issue documents"); }
 
 Status Speculation::put_resource(const store::ResourceRow& row,
                                  const std::vector<store::IndexRow>& index) {

@@ -58,6 +58,14 @@ class Speculation final : public store::Writer {
                                                 const std::string& patient_id, int64_t after_seq,
                                                 int limit) override;
   Result<std::optional<store::AuditRecord>> audit_by_id(const std::string& id) override;
+  Result<std::optional<store::IssuerKey>> issuer_key(const std::string& facility_id) override;
+  Result<std::optional<store::Document>> document(const std::string& id) override;
+  Result<std::optional<store::Document>> document_by_ref(const std::string& facility_id,
+                                                         const std::string& facility_ref) override;
+  Result<std::optional<store::Document>> document_by_card(const std::string& card_hash) override;
+  Result<std::vector<store::Document>> revoked_documents(const std::string& facility_id,
+                                                         const std::string& kid) override;
+
   // ---- notify: the outbox (not speculated: kUnavailable, the caller takes the ordinary path) ----
   Result<std::vector<store::OutboxMessage>> outbox_due(Time now, int limit) override;
   Result<std::optional<Time>> outbox_next_due() override;
@@ -79,6 +87,9 @@ class Speculation final : public store::Writer {
   Status bind_identifier(const std::string& blind_index, const std::string& patient_id) override;
   Status link_facility(const std::string& patient_id, const std::string& facility_id, Time when) override;
   Status append_audit(const store::AuditRecord& a) override;
+  Status put_issuer_key(const store::IssuerKey& k) override;
+  Status put_document(const store::Document& d) override;
+
   // ---- notify ----
   Result<int64_t> outbox_enqueue(const store::OutboxMessage& m) override;
   Status outbox_mark(int64_t id, int from_attempts, const store::OutboxMark& mark) override;

@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 5> kSteps = {
+constexpr std::array<const char*, 6> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -161,7 +161,36 @@ WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
 BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
 )sql",
 
-    // 5 (notify): the outbox. Recipients are sealed by notify/ (recipient_index is their keyed
+    // 5: verifiable documents: the facilities' card-signing keys and the documents they issued.
+    // Bodies are sealed under the patient's data key; the card hash is public (it is in the log).
+    R"sql(
+CREATE TABLE issuer_keys(
+  facility_id TEXT PRIMARY KEY REFERENCES facilities(id),
+  kid TEXT NOT NULL,
+  sealed_key BLOB NOT NULL,
+  created INTEGER NOT NULL);
+CREATE TABLE documents(
+  id TEXT PRIMARY KEY,
+  facility_id TEXT NOT NULL REFERENCES facilities(id),
+  facility_ref TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  card_hash TEXT NOT NULL UNIQUE,
+  kid TEXT NOT NULL,
+  rid TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  revoked INTEGER NOT NULL,
+  revoke_reason TEXT NOT NULL,
+  superseded_by TEXT NOT NULL,
+  log_index INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  UNIQUE(facility_id, facility_ref));
+CREATE INDEX documents_by_patient ON documents(patient_id, issued);
+CREATE INDEX documents_revoked ON documents(facility_id, kid, revoked) WHERE status != 'active';
+)sql",
+
+    // 6 (notify): the outbox. Recipients are sealed by notify/ (recipient_index is their keyed
     // hash, for rate limits); dedupe_key is NULL when the message has none, so UNIQUE holds only
     // among real keys. The dispatcher's "what is due" is a partial index over the messages still
     // in play, so sent and dead rows cost it nothing.

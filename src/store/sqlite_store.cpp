@@ -88,6 +88,30 @@ AuditRecord audit_from(const Stmt& st) {
   return a;
 }
 
+constexpr const char* kDocumentColumns =
+    "id, facility_id, facility_ref, patient_id, kind, status, card_hash, kid, rid, issued, revoked, "
+    "revoke_reason, superseded_by, log_index, body";
+
+Document document_from(const Stmt& st) {
+  Document d;
+  d.id = st.text(0);
+  d.facility_id = st.text(1);
+  d.facility_ref = st.text(2);
+  d.patient_id = st.text(3);
+  d.kind = st.text(4);
+  d.status = st.text(5);
+  d.card_hash = st.text(6);
+  d.kid = st.text(7);
+  d.rid = st.text(8);
+  d.issued = from_unix_millis(st.int64(9));
+  d.revoked = from_unix_millis(st.int64(10));
+  d.revoke_reason = st.text(11);
+  d.superseded_by = st.text(12);
+  d.log_index = st.int64(13);
+  d.body = st.blob(14);
+  return d;
+}
+
 // ---- notify: the outbox ----
 constexpr const char* kOutboxColumns =
     "id, channel, patient_id, recipient_sealed, recipient_index, subject, body, status, attempts, "
@@ -552,6 +576,106 @@ class Session final : public Writer {
     st.bind(10, a.detail);
     st.bind(11, a.source_ip);
     return c_.run(st, "append_audit");
+  }
+
+  // ---- verifiable documents ----
+
+  Result<std::optional<IssuerKey>> issuer_key(const std::string& facility_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT facility_id, kid, sealed_key, created FROM "
+                                            "issuer_keys WHERE facility_id = ?"));
+    st.bind(1, facility_id);
+    return one<IssuerKey>(
+        c_, st,
+        [](const Stmt& s) {
+          IssuerKey k;
+          k.facility_id = s.text(0);
+          k.kid = s.text(1);
+          k.sealed_key = s.blob(2);
+          k.created = from_unix_millis(s.int64(3));
+          return k;
+        },
+        "issuer_key");
+  }
+
+  Result<std::optional<Document>> document(const std::string& id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string("SELECT ") + kDocumentColumns +
+                                            " FROM documents WHERE id = ?"));
+    st.bind(1, id);
+    return one<Document>(c_, st, document_from, "document");
+  }
+
+  Result<std::optional<Document>> document_by_ref(const std::string& facility_id,
+                                                  const std::string& facility_ref) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string("SELECT ") + kDocumentColumns +
+                                            " FROM documents WHERE facility_id = ? AND facility_ref = ?"));
+    st.bind(1, facility_id);
+    st.bind(2, facility_ref);
+    return one<Document>(c_, st, document_from, "document_by_ref");
+  }
+
+  Result<std::optional<Document>> document_by_card(const std::string& card_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string("SELECT ") + kDocumentColumns +
+                                            " FROM documents WHERE card_hash = ?"));
+    st.bind(1, card_hash);
+    return one<Document>(c_, st, document_from, "document_by_card");
+  }
+
+  Result<std::vector<Document>> revoked_documents(const std::string& facility_id,
+                                                  const std::string& kid) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string("SELECT ") + kDocumentColumns +
+                                            " FROM documents WHERE facility_id = ? AND kid = ? AND "
+                                            "status != 'active' ORDER BY revoked, id"));
+    st.bind(1, facility_id);
+    st.bind(2, kid);
+    return all<Document>(c_, st, document_from, "revoked_documents");
+  }
+
+  Status put_issuer_key(const IssuerKey& k) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (k.facility_id.empty() || k.kid.empty()) return invalid("an issuer key needs a facility and a kid");
+    HB_ASSIGN_OR_RETURN(auto existing, issuer_key(k.facility_id));
+    if (existing) return conflict("the facility already has an issuer key");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO issuer_keys(facility_id, kid, sealed_key, "
+                                            "created) VALUES(?, ?, ?, ?)"));
+    st.bind(1, k.facility_id);
+    st.bind(2, k.kid);
+    st.bind_blob(3, k.sealed_key);
+    st.bind(4, unix_millis(k.created));
+    return c_.run(st, "put_issuer_key");
+  }
+
+  Status put_document(const Document& d) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (d.id.empty() || d.facility_id.empty() || d.facility_ref.empty() || d.card_hash.empty()) {
+      return invalid("a document needs an id, its facility, the facility's reference and a card");
+    }
+    HB_ASSIGN_OR_RETURN(
+        Stmt st,
+        c_.prepare(std::string("INSERT INTO documents(") + kDocumentColumns +
+                   ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+                   "SET status = excluded.status, revoked = excluded.revoked, revoke_reason = "
+                   "excluded.revoke_reason, superseded_by = excluded.superseded_by, log_index = "
+                   "excluded.log_index, body = excluded.body"));
+    st.bind(1, d.id);
+    st.bind(2, d.facility_id);
+    st.bind(3, d.facility_ref);
+    st.bind(4, d.patient_id);
+    st.bind(5, d.kind);
+    st.bind(6, d.status);
+    st.bind(7, d.card_hash);
+    st.bind(8, d.kid);
+    st.bind(9, d.rid);
+    st.bind(10, unix_millis(d.issued));
+    st.bind(11, unix_millis(d.revoked));
+    st.bind(12, d.revoke_reason);
+    st.bind(13, d.superseded_by);
+    st.bind(14, d.log_index);
+    st.bind_blob(15, d.body);
+    Status s = c_.run(st, "put_document");
+    if (!s && s.message().find("UNIQUE") != std::string::npos) {
+      return conflict("a document with this reference or card already exists");
+    }
+    return s;
   }
 
   // ---- notify: the outbox ----

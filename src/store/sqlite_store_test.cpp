@@ -323,6 +323,58 @@ TEST(SqliteStoreOpen, RefusesMemoryAndUnopenableFiles) {
 // ---------------------------------------------------------------------------------------------
 // Resources
 
+TEST(SqliteStoreDocuments, KeysDocumentsAndRevocationList) {
+  TempDir dir;
+  auto store = must_open(options_for(dir.file("hb.db"), false));
+  ASSERT_TRUE(store->write_sync([](Writer& w) {
+                return w.put_facility(Facility{"f1", "01001", "n", "clinic", "r", "active", ms(1)});
+              }).is_ok());
+  ASSERT_TRUE(store->write_sync([](Writer& w) {
+                return w.put_issuer_key(IssuerKey{"f1", "kid-1", "sealed", ms(5)});
+              }).is_ok());
+  // One key per facility: a second is refused and the first stays.
+  EXPECT_EQ(store->write_sync([](Writer& w) {
+              return w.put_issuer_key(IssuerKey{"f1", "kid-2", "other", ms(6)});
+            }).code(),
+            Code::kConflict);
+  Document d;
+  d.id = "d1";
+  d.facility_id = "f1";
+  d.facility_ref = "MC-0001";
+  d.patient_id = "p1";
+  d.kind = "mc-outpatient";
+  d.status = "active";
+  d.card_hash = "aa";
+  d.kid = "kid-1";
+  d.rid = "rid1";
+  d.issued = ms(10);
+  d.log_index = 0;
+  d.body = std::string("\0sealed", 7);
+  ASSERT_TRUE(store->write_sync([&](Writer& w) { return w.put_document(d); }).is_ok());
+  Document same_ref = d;
+  same_ref.id = "d2";
+  same_ref.card_hash = "bb";
+  EXPECT_EQ(store->write_sync([&](Writer& w) { return w.put_document(same_ref); }).code(), Code::kConflict);
+  d.status = "revoked";
+  d.revoked = ms(20);
+  d.revoke_reason = "issued in error";
+  ASSERT_TRUE(store->write_sync([&](Writer& w) { return w.put_document(d); }).is_ok());
+  ASSERT_TRUE(store->read([&](Reader& r) -> Status {
+                HB_ASSIGN_OR_RETURN(auto key, r.issuer_key("f1"));
+                EXPECT_TRUE(key && key->kid == "kid-1" && key->sealed_key == "sealed");
+                HB_ASSIGN_OR_RETURN(auto byref, r.document_by_ref("f1", "MC-0001"));
+                EXPECT_TRUE(byref && byref->id == "d1" && byref->status == "revoked");
+                EXPECT_EQ(byref->body, std::string("\0sealed", 7));
+                HB_ASSIGN_OR_RETURN(auto bycard, r.document_by_card("aa"));
+                EXPECT_TRUE(bycard && bycard->revoke_reason == "issued in error" && bycard->revoked == ms(20));
+                HB_ASSIGN_OR_RETURN(auto crl, r.revoked_documents("f1", "kid-1"));
+                EXPECT_EQ(crl.size(), 1u);
+                HB_ASSIGN_OR_RETURN(auto none, r.document("nope"));
+                EXPECT_FALSE(none.has_value());
+                return Status::ok();
+              }).is_ok());
+}
+
 TEST(SqliteStoreResources, CommittedDataSurvivesReopen) {
   TempDir dir;
   const auto path = dir.file("hb.db");

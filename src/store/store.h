@@ -61,6 +61,16 @@ class Reader {
                                                  int limit) = 0;
   virtual Result<std::optional<AuditRecord>> audit_by_id(const std::string& id) = 0;
 
+  // Verifiable documents and the facilities' issuer keys.
+  virtual Result<std::optional<IssuerKey>> issuer_key(const std::string& facility_id) = 0;
+  virtual Result<std::optional<Document>> document(const std::string& id) = 0;
+  virtual Result<std::optional<Document>> document_by_ref(const std::string& facility_id,
+                                                          const std::string& facility_ref) = 0;
+  virtual Result<std::optional<Document>> document_by_card(const std::string& card_hash) = 0;
+  // Revoked or superseded documents of a facility signed with `kid`, oldest first (for its CRL).
+  virtual Result<std::vector<Document>> revoked_documents(const std::string& facility_id,
+                                                          const std::string& kid) = 0;
+
   // ---- notify: the outbox (types.h, OutboxMessage) ----
   // Messages due at `now` (queued, failed, or sending with a lapsed claim), earliest first.
   virtual Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) = 0;
@@ -98,6 +108,11 @@ class Writer : public Reader {
                                Time when) = 0;
 
   virtual Status append_audit(const AuditRecord& a) = 0;
+
+  // kConflict if the facility already has a key (keys are made once; rotation is a later step).
+  virtual Status put_issuer_key(const IssuerKey& k) = 0;
+  // Insert or replace by id; (facility_id, facility_ref) and card_hash are unique.
+  virtual Status put_document(const Document& d) = 0;
 
   // ---- notify: the outbox ----
   // Queues m (id, status, attempts and sent_at are the store's: queued, 0, none) and returns its

@@ -90,6 +90,35 @@ struct AuditRecord {
   std::string source_ip;
 };
 
+// ---- verifiable documents (SMART Health Cards) ---------------------------------------------------
+
+// The key a facility signs health cards with: one per facility, made when it first issues.
+struct IssuerKey {
+  std::string facility_id;
+  std::string kid;          // RFC 7638 thumbprint of the public key
+  std::string sealed_key;   // PKCS#8 PEM, sealed under the facility's issuer data key
+  Time created{};
+};
+
+// A document a facility issued (a medical certificate, a discharge summary, ...) and its card.
+struct Document {
+  std::string id;            // server-assigned uuid
+  std::string facility_id;   // the issuer
+  std::string facility_ref;  // the facility's own id for it: issuing again with it is idempotent
+  std::string patient_id;
+  std::string kind;          // e.g. mc-outpatient, discharge-summary (see services/documents.h)
+  std::string status;        // active | revoked | superseded
+  std::string card_hash;     // hex SHA-256 of the card's compact JWS (its transparency-log entry)
+  std::string kid;           // the issuer key that signed the card
+  std::string rid;           // SHC revocation id
+  Time issued{};
+  Time revoked{};            // when revoked or superseded (zero while active)
+  std::string revoke_reason;
+  std::string superseded_by; // the replacing document's id
+  int64_t log_index = -1;    // the card's entry in the transparency log
+  std::string body;          // sealed JSON (the card, the request, the receipt) under the patient's key
+};
+
 // ---- notify: the outbox ----
 // One notification waiting to be sent, being sent, or done with. Notifications never carry health
 // data: the subject and body are a short fixed text and a link. The recipient (a phone number or

@@ -59,5 +59,36 @@ TEST(Cli, InitRefusesToOverwriteAndCommandsNeedAnInitialisedFolder) {
   std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }
 
+// The transparency log of a new data folder: a signed checkpoint of size 0, published under /log/,
+// which `healthbook log verify` accepts from the folder and over HTTP; a wrong key or a tampered
+// checkpoint is refused with a non-zero exit.
+TEST(Cli, LogVerifyChecksTheServedLog) {
+  Server server;
+  const std::string vkey = server.data_dir() + "/keys/log.vkey";
+  auto checkpoint = server.get("/log/checkpoint", "");
+  ASSERT_EQ(checkpoint.status, 200) << checkpoint.body;
+  EXPECT_NE(checkpoint.body.find("/log\n0\n"), std::string::npos) << checkpoint.body;
+  auto served_key = server.get("/log/vkey", "");
+  ASSERT_EQ(served_key.status, 200);
+  EXPECT_EQ(served_key.body, read_file(vkey));
+  EXPECT_EQ(server.get("/log/tile/0/x001/../../secret", "").status, 404);
+
+  auto folder = run_healthbook({"log", "verify", server.data_dir() + "/log", "--vkey", vkey});
+  EXPECT_EQ(folder.exit_code, 0) << folder.err;
+  const std::string seen = server.data_dir() + "/seen-checkpoints";
+  auto url = run_healthbook({"log", "verify", server.base() + "/log", "--vkey", vkey, "--seen", seen});
+  EXPECT_EQ(url.exit_code, 0) << url.err;
+  EXPECT_EQ(read_file(seen), checkpoint.body + "\n");
+  // Seen checkpoints are checked the next time.
+  EXPECT_EQ(run_healthbook({"log", "verify", server.base() + "/log", "--vkey", vkey, "--seen", seen}).exit_code, 0);
+
+  auto other = run_healthbook({"log", "verify", server.data_dir() + "/log", "--vkey",
+                               "example.com/log+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"});
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_FALSE(other.err.empty());
+  auto missing = run_healthbook({"log", "verify", "--vkey", vkey});
+  EXPECT_NE(missing.exit_code, 0);
+}
+
 }  // namespace
 }  // namespace hb::test

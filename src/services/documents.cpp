@@ -1,0 +1,554 @@
+#include "services/documents.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "core/ids.h"
+#include "crypto/hash.h"
+#include "documents/health_card.h"
+
+namespace hb::services {
+namespace {
+
+constexpr const char* kKindSystem = "urn:healthbook:document-kind";
+
+struct Kind {
+  const char* code;
+  const char* label;
+  bool leave;      // has a leave period (from/to)
+  bool datetimes;  // the period is in date-times (time chit), else dates
+};
+constexpr std::array<Kind, 4> kKinds = {{
+    {"mc-outpatient", "Medical certificate: outpatient sick leave", true, false},
+    {"mc-hospitalisation", "Medical certificate: hospitalisation leave", true, false},
+    {"mc-maternity", "Medical certificate: maternity leave", true, false},
+    {"time-chit", "Time chit", true, true},
+}};
+
+const Kind* find_kind(std::string_view code) {
+  for (const auto& k : kKinds) {
+    if (code == k.code) return &k;
+  }
+  return nullptr;
+}
+
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+// YYYY-MM-DD that is a real calendar date; its days since 1970-01-01 in *days.
+bool valid_date(std::string_view s, int64_t* days = nullptr) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  int y = std::stoi(std::string(s.substr(0, 4)));
+  int m = std::stoi(std::string(s.substr(5, 2)));
+  int d = std::stoi(std::string(s.substr(8, 2)));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1900 || m < 1 || m > 12 || d < 1) return false;
+  if (d > kDays[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return false;
+  if (days) {
+    // Days from civil (proleptic Gregorian).
+    int yy = m <= 2 ? y - 1 : y;
+    int era = yy / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  }
+  return true;
+}
+
+// YYYY-MM-DDThh:mm[:ss](Z|+hh:mm|-hh:mm).
+bool valid_datetime(std::string_view s) {
+  if (s.size() < 17 || s[10] != 'T' || !valid_date(s.substr(0, 10))) return false;
+  auto two = [&](size_t i, int max) {
+    return i + 2 <= s.size() && std::isdigit(static_cast<unsigned char>(s[i])) &&
+           std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
+           (s[i] - '0') * 10 + (s[i + 1] - '0') <= max;
+  };
+  if (!two(11, 23) || s[13] != ':' || !two(14, 59)) return false;
+  size_t i = 16;
+  if (i < s.size() && s[i] == ':') {
+    if (!two(i + 1, 59)) return false;
+    i += 3;
+  }
+  if (i < s.size() && s[i] == 'Z') return i + 1 == s.size();
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    return i + 6 == s.size() && two(i + 1, 14) && s[i + 3] == ':' && two(i + 4, 59);
+  }
+  return false;
+}
+
+bool valid_e164(std::string_view s) {
+  if (s.size() < 9 || s.size() > 16 || s[0] != '+' || s[1] == '0') return false;
+  return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool valid_ref(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+  });
+}
+
+// The request, checked: every problem is collected with its JSON path.
+struct Request {
+  std::string ref, kind_code;
+  const Kind* kind = nullptr;
+  std::string national_id, insurance, family, given, birth_date, phone;
+  std::string doctor, doctor_registration;
+  std::string from, to;
+  Json diagnosis;  // {text, code?, system?} or null
+};
+
+Result<Request> parse_request(const Json& j, Time now) {
+  std::vector<Problem> problems;
+  auto bad = [&](std::string path, std::string msg) { problems.push_back({std::move(path), std::move(msg), "invalid"}); };
+  if (!j.is_object()) return invalid("the request must be a JSON object");
+  auto str = [&](const Json& o, const char* key, const std::string& path, bool required,
+                 std::size_t max = 200) -> std::string {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) {
+      if (required) bad(path, "required");
+      return {};
+    }
+    if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+      bad(path, "must be a non-empty string");
+      return {};
+    }
+    const auto& v = it->get_ref<const std::string&>();
+    if (v.size() > max) bad(path, "longer than " + std::to_string(max) + " characters");
+    return v;
+  };
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    static constexpr std::array<const char*, 6> kKnown = {"documentId", "kind", "patient", "doctor", "leave", "diagnosis"};
+    if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
+      bad(it.key(), "unknown member");
+    }
+  }
+  Request r;
+  r.ref = str(j, "documentId", "documentId", true, 64);
+  if (!r.ref.empty() && !valid_ref(r.ref)) bad("documentId", "use letters, digits, '-', '.' and '_' only");
+  r.kind_code = str(j, "kind", "kind", true);
+  r.kind = find_kind(r.kind_code);
+  if (!r.kind_code.empty() && !r.kind) {
+    std::string list;
+    for (const auto& k : kKinds) list += (list.empty() ? "" : ", ") + std::string(k.code);
+    bad("kind", "\"" + r.kind_code + "\" is not a kind this server issues (" + list + ")");
+  }
+  const Json empty = Json::object();
+  const Json& p = j.contains("patient") && j["patient"].is_object() ? j["patient"] : empty;
+  if (!j.contains("patient") || !j["patient"].is_object()) bad("patient", "required: an object");
+  r.national_id = str(p, "nationalId", "patient.nationalId", false, 64);
+  r.insurance = str(p, "insuranceNumber", "patient.insuranceNumber", false, 64);
+  if (r.national_id.empty() && r.insurance.empty()) {
+    bad("patient", "needs nationalId or insuranceNumber (or both)");
+  }
+  r.family = str(p, "family", "patient.family", true, 100);
+  r.given = str(p, "given", "patient.given", true, 100);
+  r.birth_date = str(p, "birthDate", "patient.birthDate", true);
+  int64_t birth_days = 0;
+  if (!r.birth_date.empty()) {
+    if (!valid_date(r.birth_date, &birth_days)) {
+      bad("patient.birthDate", "must be a date, YYYY-MM-DD");
+    } else if (birth_days > unix_seconds(now) / 86400) {
+      bad("patient.birthDate", "is in the future");
+    }
+  }
+  r.phone = str(p, "phone", "patient.phone", true, 16);
+  if (!r.phone.empty() && !valid_e164(r.phone)) bad("patient.phone", "must be an E.164 number, e.g. +6591234567");
+  const Json& d = j.contains("doctor") && j["doctor"].is_object() ? j["doctor"] : empty;
+  if (!j.contains("doctor") || !j["doctor"].is_object()) bad("doctor", "required: an object");
+  r.doctor = str(d, "name", "doctor.name", true, 100);
+  r.doctor_registration = str(d, "registration", "doctor.registration", false, 64);
+  if (r.kind && r.kind->leave) {
+    const Json& l = j.contains("leave") && j["leave"].is_object() ? j["leave"] : empty;
+    if (!j.contains("leave") || !j["leave"].is_object()) bad("leave", "required: an object with from and to");
+    r.from = str(l, "from", "leave.from", true);
+    r.to = str(l, "to", "leave.to", true);
+    auto ok = [&](const std::string& v) { return r.kind->datetimes ? valid_datetime(v) : valid_date(v); };
+    const char* form = r.kind->datetimes ? "a date-time with its offset, e.g. 2026-11-20T09:00:00+08:00"
+                                         : "a date, YYYY-MM-DD";
+    bool good = true;
+    if (!r.from.empty() && !ok(r.from)) bad("leave.from", std::string("must be ") + form), good = false;
+    if (!r.to.empty() && !ok(r.to)) bad("leave.to", std::string("must be ") + form), good = false;
+    if (good && !r.from.empty() && !r.to.empty() && !r.kind->datetimes) {
+      int64_t a = 0, b = 0;
+      valid_date(r.from, &a);
+      valid_date(r.to, &b);
+      if (b < a) bad("leave.to", "is before leave.from");
+      if (b - a > 365) bad("leave", "longer than a year");
+    }
+  }
+  if (auto dg = j.find("diagnosis"); dg != j.end() && !dg->is_null()) {
+    if (!dg->is_object()) {
+      bad("diagnosis", "must be an object");
+    } else {
+      std::string text = str(*dg, "text", "diagnosis.text", true, 500);
+      std::string code = str(*dg, "code", "diagnosis.code", false, 64);
+      std::string system = str(*dg, "system", "diagnosis.system", false, 200);
+      r.diagnosis = {{"text", text}};
+      if (!code.empty()) r.diagnosis["code"] = code;
+      if (!system.empty()) r.diagnosis["system"] = system;
+    }
+  }
+  if (!problems.empty()) {
+    return Status(Code::kUnprocessable, "the document request is not valid", std::move(problems));
+  }
+  return r;
+}
+
+Json period_of(const Request& r) { return {{"start", r.from}, {"end", r.to}}; }
+
+// The patient's record: the Patient (found by identifier, or registered) and the DocumentReference.
+Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Facility& f,
+                   const std::string& issued, const std::string& doc_id) {
+  Json ids = Json::array();
+  std::string match;
+  if (!r.national_id.empty() && !ro.national_id_systems.empty()) {
+    ids.push_back({{"system", ro.national_id_systems[0]}, {"value", r.national_id}});
+    match = "identifier=" + ro.national_id_systems[0] + "|" + r.national_id;
+  }
+  if (!r.insurance.empty() && !ro.insurance_systems.empty()) {
+    ids.push_back({{"system", ro.insurance_systems[0]}, {"value", r.insurance}});
+    if (match.empty()) match = "identifier=" + ro.insurance_systems[0] + "|" + r.insurance;
+  }
+  Json patient = {{"resourceType", "Patient"},
+                  {"identifier", ids},
+                  {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
+                  {"birthDate", r.birth_date},
+                  {"telecom", Json::array({{{"system", "phone"}, {"value", r.phone}, {"use", "mobile"}}})}};
+  std::string doc_system = "urn:healthbook:document:" + f.code;
+  Json author = {{"display", r.doctor + (r.doctor_registration.empty() ? "" : " (" + r.doctor_registration + ")")}};
+  Json docref = {{"resourceType", "DocumentReference"},
+                 {"identifier", Json::array({{{"system", doc_system}, {"value", r.ref}},
+                                             {{"system", "urn:healthbook:document"}, {"value", doc_id}}})},
+                 {"status", "current"},
+                 {"type", {{"coding", Json::array({{{"system", kKindSystem}, {"code", r.kind->code}, {"display", r.kind->label}}})},
+                           {"text", r.kind->label}}},
+                 {"subject", {{"reference", "urn:uuid:00000000-0000-4000-8000-000000000001"}}},
+                 {"date", issued},
+                 {"author", Json::array({author})},
+                 {"custodian", {{"display", f.name}}},
+                 {"description", r.kind->label},
+                 {"content", Json::array({{{"attachment", {{"contentType", "application/smart-health-card"}, {"title", r.kind->label}}}}})}};
+  if (r.kind->leave) docref["context"] = {{"period", period_of(r)}};
+  return {{"resourceType", "Bundle"},
+          {"type", "transaction"},
+          {"entry",
+           Json::array({{{"fullUrl", "urn:uuid:00000000-0000-4000-8000-000000000001"},
+                         {"resource", patient},
+                         {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
+                        {{"resource", docref},
+                         {"request", {{"method", "POST"}, {"url", "DocumentReference"},
+                                      {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref}}}}})}};
+}
+
+// The card's content: what a verifier sees. No identifiers and no diagnosis: an employer checking
+// a certificate learns the name, birth date, the leave and who issued it.
+Json card_bundle(const Request& r, const store::Facility& f, const std::string& issued) {
+  Json docref = {{"resourceType", "DocumentReference"},
+                 {"status", "current"},
+                 {"type", {{"coding", Json::array({{{"system", kKindSystem}, {"code", r.kind->code}}})}}},
+                 {"subject", {{"reference", "resource:0"}}},
+                 {"date", issued},
+                 {"author", Json::array({{{"display", r.doctor}}})},
+                 {"custodian", {{"display", f.name}}},
+                 {"content", Json::array({{{"attachment", {{"contentType", "text/plain"}, {"title", r.kind->label}}}}})}};
+  if (r.kind->leave) docref["context"] = {{"period", period_of(r)}};
+  return {{"resourceType", "Bundle"},
+          {"type", "collection"},
+          {"entry", Json::array({{{"fullUrl", "resource:0"},
+                                  {"resource", {{"resourceType", "Patient"},
+                                                {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
+                                                {"birthDate", r.birth_date}}}},
+                                 {{"fullUrl", "resource:1"}, {"resource", docref}}})}};
+}
+
+std::string issuer_owner(const std::string& facility_id) { return "issuer:" + facility_id; }
+std::string issuer_aad(const std::string& facility_id) { return "issuer-key/" + facility_id; }
+std::string document_aad(const store::Document& d) { return "document/" + d.id; }
+
+Json answer(const store::Document& d, const Json& body, const std::string& iss) {
+  return {{"id", d.id},
+          {"documentId", d.facility_ref},
+          {"kind", d.kind},
+          {"status", d.status},
+          {"issued", format_instant(d.issued)},
+          {"issuer", iss},
+          {"patient", body.value("patient", "")},
+          {"documentReference", body.value("documentReference", "")},
+          {"card", {{"jws", body.value("card", "")}, {"qr", body.value("qr", "")}}},
+          {"transparencyLog", {{"index", d.log_index}, {"receipt", body.value("receipt", "")}}}};
+}
+
+}  // namespace
+
+DocumentService::DocumentService(store::Store& store, Vault& vault, RecordService& records,
+                                 ledger::Log& log, const Clock& clock, DocumentOptions options)
+    : store_(store), vault_(vault), records_(records), log_(log), clock_(clock), options_(std::move(options)) {}
+
+Result<crypto::PrivateKey> DocumentService::signing_key(const store::Facility& facility) {
+  {
+    std::lock_guard lock(keys_mu_);
+    if (auto it = keys_.find(facility.id); it != keys_.end()) return it->second;
+  }
+  const std::string owner = issuer_owner(facility.id);
+  std::optional<crypto::PrivateKey> key;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto stored, r.issuer_key(facility.id));
+    if (!stored) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, owner));
+    HB_ASSIGN_OR_RETURN(auto pem, dek.open(stored->sealed_key, issuer_aad(facility.id)));
+    HB_ASSIGN_OR_RETURN(auto k, crypto::PrivateKey::from_pem(pem));
+    key = std::move(k);
+    return Status::ok();
+  }));
+  if (!key) {
+    // First document of this facility: make its key. The write re-checks, so two first issues at
+    // once end with one key, which both use.
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+      HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_write(w, owner));
+      HB_ASSIGN_OR_RETURN(auto stored, w.issuer_key(facility.id));
+      if (stored) {
+        HB_ASSIGN_OR_RETURN(auto pem, dek.open(stored->sealed_key, issuer_aad(facility.id)));
+        HB_ASSIGN_OR_RETURN(auto k, crypto::PrivateKey::from_pem(pem));
+        key = std::move(k);
+        return Status::ok();
+      }
+      HB_ASSIGN_OR_RETURN(auto fresh, crypto::PrivateKey::generate(crypto::KeyType::kEcP256));
+      store::IssuerKey row{facility.id, fresh.public_key().thumbprint(),
+                           dek.seal(fresh.to_pem(), issuer_aad(facility.id)), clock_.now()};
+      HB_RETURN_IF_ERROR(w.put_issuer_key(row));
+      key = std::move(fresh);
+      return Status::ok();
+    }));
+  }
+  std::lock_guard lock(keys_mu_);
+  return keys_.emplace(facility.id, std::move(*key)).first->second;
+}
+
+Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_view request_json) {
+  if (!who.allows("DocumentReference", 'c')) {
+    return forbidden("issuing documents needs the create scope on DocumentReference");
+  }
+  if (who.facility_id.empty()) return forbidden("documents are issued by facilities");
+  HB_ASSIGN_OR_RETURN(Json j, parse_fhir_json(request_json, JsonLimits{64 * 1024, 16}));
+  HB_ASSIGN_OR_RETURN(Request req, parse_request(j, clock_.now()));
+  const std::string request_hash = crypto::sha256_hex(dump_json(j));
+
+  std::optional<store::Facility> facility;
+  std::optional<store::Document> existing;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(who.facility_id));
+    HB_ASSIGN_OR_RETURN(existing, r.document_by_ref(who.facility_id, req.ref));
+    return Status::ok();
+  }));
+  if (!facility) return forbidden("unknown facility");
+  const std::string iss = issuer_url(facility->code);
+  auto replay = [&](const store::Document& d) -> Result<IssuedDocument> {
+    Json body;
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, d.patient_id));
+      HB_ASSIGN_OR_RETURN(auto text, dek.open(d.body, document_aad(d)));
+      HB_ASSIGN_OR_RETURN(body, parse_json(text));
+      return Status::ok();
+    }));
+    if (body.value("requestHash", "") != request_hash) {
+      return Status(Code::kConflict, "documentId " + d.facility_ref + " was used for a different document",
+                    {{"documentId", "already names another document of this facility", "duplicate"}});
+    }
+    return IssuedDocument{200, answer(d, body, iss)};
+  };
+  if (existing) return replay(*existing);
+
+  HB_ASSIGN_OR_RETURN(crypto::PrivateKey key, signing_key(*facility));
+  const std::string kid = key.public_key().thumbprint();
+  store::Document doc;
+  doc.id = new_uuid();
+  doc.facility_id = facility->id;
+  doc.facility_ref = req.ref;
+  doc.kind = req.kind->code;
+  doc.status = "active";
+  doc.kid = kid;
+  doc.rid = documents::revocation_id(options_.rid_secret, kid, doc.id);
+  doc.issued = clock_.now();
+  const std::string issued = format_instant(doc.issued);
+
+  documents::IssueOptions io;
+  io.iss = iss;
+  io.rid = doc.rid;
+  HB_ASSIGN_OR_RETURN(auto card, documents::issue_health_card(card_bundle(req, *facility, issued), key, io, clock_));
+  doc.card_hash = crypto::sha256_hex(card.jws);
+
+  // The card's hash is in the log, durably, before the document exists anywhere else: a card that
+  // is shown is always provable, and an entry whose document then failed to store proves nothing
+  // about anyone (it holds no patient data).
+  Json entry = {{"v", 1}, {"op", "issue"}, {"card", doc.card_hash}, {"iss", iss}, {"kind", doc.kind}, {"time", issued}};
+  HB_ASSIGN_OR_RETURN(auto appended, log_.append(dump_json(entry)));
+  doc.log_index = static_cast<int64_t>(appended.index);
+
+  Json body = {{"requestHash", request_hash},
+               {"request", j},
+               {"card", card.jws},
+               {"qr", card.qr_text},
+               {"receipt", appended.receipt}};
+  std::string bundle = dump_json(record_bundle(req, records_.options(), *facility, issued, doc.id));
+  auto written = records_.transaction_with(
+      who, bundle, [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
+        if (refs.size() != 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
+        doc.patient_id = refs[0].substr(8);
+        body["patient"] = refs[0];
+        body["documentReference"] = refs[1];
+        HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_write(w, doc.patient_id));
+        doc.body = dek.seal(dump_json(body), document_aad(doc));
+        return w.put_document(doc);
+      });
+  if (!written) {
+    if (written.error().code() == Code::kConflict) {
+      // The same documentId, issued at the same moment by another request of this facility.
+      std::optional<store::Document> raced;
+      HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+        HB_ASSIGN_OR_RETURN(raced, r.document_by_ref(who.facility_id, req.ref));
+        return Status::ok();
+      }));
+      if (raced) return replay(*raced);
+    }
+    return written.error();
+  }
+  return IssuedDocument{201, answer(doc, body, iss)};
+}
+
+Result<Json> DocumentService::status(const Principal& who, const std::string& facility_ref) {
+  std::optional<store::Document> d;
+  std::optional<store::Facility> f;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
+    HB_ASSIGN_OR_RETURN(f, r.facility_by_id(who.facility_id));
+    return Status::ok();
+  }));
+  if (!d || !f) return not_found("this facility has no document " + facility_ref);
+  Json out = {{"id", d->id},         {"documentId", d->facility_ref}, {"kind", d->kind},
+              {"status", d->status}, {"issued", format_instant(d->issued)}, {"issuer", issuer_url(f->code)},
+              {"transparencyLog", {{"index", d->log_index}}}};
+  if (d->status != "active") {
+    out["revoked"] = format_instant(d->revoked);
+    out["reason"] = d->revoke_reason;
+  }
+  if (!d->superseded_by.empty()) out["supersededBy"] = d->superseded_by;
+  return out;
+}
+
+Result<Json> DocumentService::jwks(const std::string& facility_code) {
+  std::optional<store::Facility> f;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(f, r.facility_by_code(facility_code));
+    return Status::ok();
+  }));
+  if (!f) return not_found("no issuer " + facility_code);
+  bool has_key = false;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto k, r.issuer_key(f->id));
+    has_key = k.has_value();
+    return Status::ok();
+  }));
+  Json keys = Json::array();
+  if (has_key) {
+    HB_ASSIGN_OR_RETURN(auto key, signing_key(*f));
+    Json jwk = key.public_key().to_jwk();
+    jwk["kid"] = key.public_key().thumbprint();
+    jwk["use"] = "sig";
+    jwk["alg"] = "ES256";
+    // Revocation is supported for this key: verifiers fetch <iss>/.well-known/crl/<kid>.json
+    // when its version is newer than the one they hold.
+    HB_ASSIGN_OR_RETURN(Json list, crl(facility_code, jwk["kid"].get<std::string>()));
+    jwk["crlVersion"] = list["ctr"];
+    keys.push_back(std::move(jwk));
+  }
+  return Json{{"keys", keys}};
+}
+
+Result<Json> DocumentService::crl(const std::string& facility_code, const std::string& kid) {
+  Json rids = Json::array();
+  bool known = false;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto f, r.facility_by_code(facility_code));
+    if (!f) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto k, r.issuer_key(f->id));
+    if (!k || k->kid != kid) return Status::ok();
+    known = true;
+    HB_ASSIGN_OR_RETURN(auto docs, r.revoked_documents(f->id, kid));
+    // "rid.<seconds>": revokes the cards with that rid issued before the revocation.
+    for (const auto& d : docs) rids.push_back(d.rid + "." + std::to_string(unix_seconds(d.revoked)));
+    return Status::ok();
+  }));
+  if (!known) return not_found("no key " + kid + " for issuer " + facility_code);
+  // ctr starts at 1 and grows with every revocation (the list only ever grows).
+  return Json{{"kid", kid}, {"method", "rid"}, {"ctr", rids.size() + 1}, {"rids", rids}};
+}
+
+Result<Json> DocumentService::issuer_directory() {
+  std::vector<store::Facility> facilities;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(facilities, r.list_facilities());
+    return Status::ok();
+  }));
+  Json issuers = Json::array();
+  for (const auto& f : facilities) {
+    HB_ASSIGN_OR_RETURN(Json keys, jwks(f.code));
+    if (keys["keys"].empty()) continue;
+    Json crls = Json::array();
+    for (const auto& k : keys["keys"]) {
+      HB_ASSIGN_OR_RETURN(Json c, crl(f.code, k["kid"].get<std::string>()));
+      crls.push_back(std::move(c));
+    }
+    issuers.push_back({{"iss", issuer_url(f.code)}, {"name", f.name}, {"jwks", keys}, {"crls", crls}});
+  }
+  return Json{{"issuers", issuers}};
+}
+
+Result<Json> DocumentService::verify(std::string_view card_text) {
+  HB_ASSIGN_OR_RETURN(Json dir_json, issuer_directory());
+  auto directory = documents::IssuerDirectory::from_json(dir_json);
+  if (!directory) {
+    // Our own issuers must always form a valid directory (https issuer URLs); a plain-http public
+    // URL (development) cannot, and verification says so.
+    return Status(Code::kUnavailable, "this server's issuers cannot be trusted: " + directory.error().message());
+  }
+  std::optional<store::Document> doc;
+  documents::VerifyOptions opts;
+  opts.transparency_check = [&](const documents::Verdict& v) -> Status {
+    const std::string hash = crypto::sha256_hex(v.jws);
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(doc, r.document_by_card(hash));
+      return Status::ok();
+    }));
+    if (!doc || doc->log_index < 0 || static_cast<uint64_t>(doc->log_index) >= log_.size()) {
+      return not_found("the card is not in this server's transparency log");
+    }
+    return Status::ok();
+  };
+  documents::Verdict v = documents::verify_health_card(card_text, *directory, clock_, opts);
+  const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
+                        : v.outcome == documents::Outcome::kRevoked ? "revoked"
+                                                                    : "invalid";
+  Json out = {{"outcome", outcome}};
+  if (!v.valid()) {
+    out["reason"] = documents::reason_name(v.reason);
+    out["message"] = v.message;
+  }
+  if (!v.iss.empty()) out["issuer"] = {{"iss", v.iss}, {"name", v.issuer_name}};
+  if (doc) {
+    out["document"] = {{"kind", doc->kind}, {"status", doc->status}, {"issued", format_instant(doc->issued)},
+                       {"transparencyLogIndex", doc->log_index}};
+    if (doc->status == "superseded") {
+      out["outcome"] = v.valid() ? "superseded" : outcome;
+      out["document"]["supersededBy"] = doc->superseded_by;
+    }
+  }
+  if (!v.fhir_bundle.is_null()) out["fhirBundle"] = v.fhir_bundle;
+  return out;
+}
+
+}  // namespace hb::services

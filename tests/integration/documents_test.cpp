@@ -1,0 +1,158 @@
+// Verifiable documents against the real binary: a facility issues a medical certificate through
+// the JSON API; the card verifies, its issuer keys are published, it is in the transparency log,
+// and the patient's record holds it as FHIR.
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace hb::test {
+namespace {
+
+const std::vector<std::string> kJson = {"Content-Type: application/json"};
+
+Json mc_request(const std::string& ref, const std::string& to = "2026-11-22") {
+  return {{"documentId", ref},
+          {"kind", "mc-outpatient"},
+          {"patient", {{"nationalId", "079201001234"}, {"family", "Nguyen"}, {"given", "Thi Mai"},
+                       {"birthDate", "1990-04-12"}, {"phone", "+84901234567"}}},
+          {"doctor", {{"name", "Dr. Tran Van Binh"}, {"registration", "MCR-12345"}}},
+          {"leave", {{"from", "2026-11-20"}, {"to", to}}},
+          {"diagnosis", {{"text", "Acute upper respiratory infection"}, {"code", "J06.9"},
+                         {"system", "http://hl7.org/fhir/sid/icd-10"}}}};
+}
+
+class Documents : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<Server>();
+    server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
+    server_->add_facility("79002", "Cho Ray Hospital", "public-hospital");
+    a_ = server_->token(server_->add_client("01001"));
+    b_ = server_->token(server_->add_client("79002"));
+  }
+  HttpResponse issue(const Json& req, const std::string& token) {
+    return server_->send("POST", "/api/v1/documents", token, req.dump(), kJson);
+  }
+  HttpResponse verify(const std::string& card) {
+    return server_->send("POST", "/api/v1/verify", "", Json{{"card", card}}.dump(), kJson);
+  }
+  std::unique_ptr<Server> server_;
+  std::string a_, b_;
+};
+
+TEST_F(Documents, IssueVerifyAndFindInTheRecordAndTheLog) {
+  auto r = issue(mc_request("MC-0001"), a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json doc = Json::parse(r.body);
+  EXPECT_EQ(doc["status"], "active");
+  EXPECT_EQ(doc["issuer"], server_->base() + "/issuers/01001");
+  const std::string qr = doc["card"]["qr"];
+  ASSERT_EQ(qr.rfind("shc:/", 0), 0u);
+  EXPECT_EQ(doc["transparencyLog"]["index"], 0);
+  EXPECT_NE(doc["transparencyLog"]["receipt"].get<std::string>().find("c2sp.org/tlog-proof"), std::string::npos);
+
+  // The issuer's key is published under its kid (the RFC 7638 thumbprint), with an empty CRL.
+  auto jwks = server_->get("/issuers/01001/.well-known/jwks.json", "");
+  ASSERT_EQ(jwks.status, 200) << jwks.body;
+  Json keys = Json::parse(jwks.body)["keys"];
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0]["alg"], "ES256");
+  EXPECT_FALSE(keys[0].contains("d"));
+  const std::string kid = keys[0]["kid"];
+  auto crl = server_->get("/issuers/01001/.well-known/crl/" + kid + ".json", "");
+  ASSERT_EQ(crl.status, 200) << crl.body;
+  EXPECT_EQ(Json::parse(crl.body)["rids"], Json::array());
+  EXPECT_EQ(server_->get("/issuers/79002/.well-known/jwks.json", "").body, R"({"keys":[]})");
+  EXPECT_EQ(server_->get("/issuers/99999/.well-known/jwks.json", "").status, 404);
+
+  // Anyone can verify it: the QR text, or the JWS.
+  auto v = verify(qr);
+  ASSERT_EQ(v.status, 200) << v.body;
+  Json verdict = Json::parse(v.body);
+  EXPECT_EQ(verdict["outcome"], "valid") << v.body;
+  EXPECT_EQ(verdict["issuer"]["name"], "Bach Mai Hospital");
+  EXPECT_EQ(verdict["document"]["kind"], "mc-outpatient");
+  std::string bundle = verdict["fhirBundle"].dump();
+  EXPECT_NE(bundle.find("Nguyen"), std::string::npos);
+  EXPECT_EQ(bundle.find("J06.9"), std::string::npos) << "the card carries no diagnosis";
+  EXPECT_EQ(bundle.find("079201001234"), std::string::npos) << "nor the national id";
+  EXPECT_EQ(Json::parse(verify(doc["card"]["jws"]).body)["outcome"], "valid");
+
+  // Altered: one digit of the QR changed.
+  std::string altered = qr;
+  altered[altered.size() - 10] = altered[altered.size() - 10] == '1' ? '2' : '1';
+  Json bad = Json::parse(verify(altered).body);
+  EXPECT_EQ(bad["outcome"], "invalid") << bad.dump();
+  EXPECT_FALSE(bad["reason"].get<std::string>().empty());
+  EXPECT_EQ(verify("not a card").status, 200);
+  EXPECT_EQ(Json::parse(verify("not a card").body)["outcome"], "invalid");
+  EXPECT_EQ(server_->send("POST", "/api/v1/verify", "", "[]", kJson).status, 400);
+
+  // The patient's record holds the document, found by the facility's own id.
+  auto found = server_->get("/fhir/DocumentReference?identifier=urn:healthbook:document:01001%7CMC-0001", a_);
+  ASSERT_EQ(found.status, 200) << found.body;
+  Json entries = Json::parse(found.body)["entry"];
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ("DocumentReference/" + entries[0]["resource"]["id"].get<std::string>(), doc["documentReference"]);
+  EXPECT_EQ(entries[0]["resource"]["context"]["period"]["end"], "2026-11-22");
+
+  // The log holds one entry and verifies.
+  auto checkpoint = server_->get("/log/checkpoint", "");
+  EXPECT_NE(checkpoint.body.find("/log\n1\n"), std::string::npos) << checkpoint.body;
+  auto verified = run_healthbook({"log", "verify", server_->base() + "/log", "--vkey",
+                                  server_->data_dir() + "/keys/log.vkey"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_NE(verified.out.find("1 entries"), std::string::npos) << verified.out;
+}
+
+TEST_F(Documents, IssuingIsIdempotentByTheFacilitysDocumentId) {
+  auto first = issue(mc_request("MC-0002"), a_);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = issue(mc_request("MC-0002"), a_);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Json::parse(again.body)["id"], Json::parse(first.body)["id"]);
+  EXPECT_EQ(Json::parse(again.body)["card"], Json::parse(first.body)["card"]);
+  auto changed = issue(mc_request("MC-0002", "2026-11-25"), a_);
+  EXPECT_EQ(changed.status, 409) << changed.body;
+  EXPECT_EQ(server_->get("/log/checkpoint", "").body.find("/log\n1\n") != std::string::npos, true)
+      << "a repeated request adds nothing to the log";
+  // Another facility may use the same document id for its own document.
+  EXPECT_EQ(issue(mc_request("MC-0002"), b_).status, 201);
+}
+
+TEST_F(Documents, BadRequestsListEveryProblemAndWriteNothing) {
+  Json req = mc_request("MC 3");
+  req["kind"] = "mc-imaginary";
+  req["patient"]["birthDate"] = "1990-02-30";
+  req["patient"]["phone"] = "0901234567";
+  req["leave"]["to"] = "2026-11-19";
+  req["extra"] = true;
+  auto r = issue(req, a_);
+  ASSERT_EQ(r.status, 422) << r.body;
+  Json p = Json::parse(r.body);
+  std::set<std::string> paths;
+  for (const auto& e : p["errors"]) paths.insert(e["path"]);
+  for (const char* want : {"documentId", "kind", "patient.birthDate", "patient.phone", "extra"}) {
+    EXPECT_TRUE(paths.count(want)) << want << " in " << r.body;
+  }
+  EXPECT_EQ(issue(Json::array(), a_).status, 400);
+  EXPECT_EQ(server_->send("POST", "/api/v1/documents", a_, "{", kJson).status, 400);
+  EXPECT_EQ(server_->send("POST", "/api/v1/documents", a_, mc_request("X").dump(),
+                          {"Content-Type: text/plain"}).status, 415);
+  EXPECT_EQ(issue(mc_request("MC-0004"), "not-a-token").status, 401);
+  EXPECT_NE(server_->get("/log/checkpoint", "").body.find("/log\n0\n"), std::string::npos);
+}
+
+TEST_F(Documents, AFacilitySeesOnlyItsOwnDocuments) {
+  ASSERT_EQ(issue(mc_request("MC-0005"), a_).status, 201);
+  auto mine = server_->get("/api/v1/documents/MC-0005", a_);
+  EXPECT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(Json::parse(mine.body)["status"], "active");
+  EXPECT_EQ(server_->get("/api/v1/documents/MC-0005", b_).status, 404);
+  // Without the create scope on DocumentReference, no issuing.
+  auto reader = server_->token(server_->add_client("01001", crypto::KeyType::kEcP384, "system/*.rs"), "system/*.rs");
+  EXPECT_EQ(issue(mc_request("MC-0006"), reader).status, 403);
+}
+
+}  // namespace
+}  // namespace hb::test
