@@ -193,6 +193,38 @@ Status Speculation::append_audit(const store::AuditRecord& a) {
   return Status::ok();
 }
 
+// ---- notify: the outbox ----
+// A notification is queued in the same closure as what it announces; a speculation leaves that to
+// the ordinary path rather than buffer it.
+
+Result<std::vector<store::OutboxMessage>> Speculation::outbox_due(Time, int) {
+  return not_in_speculation("read the outbox");
+}
+Result<std::optional<Time>> Speculation::outbox_next_due() {
+  return not_in_speculation("read the outbox");
+}
+Result<std::optional<store::OutboxMessage>> Speculation::outbox_message(int64_t) {
+  return not_in_speculation("read the outbox");
+}
+Result<std::optional<store::OutboxMessage>> Speculation::outbox_by_dedupe(const std::string&) {
+  return not_in_speculation("read the outbox");
+}
+Result<std::vector<store::OutboxMessage>> Speculation::outbox_list(const std::string&, int64_t,
+                                                                   int) {
+  return not_in_speculation("read the outbox");
+}
+Result<int64_t> Speculation::outbox_count_to(const std::string&, Time) {
+  return not_in_speculation("read the outbox");
+}
+Result<int64_t> Speculation::outbox_enqueue(const store::OutboxMessage&) {
+  return not_in_speculation("queue notifications");
+}
+Status Speculation::outbox_mark(int64_t, int, const store::OutboxMark&) {
+  return not_in_speculation("send notifications");
+}
+
+// ---- end notify ----
+
 // ---- replay --------------------------------------------------------------------------------------
 
 Status Speculation::replay(store::Writer& w) const {

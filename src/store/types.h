@@ -141,5 +141,40 @@ struct LinkDevice {
   Time unlocked{};
   Time expires{};
 };
+// ---- notify: the outbox ----
+// One notification waiting to be sent, being sent, or done with. Notifications never carry health
+// data: the subject and body are a short fixed text and a link. The recipient (a phone number or
+// an e-mail address, personal data) reaches the store only sealed by notify/, with a keyed hash
+// beside it for lookups and rate limits.
+struct OutboxMessage {
+  int64_t id = 0;                // store-assigned, increasing
+  std::string channel;           // sms | email
+  std::string patient_id;        // whom it is for ("" if not a patient)
+  std::string recipient_sealed;  // AES-GCM sealed recipient (opaque to the store)
+  std::string recipient_index;   // keyed hash of the recipient, hex
+  std::string subject;           // e-mail subject ("" for SMS)
+  std::string body;              // the text
+  std::string status;            // queued | sending | sent | failed | dead (see OutboxMark)
+  int attempts = 0;              // sends started so far
+  Time next_attempt{};           // when it is next due (for sending: when the claim lapses)
+  std::string last_error;        // why the last attempt failed; never personal data
+  Time created{};
+  std::optional<Time> sent_at;
+  std::string dedupe_key;        // "" = none; else unique across the outbox
+};
+
+// The next state of an outbox message, written by the dispatcher.
+//   queued  -> sending  (claimed: attempts + 1, next_attempt = when the claim lapses)
+//   sending -> sent | failed (next_attempt = the retry time) | dead (given up)
+//   failed  -> sending, and a sending whose claim lapsed (a crash mid-send) -> sending again.
+//   sending -> queued  (released unsent, when the dispatcher stops mid-batch)
+struct OutboxMark {
+  std::string status;
+  int attempts = 0;
+  Time next_attempt{};
+  std::string last_error;
+  std::optional<Time> sent_at;
+};
+// ---- end notify ----
 
 }  // namespace hb::store
