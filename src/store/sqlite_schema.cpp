@@ -209,6 +209,8 @@ CREATE TABLE link_devices(
   token_hash TEXT NOT NULL REFERENCES doc_links(token_hash),
   unlocked INTEGER NOT NULL,
   expires INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
+
     // 7: the outbox. Recipients are sealed by notify/ (recipient_index is their keyed
     // hash, for rate limits); dedupe_key is NULL when the message has none, so UNIQUE holds only
     // among real keys. The dispatcher's "what is due" is a partial index over the messages still
