@@ -17,6 +17,9 @@
 #include "documents/issuer_directory.h"
 #include "documents/verify.h"
 #include "ledger/verify.h"
+#include "notify/outbox.h"
+#include "notify/transports.h"
+#include "crypto/encoding.h"
 #include "services/auth.h"
 #include "services/facilities.h"
 #include "services/records.h"
@@ -118,8 +121,18 @@ int serve(const Common& common) {
   services::AuthOptions ao{cfg->token_url(), cfg->base_url(), cfg->access_token_seconds,
                            cfg->assertion_max_seconds, cfg->token_requests_per_minute};
   services::AuthService auth(*dd->store, clock, ao);
+  // Notifications: SMS (and e-mail) through the outbox; development sinks write to the data folder.
+  auto transports = notify::make_transports(*cfg, clock);
+  if (!transports) return fail(transports.error());
+  auto notify_secret = crypto::hex_decode(vault.blind("notify-keys", "v1"));
+  if (!notify_secret) return fail(notify_secret.error());
+  auto notify_keys = notify::OutboxKeys::derive(*notify_secret);
+  if (!notify_keys) return fail(notify_keys.error());
+  auto outbox = notify::Outbox::create(*dd->store, *transports->sms, *transports->email, *notify_keys, clock);
+  if (!outbox) return fail(outbox.error());
+  (*outbox)->start();
   services::DocumentService documents(*dd->store, vault, records, *log->log, clock,
-                                     {cfg->base_url(), vault.blind("shc-rid", "v1")});
+                                     {cfg->base_url(), vault.blind("shc-rid", "v1")}, outbox->get());
   http::Handler api = http::make_api_handler(
       {*cfg, auth, records, *log->tiles, log->vkey, documents, cfg->clock_control ? &test_clock : nullptr});
   installed.store(&api, std::memory_order_release);
@@ -129,6 +142,7 @@ int serve(const Common& common) {
   std::cout << "listening on " << so.address << ":" << server.port() << std::endl;
   server.run_until_signal();
   installed.store(nullptr);
+  (*outbox)->stop();
   if (Status s = dd->store->flush(); !s) return fail(s);
   spdlog::info("healthbook stopped");
   return 0;

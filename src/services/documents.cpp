@@ -326,13 +326,15 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss) 
 }  // namespace
 
 DocumentService::DocumentService(store::Store& store, Vault& vault, RecordService& records,
-                                 ledger::Log& log, const Clock& clock, DocumentOptions options)
+                                 ledger::Log& log, const Clock& clock, DocumentOptions options,
+                                 notify::Outbox* outbox)
     : store_(store),
       vault_(vault),
       records_(records),
       log_(log),
       clock_(clock),
       options_(std::move(options)),
+      outbox_(outbox),
       wrong_by_address_(clock, kWrongPerAddressHour / 60.0, kWrongPerAddressHour) {}
 
 Result<crypto::PrivateKey> DocumentService::signing_key(const store::Facility& facility) {
@@ -484,6 +486,17 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
         HB_RETURN_IF_ERROR(w.put_document(doc));
         link.patient_id = doc.patient_id;
         HB_RETURN_IF_ERROR(w.put_doc_link(link));
+        if (outbox_) {
+          // No health data in the message: not the kind, not the facility; a link and what it needs.
+          notify::Message sms;
+          sms.channel = notify::Channel::kSms;
+          sms.recipient = req.phone;
+          sms.text = "Healthbook: you have a new document. Open it with your date of birth: " +
+                     options_.base_url + "/c/" + link_token;
+          sms.patient_id = doc.patient_id;
+          sms.dedupe_key = "document:" + doc.id;
+          HB_RETURN_IF_ERROR(outbox_->enqueue(w, sms).status());
+        }
         if (replaced) {
           HB_ASSIGN_OR_RETURN(auto old, w.document(replaced->id));
           if (!old || old->status != "active") return conflict("the replaced document changed meanwhile");
@@ -825,6 +838,15 @@ Result<Json> DocumentService::status(const Principal& who, const std::string& fa
     out["reason"] = d->revoke_reason;
   }
   if (!d->superseded_by.empty()) out["supersededBy"] = d->superseded_by;
+  // Delivery of the patient's SMS, as the outbox recorded it.
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto m, r.outbox_by_dedupe("document:" + d->id));
+    if (m) {
+      out["delivery"] = {{"channel", m->channel}, {"status", m->status}, {"attempts", m->attempts}};
+      if (m->sent_at) out["delivery"]["sent"] = format_instant(*m->sent_at);
+    }
+    return Status::ok();
+  }));
   return out;
 }
 

@@ -27,6 +27,7 @@
 #include "documents/issuer_directory.h"
 #include "documents/verify.h"
 #include "ledger/log.h"
+#include "notify/outbox.h"
 #include "services/principal.h"
 #include "services/rate_limit.h"
 #include "services/records.h"
@@ -55,8 +56,10 @@ struct IssuedDocument {
 
 class DocumentService {
  public:
+  // `outbox` (may be null: no notifications) sends the patient their link by SMS, queued in the
+  // same transaction as the document.
   DocumentService(store::Store& store, Vault& vault, RecordService& records, ledger::Log& log,
-                  const Clock& clock, DocumentOptions options);
+                  const Clock& clock, DocumentOptions options, notify::Outbox* outbox = nullptr);
 
   // Issues a document from the JSON request. kInvalid/kUnprocessable with every problem for a bad
   // request; kForbidden without the DocumentReference create scope; kConflict for a reused id.
@@ -134,6 +137,7 @@ class DocumentService {
   ledger::Log& log_;
   const Clock& clock_;
   DocumentOptions options_;
+  notify::Outbox* outbox_;
   RateLimiter wrong_by_address_;
   std::mutex unknown_mu_;
   std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
