@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
 
 #include "core/ids.h"
+#include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "documents/health_card.h"
@@ -17,18 +19,27 @@ namespace {
 
 constexpr const char* kKindSystem = "urn:healthbook:document-kind";
 
+enum class Family { kLeave, kDischarge, kLab, kVaccination, kReferral };
+
 struct Kind {
   const char* code;
   const char* label;
+  Family family;
   bool leave;      // has a leave period (from/to)
   bool datetimes;  // the period is in date-times (time chit), else dates
 };
-constexpr std::array<Kind, 4> kKinds = {{
-    {"mc-outpatient", "Medical certificate: outpatient sick leave", true, false},
-    {"mc-hospitalisation", "Medical certificate: hospitalisation leave", true, false},
-    {"mc-maternity", "Medical certificate: maternity leave", true, false},
-    {"time-chit", "Time chit", true, true},
+constexpr std::array<Kind, 8> kKinds = {{
+    {"mc-outpatient", "Medical certificate: outpatient sick leave", Family::kLeave, true, false},
+    {"mc-hospitalisation", "Medical certificate: hospitalisation leave", Family::kLeave, true, false},
+    {"mc-maternity", "Medical certificate: maternity leave", Family::kLeave, true, false},
+    {"time-chit", "Time chit", Family::kLeave, true, true},
+    {"discharge-summary", "Discharge summary", Family::kDischarge, false, false},
+    {"lab-result", "Laboratory results", Family::kLab, false, false},
+    {"vaccination", "Vaccination record", Family::kVaccination, false, false},
+    {"referral", "Referral letter", Family::kReferral, false, false},
 }};
+
+constexpr const char* kPatientRef = "urn:uuid:00000000-0000-4000-8000-000000000001";
 
 const Kind* find_kind(std::string_view code) {
   for (const auto& k : kKinds) {
@@ -105,7 +116,169 @@ struct Request {
   std::string from, to;
   Json diagnosis;        // {text, code?, system?} or null
   std::string replaces;  // the facility's id of the document this one replaces, or ""
+  // The kind's own content: FHIR resources about the patient (subject/patient set to the patient
+  // reference of the bundle they go into), for the record and the card alike.
+  std::vector<Json> clinical;
+  Json details;          // the same, for the patient's page
+  std::string summary;   // discharge summary text
 };
+
+bool is_number_value(const Json& v) { return v.is_number() || is_decimal_text(v); }
+double number_of(const Json& v) {
+  if (is_decimal_text(v)) return std::strtod(std::string(decimal_text(v)).c_str(), nullptr);
+  return v.is_number() ? v.get<double>() : 0;
+}
+
+// The content of the kinds other than leave certificates, as FHIR resources (with "subject" or
+// "patient" left for the bundle to fill).
+template <typename Bad, typename Str>
+void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
+  const Json empty = Json::object();
+  auto coding = [&](const Json& o, const std::string& path) -> Json {
+    if (!o.is_object()) {
+      bad(path, "required: an object with system and code");
+      return Json();
+    }
+    std::string system = str(o, "system", path + ".system", true, 200);
+    std::string code = str(o, "code", path + ".code", true, 64);
+    std::string display = str(o, "display", path + ".display", false, 200);
+    Json c = {{"system", system}, {"code", code}};
+    if (!display.empty()) c["display"] = display;
+    return c;
+  };
+  switch (r.kind->family) {
+    case Family::kLeave:
+      return;
+    case Family::kDischarge: {
+      const Json& a = j.contains("admission") && j["admission"].is_object() ? j["admission"] : empty;
+      if (!j.contains("admission") || !j["admission"].is_object()) bad("admission", "required: an object with from and to");
+      r.from = str(a, "from", "admission.from", true);
+      r.to = str(a, "to", "admission.to", true);
+      int64_t x = 0, y = 0;
+      if (!r.from.empty() && !valid_date(r.from, &x)) bad("admission.from", "must be a date, YYYY-MM-DD");
+      if (!r.to.empty() && !valid_date(r.to, &y)) bad("admission.to", "must be a date, YYYY-MM-DD");
+      if (x && y && y < x) bad("admission.to", "is before admission.from");
+      r.summary = str(j, "summary", "summary", true, 4000);
+      r.details = {{"admission", {{"from", r.from}, {"to", r.to}}}, {"summary", r.summary}};
+      return;
+    }
+    case Family::kLab: {
+      auto it = j.find("results");
+      if (it == j.end() || !it->is_array() || it->empty() || it->size() > 20) {
+        bad("results", "required: 1 to 20 results");
+        return;
+      }
+      r.details = {{"results", Json::array()}};
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string path = "results[" + std::to_string(i) + "]";
+        const Json& x = (*it)[i];
+        if (!x.is_object()) {
+          bad(path, "must be an object");
+          continue;
+        }
+        Json code = coding(x.contains("code") ? x["code"] : Json(), path + ".code");
+        std::string unit = str(x, "unit", path + ".unit", false, 40);
+        std::string effective = str(x, "effective", path + ".effective", true);
+        if (!effective.empty() && !valid_datetime(effective) && !valid_date(effective)) {
+          bad(path + ".effective", "must be a date or a date-time with its offset");
+        }
+        Json obs = {{"resourceType", "Observation"},
+                    {"status", "final"},
+                    {"category", Json::array({{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
+                                                                       {"code", "laboratory"}}})}}})},
+                    {"code", {{"coding", Json::array({code})}}},
+                    {"effectiveDateTime", effective}};
+        Json shown = {{"name", code.is_object() ? code.value("display", code.value("code", "")) : ""},
+                      {"effective", effective}};
+        auto v = x.find("value");
+        if (v != x.end() && is_number_value(*v)) {
+          Json q = {{"value", *v}};
+          if (!unit.empty()) q["unit"] = unit;
+          obs["valueQuantity"] = q;
+          shown["value"] = *v;
+          if (!unit.empty()) shown["unit"] = unit;
+          Json range = Json::object();
+          for (const char* bound : {"low", "high"}) {
+            if (auto b = x.find(bound); b != x.end()) {
+              if (!is_number_value(*b)) {
+                bad(path + "." + bound, "must be a number");
+                continue;
+              }
+              Json bq = {{"value", *b}};
+              if (!unit.empty()) bq["unit"] = unit;
+              range[bound] = bq;
+              shown[bound] = *b;
+            }
+          }
+          if (!range.empty()) {
+            obs["referenceRange"] = Json::array({range});
+            // The flag a reader looks for first: below, above or within the reference range.
+            double val = number_of(*v);
+            const char* flag = "N";
+            if (range.contains("low") && val < number_of(range["low"]["value"])) flag = "L";
+            if (range.contains("high") && val > number_of(range["high"]["value"])) flag = "H";
+            obs["interpretation"] = Json::array({{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"},
+                                                                           {"code", flag}}})}}});
+            shown["flag"] = flag;
+          }
+        } else if (auto t = x.find("text"); t != x.end() && t->is_string() && !t->get_ref<const std::string&>().empty()) {
+          std::string text = str(x, "text", path + ".text", true, 200);
+          obs["valueString"] = text;
+          shown["value"] = text;
+        } else {
+          bad(path, "needs a numeric value (with optional unit, low, high) or a text");
+        }
+        r.clinical.push_back(std::move(obs));
+        r.details["results"].push_back(std::move(shown));
+      }
+      return;
+    }
+    case Family::kVaccination: {
+      Json code = coding(j.contains("vaccine") ? j["vaccine"] : Json(), "vaccine");
+      std::string date = str(j, "date", "date", true);
+      if (!date.empty() && !valid_date(date)) bad("date", "must be a date, YYYY-MM-DD");
+      Json imm = {{"resourceType", "Immunization"},
+                  {"status", "completed"},
+                  {"vaccineCode", {{"coding", Json::array({code})}}},
+                  {"occurrenceDateTime", date}};
+      r.details = {{"vaccine", code.is_object() ? code.value("display", code.value("code", "")) : ""}, {"date", date}};
+      if (auto lot = j.find("lotNumber"); lot != j.end()) {
+        std::string l = str(j, "lotNumber", "lotNumber", false, 64);
+        if (!l.empty()) imm["lotNumber"] = l, r.details["lotNumber"] = l;
+      }
+      if (auto dose = j.find("doseNumber"); dose != j.end()) {
+        if (!dose->is_number_integer() || dose->get<int64_t>() < 1 || dose->get<int64_t>() > 20) {
+          bad("doseNumber", "must be a whole number from 1 to 20");
+        } else {
+          imm["protocolApplied"] = Json::array({{{"doseNumberPositiveInt", dose->get<int64_t>()}}});
+          r.details["doseNumber"] = *dose;
+        }
+      }
+      r.clinical.push_back(std::move(imm));
+      return;
+    }
+    case Family::kReferral: {
+      const Json& f = j.contains("referral") && j["referral"].is_object() ? j["referral"] : empty;
+      if (!j.contains("referral") || !j["referral"].is_object()) bad("referral", "required: an object with to and reason");
+      std::string to = str(f, "to", "referral.to", true, 200);
+      std::string reason = str(f, "reason", "referral.reason", true, 1000);
+      std::string priority = str(f, "priority", "referral.priority", false, 10);
+      if (priority.empty()) priority = "routine";
+      if (priority != "routine" && priority != "urgent" && priority != "asap" && priority != "stat") {
+        bad("referral.priority", "must be routine, urgent, asap or stat");
+      }
+      r.clinical.push_back({{"resourceType", "ServiceRequest"},
+                            {"status", "active"},
+                            {"intent", "order"},
+                            {"priority", priority},
+                            {"code", {{"coding", Json::array({{{"system", kKindSystem}, {"code", "referral"}}})}}},
+                            {"performer", Json::array({{{"display", to}}})},
+                            {"note", Json::array({{{"text", reason}}})}});
+      r.details = {{"to", to}, {"reason", reason}, {"priority", priority}};
+      return;
+    }
+  }
+}
 
 Result<Request> parse_request(const Json& j, Time now) {
   std::vector<Problem> problems;
@@ -127,8 +300,9 @@ Result<Request> parse_request(const Json& j, Time now) {
     return v;
   };
   for (auto it = j.begin(); it != j.end(); ++it) {
-    static constexpr std::array<const char*, 7> kKnown = {"documentId", "kind",      "patient", "doctor",
-                                                          "leave",      "diagnosis", "replaces"};
+    static constexpr std::array<const char*, 15> kKnown = {
+        "documentId", "kind",    "patient", "doctor",  "leave",    "diagnosis", "replaces",
+        "admission",  "summary", "results", "vaccine", "referral", "date",      "lotNumber", "doseNumber"};
     if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
       bad(it.key(), "unknown member");
     }
@@ -199,6 +373,7 @@ Result<Request> parse_request(const Json& j, Time now) {
       if (!system.empty()) r.diagnosis["system"] = system;
     }
   }
+  if (r.kind) parse_kind_content(j, r, bad, str);
   r.replaces = str(j, "replaces", "replaces", false, 64);
   if (!r.replaces.empty() && r.replaces == r.ref) bad("replaces", "a document cannot replace itself");
   if (!problems.empty()) {
@@ -241,16 +416,33 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
                  {"custodian", {{"display", f.name}}},
                  {"description", r.kind->label},
                  {"content", Json::array({{{"attachment", {{"contentType", "application/smart-health-card"}, {"title", r.kind->label}}}}})}};
-  if (r.kind->leave) docref["context"] = {{"period", period_of(r)}};
-  return {{"resourceType", "Bundle"},
-          {"type", "transaction"},
-          {"entry",
-           Json::array({{{"fullUrl", "urn:uuid:00000000-0000-4000-8000-000000000001"},
-                         {"resource", patient},
-                         {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
-                        {{"resource", docref},
-                         {"request", {{"method", "POST"}, {"url", "DocumentReference"},
-                                      {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref}}}}})}};
+  if (r.kind->leave || r.kind->family == Family::kDischarge) docref["context"] = {{"period", period_of(r)}};
+  if (!r.summary.empty()) {
+    docref["content"][0]["attachment"] = {{"contentType", "text/plain; charset=utf-8"},
+                                          {"data", crypto::base64_encode(r.summary)},
+                                          {"title", r.kind->label}};
+  }
+  Json entries = Json::array({{{"fullUrl", kPatientRef},
+                               {"resource", patient},
+                               {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
+                              {{"resource", docref},
+                               {"request", {{"method", "POST"}, {"url", "DocumentReference"},
+                                            {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref}}}}});
+  for (size_t i = 0; i < r.clinical.size(); ++i) {
+    Json res = r.clinical[i];
+    res[res["resourceType"] == "Immunization" ? "patient" : "subject"] = {{"reference", kPatientRef}};
+    res["identifier"] = Json::array({{{"system", doc_system}, {"value", r.ref + "/" + std::to_string(i)}}});
+    if (res["resourceType"] == "ServiceRequest") {
+      res["authoredOn"] = issued;
+      res["requester"] = {{"display", author["display"]}};
+    }
+    if (res["resourceType"] == "Immunization") res["performer"] = Json::array({{{"actor", {{"display", f.name}}}}});
+    std::string type = res["resourceType"];
+    entries.push_back({{"resource", res},
+                       {"request", {{"method", "POST"}, {"url", type},
+                                    {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref + "/" + std::to_string(i)}}}});
+  }
+  return {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}};
 }
 
 // The card's content: what a verifier sees. No identifiers and no diagnosis: an employer checking
@@ -264,14 +456,27 @@ Json card_bundle(const Request& r, const store::Facility& f, const std::string& 
                  {"author", Json::array({{{"display", r.doctor}}})},
                  {"custodian", {{"display", f.name}}},
                  {"content", Json::array({{{"attachment", {{"contentType", "text/plain"}, {"title", r.kind->label}}}}})}};
-  if (r.kind->leave) docref["context"] = {{"period", period_of(r)}};
-  return {{"resourceType", "Bundle"},
-          {"type", "collection"},
-          {"entry", Json::array({{{"fullUrl", "resource:0"},
-                                  {"resource", {{"resourceType", "Patient"},
-                                                {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
-                                                {"birthDate", r.birth_date}}}},
-                                 {{"fullUrl", "resource:1"}, {"resource", docref}}})}};
+  if (r.kind->leave || r.kind->family == Family::kDischarge) docref["context"] = {{"period", period_of(r)}};
+  if (!r.summary.empty()) {
+    docref["content"][0]["attachment"] = {{"contentType", "text/plain; charset=utf-8"},
+                                          {"data", crypto::base64_encode(r.summary)}};
+  }
+  Json entries = Json::array({{{"fullUrl", "resource:0"},
+                               {"resource", {{"resourceType", "Patient"},
+                                             {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
+                                             {"birthDate", r.birth_date}}}},
+                              {{"fullUrl", "resource:1"}, {"resource", docref}}});
+  for (const Json& c : r.clinical) {
+    Json res = c;
+    res[res["resourceType"] == "Immunization" ? "patient" : "subject"] = {{"reference", "resource:0"}};
+    if (res["resourceType"] == "ServiceRequest") {
+      res["authoredOn"] = issued;
+      res["requester"] = {{"display", r.doctor}};
+    }
+    if (res["resourceType"] == "Immunization") res["performer"] = Json::array({{{"actor", {{"display", f.name}}}}});
+    entries.push_back({{"fullUrl", "resource:" + std::to_string(entries.size())}, {"resource", std::move(res)}});
+  }
+  return {{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", entries}};
 }
 
 // A birth date as people type it: 1990-04-12, 12/04/1990, 12-04-1990, 12.04.1990 or 12041990
@@ -471,13 +676,14 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
                {"card", card.jws},
                {"qr", card.qr_text},
                {"receipt", appended.receipt},
+               {"details", req.details},
                {"shlFile", shl_file},
                {"shlKey", shl_key},
                {"label", "Document from " + facility->name.substr(0, 60)}};
   std::string bundle = dump_json(record_bundle(req, records_.options(), *facility, issued, doc.id));
   auto written = records_.transaction_with(
       who, bundle, [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
-        if (refs.size() != 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
+        if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
         doc.patient_id = refs[0].substr(8);
         body["patient"] = refs[0];
         body["documentReference"] = refs[1];
@@ -602,6 +808,7 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
                {"qr", body.value("qr", "")},
                {"showDiagnosis", link.show_diagnosis}};
   if (req.contains("leave")) view["leave"] = req["leave"];
+  if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
   if (doc->status == "revoked") view["revokedReason"] = doc->revoke_reason;
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
