@@ -524,7 +524,8 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss) 
           {"issuer", iss},
           {"patient", body.value("patient", "")},
           {"documentReference", body.value("documentReference", "")},
-          {"card", {{"jws", body.value("card", "")}, {"qr", body.value("qr", "")}}},
+          {"card", body.value("card", "").empty() ? Json(nullptr)
+                                                 : Json{{"jws", body.value("card", "")}, {"qr", body.value("qr", "")}}},
           {"transparencyLog", {{"index", d.log_index}, {"receipt", body.value("receipt", "")}}}};
 }
 
@@ -643,8 +644,19 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   documents::IssueOptions io;
   io.iss = iss;
   io.rid = doc.rid;
-  HB_ASSIGN_OR_RETURN(auto card, documents::issue_health_card(card_bundle(req, *facility, issued), key, io, clock_));
-  doc.card_hash = crypto::sha256_hex(card.jws);
+  const Json content = card_bundle(req, *facility, issued);
+  auto issued_card = documents::issue_health_card(content, key, io, clock_);
+  documents::IssuedCard card;
+  std::string content_text;  // documents too large for one QR code go by link only
+  if (issued_card) {
+    card = std::move(*issued_card);
+    doc.card_hash = crypto::sha256_hex(card.jws);
+  } else if (issued_card.error().code() == Code::kTooLarge) {
+    content_text = dump_json(content);
+    doc.card_hash = crypto::sha256_hex(content_text);
+  } else {
+    return issued_card.error();
+  }
 
   // The card's hash is in the log, durably, before the document exists anywhere else: a card that
   // is shown is always provable, and an entry whose document then failed to store proves nothing
@@ -663,9 +675,12 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // 256 bits: the link is also a SMART Health Link manifest URL, which needs that much entropy.
   const std::string link_token = crypto::random_token(32);
   const std::string shl_key = documents::new_shl_key();
+  // The link's file: the card, or for a document too large for a card, its FHIR Bundle.
   HB_ASSIGN_OR_RETURN(std::string shl_file,
-                      documents::encrypt_shl_file(shl_key, documents::health_card_file({card.jws}),
-                                                  documents::kContentTypeHealthCard));
+                      card.jws.empty()
+                          ? documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir)
+                          : documents::encrypt_shl_file(shl_key, documents::health_card_file({card.jws}),
+                                                        documents::kContentTypeHealthCard));
   store::DocLink link;
   link.token_hash = crypto::sha256_hex(link_token);
   link.document_id = doc.id;
@@ -809,6 +824,7 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
                {"showDiagnosis", link.show_diagnosis}};
   if (req.contains("leave")) view["leave"] = req["leave"];
   if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
+  if (body.value("card", "").empty()) view["linkOnly"] = true;  // too large for a QR card
   if (doc->status == "revoked") view["revokedReason"] = doc->revoke_reason;
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
@@ -888,6 +904,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     HB_ASSIGN_OR_RETURN(auto body, parse_fhir_json(text));
     stored_birth = body["request"]["patient"].value("birthDate", "");
     out.shl_file = body.value("shlFile", "");
+    out.shl_card = !body.value("card", "").empty();
     return Status::ok();
   }));
   // An unknown link is treated as a known one whose birth date is never given right.
@@ -972,7 +989,8 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   audit.source_ip = address;
   store_.append_audit_async(std::move(audit));
   documents::ShlManifest manifest;
-  manifest.files.push_back({std::string(documents::kContentTypeHealthCard), a.shl_file, std::nullopt});
+  manifest.files.push_back({std::string(a.shl_card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir),
+                            a.shl_file, std::nullopt});
   return LinkResult{200, manifest.to_json(), {}};
 }
 
@@ -1068,6 +1086,7 @@ Result<std::string> DocumentService::card_png(const Principal& who, const std::s
     qr_text = body.value("qr", "");
     return Status::ok();
   }));
+  if (qr_text.empty()) return not_found("this document is too large for a QR card; share it by its link");
   HB_ASSIGN_OR_RETURN(auto qr, documents::make_shc_qr(qr_text));
   return documents::qr_png(qr, 6);
 }

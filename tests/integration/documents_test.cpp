@@ -327,5 +327,33 @@ TEST_F(Documents, ResultsVaccinationsReferralsAndDischargeSummaries) {
   EXPECT_NE(refused.body.find("results[0].effective"), std::string::npos) << refused.body;
 }
 
+// A document too large for one QR code is issued all the same, shared by its link only (its
+// SMART Health Link file is the FHIR Bundle), and its hash is in the log.
+TEST_F(Documents, ADocumentTooLargeForAQrCodeGoesByLinkOnly) {
+  Json discharge = mc_request("DIS-LONG");
+  discharge.erase("leave");
+  discharge.erase("diagnosis");
+  discharge["kind"] = "discharge-summary";
+  discharge["admission"] = {{"from", "2026-11-01"}, {"to", "2026-11-15"}};
+  std::string summary;
+  for (int i = 0; summary.size() < 3900; ++i) summary += "Day " + std::to_string(i) + ": observation and treatment notes. ";
+  discharge["summary"] = summary.substr(0, 3900);
+  auto r = issue(discharge, a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json doc = Json::parse(r.body);
+  EXPECT_TRUE(doc["card"].is_null());
+  EXPECT_EQ(doc["transparencyLog"]["index"], 0);
+  EXPECT_EQ(server_->get("/api/v1/documents/DIS-LONG/qr.png", a_).status, 404);
+  const std::string link = doc["link"];
+  const std::string token = link.substr(link.rfind('/') + 1);
+  auto manifest = server_->send("POST", "/shl/" + token, "", R"({"recipient":"Dr. Other","passcode":"1990-04-12"})", kJson);
+  ASSERT_EQ(manifest.status, 200) << manifest.body;
+  EXPECT_EQ(Json::parse(manifest.body)["files"][0]["contentType"], "application/fhir+json");
+  auto view = server_->send("POST", "/api/v1/links/" + token + "/unlock", "", R"({"birthDate":"1990-04-12"})", kJson);
+  ASSERT_EQ(view.status, 200) << view.body;
+  EXPECT_EQ(Json::parse(view.body)["linkOnly"], true);
+  EXPECT_EQ(Json::parse(view.body)["details"]["summary"].get<std::string>().size(), 3900u);
+}
+
 }  // namespace
 }  // namespace hb::test
