@@ -277,7 +277,7 @@ Result<Request> parse_document_request(const Json& j, Time now) {
         "documentId", "kind",    "patient", "doctor",  "leave",    "diagnosis", "replaces",
         "admission",  "summary", "results", "vaccine", "referral", "date",      "lotNumber", "doseNumber"};
     if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
-      bad(it.key(), "unknown member");
+      bad(it.key().empty() ? std::string("\"\"") : it.key(), "unknown member");
     }
   }
   Request r;
