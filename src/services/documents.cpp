@@ -170,6 +170,13 @@ DocumentService::DocumentService(store::Store& store, Vault& vault, RecordServic
       outbox_(outbox),
       wrong_by_address_(clock, kWrongPerAddressHour / 60.0, kWrongPerAddressHour) {}
 
+Result<Json> DocumentService::open_document(store::Reader& r, const store::Document& d) {
+  HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, d.patient_id));
+  HB_ASSIGN_OR_RETURN(auto text, dek.open(d.body, document_aad(d)));
+  // FHIR parsing: the request's decimals (lab values) keep their text.
+  return parse_fhir_json(text);
+}
+
 Result<crypto::PrivateKey> DocumentService::signing_key(const store::Facility& facility) {
   {
     std::lock_guard lock(keys_mu_);
@@ -231,9 +238,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   auto replay = [&](const store::Document& d) -> Result<IssuedDocument> {
     Json body;
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-      HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, d.patient_id));
-      HB_ASSIGN_OR_RETURN(auto text, dek.open(d.body, document_aad(d)));
-      HB_ASSIGN_OR_RETURN(body, parse_json(text));
+      HB_ASSIGN_OR_RETURN(body, open_document(r, d));
       return Status::ok();
     }));
     if (body.value("requestHash", "") != request_hash) {
@@ -431,9 +436,7 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
       doc = std::move(next);
     }
     HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(doc->facility_id));
-    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
-    HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
-    HB_ASSIGN_OR_RETURN(body, parse_fhir_json(text));
+    HB_ASSIGN_OR_RETURN(body, open_document(r, *doc));
     return Status::ok();
   }));
   const Json& req = body["request"];
@@ -526,9 +529,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     if (!link) return Status::ok();
     HB_ASSIGN_OR_RETURN(auto doc, r.document(link->document_id));
     if (!doc) return internal("a link names a missing document");
-    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
-    HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
-    HB_ASSIGN_OR_RETURN(auto body, parse_fhir_json(text));
+    HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
     stored_birth = body["request"]["patient"].value("birthDate", "");
     out.shl_file = body.value("shlFile", "");
     out.shl_card = !body.value("card", "").empty();
@@ -707,9 +708,7 @@ Result<std::string> DocumentService::card_png(const Principal& who, const std::s
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto d, r.document_by_ref(who.facility_id, facility_ref));
     if (!d) return not_found("this facility has no document " + facility_ref);
-    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, d->patient_id));
-    HB_ASSIGN_OR_RETURN(auto text, dek.open(d->body, document_aad(*d)));
-    HB_ASSIGN_OR_RETURN(auto body, parse_json(text));
+    HB_ASSIGN_OR_RETURN(auto body, open_document(r, *d));
     qr_text = body.value("qr", "");
     return Status::ok();
   }));
@@ -810,9 +809,7 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
       HB_ASSIGN_OR_RETURN(auto f, r.facility_by_id(doc->facility_id));
       iss = f ? issuer_url(f->code) : "";
-      HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
-      HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
-      HB_ASSIGN_OR_RETURN(auto body, parse_json(text));
+      HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
       receipt = body.value("receipt", "");
       return Status::ok();
     }));

@@ -117,6 +117,8 @@ class DocumentService {
 
  private:
   Result<crypto::PrivateKey> signing_key(const store::Facility& facility);
+  // A document's sealed body (request, card, receipt, link file), opened with the patient's key.
+  Result<Json> open_document(store::Reader& r, const store::Document& d);
   // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
   Result<std::optional<store::DocLink>> unlocked(const std::string& token_hash, const std::string& device_token);
   Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,

@@ -31,6 +31,7 @@ class SpeculationTest : public ::testing::Test {
     store_ = std::move(store::open_sqlite(o).value());
   }
   void TearDown() override {
+    records_.reset();
     store_.reset();
     fs::remove_all(dir_);
   }
@@ -70,8 +71,29 @@ class SpeculationTest : public ::testing::Test {
     return v;
   }
 
+  // A records service over this store, and a facility client allowed everything.
+  RecordService& record_service() {
+    master_ = std::make_unique<crypto::MasterKey>(*crypto::MasterKey::create(std::string(32, 'm')));
+    vault_ = std::make_unique<Vault>(*master_);
+    records_ = std::make_unique<RecordService>(*store_, *vault_, clock_,
+                                               RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
+    return *records_;
+  }
+  static Principal facility_principal() {
+    Principal who;
+    who.client_id = "c1";
+    who.facility_id = "f1";
+    who.facility_code = "01001";
+    who.scopes = *Scopes::parse("system/*.cruds");
+    return who;
+  }
+
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
+  ManualClock clock_;
+  std::unique_ptr<crypto::MasterKey> master_;
+  std::unique_ptr<Vault> vault_;
+  std::unique_ptr<RecordService> records_;
 };
 
 TEST_F(SpeculationTest, ReplayStoresWhatWasPrepared) {
@@ -179,16 +201,8 @@ TEST_F(SpeculationTest, SearchingATypeItWroteIsLeftToTheWriter) {
 // same transaction creates cannot be prepared on a snapshot (the search must see the new Patient);
 // it still succeeds, done the ordinary way.
 TEST_F(SpeculationTest, TransactionThatSearchesItsOwnWritesStillSucceeds) {
-  auto master = crypto::MasterKey::create(std::string(32, 'm'));
-  ASSERT_TRUE(master.is_ok());
-  Vault vault(*master);
-  ManualClock clock;
-  RecordService records(*store_, vault, clock, RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
-  Principal who;
-  who.client_id = "c1";
-  who.facility_id = "f1";
-  who.facility_code = "01001";
-  who.scopes = *Scopes::parse("system/*.cruds");
+  RecordService& records = record_service();
+  const Principal who = facility_principal();
   Json bundle = {
       {"resourceType", "Bundle"},
       {"type", "transaction"},
@@ -219,16 +233,8 @@ TEST_F(SpeculationTest, TransactionThatSearchesItsOwnWritesStillSucceeds) {
 // Many transactions at once for the same new person: each lands exactly once, whichever path it
 // took, and the person is registered once.
 TEST_F(SpeculationTest, ConcurrentTransactionsForOnePersonRegisterThemOnce) {
-  auto master = crypto::MasterKey::create(std::string(32, 'm'));
-  ASSERT_TRUE(master.is_ok());
-  Vault vault(*master);
-  ManualClock clock;
-  RecordService records(*store_, vault, clock, RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
-  Principal who;
-  who.client_id = "c1";
-  who.facility_id = "f1";
-  who.facility_code = "01001";
-  who.scopes = *Scopes::parse("system/*.cruds");
+  RecordService& records = record_service();
+  const Principal who = facility_principal();
   auto bundle_for = [](int i) {
     return dump_json(Json{
         {"resourceType", "Bundle"},
