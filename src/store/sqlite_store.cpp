@@ -1,10 +1,13 @@
 // The SQLite engine of the store: a pool of read connections and one writer thread that commits
 // queued closures in groups (one fsync per group). See store.h for the contract.
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -961,9 +964,22 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteOptions& options, std::unique_ptr<Conn> writer,
               std::vector<std::unique_ptr<Conn>> readers, int64_t last_seq)
       : max_group_(static_cast<size_t>(options.max_group)),
+        durable_(options.synchronous_full),
+        wal_path_(options.path + "-wal"),
         writer_(std::move(writer)),
         next_seq_(last_seq),
         idle_readers_(std::move(readers)) {
+    if (durable_) {
+      // Commits write the WAL without waiting for the disk; the syncer thread makes them durable
+      // (one fdatasync for every group that committed meanwhile) and only then completes their
+      // futures, while the writer already runs the next group. Checkpoints sync as SQLite's FULL
+      // mode does (maybe_checkpoint).
+      (void)writer_->exec("PRAGMA synchronous = OFF");
+      sync_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "hb-store-sync");
+        sync_loop();
+      });
+    }
     // Checkpoints are the writer thread's, between groups (see maybe_checkpoint), not SQLite's
     // automatic ones inside COMMIT: this hook replaces those and only notes the WAL's length.
     sqlite3_wal_hook(writer_->db(), &SqliteStore::on_wal_commit, this);
@@ -980,6 +996,13 @@ class SqliteStore final : public Store {
     }
     queue_cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    {
+      std::lock_guard<std::mutex> l(sync_mu_);
+      sync_stop_ = true;
+    }
+    sync_cv_.notify_all();
+    if (sync_thread_.joinable()) sync_thread_.join();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
   }
 
   Status read(const std::function<Status(Reader&)>& fn) override {
@@ -1211,8 +1234,41 @@ class SqliteStore final : public Store {
     if (group.is_ok()) commits_.fetch_add(1);
     writes_.fetch_add(ok);
     failed_.fetch_add(failed);
-    for (size_t i = 0; i < ops.size(); ++i) ops[i].done.set_value(std::move(results[i]));
+    if (durable_) {
+      // Acknowledged by the syncer once the WAL is on disk (in commit order).
+      std::lock_guard<std::mutex> l(sync_mu_);
+      synced_.push_back(Committed{std::move(ops), std::move(results)});
+      sync_cv_.notify_one();
+    } else {
+      for (size_t i = 0; i < ops.size(); ++i) ops[i].done.set_value(std::move(results[i]));
+    }
     maybe_checkpoint();
+  }
+
+  // The syncer: fdatasync of the WAL for every group committed since the last one, then their
+  // futures. A failed fsync fails those writes: their data may or may not be on disk.
+  void sync_loop() {
+    for (;;) {
+      std::deque<Committed> batch;
+      {
+        std::unique_lock<std::mutex> l(sync_mu_);
+        sync_cv_.wait(l, [&] { return sync_stop_ || !synced_.empty(); });
+        if (synced_.empty()) return;  // stopping, and drained
+        batch.swap(synced_);
+      }
+      Status synced = Status::ok();
+      if (wal_fd_ < 0) wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_fd_ < 0 || ::fdatasync(wal_fd_) != 0) {
+        synced = internal(std::string("cannot make the write durable (fdatasync of the WAL): ") +
+                          std::strerror(errno));
+        std::fprintf(stderr, "store: %s\n", synced.message().c_str());
+      }
+      for (auto& c : batch) {
+        for (size_t i = 0; i < c.ops.size(); ++i) {
+          c.ops[i].done.set_value(synced.is_ok() ? std::move(c.results[i]) : synced);
+        }
+      }
+    }
   }
 
   // Frames in the WAL after the writer's last commit. Runs on the writer thread, inside COMMIT.
@@ -1230,8 +1286,13 @@ class SqliteStore final : public Store {
     if (wal_frames_ < kCheckpointFrames) return;
     int log = 0;
     int done = 0;
+    // With synchronous FULL a checkpoint syncs the WAL before copying it and the database file
+    // after, so the WAL is never started over while the database lacks what it held (commits
+    // themselves run with OFF: the syncer makes them durable).
+    if (durable_) (void)writer_->exec("PRAGMA synchronous = FULL");
     int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
                                        &done);
+    if (durable_) (void)writer_->exec("PRAGMA synchronous = OFF");
     if (rc == SQLITE_OK && done >= log) {
       wal_frames_ = 0;
     } else if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
@@ -1244,6 +1305,20 @@ class SqliteStore final : public Store {
   static constexpr int kCheckpointFrames = 16000;
 
   const size_t max_group_;
+  const bool durable_;          // acknowledge writes only once fdatasync'ed (the syncer)
+  const std::string wal_path_;
+
+  // Committed groups waiting for their fsync; the syncer's. Guards synced_, sync_stop_.
+  struct Committed {
+    std::vector<Op> ops;
+    std::vector<Status> results;
+  };
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<Committed> synced_;
+  bool sync_stop_ = false;
+  int wal_fd_ = -1;  // syncer thread only
+  std::thread sync_thread_;
 
   // Writer thread only.
   std::unique_ptr<Conn> writer_;

@@ -5,7 +5,10 @@
 // with other concurrent writes (group commit): each closure runs in its own savepoint, so one that
 // fails leaves nothing behind and does not disturb the others, and every future completes only
 // after the whole group is durable (fsync'ed). A closure must be quick and must not block on
-// anything but the Writer it is given.
+// anything but the Writer it is given. The SQLite engine syncs on a thread of its own while the
+// writer runs the next group, so a group's data can be visible to readers a moment (one fsync)
+// before its writers are told it is durable; a crash in that moment loses only writes that were
+// never acknowledged.
 //
 // Every patient-owned row carries the patient's id: it is the access boundary and the
 // distribution key for a sharded PostgreSQL.
