@@ -27,6 +27,8 @@ struct Config {
   // Handler threads; 0 = three per core (at least 4). More threads than that only add
   // scheduling delay on small machines (measured: docs/benchmarks.md).
   int worker_threads = 0;
+  // The built web app (Vite output), served at / with the SPA's routes; "" serves no web app.
+  std::string web_root = "web/dist";
 
   // [limits]
   std::size_t body_bytes = 16 * 1024 * 1024;

@@ -9,6 +9,7 @@
 #include "fhir/outcome.h"
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
+#include "http/static_files.h"
 
 namespace hb::http {
 namespace {
@@ -144,7 +145,7 @@ std::optional<std::string> header_string(const Request& req, std::string_view na
 
 class Api {
  public:
-  explicit Api(Services s) : s_(s) {}
+  explicit Api(Services s) : s_(s), web_(s.config.web_root) {}
 
   Response handle(const Request& req) {
     const std::string& path = req.path;
@@ -156,6 +157,7 @@ class Api {
     if (path.rfind("/log/", 0) == 0) return log(req);
     if (path.rfind("/issuers/", 0) == 0) return issuers(req);
     if (path.rfind("/api/", 0) == 0) return api(req);
+    if (auto page = web_.serve(req)) return std::move(*page);
     if (path == "/healthz") {
       Response r;
       r.set("Content-Type", "text/plain");
@@ -389,6 +391,7 @@ class Api {
   }
 
   Services s_;
+  StaticFiles web_;
 };
 
 }  // namespace

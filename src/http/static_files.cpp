@@ -1,0 +1,87 @@
+#include "http/static_files.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace hb::http {
+namespace {
+
+const char* content_type(const std::string& ext) {
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json" || ext == ".webmanifest") return "application/manifest+json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+void secure_headers(Response& r, bool html) {
+  r.set("X-Content-Type-Options", "nosniff");
+  r.set("Referrer-Policy", "no-referrer");
+  if (html) {
+    r.set("Content-Security-Policy",
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+          "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+          "frame-ancestors 'none'; form-action 'self'");
+    r.set("X-Frame-Options", "DENY");
+  }
+}
+
+}  // namespace
+
+StaticFiles::StaticFiles(std::filesystem::path root) : root_(std::move(root)) {
+  std::error_code ec;
+  present_ = !root_.empty() && std::filesystem::is_regular_file(root_ / "index.html", ec);
+  if (present_) root_ = std::filesystem::canonical(root_, ec);
+  if (ec) present_ = false;
+}
+
+bool StaticFiles::is_app_route(std::string_view path) {
+  return path == "/" || path == "/verify" || path.rfind("/c/", 0) == 0 || path.rfind("/app", 0) == 0;
+}
+
+std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool immutable) const {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  Response r;
+  const std::string ext = p.extension().string();
+  r.set("Content-Type", content_type(ext));
+  r.set("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  secure_headers(r, ext == ".html");
+  r.body = ss.str();
+  return r;
+}
+
+std::optional<Response> StaticFiles::serve(const Request& req) const {
+  if (!present_ || (req.method != "GET" && req.method != "HEAD")) return std::nullopt;
+  const std::string& path = req.path;
+  if (is_app_route(path)) return file(root_ / "index.html", false);
+  if (path.size() < 2 || path[0] != '/') return std::nullopt;
+  // Only plain names: no "..", no empty or hidden segments, no backslashes.
+  std::string_view rel = std::string_view(path).substr(1);
+  size_t i = 0;
+  while (i <= rel.size()) {
+    size_t j = rel.find('/', i);
+    if (j == std::string_view::npos) j = rel.size();
+    std::string_view seg = rel.substr(i, j - i);
+    if (seg.empty() || seg[0] == '.' || seg.find('\\') != std::string_view::npos ||
+        seg.find('\0') != std::string_view::npos) {
+      return std::nullopt;
+    }
+    i = j + 1;
+  }
+  std::error_code ec;
+  auto p = std::filesystem::weakly_canonical(root_ / std::string(rel), ec);
+  if (ec || p.string().rfind(root_.string() + "/", 0) != 0 || !std::filesystem::is_regular_file(p, ec)) {
+    return std::nullopt;
+  }
+  return file(p, rel.rfind("assets/", 0) == 0);
+}
+
+}  // namespace hb::http
