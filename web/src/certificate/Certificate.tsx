@@ -17,14 +17,16 @@ interface Props {
 
 export function Certificate({ token, view, onView }: Props) {
   const { t, locale } = useI18n();
-  const [saving, setSaving] = useState(false);
+  // The switch follows the click at once; the server's answer then confirms it (or it flips back).
+  const [pending, setPending] = useState<boolean | null>(null);
+  const saving = pending !== null;
   const [notice, setNotice] = useState<{ key: MessageKey; error: boolean } | null>(null);
   const ids = { toggle: useId(), toggleHelp: useId() };
   const title = kindLabel(view.kind, view.label, t) ?? view.label;
   const newer = safeLinkPath(view.supersededBy);
 
   const toggle = async (show: boolean) => {
-    setSaving(true);
+    setPending(show);
     setNotice(null);
     try {
       const res = await setLinkPreferences(token, show);
@@ -38,7 +40,7 @@ export function Certificate({ token, view, onView }: Props) {
       if (!(e instanceof NetworkError)) throw e;
       setNotice({ key: 'cert.diagnosis.failed', error: true });
     } finally {
-      setSaving(false);
+      setPending(null);
     }
   };
 
@@ -111,7 +113,7 @@ export function Certificate({ token, view, onView }: Props) {
             id={ids.toggle}
             type="checkbox"
             role="switch"
-            checked={view.showDiagnosis}
+            checked={pending ?? view.showDiagnosis}
             disabled={saving}
             aria-describedby={ids.toggleHelp}
             onChange={(e) => void toggle(e.target.checked)}
