@@ -40,10 +40,10 @@ export function CertificatePage({ token }: { token: string }) {
     }
   };
 
+  // guard only calls setState, which never changes, so token is the only dependency.
   const load = useCallback(() => {
     setState({ step: 'loading' });
     void guard(() => getLink(token), false);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [token]);
   useEffect(load, [load]);
 
