@@ -14,7 +14,12 @@
 #include "core/config.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "documents/issuer_directory.h"
+#include "documents/verify.h"
 #include "ledger/verify.h"
+#include "notify/outbox.h"
+#include "notify/transports.h"
+#include "crypto/encoding.h"
 #include "services/auth.h"
 #include "services/facilities.h"
 #include "services/records.h"
@@ -81,7 +86,10 @@ int serve(const Common& common) {
   auto log = cli::open_log(cfg->data_dir);
   if (!log) return fail(log.error());
   auto addr = cfg->listen_address();
-  SystemClock& clock = SystemClock::instance();
+  // The clock every service reads; browser tests may move it forward (testing.clock_control).
+  OffsetClock test_clock;
+  const Clock& clock = cfg->clock_control ? static_cast<const Clock&>(test_clock) : SystemClock::instance();
+  if (cfg->clock_control) spdlog::warn("testing.clock_control is on: the clock can be moved over HTTP. Never on a real server");
   http::ServerOptions so;
   so.address = addr->first;
   so.port = addr->second;
@@ -113,9 +121,20 @@ int serve(const Common& common) {
   services::AuthOptions ao{cfg->token_url(), cfg->base_url(), cfg->access_token_seconds,
                            cfg->assertion_max_seconds, cfg->token_requests_per_minute};
   services::AuthService auth(*dd->store, clock, ao);
+  // Notifications: SMS (and e-mail) through the outbox; development sinks write to the data folder.
+  auto transports = notify::make_transports(*cfg, clock);
+  if (!transports) return fail(transports.error());
+  auto notify_secret = crypto::hex_decode(vault.blind("notify-keys", "v1"));
+  if (!notify_secret) return fail(notify_secret.error());
+  auto notify_keys = notify::OutboxKeys::derive(*notify_secret);
+  if (!notify_keys) return fail(notify_keys.error());
+  auto outbox = notify::Outbox::create(*dd->store, *transports->sms, *transports->email, *notify_keys, clock);
+  if (!outbox) return fail(outbox.error());
+  (*outbox)->start();
   services::DocumentService documents(*dd->store, vault, records, *log->log, clock,
-                                     {cfg->base_url(), vault.blind("shc-rid", "v1")});
-  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents});
+                                     {cfg->base_url(), vault.blind("shc-rid", "v1")}, outbox->get());
+  http::Handler api = http::make_api_handler(
+      {*cfg, auth, records, *log->tiles, log->vkey, documents, cfg->clock_control ? &test_clock : nullptr});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);
@@ -123,6 +142,7 @@ int serve(const Common& common) {
   std::cout << "listening on " << so.address << ":" << server.port() << std::endl;
   server.run_until_signal();
   installed.store(nullptr);
+  (*outbox)->stop();
   if (Status s = dd->store->flush(); !s) return fail(s);
   spdlog::info("healthbook stopped");
   return 0;
@@ -171,6 +191,61 @@ int log_verify(const std::string& source, const std::string& vkey_arg, const std
     if (!out) return fail(internal("cannot write " + seen_file));
   }
   return 0;
+}
+
+// `healthbook verify`: the same verdicts as /verify, offline, against a trusted issuer directory.
+int verify_card(const std::string& card_arg, const std::string& issuers_file, bool as_json) {
+  std::string dir_text;
+  {
+    std::ifstream in(issuers_file);
+    if (!in) return fail(not_found("cannot read the issuer directory " + issuers_file));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    dir_text = ss.str();
+  }
+  auto directory = documents::IssuerDirectory::parse(dir_text);
+  if (!directory) return fail(directory.error());
+  std::string text = card_arg;
+  std::string name;
+  if (card_arg.rfind("shc:/", 0) != 0 && std::filesystem::exists(card_arg)) {
+    std::ifstream in(card_arg, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+    name = card_arg;
+    // A text file of shc:/ or a JWS usually ends with a newline.
+    if (!name.ends_with(".smart-health-card")) {
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    }
+  }
+  std::vector<documents::Verdict> verdicts =
+      name.ends_with(".smart-health-card")
+          ? documents::verify_health_card_file(name, text, *directory, SystemClock::instance())
+          : std::vector<documents::Verdict>{documents::verify_health_card(text, *directory, SystemClock::instance())};
+  bool all_valid = !verdicts.empty();
+  Json out = Json::array();
+  for (const auto& v : verdicts) {
+    all_valid &= v.valid();
+    const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
+                          : v.outcome == documents::Outcome::kRevoked ? "revoked"
+                                                                      : "invalid";
+    Json j = {{"outcome", outcome}, {"issuer", v.issuer_name.empty() ? v.iss : v.issuer_name}};
+    if (!v.valid()) {
+      j["reason"] = documents::reason_name(v.reason);
+      j["message"] = v.message;
+    }
+    if (as_json) {
+      if (!v.fhir_bundle.is_null()) j["fhirBundle"] = v.fhir_bundle;
+      out.push_back(std::move(j));
+    } else {
+      std::cout << outcome;
+      if (!v.iss.empty()) std::cout << ": issued by " << (v.issuer_name.empty() ? v.iss : v.issuer_name);
+      if (!v.valid()) std::cout << " (" << documents::reason_name(v.reason) << ": " << v.message << ")";
+      std::cout << "\n";
+    }
+  }
+  if (as_json) std::cout << dump_json(verdicts.size() == 1 ? out[0] : out) << "\n";
+  return all_valid ? 0 : 1;
 }
 
 }  // namespace
@@ -236,6 +311,17 @@ int main(int argc, char** argv) {
   lverify->add_option("--seen", log_seen_file,
                       "file of checkpoints seen before (blank-line separated); checked, then the latest is added");
 
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "verify a SMART Health Card offline: a .smart-health-card file, a file or argument holding "
+                "shc:/... or a JWS; exit 0 when valid, 1 when not (the reason is printed)");
+  std::string card_arg, issuers_file;
+  bool verify_json = false;
+  verify_cmd->add_option("card", card_arg, "file name, or the shc:/... text itself")->required();
+  verify_cmd->add_option("--issuers", issuers_file,
+                         "trusted issuer directory (JSON; a server publishes its own at /api/v1/issuers)")
+      ->required();
+  verify_cmd->add_flag("--json", verify_json, "print the verdict as JSON");
+
   auto* demo = app.add_subcommand("demo", "load demo facilities, clients and the Synthea sample records");
   add_common(demo, common);
   std::string synthea = "tests/data/synthea-10";
@@ -249,6 +335,7 @@ int main(int argc, char** argv) {
 
   if (*serve_cmd) return serve(common);
   if (*lverify) return log_verify(log_source, log_vkey_arg, log_seen_file);
+  if (*verify_cmd) return verify_card(card_arg, issuers_file, verify_json);
 
   auto cfg = load(common);
   if (!cfg) return fail(cfg.error());

@@ -44,6 +44,21 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> micros_;
 };
 
+// The system clock moved forward by an offset that only grows: for browser tests of a running
+// server (7-day relocks, expiries), enabled by configuration, never in production.
+class OffsetClock final : public Clock {
+ public:
+  Time now() const override {
+    return std::chrono::system_clock::now() + std::chrono::microseconds(offset_micros_.load());
+  }
+  void advance(std::chrono::microseconds d) {
+    if (d.count() > 0) offset_micros_.fetch_add(d.count());
+  }
+
+ private:
+  std::atomic<int64_t> offset_micros_{0};
+};
+
 // Unix seconds and milliseconds, for tokens and storage.
 int64_t unix_seconds(Time t);
 int64_t unix_millis(Time t);

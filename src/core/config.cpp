@@ -83,6 +83,18 @@ class Binder {
     if (auto e = env_(env_name(section, key))) target = split_list(*e);
   }
 
+  void boolean(std::string_view section, std::string_view key, bool& target) {
+    if (auto* n = node(section, key)) {
+      if (auto v = n->value<bool>()) target = *v;
+      else bad(section, key, "true or false");
+    }
+    if (auto e = env_(env_name(section, key))) {
+      if (*e == "1" || *e == "true") target = true;
+      else if (*e == "0" || *e == "false") target = false;
+      else problems_.push_back({env_name(section, key), "must be true or false (or 1 or 0)", "value"});
+    }
+  }
+
   std::vector<Problem>& problems() { return problems_; }
 
  private:
@@ -158,6 +170,19 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.list("patients", "insurance_systems", c.insurance_systems);
   b.str("facilities", "code_pattern", c.facility_code_pattern);
   b.str("log", "level", c.log_level);
+  b.boolean("testing", "clock_control", c.clock_control);
+  // ---- notify ----
+  b.str("sms", "transport", c.sms_transport);
+  b.str("sms", "url", c.sms_url);
+  b.str("sms", "auth_header", c.sms_auth_header);
+  b.str("sms", "body_template", c.sms_body_template);
+  b.str("sms", "content_type", c.sms_content_type);
+  b.str("email", "transport", c.email_transport);
+  b.str("email", "url", c.email_url);
+  b.str("email", "from", c.email_from);
+  b.str("email", "user", c.email_user);
+  b.str("email", "password", c.email_password);
+  // ---- end notify ----
 
   auto& problems = b.problems();
   try {
@@ -174,6 +199,46 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   bool level_ok = false;
   for (auto* l : levels) level_ok |= c.log_level == l;
   if (!level_ok) problems.push_back({"log.level", "must be one of trace, debug, info, warn, error, off", "value"});
+  // ---- notify ----
+  // Only the shape is checked here; notify/ checks the rest when it builds the transports.
+  auto starts = [](const std::string& s, const char* p) { return s.rfind(p, 0) == 0; };
+  if (c.sms_transport != "sink" && c.sms_transport != "http") {
+    problems.push_back({"sms.transport", "must be sink or http", "value"});
+  } else if (c.sms_transport == "http" && !starts(c.sms_url, "http://") &&
+             !starts(c.sms_url, "https://")) {
+    problems.push_back(
+        {"sms.url", "must start with http:// or https:// when transport is http", "value"});
+  }
+  if (c.sms_content_type != "application/json" &&
+      c.sms_content_type != "application/x-www-form-urlencoded") {
+    problems.push_back({"sms.content_type",
+                        "must be application/json or application/x-www-form-urlencoded", "value"});
+  }
+  if (!c.sms_body_template.empty() && (c.sms_body_template.find("{to}") == std::string::npos ||
+                                       c.sms_body_template.find("{text}") == std::string::npos)) {
+    problems.push_back({"sms.body_template", "must contain {to} and {text}", "value"});
+  }
+  if (!c.sms_auth_header.empty() &&
+      (c.sms_auth_header.find(':') == std::string::npos ||
+       c.sms_auth_header.find_first_of("\r\n") != std::string::npos)) {
+    problems.push_back({"sms.auth_header", "must be one \"Name: value\" line", "value"});
+  }
+  if (c.email_transport != "sink" && c.email_transport != "smtp") {
+    problems.push_back({"email.transport", "must be sink or smtp", "value"});
+  } else if (c.email_transport == "smtp") {
+    if (!starts(c.email_url, "smtp://") && !starts(c.email_url, "smtps://")) {
+      problems.push_back(
+          {"email.url", "must start with smtp:// or smtps:// when transport is smtp", "value"});
+    }
+    if (c.email_from.find('@') == std::string::npos) {
+      problems.push_back(
+          {"email.from", "must be an e-mail address when transport is smtp", "value"});
+    }
+  }
+  if (c.email_user.empty() && !c.email_password.empty()) {
+    problems.push_back({"email.password", "needs email.user", "value"});
+  }
+  // ---- end notify ----
   if (!problems.empty()) {
     return Status(Code::kInvalid, "invalid configuration", std::move(problems));
   }

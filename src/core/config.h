@@ -50,6 +50,25 @@ struct Config {
   // [log]
   std::string log_level = "info";
 
+  // [testing] Lets browser tests move the server's clock forward (POST /api/test/clock from
+  // loopback). Never enable it on a real server.
+  bool clock_control = false;
+  // ---- notify ----
+  // [sms]: how SMS notifications leave. "sink" writes them to <data_dir>/notify-sms.jsonl
+  // (development only); "http" posts them to a gateway.
+  std::string sms_transport = "sink";
+  std::string sms_url;
+  std::string sms_auth_header;    // "Name: value"; a secret: prefer the environment variable
+  std::string sms_body_template;  // "" = the default for sms_content_type
+  std::string sms_content_type = "application/json";  // or application/x-www-form-urlencoded
+  // [email]: "sink" writes to <data_dir>/notify-email.jsonl; "smtp" sends through a server.
+  std::string email_transport = "sink";
+  std::string email_url;  // smtp://host:587 or smtps://host:465
+  std::string email_from;
+  std::string email_user;
+  std::string email_password;  // a secret: prefer the environment variable
+  // ---- end notify ----
+
   std::string base_url() const { return public_url.empty() ? "http://" + listen : public_url; }
   std::string token_url() const { return base_url() + "/auth/token"; }
   // host and port from `listen`.

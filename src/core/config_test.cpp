@@ -76,5 +76,50 @@ TEST(Config, MissingFileAndSyntaxError) {
   EXPECT_NE(c.error().message().find("line"), std::string::npos);
 }
 
+// ---- notify ----
+TEST(Config, NotifySectionsFromFileAndEnvironment) {
+  auto path = write_temp(R"(
+[sms]
+transport = "http"
+url = "https://sms.example/send"
+content_type = "application/x-www-form-urlencoded"
+body_template = "dest={to}&msg={text}"
+
+[email]
+transport = "smtp"
+url = "smtps://mail.example:465"
+from = "no-reply@healthbook.example"
+user = "hb"
+)");
+  auto c = load_config(path, env_of({{"HEALTHBOOK_EMAIL_PASSWORD", "s3cret"},
+                                     {"HEALTHBOOK_SMS_AUTH_HEADER", "X-Api-Key: k1"}}));
+  std::remove(path.c_str());
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->sms_transport, "http");
+  EXPECT_EQ(c->sms_body_template, "dest={to}&msg={text}");
+  EXPECT_EQ(c->sms_auth_header, "X-Api-Key: k1");
+  EXPECT_EQ(c->email_url, "smtps://mail.example:465");
+  EXPECT_EQ(c->email_password, "s3cret");
+}
+
+TEST(Config, NotifyDefaultsToSinksAndRefusesBadValues) {
+  auto d = load_config("", env_of({}));
+  ASSERT_TRUE(d.is_ok());
+  EXPECT_EQ(d->sms_transport, "sink");
+  EXPECT_EQ(d->email_transport, "sink");
+  auto c = load_config("", env_of({{"HEALTHBOOK_SMS_TRANSPORT", "http"},
+                                   {"HEALTHBOOK_SMS_BODY_TEMPLATE", "{to}"},
+                                   {"HEALTHBOOK_EMAIL_TRANSPORT", "smtp"},
+                                   {"HEALTHBOOK_EMAIL_URL", "http://mail"}}));
+  ASSERT_FALSE(c.is_ok());
+  std::string paths;
+  for (const auto& p : c.error().problems()) paths += p.path + " ";
+  EXPECT_NE(paths.find("sms.url"), std::string::npos);
+  EXPECT_NE(paths.find("sms.body_template"), std::string::npos);
+  EXPECT_NE(paths.find("email.url"), std::string::npos);
+  EXPECT_NE(paths.find("email.from"), std::string::npos);
+}
+// ---- end notify ----
+
 }  // namespace
 }  // namespace hb

@@ -111,8 +111,8 @@ Result<std::string> encode_shlink(const ShlPayload& payload) {
 
 Result<std::string> encode_shlink_with_viewer(std::string_view viewer_url,
                                               const ShlPayload& payload) {
-  if (!viewer_url.starts_with("https://") || viewer_url.find('#') != std::string_view::npos) {
-    return invalid("viewer URL must be https and have no fragment");
+  if (!url_ok(viewer_url) || viewer_url.find('#') != std::string_view::npos) {
+    return invalid("viewer URL must be https (http only on localhost) and have no fragment");
   }
   HB_ASSIGN_OR_RETURN(std::string link, encode_shlink(payload));
   return std::string(viewer_url) + "#" + link;

@@ -156,6 +156,7 @@ class Api {
     if (path == "/auth/token") return token(req);
     if (path.rfind("/log/", 0) == 0) return log(req);
     if (path.rfind("/issuers/", 0) == 0) return issuers(req);
+    if (path.rfind("/shl/", 0) == 0) return shl(req);
     if (path.rfind("/api/", 0) == 0) return api(req);
     if (auto page = web_.serve(req)) return std::move(*page);
     if (path == "/healthz") {
@@ -269,6 +270,16 @@ class Api {
   Response api(const Request& req) {
     auto parts = split_path(req.path);  // api v1 ...
     const std::string& m = req.method;
+    if (parts.size() == 3 && parts[1] == "test" && parts[2] == "clock" && s_.test_clock &&
+        (req.remote_address == "127.0.0.1" || req.remote_address == "::1") && m == "POST") {
+      auto body = parse_json(req.body, JsonLimits{256, 2});
+      if (!body || !body->is_object() || !body->contains("advanceSeconds") ||
+          !(*body)["advanceSeconds"].is_number_integer() || (*body)["advanceSeconds"].get<int64_t>() < 0) {
+        return problem(invalid("the body must be {\"advanceSeconds\": n} with n >= 0"));
+      }
+      s_.test_clock->advance(std::chrono::seconds((*body)["advanceSeconds"].get<int64_t>()));
+      return json_response(200, Json{{"now", format_instant(s_.test_clock->now())}});
+    }
     if (parts.size() < 3 || parts[1] != "v1") return problem(not_found("no such endpoint"));
     if (parts[2] == "issuers" && parts.size() == 3 && (m == "GET" || m == "HEAD")) {
       auto dir = s_.documents.issuer_directory();
@@ -287,6 +298,7 @@ class Api {
       auto verdict = s_.documents.verify((*body)["card"].get_ref<const std::string&>());
       return verdict ? json_response(200, *verdict) : problem(verdict.error());
     }
+    if (parts[2] == "links" && parts.size() >= 4) return link(req, parts);
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());
@@ -309,7 +321,114 @@ class Api {
       auto st = s_.documents.status(*principal, parts[3]);
       return st ? json_response(200, *st) : problem(st.error());
     }
+    if (parts.size() == 5 && parts[4] == "revoke" && m == "POST") {
+      auto st = s_.documents.revoke(*principal, parts[3], req.body);
+      return st ? json_response(200, *st) : problem(st.error());
+    }
+    if (parts.size() == 5 && parts[4] == "qr.png" && (m == "GET" || m == "HEAD")) {
+      auto png = s_.documents.card_png(*principal, parts[3]);
+      if (!png) return problem(png.error());
+      Response r;
+      r.set("Content-Type", "image/png");
+      r.set("Cache-Control", "no-store");
+      r.body = std::move(*png);
+      return r;
+    }
     return problem(not_found("no such endpoint"));
+  }
+
+  // The patient's document link (/c/<token> in the browser): GET the document with the cookie of
+  // a browser that unlocked it, POST .../unlock {"birthDate"}, POST .../preferences {"showDiagnosis"}.
+  Response link(const Request& req, const std::vector<std::string>& parts) {
+    const std::string& token = parts[3];
+    const std::string& m = req.method;
+    std::string device;
+    if (auto cookies = req.header("cookie")) {
+      std::string_view c = *cookies;
+      for (size_t i = 0; i < c.size();) {
+        size_t j = c.find(';', i);
+        if (j == std::string_view::npos) j = c.size();
+        std::string_view kv = c.substr(i, j - i);
+        while (!kv.empty() && kv.front() == ' ') kv.remove_prefix(1);
+        if (kv.rfind("hb_link=", 0) == 0) device = std::string(kv.substr(8));
+        i = j + 1;
+      }
+    }
+    Result<services::LinkResult> out = Status(Code::kNotFound, "no such endpoint");
+    if (parts.size() == 4 && (m == "GET" || m == "HEAD")) {
+      bool latest = false;
+      for (const auto& [k, v] : req.query) latest |= k == "latest";
+      out = s_.documents.open_link(token, device, req.remote_address, latest);
+    } else if (parts.size() == 5 && m == "POST" && (parts[4] == "unlock" || parts[4] == "preferences")) {
+      auto body = parse_json(req.body, JsonLimits{4096, 4});
+      if (!body) return problem(body.error());
+      if (parts[4] == "unlock") {
+        if (!body->is_object() || !body->contains("birthDate") || !(*body)["birthDate"].is_string()) {
+          return problem(Status(Code::kInvalid, "the body must be {\"birthDate\": \"YYYY-MM-DD\"}",
+                                {{"birthDate", "required: a string", "required"}}));
+        }
+        out = s_.documents.unlock_link(token, (*body)["birthDate"].get<std::string>(), req.remote_address);
+      } else {
+        if (!body->is_object() || !body->contains("showDiagnosis") || !(*body)["showDiagnosis"].is_boolean()) {
+          return problem(Status(Code::kInvalid, "the body must be {\"showDiagnosis\": true|false}",
+                                {{"showDiagnosis", "required: a boolean", "required"}}));
+        }
+        out = s_.documents.set_link_preferences(token, device, (*body)["showDiagnosis"].get<bool>(),
+                                                req.remote_address);
+      }
+    }
+    if (!out) {
+      if (out.error().code() == Code::kInternal) spdlog::error("document link: {}", out.error().message());
+      return problem(out.error());
+    }
+    Response r;
+    r.status = out->status;
+    r.set("Content-Type", out->status == 200 ? "application/json" : "application/problem+json");
+    r.set("Cache-Control", "no-store");
+    r.set("Referrer-Policy", "no-referrer");
+    if (out->status == 429 && out->body.contains("retryAfter")) {
+      r.set("Retry-After", std::to_string(out->body["retryAfter"].get<int64_t>()));
+    }
+    if (!out->device_token.empty()) {
+      const bool https = s_.config.base_url().rfind("https://", 0) == 0;
+      r.set("Set-Cookie", "hb_link=" + out->device_token + "; Path=/api/v1/links/" + token +
+                              "; Max-Age=" + std::to_string(std::chrono::seconds(services::DocumentService::kDeviceLifetime).count()) +
+                              "; HttpOnly; SameSite=Strict" + (https ? "; Secure" : ""));
+    }
+    r.body = dump_json(out->body);
+    return r;
+  }
+
+  // SMART Health Links manifest requests for document links (POST /shl/<token>), from any viewer.
+  Response shl(const Request& req) {
+    auto parts = split_path(req.path);
+    Response r;
+    r.set("Access-Control-Allow-Origin", "*");
+    r.set("Cache-Control", "no-store");
+    if (req.method == "OPTIONS") {
+      r.status = 204;
+      r.set("Access-Control-Allow-Methods", "POST");
+      r.set("Access-Control-Allow-Headers", "Content-Type");
+      return r;
+    }
+    if (parts.size() != 2 || req.method != "POST") {
+      Response p = problem(not_found("no such link"));
+      p.set("Access-Control-Allow-Origin", "*");
+      return p;
+    }
+    auto out = s_.documents.shl_manifest(parts[1], req.body, req.remote_address);
+    if (!out) {
+      Response p = problem(out.error());
+      p.set("Access-Control-Allow-Origin", "*");
+      return p;
+    }
+    r.status = out->status;
+    r.set("Content-Type", out->status == 200 ? "application/json" : "application/problem+json");
+    if (out->status == 429 && out->body.contains("retryAfter")) {
+      r.set("Retry-After", std::to_string(out->body["retryAfter"].get<int64_t>()));
+    }
+    r.body = dump_json(out->body);
+    return r;
   }
 
   Response fhir(const Request& req) {

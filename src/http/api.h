@@ -21,6 +21,8 @@ struct Services {
   ledger::TileReader& log_tiles;
   std::string log_vkey;
   services::DocumentService& documents;
+  // Set only with testing.clock_control: POST /api/test/clock moves it forward.
+  OffsetClock* test_clock = nullptr;
 };
 
 Handler make_api_handler(Services s);

@@ -6,7 +6,11 @@
 
 #include "core/ids.h"
 #include "crypto/hash.h"
+#include "crypto/random.h"
 #include "documents/health_card.h"
+#include "documents/qr.h"
+#include "documents/shlink.h"
+#include "ledger/receipt.h"
 
 namespace hb::services {
 namespace {
@@ -99,7 +103,8 @@ struct Request {
   std::string national_id, insurance, family, given, birth_date, phone;
   std::string doctor, doctor_registration;
   std::string from, to;
-  Json diagnosis;  // {text, code?, system?} or null
+  Json diagnosis;        // {text, code?, system?} or null
+  std::string replaces;  // the facility's id of the document this one replaces, or ""
 };
 
 Result<Request> parse_request(const Json& j, Time now) {
@@ -122,7 +127,8 @@ Result<Request> parse_request(const Json& j, Time now) {
     return v;
   };
   for (auto it = j.begin(); it != j.end(); ++it) {
-    static constexpr std::array<const char*, 6> kKnown = {"documentId", "kind", "patient", "doctor", "leave", "diagnosis"};
+    static constexpr std::array<const char*, 7> kKnown = {"documentId", "kind",      "patient", "doctor",
+                                                          "leave",      "diagnosis", "replaces"};
     if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
       bad(it.key(), "unknown member");
     }
@@ -193,6 +199,8 @@ Result<Request> parse_request(const Json& j, Time now) {
       if (!system.empty()) r.diagnosis["system"] = system;
     }
   }
+  r.replaces = str(j, "replaces", "replaces", false, 64);
+  if (!r.replaces.empty() && r.replaces == r.ref) bad("replaces", "a document cannot replace itself");
   if (!problems.empty()) {
     return Status(Code::kUnprocessable, "the document request is not valid", std::move(problems));
   }
@@ -266,7 +274,39 @@ Json card_bundle(const Request& r, const store::Facility& f, const std::string& 
                                  {{"fullUrl", "resource:1"}, {"resource", docref}}})}};
 }
 
+// A birth date as people type it: 1990-04-12, 12/04/1990, 12-04-1990, 12.04.1990 or 12041990
+// (day first, as in Vietnam and Singapore). Empty when it is none of these.
+std::string normalise_birth_date(std::string_view in) {
+  std::string s;
+  for (char c : in) {
+    if (c != ' ') s.push_back(c);
+  }
+  std::string out;
+  if (s.size() == 10 && s[4] == '-') {
+    out = s;
+  } else if (s.size() == 10 && (s[2] == '/' || s[2] == '-' || s[2] == '.') && s[5] == s[2]) {
+    out = s.substr(6, 4) + "-" + s.substr(3, 2) + "-" + s.substr(0, 2);
+  } else if (s.size() == 8 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    out = s.substr(4, 4) + "-" + s.substr(2, 2) + "-" + s.substr(0, 2);
+  }
+  return valid_date(out) ? out : std::string();
+}
+
+// An identity number with all but its first and last four characters hidden.
+std::string mask_id(const std::string& id) {
+  if (id.size() <= 5) return std::string(id.size(), '*');
+  return id.substr(0, 1) + std::string(id.size() - 5, '*') + id.substr(id.size() - 4);
+}
+
 std::string issuer_owner(const std::string& facility_id) { return "issuer:" + facility_id; }
+
+// A document's entry in the transparency log (docs/transparency-log.md): the card's hash, who
+// issued it, the kind and the time; never anything about the patient. Rebuilt byte for byte from
+// the document row when its inclusion is checked.
+std::string log_entry(const store::Document& d, const std::string& iss) {
+  return dump_json(Json{{"v", 1}, {"op", "issue"}, {"card", d.card_hash}, {"iss", iss},
+                        {"kind", d.kind}, {"time", format_instant(d.issued)}});
+}
 std::string issuer_aad(const std::string& facility_id) { return "issuer-key/" + facility_id; }
 std::string document_aad(const store::Document& d) { return "document/" + d.id; }
 
@@ -286,8 +326,16 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss) 
 }  // namespace
 
 DocumentService::DocumentService(store::Store& store, Vault& vault, RecordService& records,
-                                 ledger::Log& log, const Clock& clock, DocumentOptions options)
-    : store_(store), vault_(vault), records_(records), log_(log), clock_(clock), options_(std::move(options)) {}
+                                 ledger::Log& log, const Clock& clock, DocumentOptions options,
+                                 notify::Outbox* outbox)
+    : store_(store),
+      vault_(vault),
+      records_(records),
+      log_(log),
+      clock_(clock),
+      options_(std::move(options)),
+      outbox_(outbox),
+      wrong_by_address_(clock, kWrongPerAddressHour / 60.0, kWrongPerAddressHour) {}
 
 Result<crypto::PrivateKey> DocumentService::signing_key(const store::Facility& facility) {
   {
@@ -362,6 +410,17 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     return IssuedDocument{200, answer(d, body, iss)};
   };
   if (existing) return replay(*existing);
+  std::optional<store::Document> replaced;
+  if (!req.replaces.empty()) {
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(replaced, r.document_by_ref(who.facility_id, req.replaces));
+      return Status::ok();
+    }));
+    if (!replaced || replaced->status != "active") {
+      return Status(Code::kUnprocessable, "the document to replace is not an active document of this facility",
+                    {{"replaces", "no active document " + req.replaces + " issued here", "not-found"}});
+    }
+  }
 
   HB_ASSIGN_OR_RETURN(crypto::PrivateKey key, signing_key(*facility));
   const std::string kid = key.public_key().thumbprint();
@@ -385,15 +444,36 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // The card's hash is in the log, durably, before the document exists anywhere else: a card that
   // is shown is always provable, and an entry whose document then failed to store proves nothing
   // about anyone (it holds no patient data).
-  Json entry = {{"v", 1}, {"op", "issue"}, {"card", doc.card_hash}, {"iss", iss}, {"kind", doc.kind}, {"time", issued}};
-  HB_ASSIGN_OR_RETURN(auto appended, log_.append(dump_json(entry)));
+  std::vector<std::string> entries = {log_entry(doc, iss)};
+  if (replaced) {
+    entries.push_back(dump_json(Json{{"v", 1}, {"op", "supersede"}, {"card", replaced->card_hash},
+                                     {"by", doc.card_hash}, {"iss", iss}, {"time", issued}}));
+  }
+  HB_ASSIGN_OR_RETURN(auto appended_all, log_.append(entries));
+  const ledger::Appended& appended = appended_all[0];
   doc.log_index = static_cast<int64_t>(appended.index);
+
+  // The patient's link: only its hash is stored; the token goes to the patient (and, this once,
+  // to the issuing facility, which may print it).
+  // 256 bits: the link is also a SMART Health Link manifest URL, which needs that much entropy.
+  const std::string link_token = crypto::random_token(32);
+  const std::string shl_key = documents::new_shl_key();
+  HB_ASSIGN_OR_RETURN(std::string shl_file,
+                      documents::encrypt_shl_file(shl_key, documents::health_card_file({card.jws}),
+                                                  documents::kContentTypeHealthCard));
+  store::DocLink link;
+  link.token_hash = crypto::sha256_hex(link_token);
+  link.document_id = doc.id;
+  link.created = doc.issued;
 
   Json body = {{"requestHash", request_hash},
                {"request", j},
                {"card", card.jws},
                {"qr", card.qr_text},
-               {"receipt", appended.receipt}};
+               {"receipt", appended.receipt},
+               {"shlFile", shl_file},
+               {"shlKey", shl_key},
+               {"label", "Document from " + facility->name.substr(0, 60)}};
   std::string bundle = dump_json(record_bundle(req, records_.options(), *facility, issued, doc.id));
   auto written = records_.transaction_with(
       who, bundle, [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
@@ -403,7 +483,34 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
         body["documentReference"] = refs[1];
         HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_write(w, doc.patient_id));
         doc.body = dek.seal(dump_json(body), document_aad(doc));
-        return w.put_document(doc);
+        HB_RETURN_IF_ERROR(w.put_document(doc));
+        link.patient_id = doc.patient_id;
+        HB_RETURN_IF_ERROR(w.put_doc_link(link));
+        if (outbox_) {
+          // No health data in the message: not the kind, not the facility; a link and what it needs.
+          notify::Message sms;
+          sms.channel = notify::Channel::kSms;
+          sms.recipient = req.phone;
+          sms.text = "Healthbook: you have a new document. Open it with your date of birth: " +
+                     options_.base_url + "/c/" + link_token;
+          sms.patient_id = doc.patient_id;
+          sms.dedupe_key = "document:" + doc.id;
+          HB_RETURN_IF_ERROR(outbox_->enqueue(w, sms).status());
+        }
+        if (replaced) {
+          HB_ASSIGN_OR_RETURN(auto old, w.document(replaced->id));
+          if (!old || old->status != "active") return conflict("the replaced document changed meanwhile");
+          if (old->patient_id != doc.patient_id) {
+            return Status(Code::kUnprocessable, "a replacement must be for the same patient",
+                          {{"replaces", "names a document of another patient", "invalid"}});
+          }
+          old->status = "superseded";
+          old->superseded_by = doc.id;
+          old->revoked = doc.issued;
+          old->revoke_reason = "superseded";
+          HB_RETURN_IF_ERROR(w.put_document(*old));
+        }
+        return Status::ok();
       });
   if (!written) {
     if (written.error().code() == Code::kConflict) {
@@ -417,7 +524,301 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     }
     return written.error();
   }
-  return IssuedDocument{201, answer(doc, body, iss)};
+  Json out = answer(doc, body, iss);
+  out["link"] = options_.base_url + "/c/" + link_token;
+  return IssuedDocument{201, std::move(out)};
+}
+
+LinkResult DocumentService::refusal(const store::DocLink& state) const {
+  LinkResult r;
+  const Time now = clock_.now();
+  if (state.disabled) {
+    r.status = 410;
+    r.body = {{"title", "disabled"},
+              {"detail", "This link was locked after too many wrong answers. Ask the clinic that "
+                         "issued the document to open it again."}};
+  } else if (state.locked_until > now) {
+    r.status = 429;
+    r.body = {{"title", "locked"},
+              {"detail", "Too many wrong answers. Try again later."},
+              {"retryAfter", std::chrono::duration_cast<std::chrono::seconds>(state.locked_until - now).count() + 1}};
+  } else {
+    const bool fresh_window = now - state.window_start >= std::chrono::hours(1);
+    const int in_window = fresh_window ? 0 : state.failures_window;
+    r.status = 401;
+    r.body = {{"title", "locked"},
+              {"detail", "Enter the date of birth of the person this document is for."},
+              {"remainingAttempts", std::max(0, std::min(kWrongPerHour - in_window, kWrongInARow - state.failures_total))}};
+  }
+  r.body["status"] = r.status;
+  r.body["type"] = "about:blank";
+  return r;
+}
+
+Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::string& token_hash,
+                                                                const std::string& device_token) {
+  std::optional<store::DocLink> out;
+  if (device_token.empty()) return out;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto device, r.link_device(crypto::sha256_hex(device_token)));
+    if (!device || device->token_hash != token_hash || device->expires <= clock_.now()) return Status::ok();
+    HB_ASSIGN_OR_RETURN(out, r.doc_link(token_hash));
+    return Status::ok();
+  }));
+  if (out && out->disabled) out.reset();
+  return out;
+}
+
+Result<Json> DocumentService::link_view(const store::DocLink& link, const std::string& token,
+                                        const std::string& address, bool latest) {
+  std::optional<store::Document> doc;
+  std::optional<store::Facility> facility;
+  Json body;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(doc, r.document(link.document_id));
+    if (!doc) return internal("a link names a missing document");
+    for (int hops = 0; latest && doc->status == "superseded" && !doc->superseded_by.empty() && hops < 100; ++hops) {
+      HB_ASSIGN_OR_RETURN(auto next, r.document(doc->superseded_by));
+      if (!next || next->patient_id != doc->patient_id) break;
+      doc = std::move(next);
+    }
+    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(doc->facility_id));
+    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
+    HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
+    HB_ASSIGN_OR_RETURN(body, parse_fhir_json(text));
+    return Status::ok();
+  }));
+  const Json& req = body["request"];
+  const Kind* kind = find_kind(req.value("kind", ""));
+  const Json& p = req["patient"];
+  Json view = {{"kind", doc->kind},
+               {"label", kind ? kind->label : doc->kind},
+               {"status", doc->status},
+               {"patient", {{"name", p.value("given", "") + " " + p.value("family", "")},
+                            {"maskedId", mask_id(p.value("nationalId", p.value("insuranceNumber", "")))}}},
+               {"facility", {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
+               {"doctor", req["doctor"].value("name", "")},
+               {"issued", format_instant(doc->issued)},
+               {"qr", body.value("qr", "")},
+               {"showDiagnosis", link.show_diagnosis}};
+  if (req.contains("leave")) view["leave"] = req["leave"];
+  if (doc->status == "revoked") view["revokedReason"] = doc->revoke_reason;
+  // The holder of a replaced document's link may open its replacement through the same link.
+  if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
+  if (link.show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
+  if (auto qr = documents::make_shc_qr(body.value("qr", ""))) view["qrSvg"] = documents::qr_svg(*qr);
+  // The same document for any SMART Health Link viewer: the manifest URL is this link's, the
+  // passcode is the birth date.
+  if (body.contains("shlKey") && !latest) {
+    documents::ShlPayload shl;
+    shl.url = options_.base_url + "/shl/" + token;
+    shl.key = body.value("shlKey", "");
+    shl.flag = "P";
+    shl.label = body.value("label", "");
+    shl.v = 1;
+    if (auto text = documents::encode_shlink_with_viewer(options_.base_url + "/c/" + token, shl)) {
+      view["shlink"] = *text;
+    }
+  }
+  // Reading a patient's document through their link is an access to their data.
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock_.now();
+  a.action = "R";
+  a.outcome = "0";
+  a.event_type = "link-view";
+  a.client_id = "document-link";
+  a.patient_id = link.patient_id;
+  a.entities = "Document/" + doc->id;
+  a.detail = "document link";
+  a.source_ip = address;
+  store_.append_audit_async(std::move(a));
+  return view;
+}
+
+Result<LinkResult> DocumentService::open_link(const std::string& token, const std::string& device_token,
+                                              const std::string& address, bool latest) {
+  const std::string hash = crypto::sha256_hex(token);
+  HB_ASSIGN_OR_RETURN(auto link, unlocked(hash, device_token));
+  if (link) {
+    HB_ASSIGN_OR_RETURN(Json view, link_view(*link, token, address, latest));
+    return LinkResult{200, std::move(view), {}};
+  }
+  std::optional<store::DocLink> state;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(state, r.doc_link(hash));
+    return Status::ok();
+  }));
+  if (!state) {
+    std::lock_guard lock(unknown_mu_);
+    auto it = unknown_links_.find(hash);
+    state = it != unknown_links_.end() ? it->second : store::DocLink{};
+  }
+  return refusal(*state);
+}
+
+Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::string& token,
+                                                                   std::string_view birth_date,
+                                                                   const std::string& address) {
+  const std::string hash = crypto::sha256_hex(token);
+  const Time now = clock_.now();
+  Attempt out;
+  if (wrong_by_address_.exhausted("addr:" + address)) {
+    out.refused = LinkResult{429, {{"type", "about:blank"}, {"status", 429}, {"title", "locked"},
+                                   {"detail", "Too many wrong answers from this network. Try again later."},
+                                   {"retryAfter", 120}}, {}};
+    return out;
+  }
+  std::optional<store::DocLink> link;
+  std::string stored_birth;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(link, r.doc_link(hash));
+    if (!link) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto doc, r.document(link->document_id));
+    if (!doc) return internal("a link names a missing document");
+    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
+    HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
+    HB_ASSIGN_OR_RETURN(auto body, parse_fhir_json(text));
+    stored_birth = body["request"]["patient"].value("birthDate", "");
+    out.shl_file = body.value("shlFile", "");
+    return Status::ok();
+  }));
+  // An unknown link is treated as a known one whose birth date is never given right.
+  store::DocLink state = link ? *link : store::DocLink{};
+  if (!link) {
+    std::lock_guard lock(unknown_mu_);
+    if (auto it = unknown_links_.find(hash); it != unknown_links_.end()) state = it->second;
+  }
+  if (state.disabled || state.locked_until > now) {
+    out.refused = refusal(state);
+    return out;
+  }
+  const std::string given = normalise_birth_date(birth_date);
+  if (link && !given.empty() && crypto::equal_constant_time(given, stored_birth)) {
+    state.failures_total = 0;
+    state.failures_window = 0;
+    state.locked_until = Time{};
+    out.link = state;
+    return out;
+  }
+  // Wrong (or unknown): count it, durably for a real link, before answering.
+  wrong_by_address_.allow("addr:" + address);
+  if (now - state.window_start >= std::chrono::hours(1)) {
+    state.window_start = now;
+    state.failures_window = 0;
+  }
+  ++state.failures_window;
+  ++state.failures_total;
+  if (state.failures_window >= kWrongPerHour) state.locked_until = now + std::chrono::hours(1);
+  if (state.failures_total >= kWrongInARow) state.disabled = true;
+  if (link) {
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(state); }));
+  } else {
+    std::lock_guard lock(unknown_mu_);
+    if (unknown_links_.size() > 100000) unknown_links_.clear();  // bounded memory
+    unknown_links_[hash] = state;
+  }
+  out.refused = refusal(state);
+  if (out.refused->status == 401) out.refused->body["detail"] = "That is not the date of birth for this document.";
+  return out;
+}
+
+Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::string_view birth_date,
+                                                const std::string& address) {
+  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address));
+  if (a.refused) return std::move(*a.refused);
+  const Time now = clock_.now();
+  const std::string device_token = crypto::random_token(18);
+  store::LinkDevice device{crypto::sha256_hex(device_token), a.link->token_hash, now, now + kDeviceLifetime};
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_RETURN_IF_ERROR(w.put_doc_link(*a.link));
+    return w.put_link_device(device);
+  }));
+  HB_ASSIGN_OR_RETURN(Json view, link_view(*a.link, token, address));
+  return LinkResult{200, std::move(view), device_token};
+}
+
+Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::string_view request_json,
+                                                 const std::string& address) {
+  HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
+  HB_ASSIGN_OR_RETURN(auto req, documents::ShlManifestRequest::from_json(j));
+  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, req.passcode.value_or(""), address));
+  if (a.refused) {
+    LinkResult r = std::move(*a.refused);
+    // SMART Health Links: a link that no longer works is 404.
+    if (r.status == 410) r.status = 404;
+    r.body["status"] = r.status;
+    return r;
+  }
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
+  if (a.shl_file.empty()) return internal("the document has no SMART Health Link file");
+  store::AuditRecord audit;
+  audit.id = new_uuid();
+  audit.time = clock_.now();
+  audit.action = "R";
+  audit.outcome = "0";
+  audit.event_type = "shl-manifest";
+  audit.client_id = "smart-health-link";
+  audit.patient_id = a.link->patient_id;
+  audit.entities = "Document/" + a.link->document_id;
+  audit.detail = "recipient: " + req.recipient.substr(0, 200);
+  audit.source_ip = address;
+  store_.append_audit_async(std::move(audit));
+  documents::ShlManifest manifest;
+  manifest.files.push_back({std::string(documents::kContentTypeHealthCard), a.shl_file, std::nullopt});
+  return LinkResult{200, manifest.to_json(), {}};
+}
+
+Result<LinkResult> DocumentService::set_link_preferences(const std::string& token,
+                                                         const std::string& device_token,
+                                                         bool show_diagnosis, const std::string& address) {
+  const std::string hash = crypto::sha256_hex(token);
+  HB_ASSIGN_OR_RETURN(auto link, unlocked(hash, device_token));
+  if (!link) return open_link(token, device_token, address);
+  link->show_diagnosis = show_diagnosis;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*link); }));
+  HB_ASSIGN_OR_RETURN(Json view, link_view(*link, token, address));
+  return LinkResult{200, std::move(view), {}};
+}
+
+Result<Json> DocumentService::revoke(const Principal& who, const std::string& facility_ref,
+                                     std::string_view request_json) {
+  if (!who.allows("DocumentReference", 'u')) {
+    return forbidden("revoking documents needs the update scope on DocumentReference");
+  }
+  HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
+  if (!j.is_object() || !j.contains("reason") || !j["reason"].is_string() ||
+      j["reason"].get_ref<const std::string&>().empty() || j["reason"].get_ref<const std::string&>().size() > 200) {
+    return Status(Code::kUnprocessable, "a revocation needs a reason",
+                  {{"reason", "required: a string of 1 to 200 characters", "required"}});
+  }
+  std::optional<store::Document> d;
+  std::optional<store::Facility> f;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
+    HB_ASSIGN_OR_RETURN(f, r.facility_by_id(who.facility_id));
+    return Status::ok();
+  }));
+  // Only the issuing facility finds its documents by its own ids: another facility gets 404.
+  if (!d || !f) return not_found("this facility has no document " + facility_ref);
+  if (d->status == "revoked") return status(who, facility_ref);
+  if (d->status != "active") return Status(Code::kConflict, "the document was replaced; revoke its replacement");
+  const Time now = clock_.now();
+  // The reason stays with the document (the patient sees it); the public log says only that the
+  // card was revoked, and when.
+  Json entry = {{"v", 1}, {"op", "revoke"}, {"card", d->card_hash}, {"iss", issuer_url(f->code)},
+                {"time", format_instant(now)}};
+  HB_RETURN_IF_ERROR(log_.append(dump_json(entry)).status());
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto cur, w.document(d->id));
+    if (!cur) return internal("document vanished");
+    if (cur->status != "active") return Status::ok();
+    cur->status = "revoked";
+    cur->revoked = now;
+    cur->revoke_reason = j["reason"].get<std::string>();
+    return w.put_document(*cur);
+  }));
+  return status(who, facility_ref);
 }
 
 Result<Json> DocumentService::status(const Principal& who, const std::string& facility_ref) {
@@ -437,7 +838,31 @@ Result<Json> DocumentService::status(const Principal& who, const std::string& fa
     out["reason"] = d->revoke_reason;
   }
   if (!d->superseded_by.empty()) out["supersededBy"] = d->superseded_by;
+  // Delivery of the patient's SMS, as the outbox recorded it.
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto m, r.outbox_by_dedupe("document:" + d->id));
+    if (m) {
+      out["delivery"] = {{"channel", m->channel}, {"status", m->status}, {"attempts", m->attempts}};
+      if (m->sent_at) out["delivery"]["sent"] = format_instant(*m->sent_at);
+    }
+    return Status::ok();
+  }));
   return out;
+}
+
+Result<std::string> DocumentService::card_png(const Principal& who, const std::string& facility_ref) {
+  std::string qr_text;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto d, r.document_by_ref(who.facility_id, facility_ref));
+    if (!d) return not_found("this facility has no document " + facility_ref);
+    HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, d->patient_id));
+    HB_ASSIGN_OR_RETURN(auto text, dek.open(d->body, document_aad(*d)));
+    HB_ASSIGN_OR_RETURN(auto body, parse_json(text));
+    qr_text = body.value("qr", "");
+    return Status::ok();
+  }));
+  HB_ASSIGN_OR_RETURN(auto qr, documents::make_shc_qr(qr_text));
+  return documents::qr_png(qr, 6);
 }
 
 Result<Json> DocumentService::jwks(const std::string& facility_code) {
@@ -479,8 +904,8 @@ Result<Json> DocumentService::crl(const std::string& facility_code, const std::s
     if (!k || k->kid != kid) return Status::ok();
     known = true;
     HB_ASSIGN_OR_RETURN(auto docs, r.revoked_documents(f->id, kid));
-    // "rid.<seconds>": revokes the cards with that rid issued before the revocation.
-    for (const auto& d : docs) rids.push_back(d.rid + "." + std::to_string(unix_seconds(d.revoked)));
+    // A rid names one document's card and is never reused, so it is listed without a time limit.
+    for (const auto& d : docs) rids.push_back(d.rid);
     return Status::ok();
   }));
   if (!known) return not_found("no key " + kid + " for issuer " + facility_code);
@@ -524,12 +949,33 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
       HB_ASSIGN_OR_RETURN(doc, r.document_by_card(hash));
       return Status::ok();
     }));
-    if (!doc || doc->log_index < 0 || static_cast<uint64_t>(doc->log_index) >= log_.size()) {
-      return not_found("the card is not in this server's transparency log");
-    }
+    if (!doc || doc->log_index < 0) return not_found("the card is not in this server's transparency log");
+    // Inclusion, proved: the document's receipt (an inclusion proof against a signed checkpoint)
+    // must verify for the log entry that names this card.
+    std::string receipt;
+    std::string iss;
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(auto f, r.facility_by_id(doc->facility_id));
+      iss = f ? issuer_url(f->code) : "";
+      HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_read(r, doc->patient_id));
+      HB_ASSIGN_OR_RETURN(auto text, dek.open(doc->body, document_aad(*doc)));
+      HB_ASSIGN_OR_RETURN(auto body, parse_json(text));
+      receipt = body.value("receipt", "");
+      return Status::ok();
+    }));
+    const std::string entry = log_entry(*doc, iss);
+    auto proved = ledger::verify_receipt(receipt, entry, log_.verifier(), log_.origin());
+    if (!proved) return not_found("the card's inclusion in the transparency log does not verify");
     return Status::ok();
   };
   documents::Verdict v = documents::verify_health_card(card_text, *directory, clock_, opts);
+  if (!doc && !v.jws.empty() && v.outcome == documents::Outcome::kRevoked) {
+    // Revoked by the CRL before the log was consulted: our record says whether it was replaced.
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(doc, r.document_by_card(crypto::sha256_hex(v.jws)));
+      return Status::ok();
+    }));
+  }
   const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
                         : v.outcome == documents::Outcome::kRevoked ? "revoked"
                                                                     : "invalid";
@@ -542,8 +988,16 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
   if (doc) {
     out["document"] = {{"kind", doc->kind}, {"status", doc->status}, {"issued", format_instant(doc->issued)},
                        {"transparencyLogIndex", doc->log_index}};
-    if (doc->status == "superseded") {
-      out["outcome"] = v.valid() ? "superseded" : outcome;
+    if (doc->status == "revoked" && v.valid()) {
+      // Our own records are newer than any CRL a verifier may hold.
+      out["outcome"] = "revoked";
+      out["reason"] = "revoked";
+      out["message"] = "The issuer revoked this document.";
+    }
+    if (doc->status == "superseded" && (v.valid() || v.outcome == documents::Outcome::kRevoked)) {
+      out["outcome"] = "superseded";
+      out.erase("reason");
+      out["message"] = "This document was replaced by a newer one.";
       out["document"]["supersededBy"] = doc->superseded_by;
     }
   }

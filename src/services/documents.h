@@ -14,6 +14,7 @@
 // Thread-safety: safe from any number of threads.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -26,7 +27,9 @@
 #include "documents/issuer_directory.h"
 #include "documents/verify.h"
 #include "ledger/log.h"
+#include "notify/outbox.h"
 #include "services/principal.h"
+#include "services/rate_limit.h"
 #include "services/records.h"
 #include "services/vault.h"
 #include "store/store.h"
@@ -38,6 +41,14 @@ struct DocumentOptions {
   std::string rid_secret;   // key for revocation ids (SHC rid); derived from the master key
 };
 
+// The answer to a link request: 200 with the document view, or a refusal (401 with
+// remainingAttempts, 429 with retryAfter seconds, 410 disabled) in problem+json members.
+struct LinkResult {
+  int status = 200;
+  Json body;
+  std::string device_token;  // set when a browser just unlocked the link: its cookie's value
+};
+
 struct IssuedDocument {
   int status = 201;         // 201 issued now, 200 the same request issued before
   Json body;                // the answer to the facility (see docs/documents.md)
@@ -45,15 +56,24 @@ struct IssuedDocument {
 
 class DocumentService {
  public:
+  // `outbox` (may be null: no notifications) sends the patient their link by SMS, queued in the
+  // same transaction as the document.
   DocumentService(store::Store& store, Vault& vault, RecordService& records, ledger::Log& log,
-                  const Clock& clock, DocumentOptions options);
+                  const Clock& clock, DocumentOptions options, notify::Outbox* outbox = nullptr);
 
   // Issues a document from the JSON request. kInvalid/kUnprocessable with every problem for a bad
   // request; kForbidden without the DocumentReference create scope; kConflict for a reused id.
   Result<IssuedDocument> issue(const Principal& who, std::string_view request_json);
 
+  // Revokes one of the facility's own documents: {"reason": "..."}. The card goes on the key's
+  // CRL, the revocation into the transparency log, and the patient's link says revoked.
+  Result<Json> revoke(const Principal& who, const std::string& facility_ref, std::string_view request_json);
+
   // The issuing facility's view of one of its documents, by its own document id.
   Result<Json> status(const Principal& who, const std::string& facility_ref);
+
+  // The card of one of the facility's documents as a PNG QR code (for printing at the counter).
+  Result<std::string> card_png(const Principal& who, const std::string& facility_ref);
 
   // Public: a facility's issuer keys (JWK Set) and a key's revocation list; kNotFound for an
   // unknown facility or kid.
@@ -67,12 +87,49 @@ class DocumentService {
   // server's issuers, revocations and transparency log.
   Result<Json> verify(std::string_view card_text);
 
+  // The patient's link https://<host>/c/<token>. The birth date unlocks it; a browser that
+  // unlocked it keeps access for kDeviceLifetime. Limits: kWrongPerHour wrong answers for a link
+  // lock it for an hour; kWrongInARow wrong answers without a right one disable it until the
+  // patient or the issuer reopens it; kWrongPerAddressHour wrong answers from one client address
+  // in an hour stop that address for a while. An unknown link answers exactly like a known one
+  // with a wrong birth date (its tries are counted in memory), so links cannot be probed.
+  static constexpr int kWrongPerHour = 5;
+  static constexpr int kWrongInARow = 20;
+  static constexpr int kWrongPerAddressHour = 30;
+  static constexpr std::chrono::hours kDeviceLifetime{24 * 7};
+
+  // `latest`: the newest document in the chain of replacements that starts at the link's own.
+  Result<LinkResult> open_link(const std::string& token, const std::string& device_token,
+                               const std::string& address, bool latest = false);
+  Result<LinkResult> unlock_link(const std::string& token, std::string_view birth_date,
+                                 const std::string& address);
+  // SMART Health Links: the manifest of the link's document for a viewer, which sends
+  // {"recipient", "passcode"} (the birth date, counted as on the page): 200 {"files": [...]},
+  // 401 {"remainingAttempts"}, 429 while locked, 404 once disabled.
+  Result<LinkResult> shl_manifest(const std::string& token, std::string_view request_json,
+                                  const std::string& address);
+  Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
+                                          bool show_diagnosis, const std::string& address);
+
   std::string issuer_url(const std::string& facility_code) const {
     return options_.base_url + "/issuers/" + facility_code;
   }
 
  private:
   Result<crypto::PrivateKey> signing_key(const store::Facility& facility);
+  // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
+  Result<std::optional<store::DocLink>> unlocked(const std::string& token_hash, const std::string& device_token);
+  Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,
+                         bool latest = false);
+  LinkResult refusal(const store::DocLink& state) const;
+  struct Attempt {
+    std::optional<LinkResult> refused;  // set when the answer is a refusal
+    std::optional<store::DocLink> link; // set when the birth date was right (counters reset)
+    std::string shl_file;
+  };
+  // Checks a birth date for a link and counts a wrong one (durably for a real link).
+  Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,
+                                   const std::string& address);
 
   store::Store& store_;
   Vault& vault_;
@@ -80,6 +137,10 @@ class DocumentService {
   ledger::Log& log_;
   const Clock& clock_;
   DocumentOptions options_;
+  notify::Outbox* outbox_;
+  RateLimiter wrong_by_address_;
+  std::mutex unknown_mu_;
+  std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
   std::mutex keys_mu_;
   std::map<std::string, crypto::PrivateKey> keys_;  // by facility id; guarded by keys_mu_
 };

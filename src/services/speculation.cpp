@@ -109,6 +109,13 @@ Result<std::vector<store::Document>> Speculation::revoked_documents(const std::s
   return not_in_speculation("read documents");
 }
 
+Result<std::optional<store::DocLink>> Speculation::doc_link(const std::string&) {
+  return not_in_speculation("read links");
+}
+Result<std::optional<store::LinkDevice>> Speculation::link_device(const std::string&) {
+  return not_in_speculation("read links");
+}
+
 // ---- writes --------------------------------------------------------------------------------------
 
 Status Speculation::put_facility(const store::Facility&) { return not_in_speculation("change facilities"); }
@@ -122,6 +129,8 @@ Status Speculation::remember_jti(const std::string&, const std::string&, Time) {
 Status Speculation::purge_expired(Time) { return not_in_speculation("purge"); }
 Status Speculation::put_issuer_key(const store::IssuerKey&) { return not_in_speculation("make issuer keys"); }
 Status Speculation::put_document(const store::Document&) { return not_in_speculation("issue documents"); }
+Status Speculation::put_doc_link(const store::DocLink&) { return not_in_speculation("make links"); }
+Status Speculation::put_link_device(const store::LinkDevice&) { return not_in_speculation("unlock links"); }
 
 Status Speculation::put_resource(const store::ResourceRow& row,
                                  const std::vector<store::IndexRow>& index) {
@@ -183,6 +192,38 @@ Status Speculation::append_audit(const store::AuditRecord& a) {
   writes_.push_back(std::move(w));
   return Status::ok();
 }
+
+// ---- notify: the outbox ----
+// A notification is queued in the same closure as what it announces; a speculation leaves that to
+// the ordinary path rather than buffer it.
+
+Result<std::vector<store::OutboxMessage>> Speculation::outbox_due(Time, int) {
+  return not_in_speculation("read the outbox");
+}
+Result<std::optional<Time>> Speculation::outbox_next_due() {
+  return not_in_speculation("read the outbox");
+}
+Result<std::optional<store::OutboxMessage>> Speculation::outbox_message(int64_t) {
+  return not_in_speculation("read the outbox");
+}
+Result<std::optional<store::OutboxMessage>> Speculation::outbox_by_dedupe(const std::string&) {
+  return not_in_speculation("read the outbox");
+}
+Result<std::vector<store::OutboxMessage>> Speculation::outbox_list(const std::string&, int64_t,
+                                                                   int) {
+  return not_in_speculation("read the outbox");
+}
+Result<int64_t> Speculation::outbox_count_to(const std::string&, Time) {
+  return not_in_speculation("read the outbox");
+}
+Result<int64_t> Speculation::outbox_enqueue(const store::OutboxMessage&) {
+  return not_in_speculation("queue notifications");
+}
+Status Speculation::outbox_mark(int64_t, int, const store::OutboxMark&) {
+  return not_in_speculation("send notifications");
+}
+
+// ---- end notify ----
 
 // ---- replay --------------------------------------------------------------------------------------
 

@@ -65,6 +65,18 @@ class Speculation final : public store::Writer {
   Result<std::optional<store::Document>> document_by_card(const std::string& card_hash) override;
   Result<std::vector<store::Document>> revoked_documents(const std::string& facility_id,
                                                          const std::string& kid) override;
+  Result<std::optional<store::DocLink>> doc_link(const std::string& token_hash) override;
+  Result<std::optional<store::LinkDevice>> link_device(const std::string& device_hash) override;
+
+  // ---- notify: the outbox (not speculated: kUnavailable, the caller takes the ordinary path) ----
+  Result<std::vector<store::OutboxMessage>> outbox_due(Time now, int limit) override;
+  Result<std::optional<Time>> outbox_next_due() override;
+  Result<std::optional<store::OutboxMessage>> outbox_message(int64_t id) override;
+  Result<std::optional<store::OutboxMessage>> outbox_by_dedupe(const std::string& key) override;
+  Result<std::vector<store::OutboxMessage>> outbox_list(const std::string& status,
+                                                        int64_t before_id, int limit) override;
+  Result<int64_t> outbox_count_to(const std::string& recipient_index, Time since) override;
+  // ---- end notify ----
 
   // Writer
   Status put_facility(const store::Facility& f) override;
@@ -79,6 +91,13 @@ class Speculation final : public store::Writer {
   Status append_audit(const store::AuditRecord& a) override;
   Status put_issuer_key(const store::IssuerKey& k) override;
   Status put_document(const store::Document& d) override;
+  Status put_doc_link(const store::DocLink& l) override;
+  Status put_link_device(const store::LinkDevice& d) override;
+
+  // ---- notify ----
+  Result<int64_t> outbox_enqueue(const store::OutboxMessage& m) override;
+  Status outbox_mark(int64_t id, int from_attempts, const store::OutboxMark& mark) override;
+  // ---- end notify ----
 
  private:
   using TypeId = std::pair<std::string, std::string>;

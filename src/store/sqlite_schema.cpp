@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 5> kSteps = {
+constexpr std::array<const char*, 7> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -188,6 +188,54 @@ CREATE TABLE documents(
   UNIQUE(facility_id, facility_ref));
 CREATE INDEX documents_by_patient ON documents(patient_id, issued);
 CREATE INDEX documents_revoked ON documents(facility_id, kid, revoked) WHERE status != 'active';
+)sql",
+
+    // 6: patients' links to their documents (token hashes only) and the browsers that unlocked them.
+    R"sql(
+CREATE TABLE doc_links(
+  token_hash TEXT PRIMARY KEY,
+  document_id TEXT NOT NULL REFERENCES documents(id),
+  patient_id TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  failures_total INTEGER NOT NULL,
+  failures_window INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL,
+  disabled INTEGER NOT NULL,
+  show_diagnosis INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX doc_links_by_document ON doc_links(document_id);
+CREATE TABLE link_devices(
+  device_hash TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL REFERENCES doc_links(token_hash),
+  unlocked INTEGER NOT NULL,
+  expires INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
+
+    // 7: the outbox. Recipients are sealed by notify/ (recipient_index is their keyed
+    // hash, for rate limits); dedupe_key is NULL when the message has none, so UNIQUE holds only
+    // among real keys. The dispatcher's "what is due" is a partial index over the messages still
+    // in play, so sent and dead rows cost it nothing.
+    R"sql(
+CREATE TABLE outbox(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL CHECK (channel IN ('sms', 'email')),
+  patient_id TEXT NOT NULL,
+  recipient_sealed BLOB NOT NULL,
+  recipient_index TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'dead')),
+  attempts INTEGER NOT NULL,
+  next_attempt INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  sent_at INTEGER,
+  dedupe_key TEXT UNIQUE);
+CREATE INDEX outbox_due ON outbox(next_attempt, id)
+  WHERE status IN ('queued', 'sending', 'failed');
+CREATE INDEX outbox_by_status ON outbox(status, id);
+CREATE INDEX outbox_by_recipient ON outbox(recipient_index, created);
+CREATE INDEX outbox_by_patient ON outbox(patient_id);
 )sql",
 };
 

@@ -112,6 +112,35 @@ Document document_from(const Stmt& st) {
   return d;
 }
 
+// ---- notify: the outbox ----
+constexpr const char* kOutboxColumns =
+    "id, channel, patient_id, recipient_sealed, recipient_index, subject, body, status, attempts, "
+    "next_attempt, last_error, created, sent_at, dedupe_key";
+
+OutboxMessage outbox_from(const Stmt& st) {
+  OutboxMessage m;
+  m.id = st.int64(0);
+  m.channel = st.text(1);
+  m.patient_id = st.text(2);
+  m.recipient_sealed = st.blob(3);
+  m.recipient_index = st.text(4);
+  m.subject = st.text(5);
+  m.body = st.text(6);
+  m.status = st.text(7);
+  m.attempts = static_cast<int>(st.int64(8));
+  m.next_attempt = from_unix_millis(st.int64(9));
+  m.last_error = st.text(10);
+  m.created = from_unix_millis(st.int64(11));
+  if (!st.is_null(12)) m.sent_at = from_unix_millis(st.int64(12));
+  m.dedupe_key = st.text(13);
+  return m;
+}
+
+bool outbox_status_known(const std::string& s) {
+  return s == "queued" || s == "sending" || s == "sent" || s == "failed" || s == "dead";
+}
+// ---- end notify ----
+
 // Steps a statement expected to return at most one row.
 template <typename T, typename F>
 Result<std::optional<T>> one(Conn& c, Stmt& st, F&& from, const char* what) {
@@ -319,6 +348,72 @@ class Session final : public Writer {
     st.bind(1, id);
     return one<AuditRecord>(c_, st, audit_from, "audit_by_id");
   }
+
+  // ---- notify: the outbox ----
+
+  Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) override {
+    if (limit <= 0) return std::vector<OutboxMessage>();
+    // The status list repeats the partial index's WHERE, so SQLite uses that index.
+    static const std::string sql = std::string("SELECT ") + kOutboxColumns +
+                                   " FROM outbox WHERE status IN ('queued', 'sending', 'failed') "
+                                   "AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, unix_millis(now));
+    st.bind(2, static_cast<int64_t>(limit));
+    return all<OutboxMessage>(c_, st, outbox_from, "outbox_due");
+  }
+
+  Result<std::optional<Time>> outbox_next_due() override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT MIN(next_attempt) FROM outbox WHERE status IN "
+                                            "('queued', 'sending', 'failed')"));
+    int rc = st.step();
+    if (rc != SQLITE_ROW) return db_error(c_.db(), rc, "outbox_next_due");
+    if (st.is_null(0)) return std::optional<Time>();
+    return std::optional<Time>(from_unix_millis(st.int64(0)));
+  }
+
+  Result<std::optional<OutboxMessage>> outbox_message(int64_t id) override {
+    static const std::string sql =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE id = ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, id);
+    return one<OutboxMessage>(c_, st, outbox_from, "outbox_message");
+  }
+
+  Result<std::optional<OutboxMessage>> outbox_by_dedupe(const std::string& dedupe_key) override {
+    if (dedupe_key.empty()) return std::optional<OutboxMessage>();
+    static const std::string sql =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE dedupe_key = ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, dedupe_key);
+    return one<OutboxMessage>(c_, st, outbox_from, "outbox_by_dedupe");
+  }
+
+  Result<std::vector<OutboxMessage>> outbox_list(const std::string& status, int64_t before_id,
+                                                 int limit) override {
+    if (limit <= 0) return std::vector<OutboxMessage>();
+    std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE id < ?";
+    if (!status.empty()) sql += " AND status = ?";
+    sql += " ORDER BY id DESC LIMIT ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    int i = 1;
+    st.bind(i++, before_id > 0 ? before_id : INT64_MAX);
+    if (!status.empty()) st.bind(i++, status);
+    st.bind(i, static_cast<int64_t>(limit));
+    return all<OutboxMessage>(c_, st, outbox_from, "outbox_list");
+  }
+
+  Result<int64_t> outbox_count_to(const std::string& recipient_index, Time since) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT COUNT(*) FROM outbox WHERE "
+                                            "recipient_index = ? AND created >= ?"));
+    st.bind(1, recipient_index);
+    st.bind(2, unix_millis(since));
+    int rc = st.step();
+    if (rc != SQLITE_ROW) return db_error(c_.db(), rc, "outbox_count_to");
+    return st.int64(0);
+  }
+
+  // ---- end notify ----
 
   // --- Writer ---
 
@@ -535,6 +630,79 @@ class Session final : public Writer {
     return all<Document>(c_, st, document_from, "revoked_documents");
   }
 
+  Result<std::optional<DocLink>> doc_link(const std::string& token_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT token_hash, document_id, patient_id, created, "
+                                            "failures_total, failures_window, window_start, "
+                                            "locked_until, disabled, show_diagnosis FROM doc_links "
+                                            "WHERE token_hash = ?"));
+    st.bind(1, token_hash);
+    return one<DocLink>(
+        c_, st,
+        [](const Stmt& s) {
+          DocLink l;
+          l.token_hash = s.text(0);
+          l.document_id = s.text(1);
+          l.patient_id = s.text(2);
+          l.created = from_unix_millis(s.int64(3));
+          l.failures_total = static_cast<int>(s.int64(4));
+          l.failures_window = static_cast<int>(s.int64(5));
+          l.window_start = from_unix_millis(s.int64(6));
+          l.locked_until = from_unix_millis(s.int64(7));
+          l.disabled = s.int64(8) != 0;
+          l.show_diagnosis = s.int64(9) != 0;
+          return l;
+        },
+        "doc_link");
+  }
+
+  Result<std::optional<LinkDevice>> link_device(const std::string& device_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT device_hash, token_hash, unlocked, expires FROM "
+                                            "link_devices WHERE device_hash = ?"));
+    st.bind(1, device_hash);
+    return one<LinkDevice>(
+        c_, st,
+        [](const Stmt& s) {
+          return LinkDevice{s.text(0), s.text(1), from_unix_millis(s.int64(2)), from_unix_millis(s.int64(3))};
+        },
+        "link_device");
+  }
+
+  Status put_doc_link(const DocLink& l) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (l.token_hash.empty() || l.document_id.empty()) return invalid("a link needs a token hash and a document");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO doc_links(token_hash, document_id, patient_id, created, failures_total, "
+        "failures_window, window_start, locked_until, disabled, show_diagnosis) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token_hash) DO UPDATE SET "
+        "failures_total = excluded.failures_total, failures_window = excluded.failures_window, "
+        "window_start = excluded.window_start, locked_until = excluded.locked_until, "
+        "disabled = excluded.disabled, show_diagnosis = excluded.show_diagnosis"));
+    st.bind(1, l.token_hash);
+    st.bind(2, l.document_id);
+    st.bind(3, l.patient_id);
+    st.bind(4, unix_millis(l.created));
+    st.bind(5, static_cast<int64_t>(l.failures_total));
+    st.bind(6, static_cast<int64_t>(l.failures_window));
+    st.bind(7, unix_millis(l.window_start));
+    st.bind(8, unix_millis(l.locked_until));
+    st.bind(9, static_cast<int64_t>(l.disabled ? 1 : 0));
+    st.bind(10, static_cast<int64_t>(l.show_diagnosis ? 1 : 0));
+    return c_.run(st, "put_doc_link");
+  }
+
+  Status put_link_device(const LinkDevice& d) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (d.device_hash.empty() || d.token_hash.empty()) return invalid("a device needs its hash and its link");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO link_devices(device_hash, token_hash, unlocked, "
+                                            "expires) VALUES(?, ?, ?, ?) ON CONFLICT(device_hash) DO "
+                                            "UPDATE SET unlocked = excluded.unlocked, expires = excluded.expires"));
+    st.bind(1, d.device_hash);
+    st.bind(2, d.token_hash);
+    st.bind(3, unix_millis(d.unlocked));
+    st.bind(4, unix_millis(d.expires));
+    return c_.run(st, "put_link_device");
+  }
+
   Status put_issuer_key(const IssuerKey& k) override {
     HB_RETURN_IF_ERROR(writable());
     if (k.facility_id.empty() || k.kid.empty()) return invalid("an issuer key needs a facility and a kid");
@@ -582,6 +750,64 @@ class Session final : public Writer {
     }
     return s;
   }
+
+  // ---- notify: the outbox ----
+
+  Result<int64_t> outbox_enqueue(const OutboxMessage& m) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (m.channel != "sms" && m.channel != "email") return invalid("unknown outbox channel");
+    if (m.recipient_sealed.empty() || m.recipient_index.empty()) {
+      return invalid("an outbox message needs its sealed recipient and its index");
+    }
+    if (m.body.empty()) return invalid("an outbox message needs a body");
+    // ON CONFLICT DO NOTHING: a duplicate is an answer, not an error that aborts the statement.
+    HB_ASSIGN_OR_RETURN(
+        Stmt st, c_.prepare("INSERT INTO outbox(channel, patient_id, recipient_sealed, "
+                            "recipient_index, subject, body, status, attempts, next_attempt, "
+                            "last_error, created, sent_at, dedupe_key) "
+                            "VALUES(?, ?, ?, ?, ?, ?, 'queued', 0, ?, '', ?, NULL, ?) "
+                            "ON CONFLICT(dedupe_key) DO NOTHING"));
+    st.bind(1, m.channel);
+    st.bind(2, m.patient_id);
+    st.bind_blob(3, m.recipient_sealed);
+    st.bind(4, m.recipient_index);
+    st.bind(5, m.subject);
+    st.bind(6, m.body);
+    st.bind(7, unix_millis(m.next_attempt));
+    st.bind(8, unix_millis(m.created));
+    if (!m.dedupe_key.empty()) st.bind(9, m.dedupe_key);  // else NULL: no key
+    HB_RETURN_IF_ERROR(c_.run(st, "outbox_enqueue"));
+    if (sqlite3_changes(c_.db()) == 0) {
+      return conflict("a notification with this dedupe key is already queued");
+    }
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(c_.db()));
+  }
+
+  Status outbox_mark(int64_t id, int from_attempts, const OutboxMark& mark) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (!outbox_status_known(mark.status)) {
+      return invalid("an outbox message cannot move to status \"" + mark.status + "\"");
+    }
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("UPDATE outbox SET status = ?, attempts = ?, "
+                                            "next_attempt = ?, last_error = ?, sent_at = ? "
+                                            "WHERE id = ? AND attempts = ? AND status IN "
+                                            "('queued', 'sending', 'failed')"));
+    st.bind(1, mark.status);
+    st.bind(2, static_cast<int64_t>(mark.attempts));
+    st.bind(3, unix_millis(mark.next_attempt));
+    st.bind(4, mark.last_error);
+    if (mark.sent_at) st.bind(5, unix_millis(*mark.sent_at));
+    st.bind(6, id);
+    st.bind(7, static_cast<int64_t>(from_attempts));
+    HB_RETURN_IF_ERROR(c_.run(st, "outbox_mark"));
+    if (sqlite3_changes(c_.db()) == 1) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto now, outbox_message(id));
+    if (!now) return not_found("no outbox message " + std::to_string(id));
+    return conflict("outbox message " + std::to_string(id) + " moved on (" + now->status + ", " +
+                    std::to_string(now->attempts) + " attempts)");
+  }
+
+  // ---- end notify ----
 
   // Runs a statement without parameters or results (transaction control), cached.
   Status step_sql(const char* sql) {

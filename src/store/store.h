@@ -70,6 +70,23 @@ class Reader {
   // Revoked or superseded documents of a facility signed with `kid`, oldest first (for its CRL).
   virtual Result<std::vector<Document>> revoked_documents(const std::string& facility_id,
                                                           const std::string& kid) = 0;
+  virtual Result<std::optional<DocLink>> doc_link(const std::string& token_hash) = 0;
+  virtual Result<std::optional<LinkDevice>> link_device(const std::string& device_hash) = 0;
+
+  // ---- notify: the outbox (types.h, OutboxMessage) ----
+  // Messages due at `now` (queued, failed, or sending with a lapsed claim), earliest first.
+  virtual Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) = 0;
+  // The earliest next_attempt of any message not yet sent or dead; nullopt when there is none.
+  virtual Result<std::optional<Time>> outbox_next_due() = 0;
+  virtual Result<std::optional<OutboxMessage>> outbox_message(int64_t id) = 0;
+  virtual Result<std::optional<OutboxMessage>> outbox_by_dedupe(const std::string& dedupe_key) = 0;
+  // For operators: newest first, ids below `before_id` (0 = from the newest), of one status
+  // ("" = any).
+  virtual Result<std::vector<OutboxMessage>> outbox_list(const std::string& status,
+                                                         int64_t before_id, int limit) = 0;
+  // How many messages to this recipient (by its keyed hash) were created at or after `since`.
+  virtual Result<int64_t> outbox_count_to(const std::string& recipient_index, Time since) = 0;
+  // ---- end notify ----
 };
 
 class Writer : public Reader {
@@ -98,6 +115,17 @@ class Writer : public Reader {
   virtual Status put_issuer_key(const IssuerKey& k) = 0;
   // Insert or replace by id; (facility_id, facility_ref) and card_hash are unique.
   virtual Status put_document(const Document& d) = 0;
+  virtual Status put_doc_link(const DocLink& l) = 0;      // insert or replace by token_hash
+  virtual Status put_link_device(const LinkDevice& d) = 0;  // insert or replace by device_hash
+
+  // ---- notify: the outbox ----
+  // Queues m (id, status, attempts and sent_at are the store's: queued, 0, none) and returns its
+  // id. kConflict, writing nothing, when another message has the same non-empty dedupe key.
+  virtual Result<int64_t> outbox_enqueue(const OutboxMessage& m) = 0;
+  // Moves message `id` to `mark`, only if it still has `from_attempts` attempts: a claim or result
+  // that lost a race with another dispatcher is kConflict and changes nothing; kNotFound if absent.
+  virtual Status outbox_mark(int64_t id, int from_attempts, const OutboxMark& mark) = 0;
+  // ---- end notify ----
 };
 
 struct StoreStats {

@@ -119,4 +119,62 @@ struct Document {
   std::string body;          // sealed JSON (the card, the request, the receipt) under the patient's key
 };
 
+// The patient's link to a document (https://<host>/c/<token>): only the token's hash is kept, with
+// the count of wrong birth dates given for it (see services/documents.h for the limits).
+struct DocLink {
+  std::string token_hash;   // hex SHA-256 of the token
+  std::string document_id;
+  std::string patient_id;
+  Time created{};
+  int failures_total = 0;   // wrong answers since the last right one
+  int failures_window = 0;  // wrong answers in the window that started at window_start
+  Time window_start{};
+  Time locked_until{};      // zero when not locked for a while
+  bool disabled = false;    // locked until the patient or the issuer reopens it
+  bool show_diagnosis = false;
+};
+
+// A browser that unlocked a link: keeps access until `expires` (7 days after unlocking).
+struct LinkDevice {
+  std::string device_hash;  // hex SHA-256 of the cookie's value
+  std::string token_hash;   // the link it unlocked
+  Time unlocked{};
+  Time expires{};
+};
+// ---- notify: the outbox ----
+// One notification waiting to be sent, being sent, or done with. Notifications never carry health
+// data: the subject and body are a short fixed text and a link. The recipient (a phone number or
+// an e-mail address, personal data) reaches the store only sealed by notify/, with a keyed hash
+// beside it for lookups and rate limits.
+struct OutboxMessage {
+  int64_t id = 0;                // store-assigned, increasing
+  std::string channel;           // sms | email
+  std::string patient_id;        // whom it is for ("" if not a patient)
+  std::string recipient_sealed;  // AES-GCM sealed recipient (opaque to the store)
+  std::string recipient_index;   // keyed hash of the recipient, hex
+  std::string subject;           // e-mail subject ("" for SMS)
+  std::string body;              // the text
+  std::string status;            // queued | sending | sent | failed | dead (see OutboxMark)
+  int attempts = 0;              // sends started so far
+  Time next_attempt{};           // when it is next due (for sending: when the claim lapses)
+  std::string last_error;        // why the last attempt failed; never personal data
+  Time created{};
+  std::optional<Time> sent_at;
+  std::string dedupe_key;        // "" = none; else unique across the outbox
+};
+
+// The next state of an outbox message, written by the dispatcher.
+//   queued  -> sending  (claimed: attempts + 1, next_attempt = when the claim lapses)
+//   sending -> sent | failed (next_attempt = the retry time) | dead (given up)
+//   failed  -> sending, and a sending whose claim lapsed (a crash mid-send) -> sending again.
+//   sending -> queued  (released unsent, when the dispatcher stops mid-batch)
+struct OutboxMark {
+  std::string status;
+  int attempts = 0;
+  Time next_attempt{};
+  std::string last_error;
+  std::optional<Time> sent_at;
+};
+// ---- end notify ----
+
 }  // namespace hb::store

@@ -3,6 +3,8 @@
 // and the patient's record holds it as FHIR.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "harness.h"
 
 namespace hb::test {
@@ -152,6 +154,112 @@ TEST_F(Documents, AFacilitySeesOnlyItsOwnDocuments) {
   // Without the create scope on DocumentReference, no issuing.
   auto reader = server_->token(server_->add_client("01001", crypto::KeyType::kEcP384, "system/*.rs"), "system/*.rs");
   EXPECT_EQ(issue(mc_request("MC-0006"), reader).status, 403);
+}
+
+TEST_F(Documents, TheLinkUnlocksWithTheBirthDateAndRemembersTheBrowser) {
+  auto r = issue(mc_request("MC-0007"), a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string link = Json::parse(r.body)["link"];
+  ASSERT_EQ(link.rfind(server_->base() + "/c/", 0), 0u) << link;
+  const std::string token = link.substr(link.rfind('/') + 1);
+  EXPECT_GE(token.size(), 22u) << "at least 128 random bits";
+  const std::string api = "/api/v1/links/" + token;
+
+  auto locked = server_->get(api, "");
+  EXPECT_EQ(locked.status, 401);
+  auto wrong = server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-13"})", kJson);
+  auto unknown = server_->send("POST", "/api/v1/links/AAAAAAAAAAAAAAAAAAAAAAAA/unlock", "",
+                               R"({"birthDate":"1990-04-13"})", kJson);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body, unknown.body) << "an unknown link and a wrong birth date look the same";
+  EXPECT_EQ(Json::parse(wrong.body)["remainingAttempts"], 4);
+
+  auto right = server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-12"})", kJson);
+  ASSERT_EQ(right.status, 200) << right.body;
+  std::string cookie = right.headers["set-cookie"];
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(cookie.find("Path=" + api), std::string::npos);
+  EXPECT_NE(cookie.find("Max-Age=604800"), std::string::npos);
+  Json view = Json::parse(right.body);
+  EXPECT_EQ(view["facility"]["name"], "Bach Mai Hospital");
+  EXPECT_FALSE(view.contains("diagnosis"));
+  const std::string device = cookie.substr(0, cookie.find(';'));
+  auto remembered = server_->get(api, "", {"Cookie: " + device});
+  EXPECT_EQ(remembered.status, 200) << remembered.body;
+  auto shown = server_->send("POST", api + "/preferences", "", R"({"showDiagnosis":true})",
+                             {"Content-Type: application/json", "Cookie: " + device});
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(Json::parse(shown.body)["diagnosis"]["code"], "J06.9");
+  EXPECT_EQ(server_->send("POST", api + "/unlock", "", "{}", kJson).status, 400);
+}
+
+TEST_F(Documents, OnlyTheIssuerRevokesOrReplacesAndVerifiersSeeIt) {
+  auto issued = issue(mc_request("MC-0010"), a_);
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string qr = Json::parse(issued.body)["card"]["qr"];
+  const std::string reason = R"({"reason":"issued to the wrong patient"})";
+  EXPECT_EQ(server_->send("POST", "/api/v1/documents/MC-0010/revoke", b_, reason, kJson).status, 404)
+      << "another facility cannot revoke it";
+  EXPECT_EQ(server_->send("POST", "/api/v1/documents/MC-0010/revoke", a_, "{}", kJson).status, 422);
+  auto revoked = server_->send("POST", "/api/v1/documents/MC-0010/revoke", a_, reason, kJson);
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(Json::parse(revoked.body)["status"], "revoked");
+  Json verdict = Json::parse(verify(qr).body);
+  EXPECT_EQ(verdict["outcome"], "revoked") << verdict.dump();
+  const std::string kid = Json::parse(server_->get("/issuers/01001/.well-known/jwks.json", "").body)["keys"][0]["kid"];
+  Json crl = Json::parse(server_->get("/issuers/01001/.well-known/crl/" + kid + ".json", "").body);
+  EXPECT_EQ(crl["rids"].size(), 1u);
+  EXPECT_EQ(crl["ctr"], 2);
+  EXPECT_NE(server_->get("/log/checkpoint", "").body.find("/log\n2\n"), std::string::npos) << "issue + revoke";
+
+  // Replacement: the old card verifies as superseded, and its link leads to the new document.
+  auto first = issue(mc_request("MC-0011"), a_);
+  ASSERT_EQ(first.status, 201);
+  Json replacement = mc_request("MC-0012", "2026-11-26");
+  replacement["replaces"] = "MC-0011";
+  auto second = issue(replacement, a_);
+  ASSERT_EQ(second.status, 201) << second.body;
+  Json old_verdict = Json::parse(verify(Json::parse(first.body)["card"]["qr"]).body);
+  EXPECT_EQ(old_verdict["outcome"], "superseded") << old_verdict.dump();
+  EXPECT_EQ(Json::parse(verify(Json::parse(second.body)["card"]["qr"]).body)["outcome"], "valid");
+  const std::string link = Json::parse(first.body)["link"];
+  const std::string api = "/api/v1/links/" + link.substr(link.rfind('/') + 1);
+  auto open = server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-12"})", kJson);
+  ASSERT_EQ(open.status, 200) << open.body;
+  EXPECT_EQ(Json::parse(open.body)["status"], "superseded");
+  const std::string cookie = open.headers["set-cookie"].substr(0, open.headers["set-cookie"].find(';'));
+  auto latest = server_->get(api + "?latest", "", {"Cookie: " + cookie});
+  ASSERT_EQ(latest.status, 200) << latest.body;
+  EXPECT_EQ(Json::parse(latest.body)["status"], "active");
+  EXPECT_EQ(Json::parse(latest.body)["leave"]["to"], "2026-11-26");
+  replacement["documentId"] = "MC-0013";
+  EXPECT_EQ(issue(replacement, a_).status, 422) << "an already replaced document cannot be replaced again";
+}
+
+// The same verdicts offline: `healthbook verify` with the issuer directory the server publishes.
+TEST_F(Documents, TheCommandLineVerifiesOfflineWithTheIssuerDirectory) {
+  auto issued = issue(mc_request("MC-0020"), a_);
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string qr = Json::parse(issued.body)["card"]["qr"];
+  auto dir = server_->get("/api/v1/issuers", "");
+  ASSERT_EQ(dir.status, 200);
+  const std::string dir_file = server_->data_dir() + "/issuers.json";
+  std::ofstream(dir_file) << dir.body;
+  auto ok = run_healthbook({"verify", qr, "--issuers", dir_file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("valid: issued by Bach Mai Hospital"), std::string::npos) << ok.out;
+  std::string altered = qr;
+  altered[altered.size() - 7] = altered[altered.size() - 7] == '3' ? '4' : '3';
+  auto bad = run_healthbook({"verify", altered, "--issuers", dir_file, "--json"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(Json::parse(bad.out)["outcome"], "invalid") << bad.out;
+  const std::string examples = std::string(HB_SOURCE_DIR) + "/tests/data/shc/examples/";
+  auto foreign = run_healthbook({"verify", examples + "example-00-e-file.smart-health-card", "--issuers", dir_file});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_NE(foreign.out.find("unknown_issuer"), std::string::npos) << foreign.out;
+  EXPECT_NE(run_healthbook({"verify", qr, "--issuers", "/nonexistent.json"}).exit_code, 0);
+  EXPECT_NE(run_healthbook({"verify", qr}).exit_code, 0);
 }
 
 }  // namespace

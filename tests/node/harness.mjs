@@ -11,13 +11,14 @@ const binary = process.env.HB_BINARY;
 if (!binary) throw new Error('HB_BINARY must name the healthbook binary');
 
 export class Healthbook {
-  static async start() {
+  // `env`: extra HEALTHBOOK_* settings for the server (e.g. an SMS gateway URL).
+  static async start(env = {}) {
     const hb = new Healthbook();
     hb.root = mkdtempSync(join(tmpdir(), 'hb-node-'));
     hb.data = join(hb.root, 'data');
     hb.run(['init', '--data', hb.data]);
     hb.proc = spawn(binary, ['serve', '--data', hb.data, '--listen', '127.0.0.1:0'], {
-      env: { ...process.env, HEALTHBOOK_LOG_LEVEL: 'warn' },
+      env: { ...process.env, HEALTHBOOK_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     hb.base = await new Promise((resolve, reject) => {

@@ -1,0 +1,63 @@
+// HttpSmsGateway: sends SMS through an operator's HTTP gateway with one POST per message.
+//
+// Gateways differ in everything, so the request is configured: the URL, one header for
+// authentication ("Authorization: Bearer ..." or "X-Api-Key: ..."), and a body template in which
+// {to}, {text} and {id} are replaced by the number, the text and the outbox id, JSON-escaped
+// (application/json: the template supplies the quotes) or percent-encoded
+// (application/x-www-form-urlencoded). Any 2xx answer means accepted. 400, 413 and 422 mean the
+// message itself is refused (kInvalid: not retried); anything else, and network errors and
+// timeouts, are temporary (kUnavailable). The answer's body is read and dropped: gateways echo
+// numbers, and errors must not carry them.
+//
+// Thread-safety: send() is safe from any thread; one connection is kept for reuse, guarded by mu_,
+// so sends through one gateway are serialised.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/status.h"
+#include "notify/curl_util.h"
+#include "notify/message.h"
+
+namespace hb::notify {
+
+struct HttpSmsOptions {
+  std::string url;                                // http:// or https://
+  std::string auth_header;                        // "Name: value", sent as is; "" = none
+  std::string body_template;                      // "" = the default for content_type (see below)
+  std::string content_type = "application/json";  // or application/x-www-form-urlencoded
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds timeout{10000};  // the whole request
+};
+
+// The default templates.
+inline constexpr const char* kJsonSmsTemplate = R"({"to":"{to}","text":"{text}"})";
+inline constexpr const char* kFormSmsTemplate = "to={to}&text={text}";
+
+class HttpSmsGateway final : public Transport {
+ public:
+  // kInvalid naming what is wrong with the options.
+  static Result<std::unique_ptr<HttpSmsGateway>> create(HttpSmsOptions options);
+
+  Status send(const Outgoing& m) override;
+
+  // The request body for `m`.
+  std::string render_body(const Outgoing& m) const;
+
+ private:
+  explicit HttpSmsGateway(HttpSmsOptions options) : options_(std::move(options)) {}
+
+  const HttpSmsOptions options_;
+  bool json_ = true;
+  std::mutex mu_;
+  detail::CurlPtr curl_;  // guarded by mu_; created on first send
+};
+
+// Helpers, public for tests.
+std::string json_escape(std::string_view s);     // the inside of a JSON string, without quotes
+std::string percent_encode(std::string_view s);  // RFC 3986 unreserved characters kept
+
+}  // namespace hb::notify

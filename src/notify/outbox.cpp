@@ -1,0 +1,349 @@
+#include "notify/outbox.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <future>
+
+#include "crypto/encoding.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+
+namespace hb::notify {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr size_t kMaxError = 300;
+
+// Transport errors are stored and logged; a gateway that echoes the number must not put it there.
+std::string scrub(std::string error, const std::string& recipient) {
+  if (!recipient.empty()) {
+    for (size_t at = error.find(recipient); at != std::string::npos;
+         at = error.find(recipient, at)) {
+      error.replace(at, recipient.size(), "<recipient>");
+    }
+  }
+  if (error.size() > kMaxError) error.resize(kMaxError);
+  return error;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<OutboxKeys> OutboxKeys::derive(std::string_view master_secret) {
+  if (master_secret.size() != 32) return invalid("the master secret must be 32 bytes");
+  OutboxKeys k;
+  k.seal_key = crypto::hkdf_sha256(master_secret, "", "healthbook notify recipient seal v1", 32);
+  k.index_key = crypto::hkdf_sha256(master_secret, "", "healthbook notify recipient index v1", 32);
+  return k;
+}
+
+milliseconds backoff(int attempts, const OutboxOptions& o, double u) {
+  const int64_t cap = o.max_retry.count();
+  int64_t d = o.first_retry.count();
+  for (int i = 1; i < attempts && d < cap; ++i) d *= 2;
+  d = std::min(d, cap);
+  u = std::clamp(u, 0.0, 1.0);
+  const double cut = std::clamp(o.jitter, 0.0, 1.0) * u * static_cast<double>(d);
+  return milliseconds(d - static_cast<int64_t>(std::floor(cut)));
+}
+
+Result<std::unique_ptr<Outbox>> Outbox::create(store::Store& store, Transport& sms,
+                                               Transport& email, const OutboxKeys& keys,
+                                               const Clock& clock, OutboxOptions options) {
+  HB_ASSIGN_OR_RETURN(crypto::Aead256 seal, crypto::Aead256::create(keys.seal_key));
+  if (keys.index_key.size() < 32) return invalid("the recipient index key must be 32 bytes");
+  if (options.max_attempts < 1 || options.batch < 1 || options.first_retry.count() <= 0 ||
+      options.max_retry < options.first_retry || options.claim.count() <= 0 ||
+      options.poll.count() <= 0 || !(options.jitter >= 0.0 && options.jitter <= 1.0)) {
+    return invalid("outbox options out of range");
+  }
+  return std::unique_ptr<Outbox>(
+      new Outbox(store, sms, email, std::move(seal), keys.index_key, clock, options));
+}
+
+Outbox::Outbox(store::Store& store, Transport& sms, Transport& email, crypto::Aead256 seal,
+               std::string index_key, const Clock& clock, OutboxOptions options)
+    : store_(store),
+      sms_(sms),
+      email_(email),
+      seal_(std::move(seal)),
+      index_key_(std::move(index_key)),
+      clock_(clock),
+      options_(options) {
+  std::string seed = crypto::random_bytes(8);
+  uint64_t s = 0;
+  std::memcpy(&s, seed.data(), sizeof s);
+  rng_.seed(s);
+}
+
+Outbox::~Outbox() { stop(); }
+
+std::string Outbox::aad(const std::string& channel, const std::string& patient_id) const {
+  std::string a = "healthbook outbox recipient";
+  a.push_back('\0');
+  a += channel;
+  a.push_back('\0');
+  a += patient_id;
+  return a;
+}
+
+std::string Outbox::recipient_index(Channel c, std::string_view recipient) const {
+  // Addresses compare without case (in practice, if not by RFC 5321); numbers are digits.
+  std::string data = channel_name(c);
+  data.push_back('\0');
+  data += c == Channel::kEmail ? lower(recipient) : std::string(recipient);
+  return crypto::hex_encode(crypto::hmac_sha256(index_key_, data));
+}
+
+Result<Enqueued> Outbox::enqueue(store::Writer& w, const Message& m) {
+  HB_RETURN_IF_ERROR(validate(m));
+  const Time now = clock_.now();
+  store::OutboxMessage row;
+  row.channel = channel_name(m.channel);
+  row.patient_id = m.patient_id;
+  row.recipient_sealed = seal_.seal(m.recipient, aad(row.channel, m.patient_id));
+  row.recipient_index = recipient_index(m.channel, m.recipient);
+  row.subject = m.subject;
+  row.body = m.text;
+  row.next_attempt = now;
+  row.created = now;
+  row.dedupe_key = m.dedupe_key;
+  Result<int64_t> id = w.outbox_enqueue(row);
+  if (!id.is_ok()) {
+    if (id.error().code() != Code::kConflict || m.dedupe_key.empty()) return id.error();
+    HB_ASSIGN_OR_RETURN(auto earlier, w.outbox_by_dedupe(m.dedupe_key));
+    if (!earlier) return id.error();
+    return Enqueued{earlier->id, true};
+  }
+  // The dispatcher flushes the store before it looks, so it sees this write once it commits (or
+  // nothing, if the caller's closure fails).
+  wake();
+  return Enqueued{*id, false};
+}
+
+void Outbox::wake() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
+  store::OutboxMark mark;
+  mark.attempts = m.attempts;
+  Status result;
+  Result<std::string> to = seal_.open(m.recipient_sealed, aad(m.channel, m.patient_id));
+  std::string recipient;
+  if (!to.is_ok()) {
+    result = invalid("cannot open the sealed recipient (wrong key?)");
+  } else {
+    recipient = std::move(*to);
+    Outgoing out;
+    out.id = m.id;
+    out.channel = m.channel == "email" ? Channel::kEmail : Channel::kSms;
+    out.to = recipient;
+    out.subject = m.subject;
+    out.text = m.body;
+    Transport& t = out.channel == Channel::kEmail ? email_ : sms_;
+    try {
+      result = t.send(out);
+    } catch (const std::exception& e) {
+      result = internal(std::string("the transport threw: ") + e.what());
+    } catch (...) {
+      result = internal("the transport threw");
+    }
+  }
+  const Time now = clock_.now();
+  if (result.is_ok()) {
+    mark.status = "sent";
+    mark.next_attempt = now;
+    mark.sent_at = now;
+    return mark;
+  }
+  mark.last_error =
+      scrub(std::string(code_name(result.code())) + ": " + result.message(), recipient);
+  if (result.code() == Code::kInvalid || m.attempts >= options_.max_attempts) {
+    mark.status = "dead";
+    mark.next_attempt = now;
+    return mark;
+  }
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  mark.status = "failed";
+  mark.next_attempt = now + backoff(m.attempts, options_, u(rng_));
+  return mark;
+}
+
+Result<DispatchReport> Outbox::dispatch_due() {
+  std::lock_guard<std::mutex> pass(pass_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return Status(Code::kUnavailable, "the outbox is stopping");
+  }
+  DispatchReport report;
+  const Time now = clock_.now();
+  std::vector<store::OutboxMessage> claimed;
+  std::vector<store::OutboxMessage> expired;  // lapsed claims on their last attempt
+  Status s = store_.write_sync([&](store::Writer& w) -> Status {
+    claimed.clear();
+    expired.clear();
+    HB_ASSIGN_OR_RETURN(auto due, w.outbox_due(now, options_.batch));
+    for (store::OutboxMessage& m : due) {
+      store::OutboxMark mark;
+      const bool give_up = m.attempts >= options_.max_attempts;
+      if (give_up) {
+        // Its last send was claimed and never recorded: the process died mid-send.
+        mark = {"dead", m.attempts, now, "gave up: the outcome of the last attempt is unknown", {}};
+      } else {
+        mark = {"sending", m.attempts + 1, now + options_.claim, m.last_error, {}};
+      }
+      Status c = w.outbox_mark(m.id, m.attempts, mark);
+      if (c.code() == Code::kConflict) continue;  // another dispatcher took it
+      HB_RETURN_IF_ERROR(c);
+      m.attempts = mark.attempts;
+      m.status = mark.status;
+      (give_up ? expired : claimed).push_back(std::move(m));
+    }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  report.claimed = static_cast<int>(claimed.size());
+  report.dead += static_cast<int>(expired.size());
+  for (const auto& m : expired) {
+    spdlog::warn("notify: message {} dead after {} attempts", m.id, m.attempts);
+  }
+
+  // Each outcome is written as soon as it is known (group commit merges them), so a crash later
+  // in the batch re-sends as little as possible.
+  std::vector<std::future<Status>> marks;
+  std::vector<int64_t> ids;
+  for (const store::OutboxMessage& m : claimed) {
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stopping = stopping_;
+    }
+    store::OutboxMark mark;
+    if (stopping) {
+      mark = {"queued", m.attempts - 1, clock_.now(), m.last_error, {}};
+      ++report.released;
+    } else {
+      mark = attempt(m);
+      if (mark.status == "sent")
+        ++report.sent;
+      else if (mark.status == "dead")
+        ++report.dead;
+      else
+        ++report.retried;
+      if (mark.status == "sent") {
+        spdlog::info("notify: message {} sent ({} attempts)", m.id, m.attempts);
+      } else {
+        spdlog::warn("notify: message {} {} after attempt {}: {}", m.id, mark.status, m.attempts,
+                     mark.last_error);
+      }
+    }
+    const int from = m.attempts;
+    const int64_t id = m.id;
+    marks.push_back(
+        store_.write([id, from, mark](store::Writer& w) { return w.outbox_mark(id, from, mark); }));
+    ids.push_back(id);
+  }
+  Status first_error;
+  for (size_t i = 0; i < marks.size(); ++i) {
+    Status r = marks[i].get();
+    if (r.is_ok()) continue;
+    // The claim lapsed and another pass took the message over; its outcome is that pass's.
+    spdlog::error("notify: recording the outcome of message {} failed: {}", ids[i], r.to_string());
+    if (first_error.is_ok() && r.code() != Code::kConflict) first_error = r;
+  }
+  if (!first_error.is_ok()) return first_error;
+  return report;
+}
+
+Result<std::optional<Time>> Outbox::next_due() {
+  std::optional<Time> next;
+  Status s = store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(next, r.outbox_next_due());
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return next;
+}
+
+Result<std::vector<store::OutboxMessage>> Outbox::list(const std::string& status, int64_t before_id,
+                                                       int limit) {
+  std::vector<store::OutboxMessage> out;
+  Status s = store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(out, r.outbox_list(status, before_id, limit));
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  for (auto& m : out) {
+    m.recipient_sealed.clear();
+    m.recipient_index.clear();
+  }
+  return out;
+}
+
+void Outbox::start() {
+  std::lock_guard<std::mutex> life(life_mu_);
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = false;
+    woken_ = true;  // look once at start: messages may have waited while we were down
+  }
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "hb-notify");
+    run();
+  });
+}
+
+void Outbox::stop() {
+  std::lock_guard<std::mutex> life(life_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Outbox::run() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stopping_) {
+    const bool woken = std::exchange(woken_, false);
+    l.unlock();
+    // A wake comes from inside a write closure, before its commit: wait for that group, so the
+    // pass sees the message (or, if the closure failed, rightly does not).
+    if (woken) (void)store_.flush();
+    milliseconds wait = options_.poll;
+    Result<DispatchReport> pass = dispatch_due();
+    if (!pass.is_ok()) {
+      spdlog::error("notify: dispatch failed: {}", pass.error().to_string());
+      wait = std::min(wait, milliseconds(1000));
+    } else if (pass->claimed >= options_.batch) {
+      wait = milliseconds(0);  // more may be due right now
+    } else if (Result<std::optional<Time>> next = next_due(); next.is_ok() && next->has_value()) {
+      auto until = std::chrono::duration_cast<milliseconds>(**next - clock_.now());
+      // A message due now that this pass did not take is claimed elsewhere: look again soon.
+      wait = std::clamp(until, milliseconds(50), options_.poll);
+    }
+    l.lock();
+    if (wait.count() > 0) cv_.wait_for(l, wait, [&] { return stopping_ || woken_; });
+  }
+}
+
+}  // namespace hb::notify

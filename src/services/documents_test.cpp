@@ -1,0 +1,182 @@
+// Documents and their links against a real SQLite store and a test clock: the birth-date unlock,
+// its limits, the 7-day relock, the patient's choice to show the diagnosis, and the audit trail.
+#include "services/documents.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "core/ids.h"
+#include "crypto/envelope.h"
+#include "services/facilities.h"
+
+namespace hb::services {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DocumentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("hb-doc-" + new_uuid());
+    fs::create_directories(dir_);
+    store::SqliteOptions o;
+    o.path = (dir_ / "hb.db").string();
+    o.synchronous_full = false;
+    store_ = std::move(store::open_sqlite(o).value());
+    master_ = std::make_unique<crypto::MasterKey>(*crypto::MasterKey::create(std::string(32, 'm')));
+    vault_ = std::make_unique<Vault>(*master_);
+    records_ = std::make_unique<RecordService>(*store_, *vault_, clock_,
+                                               RecordsOptions{"http://localhost:8080", {"urn:nid"}, {"urn:ins"}, {}});
+    log_ = std::move(ledger::Log::open(tiles_, *ledger::NoteSigner::generate("localhost/log")).value());
+    docs_ = std::make_unique<DocumentService>(*store_, *vault_, *records_, *log_, clock_,
+                                              DocumentOptions{"http://localhost:8080", "rid-secret"});
+    FacilityService facilities(*store_, clock_, "^[0-9]{5}$");
+    auto f = facilities.add({"01001", "Bach Mai Hospital", "public-hospital", ""});
+    ASSERT_TRUE(f.is_ok());
+    who_.client_id = "c1";
+    who_.facility_id = f->id;
+    who_.facility_code = "01001";
+    who_.scopes = *Scopes::parse("system/*.cruds");
+  }
+  void TearDown() override {
+    docs_.reset();
+    records_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // Issues a certificate and returns its link token.
+  std::string issue(const std::string& ref) {
+    Json req = {{"documentId", ref},
+                {"kind", "mc-outpatient"},
+                {"patient", {{"nationalId", "079201001234"}, {"family", "Nguyen"}, {"given", "Mai"},
+                             {"birthDate", "1990-04-12"}, {"phone", "+84901234567"}}},
+                {"doctor", {{"name", "Dr. Binh"}}},
+                {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}},
+                {"diagnosis", {{"text", "Influenza"}}}};
+    auto r = docs_->issue(who_, dump_json(req));
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    if (!r) return "";
+    std::string link = r->body["link"];
+    return link.substr(link.rfind('/') + 1);
+  }
+  LinkResult unlock(const std::string& token, const std::string& birth, const std::string& addr = "10.0.0.1") {
+    auto r = docs_->unlock_link(token, birth, addr);
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r ? *r : LinkResult{};
+  }
+
+  fs::path dir_;
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<crypto::MasterKey> master_;
+  std::unique_ptr<Vault> vault_;
+  std::unique_ptr<RecordService> records_;
+  ledger::MemoryTileStore tiles_;
+  std::unique_ptr<ledger::Log> log_;
+  std::unique_ptr<DocumentService> docs_;
+  Principal who_;
+};
+
+TEST_F(DocumentsTest, WrongBirthDatesLockTheLinkAndAnUnknownLinkLooksTheSame) {
+  const std::string token = issue("MC-1");
+  const std::string unknown = "AAAAAAAAAAAAAAAAAAAAAAAA";
+  for (int i = 1; i < DocumentService::kWrongPerHour; ++i) {
+    LinkResult real = unlock(token, "1990-04-13");
+    LinkResult fake = unlock(unknown, "1990-04-13");
+    EXPECT_EQ(real.status, 401);
+    EXPECT_EQ(real.body["remainingAttempts"], DocumentService::kWrongPerHour - i);
+    EXPECT_EQ(dump_json(real.body), dump_json(fake.body)) << "unknown and wrong must look the same";
+  }
+  LinkResult locked = unlock(token, "1990-04-13");
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(dump_json(locked.body), dump_json(unlock(unknown, "1990-04-13").body));
+  // Locked: even the right date is refused for the hour.
+  EXPECT_EQ(unlock(token, "1990-04-12").status, 429);
+  clock_.advance(std::chrono::minutes(61));
+  LinkResult open = unlock(token, "12/04/1990");  // day-first, as people type it
+  ASSERT_EQ(open.status, 200) << dump_json(open.body);
+  EXPECT_FALSE(open.device_token.empty());
+  EXPECT_EQ(open.body["patient"]["name"], "Mai Nguyen");
+  EXPECT_EQ(open.body["patient"]["maskedId"], "0*******1234");
+  EXPECT_EQ(open.body["leave"]["to"], "2026-11-22");
+  EXPECT_EQ(open.body["qr"].get<std::string>().rfind("shc:/", 0), 0u);
+  EXPECT_NE(open.body["qrSvg"].get<std::string>().find("<svg"), std::string::npos);
+}
+
+TEST_F(DocumentsTest, ADeviceKeepsAccessForSevenDaysThenTheLinkAsksAgain) {
+  const std::string token = issue("MC-2");
+  LinkResult open = unlock(token, "1990-04-12");
+  ASSERT_EQ(open.status, 200);
+  auto again = docs_->open_link(token, open.device_token, "10.0.0.9");
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(docs_->open_link(token, "", "10.0.0.9")->status, 401) << "another browser must ask";
+  EXPECT_EQ(docs_->open_link(issue("MC-3"), open.device_token, "10.0.0.9")->status, 401)
+      << "a device unlocks only the link it answered for";
+  clock_.advance(DocumentService::kDeviceLifetime - std::chrono::minutes(1));
+  EXPECT_EQ(docs_->open_link(token, open.device_token, "10.0.0.9")->status, 200);
+  clock_.advance(std::chrono::minutes(2));
+  EXPECT_EQ(docs_->open_link(token, open.device_token, "10.0.0.9")->status, 401) << "relocked after 7 days";
+}
+
+TEST_F(DocumentsTest, TwentyWrongInARowDisableTheLink) {
+  const std::string token = issue("MC-4");
+  LinkResult last;
+  for (int i = 0; i < DocumentService::kWrongInARow; ++i) {
+    if (i > 0 && i % DocumentService::kWrongPerHour == 0) clock_.advance(std::chrono::minutes(61));
+    last = unlock(token, "2000-01-01", "10.0.0." + std::to_string(i));  // from many addresses
+  }
+  EXPECT_EQ(last.status, 410);
+  clock_.advance(std::chrono::hours(24));
+  EXPECT_EQ(unlock(token, "1990-04-12", "10.0.1.1").status, 410) << "stays disabled until reopened";
+}
+
+TEST_F(DocumentsTest, OneAddressCannotTryManyLinks) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 8; ++i) tokens.push_back(issue("MC-A" + std::to_string(i)));
+  int refused = 0;
+  for (int i = 0; i < DocumentService::kWrongPerAddressHour + 5; ++i) {
+    LinkResult r = unlock(tokens[i % tokens.size()], "2001-01-01", "192.0.2.7");
+    if (r.status == 429) ++refused;
+  }
+  EXPECT_GE(refused, 5);
+  EXPECT_EQ(unlock(issue("MC-B"), "1990-04-12", "192.0.2.8").status, 200) << "other addresses are not affected";
+}
+
+TEST_F(DocumentsTest, TheDiagnosisShowsOnlyWhenThePatientChooses) {
+  const std::string token = issue("MC-5");
+  LinkResult open = unlock(token, "1990-04-12");
+  ASSERT_EQ(open.status, 200);
+  EXPECT_FALSE(open.body.contains("diagnosis"));
+  auto shown = docs_->set_link_preferences(token, open.device_token, true, "10.0.0.1");
+  ASSERT_TRUE(shown.is_ok());
+  EXPECT_EQ(shown->body["diagnosis"]["text"], "Influenza");
+  EXPECT_EQ(docs_->set_link_preferences(token, "", true, "10.0.0.1")->status, 401);
+  // Every view through the link is in the patient's access log.
+  ASSERT_TRUE(store_->flush().is_ok());
+  int views = 0;
+  ASSERT_TRUE(store_->read([&](store::Reader& r) -> Status {
+                HB_ASSIGN_OR_RETURN(auto rows, r.audit("", "", 0, 1000));
+                for (const auto& a : rows) views += a.event_type == "link-view";
+                return Status::ok();
+              }).is_ok());
+  EXPECT_EQ(views, 2);
+}
+
+TEST_F(DocumentsTest, TheLinkTokenIsStoredOnlyAsAHash) {
+  const std::string token = issue("MC-6");
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::ifstream in(dir_ / "hb.db", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ifstream wal(dir_ / "hb.db-wal", std::ios::binary);
+  bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find(token), std::string::npos);
+  EXPECT_EQ(bytes.find("079201001234"), std::string::npos) << "nor the national id";
+}
+
+}  // namespace
+}  // namespace hb::services
