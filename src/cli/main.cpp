@@ -322,6 +322,15 @@ int main(int argc, char** argv) {
       ->required();
   verify_cmd->add_flag("--json", verify_json, "print the verdict as JSON");
 
+  auto* outbox_cmd = app.add_subcommand("outbox", "notifications waiting, sent or failed (never their recipients)");
+  outbox_cmd->require_subcommand(1);
+  auto* olist = outbox_cmd->add_subcommand("list", "the newest notifications first");
+  std::string outbox_status;
+  int outbox_limit = 50;
+  add_common(olist, common);
+  olist->add_option("--status", outbox_status, "only queued, sending, sent, failed or dead");
+  olist->add_option("--limit", outbox_limit, "how many (default 50)")->check(CLI::Range(1, 10000));
+
   auto* demo = app.add_subcommand("demo", "load demo facilities, clients and the Synthea sample records");
   add_common(demo, common);
   std::string synthea = "tests/data/synthea-10";
@@ -384,6 +393,20 @@ int main(int argc, char** argv) {
     auto list = facilities.clients(list_code);
     if (!list) return fail(list.error());
     for (const auto& c : *list) std::cout << c.client_id << "\t" << c.status << "\t" << c.scopes << "\t" << c.name << "\n";
+    return 0;
+  }
+  if (*olist) {
+    std::vector<store::OutboxMessage> list;
+    Status s = dd->store->read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(list, r.outbox_list(outbox_status, 0, outbox_limit));
+      return Status::ok();
+    });
+    if (!s) return fail(s);
+    for (const auto& m : list) {
+      std::cout << m.id << "\t" << m.channel << "\t" << m.status << "\tattempts " << m.attempts << "\t"
+                << format_instant(m.created) << "\t" << (m.sent_at ? format_instant(*m.sent_at) : "-") << "\t"
+                << (m.last_error.empty() ? "-" : m.last_error) << "\n";
+    }
     return 0;
   }
   if (*demo) {

@@ -3,209 +3,29 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
 
 #include "core/ids.h"
+#include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "documents/health_card.h"
 #include "documents/qr.h"
+#include "documents/request.h"
 #include "documents/shlink.h"
 #include "ledger/receipt.h"
 
 namespace hb::services {
 namespace {
 
-constexpr const char* kKindSystem = "urn:healthbook:document-kind";
+using documents::Family;
+using documents::Kind;
+using documents::Request;
+using documents::find_kind;
+using documents::kKindSystem;
+using documents::normalise_birth_date;
 
-struct Kind {
-  const char* code;
-  const char* label;
-  bool leave;      // has a leave period (from/to)
-  bool datetimes;  // the period is in date-times (time chit), else dates
-};
-constexpr std::array<Kind, 4> kKinds = {{
-    {"mc-outpatient", "Medical certificate: outpatient sick leave", true, false},
-    {"mc-hospitalisation", "Medical certificate: hospitalisation leave", true, false},
-    {"mc-maternity", "Medical certificate: maternity leave", true, false},
-    {"time-chit", "Time chit", true, true},
-}};
-
-const Kind* find_kind(std::string_view code) {
-  for (const auto& k : kKinds) {
-    if (code == k.code) return &k;
-  }
-  return nullptr;
-}
-
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-// YYYY-MM-DD that is a real calendar date; its days since 1970-01-01 in *days.
-bool valid_date(std::string_view s, int64_t* days = nullptr) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  int y = std::stoi(std::string(s.substr(0, 4)));
-  int m = std::stoi(std::string(s.substr(5, 2)));
-  int d = std::stoi(std::string(s.substr(8, 2)));
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1900 || m < 1 || m > 12 || d < 1) return false;
-  if (d > kDays[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return false;
-  if (days) {
-    // Days from civil (proleptic Gregorian).
-    int yy = m <= 2 ? y - 1 : y;
-    int era = yy / 400;
-    int yoe = yy - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *days = static_cast<int64_t>(era) * 146097 + doe - 719468;
-  }
-  return true;
-}
-
-// YYYY-MM-DDThh:mm[:ss](Z|+hh:mm|-hh:mm).
-bool valid_datetime(std::string_view s) {
-  if (s.size() < 17 || s[10] != 'T' || !valid_date(s.substr(0, 10))) return false;
-  auto two = [&](size_t i, int max) {
-    return i + 2 <= s.size() && std::isdigit(static_cast<unsigned char>(s[i])) &&
-           std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
-           (s[i] - '0') * 10 + (s[i + 1] - '0') <= max;
-  };
-  if (!two(11, 23) || s[13] != ':' || !two(14, 59)) return false;
-  size_t i = 16;
-  if (i < s.size() && s[i] == ':') {
-    if (!two(i + 1, 59)) return false;
-    i += 3;
-  }
-  if (i < s.size() && s[i] == 'Z') return i + 1 == s.size();
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    return i + 6 == s.size() && two(i + 1, 14) && s[i + 3] == ':' && two(i + 4, 59);
-  }
-  return false;
-}
-
-bool valid_e164(std::string_view s) {
-  if (s.size() < 9 || s.size() > 16 || s[0] != '+' || s[1] == '0') return false;
-  return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool valid_ref(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-  });
-}
-
-// The request, checked: every problem is collected with its JSON path.
-struct Request {
-  std::string ref, kind_code;
-  const Kind* kind = nullptr;
-  std::string national_id, insurance, family, given, birth_date, phone;
-  std::string doctor, doctor_registration;
-  std::string from, to;
-  Json diagnosis;        // {text, code?, system?} or null
-  std::string replaces;  // the facility's id of the document this one replaces, or ""
-};
-
-Result<Request> parse_request(const Json& j, Time now) {
-  std::vector<Problem> problems;
-  auto bad = [&](std::string path, std::string msg) { problems.push_back({std::move(path), std::move(msg), "invalid"}); };
-  if (!j.is_object()) return invalid("the request must be a JSON object");
-  auto str = [&](const Json& o, const char* key, const std::string& path, bool required,
-                 std::size_t max = 200) -> std::string {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) {
-      if (required) bad(path, "required");
-      return {};
-    }
-    if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-      bad(path, "must be a non-empty string");
-      return {};
-    }
-    const auto& v = it->get_ref<const std::string&>();
-    if (v.size() > max) bad(path, "longer than " + std::to_string(max) + " characters");
-    return v;
-  };
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    static constexpr std::array<const char*, 7> kKnown = {"documentId", "kind",      "patient", "doctor",
-                                                          "leave",      "diagnosis", "replaces"};
-    if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
-      bad(it.key(), "unknown member");
-    }
-  }
-  Request r;
-  r.ref = str(j, "documentId", "documentId", true, 64);
-  if (!r.ref.empty() && !valid_ref(r.ref)) bad("documentId", "use letters, digits, '-', '.' and '_' only");
-  r.kind_code = str(j, "kind", "kind", true);
-  r.kind = find_kind(r.kind_code);
-  if (!r.kind_code.empty() && !r.kind) {
-    std::string list;
-    for (const auto& k : kKinds) list += (list.empty() ? "" : ", ") + std::string(k.code);
-    bad("kind", "\"" + r.kind_code + "\" is not a kind this server issues (" + list + ")");
-  }
-  const Json empty = Json::object();
-  const Json& p = j.contains("patient") && j["patient"].is_object() ? j["patient"] : empty;
-  if (!j.contains("patient") || !j["patient"].is_object()) bad("patient", "required: an object");
-  r.national_id = str(p, "nationalId", "patient.nationalId", false, 64);
-  r.insurance = str(p, "insuranceNumber", "patient.insuranceNumber", false, 64);
-  if (r.national_id.empty() && r.insurance.empty()) {
-    bad("patient", "needs nationalId or insuranceNumber (or both)");
-  }
-  r.family = str(p, "family", "patient.family", true, 100);
-  r.given = str(p, "given", "patient.given", true, 100);
-  r.birth_date = str(p, "birthDate", "patient.birthDate", true);
-  int64_t birth_days = 0;
-  if (!r.birth_date.empty()) {
-    if (!valid_date(r.birth_date, &birth_days)) {
-      bad("patient.birthDate", "must be a date, YYYY-MM-DD");
-    } else if (birth_days > unix_seconds(now) / 86400) {
-      bad("patient.birthDate", "is in the future");
-    }
-  }
-  r.phone = str(p, "phone", "patient.phone", true, 16);
-  if (!r.phone.empty() && !valid_e164(r.phone)) bad("patient.phone", "must be an E.164 number, e.g. +6591234567");
-  const Json& d = j.contains("doctor") && j["doctor"].is_object() ? j["doctor"] : empty;
-  if (!j.contains("doctor") || !j["doctor"].is_object()) bad("doctor", "required: an object");
-  r.doctor = str(d, "name", "doctor.name", true, 100);
-  r.doctor_registration = str(d, "registration", "doctor.registration", false, 64);
-  if (r.kind && r.kind->leave) {
-    const Json& l = j.contains("leave") && j["leave"].is_object() ? j["leave"] : empty;
-    if (!j.contains("leave") || !j["leave"].is_object()) bad("leave", "required: an object with from and to");
-    r.from = str(l, "from", "leave.from", true);
-    r.to = str(l, "to", "leave.to", true);
-    auto ok = [&](const std::string& v) { return r.kind->datetimes ? valid_datetime(v) : valid_date(v); };
-    const char* form = r.kind->datetimes ? "a date-time with its offset, e.g. 2026-11-20T09:00:00+08:00"
-                                         : "a date, YYYY-MM-DD";
-    bool good = true;
-    if (!r.from.empty() && !ok(r.from)) bad("leave.from", std::string("must be ") + form), good = false;
-    if (!r.to.empty() && !ok(r.to)) bad("leave.to", std::string("must be ") + form), good = false;
-    if (good && !r.from.empty() && !r.to.empty() && !r.kind->datetimes) {
-      int64_t a = 0, b = 0;
-      valid_date(r.from, &a);
-      valid_date(r.to, &b);
-      if (b < a) bad("leave.to", "is before leave.from");
-      if (b - a > 365) bad("leave", "longer than a year");
-    }
-  }
-  if (auto dg = j.find("diagnosis"); dg != j.end() && !dg->is_null()) {
-    if (!dg->is_object()) {
-      bad("diagnosis", "must be an object");
-    } else {
-      std::string text = str(*dg, "text", "diagnosis.text", true, 500);
-      std::string code = str(*dg, "code", "diagnosis.code", false, 64);
-      std::string system = str(*dg, "system", "diagnosis.system", false, 200);
-      r.diagnosis = {{"text", text}};
-      if (!code.empty()) r.diagnosis["code"] = code;
-      if (!system.empty()) r.diagnosis["system"] = system;
-    }
-  }
-  r.replaces = str(j, "replaces", "replaces", false, 64);
-  if (!r.replaces.empty() && r.replaces == r.ref) bad("replaces", "a document cannot replace itself");
-  if (!problems.empty()) {
-    return Status(Code::kUnprocessable, "the document request is not valid", std::move(problems));
-  }
-  return r;
-}
+constexpr const char* kPatientRef = "urn:uuid:00000000-0000-4000-8000-000000000001";
 
 Json period_of(const Request& r) { return {{"start", r.from}, {"end", r.to}}; }
 
@@ -241,16 +61,33 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
                  {"custodian", {{"display", f.name}}},
                  {"description", r.kind->label},
                  {"content", Json::array({{{"attachment", {{"contentType", "application/smart-health-card"}, {"title", r.kind->label}}}}})}};
-  if (r.kind->leave) docref["context"] = {{"period", period_of(r)}};
-  return {{"resourceType", "Bundle"},
-          {"type", "transaction"},
-          {"entry",
-           Json::array({{{"fullUrl", "urn:uuid:00000000-0000-4000-8000-000000000001"},
-                         {"resource", patient},
-                         {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
-                        {{"resource", docref},
-                         {"request", {{"method", "POST"}, {"url", "DocumentReference"},
-                                      {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref}}}}})}};
+  if (r.kind->leave || r.kind->family == Family::kDischarge) docref["context"] = {{"period", period_of(r)}};
+  if (!r.summary.empty()) {
+    docref["content"][0]["attachment"] = {{"contentType", "text/plain; charset=utf-8"},
+                                          {"data", crypto::base64_encode(r.summary)},
+                                          {"title", r.kind->label}};
+  }
+  Json entries = Json::array({{{"fullUrl", kPatientRef},
+                               {"resource", patient},
+                               {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
+                              {{"resource", docref},
+                               {"request", {{"method", "POST"}, {"url", "DocumentReference"},
+                                            {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref}}}}});
+  for (size_t i = 0; i < r.clinical.size(); ++i) {
+    Json res = r.clinical[i];
+    res[res["resourceType"] == "Immunization" ? "patient" : "subject"] = {{"reference", kPatientRef}};
+    res["identifier"] = Json::array({{{"system", doc_system}, {"value", r.ref + "/" + std::to_string(i)}}});
+    if (res["resourceType"] == "ServiceRequest") {
+      res["authoredOn"] = issued;
+      res["requester"] = {{"display", author["display"]}};
+    }
+    if (res["resourceType"] == "Immunization") res["performer"] = Json::array({{{"actor", {{"display", f.name}}}}});
+    std::string type = res["resourceType"];
+    entries.push_back({{"resource", res},
+                       {"request", {{"method", "POST"}, {"url", type},
+                                    {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref + "/" + std::to_string(i)}}}});
+  }
+  return {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}};
 }
 
 // The card's content: what a verifier sees. No identifiers and no diagnosis: an employer checking
@@ -264,32 +101,27 @@ Json card_bundle(const Request& r, const store::Facility& f, const std::string& 
                  {"author", Json::array({{{"display", r.doctor}}})},
                  {"custodian", {{"display", f.name}}},
                  {"content", Json::array({{{"attachment", {{"contentType", "text/plain"}, {"title", r.kind->label}}}}})}};
-  if (r.kind->leave) docref["context"] = {{"period", period_of(r)}};
-  return {{"resourceType", "Bundle"},
-          {"type", "collection"},
-          {"entry", Json::array({{{"fullUrl", "resource:0"},
-                                  {"resource", {{"resourceType", "Patient"},
-                                                {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
-                                                {"birthDate", r.birth_date}}}},
-                                 {{"fullUrl", "resource:1"}, {"resource", docref}}})}};
-}
-
-// A birth date as people type it: 1990-04-12, 12/04/1990, 12-04-1990, 12.04.1990 or 12041990
-// (day first, as in Vietnam and Singapore). Empty when it is none of these.
-std::string normalise_birth_date(std::string_view in) {
-  std::string s;
-  for (char c : in) {
-    if (c != ' ') s.push_back(c);
+  if (r.kind->leave || r.kind->family == Family::kDischarge) docref["context"] = {{"period", period_of(r)}};
+  if (!r.summary.empty()) {
+    docref["content"][0]["attachment"] = {{"contentType", "text/plain; charset=utf-8"},
+                                          {"data", crypto::base64_encode(r.summary)}};
   }
-  std::string out;
-  if (s.size() == 10 && s[4] == '-') {
-    out = s;
-  } else if (s.size() == 10 && (s[2] == '/' || s[2] == '-' || s[2] == '.') && s[5] == s[2]) {
-    out = s.substr(6, 4) + "-" + s.substr(3, 2) + "-" + s.substr(0, 2);
-  } else if (s.size() == 8 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    out = s.substr(4, 4) + "-" + s.substr(2, 2) + "-" + s.substr(0, 2);
+  Json entries = Json::array({{{"fullUrl", "resource:0"},
+                               {"resource", {{"resourceType", "Patient"},
+                                             {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
+                                             {"birthDate", r.birth_date}}}},
+                              {{"fullUrl", "resource:1"}, {"resource", docref}}});
+  for (const Json& c : r.clinical) {
+    Json res = c;
+    res[res["resourceType"] == "Immunization" ? "patient" : "subject"] = {{"reference", "resource:0"}};
+    if (res["resourceType"] == "ServiceRequest") {
+      res["authoredOn"] = issued;
+      res["requester"] = {{"display", r.doctor}};
+    }
+    if (res["resourceType"] == "Immunization") res["performer"] = Json::array({{{"actor", {{"display", f.name}}}}});
+    entries.push_back({{"fullUrl", "resource:" + std::to_string(entries.size())}, {"resource", std::move(res)}});
   }
-  return valid_date(out) ? out : std::string();
+  return {{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", entries}};
 }
 
 // An identity number with all but its first and last four characters hidden.
@@ -319,7 +151,8 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss) 
           {"issuer", iss},
           {"patient", body.value("patient", "")},
           {"documentReference", body.value("documentReference", "")},
-          {"card", {{"jws", body.value("card", "")}, {"qr", body.value("qr", "")}}},
+          {"card", body.value("card", "").empty() ? Json(nullptr)
+                                                 : Json{{"jws", body.value("card", "")}, {"qr", body.value("qr", "")}}},
           {"transparencyLog", {{"index", d.log_index}, {"receipt", body.value("receipt", "")}}}};
 }
 
@@ -383,7 +216,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   }
   if (who.facility_id.empty()) return forbidden("documents are issued by facilities");
   HB_ASSIGN_OR_RETURN(Json j, parse_fhir_json(request_json, JsonLimits{64 * 1024, 16}));
-  HB_ASSIGN_OR_RETURN(Request req, parse_request(j, clock_.now()));
+  HB_ASSIGN_OR_RETURN(Request req, documents::parse_document_request(j, clock_.now()));
   const std::string request_hash = crypto::sha256_hex(dump_json(j));
 
   std::optional<store::Facility> facility;
@@ -438,8 +271,19 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   documents::IssueOptions io;
   io.iss = iss;
   io.rid = doc.rid;
-  HB_ASSIGN_OR_RETURN(auto card, documents::issue_health_card(card_bundle(req, *facility, issued), key, io, clock_));
-  doc.card_hash = crypto::sha256_hex(card.jws);
+  const Json content = card_bundle(req, *facility, issued);
+  auto issued_card = documents::issue_health_card(content, key, io, clock_);
+  documents::IssuedCard card;
+  std::string content_text;  // documents too large for one QR code go by link only
+  if (issued_card) {
+    card = std::move(*issued_card);
+    doc.card_hash = crypto::sha256_hex(card.jws);
+  } else if (issued_card.error().code() == Code::kTooLarge) {
+    content_text = dump_json(content);
+    doc.card_hash = crypto::sha256_hex(content_text);
+  } else {
+    return issued_card.error();
+  }
 
   // The card's hash is in the log, durably, before the document exists anywhere else: a card that
   // is shown is always provable, and an entry whose document then failed to store proves nothing
@@ -458,9 +302,12 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // 256 bits: the link is also a SMART Health Link manifest URL, which needs that much entropy.
   const std::string link_token = crypto::random_token(32);
   const std::string shl_key = documents::new_shl_key();
+  // The link's file: the card, or for a document too large for a card, its FHIR Bundle.
   HB_ASSIGN_OR_RETURN(std::string shl_file,
-                      documents::encrypt_shl_file(shl_key, documents::health_card_file({card.jws}),
-                                                  documents::kContentTypeHealthCard));
+                      card.jws.empty()
+                          ? documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir)
+                          : documents::encrypt_shl_file(shl_key, documents::health_card_file({card.jws}),
+                                                        documents::kContentTypeHealthCard));
   store::DocLink link;
   link.token_hash = crypto::sha256_hex(link_token);
   link.document_id = doc.id;
@@ -471,13 +318,14 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
                {"card", card.jws},
                {"qr", card.qr_text},
                {"receipt", appended.receipt},
+               {"details", req.details},
                {"shlFile", shl_file},
                {"shlKey", shl_key},
                {"label", "Document from " + facility->name.substr(0, 60)}};
   std::string bundle = dump_json(record_bundle(req, records_.options(), *facility, issued, doc.id));
   auto written = records_.transaction_with(
       who, bundle, [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
-        if (refs.size() != 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
+        if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
         doc.patient_id = refs[0].substr(8);
         body["patient"] = refs[0];
         body["documentReference"] = refs[1];
@@ -602,6 +450,8 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
                {"qr", body.value("qr", "")},
                {"showDiagnosis", link.show_diagnosis}};
   if (req.contains("leave")) view["leave"] = req["leave"];
+  if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
+  if (body.value("card", "").empty()) view["linkOnly"] = true;  // too large for a QR card
   if (doc->status == "revoked") view["revokedReason"] = doc->revoke_reason;
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
@@ -681,6 +531,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     HB_ASSIGN_OR_RETURN(auto body, parse_fhir_json(text));
     stored_birth = body["request"]["patient"].value("birthDate", "");
     out.shl_file = body.value("shlFile", "");
+    out.shl_card = !body.value("card", "").empty();
     return Status::ok();
   }));
   // An unknown link is treated as a known one whose birth date is never given right.
@@ -765,7 +616,8 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   audit.source_ip = address;
   store_.append_audit_async(std::move(audit));
   documents::ShlManifest manifest;
-  manifest.files.push_back({std::string(documents::kContentTypeHealthCard), a.shl_file, std::nullopt});
+  manifest.files.push_back({std::string(a.shl_card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir),
+                            a.shl_file, std::nullopt});
   return LinkResult{200, manifest.to_json(), {}};
 }
 
@@ -861,6 +713,7 @@ Result<std::string> DocumentService::card_png(const Principal& who, const std::s
     qr_text = body.value("qr", "");
     return Status::ok();
   }));
+  if (qr_text.empty()) return not_found("this document is too large for a QR card; share it by its link");
   HB_ASSIGN_OR_RETURN(auto qr, documents::make_shc_qr(qr_text));
   return documents::qr_png(qr, 6);
 }

@@ -126,6 +126,7 @@ class DocumentService {
     std::optional<LinkResult> refused;  // set when the answer is a refusal
     std::optional<store::DocLink> link; // set when the birth date was right (counters reset)
     std::string shl_file;
+    bool shl_card = true;  // the file is a health card (else a FHIR Bundle: link-only documents)
   };
   // Checks a birth date for a link and counts a wrong one (durably for a real link).
   Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,

@@ -88,6 +88,9 @@ TEST(Cli, LogVerifyChecksTheServedLog) {
   EXPECT_FALSE(other.err.empty());
   auto missing = run_healthbook({"log", "verify", "--vkey", vkey});
   EXPECT_NE(missing.exit_code, 0);
+  // The operators' view of notifications (empty here) works on the same folder.
+  auto outbox = run_healthbook({"outbox", "list", "--data", server.data_dir(), "--status", "dead"});
+  EXPECT_EQ(outbox.exit_code, 0) << outbox.err;
 }
 
 }  // namespace

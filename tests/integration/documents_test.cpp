@@ -262,5 +262,98 @@ TEST_F(Documents, TheCommandLineVerifiesOfflineWithTheIssuerDirectory) {
   EXPECT_NE(run_healthbook({"verify", qr}).exit_code, 0);
 }
 
+// Every kind of document: results (with the decimals kept as sent and flagged against their
+// range), vaccinations, referrals and discharge summaries; each card verifies, and the record
+// holds the FHIR resources.
+TEST_F(Documents, ResultsVaccinationsReferralsAndDischargeSummaries) {
+  auto with = [](Json req, const std::string& kind) {
+    req.erase("leave");
+    req.erase("diagnosis");
+    req["kind"] = kind;
+    return req;
+  };
+  Json lab = with(mc_request("LAB-1"), "lab-result");
+  lab["results"] = Json::parse(R"([
+    {"code": {"system": "http://loinc.org", "code": "2823-3", "display": "Potassium"}, "value": 5.40,
+     "unit": "mmol/L", "low": 3.50, "high": 5.10, "effective": "2026-11-20T08:30:00+07:00"},
+    {"code": {"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}, "value": 5.0,
+     "unit": "mmol/L", "low": 3.9, "high": 5.5, "effective": "2026-11-20"}])");
+  // A clinic's system sends 5.40, not 5.4: the JSON text is written out, since nlohmann would
+  // drop the trailing zeros.
+  std::string lab_body = lab.dump();
+  const std::string results_text = lab["results"].dump();
+  lab_body.replace(lab_body.find(results_text), results_text.size(), R"([
+    {"code": {"system": "http://loinc.org", "code": "2823-3", "display": "Potassium"}, "value": 5.40,
+     "unit": "mmol/L", "low": 3.50, "high": 5.10, "effective": "2026-11-20T08:30:00+07:00"},
+    {"code": {"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}, "value": 5.0,
+     "unit": "mmol/L", "low": 3.9, "high": 5.5, "effective": "2026-11-20"}])");
+  auto r = server_->send("POST", "/api/v1/documents", a_, lab_body, kJson);
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json verdict = Json::parse(verify(Json::parse(r.body)["card"]["qr"]).body);
+  EXPECT_EQ(verdict["outcome"], "valid") << verdict.dump();
+  auto obs = server_->get("/fhir/Observation?identifier=urn:healthbook:document:01001%7CLAB-1/0", a_);
+  ASSERT_EQ(obs.status, 200);
+  EXPECT_NE(obs.body.find("\"value\":5.40"), std::string::npos) << "5.40 stays 5.40: " << obs.body;
+  EXPECT_NE(obs.body.find("\"code\":\"H\""), std::string::npos) << "flagged high";
+
+  Json vax = with(mc_request("VAX-1"), "vaccination");
+  vax["vaccine"] = {{"system", "http://hl7.org/fhir/sid/cvx"}, {"code", "207"}, {"display", "COVID-19, mRNA"}};
+  vax["date"] = "2026-10-01";
+  vax["lotNumber"] = "EW0182";
+  vax["doseNumber"] = 2;
+  r = issue(vax, a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Json::parse(verify(Json::parse(r.body)["card"]["qr"]).body)["outcome"], "valid");
+  EXPECT_EQ(server_->get("/fhir/Immunization?identifier=urn:healthbook:document:01001%7CVAX-1/0", a_).json()["entry"].size(), 1u);
+
+  Json referral = with(mc_request("REF-1"), "referral");
+  referral["referral"] = {{"to", "Cho Ray Hospital, cardiology"}, {"reason", "Chest pain on exertion"}, {"priority", "urgent"}};
+  r = issue(referral, a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Json::parse(verify(Json::parse(r.body)["card"]["qr"]).body)["outcome"], "valid");
+
+  Json discharge = with(mc_request("DIS-1"), "discharge-summary");
+  discharge["admission"] = {{"from", "2026-11-10"}, {"to", "2026-11-15"}};
+  discharge["summary"] = "Admitted with community-acquired pneumonia; treated with antibiotics; discharged well.";
+  r = issue(discharge, a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Json::parse(verify(Json::parse(r.body)["card"]["qr"]).body)["outcome"], "valid");
+
+  Json bad = with(mc_request("LAB-2"), "lab-result");
+  bad["results"] = Json::array({{{"code", {{"system", "http://loinc.org"}}}, {"effective", "yesterday"}}});
+  auto refused = issue(bad, a_);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("results[0].code.code"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("results[0].effective"), std::string::npos) << refused.body;
+}
+
+// A document too large for one QR code is issued all the same, shared by its link only (its
+// SMART Health Link file is the FHIR Bundle), and its hash is in the log.
+TEST_F(Documents, ADocumentTooLargeForAQrCodeGoesByLinkOnly) {
+  Json discharge = mc_request("DIS-LONG");
+  discharge.erase("leave");
+  discharge.erase("diagnosis");
+  discharge["kind"] = "discharge-summary";
+  discharge["admission"] = {{"from", "2026-11-01"}, {"to", "2026-11-15"}};
+  std::string summary;
+  for (int i = 0; summary.size() < 3900; ++i) summary += "Day " + std::to_string(i) + ": observation and treatment notes. ";
+  discharge["summary"] = summary.substr(0, 3900);
+  auto r = issue(discharge, a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json doc = Json::parse(r.body);
+  EXPECT_TRUE(doc["card"].is_null());
+  EXPECT_EQ(doc["transparencyLog"]["index"], 0);
+  EXPECT_EQ(server_->get("/api/v1/documents/DIS-LONG/qr.png", a_).status, 404);
+  const std::string link = doc["link"];
+  const std::string token = link.substr(link.rfind('/') + 1);
+  auto manifest = server_->send("POST", "/shl/" + token, "", R"({"recipient":"Dr. Other","passcode":"1990-04-12"})", kJson);
+  ASSERT_EQ(manifest.status, 200) << manifest.body;
+  EXPECT_EQ(Json::parse(manifest.body)["files"][0]["contentType"], "application/fhir+json");
+  auto view = server_->send("POST", "/api/v1/links/" + token + "/unlock", "", R"({"birthDate":"1990-04-12"})", kJson);
+  ASSERT_EQ(view.status, 200) << view.body;
+  EXPECT_EQ(Json::parse(view.body)["linkOnly"], true);
+  EXPECT_EQ(Json::parse(view.body)["details"]["summary"].get<std::string>().size(), 3900u);
+}
+
 }  // namespace
 }  // namespace hb::test

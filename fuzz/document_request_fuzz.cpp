@@ -1,0 +1,51 @@
+// libFuzzer target for the document issuance request (POST /api/v1/documents) and the birth dates
+// people type into a document link. Beyond "no crash, no leak, no UB", it aborts when:
+//   - a refused request has no problem listed, or a problem without a path or message;
+//   - an accepted request lacks what issuing relies on (a kind, a reference, a birth date that is
+//     a real date, an E.164 phone), or a lab result without its Observation;
+//   - a normalised birth date is not a valid YYYY-MM-DD, or normalising it again changes it.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+#include "documents/request.h"
+
+namespace {
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (size <= 32) {
+    std::string n = hb::documents::normalise_birth_date(text);
+    if (!n.empty()) {
+      check(hb::documents::valid_date(n));
+      check(hb::documents::normalise_birth_date(n) == n);
+    }
+  }
+  auto json = hb::parse_fhir_json(text, hb::JsonLimits{64 * 1024, 16});
+  if (!json) return 0;
+  auto req = hb::documents::parse_document_request(*json, hb::Time(std::chrono::seconds(1'800'000'000)));
+  if (!req) {
+    const hb::Status& s = req.error();
+    check(s.code() == hb::Code::kInvalid || s.code() == hb::Code::kUnprocessable);
+    if (s.code() == hb::Code::kUnprocessable) {
+      check(!s.problems().empty());
+      for (const auto& p : s.problems()) check(!p.path.empty() && !p.message.empty());
+    }
+    return 0;
+  }
+  check(req->kind != nullptr);
+  check(!req->ref.empty() && req->ref.size() <= 64);
+  check(hb::documents::valid_date(req->birth_date));
+  check(hb::documents::valid_e164(req->phone));
+  if (req->kind->family == hb::documents::Family::kLab) check(!req->clinical.empty());
+  return 0;
+}

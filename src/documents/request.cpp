@@ -1,0 +1,379 @@
+#include "documents/request.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdlib>
+
+namespace hb::documents {
+namespace {
+
+constexpr std::array<Kind, 8> kAllKinds = {{
+    {"mc-outpatient", "Medical certificate: outpatient sick leave", Family::kLeave, true, false},
+    {"mc-hospitalisation", "Medical certificate: hospitalisation leave", Family::kLeave, true, false},
+    {"mc-maternity", "Medical certificate: maternity leave", Family::kLeave, true, false},
+    {"time-chit", "Time chit", Family::kLeave, true, true},
+    {"discharge-summary", "Discharge summary", Family::kDischarge, false, false},
+    {"lab-result", "Laboratory results", Family::kLab, false, false},
+    {"vaccination", "Vaccination record", Family::kVaccination, false, false},
+    {"referral", "Referral letter", Family::kReferral, false, false},
+}};
+
+
+
+
+
+const Kind* find_kind_in(std::string_view code) {
+  for (const auto& k : kAllKinds) {
+    if (code == k.code) return &k;
+  }
+  return nullptr;
+}
+
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+// YYYY-MM-DD that is a real calendar date; its days since 1970-01-01 in *days.
+}  // namespace
+
+bool valid_date(std::string_view s, int64_t* days) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  int y = std::stoi(std::string(s.substr(0, 4)));
+  int m = std::stoi(std::string(s.substr(5, 2)));
+  int d = std::stoi(std::string(s.substr(8, 2)));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1900 || m < 1 || m > 12 || d < 1) return false;
+  if (d > kDays[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return false;
+  if (days) {
+    // Days from civil (proleptic Gregorian).
+    int yy = m <= 2 ? y - 1 : y;
+    int era = yy / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  }
+  return true;
+}
+
+// YYYY-MM-DDThh:mm[:ss](Z|+hh:mm|-hh:mm).
+bool valid_datetime(std::string_view s) {
+  if (s.size() < 17 || s[10] != 'T' || !valid_date(s.substr(0, 10))) return false;
+  auto two = [&](size_t i, int max) {
+    return i + 2 <= s.size() && std::isdigit(static_cast<unsigned char>(s[i])) &&
+           std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
+           (s[i] - '0') * 10 + (s[i + 1] - '0') <= max;
+  };
+  if (!two(11, 23) || s[13] != ':' || !two(14, 59)) return false;
+  size_t i = 16;
+  if (i < s.size() && s[i] == ':') {
+    if (!two(i + 1, 59)) return false;
+    i += 3;
+  }
+  if (i < s.size() && s[i] == 'Z') return i + 1 == s.size();
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    return i + 6 == s.size() && two(i + 1, 14) && s[i + 3] == ':' && two(i + 4, 59);
+  }
+  return false;
+}
+
+bool valid_e164(std::string_view s) {
+  if (s.size() < 9 || s.size() > 16 || s[0] != '+' || s[1] == '0') return false;
+  return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+namespace {
+
+bool valid_ref(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+  });
+}
+
+
+bool is_number_value(const Json& v) { return v.is_number() || is_decimal_text(v); }
+double number_of(const Json& v) {
+  if (is_decimal_text(v)) return std::strtod(std::string(decimal_text(v)).c_str(), nullptr);
+  return v.is_number() ? v.get<double>() : 0;
+}
+
+// The content of the kinds other than leave certificates, as FHIR resources (with "subject" or
+// "patient" left for the bundle to fill).
+template <typename Bad, typename Str>
+void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
+  const Json empty = Json::object();
+  auto coding = [&](const Json& o, const std::string& path) -> Json {
+    if (!o.is_object()) {
+      bad(path, "required: an object with system and code");
+      return Json();
+    }
+    std::string system = str(o, "system", path + ".system", true, 200);
+    std::string code = str(o, "code", path + ".code", true, 64);
+    std::string display = str(o, "display", path + ".display", false, 200);
+    Json c = {{"system", system}, {"code", code}};
+    if (!display.empty()) c["display"] = display;
+    return c;
+  };
+  switch (r.kind->family) {
+    case Family::kLeave:
+      return;
+    case Family::kDischarge: {
+      const Json& a = j.contains("admission") && j["admission"].is_object() ? j["admission"] : empty;
+      if (!j.contains("admission") || !j["admission"].is_object()) bad("admission", "required: an object with from and to");
+      r.from = str(a, "from", "admission.from", true);
+      r.to = str(a, "to", "admission.to", true);
+      int64_t x = 0, y = 0;
+      if (!r.from.empty() && !valid_date(r.from, &x)) bad("admission.from", "must be a date, YYYY-MM-DD");
+      if (!r.to.empty() && !valid_date(r.to, &y)) bad("admission.to", "must be a date, YYYY-MM-DD");
+      if (x && y && y < x) bad("admission.to", "is before admission.from");
+      r.summary = str(j, "summary", "summary", true, 4000);
+      r.details = {{"admission", {{"from", r.from}, {"to", r.to}}}, {"summary", r.summary}};
+      return;
+    }
+    case Family::kLab: {
+      auto it = j.find("results");
+      if (it == j.end() || !it->is_array() || it->empty() || it->size() > 20) {
+        bad("results", "required: 1 to 20 results");
+        return;
+      }
+      r.details = {{"results", Json::array()}};
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string path = "results[" + std::to_string(i) + "]";
+        const Json& x = (*it)[i];
+        if (!x.is_object()) {
+          bad(path, "must be an object");
+          continue;
+        }
+        Json code = coding(x.contains("code") ? x["code"] : Json(), path + ".code");
+        std::string unit = str(x, "unit", path + ".unit", false, 40);
+        std::string effective = str(x, "effective", path + ".effective", true);
+        if (!effective.empty() && !valid_datetime(effective) && !valid_date(effective)) {
+          bad(path + ".effective", "must be a date or a date-time with its offset");
+        }
+        Json obs = {{"resourceType", "Observation"},
+                    {"status", "final"},
+                    {"category", Json::array({{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"},
+                                                                       {"code", "laboratory"}}})}}})},
+                    {"code", {{"coding", Json::array({code})}}},
+                    {"effectiveDateTime", effective}};
+        Json shown = {{"name", code.is_object() ? code.value("display", code.value("code", "")) : ""},
+                      {"effective", effective}};
+        auto v = x.find("value");
+        if (v != x.end() && is_number_value(*v)) {
+          Json q = {{"value", *v}};
+          if (!unit.empty()) q["unit"] = unit;
+          obs["valueQuantity"] = q;
+          shown["value"] = *v;
+          if (!unit.empty()) shown["unit"] = unit;
+          Json range = Json::object();
+          for (const char* bound : {"low", "high"}) {
+            if (auto b = x.find(bound); b != x.end()) {
+              if (!is_number_value(*b)) {
+                bad(path + "." + bound, "must be a number");
+                continue;
+              }
+              Json bq = {{"value", *b}};
+              if (!unit.empty()) bq["unit"] = unit;
+              range[bound] = bq;
+              shown[bound] = *b;
+            }
+          }
+          if (!range.empty()) {
+            obs["referenceRange"] = Json::array({range});
+            // The flag a reader looks for first: below, above or within the reference range.
+            double val = number_of(*v);
+            const char* flag = "N";
+            if (range.contains("low") && val < number_of(range["low"]["value"])) flag = "L";
+            if (range.contains("high") && val > number_of(range["high"]["value"])) flag = "H";
+            obs["interpretation"] = Json::array({{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"},
+                                                                           {"code", flag}}})}}});
+            shown["flag"] = flag;
+          }
+        } else if (auto t = x.find("text"); t != x.end() && t->is_string() && !t->get_ref<const std::string&>().empty()) {
+          std::string text = str(x, "text", path + ".text", true, 200);
+          obs["valueString"] = text;
+          shown["value"] = text;
+        } else {
+          bad(path, "needs a numeric value (with optional unit, low, high) or a text");
+        }
+        r.clinical.push_back(std::move(obs));
+        r.details["results"].push_back(std::move(shown));
+      }
+      return;
+    }
+    case Family::kVaccination: {
+      Json code = coding(j.contains("vaccine") ? j["vaccine"] : Json(), "vaccine");
+      std::string date = str(j, "date", "date", true);
+      if (!date.empty() && !valid_date(date)) bad("date", "must be a date, YYYY-MM-DD");
+      Json imm = {{"resourceType", "Immunization"},
+                  {"status", "completed"},
+                  {"vaccineCode", {{"coding", Json::array({code})}}},
+                  {"occurrenceDateTime", date}};
+      r.details = {{"vaccine", code.is_object() ? code.value("display", code.value("code", "")) : ""}, {"date", date}};
+      if (auto lot = j.find("lotNumber"); lot != j.end()) {
+        std::string l = str(j, "lotNumber", "lotNumber", false, 64);
+        if (!l.empty()) imm["lotNumber"] = l, r.details["lotNumber"] = l;
+      }
+      if (auto dose = j.find("doseNumber"); dose != j.end()) {
+        if (!dose->is_number_integer() || dose->get<int64_t>() < 1 || dose->get<int64_t>() > 20) {
+          bad("doseNumber", "must be a whole number from 1 to 20");
+        } else {
+          imm["protocolApplied"] = Json::array({{{"doseNumberPositiveInt", dose->get<int64_t>()}}});
+          r.details["doseNumber"] = *dose;
+        }
+      }
+      r.clinical.push_back(std::move(imm));
+      return;
+    }
+    case Family::kReferral: {
+      const Json& f = j.contains("referral") && j["referral"].is_object() ? j["referral"] : empty;
+      if (!j.contains("referral") || !j["referral"].is_object()) bad("referral", "required: an object with to and reason");
+      std::string to = str(f, "to", "referral.to", true, 200);
+      std::string reason = str(f, "reason", "referral.reason", true, 1000);
+      std::string priority = str(f, "priority", "referral.priority", false, 10);
+      if (priority.empty()) priority = "routine";
+      if (priority != "routine" && priority != "urgent" && priority != "asap" && priority != "stat") {
+        bad("referral.priority", "must be routine, urgent, asap or stat");
+      }
+      r.clinical.push_back({{"resourceType", "ServiceRequest"},
+                            {"status", "active"},
+                            {"intent", "order"},
+                            {"priority", priority},
+                            {"code", {{"coding", Json::array({{{"system", kKindSystem}, {"code", "referral"}}})}}},
+                            {"performer", Json::array({{{"display", to}}})},
+                            {"note", Json::array({{{"text", reason}}})}});
+      r.details = {{"to", to}, {"reason", reason}, {"priority", priority}};
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+Result<Request> parse_document_request(const Json& j, Time now) {
+  std::vector<Problem> problems;
+  auto bad = [&](std::string path, std::string msg) { problems.push_back({std::move(path), std::move(msg), "invalid"}); };
+  if (!j.is_object()) return invalid("the request must be a JSON object");
+  auto str = [&](const Json& o, const char* key, const std::string& path, bool required,
+                 std::size_t max = 200) -> std::string {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) {
+      if (required) bad(path, "required");
+      return {};
+    }
+    if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+      bad(path, "must be a non-empty string");
+      return {};
+    }
+    const auto& v = it->get_ref<const std::string&>();
+    if (v.size() > max) bad(path, "longer than " + std::to_string(max) + " characters");
+    return v;
+  };
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    static constexpr std::array<const char*, 15> kKnown = {
+        "documentId", "kind",    "patient", "doctor",  "leave",    "diagnosis", "replaces",
+        "admission",  "summary", "results", "vaccine", "referral", "date",      "lotNumber", "doseNumber"};
+    if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
+      bad(it.key(), "unknown member");
+    }
+  }
+  Request r;
+  r.ref = str(j, "documentId", "documentId", true, 64);
+  if (!r.ref.empty() && !valid_ref(r.ref)) bad("documentId", "use letters, digits, '-', '.' and '_' only");
+  r.kind_code = str(j, "kind", "kind", true);
+  r.kind = find_kind(r.kind_code);
+  if (!r.kind_code.empty() && !r.kind) {
+    std::string list;
+    for (const auto& k : kAllKinds) list += (list.empty() ? "" : ", ") + std::string(k.code);
+    bad("kind", "\"" + r.kind_code + "\" is not a kind this server issues (" + list + ")");
+  }
+  const Json empty = Json::object();
+  const Json& p = j.contains("patient") && j["patient"].is_object() ? j["patient"] : empty;
+  if (!j.contains("patient") || !j["patient"].is_object()) bad("patient", "required: an object");
+  r.national_id = str(p, "nationalId", "patient.nationalId", false, 64);
+  r.insurance = str(p, "insuranceNumber", "patient.insuranceNumber", false, 64);
+  if (r.national_id.empty() && r.insurance.empty()) {
+    bad("patient", "needs nationalId or insuranceNumber (or both)");
+  }
+  r.family = str(p, "family", "patient.family", true, 100);
+  r.given = str(p, "given", "patient.given", true, 100);
+  r.birth_date = str(p, "birthDate", "patient.birthDate", true);
+  int64_t birth_days = 0;
+  if (!r.birth_date.empty()) {
+    if (!valid_date(r.birth_date, &birth_days)) {
+      bad("patient.birthDate", "must be a date, YYYY-MM-DD");
+    } else if (birth_days > unix_seconds(now) / 86400) {
+      bad("patient.birthDate", "is in the future");
+    }
+  }
+  r.phone = str(p, "phone", "patient.phone", true, 16);
+  if (!r.phone.empty() && !valid_e164(r.phone)) bad("patient.phone", "must be an E.164 number, e.g. +6591234567");
+  const Json& d = j.contains("doctor") && j["doctor"].is_object() ? j["doctor"] : empty;
+  if (!j.contains("doctor") || !j["doctor"].is_object()) bad("doctor", "required: an object");
+  r.doctor = str(d, "name", "doctor.name", true, 100);
+  r.doctor_registration = str(d, "registration", "doctor.registration", false, 64);
+  if (r.kind && r.kind->leave) {
+    const Json& l = j.contains("leave") && j["leave"].is_object() ? j["leave"] : empty;
+    if (!j.contains("leave") || !j["leave"].is_object()) bad("leave", "required: an object with from and to");
+    r.from = str(l, "from", "leave.from", true);
+    r.to = str(l, "to", "leave.to", true);
+    auto ok = [&](const std::string& v) { return r.kind->datetimes ? valid_datetime(v) : valid_date(v); };
+    const char* form = r.kind->datetimes ? "a date-time with its offset, e.g. 2026-11-20T09:00:00+08:00"
+                                         : "a date, YYYY-MM-DD";
+    bool good = true;
+    if (!r.from.empty() && !ok(r.from)) bad("leave.from", std::string("must be ") + form), good = false;
+    if (!r.to.empty() && !ok(r.to)) bad("leave.to", std::string("must be ") + form), good = false;
+    if (good && !r.from.empty() && !r.to.empty() && !r.kind->datetimes) {
+      int64_t a = 0, b = 0;
+      valid_date(r.from, &a);
+      valid_date(r.to, &b);
+      if (b < a) bad("leave.to", "is before leave.from");
+      if (b - a > 365) bad("leave", "longer than a year");
+    }
+  }
+  if (auto dg = j.find("diagnosis"); dg != j.end() && !dg->is_null()) {
+    if (!dg->is_object()) {
+      bad("diagnosis", "must be an object");
+    } else {
+      std::string text = str(*dg, "text", "diagnosis.text", true, 500);
+      std::string code = str(*dg, "code", "diagnosis.code", false, 64);
+      std::string system = str(*dg, "system", "diagnosis.system", false, 200);
+      r.diagnosis = {{"text", text}};
+      if (!code.empty()) r.diagnosis["code"] = code;
+      if (!system.empty()) r.diagnosis["system"] = system;
+    }
+  }
+  if (r.kind) parse_kind_content(j, r, bad, str);
+  r.replaces = str(j, "replaces", "replaces", false, 64);
+  if (!r.replaces.empty() && r.replaces == r.ref) bad("replaces", "a document cannot replace itself");
+  if (!problems.empty()) {
+    return Status(Code::kUnprocessable, "the document request is not valid", std::move(problems));
+  }
+  return r;
+}
+
+
+const Kind* find_kind(std::string_view code) { return find_kind_in(code); }
+
+// A birth date as people type it: 1990-04-12, 12/04/1990, 12-04-1990, 12.04.1990 or 12041990
+// (day first, as in Vietnam and Singapore). Empty when it is none of these.
+std::string normalise_birth_date(std::string_view in) {
+  std::string s;
+  for (char c : in) {
+    if (c != ' ') s.push_back(c);
+  }
+  std::string out;
+  if (s.size() == 10 && s[4] == '-') {
+    out = s;
+  } else if (s.size() == 10 && (s[2] == '/' || s[2] == '-' || s[2] == '.') && s[5] == s[2]) {
+    out = s.substr(6, 4) + "-" + s.substr(3, 2) + "-" + s.substr(0, 2);
+  } else if (s.size() == 8 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    out = s.substr(4, 4) + "-" + s.substr(2, 2) + "-" + s.substr(0, 2);
+  }
+  return valid_date(out) ? out : std::string();
+}
+
+}  // namespace hb::documents
