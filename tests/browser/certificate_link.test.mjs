@@ -161,6 +161,9 @@ async function stubbedPage({ attempts = 3, initial = 'locked', doc = view() } = 
       return ok(route);
     }
     if (!state.unlocked) return problem(route, 401, { title: 'locked', detail: 'locked', remainingAttempts: state.remaining });
+    if (url.searchParams.has('latest')) {
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(view({ leave: { from: '2026-11-20', to: '2026-11-25' } })) });
+    }
     return ok(route);
   });
   await page.goto(`${hb.base}/c/${token}`);
@@ -240,13 +243,26 @@ describe('against the API contract (answers stubbed in the browser)', () => {
     await page.getByText('This certificate has been revoked', { exact: false }).waitFor();
     await page.getByText('Reason given: issued in error').waitFor();
     await context.close();
-    ({ context, page } = await stubbedPage({ initial: 'open', doc: view({ status: 'superseded', supersededBy: '/c/NewerToken_0123456789' }) }));
+    // The server names the replacement as the same link with ?latest.
+    ({ context, page } = await stubbedPage({ initial: 'open', doc: view({ status: 'superseded', supersededBy: `/c/${token}?latest` }) }));
     const link = page.getByRole('link', { name: 'Open the newer certificate' });
-    assert.equal(await link.getAttribute('href'), '/c/NewerToken_0123456789');
+    assert.equal(await link.getAttribute('href'), `/c/${token}?latest`);
+    await link.click();
+    await page.getByText('20 November 2026 to 25 November 2026 (6 days)').waitFor();
+    assert.equal(await page.getByText('This certificate has been replaced').count(), 0);
+    await page.goBack();
+    await page.getByText('This certificate has been replaced by a newer one.').waitFor();
     await context.close();
     ({ context, page } = await stubbedPage({ initial: 'open', doc: view({ status: 'superseded', supersededBy: 'javascript:alert(1)' }) }));
     await page.getByText('This certificate has been replaced by a newer one.').waitFor();
     assert.equal(await page.getByRole('link', { name: 'Open the newer certificate' }).count(), 0);
+    await context.close();
+  });
+
+  test('a document too large for a QR code says it goes by link only', async () => {
+    const { context, page } = await stubbedPage({ initial: 'open', doc: view({ qrSvg: undefined, qr: '', linkOnly: true }) });
+    await page.getByText('This document is too large for a QR code.', { exact: false }).waitFor();
+    assert.equal(await page.locator('.certificate__qr').count(), 0);
     await context.close();
   });
 

@@ -1,20 +1,22 @@
 // The page frame (skip link, header with the language switcher, main, footer) and the routes.
 import { useI18n } from './i18n/context';
 import { languages, languageNames } from './i18n/translate';
-import { Link, routeOf, usePathname } from './router';
+import { Link, routeOf, useLocation } from './router';
 import { VerifyPage } from './verify/VerifyPage';
 import { CertificatePage } from './certificate/CertificatePage';
 import { PageHeading } from './components/PageHeading';
 
 export function App() {
-  const path = usePathname();
-  const route = routeOf(path);
+  const { pathname, search } = useLocation();
+  const route = routeOf(pathname, search);
   return (
     <>
       <Header />
       <main id="main" tabIndex={-1}>
         {route.name === 'verify' && <VerifyPage />}
-        {route.name === 'certificate' && <CertificatePage key={route.token} token={route.token} />}
+        {route.name === 'certificate' && (
+          <CertificatePage key={`${route.token}${route.latest}`} token={route.token} latest={route.latest} />
+        )}
         {route.name === 'notFound' && <NotFound />}
       </main>
       <Footer />

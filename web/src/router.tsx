@@ -2,12 +2,15 @@
 // Paths are matched by routeOf (pure, tested); navigation uses the History API.
 import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
-export type Route = { name: 'verify' } | { name: 'certificate'; token: string } | { name: 'notFound' };
+export type Route =
+  | { name: 'verify' }
+  | { name: 'certificate'; token: string; latest: boolean }
+  | { name: 'notFound' };
 
-export function routeOf(pathname: string): Route {
+export function routeOf(pathname: string, search = ''): Route {
   if (pathname === '/' || pathname === '/verify' || pathname === '/verify/') return { name: 'verify' };
   const m = /^\/c\/([A-Za-z0-9_-]{8,200})\/?$/.exec(pathname);
-  if (m) return { name: 'certificate', token: m[1]! };
+  if (m) return { name: 'certificate', token: m[1]!, latest: new URLSearchParams(search).has('latest') };
   return { name: 'notFound' };
 }
 
@@ -22,10 +25,15 @@ export function navigate(to: string): void {
   window.dispatchEvent(new Event(changeEvent));
 }
 
-export function usePathname(): string {
-  const [path, setPath] = useState(window.location.pathname);
+// The path and query of the current address, following in-app navigation and Back/Forward.
+export function useLocation(): { pathname: string; search: string } {
+  const read = () => ({ pathname: window.location.pathname, search: window.location.search });
+  const [location, setLocation] = useState(read);
   useEffect(() => {
-    const update = () => setPath(window.location.pathname);
+    const update = () => {
+      const next = read();
+      setLocation((prev) => (prev.pathname === next.pathname && prev.search === next.search ? prev : next));
+    };
     window.addEventListener('popstate', update);
     window.addEventListener(changeEvent, update);
     return () => {
@@ -33,7 +41,7 @@ export function usePathname(): string {
       window.removeEventListener(changeEvent, update);
     };
   }, []);
-  return path;
+  return location;
 }
 
 // An ordinary link that the router follows in place (new tabs and modified clicks still work).

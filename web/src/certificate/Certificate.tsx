@@ -101,10 +101,14 @@ export function Certificate({ token, view, onView }: Props) {
             </div>
           ))}
         </dl>
-        <figure className="certificate__qr">
-          <img src={svgDataUrl(view.qrSvg)} alt={t('cert.qr')} width="240" height="240" />
-          <figcaption>{t('cert.qrHelp', { url: `${window.location.host}/verify` })}</figcaption>
-        </figure>
+        {view.qrSvg ? (
+          <figure className="certificate__qr">
+            <img src={svgDataUrl(view.qrSvg)} alt={t('cert.qr')} width="240" height="240" />
+            <figcaption>{t('cert.qrHelp', { url: `${window.location.host}/verify` })}</figcaption>
+          </figure>
+        ) : (
+          <p className="certificate__linkonly hint">{t('cert.linkOnly')}</p>
+        )}
       </div>
 
       <section className="certificate__controls card" aria-label={t('cert.actions')}>

@@ -26,7 +26,7 @@ function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State {
   return { step: 'error', network: false, status: p.status };
 }
 
-export function CertificatePage({ token }: { token: string }) {
+export function CertificatePage({ token, latest }: { token: string; latest: boolean }) {
   const { t, locale } = useI18n();
   const [state, setState] = useState<State>({ step: 'loading' });
   const [busy, setBusy] = useState(false);
@@ -40,11 +40,11 @@ export function CertificatePage({ token }: { token: string }) {
     }
   };
 
-  // guard only calls setState, which never changes, so token is the only dependency.
+  // guard only calls setState, which never changes.
   const load = useCallback(() => {
     setState({ step: 'loading' });
-    void guard(() => getLink(token), false);
-  }, [token]);
+    void guard(() => getLink(token, latest), false);
+  }, [token, latest]);
   useEffect(load, [load]);
 
   const unlock = async (birthDate: string) => {

@@ -68,6 +68,10 @@ export const en = {
   'kind.mc-hospitalisation': 'Medical certificate: hospitalisation leave',
   'kind.mc-maternity': 'Medical certificate: maternity leave',
   'kind.time-chit': 'Time chit',
+  'kind.lab-result': 'Laboratory results',
+  'kind.vaccination': 'Vaccination record',
+  'kind.referral': 'Referral letter',
+  'kind.discharge-summary': 'Discharge summary',
 
   'reason.trailing_characters': 'The card text has extra characters before or after it.',
   'reason.unsupported_input': 'This is not a health card: we expected a QR code starting with shc:/, a signed token, or a .smart-health-card file.',
@@ -145,6 +149,7 @@ export const en = {
   'cert.superseded': 'This certificate has been replaced by a newer one.',
   'cert.supersededLink': 'Open the newer certificate',
   'cert.qr': 'QR code of this certificate. Scan it to check that the certificate is genuine.',
+  'cert.linkOnly': 'This document is too large for a QR code. Share it with this link; whoever opens it needs the date of birth.',
   'cert.qrHelp': 'Anyone can check this certificate by scanning the QR code at {url}',
   'cert.diagnosis.toggle': 'Show my diagnosis on this page',
   'cert.diagnosis.help': 'Anyone you send this link to, such as your employer, sees everything this page shows. Your diagnosis stays hidden unless you turn this on.',

@@ -68,6 +68,10 @@ export const vi: Record<MessageKey, string> = {
   'kind.mc-hospitalisation': 'Giấy chứng nhận nghỉ ốm: điều trị nội trú',
   'kind.mc-maternity': 'Giấy chứng nhận nghỉ thai sản',
   'kind.time-chit': 'Giấy xác nhận thời gian khám',
+  'kind.lab-result': 'Kết quả xét nghiệm',
+  'kind.vaccination': 'Hồ sơ tiêm chủng',
+  'kind.referral': 'Giấy chuyển tuyến',
+  'kind.discharge-summary': 'Giấy ra viện',
 
   'reason.trailing_characters': 'Nội dung thẻ có ký tự thừa ở đầu hoặc cuối.',
   'reason.unsupported_input': 'Đây không phải thẻ y tế: cần mã QR bắt đầu bằng shc:/, một mã có chữ ký, hoặc tệp .smart-health-card.',
@@ -145,6 +149,7 @@ export const vi: Record<MessageKey, string> = {
   'cert.superseded': 'Giấy chứng nhận này đã được thay thế bằng một giấy mới hơn.',
   'cert.supersededLink': 'Mở giấy chứng nhận mới',
   'cert.qr': 'Mã QR của giấy chứng nhận này. Quét mã để kiểm tra giấy là thật.',
+  'cert.linkOnly': 'Tài liệu này quá lớn để tạo mã QR. Hãy chia sẻ bằng đường liên kết này; người mở cần nhập ngày sinh.',
   'cert.qrHelp': 'Bất kỳ ai cũng có thể kiểm tra giấy chứng nhận này bằng cách quét mã QR tại {url}',
   'cert.diagnosis.toggle': 'Hiển thị chẩn đoán của tôi trên trang này',
   'cert.diagnosis.help': 'Bất kỳ ai bạn gửi đường liên kết này, ví dụ người sử dụng lao động, đều thấy mọi thứ trên trang. Chẩn đoán được ẩn trừ khi bạn bật tùy chọn này.',

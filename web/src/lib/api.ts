@@ -25,7 +25,9 @@ export interface DocumentView {
   doctor: string;
   issued: string;
   qr: string;
-  qrSvg: string;
+  // Absent for a document too large for one QR code (linkOnly): it is shared by link only.
+  qrSvg?: string;
+  linkOnly?: boolean;
   showDiagnosis: boolean;
   diagnosis?: { text: string; code?: string };
 }
@@ -79,14 +81,16 @@ export async function verifyCard(card: string): Promise<ApiResult<VerifyAnswer>>
 
 function isDocumentView(x: unknown): x is DocumentView {
   const o = x as Partial<DocumentView> | null;
-  return typeof o === 'object' && o !== null && typeof o.kind === 'string' && typeof o.qrSvg === 'string' &&
-    typeof o.patient === 'object' && o.patient !== null;
+  return typeof o === 'object' && o !== null && typeof o.kind === 'string' && typeof o.status === 'string' &&
+    typeof o.patient === 'object' && o.patient !== null && typeof o.facility === 'object' && o.facility !== null &&
+    (o.qrSvg === undefined || typeof o.qrSvg === 'string');
 }
 
 const linkPath = (token: string) => `/api/v1/links/${encodeURIComponent(token)}`;
 
-export async function getLink(token: string): Promise<ApiResult<DocumentView>> {
-  return json(await call(linkPath(token)), isDocumentView);
+// latest: for a replaced document, open its newest replacement through the same link.
+export async function getLink(token: string, latest = false): Promise<ApiResult<DocumentView>> {
+  return json(await call(`${linkPath(token)}${latest ? '?latest' : ''}`), isDocumentView);
 }
 
 export async function unlockLink(token: string, birthDate: string): Promise<ApiResult<DocumentView>> {
@@ -106,7 +110,8 @@ export function svgDataUrl(svg: string): string {
   return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg).replace(/'/g, '%27')}`;
 }
 
-// Only a same-site certificate path may become a link (never javascript: or another site).
+// Only a same-site certificate path may become a link (never javascript: or another site); the
+// server names a replacement as the same link with ?latest.
 export function safeLinkPath(path: string | undefined): string | undefined {
-  return path && /^\/c\/[A-Za-z0-9_-]+$/.test(path) ? path : undefined;
+  return path && /^\/c\/[A-Za-z0-9_-]+(\?latest)?$/.test(path) ? path : undefined;
 }

@@ -115,7 +115,8 @@ describe('safety of server-provided values', () => {
 
   test('only a same-site certificate path becomes a link', () => {
     expect(safeLinkPath('/c/AbC_-123')).toBe('/c/AbC_-123');
-    for (const bad of ['javascript:alert(1)', 'https://evil.example/c/x', '//evil.example/c/x', '/c/../admin', '/c/x y', undefined]) {
+    expect(safeLinkPath('/c/AbC_-123?latest')).toBe('/c/AbC_-123?latest');
+    for (const bad of ['javascript:alert(1)', 'https://evil.example/c/x', '//evil.example/c/x', '/c/../admin', '/c/x y', '/c/x?next=//evil', undefined]) {
       expect(safeLinkPath(bad), String(bad)).toBeUndefined();
     }
   });
