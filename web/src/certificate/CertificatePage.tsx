@@ -1,0 +1,89 @@
+// /c/:token: the link a patient gets by SMS. Locked until someone gives the patient's date of
+// birth (the server remembers the unlock in an HttpOnly cookie for 7 days), then the certificate.
+import { useCallback, useEffect, useState } from 'react';
+import { useI18n } from '../i18n/context';
+import { PageHeading } from '../components/PageHeading';
+import { getLink, NetworkError, unlockLink, type ApiResult, type DocumentView } from '../lib/api';
+import { formatTime, retryAt } from '../lib/dates';
+import { Link } from '../router';
+import { DobForm } from './DobForm';
+import { Certificate } from './Certificate';
+
+type State =
+  | { step: 'loading' }
+  | { step: 'locked'; remaining?: number; wrong: boolean }
+  | { step: 'throttled'; at: Date; minutes: number }
+  | { step: 'gone' }
+  | { step: 'error'; network: boolean; status: number }
+  | { step: 'open'; view: DocumentView };
+
+function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State {
+  if (res.ok) return { step: 'open', view: res.value };
+  const p = res.problem;
+  if (p.status === 401) return { step: 'locked', remaining: p.remainingAttempts, wrong: afterAttempt };
+  if (p.status === 429) return { step: 'throttled', ...retryAt(new Date(), p.retryAfter ?? 60) };
+  if (p.status === 410) return { step: 'gone' };
+  return { step: 'error', network: false, status: p.status };
+}
+
+export function CertificatePage({ token, latest }: { token: string; latest: boolean }) {
+  const { t, locale } = useI18n();
+  const [state, setState] = useState<State>({ step: 'loading' });
+  const [busy, setBusy] = useState(false);
+
+  const guard = async (call: () => Promise<ApiResult<DocumentView>>, afterAttempt: boolean) => {
+    try {
+      setState(next(await call(), afterAttempt));
+    } catch (e) {
+      if (!(e instanceof NetworkError)) throw e;
+      setState({ step: 'error', network: true, status: 0 });
+    }
+  };
+
+  // guard only calls setState, which never changes.
+  const load = useCallback(() => {
+    setState({ step: 'loading' });
+    void guard(() => getLink(token, latest), false);
+  }, [token, latest]);
+  useEffect(load, [load]);
+
+  const unlock = async (birthDate: string) => {
+    setBusy(true);
+    await guard(() => unlockLink(token, birthDate), true);
+    setBusy(false);
+  };
+
+  if (state.step === 'open') {
+    return <Certificate token={token} view={state.view} onView={(view) => setState({ step: 'open', view })} />;
+  }
+
+  return (
+    <>
+      <PageHeading title={t('link.title')}>{t('link.title')}</PageHeading>
+      {state.step === 'loading' && <p role="status">{t('app.loading')}</p>}
+      {state.step === 'locked' && (
+        <DobForm onSubmit={unlock} busy={busy} wrong={state.wrong} remaining={state.remaining} />
+      )}
+      {state.step === 'throttled' && (
+        <>
+          <p className="message message--error" role="alert">
+            {t('link.locked', { time: formatTime(state.at, locale), minutes: state.minutes })}
+          </p>
+          <button type="button" className="button button--secondary" onClick={load}>{t('app.retry')}</button>
+        </>
+      )}
+      {state.step === 'gone' && <p className="message message--error" role="alert">{t('link.gone')}</p>}
+      {state.step === 'error' && (
+        <>
+          <p className="message message--error" role="alert">
+            {state.network ? t('app.networkError') : t('app.serverError', { status: state.status })}
+          </p>
+          <button type="button" className="button button--secondary" onClick={load}>{t('app.retry')}</button>
+        </>
+      )}
+      <p className="aside-link">
+        <Link href="/verify">{t('cert.verifyLink')}</Link>
+      </p>
+    </>
+  );
+}

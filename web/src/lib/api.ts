@@ -1,0 +1,117 @@
+// Calls to the Healthbook platform API. Every call resolves to a tagged result; only a broken
+// network rejects (as NetworkError), so pages can tell "the server said no" from "no server".
+import { isVerifyAnswer, type VerifyAnswer } from './verdict';
+
+export interface Problem {
+  status: number;
+  title?: string;
+  detail?: string;
+  remainingAttempts?: number;
+  retryAfter?: number;
+  errors?: { path: string; message: string }[];
+}
+
+export class NetworkError extends Error {}
+
+export interface DocumentView {
+  kind: string;
+  label: string;
+  status: 'active' | 'revoked' | 'superseded';
+  supersededBy?: string;
+  revokedReason?: string;
+  patient: { name: string; maskedId: string };
+  leave?: { from: string; to: string };
+  facility: { name: string; code: string };
+  doctor: string;
+  issued: string;
+  qr: string;
+  // Absent for a document too large for one QR code (linkOnly): it is shared by link only.
+  qrSvg?: string;
+  linkOnly?: boolean;
+  showDiagnosis: boolean;
+  diagnosis?: { text: string; code?: string };
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; problem: Problem };
+
+async function call(path: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, {
+      ...init,
+      credentials: 'same-origin',
+      headers: { accept: 'application/json', ...(init?.body ? { 'content-type': 'application/json' } : {}) },
+    });
+  } catch (e) {
+    throw new NetworkError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+// A problem+json body, with the Retry-After header as retryAfter when the body lacks it.
+export async function readProblem(res: Response): Promise<Problem> {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = await res.json();
+    if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
+  } catch {
+    // not JSON: status alone
+  }
+  const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  const header = res.headers.get('retry-after');
+  const problem: Problem = { status: res.status };
+  if (typeof body.title === 'string') problem.title = body.title;
+  if (typeof body.detail === 'string') problem.detail = body.detail;
+  const remaining = num(body.remainingAttempts);
+  if (remaining !== undefined) problem.remainingAttempts = remaining;
+  const retry = num(body.retryAfter) ?? (header && /^\d+$/.test(header) ? Number(header) : undefined);
+  if (retry !== undefined) problem.retryAfter = retry;
+  if (Array.isArray(body.errors)) problem.errors = body.errors as Problem['errors'];
+  return problem;
+}
+
+async function json<T>(res: Response, check: (x: unknown) => x is T): Promise<ApiResult<T>> {
+  if (!res.ok) return { ok: false, problem: await readProblem(res) };
+  const body: unknown = await res.json().catch(() => undefined);
+  if (!check(body)) return { ok: false, problem: { status: 502, detail: 'unexpected answer from the server' } };
+  return { ok: true, value: body };
+}
+
+export async function verifyCard(card: string): Promise<ApiResult<VerifyAnswer>> {
+  return json(await call('/api/v1/verify', { method: 'POST', body: JSON.stringify({ card }) }), isVerifyAnswer);
+}
+
+function isDocumentView(x: unknown): x is DocumentView {
+  const o = x as Partial<DocumentView> | null;
+  return typeof o === 'object' && o !== null && typeof o.kind === 'string' && typeof o.status === 'string' &&
+    typeof o.patient === 'object' && o.patient !== null && typeof o.facility === 'object' && o.facility !== null &&
+    (o.qrSvg === undefined || typeof o.qrSvg === 'string');
+}
+
+const linkPath = (token: string) => `/api/v1/links/${encodeURIComponent(token)}`;
+
+// latest: for a replaced document, open its newest replacement through the same link.
+export async function getLink(token: string, latest = false): Promise<ApiResult<DocumentView>> {
+  return json(await call(`${linkPath(token)}${latest ? '?latest' : ''}`), isDocumentView);
+}
+
+export async function unlockLink(token: string, birthDate: string): Promise<ApiResult<DocumentView>> {
+  return json(await call(`${linkPath(token)}/unlock`, { method: 'POST', body: JSON.stringify({ birthDate }) }), isDocumentView);
+}
+
+export async function setLinkPreferences(token: string, showDiagnosis: boolean): Promise<ApiResult<DocumentView>> {
+  return json(
+    await call(`${linkPath(token)}/preferences`, { method: 'POST', body: JSON.stringify({ showDiagnosis }) }),
+    isDocumentView,
+  );
+}
+
+// The QR code SVG as an image URL: drawn by <img>, so whatever the SVG holds never becomes part
+// of the page (no script, no markup injection), and the page's CSP only needs img-src data:.
+export function svgDataUrl(svg: string): string {
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg).replace(/'/g, '%27')}`;
+}
+
+// Only a same-site certificate path may become a link (never javascript: or another site); the
+// server names a replacement as the same link with ?latest.
+export function safeLinkPath(path: string | undefined): string | undefined {
+  return path && /^\/c\/[A-Za-z0-9_-]+(\?latest)?$/.test(path) ? path : undefined;
+}
