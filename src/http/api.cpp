@@ -321,6 +321,10 @@ class Api {
       auto st = s_.documents.status(*principal, parts[3]);
       return st ? json_response(200, *st) : problem(st.error());
     }
+    if (parts.size() == 5 && parts[4] == "reopen-link" && m == "POST") {
+      auto st = s_.documents.reopen_link(*principal, parts[3]);
+      return st ? json_response(200, *st) : problem(st.error());
+    }
     if (parts.size() == 5 && parts[4] == "revoke" && m == "POST") {
       auto st = s_.documents.revoke(*principal, parts[3], req.body);
       return st ? json_response(200, *st) : problem(st.error());

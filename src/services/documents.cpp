@@ -674,6 +674,35 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
   return status(who, facility_ref);
 }
 
+Result<Json> DocumentService::reopen_link(const Principal& who, const std::string& facility_ref) {
+  if (!who.allows("DocumentReference", 'u')) {
+    return forbidden("reopening a document's link needs the update scope on DocumentReference");
+  }
+  std::optional<store::Document> d;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
+    return Status::ok();
+  }));
+  if (!d) return not_found("this facility has no document " + facility_ref);
+  int reopened = 0;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto links, w.doc_links_of(d->id));
+    for (auto& l : links) {
+      if (!l.disabled && l.locked_until <= clock_.now() && l.failures_total == 0) continue;
+      l.disabled = false;
+      l.locked_until = Time{};
+      l.failures_total = 0;
+      l.failures_window = 0;
+      HB_RETURN_IF_ERROR(w.put_doc_link(l));
+      ++reopened;
+    }
+    return Status::ok();
+  }));
+  HB_ASSIGN_OR_RETURN(Json out, status(who, facility_ref));
+  out["linksReopened"] = reopened;
+  return out;
+}
+
 Result<Json> DocumentService::status(const Principal& who, const std::string& facility_ref) {
   std::optional<store::Document> d;
   std::optional<store::Facility> f;

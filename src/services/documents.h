@@ -69,6 +69,11 @@ class DocumentService {
   // CRL, the revocation into the transparency log, and the patient's link says revoked.
   Result<Json> revoke(const Principal& who, const std::string& facility_ref, std::string_view request_json);
 
+  // Opens a document's link again after too many wrong birth dates disabled or locked it (the
+  // issuing facility, e.g. after the patient called). The patient's own way in comes with their
+  // accounts.
+  Result<Json> reopen_link(const Principal& who, const std::string& facility_ref);
+
   // The issuing facility's view of one of its documents, by its own document id.
   Result<Json> status(const Principal& who, const std::string& facility_ref);
 

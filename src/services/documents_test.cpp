@@ -133,6 +133,14 @@ TEST_F(DocumentsTest, TwentyWrongInARowDisableTheLink) {
   EXPECT_EQ(last.status, 410);
   clock_.advance(std::chrono::hours(24));
   EXPECT_EQ(unlock(token, "1990-04-12", "10.0.1.1").status, 410) << "stays disabled until reopened";
+  // Only the issuing facility reopens it.
+  Principal other = who_;
+  other.facility_id = "another-facility";
+  EXPECT_EQ(docs_->reopen_link(other, "MC-4").status().code(), Code::kNotFound);
+  auto reopened = docs_->reopen_link(who_, "MC-4");
+  ASSERT_TRUE(reopened.is_ok()) << reopened.status().to_string();
+  EXPECT_EQ((*reopened)["linksReopened"], 1);
+  EXPECT_EQ(unlock(token, "1990-04-12", "10.0.1.1").status, 200);
 }
 
 TEST_F(DocumentsTest, OneAddressCannotTryManyLinks) {

@@ -112,6 +112,9 @@ Result<std::vector<store::Document>> Speculation::revoked_documents(const std::s
 Result<std::optional<store::DocLink>> Speculation::doc_link(const std::string&) {
   return not_in_speculation("read links");
 }
+Result<std::vector<store::DocLink>> Speculation::doc_links_of(const std::string&) {
+  return not_in_speculation("read links");
+}
 Result<std::optional<store::LinkDevice>> Speculation::link_device(const std::string&) {
   return not_in_speculation("read links");
 }

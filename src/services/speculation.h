@@ -66,6 +66,7 @@ class Speculation final : public store::Writer {
   Result<std::vector<store::Document>> revoked_documents(const std::string& facility_id,
                                                          const std::string& kid) override;
   Result<std::optional<store::DocLink>> doc_link(const std::string& token_hash) override;
+  Result<std::vector<store::DocLink>> doc_links_of(const std::string& document_id) override;
   Result<std::optional<store::LinkDevice>> link_device(const std::string& device_hash) override;
 
   // ---- notify: the outbox (not speculated: kUnavailable, the caller takes the ordinary path) ----

@@ -633,29 +633,34 @@ class Session final : public Writer {
     return all<Document>(c_, st, document_from, "revoked_documents");
   }
 
+  static DocLink doc_link_from(const Stmt& s) {
+    DocLink l;
+    l.token_hash = s.text(0);
+    l.document_id = s.text(1);
+    l.patient_id = s.text(2);
+    l.created = from_unix_millis(s.int64(3));
+    l.failures_total = static_cast<int>(s.int64(4));
+    l.failures_window = static_cast<int>(s.int64(5));
+    l.window_start = from_unix_millis(s.int64(6));
+    l.locked_until = from_unix_millis(s.int64(7));
+    l.disabled = s.int64(8) != 0;
+    l.show_diagnosis = s.int64(9) != 0;
+    return l;
+  }
+  static constexpr const char* kDocLinkColumns =
+      "SELECT token_hash, document_id, patient_id, created, failures_total, failures_window, "
+      "window_start, locked_until, disabled, show_diagnosis FROM doc_links ";
+
   Result<std::optional<DocLink>> doc_link(const std::string& token_hash) override {
-    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT token_hash, document_id, patient_id, created, "
-                                            "failures_total, failures_window, window_start, "
-                                            "locked_until, disabled, show_diagnosis FROM doc_links "
-                                            "WHERE token_hash = ?"));
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kDocLinkColumns) + "WHERE token_hash = ?"));
     st.bind(1, token_hash);
-    return one<DocLink>(
-        c_, st,
-        [](const Stmt& s) {
-          DocLink l;
-          l.token_hash = s.text(0);
-          l.document_id = s.text(1);
-          l.patient_id = s.text(2);
-          l.created = from_unix_millis(s.int64(3));
-          l.failures_total = static_cast<int>(s.int64(4));
-          l.failures_window = static_cast<int>(s.int64(5));
-          l.window_start = from_unix_millis(s.int64(6));
-          l.locked_until = from_unix_millis(s.int64(7));
-          l.disabled = s.int64(8) != 0;
-          l.show_diagnosis = s.int64(9) != 0;
-          return l;
-        },
-        "doc_link");
+    return one<DocLink>(c_, st, doc_link_from, "doc_link");
+  }
+
+  Result<std::vector<DocLink>> doc_links_of(const std::string& document_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kDocLinkColumns) + "WHERE document_id = ?"));
+    st.bind(1, document_id);
+    return all<DocLink>(c_, st, doc_link_from, "doc_links_of");
   }
 
   Result<std::optional<LinkDevice>> link_device(const std::string& device_hash) override {

@@ -74,6 +74,7 @@ class Reader {
   virtual Result<std::vector<Document>> revoked_documents(const std::string& facility_id,
                                                           const std::string& kid) = 0;
   virtual Result<std::optional<DocLink>> doc_link(const std::string& token_hash) = 0;
+  virtual Result<std::vector<DocLink>> doc_links_of(const std::string& document_id) = 0;
   virtual Result<std::optional<LinkDevice>> link_device(const std::string& device_hash) = 0;
 
   // ---- notify: the outbox (types.h, OutboxMessage) ----
