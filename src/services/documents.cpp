@@ -634,6 +634,20 @@ Result<LinkResult> DocumentService::set_link_preferences(const std::string& toke
   return LinkResult{200, std::move(view), {}};
 }
 
+Result<std::pair<store::Document, store::Facility>> DocumentService::own_document(
+    const Principal& who, const std::string& facility_ref) {
+  std::optional<store::Document> d;
+  std::optional<store::Facility> f;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
+    HB_ASSIGN_OR_RETURN(f, r.facility_by_id(who.facility_id));
+    return Status::ok();
+  }));
+  // Only the issuing facility finds its documents by its own ids: another facility gets 404.
+  if (!d || !f) return not_found("this facility has no document " + facility_ref);
+  return std::pair(std::move(*d), std::move(*f));
+}
+
 Result<Json> DocumentService::revoke(const Principal& who, const std::string& facility_ref,
                                      std::string_view request_json) {
   if (!who.allows("DocumentReference", 'u')) {
@@ -645,15 +659,9 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     return Status(Code::kUnprocessable, "a revocation needs a reason",
                   {{"reason", "required: a string of 1 to 200 characters", "required"}});
   }
-  std::optional<store::Document> d;
-  std::optional<store::Facility> f;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
-    HB_ASSIGN_OR_RETURN(f, r.facility_by_id(who.facility_id));
-    return Status::ok();
-  }));
-  // Only the issuing facility finds its documents by its own ids: another facility gets 404.
-  if (!d || !f) return not_found("this facility has no document " + facility_ref);
+  HB_ASSIGN_OR_RETURN(auto own, own_document(who, facility_ref));
+  const store::Document* d = &own.first;
+  const store::Facility* f = &own.second;
   if (d->status == "revoked") return status(who, facility_ref);
   if (d->status != "active") return Status(Code::kConflict, "the document was replaced; revoke its replacement");
   const Time now = clock_.now();
@@ -704,14 +712,9 @@ Result<Json> DocumentService::reopen_link(const Principal& who, const std::strin
 }
 
 Result<Json> DocumentService::status(const Principal& who, const std::string& facility_ref) {
-  std::optional<store::Document> d;
-  std::optional<store::Facility> f;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
-    HB_ASSIGN_OR_RETURN(f, r.facility_by_id(who.facility_id));
-    return Status::ok();
-  }));
-  if (!d || !f) return not_found("this facility has no document " + facility_ref);
+  HB_ASSIGN_OR_RETURN(auto own, own_document(who, facility_ref));
+  const store::Document* d = &own.first;
+  const store::Facility* f = &own.second;
   Json out = {{"id", d->id},         {"documentId", d->facility_ref}, {"kind", d->kind},
               {"status", d->status}, {"issued", format_instant(d->issued)}, {"issuer", issuer_url(f->code)},
               {"transparencyLog", {{"index", d->log_index}}}};

@@ -122,6 +122,9 @@ class DocumentService {
 
  private:
   Result<crypto::PrivateKey> signing_key(const store::Facility& facility);
+  // One of the facility's own documents by its id for it, with the facility; kNotFound otherwise.
+  Result<std::pair<store::Document, store::Facility>> own_document(const Principal& who,
+                                                                   const std::string& facility_ref);
   // A document's sealed body (request, card, receipt, link file), opened with the patient's key.
   Result<Json> open_document(store::Reader& r, const store::Document& d);
   // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
