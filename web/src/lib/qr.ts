@@ -1,19 +1,18 @@
-// Reading QR codes from pictures and camera frames with jsQR. jsQR is loaded on first use, so
-// people who only open a certificate link never download it.
-type JsQr = typeof import('jsqr').default;
+// Reading QR codes from pictures and camera frames. jsQR and the SMART Health Card QR checks
+// (qrReader.ts) load on first use, so people who only open a certificate link never download them.
+import type { QrCheck } from '../verify/qrImageCheck';
 
-let loader: Promise<JsQr> | undefined;
-function jsqr(): Promise<JsQr> {
-  loader ??= import('jsqr').then((m) => m.default);
+type Reader = typeof import('./qrReader');
+
+let loader: Promise<Reader> | undefined;
+function reader(): Promise<Reader> {
+  loader ??= import('./qrReader');
   return loader;
 }
 
-export async function decodeImageData(image: ImageData, thorough: boolean): Promise<string | null> {
-  const decode = await jsqr();
-  const found = decode(image.data, image.width, image.height, {
-    inversionAttempts: thorough ? 'attemptBoth' : 'dontInvert',
-  });
-  return found?.data || null;
+// A camera frame: null when it shows no QR code, else the SMART Health Card QR check of the code.
+export async function readFrame(image: ImageData): Promise<QrCheck | null> {
+  return (await reader()).readFrame(image);
 }
 
 // Phone photos are large; a QR code stays readable at this size and jsQR stays quick.
@@ -34,8 +33,8 @@ export function drawScaled(source: CanvasImageSource, width: number, height: num
 
 export class UnreadableImage extends Error {}
 
-// A picture file to the text of the first QR code in it (null when there is none).
-export async function decodeImageFile(file: Blob): Promise<string | null> {
+// A picture file to the check of the first QR code in it (no_qr_found when there is none).
+export async function readImageFile(file: Blob): Promise<QrCheck> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file);
@@ -44,7 +43,8 @@ export async function decodeImageFile(file: Blob): Promise<string | null> {
   }
   try {
     const canvas = document.createElement('canvas');
-    return await decodeImageData(drawScaled(bitmap, bitmap.width, bitmap.height, canvas), true);
+    const image = drawScaled(bitmap, bitmap.width, bitmap.height, canvas);
+    return (await reader()).readPicture(image, maxSide);
   } finally {
     bitmap.close();
   }

@@ -2,13 +2,16 @@
 // times a second, and hands the first QR code it sees to onCode. Frames never leave the device.
 import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n/context';
-import { decodeImageData, drawScaled } from '../lib/qr';
+import { drawScaled, readFrame } from '../lib/qr';
+import type { QrProblem } from './qrImageCheck';
+import { QrProblems } from './QrProblems';
 
 type State = 'idle' | 'starting' | 'scanning' | 'denied' | 'unavailable';
 
 export function Scanner({ onCode }: { onCode: (text: string) => void }) {
   const { t } = useI18n();
   const [state, setState] = useState<State>('idle');
+  const [refused, setRefused] = useState<QrProblem[] | null>(null);
   const video = useRef<HTMLVideoElement>(null);
   const stream = useRef<MediaStream | null>(null);
   const timer = useRef<number | undefined>(undefined);
@@ -27,6 +30,7 @@ export function Scanner({ onCode }: { onCode: (text: string) => void }) {
       return;
     }
     setState('starting');
+    setRefused(null);
     try {
       stream.current = await navigator.mediaDevices.getUserMedia({
         video: { facingMode: 'environment' },
@@ -45,11 +49,14 @@ export function Scanner({ onCode }: { onCode: (text: string) => void }) {
     const tick = async () => {
       if (!stream.current) return;
       if (v.readyState >= v.HAVE_CURRENT_DATA && v.videoWidth > 0) {
-        const text = await decodeImageData(drawScaled(v, v.videoWidth, v.videoHeight, canvas), false);
-        if (text && stream.current) {
+        const qr = await readFrame(drawScaled(v, v.videoWidth, v.videoHeight, canvas));
+        if (qr && stream.current) {
+          // A code that breaks the SMART Health Card QR rules is refused with the reason; the
+          // same code would be read again on every frame, so scanning stops either way.
           stop();
           setState('idle');
-          onCode(text);
+          if (qr.ok && qr.text) onCode(qr.text);
+          else setRefused(qr.problems);
           return;
         }
       }
@@ -77,6 +84,7 @@ export function Scanner({ onCode }: { onCode: (text: string) => void }) {
           {t('verify.scan.start')}
         </button>
       )}
+      {refused && <QrProblems problems={refused} />}
       {state === 'denied' && <p className="message message--error" role="alert">{t('verify.scan.denied')}</p>}
       {state === 'unavailable' && <p className="message message--error" role="alert">{t('verify.scan.unavailable')}</p>}
     </div>

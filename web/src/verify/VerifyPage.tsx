@@ -3,8 +3,10 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { NetworkError, verifyCard, type Problem } from '../lib/api';
-import { decodeImageFile, UnreadableImage } from '../lib/qr';
+import { readImageFile, UnreadableImage } from '../lib/qr';
 import { cleanCardText, type VerifyAnswer } from '../lib/verdict';
+import type { QrProblem } from './qrImageCheck';
+import { QrProblems } from './QrProblems';
 import { Scanner } from './Scanner';
 import { Verdict } from './Verdict';
 import type { MessageKey } from '../i18n/en';
@@ -23,6 +25,7 @@ export function VerifyPage() {
   const resultHeading = useRef<HTMLHeadingElement>(null);
   const ids = { paste: useId(), pasteHelp: useId(), pasteError: useId(), upload: useId(), uploadError: useId() };
   const [uploadError, setUploadError] = useState<MessageKey | null>(null);
+  const [uploadRefused, setUploadRefused] = useState<QrProblem[] | null>(null);
 
   useEffect(() => {
     if (state.step === 'done' || state.step === 'failed') resultHeading.current?.focus();
@@ -52,6 +55,7 @@ export function VerifyPage() {
 
   const onFile = async (file: File | undefined) => {
     setUploadError(null);
+    setUploadRefused(null);
     if (!file) return;
     // A .smart-health-card file (JSON) goes to the server as it is; anything else is a picture.
     if (/\.smart-health-card$/i.test(file.name) || file.type === 'application/smart-health-card' || file.type === 'application/json') {
@@ -59,9 +63,11 @@ export function VerifyPage() {
       return;
     }
     try {
-      const code = await decodeImageFile(file);
-      if (code) void check(code);
-      else setUploadError('verify.upload.noCode');
+      // The SMART Health Card rules for the QR code itself are checked here, on what jsQR read;
+      // a code that breaks them is refused with the reason and never sent.
+      const qr = await readImageFile(file);
+      if (qr.ok && qr.text) void check(qr.text);
+      else setUploadRefused(qr.problems);
     } catch (e) {
       if (!(e instanceof UnreadableImage)) throw e;
       setUploadError('verify.upload.unreadable');
@@ -87,8 +93,8 @@ export function VerifyPage() {
             className="file-input"
             type="file"
             accept="image/*,.smart-health-card,application/smart-health-card"
-            aria-describedby={uploadError ? ids.uploadError : undefined}
-            aria-invalid={uploadError ? true : undefined}
+            aria-describedby={uploadError || uploadRefused ? ids.uploadError : undefined}
+            aria-invalid={uploadError || uploadRefused ? true : undefined}
             onChange={(e) => {
               void onFile(e.target.files?.[0]);
               e.target.value = ''; // the same file again still triggers a change
@@ -97,6 +103,7 @@ export function VerifyPage() {
           {uploadError && (
             <p id={ids.uploadError} className="message message--error" role="alert">{t(uploadError)}</p>
           )}
+          {uploadRefused && <QrProblems id={ids.uploadError} problems={uploadRefused} />}
         </section>
 
         <section className="card" aria-labelledby="paste-title">
