@@ -408,6 +408,23 @@ LinkResult DocumentService::refusal(const store::DocLink& state) const {
   return r;
 }
 
+void DocumentService::audit_link_read(const char* event, const char* client, const std::string& patient_id,
+                                      const std::string& document_id, std::string detail,
+                                      const std::string& address) {
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock_.now();
+  a.action = "R";
+  a.outcome = "0";
+  a.event_type = event;
+  a.client_id = client;
+  a.patient_id = patient_id;
+  a.entities = "Document/" + document_id;
+  a.detail = std::move(detail);
+  a.source_ip = address;
+  store_.append_audit_async(std::move(a));
+}
+
 Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::string& token_hash,
                                                                 const std::string& device_token) {
   std::optional<store::DocLink> out;
@@ -474,18 +491,7 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
     }
   }
   // Reading a patient's document through their link is an access to their data.
-  store::AuditRecord a;
-  a.id = new_uuid();
-  a.time = clock_.now();
-  a.action = "R";
-  a.outcome = "0";
-  a.event_type = "link-view";
-  a.client_id = "document-link";
-  a.patient_id = link.patient_id;
-  a.entities = "Document/" + doc->id;
-  a.detail = "document link";
-  a.source_ip = address;
-  store_.append_audit_async(std::move(a));
+  audit_link_read("link-view", "document-link", link.patient_id, doc->id, "document link", address);
   return view;
 }
 
@@ -604,18 +610,8 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   }
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
   if (a.shl_file.empty()) return internal("the document has no SMART Health Link file");
-  store::AuditRecord audit;
-  audit.id = new_uuid();
-  audit.time = clock_.now();
-  audit.action = "R";
-  audit.outcome = "0";
-  audit.event_type = "shl-manifest";
-  audit.client_id = "smart-health-link";
-  audit.patient_id = a.link->patient_id;
-  audit.entities = "Document/" + a.link->document_id;
-  audit.detail = "recipient: " + req.recipient.substr(0, 200);
-  audit.source_ip = address;
-  store_.append_audit_async(std::move(audit));
+  audit_link_read("shl-manifest", "smart-health-link", a.link->patient_id, a.link->document_id,
+                  "recipient: " + req.recipient.substr(0, 200), address);
   documents::ShlManifest manifest;
   manifest.files.push_back({std::string(a.shl_card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir),
                             a.shl_file, std::nullopt});

@@ -132,6 +132,9 @@ class DocumentService {
   Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,
                          bool latest = false);
   LinkResult refusal(const store::DocLink& state) const;
+  // An audit event of the patient's: someone read their document through its link.
+  void audit_link_read(const char* event, const char* client, const std::string& patient_id,
+                       const std::string& document_id, std::string detail, const std::string& address);
   struct Attempt {
     std::optional<LinkResult> refused;  // set when the answer is a refusal
     std::optional<store::DocLink> link; // set when the birth date was right (counters reset)
