@@ -1,13 +1,18 @@
-// The unlocked certificate: who, what leave, who issued it, its QR code, and the patient's
-// controls (show the diagnosis or not, print, copy the link). Prints on one page.
+// The unlocked document: who, what leave (or the vaccination, referral, lab results, hospital
+// stay), who issued it, its QR code, and the patient's controls (show the diagnosis or not, print,
+// copy the link); then the same document as a SMART Health Link for other health apps. Prints on
+// one page (lab results and long summaries may need more).
 import { useId, useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { NetworkError, safeLinkPath, setLinkPreferences, svgDataUrl, type DocumentView } from '../lib/api';
 import { describeLeave, formatDateTime } from '../lib/dates';
+import { readDetails } from '../lib/details';
 import { kindLabel } from '../lib/verdict';
 import { Link } from '../router';
 import type { MessageKey } from '../i18n/en';
+import { DetailSections, detailRows } from './Details';
+import { HealthAppLink } from './HealthAppLink';
 
 interface Props {
   token: string;
@@ -24,6 +29,7 @@ export function Certificate({ token, view, onView }: Props) {
   const ids = { toggle: useId(), toggleHelp: useId() };
   const title = kindLabel(view.kind, view.label, t) ?? view.label;
   const newer = safeLinkPath(view.supersededBy);
+  const details = readDetails(view.kind, view.details);
 
   const toggle = async (show: boolean) => {
     setPending(show);
@@ -58,6 +64,7 @@ export function Certificate({ token, view, onView }: Props) {
     [t('doc.patient'), view.patient.name],
     [t('doc.id'), view.patient.maskedId],
     ...(view.leave ? [[t('doc.leave'), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
+    ...(details ? detailRows(details, locale, t) : []),
     [t('doc.facility'), view.facility.code ? `${view.facility.name} (${view.facility.code})` : view.facility.name],
     [t('doc.doctor'), view.doctor],
     [t('doc.issued'), formatDateTime(view.issued, locale)],
@@ -110,6 +117,7 @@ export function Certificate({ token, view, onView }: Props) {
           <p className="certificate__linkonly hint">{t('cert.linkOnly')}</p>
         )}
       </div>
+      {details && <DetailSections details={details} />}
 
       <section className="certificate__controls card" aria-label={t('cert.actions')}>
         <div className="toggle">
@@ -136,6 +144,8 @@ export function Certificate({ token, view, onView }: Props) {
           <Link href="/verify">{t('cert.verifyLink')}</Link>
         </p>
       </section>
+      {/* A withdrawn or replaced document is not one to pass on to another app. */}
+      {view.shlink && view.status === 'active' && <HealthAppLink link={view.shlink} />}
     </article>
   );
 }

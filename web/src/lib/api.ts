@@ -30,6 +30,11 @@ export interface DocumentView {
   linkOnly?: boolean;
   showDiagnosis: boolean;
   diagnosis?: { text: string; code?: string };
+  // The kind-specific content (lab results, a vaccination, ...): read with readDetails().
+  details?: unknown;
+  // The same document as a SMART Health Link for other health apps ("<viewer>#shlink:/..."); absent
+  // when the page shows a replacement through an older document's link.
+  shlink?: string;
 }
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; problem: Problem };
@@ -83,7 +88,7 @@ function isDocumentView(x: unknown): x is DocumentView {
   const o = x as Partial<DocumentView> | null;
   return typeof o === 'object' && o !== null && typeof o.kind === 'string' && typeof o.status === 'string' &&
     typeof o.patient === 'object' && o.patient !== null && typeof o.facility === 'object' && o.facility !== null &&
-    (o.qrSvg === undefined || typeof o.qrSvg === 'string');
+    (o.qrSvg === undefined || typeof o.qrSvg === 'string') && (o.shlink === undefined || typeof o.shlink === 'string');
 }
 
 const linkPath = (token: string) => `/api/v1/links/${encodeURIComponent(token)}`;

@@ -1,0 +1,116 @@
+// The kind-specific part of a document as the link API sends it ("details"), read defensively:
+// the page shows what it can understand and leaves out any member of the wrong shape. The shapes
+// are the server's (src/documents/request.cpp): lab results, a vaccination, a referral or a
+// discharge summary. Leave certificates have none.
+
+export type LabFlag = 'L' | 'N' | 'H';
+
+export interface LabResult {
+  name: string;
+  effective?: string;
+  value?: number | string;
+  unit?: string;
+  low?: number;
+  high?: number;
+  // Set when the result has a reference range: below it, within it or above it.
+  flag?: LabFlag;
+}
+
+export type Details =
+  | { family: 'lab'; results: LabResult[] }
+  | { family: 'vaccination'; vaccine: string; date?: string; doseNumber?: number; lotNumber?: string }
+  | { family: 'referral'; to: string; reason: string; priority?: string }
+  | { family: 'discharge'; from?: string; to?: string; summary: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const text = (o: Obj, k: string): string | undefined => (typeof o[k] === 'string' && o[k] !== '' ? o[k] : undefined);
+const num = (o: Obj, k: string): number | undefined => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : undefined);
+
+function labResult(x: unknown): LabResult | undefined {
+  if (!isObj(x)) return undefined;
+  const name = text(x, 'name');
+  if (!name) return undefined;
+  const r: LabResult = { name };
+  const effective = text(x, 'effective');
+  if (effective) r.effective = effective;
+  const value = num(x, 'value') ?? text(x, 'value');
+  if (value !== undefined) r.value = value;
+  const unit = text(x, 'unit');
+  if (unit) r.unit = unit;
+  const low = num(x, 'low');
+  if (low !== undefined) r.low = low;
+  const high = num(x, 'high');
+  if (high !== undefined) r.high = high;
+  const flag = x.flag;
+  if (flag === 'L' || flag === 'N' || flag === 'H') r.flag = flag;
+  return r;
+}
+
+// The details of a document of `kind`, or undefined when there are none this page can show.
+export function readDetails(kind: string, details: unknown): Details | undefined {
+  if (!isObj(details)) return undefined;
+  switch (kind) {
+    case 'lab-result': {
+      const results = Array.isArray(details.results) ? details.results.map(labResult).filter((r) => r !== undefined) : [];
+      return results.length > 0 ? { family: 'lab', results } : undefined;
+    }
+    case 'vaccination': {
+      const vaccine = text(details, 'vaccine');
+      if (!vaccine) return undefined;
+      const dose = num(details, 'doseNumber');
+      return {
+        family: 'vaccination', vaccine, date: text(details, 'date'), lotNumber: text(details, 'lotNumber'),
+        doseNumber: dose !== undefined && Number.isInteger(dose) ? dose : undefined,
+      };
+    }
+    case 'referral': {
+      const to = text(details, 'to');
+      const reason = text(details, 'reason');
+      return to && reason ? { family: 'referral', to, reason, priority: text(details, 'priority') } : undefined;
+    }
+    case 'discharge-summary': {
+      const summary = text(details, 'summary');
+      if (!summary) return undefined;
+      const admission = isObj(details.admission) ? details.admission : {};
+      return { family: 'discharge', from: text(admission, 'from'), to: text(admission, 'to'), summary };
+    }
+    default:
+      return undefined;
+  }
+}
+
+// A number as the clinic wrote it, in the reader's locale (decimal comma in Vietnamese), never
+// rounded: 13.25 stays 13,25, not 13,3.
+export function formatNumber(n: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 20, useGrouping: false }).format(n);
+}
+
+// The reference range as one phrase's parts: both bounds, only a lower one, or only an upper one.
+export type RangeParts = { kind: 'between'; low: string; high: string } | { kind: 'atLeast'; low: string } | { kind: 'atMost'; high: string };
+
+export function rangeOf(r: LabResult, locale: string): RangeParts | undefined {
+  const unit = r.unit ? ` ${r.unit}` : '';
+  if (r.low !== undefined && r.high !== undefined) {
+    return { kind: 'between', low: formatNumber(r.low, locale), high: `${formatNumber(r.high, locale)}${unit}` };
+  }
+  if (r.low !== undefined) return { kind: 'atLeast', low: `${formatNumber(r.low, locale)}${unit}` };
+  if (r.high !== undefined) return { kind: 'atMost', high: `${formatNumber(r.high, locale)}${unit}` };
+  return undefined;
+}
+
+export function valueOf(r: LabResult, locale: string): string {
+  if (r.value === undefined) return '';
+  const v = typeof r.value === 'number' ? formatNumber(r.value, locale) : r.value;
+  return r.unit && typeof r.value === 'number' ? `${v} ${r.unit}` : v;
+}
+
+// The "shlink:/…" part of what the server sends (which may sit behind a viewer URL, after "#"),
+// or undefined when it is not a SMART Health Link. What a health app accepts when pasted.
+export function shlinkPayload(link: string | undefined): string | undefined {
+  if (!link) return undefined;
+  const at = link.indexOf('shlink:/');
+  if (at < 0 || (at > 0 && link[at - 1] !== '#')) return undefined;
+  const payload = link.slice(at);
+  return /^shlink:\/[A-Za-z0-9_-]+$/.test(payload) ? payload : undefined;
+}
