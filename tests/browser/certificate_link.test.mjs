@@ -1,28 +1,30 @@
-// /c/<token>: the certificate link a patient gets by SMS, in Chromium.
+// /c/<token>: the document link a patient gets by SMS, in Chromium against the real server.
 //
-// Against the real server: wrong dates of birth until the link locks; the right one on a fresh
-// link shows the certificate with its QR code; the diagnosis toggle. The server's link API
-// (/api/v1/links) is landing in parallel: while it answers 404 these tests skip, saying so, and
-// they run as soon as it exists.
-//
-// Against the API contract, with the answers stubbed inside the browser: the page's handling of
-// every answer the contract names (remaining attempts, 429 with retryAfter, 410, revoked and
-// superseded documents), which the real server cannot be made to give on demand.
-import { test, describe, before, after } from 'node:test';
+// Documents are issued through the facility API; the server's test clock (testing.clock_control)
+// moves past the hourly lock. Covered: the date-of-birth form's own checks; remaining attempts and
+// the hourly lock; twenty wrong answers in a row turning the link off; the certificate with its
+// QR code, copy link, print and the diagnosis choice; revoked and replaced documents; a document
+// too large for a QR code (link only); the details of lab results, a vaccination and a referral;
+// the SMART Health Link offered to other health apps, read back from its QR code and opened as a
+// health app would; Vietnamese.
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Healthbook, launch, phonePage, issuer, linkPathOf, seriousViolations } from './harness.mjs';
+import { inflateRawSync } from 'node:zlib';
+import * as jose from 'jose';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { Healthbook, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
 
 let hb;
 let browser;
-let issue;
-let linkApi = false;
+let client;
+let clockAhead = 0; // seconds the server's clock is ahead of ours, once moved
 
 before(async () => {
-  hb = await Healthbook.start();
-  issue = await issuer(hb);
+  hb = await Healthbook.start({ HEALTHBOOK_TESTING_CLOCK_CONTROL: '1' });
+  await hb.addFacility('01015', 'Hoan Kiem District Health Centre', 'health-centre');
+  client = await hb.addClient('01015');
   browser = await launch();
-  const probe = await fetch(`${hb.base}/api/v1/links/AAAAAAAAAAAAAAAAAAAAAA`);
-  linkApi = probe.status !== 404;
 });
 
 after(async () => {
@@ -30,250 +32,405 @@ after(async () => {
   await hb?.stop();
 });
 
-const noLinkApi = 'the server has no /api/v1/links yet (GET answers 404): the link API is landing in parallel';
-
-async function dob(page, day, month, year) {
-  await page.getByLabel('Day').fill(day);
-  await page.getByLabel('Month').fill(month);
-  await page.getByLabel('Year').fill(year);
-  await page.getByRole('button', { name: 'Show certificate' }).click();
+// The clinic's system, on the server's time (its access token's expiry is judged by that clock).
+async function facility(path, body) {
+  const token = await hb.token(client, 'system/*.cruds', Math.floor(Date.now() / 1000) + clockAhead);
+  const res = await fetch(`${hb.base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await res.json();
+  return { status: res.status, answer };
 }
 
-describe('against the real server', () => {
-  test('wrong dates of birth lock the link', async (t) => {
-    if (!linkApi) return t.skip(noLinkApi);
-    const phone = '+84912000001';
-    const { answer } = await issue({ patient: { nationalId: '001085000001', family: 'Nguyen', given: 'Van An', birthDate: '1985-03-27', phone } });
-    const path = await linkPathOf(hb, answer, phone);
-    const { context, page } = await phonePage(browser);
-    await page.goto(`${hb.base}${path}`);
-    await page.getByRole('group', { name: 'Date of birth' }).waitFor();
-    await dob(page, '1', '1', '1990');
-    await page.getByText('That date of birth does not match this link.').waitFor();
-    assert.match(await page.getByRole('alert').first().innerText(), /attempts? left/);
-    let locked = false;
-    for (let i = 0; i < 20 && !locked; i++) {
-      if (await page.getByText(/Too many wrong attempts/).isVisible()) locked = true;
-      else {
-        await dob(page, '2', '1', '1990');
-        await page.waitForFunction(() => !document.querySelector('button[type=submit]')?.disabled);
-      }
-    }
-    assert.ok(locked || (await page.getByText(/Too many wrong attempts/).isVisible()), 'locked after repeated wrong dates');
-    assert.match(await page.getByText(/Too many wrong attempts/).innerText(), /locked until \d\d:\d\d \(\d+ minutes?\)/);
-    // Even the right date of birth is refused while locked.
-    const res = await page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}/unlock`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1985-03-27' }),
-    })).status, path);
-    assert.equal(res, 429);
-    assert.deepEqual(page.problems, []);
-    await context.close();
-  });
-
-  test('the right date of birth shows the certificate, its QR code and the diagnosis toggle', async (t) => {
-    if (!linkApi) return t.skip(noLinkApi);
-    const phone = '+84912000002';
-    const { answer } = await issue({
-      patient: { nationalId: '001085000002', family: 'Tran', given: 'Thi Mai', birthDate: '1990-07-04', phone },
-      diagnosis: { text: 'Influenza', code: 'J11' },
-    });
-    const path = await linkPathOf(hb, answer, phone);
-    const { context, page } = await phonePage(browser);
-    await page.goto(`${hb.base}${path}`);
-    await page.getByRole('group', { name: 'Date of birth' }).waitFor();
-    assert.deepEqual(await seriousViolations(page), [], 'date-of-birth form');
-    await dob(page, '4', '7', '1990');
-    const heading = page.getByRole('heading', { level: 1 });
-    await page.locator('article.certificate').waitFor();
-    assert.equal(await heading.innerText(), 'Medical certificate: outpatient sick leave');
-    const text = await page.locator('article.certificate').innerText();
-    assert.match(text, /Thi Mai Tran|Tran Thi Mai/);
-    assert.match(text, /20 November 2026 to 22 November 2026 \(3 days\)/);
-    assert.match(text, /Hoan Kiem District Health Centre/);
-    assert.match(text, /Dr Tran Thi Binh/);
-    assert.doesNotMatch(text, /Influenza/, 'the diagnosis is hidden until the patient shows it');
-    // The QR code: the server's SVG drawn as an image, under the page's CSP.
-    const qr = page.getByRole('img', { name: /QR code of this certificate/ });
-    assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml/);
-    await page.waitForFunction(() => document.querySelector('.certificate__qr img')?.naturalWidth > 0);
-    assert.deepEqual(await seriousViolations(page), [], 'certificate');
-
-    const toggle = page.getByRole('switch', { name: 'Show my diagnosis on this page' });
-    assert.equal(await toggle.isChecked(), false);
-    await toggle.check();
-    await page.getByText(/Influenza/).waitFor();
-    // The unlock lasts (an HttpOnly cookie): a reload shows the certificate, diagnosis and all.
-    await page.reload();
-    await page.locator('article.certificate').waitFor();
-    assert.match(await page.locator('article.certificate').innerText(), /Influenza/);
-    assert.equal(await page.evaluate(() => document.cookie), '', 'the unlock cookie is HttpOnly');
-    await page.getByRole('switch', { name: 'Show my diagnosis on this page' }).uncheck();
-    await page.getByText('Saved. The diagnosis is now hidden.').waitFor();
-    assert.doesNotMatch(await page.locator('article.certificate').innerText(), /Influenza/);
-    assert.deepEqual(page.problems, []);
-    await context.close();
-  });
+let issued = 0;
+const patient = (n, over = {}) => ({
+  nationalId: `0010850${String(n).padStart(5, '0')}`, family: 'Nguyen', given: 'Van An', birthDate: '1985-03-27',
+  phone: `+849120${String(n).padStart(5, '0')}`, ...over,
 });
 
-// --- The contract, stubbed ---------------------------------------------------------------------
-
-const token = 'StubLinkToken_0123456789';
-const svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><rect width="21" height="21" fill="#fff"/><path d="M0 0h7v7H0z"/><script>window.__svgRan = true</script></svg>';
-
-function view(over = {}) {
-  return {
-    kind: 'mc-outpatient', label: 'Medical certificate: outpatient sick leave', status: 'active',
-    patient: { name: 'Nguyen Van An', maskedId: '*********345' },
-    leave: { from: '2026-11-20', to: '2026-11-22' },
-    facility: { name: 'Hoan Kiem District Health Centre', code: '01015' },
-    doctor: 'Dr Tran Thi Binh', issued: '2026-11-20T01:30:00Z',
-    qr: 'shc:/56762909', qrSvg: svg, showDiagnosis: false, ...over,
-  };
+// Issues a document (an outpatient certificate unless `body` says otherwise); returns its
+// documentId, the issue answer and the /c/<token> path of its link.
+async function issue(body = {}) {
+  issued += 1;
+  const documentId = `LINK-${issued}`;
+  const { status, answer } = await facility('/api/v1/documents', {
+    documentId, kind: 'mc-outpatient', patient: patient(issued),
+    doctor: { name: 'Dr Tran Thi Binh', registration: 'HN-12345' },
+    ...(body.kind && body.kind !== 'mc-outpatient' ? {} : { leave: { from: '2026-11-20', to: '2026-11-22' } }),
+    ...body,
+  });
+  assert.equal(status, 201, JSON.stringify(answer));
+  return { documentId, answer, path: await linkPathOf(hb, answer) };
 }
 
-// A browser page whose /api/v1/links answers follow the contract, for one link.
-async function stubbedPage({ attempts = 3, initial = 'locked', doc = view() } = {}) {
+async function moveClock(seconds) {
+  const res = await fetch(`${hb.base}/api/test/clock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: seconds }),
+  });
+  assert.equal(res.status, 200, 'the server runs with testing.clock_control');
+  clockAhead = Math.round(Date.parse((await res.json()).now) / 1000 - Date.now() / 1000);
+}
+
+async function dob(page, day, month, year, labels = ['Day', 'Month', 'Year', 'Show certificate']) {
+  await page.getByLabel(labels[0]).fill(day);
+  await page.getByLabel(labels[1]).fill(month);
+  await page.getByLabel(labels[2]).fill(year);
+  await page.getByRole('button', { name: labels[3] }).click();
+}
+
+// A wrong date of birth, and the server's answer to it on the page.
+async function wrongDob(page) {
+  await dob(page, '1', '1', '1990');
+  await page.waitForFunction(() => !document.querySelector('button[type=submit]')?.disabled);
+}
+
+async function openLink(path, query = '') {
   const { context, page } = await phonePage(browser);
-  const state = { remaining: attempts, unlocked: initial === 'open', doc: { ...doc } };
-  const problem = (route, status, body, headers = {}) =>
-    route.fulfill({ status, headers: { 'content-type': 'application/problem+json', ...headers }, body: JSON.stringify({ status, ...body }) });
-  const ok = (route) => route.fulfill({
-    status: 200, contentType: 'application/json',
-    body: JSON.stringify({ ...state.doc, diagnosis: state.doc.showDiagnosis ? { text: 'Influenza', code: 'J11' } : undefined }),
-  });
-  await page.route(`**/api/v1/links/${token}**`, async (route) => {
-    const req = route.request();
-    const url = new URL(req.url());
-    if (initial === 'gone') return problem(route, 410, { title: 'gone', detail: 'disabled' });
-    if (url.pathname.endsWith('/unlock')) {
-      if (state.remaining <= 0) return problem(route, 429, { title: 'locked', retryAfter: 900 }, { 'retry-after': '900' });
-      if (JSON.parse(req.postData()).birthDate === '1985-03-27') {
-        state.unlocked = true;
-        return ok(route);
-      }
-      state.remaining -= 1;
-      if (state.remaining <= 0) return problem(route, 429, { title: 'locked', retryAfter: 900 }, { 'retry-after': '900' });
-      return problem(route, 401, { title: 'locked', detail: 'wrong', remainingAttempts: state.remaining });
-    }
-    if (url.pathname.endsWith('/preferences')) {
-      if (!state.unlocked) return problem(route, 401, { title: 'locked', remainingAttempts: state.remaining });
-      state.doc.showDiagnosis = JSON.parse(req.postData()).showDiagnosis;
-      return ok(route);
-    }
-    if (!state.unlocked) return problem(route, 401, { title: 'locked', detail: 'locked', remainingAttempts: state.remaining });
-    if (url.searchParams.has('latest')) {
-      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(view({ leave: { from: '2026-11-20', to: '2026-11-25' } })) });
-    }
-    return ok(route);
-  });
-  await page.goto(`${hb.base}/c/${token}`);
+  await page.goto(`${hb.base}${path}${query}`);
   await page.getByRole('heading', { level: 1 }).waitFor();
   return { context, page };
 }
 
-describe('against the API contract (answers stubbed in the browser)', () => {
-  test('client-side checks name the field to fix', async () => {
-    const { context, page } = await stubbedPage();
-    await dob(page, '31', '2', '1985');
-    await page.getByText('This date does not exist. Check the day and month.').waitFor();
-    assert.equal(await page.getByLabel('Day').getAttribute('aria-invalid'), 'true');
-    await dob(page, '', '13', '85');
-    const summary = await page.locator('.error-summary').innerText();
-    assert.match(summary, /Enter the day\./);
-    assert.match(summary, /The month must be a number from 1 to 12\./);
-    assert.match(summary, /The year must have 4 digits/);
-    assert.deepEqual(await seriousViolations(page), []);
-    await context.close();
+// Opens the link and gives the right date of birth (27 March 1985 unless told otherwise).
+async function openDocument(path, birth = ['27', '3', '1985']) {
+  const { context, page } = await openLink(path);
+  await dob(page, ...birth);
+  await page.locator('article.certificate').waitFor();
+  return { context, page };
+}
+
+// The text of the QR code drawn by the <img> at `selector`: the image redrawn large on a canvas,
+// read back as PNG and decoded by jsQR, as a phone's camera would.
+async function qrText(page, selector) {
+  await page.waitForFunction((s) => document.querySelector(s)?.naturalWidth > 0, selector);
+  const png = await page.evaluate(async (s) => {
+    const img = new Image();
+    img.src = document.querySelector(s).src;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 800;
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, 800, 800);
+    ctx.drawImage(img, 0, 0, 800, 800);
+    return canvas.toDataURL('image/png');
+  }, selector);
+  const { data, width, height } = PNG.sync.read(Buffer.from(png.split(',')[1], 'base64'));
+  return jsQR(new Uint8ClampedArray(data), width, height)?.data;
+}
+
+// What the page got from the server for this link (the browser holds the unlock cookie).
+async function viewOf(page, path) {
+  return page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}`)).json(), path);
+}
+
+// A health app given the SMART Health Link: decodes it, asks for the manifest with the passcode
+// the page tells people to type, and decrypts the file with the link's key.
+async function openAsHealthApp(shlink, passcode) {
+  const payload = JSON.parse(Buffer.from(shlink.split('shlink:/')[1], 'base64url').toString('utf8'));
+  assert.equal(payload.flag, 'P', 'the link asks for a passcode');
+  const res = await fetch(payload.url, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recipient: 'Example health app', passcode }),
   });
+  assert.equal(res.status, 200, await res.clone().text());
+  const [file] = (await res.json()).files;
+  const { plaintext } = await jose.compactDecrypt(file.embedded, Buffer.from(payload.key, 'base64url'));
+  const content = JSON.parse(new TextDecoder().decode(plaintext));
+  if (file.contentType === 'application/fhir+json') return { contentType: file.contentType, bundle: content };
+  const jws = content.verifiableCredential[0];
+  const claims = JSON.parse(inflateRawSync(Buffer.from(jws.split('.')[1], 'base64url')).toString('utf8'));
+  return { contentType: file.contentType, bundle: claims.vc.credentialSubject.fhirBundle };
+}
 
-  test('remaining attempts, then the lock with the time to come back', async () => {
-    const { context, page } = await stubbedPage({ attempts: 3 });
-    await dob(page, '1', '1', '1990');
-    await page.getByText('2 attempts left before this link is locked.').waitFor();
-    await dob(page, '1', '1', '1990');
-    await page.getByText('1 attempt left before this link is locked.').waitFor();
-    await dob(page, '1', '1', '1990');
-    const locked = page.getByText(/Too many wrong attempts/);
-    await locked.waitFor();
-    assert.match(await locked.innerText(), /locked until \d\d:\d\d \(15 minutes\)/);
-    await context.close();
+// The SMART Health Link section: the text to copy is the shlink:/ part of what the server sent,
+// the QR code holds all of it, and the copy button copies the text.
+async function checkHealthAppLink(page, context, path) {
+  const view = await viewOf(page, path);
+  assert.match(view.shlink, /#shlink:\/[A-Za-z0-9_-]+$/);
+  const payload = view.shlink.slice(view.shlink.indexOf('shlink:/'));
+  const section = page.getByRole('region', { name: 'Open in another health app' });
+  await section.scrollIntoViewIfNeeded();
+  assert.equal(await section.getByLabel('SMART Health Link').inputValue(), payload);
+  assert.equal(await qrText(page, '.shl__qr img'), view.shlink);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hb.base });
+  await section.getByRole('button', { name: 'Copy health app link' }).click();
+  await section.getByText('Copied. Paste it into the health app.').waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), payload);
+  return view.shlink;
+}
+
+test('the date-of-birth form names the field to fix before asking the server', async () => {
+  const { path } = await issue();
+  const { context, page } = await openLink(path);
+  await page.getByRole('group', { name: 'Date of birth' }).waitFor();
+  const asked = [];
+  page.on('request', (r) => r.url().includes('/unlock') && asked.push(r.url()));
+  await dob(page, '31', '2', '1985');
+  await page.getByText('This date does not exist. Check the day and month.').waitFor();
+  assert.equal(await page.getByLabel('Day').getAttribute('aria-invalid'), 'true');
+  await dob(page, '', '13', '85');
+  const summary = await page.locator('.error-summary').innerText();
+  assert.match(summary, /Enter the day\./);
+  assert.match(summary, /The month must be a number from 1 to 12\./);
+  assert.match(summary, /The year must have 4 digits/);
+  assert.deepEqual(asked, [], 'no attempt spent on a date that cannot be right');
+  assert.deepEqual(await seriousViolations(page), []);
+  await context.close();
+});
+
+test('wrong dates of birth count down the attempts, then lock the link for an hour', async () => {
+  const { path } = await issue();
+  const { context, page } = await openLink(path);
+  await page.getByRole('group', { name: 'Date of birth' }).waitFor();
+  for (const left of ['4 attempts left', '3 attempts left', '2 attempts left', '1 attempt left']) {
+    await wrongDob(page);
+    await page.getByText('That date of birth does not match this link.').waitFor();
+    await page.getByText(`${left} before this link is locked.`).waitFor();
+  }
+  await wrongDob(page);
+  const locked = page.getByText(/Too many wrong attempts/);
+  await locked.waitFor();
+  assert.match(await locked.innerText(), /locked until \d\d:\d\d \(60 minutes\)/);
+  // Even the right date of birth is refused while locked.
+  const res = await page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}/unlock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1985-03-27' }),
+  })).status, path);
+  assert.equal(res, 429);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('twenty wrong answers in a row, across the hourly locks, turn the link off', async () => {
+  const { path } = await issue();
+  const { context, page } = await openLink(path);
+  for (let round = 1; round <= 4; round++) {
+    await page.getByRole('group', { name: 'Date of birth' }).waitFor();
+    for (let i = 0; i < 4; i++) await wrongDob(page);
+    // Before the last answer of the last round: one attempt left in all (20 in a row).
+    if (round === 4) await page.getByText('1 attempt left before this link is locked.').waitFor();
+    await wrongDob(page);
+    if (round === 4) break;
+    await page.getByText(/Too many wrong attempts/).waitFor();
+    await moveClock(3601);
+    await page.getByRole('button', { name: 'Try again' }).click();
+  }
+  await page.getByText('This link has been turned off.', { exact: false }).waitFor();
+  await page.reload();
+  await page.getByText('This link has been turned off.', { exact: false }).waitFor();
+  assert.equal(await page.getByRole('group', { name: 'Date of birth' }).count(), 0);
+  // Turned off means off, right date of birth or not.
+  const res = await page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}/unlock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1985-03-27' }),
+  })).status, path);
+  assert.equal(res, 410);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('the right date of birth shows the certificate, its QR code, copy link, print and the diagnosis choice', async () => {
+  const { path } = await issue({ patient: patient(900, { family: 'Tran', given: 'Thi Mai', birthDate: '1990-07-04' }), diagnosis: { text: 'Influenza', code: 'J11' } });
+  const { context, page } = await openLink(path);
+  await page.getByRole('group', { name: 'Date of birth' }).waitFor();
+  assert.deepEqual(await seriousViolations(page), [], 'date-of-birth form');
+  await dob(page, '4', '7', '1990');
+  await page.locator('article.certificate').waitFor();
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Medical certificate: outpatient sick leave');
+  const text = await page.locator('article.certificate').innerText();
+  for (const want of ['Thi Mai Tran', '0*******0900', '20 November 2026 to 22 November 2026 (3 days)',
+    'Hoan Kiem District Health Centre (01015)', 'Dr Tran Thi Binh']) {
+    assert.ok(text.includes(want), `shows ${want}`);
+  }
+  assert.match(text, /Issued\s+\d{1,2} \w+ 20\d\d at \d\d:\d\d GMT\+7/);
+  assert.doesNotMatch(text, /Influenza/, 'the diagnosis is hidden until the patient shows it');
+  // The QR code: the server's SVG drawn as an image (never markup), holding the card.
+  const qr = page.getByRole('img', { name: /QR code of this certificate/ });
+  assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml/);
+  assert.equal(await page.locator('svg').count(), 0, 'no server markup in the page');
+  assert.match(await qrText(page, '.certificate__qr img'), /^shc:\/\d+$/);
+  assert.deepEqual(await seriousViolations(page), [], 'certificate');
+
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hb.base });
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  await page.getByText('Link copied.', { exact: false }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${hb.base}${path}`);
+
+  const toggle = page.getByRole('switch', { name: 'Show my diagnosis on this page' });
+  assert.equal(await toggle.isChecked(), false);
+  await toggle.check();
+  await page.getByText('Influenza (J11)').waitFor();
+  await page.getByText('Saved. The diagnosis is now shown on this page.').waitFor();
+  // The unlock lasts (an HttpOnly cookie), and so does the choice: a reload shows the diagnosis.
+  await page.reload();
+  await page.locator('article.certificate').waitFor();
+  assert.match(await page.locator('article.certificate').innerText(), /Influenza \(J11\)/);
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the unlock cookie is HttpOnly');
+
+  // Print: only the certificate and its QR code; no controls, no health app link.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.getByRole('button', { name: 'Print' }).isVisible(), false);
+  assert.equal(await page.locator('.site-header').isVisible(), false);
+  assert.equal(await page.locator('.shl').isVisible(), false);
+  assert.ok(await page.locator('.certificate__qr img').isVisible());
+  await page.emulateMedia({ media: 'screen' });
+
+  await page.getByRole('switch', { name: 'Show my diagnosis on this page' }).uncheck();
+  await page.getByText('Saved. The diagnosis is now hidden.').waitFor();
+  assert.doesNotMatch(await page.locator('article.certificate').innerText(), /Influenza/);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('a revoked certificate says so, with the reason, and is not offered to other apps', async () => {
+  const { documentId, path } = await issue();
+  const revoked = await facility(`/api/v1/documents/${documentId}/revoke`, { reason: 'issued in error' });
+  assert.equal(revoked.status, 200, JSON.stringify(revoked.answer));
+  const { context, page } = await openDocument(path);
+  await page.getByText('This certificate has been revoked', { exact: false }).waitFor();
+  await page.getByText('Reason given: issued in error').waitFor();
+  assert.equal(await page.locator('.shl').count(), 0);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('a replaced certificate says so and opens the newer one through the same link', async () => {
+  const first = await issue();
+  await issue({ patient: patient(issued), replaces: first.documentId, leave: { from: '2026-11-20', to: '2026-11-25' } });
+  const { context, page } = await openDocument(first.path);
+  await page.getByText('This certificate has been replaced by a newer one.').waitFor();
+  assert.match(await page.locator('article.certificate').innerText(), /20 November 2026 to 22 November 2026 \(3 days\)/);
+  const link = page.getByRole('link', { name: 'Open the newer certificate' });
+  assert.equal(await link.getAttribute('href'), `${first.path}?latest`);
+  await link.click();
+  await page.getByText('20 November 2026 to 25 November 2026 (6 days)').waitFor();
+  assert.equal(await page.getByText('This certificate has been replaced').count(), 0);
+  await page.goBack();
+  await page.getByText('This certificate has been replaced by a newer one.').waitFor();
+  assert.match(await page.locator('article.certificate').innerText(), /\(3 days\)/);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+// Text that deflate cannot shrink much, so the card cannot fit one QR code.
+function incompressible(length) {
+  let x = 12345;
+  let s = '';
+  const words = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  while (s.length < length) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    s += (s.length % 9 === 8) ? ' ' : words[x % words.length];
+  }
+  return s;
+}
+
+test('a discharge summary too large for a QR code goes by link only: dates, summary and the health app link', async () => {
+  const summary = `Admitted with community-acquired pneumonia.\nTreated and recovered.\n${incompressible(3900)}`;
+  const { answer, path } = await issue({
+    kind: 'discharge-summary', admission: { from: '2026-11-01', to: '2026-11-05' }, summary,
   });
+  assert.equal(answer.card, null, 'the server issued no card for it');
+  const { context, page } = await openDocument(path);
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Discharge summary');
+  await page.getByText('This document is too large for a QR code.', { exact: false }).waitFor();
+  assert.equal(await page.locator('.certificate__qr').count(), 0);
+  const facts = await page.locator('.facts').innerText();
+  assert.match(facts, /Admitted\s+1 November 2026/);
+  assert.match(facts, /Discharged\s+5 November 2026/);
+  const shown = page.getByRole('region', { name: 'Summary' });
+  assert.equal(await shown.locator('p').innerText(), summary);
 
-  test('a disabled link says so', async () => {
-    const { context, page } = await stubbedPage({ initial: 'gone' });
-    await page.getByText('This link has been turned off.', { exact: false }).waitFor();
-    await context.close();
+  // Its SMART Health Link still works: a small QR code, and the FHIR document behind it.
+  const shlink = await checkHealthAppLink(page, context, path);
+  const { contentType, bundle } = await openAsHealthApp(shlink, '27/03/1985');
+  assert.equal(contentType, 'application/fhir+json');
+  const docref = bundle.entry.map((e) => e.resource).find((r) => r.resourceType === 'DocumentReference');
+  assert.equal(Buffer.from(docref.content[0].attachment.data, 'base64').toString('utf8'), summary);
+  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('lab results: each test with its value, unit and reference range, those out of range flagged', async () => {
+  const loinc = (code, display) => ({ system: 'http://loinc.org', code, display });
+  const { path } = await issue({
+    kind: 'lab-result',
+    results: [
+      { code: loinc('2345-7', 'Glucose'), effective: '2026-11-19', value: 7.9, unit: 'mmol/L', low: 3.9, high: 6.4 },
+      { code: loinc('718-7', 'Haemoglobin'), effective: '2026-11-19', value: 135, unit: 'g/L', low: 130, high: 170 },
+      { code: loinc('2823-3', 'Potassium'), effective: '2026-11-19', value: 3.1, unit: 'mmol/L', low: 3.5 },
+      { code: loinc('7917-8', 'HIV antibody'), effective: '2026-11-19', text: 'Negative' },
+    ],
   });
+  const { context, page } = await openDocument(path);
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Laboratory results');
+  const table = page.getByRole('region', { name: 'Results' }).getByRole('table');
+  assert.deepEqual(await table.locator('thead th').allInnerTexts(), ['Test', 'Result', 'Reference range']);
+  const rows = await table.locator('tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.innerText.replace(/\s+/g, ' ').trim())));
+  assert.deepEqual(rows, [
+    ['Glucose Sample taken 19 November 2026', '7.9 mmol/L ▲ High', '3.9 to 6.4 mmol/L'],
+    ['Haemoglobin Sample taken 19 November 2026', '135 g/L', '130 to 170 g/L'],
+    ['Potassium Sample taken 19 November 2026', '3.1 mmol/L ▼ Low', '3.5 mmol/L or more'],
+    ['HIV antibody Sample taken 19 November 2026', 'Negative', ''],
+  ]);
+  await page.getByText('Results outside the reference range are marked High or Low.', { exact: false }).waitFor();
+  // Flags are words, not only colour; the arrows are decoration.
+  assert.equal(await table.locator('.flag [aria-hidden="true"]').count(), 2);
+  await checkHealthAppLink(page, context, path);
+  assert.deepEqual(await seriousViolations(page), []);
+  await page.emulateMedia({ media: 'print' });
+  assert.ok(await table.isVisible(), 'the results print');
+  assert.equal(await page.locator('.shl').isVisible(), false, 'the health app link does not');
+  await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
 
-  test('the certificate: facts, a QR image whose SVG cannot run, print, copy link and the toggle', async () => {
-    const { context, page } = await stubbedPage();
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hb.base });
-    await dob(page, '27', '3', '1985');
-    await page.locator('article.certificate').waitFor();
-    const text = await page.locator('article.certificate').innerText();
-    for (const want of ['Nguyen Van An', '*********345', '20 November 2026 to 22 November 2026 (3 days)',
-      'Hoan Kiem District Health Centre (01015)', 'Dr Tran Thi Binh', '20 November 2026 at 08:30 GMT+7']) {
-      assert.ok(text.includes(want), `shows ${want}`);
-    }
-    await page.waitForFunction(() => document.querySelector('.certificate__qr img')?.naturalWidth > 0);
-    assert.equal(await page.evaluate(() => window.__svgRan ?? false), false, 'the SVG’s script never runs');
-    assert.equal(await page.locator('svg script').count(), 0, 'no server markup in the page');
-
-    await page.getByRole('button', { name: 'Copy link' }).click();
-    await page.getByText('Link copied.', { exact: false }).waitFor();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${hb.base}/c/${token}`);
-
-    await page.getByRole('switch', { name: 'Show my diagnosis on this page' }).check();
-    await page.getByText('Influenza (J11)').waitFor();
-    await page.getByText('Saved. The diagnosis is now shown on this page.').waitFor();
-
-    // Print: only the certificate and its QR code.
-    await page.emulateMedia({ media: 'print' });
-    assert.equal(await page.getByRole('button', { name: 'Print' }).isVisible(), false);
-    assert.equal(await page.locator('.site-header').isVisible(), false);
-    assert.ok(await page.locator('.certificate__qr img').isVisible());
-    await page.emulateMedia({ media: 'screen' });
-    assert.deepEqual(await seriousViolations(page), []);
-    assert.deepEqual(page.problems, []);
-    await context.close();
+test('a vaccination: vaccine, date, dose and lot; a health app opens it from the QR code with the date of birth', async () => {
+  const { path } = await issue({
+    kind: 'vaccination', vaccine: { system: 'http://hl7.org/fhir/sid/cvx', code: '08', display: 'Hepatitis B (paediatric)' },
+    date: '2026-10-01', doseNumber: 2, lotNumber: 'HB-2291',
   });
+  const { context, page } = await openDocument(path);
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Vaccination record');
+  const facts = await page.locator('.facts').innerText();
+  for (const row of [/Vaccine\s+Hepatitis B \(paediatric\)/, /Date given\s+1 October 2026/, /Dose number\s+2/, /Lot number\s+HB-2291/]) {
+    assert.match(facts, row);
+  }
+  // It fits a card: the certificate's own QR code is there too.
+  assert.match(await qrText(page, '.certificate__qr img'), /^shc:\/\d+$/);
+  const shlink = await checkHealthAppLink(page, context, path);
+  // The passcode as the page tells people to type it.
+  const { contentType, bundle } = await openAsHealthApp(shlink, '27/03/1985');
+  assert.equal(contentType, 'application/smart-health-card');
+  const imm = bundle.entry.map((e) => e.resource).find((r) => r.resourceType === 'Immunization');
+  assert.equal(imm.lotNumber, 'HB-2291');
+  assert.equal(imm.occurrenceDateTime, '2026-10-01');
+  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
 
-  test('revoked and superseded certificates say so, with a link to the newer one', async () => {
-    let { context, page } = await stubbedPage({ initial: 'open', doc: view({ status: 'revoked', revokedReason: 'issued in error' }) });
-    await page.getByText('This certificate has been revoked', { exact: false }).waitFor();
-    await page.getByText('Reason given: issued in error').waitFor();
-    await context.close();
-    // The server names the replacement as the same link with ?latest.
-    ({ context, page } = await stubbedPage({ initial: 'open', doc: view({ status: 'superseded', supersededBy: `/c/${token}?latest` }) }));
-    const link = page.getByRole('link', { name: 'Open the newer certificate' });
-    assert.equal(await link.getAttribute('href'), `/c/${token}?latest`);
-    await link.click();
-    await page.getByText('20 November 2026 to 25 November 2026 (6 days)').waitFor();
-    assert.equal(await page.getByText('This certificate has been replaced').count(), 0);
-    await page.goBack();
-    await page.getByText('This certificate has been replaced by a newer one.').waitFor();
-    await context.close();
-    ({ context, page } = await stubbedPage({ initial: 'open', doc: view({ status: 'superseded', supersededBy: 'javascript:alert(1)' }) }));
-    await page.getByText('This certificate has been replaced by a newer one.').waitFor();
-    assert.equal(await page.getByRole('link', { name: 'Open the newer certificate' }).count(), 0);
-    await context.close();
+test('in Vietnamese: the form, and a referral with its details and the health app link', async () => {
+  const { path } = await issue({
+    kind: 'referral', referral: { to: 'Khoa Tim mạch, Bệnh viện Bạch Mai', reason: 'Đau ngực khi gắng sức', priority: 'urgent' },
   });
-
-  test('a document too large for a QR code says it goes by link only', async () => {
-    const { context, page } = await stubbedPage({ initial: 'open', doc: view({ qrSvg: undefined, qr: '', linkOnly: true }) });
-    await page.getByText('This document is too large for a QR code.', { exact: false }).waitFor();
-    assert.equal(await page.locator('.certificate__qr').count(), 0);
-    await context.close();
-  });
-
-  test('in Vietnamese', async () => {
-    const { context, page } = await phonePage(browser);
-    await page.route(`**/api/v1/links/**`, (route) => route.fulfill({
-      status: 401, contentType: 'application/problem+json', body: JSON.stringify({ status: 401, title: 'locked', remainingAttempts: 5 }),
-    }));
-    await page.goto(`${hb.base}/c/${token}?lang=vi`);
-    await page.getByRole('group', { name: 'Ngày sinh' }).waitFor();
-    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Giấy chứng nhận y tế của bạn');
-    await context.close();
-  });
+  const { context, page } = await openLink(path, '?lang=vi');
+  await page.getByRole('group', { name: 'Ngày sinh' }).waitFor();
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Giấy chứng nhận y tế của bạn');
+  await dob(page, '27', '3', '1985', ['Ngày', 'Tháng', 'Năm', 'Xem giấy chứng nhận']);
+  await page.locator('article.certificate').waitFor();
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Giấy chuyển tuyến');
+  const facts = await page.locator('.facts').innerText();
+  assert.match(facts, /Chuyển đến\s+Khoa Tim mạch, Bệnh viện Bạch Mai/);
+  assert.match(facts, /Mức độ ưu tiên\s+Khẩn/);
+  assert.match(facts, /Lý do chuyển tuyến\s+Đau ngực khi gắng sức/);
+  const section = page.getByRole('region', { name: 'Mở bằng ứng dụng sức khỏe khác' });
+  await section.scrollIntoViewIfNeeded();
+  await section.getByRole('img', { name: /Mã QR của SMART Health Link/ }).waitFor();
+  assert.match(await section.getByLabel('Đường liên kết SMART Health Link').inputValue(), /^shlink:\//);
+  assert.deepEqual(page.problems, []);
+  await context.close();
 });
