@@ -46,7 +46,7 @@ TEST(SmtpMailer, SpeaksSmtpAndSendsAProperMessage) {
                           "Open Healthbook to read it:\nhttps://hb.example/d/7f3a\n.\n"));
   ASSERT_TRUE(s.is_ok()) << s.to_string();
 
-  auto sessions = server.sessions();
+  auto sessions = server.sessions(1);
   ASSERT_EQ(sessions.size(), 1u);
   const auto& c = sessions[0].commands;
   ASSERT_GE(c.size(), 5u);
@@ -79,7 +79,7 @@ TEST(SmtpMailer, EncodesNonAsciiSubjectAndBody) {
   const std::string subject = "Bạn có một tài liệu mới";
   const std::string text = "Mở Healthbook để xem: https://hb.example/d/1";
   ASSERT_TRUE(m->send(mail(subject, text)).is_ok());
-  auto sessions = server.sessions();
+  auto sessions = server.sessions(1);
   ASSERT_EQ(sessions.size(), 1u);
   auto [head, body] = split(sessions[0].data);
   size_t at = head.find("Subject: =?UTF-8?B?");

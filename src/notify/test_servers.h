@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -234,8 +235,11 @@ class SmtpRecorder {
       : rcpt_reply_(rcpt_reply), server_([this](Conn& c) { handle(c); }) {}
 
   std::string url() const { return "smtp://127.0.0.1:" + std::to_string(server_.port()); }
-  std::vector<SmtpSession> sessions() const {
-    std::lock_guard<std::mutex> l(mu_);
+  // The sessions recorded so far, after waiting up to 5 s for at least `at_least` of them: the
+  // client may see the server's "221 bye" before the server thread has recorded its session.
+  std::vector<SmtpSession> sessions(std::size_t at_least = 0) const {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::seconds(5), [&] { return sessions_.size() >= at_least; });
     return sessions_;
   }
 
@@ -267,12 +271,16 @@ class SmtpRecorder {
         c.write("502 not implemented\r\n");
       }
     }
-    std::lock_guard<std::mutex> l(mu_);
-    sessions_.push_back(std::move(s));
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      sessions_.push_back(std::move(s));
+    }
+    cv_.notify_all();
   }
 
   const int rcpt_reply_;
   mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
   std::vector<SmtpSession> sessions_;  // guarded by mu_
   LoopbackServer server_;              // last
 };
