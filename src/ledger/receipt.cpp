@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "crypto/encoding.h"
+#include "crypto/hash.h"
 
 namespace hb::ledger {
 namespace {
@@ -69,10 +70,31 @@ Result<Receipt> parse_receipt(std::string_view text) {
   return r;
 }
 
+Result<Checkpoint> CheckpointCache::open(std::string_view note, const NoteVerifier& key,
+                                         std::string_view origin) {
+  std::string id(note);
+  for (std::string_view part : {std::string_view(key.name()), std::string_view(key.public_key()), origin}) {
+    id.push_back('\0');
+    id.append(part);
+  }
+  const std::string digest = crypto::sha256(id);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = verified_.find(digest); it != verified_.end()) return it->second;
+  }
+  HB_ASSIGN_OR_RETURN(Checkpoint c, open_checkpoint(note, key, origin));
+  std::lock_guard lock(mu_);
+  if (verified_.size() >= capacity_) verified_.clear();
+  verified_.emplace(digest, c);
+  return c;
+}
+
 Result<Checkpoint> verify_receipt(std::string_view text, std::string_view entry,
-                                  const NoteVerifier& key, std::string_view origin) {
+                                  const NoteVerifier& key, std::string_view origin,
+                                  CheckpointCache* cache) {
   HB_ASSIGN_OR_RETURN(Receipt r, parse_receipt(text));
-  HB_ASSIGN_OR_RETURN(Checkpoint c, open_checkpoint(r.checkpoint, key, origin));
+  HB_ASSIGN_OR_RETURN(Checkpoint c, cache ? cache->open(r.checkpoint, key, origin)
+                                          : open_checkpoint(r.checkpoint, key, origin));
   if (r.index >= c.size) {
     return unauthorized("receipt index " + std::to_string(r.index) +
                         " is not inside its checkpoint of size " + std::to_string(c.size));

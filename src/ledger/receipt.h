@@ -11,10 +11,12 @@
 // asking the log (verify_receipt). The extra data is not authenticated and we do not use it, but
 // parse and produce it so receipts from other tlog-proof producers can be read.
 //
-// Thread-safety: stateless functions.
+// Thread-safety: the functions are stateless; a CheckpointCache is safe to share between threads.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +45,26 @@ Result<Receipt> parse_receipt(std::string_view text);
 
 // Parses the receipt, verifies its checkpoint with `key` (origin = `origin`, or the key's name)
 // and the inclusion of `entry` at the receipt's index. Returns the verified checkpoint.
+//
+// With a cache, a checkpoint note that verified before (same text, key and origin) is not
+// verified again: the receipts of one batch share one checkpoint, and a server verifying many
+// cards then pays one signature check per batch.
+class CheckpointCache;
 Result<Checkpoint> verify_receipt(std::string_view text, std::string_view entry,
-                                  const NoteVerifier& key, std::string_view origin = {});
+                                  const NoteVerifier& key, std::string_view origin = {},
+                                  CheckpointCache* cache = nullptr);
+
+// Checkpoints that verified, by the SHA-256 of (note text, key name, public key, origin). Bounded:
+// when full it starts again empty.
+class CheckpointCache {
+ public:
+  explicit CheckpointCache(std::size_t capacity = 4096) : capacity_(capacity) {}
+  Result<Checkpoint> open(std::string_view note, const NoteVerifier& key, std::string_view origin);
+
+ private:
+  std::size_t capacity_;
+  std::mutex mu_;
+  std::map<std::string, Checkpoint, std::less<>> verified_;  // guarded by mu_
+};
 
 }  // namespace hb::ledger

@@ -74,5 +74,31 @@ TEST(Receipt, ParserIsStrict) {
   EXPECT_FALSE(parse_receipt(many + "\n" + f.checkpoint).is_ok());
 }
 
+// The cache skips the signature check only for the very note, key and origin that verified.
+TEST(Receipt, CheckpointCacheRemembersOnlyWhatVerified) {
+  Fixture f;
+  CheckpointCache cache(2);
+  const std::string r7 = format_receipt(f.receipt(7));
+  const std::string r3 = format_receipt(f.receipt(3));
+  ASSERT_TRUE(verify_receipt(r7, "e7", f.signer.verifier(), {}, &cache).is_ok());
+  ASSERT_TRUE(verify_receipt(r3, "e3", f.signer.verifier(), {}, &cache).is_ok());
+  // The proof is still checked on every call.
+  EXPECT_FALSE(verify_receipt(r3, "e4", f.signer.verifier(), {}, &cache).is_ok());
+  EXPECT_FALSE(verify_receipt(r7, "e7", f.signer.verifier(), "example.com/other", &cache).is_ok());
+  NoteSigner other = NoteSigner::generate("example.com/log").value();
+  EXPECT_FALSE(verify_receipt(r7, "e7", other.verifier(), {}, &cache).is_ok())
+      << "a key of the same name must not reuse the other key's verdict";
+  // A checkpoint with the same size and signature but another root fails.
+  std::string forged = r7;
+  const std::string root = crypto::base64_encode(f.tree.root());
+  const std::string other_root = crypto::base64_encode(leaf_hash("forged"));
+  forged.replace(forged.find(root), root.size(), other_root);
+  EXPECT_FALSE(verify_receipt(forged, "e7", f.signer.verifier(), {}, &cache).is_ok());
+  // Past its capacity the cache starts again, and verifies again.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(verify_receipt(r7, "e7", f.signer.verifier(), {}, &cache).is_ok());
+  }
+}
+
 }  // namespace
 }  // namespace hb::ledger
