@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "crypto/encoding.h"
@@ -109,7 +110,8 @@ Status make_dirs(const fs::path& root, const fs::path& rel_dir, std::set<fs::pat
   return Status::ok();
 }
 
-Status write_durably(const fs::path& target, std::string_view bytes) {
+// Writes `bytes` to a new temporary file beside `target` and returns its path; nothing is synced.
+Result<fs::path> write_temporary(const fs::path& target, std::string_view bytes) {
   fs::path tmp =
       target.parent_path() / ("." + target.filename().string() + ".tmp-" + crypto::random_token(8));
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
@@ -125,16 +127,32 @@ Status write_durably(const fs::path& target, std::string_view bytes) {
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0 || fd.close() != 0) {
-    Status s = os_error("cannot fsync", tmp);
+  if (fd.close() != 0) {
+    Status s = os_error("cannot write", tmp);
     ::unlink(tmp.c_str());
     return s;
   }
+  return tmp;
+}
+
+Status rename_into(const fs::path& tmp, const fs::path& target) {
   if (::rename(tmp.c_str(), target.c_str()) != 0) {
     Status s = os_error("cannot rename into", target);
     ::unlink(tmp.c_str());
     return s;
   }
+  return Status::ok();
+}
+
+// Makes everything written to the file system that holds `root` durable: file data, new names
+// and new folders, in one flush of the device (where an fsync per file and per folder cost one
+// flush each, 5-8 per batch). Since Linux 5.8 syncfs reports write-back errors of any file on
+// the file system since the last call, so an error here may be another file's; it still fails
+// the commit, which is the safe side.
+Status sync_file_system(const fs::path& root) {
+  Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return os_error("cannot open folder", root);
+  if (::syncfs(fd.get()) != 0) return os_error("cannot sync the file system of", root);
   return Status::ok();
 }
 
@@ -155,23 +173,29 @@ Status DirectoryTileStore::commit(const TileObjects& objects) {
   for (const auto& [path, bytes] : objects) {
     if (!is_log_path(path)) return invalid("not a log path: " + path);
   }
-  std::set<fs::path> dirty;
-  const std::pair<std::string, std::string>* checkpoint = nullptr;
+  std::set<fs::path> created;  // make_dirs' bookkeeping; syncfs covers the new folders
+  std::optional<fs::path> checkpoint_tmp;
   for (const auto& obj : objects) {
     if (obj.first == "checkpoint") {
-      checkpoint = &obj;
+      HB_ASSIGN_OR_RETURN(checkpoint_tmp, write_temporary(root_ / "checkpoint", obj.second));
       continue;
     }
     fs::path rel(obj.first);
-    HB_RETURN_IF_ERROR(make_dirs(root_, rel.parent_path(), dirty));
+    HB_RETURN_IF_ERROR(make_dirs(root_, rel.parent_path(), created));
     fs::path target = root_ / rel;
-    HB_RETURN_IF_ERROR(write_durably(target, obj.second));
-    dirty.insert(target.parent_path());
+    HB_ASSIGN_OR_RETURN(fs::path tmp, write_temporary(target, obj.second));
+    HB_RETURN_IF_ERROR(rename_into(tmp, target));
   }
-  // Everything the new checkpoint names is durable before the checkpoint itself moves.
-  for (const fs::path& d : dirty) HB_RETURN_IF_ERROR(fsync_dir(d));
-  if (checkpoint != nullptr) {
-    HB_RETURN_IF_ERROR(write_durably(root_ / "checkpoint", checkpoint->second));
+  // Everything the new checkpoint names, and the checkpoint's own bytes, are durable before the
+  // checkpoint takes its name: a crash leaves the old checkpoint or the new one, never a new one
+  // naming tiles that were lost.
+  Status synced = sync_file_system(root_);
+  if (!synced) {
+    if (checkpoint_tmp) ::unlink(checkpoint_tmp->c_str());
+    return synced;
+  }
+  if (checkpoint_tmp) {
+    HB_RETURN_IF_ERROR(rename_into(*checkpoint_tmp, root_ / "checkpoint"));
     HB_RETURN_IF_ERROR(fsync_dir(root_));
   }
   return Status::ok();

@@ -71,9 +71,11 @@ class MemoryTileStore final : public TileStore {
   int failures_ = 0;                            // guarded by mu_
 };
 
-// A folder in the tlog-tiles layout. Every object is written to a temporary file in its target
-// folder, fsync'ed and renamed into place, and the folders are fsync'ed; the checkpoint goes
-// last. Paths are checked with is_log_path, so nothing outside the folder can be named.
+// A folder in the tlog-tiles layout. A commit writes every object to a temporary file in its
+// target folder and renames it into place, writes the new checkpoint to a temporary file, makes
+// all of it durable with one syncfs(2) of the folder's file system (one device flush for the
+// whole batch), and only then renames the checkpoint into place and fsyncs the folder. Paths are
+// checked with is_log_path, so nothing outside the folder can be named.
 class DirectoryTileStore final : public TileStore {
  public:
   // Creates the folder if it does not exist.
