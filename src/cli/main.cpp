@@ -97,6 +97,8 @@ int serve(const Common& common) {
   so.worker_threads = cfg->worker_threads > 0
                           ? cfg->worker_threads
                           : std::max(4, 3 * static_cast<int>(std::thread::hardware_concurrency()));
+  so.waiting_threads = cfg->waiting_threads;
+  so.waits = http::waits_for_commit;
   so.body_limit = cfg->body_bytes;
   so.error_page = http::refusal_page;
   // The services need the public URL, which with port 0 is known only once the server is bound:

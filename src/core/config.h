@@ -27,6 +27,9 @@ struct Config {
   // Handler threads; 0 = three per core (at least 4). More threads than that only add
   // scheduling delay on small machines (measured: docs/benchmarks.md).
   int worker_threads = 0;
+  // Threads for writes, which mostly wait for their durable commit (and share it): many writes
+  // can wait at once without taking a handler thread from reads.
+  int waiting_threads = 64;
   // The built web app (Vite output), served at / with the SPA's routes; "" serves no web app.
   std::string web_root = "web/dist";
 

@@ -521,6 +521,11 @@ class Api {
 
 int http_status(Code code) { return http_status_of(code); }
 
+bool waits_for_commit(const Request& req) {
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return false;
+  return req.path != "/api/v1/verify";
+}
+
 Response refusal_page(int status, std::string_view reason, std::string_view target) {
   std::string text = reason == "body_too_large"     ? "the request body is larger than the limit"
                      : reason == "header_too_large" ? "the request headers are larger than the limit"

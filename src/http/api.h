@@ -29,6 +29,11 @@ Handler make_api_handler(Services s);
 
 // The response for requests the server refuses before routing (see ServerOptions::error_page):
 // an OperationOutcome on /fhir (and when the target is unknown), problem+json elsewhere.
+// Requests that mostly wait for a durable commit: every write (POST, PUT, PATCH, DELETE) except
+// POST /api/v1/verify, which only reads and is bound by CPU. They run on the server's waiting
+// pool (ServerOptions::waits).
+bool waits_for_commit(const Request& req);
+
 Response refusal_page(int status, std::string_view reason, std::string_view target);
 
 // The HTTP status for a service status code.

@@ -290,6 +290,7 @@ struct Server::Impl {
   tcp::acceptor acceptor{accept_strand};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<asio::thread_pool> pool;
+  std::optional<asio::thread_pool> waiting_pool;  // for opts.waits requests; empty without it
   std::vector<std::thread> io_threads;
 
   std::atomic<bool> stopping{false};
@@ -319,14 +320,14 @@ struct Server::Impl {
   void invoke(const Request& req, Response& res) noexcept;
   void close_connections(bool idle_only);
 
-  // Runs the handler on the worker pool and resumes the awaiting coroutine on its own executor
+  // Runs the handler on `on` (a pool) and resumes the awaiting coroutine on its own executor
   // (the connection's strand).
   template <typename CompletionToken>
-  auto async_call_on_pool(const Request& req, Response& res, CompletionToken&& token) {
+  auto async_call_on_pool(asio::thread_pool& on, const Request& req, Response& res, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void()>(
-        [this, &req, &res](auto completion) {
+        [this, &on, &req, &res](auto completion) {
           auto ex = asio::get_associated_executor(completion);
-          asio::post(pool->get_executor(),
+          asio::post(on.get_executor(),
                      [this, &req, &res, ex, completion = std::move(completion)]() mutable {
                        invoke(req, res);
                        asio::post(ex, std::move(completion));
@@ -517,7 +518,8 @@ asio::awaitable<void> Server::Impl::serve_requests(Conn& c) {
     } else if (opts.run_inline && opts.run_inline(req)) {
       invoke(req, res);
     } else {
-      co_await async_call_on_pool(req, res, asio::use_awaitable);
+      asio::thread_pool& on = waiting_pool && opts.waits(req) ? *waiting_pool : *pool;
+      co_await async_call_on_pool(on, req, res, asio::use_awaitable);
     }
 
     bool keep = req.keep_alive && !stopping.load(std::memory_order_relaxed);
@@ -590,8 +592,8 @@ Status Server::Impl::start() {
   std::lock_guard lk(control_mu);
   if (started) return Status(Code::kInvalid, "server already started");
   if (!handler) return Status(Code::kInvalid, "no handler");
-  if (opts.io_threads < 1 || opts.worker_threads < 1) {
-    return Status(Code::kInvalid, "io_threads and worker_threads must be at least 1");
+  if (opts.io_threads < 1 || opts.worker_threads < 1 || (opts.waits && opts.waiting_threads < 1)) {
+    return Status(Code::kInvalid, "io_threads, worker_threads and waiting_threads must be at least 1");
   }
   beast::error_code ec;
   auto address = asio::ip::make_address(opts.address, ec);
@@ -611,6 +613,7 @@ Status Server::Impl::start() {
 
   started = true;
   pool.emplace(static_cast<std::size_t>(opts.worker_threads));
+  if (opts.waits) waiting_pool.emplace(static_cast<std::size_t>(opts.waiting_threads));
   work.emplace(ioc.get_executor());
   asio::co_spawn(accept_strand, accept_loop(), asio::detached);
   io_threads.reserve(static_cast<std::size_t>(opts.io_threads));
@@ -672,6 +675,7 @@ void Server::Impl::stop(std::chrono::milliseconds grace) {
   for (auto& t : io_threads) t.join();
   io_threads.clear();
   pool->join();
+  if (waiting_pool) waiting_pool->join();
   std::lock_guard cl(conns_mu);
   conns.clear();
 }

@@ -64,6 +64,13 @@ struct ServerOptions {
   // on the I/O thread. Only for fast routes that never block (no store, no waits), where the hop
   // to the pool and back costs more than the work. Called on the I/O thread; must be thread-safe.
   std::function<bool(const Request&)> run_inline;
+  // Optional. Requests for which this returns true run on a second pool of `waiting_threads`:
+  // handlers that spend most of their time waiting (a write waiting for its durable commit). A
+  // waiting thread costs no CPU, and writes that wait together share one fsync, so this pool is
+  // large; the worker pool stays small so that reads do not queue behind CPU-bound scheduling.
+  // Called on the I/O thread; must be thread-safe.
+  std::function<bool(const Request&)> waits;
+  int waiting_threads = 64;
   // Builds the response for requests the server refuses before any handler runs: 400 (malformed
   // request or target), 413 (body too large), 431 (headers too large). `target` is the request
   // target when it was read, else empty. Unset: a small JSON body {"error": reason}.

@@ -698,6 +698,34 @@ TEST_F(ServerTest, InlineRoutesRunOnTheIoThread) {
   EXPECT_EQ(asked.load(), 2);
 }
 
+// Requests that wait (writes waiting for their commit) have their own pool: eight of them waiting
+// at once neither wait for each other on a one-thread worker pool nor hold up a read.
+TEST_F(ServerTest, WaitingRequestsRunOnTheirOwnPool) {
+  ServerOptions opts;
+  opts.worker_threads = 1;
+  opts.waiting_threads = 8;
+  opts.waits = [](const Request& r) { return r.path.rfind("/sleep/", 0) == 0; };
+  start(opts);
+  auto t0 = Clock::now();
+  std::vector<std::unique_ptr<TestClient>> waiting;
+  for (int i = 0; i < 8; ++i) {
+    waiting.push_back(std::make_unique<TestClient>(port_));
+    ASSERT_TRUE(waiting.back()->send(get_request("/sleep/300")));
+  }
+  while (!in_handler_) std::this_thread::sleep_for(1ms);
+  auto r = fetch(port_, get_request("/fast"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_LT(Clock::now() - t0, 250ms) << "the read waited for a write's thread";
+  for (auto& c : waiting) {
+    auto w = c->read_response();
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->body, "path:/sleep/300");
+  }
+  // Eight 300 ms waits one after another would take 2.4 s.
+  EXPECT_LT(Clock::now() - t0, 1200ms) << "the waiting requests ran one at a time";
+}
+
 TEST(Server, StartFailsOnBadAddressOrBusyPort) {
   ServerOptions bad;
   bad.address = "not-an-ip";
