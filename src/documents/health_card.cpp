@@ -166,7 +166,7 @@ Result<IssuedCard> issue_health_card(const Json& bundle, const crypto::PrivateKe
   }
 
   HB_ASSIGN_OR_RETURN(std::string compressed, deflate_raw(dump_json(payload)));
-  Json header = {{"alg", "ES256"}, {"zip", "DEF"}, {"kid", key.public_key().thumbprint()}};
+  Json header = {{"alg", "ES256"}, {"zip", "DEF"}, {"kid", options.kid.empty() ? key.public_key().thumbprint() : options.kid}};
   HB_ASSIGN_OR_RETURN(std::string jws, crypto::sign_compact_jws(key, header, compressed));
   if (jws.size() > kMaxSingleQrJws) {
     return Status(Code::kTooLarge, "health card too large for one QR code: the JWS is " +

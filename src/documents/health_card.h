@@ -39,6 +39,7 @@ struct IssueOptions {
   std::optional<Time> expires;           // exp; absent for cards that do not expire
   std::vector<std::string> extra_types;  // vc.type entries after #health-card (deprecated)
   std::string rid;                       // revocation id (see revocation_id); empty for none
+  std::string kid;                       // the key's RFC 7638 thumbprint if the caller has it (it must be)
 };
 
 struct IssuedCard {

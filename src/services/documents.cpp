@@ -177,7 +177,7 @@ Result<Json> DocumentService::open_document(store::Reader& r, const store::Docum
   return parse_fhir_json(text);
 }
 
-Result<crypto::PrivateKey> DocumentService::signing_key(const store::Facility& facility) {
+Result<DocumentService::SigningKey> DocumentService::signing_key(const store::Facility& facility) {
   {
     std::lock_guard lock(keys_mu_);
     if (auto it = keys_.find(facility.id); it != keys_.end()) return it->second;
@@ -212,9 +212,11 @@ Result<crypto::PrivateKey> DocumentService::signing_key(const store::Facility& f
       key = std::move(fresh);
       return Status::ok();
     }));
+    directory_changed();  // a new issuer (or a new key) to trust
   }
+  std::string kid = key->public_key().thumbprint();
   std::lock_guard lock(keys_mu_);
-  return keys_.emplace(facility.id, std::move(*key)).first->second;
+  return keys_.emplace(facility.id, SigningKey{std::move(*key), std::move(kid)}).first->second;
 }
 
 Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_view request_json) {
@@ -260,8 +262,9 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     }
   }
 
-  HB_ASSIGN_OR_RETURN(crypto::PrivateKey key, signing_key(*facility));
-  const std::string kid = key.public_key().thumbprint();
+  HB_ASSIGN_OR_RETURN(SigningKey signing, signing_key(*facility));
+  const crypto::PrivateKey& key = signing.key;
+  const std::string& kid = signing.kid;
   store::Document doc;
   doc.id = new_uuid();
   doc.facility_id = facility->id;
@@ -276,6 +279,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   documents::IssueOptions io;
   io.iss = iss;
   io.rid = doc.rid;
+  io.kid = kid;
   const Json content = card_bundle(req, *facility, issued);
   auto issued_card = documents::issue_health_card(content, key, io, clock_);
   documents::IssuedCard card;
@@ -377,6 +381,10 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     }
     return written.error();
   }
+  // enqueue() woke the dispatcher, but perhaps while the write was prepared on this thread (see
+  // speculation.h), before it was stored: wake it again now that the SMS is there to send.
+  if (outbox_) outbox_->wake();
+  if (replaced) directory_changed();  // the replaced card's rid joins the CRL
   Json out = answer(doc, body, iss);
   out["link"] = options_.base_url + "/c/" + link_token;
   return IssuedDocument{201, std::move(out)};
@@ -675,6 +683,7 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     cur->revoke_reason = j["reason"].get<std::string>();
     return w.put_document(*cur);
   }));
+  directory_changed();  // a new rid on the facility's CRL
   return status(who, facility_ref);
 }
 
@@ -760,9 +769,9 @@ Result<Json> DocumentService::jwks(const std::string& facility_code) {
   }));
   Json keys = Json::array();
   if (has_key) {
-    HB_ASSIGN_OR_RETURN(auto key, signing_key(*f));
-    Json jwk = key.public_key().to_jwk();
-    jwk["kid"] = key.public_key().thumbprint();
+    HB_ASSIGN_OR_RETURN(auto signing, signing_key(*f));
+    Json jwk = signing.key.public_key().to_jwk();
+    jwk["kid"] = signing.kid;
     jwk["use"] = "sig";
     jwk["alg"] = "ES256";
     // Revocation is supported for this key: verifiers fetch <iss>/.well-known/crl/<kid>.json
@@ -794,6 +803,39 @@ Result<Json> DocumentService::crl(const std::string& facility_code, const std::s
 }
 
 Result<Json> DocumentService::issuer_directory() {
+  HB_ASSIGN_OR_RETURN(auto dir, directory());
+  return dir->json;
+}
+
+void DocumentService::directory_changed() {
+  std::lock_guard lock(directory_mu_);
+  directory_.reset();
+  ++directory_generation_;
+}
+
+Result<std::shared_ptr<const DocumentService::Directory>> DocumentService::directory() {
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(directory_mu_);
+    if (directory_ && clock_.now() - directory_->built < kDirectoryLifetime) return directory_;
+    generation = directory_generation_;
+  }
+  auto dir = std::make_shared<Directory>();
+  dir->built = clock_.now();
+  HB_ASSIGN_OR_RETURN(dir->json, build_issuer_directory());
+  auto parsed = documents::IssuerDirectory::from_json(dir->json);
+  if (parsed) {
+    dir->parsed = std::make_shared<const documents::IssuerDirectory>(std::move(*parsed));
+  } else {
+    dir->problem = parsed.error().message();
+  }
+  std::lock_guard lock(directory_mu_);
+  // A change since this build began may be missing from it: use it for this call only.
+  if (generation == directory_generation_) directory_ = dir;
+  return std::shared_ptr<const Directory>(dir);
+}
+
+Result<Json> DocumentService::build_issuer_directory() {
   std::vector<store::Facility> facilities;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(facilities, r.list_facilities());
@@ -814,39 +856,37 @@ Result<Json> DocumentService::issuer_directory() {
 }
 
 Result<Json> DocumentService::verify(std::string_view card_text) {
-  HB_ASSIGN_OR_RETURN(Json dir_json, issuer_directory());
-  auto directory = documents::IssuerDirectory::from_json(dir_json);
-  if (!directory) {
+  HB_ASSIGN_OR_RETURN(auto dir, directory());
+  if (!dir->parsed) {
     // Our own issuers must always form a valid directory (https issuer URLs); a plain-http public
     // URL (development) cannot, and verification says so.
-    return Status(Code::kUnavailable, "this server's issuers cannot be trusted: " + directory.error().message());
+    return Status(Code::kUnavailable, "this server's issuers cannot be trusted: " + dir->problem);
   }
+  const documents::IssuerDirectory& directory = *dir->parsed;
   std::optional<store::Document> doc;
   documents::VerifyOptions opts;
   opts.transparency_check = [&](const documents::Verdict& v) -> Status {
     const std::string hash = crypto::sha256_hex(v.jws);
-    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-      HB_ASSIGN_OR_RETURN(doc, r.document_by_card(hash));
-      return Status::ok();
-    }));
-    if (!doc || doc->log_index < 0) return not_found("the card is not in this server's transparency log");
-    // Inclusion, proved: the document's receipt (an inclusion proof against a signed checkpoint)
-    // must verify for the log entry that names this card.
     std::string receipt;
     std::string iss;
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(doc, r.document_by_card(hash));
+      if (!doc || doc->log_index < 0) return Status::ok();
       HB_ASSIGN_OR_RETURN(auto f, r.facility_by_id(doc->facility_id));
       iss = f ? issuer_url(f->code) : "";
       HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
       receipt = body.value("receipt", "");
       return Status::ok();
     }));
+    if (!doc || doc->log_index < 0) return not_found("the card is not in this server's transparency log");
+    // Inclusion, proved: the document's receipt (an inclusion proof against a signed checkpoint)
+    // must verify for the log entry that names this card.
     const std::string entry = log_entry(*doc, iss);
-    auto proved = ledger::verify_receipt(receipt, entry, log_.verifier(), log_.origin());
+    auto proved = ledger::verify_receipt(receipt, entry, log_.verifier(), log_.origin(), &checkpoints_);
     if (!proved) return not_found("the card's inclusion in the transparency log does not verify");
     return Status::ok();
   };
-  documents::Verdict v = documents::verify_health_card(card_text, *directory, clock_, opts);
+  documents::Verdict v = documents::verify_health_card(card_text, directory, clock_, opts);
   if (!doc && !v.jws.empty() && v.outcome == documents::Outcome::kRevoked) {
     // Revoked by the CRL before the log was consulted: our record says whether it was replaced.
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "documents/issuer_directory.h"
 #include "documents/verify.h"
 #include "ledger/log.h"
+#include "ledger/receipt.h"
 #include "notify/outbox.h"
 #include "services/principal.h"
 #include "services/rate_limit.h"
@@ -121,7 +123,13 @@ class DocumentService {
   }
 
  private:
-  Result<crypto::PrivateKey> signing_key(const store::Facility& facility);
+  // A facility's issuer key and its kid (the RFC 7638 thumbprint, worked out once: deriving it
+  // goes through OpenSSL's encoders and cost a sixth of an issuance).
+  struct SigningKey {
+    crypto::PrivateKey key;
+    std::string kid;
+  };
+  Result<SigningKey> signing_key(const store::Facility& facility);
   // One of the facility's own documents by its id for it, with the facility; kNotFound otherwise.
   Result<std::pair<store::Document, store::Facility>> own_document(const Principal& who,
                                                                    const std::string& facility_ref);
@@ -145,6 +153,20 @@ class DocumentService {
   Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,
                                    const std::string& address);
 
+  // The issuer directory, built once and kept until this service issues a first card for a
+  // facility, revokes or replaces a card, or kDirectoryLifetime passes (facilities and revocations
+  // written by another process: the command line). Verifying a card then parses no keys.
+  struct Directory {
+    Json json;
+    std::shared_ptr<const documents::IssuerDirectory> parsed;  // null: not a valid directory
+    std::string problem;                                       // why, when parsed is null
+    Time built{};
+  };
+  static constexpr std::chrono::seconds kDirectoryLifetime{5};
+  Result<std::shared_ptr<const Directory>> directory();
+  Result<Json> build_issuer_directory();
+  void directory_changed();
+
   store::Store& store_;
   Vault& vault_;
   RecordService& records_;
@@ -156,7 +178,11 @@ class DocumentService {
   std::mutex unknown_mu_;
   std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
   std::mutex keys_mu_;
-  std::map<std::string, crypto::PrivateKey> keys_;  // by facility id; guarded by keys_mu_
+  std::map<std::string, SigningKey> keys_;  // by facility id; guarded by keys_mu_
+  ledger::CheckpointCache checkpoints_;  // receipts' checkpoints that verified
+  std::mutex directory_mu_;
+  std::shared_ptr<const Directory> directory_;  // guarded by directory_mu_; null = build again
+  uint64_t directory_generation_ = 0;           // guarded by directory_mu_; bumped on changes
 };
 
 }  // namespace hb::services

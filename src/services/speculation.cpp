@@ -131,8 +131,21 @@ Status Speculation::remember_jti(const std::string&, const std::string&, Time) {
 }
 Status Speculation::purge_expired(Time) { return not_in_speculation("purge"); }
 Status Speculation::put_issuer_key(const store::IssuerKey&) { return not_in_speculation("make issuer keys"); }
-Status Speculation::put_document(const store::Document&) { return not_in_speculation("issue documents"); }
-Status Speculation::put_doc_link(const store::DocLink&) { return not_in_speculation("make links"); }
+// Documents, their links and their notifications are new rows with fresh ids: nothing was read
+// to write them. A unique key they break (a documentId issued meanwhile, a dedupe key) fails the
+// replay, and the caller runs the write again the ordinary way.
+Status Speculation::put_document(const store::Document& d) {
+  Write w{Write::Kind::kDocument};
+  w.document = d;
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
+Status Speculation::put_doc_link(const store::DocLink& l) {
+  Write w{Write::Kind::kDocLink};
+  w.doc_link = l;
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
 Status Speculation::put_link_device(const store::LinkDevice&) { return not_in_speculation("unlock links"); }
 
 Status Speculation::put_resource(const store::ResourceRow& row,
@@ -219,8 +232,11 @@ Result<std::vector<store::OutboxMessage>> Speculation::outbox_list(const std::st
 Result<int64_t> Speculation::outbox_count_to(const std::string&, Time) {
   return not_in_speculation("read the outbox");
 }
-Result<int64_t> Speculation::outbox_enqueue(const store::OutboxMessage&) {
-  return not_in_speculation("queue notifications");
+Result<int64_t> Speculation::outbox_enqueue(const store::OutboxMessage& m) {
+  Write w{Write::Kind::kOutbox};
+  w.message = m;
+  writes_.push_back(std::move(w));
+  return int64_t{0};
 }
 Status Speculation::outbox_mark(int64_t, int, const store::OutboxMark&) {
   return not_in_speculation("send notifications");
@@ -267,6 +283,9 @@ Status Speculation::replay(store::Writer& w) const {
       case Write::Kind::kIdentifier: HB_RETURN_IF_ERROR(w.bind_identifier(x.a, x.b)); break;
       case Write::Kind::kLink: HB_RETURN_IF_ERROR(w.link_facility(x.a, x.b, x.when)); break;
       case Write::Kind::kAudit: HB_RETURN_IF_ERROR(w.append_audit(x.audit)); break;
+      case Write::Kind::kDocument: HB_RETURN_IF_ERROR(w.put_document(x.document)); break;
+      case Write::Kind::kDocLink: HB_RETURN_IF_ERROR(w.put_doc_link(x.doc_link)); break;
+      case Write::Kind::kOutbox: HB_RETURN_IF_ERROR(w.outbox_enqueue(x.message).status()); break;
     }
   }
   return Status::ok();

@@ -69,7 +69,8 @@ class Speculation final : public store::Writer {
   Result<std::vector<store::DocLink>> doc_links_of(const std::string& document_id) override;
   Result<std::optional<store::LinkDevice>> link_device(const std::string& device_hash) override;
 
-  // ---- notify: the outbox (not speculated: kUnavailable, the caller takes the ordinary path) ----
+  // ---- notify: reading the outbox is not speculated (kUnavailable: the caller takes the ordinary
+  // path); queueing is, and answers id 0 (the id exists only once the replay stores the row). ----
   Result<std::vector<store::OutboxMessage>> outbox_due(Time now, int limit) override;
   Result<std::optional<Time>> outbox_next_due() override;
   Result<std::optional<store::OutboxMessage>> outbox_message(int64_t id) override;
@@ -103,13 +104,17 @@ class Speculation final : public store::Writer {
  private:
   using TypeId = std::pair<std::string, std::string>;
   struct Write {
-    enum class Kind { kResource, kPatientKey, kIdentifier, kLink, kAudit } kind;
+    enum class Kind { kResource, kPatientKey, kIdentifier, kLink, kAudit, kDocument, kDocLink, kOutbox } kind;
     store::ResourceRow row;               // kResource
     std::vector<store::IndexRow> index;   // kResource
     std::string a, b;                     // key: (owner, wrapped); identifier: (index, patient);
                                           // link: (patient, facility)
     Time when{};                          // kLink
     store::AuditRecord audit;             // kAudit
+    store::Document document;             // kDocument: a new document (reading documents is
+                                          // refused, so a speculation never updates one)
+    store::DocLink doc_link;              // kDocLink
+    store::OutboxMessage message;         // kOutbox
   };
 
   store::Reader& r_;

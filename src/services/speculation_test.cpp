@@ -269,5 +269,76 @@ TEST_F(SpeculationTest, ConcurrentTransactionsForOnePersonRegisterThemOnce) {
   EXPECT_EQ((*parse_json(obs->body))["total"], kThreads);
 }
 
+// An issued document: its row, its link and its SMS are new rows, prepared on the snapshot and
+// stored by the replay; a documentId taken meanwhile fails the replay and stores none of them.
+TEST_F(SpeculationTest, DocumentsLinksAndMessagesAreStoredByTheReplay) {
+  ASSERT_TRUE(store_->write_sync([](store::Writer& w) {
+                return w.put_facility({"f1", "01001", "Clinic", "clinic", "01", "active", Time{}});
+              }).is_ok());
+  auto document = [](const std::string& id, const std::string& ref) {
+    store::Document d;
+    d.id = id;
+    d.facility_id = "f1";
+    d.facility_ref = ref;
+    d.patient_id = "p1";
+    d.kind = "mc-outpatient";
+    d.status = "active";
+    d.card_hash = "hash-" + id;
+    d.body = "sealed";
+    return d;
+  };
+  auto prepare = [&](const std::string& id, const std::string& ref) {
+    return [&, id, ref](store::Writer& w) -> Status {
+      HB_RETURN_IF_ERROR(w.put_document(document(id, ref)));
+      store::DocLink link;
+      link.token_hash = "token-" + id;
+      link.document_id = id;
+      link.patient_id = "p1";
+      HB_RETURN_IF_ERROR(w.put_doc_link(link));
+      store::OutboxMessage m;
+      m.channel = "sms";
+      m.patient_id = "p1";
+      m.recipient_sealed = "sealed";
+      m.recipient_index = "index";
+      m.body = "a link";
+      m.dedupe_key = "document:" + id;
+      HB_ASSIGN_OR_RETURN(int64_t queued, w.outbox_enqueue(m));
+      if (queued != 0) return internal("a speculation cannot know the outbox id");
+      return Status::ok();
+    };
+  };
+  auto stored = [&](const std::string& id) {
+    bool doc = false, link = false, message = false;
+    EXPECT_TRUE(store_->read([&](store::Reader& r) -> Status {
+                  HB_ASSIGN_OR_RETURN(auto d, r.document(id));
+                  HB_ASSIGN_OR_RETURN(auto l, r.doc_link("token-" + id));
+                  HB_ASSIGN_OR_RETURN(auto m, r.outbox_by_dedupe("document:" + id));
+                  doc = d.has_value(), link = l.has_value(), message = m.has_value();
+                  return Status::ok();
+                }).is_ok());
+    return std::vector<bool>{doc, link, message};
+  };
+
+  auto first = speculate(prepare("d1", "MC-1"));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(stored("d1"), (std::vector<bool>{false, false, false})) << "nothing before the replay";
+  ASSERT_TRUE(store_->write_sync([&](store::Writer& w) { return first->replay(w); }).is_ok());
+  EXPECT_EQ(stored("d1"), (std::vector<bool>{true, true, true}));
+
+  // Prepared before another request stored MC-2; replayed after it: the unique documentId fails
+  // the replay (the caller then runs the write the ordinary way and answers with the stored one).
+  auto late = speculate(prepare("d3", "MC-2"));
+  ASSERT_TRUE(late.has_value());
+  ASSERT_TRUE(store_->write_sync([&](store::Writer& w) { return w.put_document(document("d2", "MC-2")); }).is_ok());
+  Status replayed = store_->write_sync([&](store::Writer& w) { return late->replay(w); });
+  EXPECT_EQ(replayed.code(), Code::kConflict);
+  EXPECT_EQ(stored("d3"), (std::vector<bool>{false, false, false}));
+
+  // Reading documents is still left to the writer thread (a replacement reads the old document).
+  Status refused;
+  EXPECT_FALSE(speculate([](store::Writer& w) { return w.document("d1").status(); }, &refused).has_value());
+  EXPECT_EQ(refused.code(), Code::kUnavailable);
+}
+
 }  // namespace
 }  // namespace hb::services::detail
