@@ -272,58 +272,63 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file, bo
     text = ss.str();
     name = card_arg;
   }
-  std::vector<documents::Verdict> verdicts;
-  std::vector<std::size_t> lines;  // per verdict, in batch mode
-  if (name.ends_with(".smart-health-card")) {
-    verdicts = documents::verify_health_card_file(name, text, *directory, clock);
-  } else if (!name.empty() && !text.starts_with("{")) {
-    // A text file: one card per line. A single card keeps the single-card output.
-    std::vector<CardInput> cards = split_card_lines(text);
-    const bool batch = cards.size() > 1;
-    for (const CardInput& c : cards) {
-      verdicts.push_back(c.parts.size() == 1 ? documents::verify_health_card(c.parts[0], *directory, clock)
-                                             : documents::verify_health_card_qr(c.parts, *directory, clock));
-      if (batch) lines.push_back(c.line);
-    }
-    if (cards.empty()) verdicts.push_back(documents::verify_health_card("", *directory, clock));
-  } else {
-    // The argument itself, or a file of JSON (a JWS or shc:/ file usually ends with a newline).
-    while (!name.empty() && !text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    verdicts.push_back(documents::verify_health_card(text, *directory, clock));
-  }
-  bool all_valid = !verdicts.empty();
+  // Each verdict is reported as soon as it is made and then dropped: a batch of many cards holds
+  // one decoded card at a time.
+  std::size_t cards = 0;
   std::size_t counts[3] = {0, 0, 0};  // valid, invalid, revoked
   Json out = Json::array();
-  std::string buffer;  // one write for a whole batch
-  for (std::size_t i = 0; i < verdicts.size(); ++i) {
-    const documents::Verdict& v = verdicts[i];
-    all_valid &= v.valid();
+  std::string buffer;  // text output, written in large pieces
+  auto report = [&](const documents::Verdict& v, std::size_t line) {
+    ++cards;
     const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
                           : v.outcome == documents::Outcome::kRevoked ? "revoked"
                                                                       : "invalid";
     ++counts[v.outcome == documents::Outcome::kValid ? 0 : v.outcome == documents::Outcome::kRevoked ? 2 : 1];
     if (as_json) {
       Json j = {{"outcome", outcome}, {"issuer", v.issuer_name.empty() ? v.iss : v.issuer_name}};
-      if (!lines.empty()) j["line"] = lines[i];
+      if (line > 0) j["line"] = line;
       if (!v.valid()) {
         j["reason"] = documents::reason_name(v.reason);
         j["message"] = v.message;
       }
       if (!v.fhir_bundle.is_null()) j["fhirBundle"] = v.fhir_bundle;
       out.push_back(std::move(j));
-    } else {
-      if (!lines.empty()) buffer += "line " + std::to_string(lines[i]) + ": ";
-      buffer += outcome;
-      if (!v.iss.empty()) buffer += ": issued by " + (v.issuer_name.empty() ? v.iss : v.issuer_name);
-      if (!v.valid()) buffer += std::string(" (") + documents::reason_name(v.reason) + ": " + v.message + ")";
-      buffer += "\n";
+      return;
     }
-  }
-  if (as_json) {
-    std::cout << dump_json(verdicts.size() == 1 && lines.empty() ? out[0] : out) << "\n";
+    if (line > 0) buffer += "line " + std::to_string(line) + ": ";
+    buffer += outcome;
+    if (!v.iss.empty()) buffer += ": issued by " + (v.issuer_name.empty() ? v.iss : v.issuer_name);
+    if (!v.valid()) buffer += std::string(" (") + documents::reason_name(v.reason) + ": " + v.message + ")";
+    buffer += "\n";
+    if (buffer.size() > 64 * 1024) {
+      std::cout << buffer;
+      buffer.clear();
+    }
+  };
+  bool batch = false;
+  if (name.ends_with(".smart-health-card")) {
+    for (const auto& v : documents::verify_health_card_file(name, text, *directory, clock)) report(v, 0);
+  } else if (!name.empty() && !text.starts_with("{")) {
+    // A text file: one card per line. A single card keeps the single-card output.
+    std::vector<CardInput> inputs = split_card_lines(text);
+    batch = inputs.size() > 1;
+    for (const CardInput& c : inputs) {
+      report(c.parts.size() == 1 ? documents::verify_health_card(c.parts[0], *directory, clock)
+                                 : documents::verify_health_card_qr(c.parts, *directory, clock),
+             batch ? c.line : 0);
+    }
+    if (inputs.empty()) report(documents::verify_health_card("", *directory, clock), 0);
   } else {
-    if (verdicts.size() > 1) {
-      buffer += std::to_string(verdicts.size()) + " cards: " + std::to_string(counts[0]) + " valid, " +
+    // The argument itself, or a file of JSON (a JWS or shc:/ file usually ends with a newline).
+    while (!name.empty() && !text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    report(documents::verify_health_card(text, *directory, clock), 0);
+  }
+  const bool all_valid = cards > 0 && counts[0] == cards;
+  if (as_json) {
+    std::cout << dump_json(cards == 1 && !batch ? out[0] : out) << "\n";
+  } else {
+    if (cards > 1) {
+      buffer += std::to_string(cards) + " cards: " + std::to_string(counts[0]) + " valid, " +
                 std::to_string(counts[1]) + " invalid, " + std::to_string(counts[2]) + " revoked\n";
     }
     std::cout << buffer;
