@@ -6,8 +6,11 @@
 //   hb_load load-synthetic   --patients N --obs M [--bundle 250] [--conns 4]
 //   hb_load latency  --mode read|search --patients N [--n 2000] [--conns 1]
 //   hb_load delay    --key2 PEM --client-id2 ID [--n 1000] [--background-conns 0]
+//   hb_load issue    [--n 2000] [--conns 8] [--save-cards FILE] [--save-links FILE]
+//   hb_load rate     --base URL --links FILE [--mode unlock|link|page] [--rate 2000] [--seconds 10]
+//                    [--conns 32] [--grace 2] [--save-devices FILE]     fixed arrival rate (open loop)
 //
-// Every command but keygen takes --base URL --key PEM --client-id ID. Access tokens come from
+// Every command but keygen and rate takes --base URL --key PEM --client-id ID. Access tokens come from
 // POST /auth/token with a private_key_jwt assertion (ES256) whose aud is the token_endpoint that
 // /.well-known/smart-configuration announces; they are renewed every 200 s (they live 300 s).
 //
@@ -94,15 +97,23 @@ struct Reply {
   long status = 0;  // negative: a curl error
   std::string body;
   std::string location;
+  std::string link_cookie;  // the value of a Set-Cookie: hb_link=...
 };
 
-size_t grab_location(char* data, size_t size, size_t n, void* user) {
+size_t grab_headers(char* data, size_t size, size_t n, void* user) {
   std::string_view line(data, size * n);
-  if (line.size() > 9 && strncasecmp(line.data(), "location:", 9) == 0) {
-    std::string v(line.substr(9));
+  auto value = [&](size_t skip) {
+    std::string v(line.substr(skip));
     while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
     while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.pop_back();
-    *static_cast<std::string*>(user) = v;
+    return v;
+  };
+  auto* r = static_cast<Reply*>(user);
+  if (line.size() > 9 && strncasecmp(line.data(), "location:", 9) == 0) {
+    r->location = value(9);
+  } else if (line.size() > 11 && strncasecmp(line.data(), "set-cookie:", 11) == 0) {
+    std::string v = value(11);
+    if (v.rfind("hb_link=", 0) == 0) r->link_cookie = v.substr(8, v.find(';') - 8);
   }
   return size * n;
 }
@@ -116,7 +127,7 @@ class Conn {
     curl_easy_setopt(h_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h_, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, append_body);
-    curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, grab_location);
+    curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, grab_headers);
   }
   ~Conn() { curl_easy_cleanup(h_); }
   Conn(const Conn&) = delete;
@@ -130,7 +141,7 @@ class Conn {
     curl_easy_setopt(h_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h_, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(h_, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(h_, CURLOPT_HEADERDATA, &r.location);
+    curl_easy_setopt(h_, CURLOPT_HEADERDATA, &r);
     if (body) {
       curl_easy_setopt(h_, CURLOPT_POST, 1L);
       curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body->data());
@@ -877,16 +888,30 @@ int cmd_token(const Args& a) {
 // Issues --n medical certificates over --conns connections, each a POST /api/v1/documents that is
 // answered only once its card is in the transparency log and its rows are durable. Prints the
 // rate and the latency; concurrent requests share log checkpoints and group commits.
+// --save-cards FILE writes each card's shc:/ text, one a line; --save-links FILE writes each
+// document link's token and the patient's birth date, tab-separated (for the verify and unlock
+// benchmarks). The answers are parsed after the clock stops.
 int cmd_issue(const Args& a) {
   std::string base = a.need("base");
   TokenSource tokens(base, a.need("client-id"), a.need("key"));
   long n = a.num("n", 2000);
   int conns = static_cast<int>(a.num("conns", 8));
+  const std::string cards_file = a.get("save-cards");
+  const std::string links_file = a.get("save-links");
+  const bool keep = !cards_file.empty() || !links_file.empty();
   std::string run = hb::crypto::random_token(6);
   std::atomic<long> next{0};
   std::mutex mu;
   std::vector<double> lat;
+  std::vector<std::string> answers(keep ? static_cast<size_t>(n) : 0);
   std::atomic<long> errors{0};
+  auto birth_date = [](long i) {
+    char b[16];
+    std::snprintf(b, sizeof b, "1980-01-%02ld", 1 + i % 28);
+    return std::string(b);
+  };
+  const std::string auth = tokens.header();  // before the clock starts
+  double cpu0 = cpu_seconds();
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < conns; ++c) {
@@ -897,15 +922,19 @@ int cmd_issue(const Args& a) {
         char body[768];
         std::snprintf(body, sizeof body,
                       R"({"documentId":"B-%s-%ld","kind":"mc-outpatient","patient":{"nationalId":"9%s%07ld",)"
-                      R"("family":"Bench","given":"Person %ld","birthDate":"1980-01-%02ld","phone":"+8490%07ld"},)"
+                      R"("family":"Bench","given":"Person %ld","birthDate":"%s","phone":"+8490%07ld"},)"
                       R"("doctor":{"name":"Dr. Bench"},"leave":{"from":"2026-11-20","to":"2026-11-22"}})",
-                      run.c_str(), i, "00", i, i, 1 + i % 28, i);
+                      run.c_str(), i, "00", i, i, birth_date(i).c_str(), i);
         std::string b = body;
         auto s = Clock::now();
         Reply r = conn.request("POST", base + "/api/v1/documents", &b,
                                {"Authorization: Bearer " + tokens.get(), "Content-Type: application/json"});
         mine.push_back(seconds_since(s) * 1e3);
-        if (r.status != 201 && errors++ < 3) std::fprintf(stderr, "issue: HTTP %ld %s\n", r.status, r.body.substr(0, 300).c_str());
+        if (r.status != 201) {
+          if (errors++ < 3) std::fprintf(stderr, "issue: HTTP %ld %s\n", r.status, r.body.substr(0, 300).c_str());
+        } else if (keep) {
+          answers[static_cast<size_t>(i)] = std::move(r.body);
+        }
       }
       std::lock_guard<std::mutex> lock(mu);
       lat.insert(lat.end(), mine.begin(), mine.end());
@@ -913,16 +942,164 @@ int cmd_issue(const Args& a) {
   }
   for (auto& t : threads) t.join();
   double secs = seconds_since(t0);
-  std::printf("issued %ld documents over %d connections in %.2f s = %.0f documents/s; p50 %.1f ms, p99 %.1f ms; errors %ld\n",
-              n, conns, secs, n / secs, pct(lat, 0.5), pct(lat, 0.99), errors.load());
-  std::printf("RESULT issue_n=%ld issue_rps=%.0f issue_p50_ms=%.1f issue_p99_ms=%.1f errors=%ld\n", n, n / secs,
-              pct(lat, 0.5), pct(lat, 0.99), errors.load());
+  double cpu = cpu_seconds() - cpu0;
+  std::printf("issued %ld documents over %d connections in %.2f s = %.0f documents/s; p50 %.1f ms, p99 %.1f ms; "
+              "errors %ld; client CPU %.0f%% of one core\n",
+              n, conns, secs, n / secs, pct(lat, 0.5), pct(lat, 0.99), errors.load(), 100 * cpu / secs);
+  if (keep) {
+    std::ofstream cards, links;
+    if (!cards_file.empty()) cards.open(cards_file);
+    if (!links_file.empty()) links.open(links_file);
+    long saved = 0;
+    for (size_t i = 0; i < answers.size(); ++i) {
+      if (answers[i].empty()) continue;
+      auto j = hb::parse_json(answers[i]);
+      if (!j || !j->is_object()) die("issue: an answer is not JSON");
+      if (cards && (*j)["card"].is_object()) cards << (*j)["card"].value("qr", "") << "\n";
+      const std::string link = j->value("link", "");
+      const size_t at = link.rfind("/c/");
+      if (links && at != std::string::npos) links << link.substr(at + 3) << "\t" << birth_date(static_cast<long>(i)) << "\n";
+      ++saved;
+    }
+    if ((!cards_file.empty() && !cards) || (!links_file.empty() && !links)) die("issue: cannot write the saved cards or links");
+    std::printf("saved %ld issued documents'%s%s\n", saved, cards_file.empty() ? "" : (" cards to " + cards_file).c_str(),
+                links_file.empty() ? "" : (" links to " + links_file).c_str());
+  }
+  std::printf("RESULT issue_n=%ld issue_rps=%.0f issue_p50_ms=%.1f issue_p99_ms=%.1f errors=%ld client_cpu_pct=%.0f\n", n,
+              n / secs, pct(lat, 0.5), pct(lat, 0.99), errors.load(), 100 * cpu / secs);
   return errors ? 1 : 0;
+}
+
+// ---- fixed arrival rate (open loop) ---------------------------------------------------------------
+
+// Requests at --rate per second for --seconds over --conns connections, whatever the answers'
+// pace: connection c sends requests c, c + conns, c + 2*conns, ... each at its intended time
+// t0 + k / rate, or at once when the connection is still busy with an earlier one. Latency counts
+// from the intended time, so a slow answer also counts against the requests queued behind it (no
+// coordinated omission; the model of wrk2). Enough connections keep that queueing rare.
+// A server that falls behind would stretch the run without end: requests not sent --grace seconds
+// (2) after the last intended time are not sent, and count with their wait until then (a lower
+// bound of their latency) and as "unsent".
+//
+// --links FILE: lines "token<TAB>birthDate[<TAB>device]", used round-robin.
+//   --mode unlock: POST /api/v1/links/<token>/unlock {"birthDate"} (the right one); 200 expected.
+//                  --save-devices FILE writes "token<TAB>birthDate<TAB>device" with the device
+//                  cookie (hb_link) of the last unlock of each link.
+//   --mode link:   GET /api/v1/links/<token> with Cookie: hb_link=<device>; 200 expected.
+//   --mode page:   GET /c/<token> (the web app's page); 200 expected.
+int cmd_rate(const Args& a) {
+  std::string base = a.need("base");
+  std::string mode = a.get("mode", "unlock");
+  if (mode != "unlock" && mode != "link" && mode != "page") die("--mode must be unlock, link or page");
+  const double rate = std::stod(a.get("rate", "2000"));
+  const double seconds = std::stod(a.get("seconds", "10"));
+  const int conns = static_cast<int>(a.num("conns", 32));
+  const double grace = std::stod(a.get("grace", "2"));
+  const std::string save = a.get("save-devices");
+  struct Link {
+    std::string token, birth, device;
+  };
+  std::vector<Link> links;
+  {
+    std::istringstream in(read_file(a.need("links")));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      Link l;
+      std::istringstream f(line);
+      std::getline(f, l.token, '\t');
+      std::getline(f, l.birth, '\t');
+      std::getline(f, l.device, '\t');
+      if (mode == "link" && l.device.empty()) die("--mode link needs links with device cookies (--save-devices of --mode unlock)");
+      links.push_back(std::move(l));
+    }
+  }
+  if (links.empty()) die("no links in " + a.need("links"));
+  const long total = static_cast<long>(rate * seconds);
+  std::vector<std::string> devices(mode == "unlock" ? links.size() : 0);
+  std::mutex mu;
+  std::vector<double> lat;
+  std::atomic<long> errors{0}, refused{0}, late{0}, unsent{0};
+  std::map<long, long> statuses;
+  double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now() + std::chrono::milliseconds(100);  // every thread ready by then
+  const auto deadline = t0 + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * (seconds + grace)));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < conns; ++c) {
+    threads.emplace_back([&, c] {
+      Conn conn;
+      std::vector<double> mine;
+      mine.reserve(static_cast<size_t>(total / conns + 1));
+      std::map<long, long> my_statuses;
+      std::string body;
+      for (long k = c; k < total; k += conns) {
+        const Link& l = links[static_cast<size_t>(k) % links.size()];
+        const auto intended = t0 + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * static_cast<double>(k) / rate));
+        if (Clock::now() < intended) {
+          std::this_thread::sleep_until(intended);
+        } else if (Clock::now() > deadline) {
+          mine.push_back(std::chrono::duration<double>(deadline - intended).count() * 1e3);
+          ++unsent;
+          continue;
+        } else if (Clock::now() - intended > std::chrono::milliseconds(1)) {
+          ++late;  // sent more than 1 ms after its time: the connection was still busy
+        }
+        Reply r;
+        if (mode == "unlock") {
+          body = R"({"birthDate":")" + l.birth + R"("})";
+          r = conn.request("POST", base + "/api/v1/links/" + l.token + "/unlock", &body,
+                           {"Content-Type: application/json"});
+        } else if (mode == "link") {
+          r = conn.request("GET", base + "/api/v1/links/" + l.token, nullptr, {"Cookie: hb_link=" + l.device});
+        } else {
+          r = conn.request("GET", base + "/c/" + l.token, nullptr, {"Accept: text/html"});
+        }
+        mine.push_back(std::chrono::duration<double>(Clock::now() - intended).count() * 1e3);
+        ++my_statuses[r.status];
+        if (r.status != 200) {
+          if (r.status == 429 || r.status == 401 || r.status == 410) ++refused;
+          if (errors++ < 3) std::fprintf(stderr, "%s: HTTP %ld %s\n", mode.c_str(), r.status, r.body.substr(0, 300).c_str());
+        } else if (mode == "unlock") {
+          if (r.link_cookie.empty() && errors++ < 3) std::fprintf(stderr, "unlock: 200 without a device cookie\n");
+          std::lock_guard<std::mutex> lock(mu);
+          devices[static_cast<size_t>(k) % links.size()] = r.link_cookie;
+        }
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      lat.insert(lat.end(), mine.begin(), mine.end());
+      for (const auto& [st, count] : my_statuses) statuses[st] += count;
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  std::string by_status;
+  for (const auto& [st, count] : statuses) by_status += " " + std::to_string(st) + ":" + std::to_string(count);
+  std::printf("%s at %.0f requests/s (open loop, %d connections, %zu links): %zu requests in %.2f s = %.0f/s; "
+              "latency from the intended send time p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; "
+              "statuses%s; %ld sent late, %ld not sent; client CPU %.0f%% of one core\n",
+              mode.c_str(), rate, conns, links.size(), lat.size() - static_cast<size_t>(unsent.load()), wall,
+              static_cast<double>(lat.size() - static_cast<size_t>(unsent.load())) / wall, pct(lat, 0.5),
+              pct(lat, 0.9), pct(lat, 0.99), pct(lat, 1.0), by_status.c_str(), late.load(), unsent.load(),
+              100 * cpu / wall);
+  if (!save.empty()) {
+    std::ofstream out(save);
+    for (size_t i = 0; i < links.size(); ++i) {
+      if (!devices.empty() && !devices[i].empty()) out << links[i].token << "\t" << links[i].birth << "\t" << devices[i] << "\n";
+    }
+    if (!out) die("cannot write " + save);
+  }
+  const double sent = static_cast<double>(lat.size() - static_cast<size_t>(unsent.load()));
+  std::printf("RESULT rps=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%ld refused=%ld late=%ld "
+              "unsent=%ld client_cpu_pct=%.0f\n",
+              sent / wall, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), pct(lat, 1.0), errors.load(),
+              refused.load(), late.load(), unsent.load(), 100 * cpu / wall);
+  return errors || unsent ? 1 : 0;
 }
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: hb_load keygen|token|ingest-synthea|load-synthetic|latency|delay|issue --option value ...\n");
+    std::fprintf(stderr, "usage: hb_load keygen|token|ingest-synthea|load-synthetic|latency|delay|issue|rate --option value ...\n");
     return 2;
   }
   std::string cmd = argv[1];
@@ -941,6 +1118,7 @@ int main(int argc, char** argv) {
   else if (cmd == "latency") rc = cmd_latency(a);
   else if (cmd == "delay") rc = cmd_delay(a);
   else if (cmd == "issue") rc = cmd_issue(a);
+  else if (cmd == "rate") rc = cmd_rate(a);
   else die("unknown command " + cmd);
   curl_global_cleanup();
   return rc;

@@ -196,6 +196,58 @@ int log_verify(const std::string& source, const std::string& vkey_arg, const std
 }
 
 // `healthbook verify`: the same verdicts as /verify, offline, against a trusted issuer directory.
+//
+// What is verified: the shc:/ text or JWS given as the argument; a .smart-health-card file (one
+// verdict per credential); or a text file (or "-" for standard input) of cards one per line, shc:/
+// or JWS, blank lines ignored. A chunked card (shc:/1/2/..., deprecated) takes as many consecutive
+// lines as it has chunks. A file of one line is verified as one card, as before.
+struct CardInput {
+  std::size_t line = 0;                 // first line of the card in a batch file; 0 otherwise
+  std::vector<std::string_view> parts;  // one text, or the chunks of a chunked QR card
+};
+
+// The total of chunks N of "shc:/i/N/...", or 0 for anything else.
+int shc_chunk_total(std::string_view t) {
+  if (!t.starts_with("shc:/")) return 0;
+  std::size_t i = 5;
+  auto digits = [&] {
+    std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return t.substr(from, i - from);
+  };
+  if (digits().empty() || i >= t.size() || t[i] != '/') return 0;
+  ++i;
+  std::string_view total = digits();
+  if (total.empty() || total.size() > 3 || i >= t.size() || t[i] != '/') return 0;
+  return std::stoi(std::string(total));
+}
+
+std::vector<CardInput> split_card_lines(std::string_view text) {
+  std::vector<std::pair<std::size_t, std::string_view>> lines;
+  std::size_t number = 0;
+  for (std::size_t at = 0; at <= text.size();) {
+    std::size_t nl = text.find('\n', at);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view l = text.substr(at, nl - at);
+    ++number;
+    if (l.ends_with('\r')) l.remove_suffix(1);  // CRLF files; other whitespace is the card's defect
+    if (!l.empty()) lines.emplace_back(number, l);
+    at = nl + 1;
+  }
+  std::vector<CardInput> cards;
+  for (std::size_t i = 0; i < lines.size();) {
+    CardInput c{lines[i].first, {lines[i].second}};
+    const int total = shc_chunk_total(lines[i].second);
+    ++i;
+    // The other chunks of the same card follow; the verifier reports missing or foreign ones.
+    for (int k = 1; k < total && i < lines.size() && shc_chunk_total(lines[i].second) == total; ++k, ++i) {
+      c.parts.push_back(lines[i].second);
+    }
+    cards.push_back(std::move(c));
+  }
+  return cards;
+}
+
 int verify_card(const std::string& card_arg, const std::string& issuers_file, bool as_json) {
   std::string dir_text;
   {
@@ -207,46 +259,82 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file, bo
   }
   auto directory = documents::IssuerDirectory::parse(dir_text);
   if (!directory) return fail(directory.error());
+  const Clock& clock = SystemClock::instance();
   std::string text = card_arg;
   std::string name;
-  if (card_arg.rfind("shc:/", 0) != 0 && std::filesystem::exists(card_arg)) {
+  if (card_arg == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    text = ss.str();
+    name = "-";
+  } else if (card_arg.rfind("shc:/", 0) != 0 && std::filesystem::exists(card_arg)) {
     std::ifstream in(card_arg, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
     text = ss.str();
     name = card_arg;
-    // A text file of shc:/ or a JWS usually ends with a newline.
-    if (!name.ends_with(".smart-health-card")) {
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    }
   }
-  std::vector<documents::Verdict> verdicts =
-      name.ends_with(".smart-health-card")
-          ? documents::verify_health_card_file(name, text, *directory, SystemClock::instance())
-          : std::vector<documents::Verdict>{documents::verify_health_card(text, *directory, SystemClock::instance())};
-  bool all_valid = !verdicts.empty();
+  // Each verdict is reported as soon as it is made and then dropped: a batch of many cards holds
+  // one decoded card at a time.
+  std::size_t cards = 0;
+  std::size_t counts[3] = {0, 0, 0};  // valid, invalid, revoked
   Json out = Json::array();
-  for (const auto& v : verdicts) {
-    all_valid &= v.valid();
+  std::string buffer;  // text output, written in large pieces
+  auto report = [&](const documents::Verdict& v, std::size_t line) {
+    ++cards;
     const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
                           : v.outcome == documents::Outcome::kRevoked ? "revoked"
                                                                       : "invalid";
-    Json j = {{"outcome", outcome}, {"issuer", v.issuer_name.empty() ? v.iss : v.issuer_name}};
-    if (!v.valid()) {
-      j["reason"] = documents::reason_name(v.reason);
-      j["message"] = v.message;
-    }
+    ++counts[v.outcome == documents::Outcome::kValid ? 0 : v.outcome == documents::Outcome::kRevoked ? 2 : 1];
     if (as_json) {
+      Json j = {{"outcome", outcome}, {"issuer", v.issuer_name.empty() ? v.iss : v.issuer_name}};
+      if (line > 0) j["line"] = line;
+      if (!v.valid()) {
+        j["reason"] = documents::reason_name(v.reason);
+        j["message"] = v.message;
+      }
       if (!v.fhir_bundle.is_null()) j["fhirBundle"] = v.fhir_bundle;
       out.push_back(std::move(j));
-    } else {
-      std::cout << outcome;
-      if (!v.iss.empty()) std::cout << ": issued by " << (v.issuer_name.empty() ? v.iss : v.issuer_name);
-      if (!v.valid()) std::cout << " (" << documents::reason_name(v.reason) << ": " << v.message << ")";
-      std::cout << "\n";
+      return;
     }
+    if (line > 0) buffer += "line " + std::to_string(line) + ": ";
+    buffer += outcome;
+    if (!v.iss.empty()) buffer += ": issued by " + (v.issuer_name.empty() ? v.iss : v.issuer_name);
+    if (!v.valid()) buffer += std::string(" (") + documents::reason_name(v.reason) + ": " + v.message + ")";
+    buffer += "\n";
+    if (buffer.size() > 64 * 1024) {
+      std::cout << buffer;
+      buffer.clear();
+    }
+  };
+  bool batch = false;
+  if (name.ends_with(".smart-health-card")) {
+    for (const auto& v : documents::verify_health_card_file(name, text, *directory, clock)) report(v, 0);
+  } else if (!name.empty() && !text.starts_with("{")) {
+    // A text file: one card per line. A single card keeps the single-card output.
+    std::vector<CardInput> inputs = split_card_lines(text);
+    batch = inputs.size() > 1;
+    for (const CardInput& c : inputs) {
+      report(c.parts.size() == 1 ? documents::verify_health_card(c.parts[0], *directory, clock)
+                                 : documents::verify_health_card_qr(c.parts, *directory, clock),
+             batch ? c.line : 0);
+    }
+    if (inputs.empty()) report(documents::verify_health_card("", *directory, clock), 0);
+  } else {
+    // The argument itself, or a file of JSON (a JWS or shc:/ file usually ends with a newline).
+    while (!name.empty() && !text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    report(documents::verify_health_card(text, *directory, clock), 0);
   }
-  if (as_json) std::cout << dump_json(verdicts.size() == 1 ? out[0] : out) << "\n";
+  const bool all_valid = cards > 0 && counts[0] == cards;
+  if (as_json) {
+    std::cout << dump_json(cards == 1 && !batch ? out[0] : out) << "\n";
+  } else {
+    if (cards > 1) {
+      buffer += std::to_string(cards) + " cards: " + std::to_string(counts[0]) + " valid, " +
+                std::to_string(counts[1]) + " invalid, " + std::to_string(counts[2]) + " revoked\n";
+    }
+    std::cout << buffer;
+  }
   return all_valid ? 0 : 1;
 }
 
@@ -314,11 +402,14 @@ int main(int argc, char** argv) {
                       "file of checkpoints seen before (blank-line separated); checked, then the latest is added");
 
   auto* verify_cmd = app.add_subcommand(
-      "verify", "verify a SMART Health Card offline: a .smart-health-card file, a file or argument holding "
-                "shc:/... or a JWS; exit 0 when valid, 1 when not (the reason is printed)");
+      "verify", "verify SMART Health Cards offline: a .smart-health-card file (every credential in it), an "
+                "argument holding shc:/... or a JWS, or a text file (- for standard input) of cards one per line "
+                "(shc:/... or JWS; a chunked card on consecutive lines); one verdict per card, and a total for "
+                "several; exit 0 when every card is valid, 1 when not (the reasons are printed)");
   std::string card_arg, issuers_file;
   bool verify_json = false;
-  verify_cmd->add_option("card", card_arg, "file name, or the shc:/... text itself")->required();
+  verify_cmd->add_option("card", card_arg, "file name (- for standard input), or the shc:/... text itself")
+      ->required();
   verify_cmd->add_option("--issuers", issuers_file,
                          "trusted issuer directory (JSON; a server publishes its own at /api/v1/issuers)")
       ->required();

@@ -262,6 +262,41 @@ TEST_F(Documents, TheCommandLineVerifiesOfflineWithTheIssuerDirectory) {
   EXPECT_NE(run_healthbook({"verify", qr}).exit_code, 0);
 }
 
+// A file of cards one per line (what a batch of scans gives): one verdict per card with its line,
+// and a total; exit 0 only when every card is valid.
+TEST_F(Documents, TheCommandLineVerifiesAFileOfCardsOnePerLine) {
+  std::vector<std::string> qrs;
+  for (const char* id : {"MC-0030", "MC-0031"}) {
+    auto issued = issue(mc_request(id), a_);
+    ASSERT_EQ(issued.status, 201) << issued.body;
+    qrs.push_back(Json::parse(issued.body)["card"]["qr"]);
+  }
+  auto dir = server_->get("/api/v1/issuers", "");
+  ASSERT_EQ(dir.status, 200);
+  const std::string dir_file = server_->data_dir() + "/issuers.json";
+  std::ofstream(dir_file) << dir.body;
+  const std::string good = server_->data_dir() + "/good.txt";
+  std::ofstream(good) << qrs[0] << "\n\n" << qrs[1] << "\r\n";
+  auto ok = run_healthbook({"verify", good, "--issuers", dir_file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("line 1: valid: issued by Bach Mai Hospital\n"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("line 3: valid: issued by Bach Mai Hospital\n"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("2 cards: 2 valid, 0 invalid, 0 revoked"), std::string::npos) << ok.out;
+
+  std::string altered = qrs[1];
+  altered[altered.size() - 7] = altered[altered.size() - 7] == '3' ? '4' : '3';
+  const std::string mixed = server_->data_dir() + "/mixed.txt";
+  std::ofstream(mixed) << qrs[0] << "\n" << altered << "\n" << qrs[1] << "\n";
+  auto some = run_healthbook({"verify", mixed, "--issuers", dir_file, "--json"});
+  EXPECT_EQ(some.exit_code, 1) << some.out << some.err;
+  Json verdicts = Json::parse(some.out);
+  ASSERT_EQ(verdicts.size(), 3u) << some.out;
+  EXPECT_EQ(verdicts[0]["outcome"], "valid");
+  EXPECT_EQ(verdicts[1]["outcome"], "invalid");
+  EXPECT_EQ(verdicts[1]["line"], 2);
+  EXPECT_EQ(verdicts[2]["outcome"], "valid");
+}
+
 // Every kind of document: results (with the decimals kept as sent and flagged against their
 // range), vaccinations, referrals and discharge summaries; each card verifies, and the record
 // holds the FHIR resources.
