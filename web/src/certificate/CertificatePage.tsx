@@ -1,10 +1,11 @@
 // /c/:token: the link a patient gets by SMS. Locked until someone gives the patient's date of
-// birth (the server remembers the unlock in an HttpOnly cookie for 7 days), then the certificate.
+// birth (the server remembers the unlock in an HttpOnly cookie for 7 days), then the document.
 import { useCallback, useEffect, useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { getLink, NetworkError, unlockLink, type ApiResult, type DocumentView } from '../lib/api';
 import { formatTime, retryAt } from '../lib/dates';
+import { wordedKey } from '../lib/wording';
 import { Link } from '../router';
 import { DobForm } from './DobForm';
 import { Certificate } from './Certificate';
@@ -57,9 +58,12 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
     return <Certificate token={token} view={state.view} onView={(view) => setState({ step: 'open', view })} />;
   }
 
+  // Until the date of birth is given the server does not say what kind of document this is (its
+  // refusal carries no health data), so these screens use the neutral wording.
+  const title = t(wordedKey('link.title'));
   return (
     <>
-      <PageHeading title={t('link.title')}>{t('link.title')}</PageHeading>
+      <PageHeading title={title}>{title}</PageHeading>
       {state.step === 'loading' && <p role="status">{t('app.loading')}</p>}
       {state.step === 'locked' && (
         <DobForm onSubmit={unlock} busy={busy} wrong={state.wrong} remaining={state.remaining} />
