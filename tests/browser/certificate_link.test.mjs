@@ -444,6 +444,8 @@ test('in Vietnamese: the form, and a referral with its details and the health ap
   assert.match(facts, /Chuyển đến\s+Khoa Tim mạch, Bệnh viện Bạch Mai/);
   assert.match(facts, /Mức độ ưu tiên\s+Khẩn/);
   assert.match(facts, /Lý do chuyển tuyến\s+Đau ngực khi gắng sức/);
+  // The issue time as Vietnamese writes it: time, then day/month/year, then the zone.
+  assert.match(facts, /Ngày cấp\s+\d\d:\d\d, \d\d\/\d\d\/20\d\d \(GMT\+7\)/);
   const section = page.getByRole('region', { name: 'Mở bằng ứng dụng sức khỏe khác' });
   await section.scrollIntoViewIfNeeded();
   await section.getByRole('img', { name: /Mã QR của SMART Health Link/ }).waitFor();

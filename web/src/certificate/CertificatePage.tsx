@@ -28,7 +28,7 @@ function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State {
 }
 
 export function CertificatePage({ token, latest }: { token: string; latest: boolean }) {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   const [state, setState] = useState<State>({ step: 'loading' });
   const [busy, setBusy] = useState(false);
 
@@ -71,7 +71,7 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
       {state.step === 'throttled' && (
         <>
           <p className="message message--error" role="alert">
-            {t('link.locked', { time: formatTime(state.at, locale), minutes: state.minutes })}
+            {t('link.locked', { time: formatTime(state.at), minutes: state.minutes })}
           </p>
           <button type="button" className="button button--secondary" onClick={load}>{t('app.retry')}</button>
         </>

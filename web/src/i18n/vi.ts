@@ -92,7 +92,7 @@ export const vi: Record<MessageKey, string> = {
   'lab.rangeAtMost': 'Từ {high} trở xuống',
   'lab.high': 'Cao',
   'lab.low': 'Thấp',
-  'lab.taken': 'Lấy mẫu ngày {date}',
+  'lab.taken': 'Lấy mẫu: {date}',
   'lab.flagHelp': 'Kết quả nằm ngoài khoảng tham chiếu được đánh dấu Cao hoặc Thấp. Hãy hỏi bác sĩ kết quả có ý nghĩa gì với bạn.',
 
   'kind.mc-outpatient': 'Giấy chứng nhận nghỉ ốm: điều trị ngoại trú',
