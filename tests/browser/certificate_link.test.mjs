@@ -73,7 +73,7 @@ async function moveClock(seconds) {
   clockAhead = Math.round(Date.parse((await res.json()).now) / 1000 - Date.now() / 1000);
 }
 
-async function dob(page, day, month, year, labels = ['Day', 'Month', 'Year', 'Show certificate']) {
+async function dob(page, day, month, year, labels = ['Day', 'Month', 'Year', 'Show document']) {
   await page.getByLabel(labels[0]).fill(day);
   await page.getByLabel(labels[1]).fill(month);
   await page.getByLabel(labels[2]).fill(year);
@@ -234,6 +234,9 @@ test('the right date of birth shows the certificate, its QR code, copy link, pri
   const { path } = await issue({ patient: patient(900, { family: 'Tran', given: 'Thi Mai', birthDate: '1990-07-04' }), diagnosis: { text: 'Influenza', code: 'J11' } });
   const { context, page } = await openLink(path);
   await page.getByRole('group', { name: 'Date of birth' }).waitFor();
+  // The server does not say what the link holds before the date of birth: neutral words.
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Your health document');
+  await page.getByText('To see this document, enter the date of birth', { exact: false }).waitFor();
   assert.deepEqual(await seriousViolations(page), [], 'date-of-birth form');
   await dob(page, '4', '7', '1990');
   await page.locator('article.certificate').waitFor();
@@ -246,7 +249,7 @@ test('the right date of birth shows the certificate, its QR code, copy link, pri
   assert.match(text, /Issued\s+\d{1,2} \w+ 20\d\d at \d\d:\d\d GMT\+7/);
   assert.doesNotMatch(text, /Influenza/, 'the diagnosis is hidden until the patient shows it');
   // The QR code: the server's SVG drawn as an image (never markup), holding the card.
-  const qr = page.getByRole('img', { name: /QR code of this certificate/ });
+  const qr = page.getByRole('img', { name: /QR code of this document/ });
   assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml/);
   assert.equal(await page.locator('svg').count(), 0, 'no server markup in the page');
   assert.match(await qrText(page, '.certificate__qr img'), /^shc:\/\d+$/);
@@ -291,6 +294,20 @@ test('a revoked certificate says so, with the reason, and is not offered to othe
   await page.getByText('This certificate has been revoked', { exact: false }).waitFor();
   await page.getByText('Reason given: issued in error').waitFor();
   assert.equal(await page.locator('.shl').count(), 0);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('a revoked vaccination record says so in its own words', async () => {
+  const { documentId, path } = await issue({
+    kind: 'vaccination', vaccine: { system: 'http://hl7.org/fhir/sid/cvx', code: '08', display: 'Hepatitis B (paediatric)' },
+    date: '2026-10-01', doseNumber: 1,
+  });
+  const revoked = await facility(`/api/v1/documents/${documentId}/revoke`, { reason: 'wrong patient' });
+  assert.equal(revoked.status, 200, JSON.stringify(revoked.answer));
+  const { context, page } = await openDocument(path);
+  await page.getByText('This vaccination record has been revoked by the facility that issued it.', { exact: false }).waitFor();
+  assert.doesNotMatch(await page.locator('.status-banner').innerText(), /certificate/i);
   assert.deepEqual(page.problems, []);
   await context.close();
 });
@@ -419,14 +436,16 @@ test('in Vietnamese: the form, and a referral with its details and the health ap
   });
   const { context, page } = await openLink(path, '?lang=vi');
   await page.getByRole('group', { name: 'Ngày sinh' }).waitFor();
-  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Giấy chứng nhận y tế của bạn');
-  await dob(page, '27', '3', '1985', ['Ngày', 'Tháng', 'Năm', 'Xem giấy chứng nhận']);
+  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Tài liệu y tế của bạn');
+  await dob(page, '27', '3', '1985', ['Ngày', 'Tháng', 'Năm', 'Xem tài liệu']);
   await page.locator('article.certificate').waitFor();
   assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Giấy chuyển tuyến');
   const facts = await page.locator('.facts').innerText();
   assert.match(facts, /Chuyển đến\s+Khoa Tim mạch, Bệnh viện Bạch Mai/);
   assert.match(facts, /Mức độ ưu tiên\s+Khẩn/);
   assert.match(facts, /Lý do chuyển tuyến\s+Đau ngực khi gắng sức/);
+  // The issue time as Vietnamese writes it: time, then day/month/year, then the zone.
+  assert.match(facts, /Ngày cấp\s+\d\d:\d\d, \d\d\/\d\d\/20\d\d \(GMT\+7\)/);
   const section = page.getByRole('region', { name: 'Mở bằng ứng dụng sức khỏe khác' });
   await section.scrollIntoViewIfNeeded();
   await section.getByRole('img', { name: /Mã QR của SMART Health Link/ }).waitFor();

@@ -64,7 +64,7 @@ async function enterBirthDate(page, day, month, year) {
   await page.getByLabel('Day').fill(day);
   await page.getByLabel('Month').fill(month);
   await page.getByLabel('Year').fill(year);
-  await page.getByRole('button', { name: 'Show certificate' }).click();
+  await page.getByRole('button', { name: 'Show document' }).click();
 }
 
 async function verifyInBrowser(qr) {

@@ -9,6 +9,7 @@ import { NetworkError, safeLinkPath, setLinkPreferences, svgDataUrl, type Docume
 import { describeLeave, formatDateTime } from '../lib/dates';
 import { readDetails } from '../lib/details';
 import { kindLabel } from '../lib/verdict';
+import { wordedKey } from '../lib/wording';
 import { Link } from '../router';
 import type { MessageKey } from '../i18n/en';
 import { DetailSections, detailRows } from './Details';
@@ -80,7 +81,7 @@ export function Certificate({ token, view, onView }: Props) {
         <div className="status-banner status-banner--revoked" role="alert">
           <span className="status-banner__icon" aria-hidden="true">⊘</span>
           <div>
-            <p><strong>{t('cert.revoked')}</strong></p>
+            <p><strong>{t(wordedKey('cert.revoked', view.kind))}</strong></p>
             {view.revokedReason && <p>{t('cert.revokedReason', { reason: view.revokedReason })}</p>}
           </div>
         </div>
@@ -89,8 +90,8 @@ export function Certificate({ token, view, onView }: Props) {
         <div className="status-banner status-banner--superseded" role="alert">
           <span className="status-banner__icon" aria-hidden="true">↻</span>
           <div>
-            <p><strong>{t('cert.superseded')}</strong></p>
-            {newer && <p><Link href={newer}>{t('cert.supersededLink')}</Link></p>}
+            <p><strong>{t(wordedKey('cert.superseded', view.kind))}</strong></p>
+            {newer && <p><Link href={newer}>{t(wordedKey('cert.supersededLink', view.kind))}</Link></p>}
           </div>
         </div>
       )}

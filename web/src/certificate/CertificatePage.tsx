@@ -1,10 +1,11 @@
 // /c/:token: the link a patient gets by SMS. Locked until someone gives the patient's date of
-// birth (the server remembers the unlock in an HttpOnly cookie for 7 days), then the certificate.
+// birth (the server remembers the unlock in an HttpOnly cookie for 7 days), then the document.
 import { useCallback, useEffect, useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { getLink, NetworkError, unlockLink, type ApiResult, type DocumentView } from '../lib/api';
 import { formatTime, retryAt } from '../lib/dates';
+import { wordedKey } from '../lib/wording';
 import { Link } from '../router';
 import { DobForm } from './DobForm';
 import { Certificate } from './Certificate';
@@ -27,7 +28,7 @@ function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State {
 }
 
 export function CertificatePage({ token, latest }: { token: string; latest: boolean }) {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   const [state, setState] = useState<State>({ step: 'loading' });
   const [busy, setBusy] = useState(false);
 
@@ -57,9 +58,12 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
     return <Certificate token={token} view={state.view} onView={(view) => setState({ step: 'open', view })} />;
   }
 
+  // Until the date of birth is given the server does not say what kind of document this is (its
+  // refusal carries no health data), so these screens use the neutral wording.
+  const title = t(wordedKey('link.title'));
   return (
     <>
-      <PageHeading title={t('link.title')}>{t('link.title')}</PageHeading>
+      <PageHeading title={title}>{title}</PageHeading>
       {state.step === 'loading' && <p role="status">{t('app.loading')}</p>}
       {state.step === 'locked' && (
         <DobForm onSubmit={unlock} busy={busy} wrong={state.wrong} remaining={state.remaining} />
@@ -67,7 +71,7 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
       {state.step === 'throttled' && (
         <>
           <p className="message message--error" role="alert">
-            {t('link.locked', { time: formatTime(state.at, locale), minutes: state.minutes })}
+            {t('link.locked', { time: formatTime(state.at), minutes: state.minutes })}
           </p>
           <button type="button" className="button button--secondary" onClick={load}>{t('app.retry')}</button>
         </>

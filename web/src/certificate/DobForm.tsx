@@ -3,15 +3,18 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n/context';
 import { localToday, parseDob, type DobError, type DobField } from '../lib/dates';
+import { wordedKey } from '../lib/wording';
 
 interface Props {
+  // The kind of document, when known (not before unlocking): the wording is neutral without it.
+  kind?: string;
   onSubmit: (birthDate: string) => void;
   busy: boolean;
   wrong: boolean;
   remaining?: number;
 }
 
-export function DobForm({ onSubmit, busy, wrong, remaining }: Props) {
+export function DobForm({ kind, onSubmit, busy, wrong, remaining }: Props) {
   const { t } = useI18n();
   const [values, setValues] = useState<Record<DobField, string>>({ day: '', month: '', year: '' });
   const [errors, setErrors] = useState<DobError[]>([]);
@@ -46,7 +49,7 @@ export function DobForm({ onSubmit, busy, wrong, remaining }: Props) {
 
   return (
     <form className="dob-form card" onSubmit={submit} noValidate>
-      <p>{t('link.dob.intro')}</p>
+      <p>{t(wordedKey('link.dob.intro', kind))}</p>
       {errors.length > 0 && (
         <div className="error-summary" ref={summary} tabIndex={-1} role="alert" aria-labelledby={id('summary')}>
           <h2 id={id('summary')}>{t('link.errorSummary')}</h2>
@@ -92,7 +95,7 @@ export function DobForm({ onSubmit, busy, wrong, remaining }: Props) {
         </div>
       </fieldset>
       <button type="submit" className="button" disabled={busy}>
-        {busy ? t('link.dob.checking') : t('link.dob.submit')}
+        {busy ? t('link.dob.checking') : t(wordedKey('link.dob.submit', kind))}
       </button>
     </form>
   );

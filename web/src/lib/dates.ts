@@ -50,23 +50,60 @@ export function isDateOnly(s: string): boolean {
   return dateOnly.test(s);
 }
 
-// A calendar date ("2026-11-20") is the same day everywhere: format it in UTC so no zone shifts it.
+// Dates and times are laid out here, per language, rather than left to Intl's defaults, which in
+// Vietnamese read "lúc 11:59 GMT+7 22 tháng 11, 2026". Vietnamese writes "11:59, 22/11/2026";
+// English keeps the month's name, "22 November 2026 at 11:59". Intl still works out the fields in
+// the right zone, the English month names and the zone's short name.
+const vietnamese = (locale: string) => /^vi\b/i.test(locale);
+
+interface Fields {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number; // 0-23
+  minute: number;
+}
+
+function fieldsOf(date: Date, timeZone?: string): Fields {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23',
+    ...(timeZone ? { timeZone } : {}),
+  }).formatToParts(date);
+  const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute') };
+}
+
+// "GMT+7", "UTC": the zone as the viewer's language names it.
+function zoneName(date: Date, locale: string, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat(locale, { timeZoneName: 'short', ...(timeZone ? { timeZone } : {}) }).formatToParts(date);
+  return parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+}
+
+function dayText(f: Fields, locale: string): string {
+  if (vietnamese(locale)) return `${pad(f.day)}/${pad(f.month)}/${pad(f.year, 4)}`;
+  const month = new Intl.DateTimeFormat(locale, { month: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2000, f.month - 1, 1)));
+  return `${f.day} ${month} ${f.year}`;
+}
+
+const timeText = (f: Fields) => `${pad(f.hour)}:${pad(f.minute)}`;
+
+// A calendar date ("2026-11-20") is the same day everywhere: "20 November 2026", "20/11/2026".
 export function formatDate(iso: string, locale: string): string {
   const m = dateOnly.exec(iso);
   if (!m) return iso;
-  const date = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!));
-  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
+  return dayText({ year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: 0, minute: 0 }, locale);
 }
 
-// An instant ("2026-11-20T01:02:03Z", or with an offset) in the viewer's zone unless one is given.
+// An instant ("2026-11-20T01:02:03Z", or with an offset) in the viewer's zone unless one is given,
+// with the zone's name: "20 November 2026 at 08:02 GMT+7", "08:02, 20/11/2026 (GMT+7)".
 export function formatDateTime(iso: string, locale: string, timeZone?: string): string {
   if (isDateOnly(iso)) return formatDate(iso, locale);
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale, {
-    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',
-    timeZoneName: 'short', ...(timeZone ? { timeZone } : {}),
-  }).format(date);
+  const f = fieldsOf(date, timeZone);
+  const zone = zoneName(date, locale, timeZone);
+  if (vietnamese(locale)) return `${timeText(f)}, ${dayText(f, locale)}${zone ? ` (${zone})` : ''}`;
+  return `${dayText(f, locale)} at ${timeText(f)}${zone ? ` ${zone}` : ''}`;
 }
 
 // Calendar days from `from` to `to`, both included ("2026-11-20".."2026-11-22" is 3); null when
@@ -98,6 +135,7 @@ export function retryAt(now: Date, retryAfterSeconds: number): { at: Date; minut
   return { at: new Date(now.getTime() + seconds * 1000), minutes: Math.max(1, Math.ceil(seconds / 60)) };
 }
 
-export function formatTime(date: Date, locale: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', ...(timeZone ? { timeZone } : {}) }).format(date);
+// "14:05": both languages write a time of day on the 24-hour clock.
+export function formatTime(date: Date, timeZone?: string): string {
+  return timeText(fieldsOf(date, timeZone));
 }
