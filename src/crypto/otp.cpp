@@ -14,8 +14,8 @@ std::string percent_encode(std::string_view s) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -51,9 +51,12 @@ Result<std::string> base32_decode(std::string_view text) {
   int bits = 0;
   for (char ch : text) {
     int v = -1;
-    if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
-    else if (ch >= 'a' && ch <= 'z') v = ch - 'a';
-    else if (ch >= '2' && ch <= '7') v = ch - '2' + 26;
+    if (ch >= 'A' && ch <= 'Z')
+      v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z')
+      v = ch - 'a';
+    else if (ch >= '2' && ch <= '7')
+      v = ch - '2' + 26;
     if (v < 0) return invalid("not base32");
     buffer = (buffer << 5) | static_cast<uint32_t>(v);
     bits += 5;
@@ -75,14 +78,17 @@ std::string hotp(std::string_view secret, uint64_t counter, int digits) {
   }
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), msg, sizeof msg, mac, &len) || len != 20) {
+  if (!HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), msg, sizeof msg, mac,
+            &len) ||
+      len != 20) {
     ossl::fatal("hotp");
   }
   // RFC 4226 section 5.3: dynamic truncation.
   const int offset = mac[19] & 0x0f;
   const uint32_t bin = (static_cast<uint32_t>(mac[offset] & 0x7f) << 24) |
                        (static_cast<uint32_t>(mac[offset + 1]) << 16) |
-                       (static_cast<uint32_t>(mac[offset + 2]) << 8) | static_cast<uint32_t>(mac[offset + 3]);
+                       (static_cast<uint32_t>(mac[offset + 2]) << 8) |
+                       static_cast<uint32_t>(mac[offset + 3]);
   if (digits < 6) digits = 6;
   if (digits > 8) digits = 8;
   uint32_t mod = 1;
@@ -108,14 +114,17 @@ int64_t totp_match(std::string_view secret, std::string_view code, Time t, int w
     if (d < 0 && step < static_cast<uint64_t>(-d)) continue;
     const uint64_t s = step + static_cast<uint64_t>(static_cast<int64_t>(d));
     // Every step is computed and compared, so the time taken does not say which one matched.
-    if (equal_constant_time(hotp(secret, s, digits), code) && found < 0) found = static_cast<int64_t>(s);
+    if (equal_constant_time(hotp(secret, s, digits), code) && found < 0)
+      found = static_cast<int64_t>(s);
   }
   return found;
 }
 
-std::string otpauth_uri(std::string_view issuer, std::string_view account, std::string_view secret) {
-  return "otpauth://totp/" + percent_encode(issuer) + ":" + percent_encode(account) + "?secret=" +
-         base32_encode(secret) + "&issuer=" + percent_encode(issuer) + "&algorithm=SHA1&digits=6&period=30";
+std::string otpauth_uri(std::string_view issuer, std::string_view account,
+                        std::string_view secret) {
+  return "otpauth://totp/" + percent_encode(issuer) + ":" + percent_encode(account) +
+         "?secret=" + base32_encode(secret) + "&issuer=" + percent_encode(issuer) +
+         "&algorithm=SHA1&digits=6&period=30";
 }
 
 }  // namespace hb::crypto

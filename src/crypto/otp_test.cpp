@@ -10,8 +10,12 @@ const std::string kSecret = "12345678901234567890";  // RFC 4226 / RFC 6238 SHA-
 Time at(int64_t unix) { return Time(std::chrono::seconds(unix)); }
 
 TEST(Base32, Rfc4648Vectors) {
-  const std::pair<const char*, const char*> v[] = {{"", ""},           {"f", "MY"},         {"fo", "MZXQ"},
-                                                   {"foo", "MZXW6"},   {"foob", "MZXW6YQ"}, {"fooba", "MZXW6YTB"},
+  const std::pair<const char*, const char*> v[] = {{"", ""},
+                                                   {"f", "MY"},
+                                                   {"fo", "MZXQ"},
+                                                   {"foo", "MZXW6"},
+                                                   {"foob", "MZXW6YQ"},
+                                                   {"fooba", "MZXW6YTB"},
                                                    {"foobar", "MZXW6YTBOI"}};
   for (auto [plain, enc] : v) {
     EXPECT_EQ(base32_encode(plain), enc);
@@ -32,8 +36,10 @@ TEST(Hotp, Rfc4226Vectors) {
 
 // RFC 6238 appendix B, the SHA-1 rows (8 digits).
 TEST(Totp, Rfc6238AppendixBSha1Vectors) {
-  const std::pair<int64_t, const char*> v[] = {{59, "94287082"},         {1111111109, "07081804"},
-                                               {1111111111, "14050471"}, {1234567890, "89005924"},
+  const std::pair<int64_t, const char*> v[] = {{59, "94287082"},
+                                               {1111111109, "07081804"},
+                                               {1111111111, "14050471"},
+                                               {1234567890, "89005924"},
                                                {2000000000, "69279037"}};
   for (auto [t, code] : v) EXPECT_EQ(totp(kSecret, at(t), 8), code) << t;
   // 20000000000 s is past what a nanosecond system_clock holds: the step, directly.
@@ -48,8 +54,10 @@ TEST(Totp, MatchesOneStepEitherSideAndNoFurther) {
   const Time t = at(1234567890);
   const uint64_t step = totp_step(t);
   EXPECT_EQ(totp_match(kSecret, totp(kSecret, t), t), static_cast<int64_t>(step));
-  EXPECT_EQ(totp_match(kSecret, totp(kSecret, t - std::chrono::seconds(30)), t), static_cast<int64_t>(step - 1));
-  EXPECT_EQ(totp_match(kSecret, totp(kSecret, t + std::chrono::seconds(30)), t), static_cast<int64_t>(step + 1));
+  EXPECT_EQ(totp_match(kSecret, totp(kSecret, t - std::chrono::seconds(30)), t),
+            static_cast<int64_t>(step - 1));
+  EXPECT_EQ(totp_match(kSecret, totp(kSecret, t + std::chrono::seconds(30)), t),
+            static_cast<int64_t>(step + 1));
   EXPECT_EQ(totp_match(kSecret, totp(kSecret, t - std::chrono::seconds(60)), t), -1);
   EXPECT_EQ(totp_match(kSecret, totp(kSecret, t + std::chrono::seconds(60)), t), -1);
   EXPECT_EQ(totp_match(kSecret, "12345", t), -1);
@@ -58,7 +66,9 @@ TEST(Totp, MatchesOneStepEitherSideAndNoFurther) {
 
 TEST(Totp, OtpauthUri) {
   EXPECT_EQ(otpauth_uri("Healthbook", "resident 1", "foobar"),
-            "otpauth://totp/Healthbook:resident%201?secret=MZXW6YTBOI&issuer=Healthbook&algorithm=SHA1&digits=6&period=30");
+            "otpauth://totp/"
+            "Healthbook:resident%201?secret=MZXW6YTBOI&issuer=Healthbook&algorithm=SHA1&digits=6&"
+            "period=30");
 }
 
 }  // namespace

@@ -15,8 +15,8 @@
 namespace hb::crypto {
 
 struct PasswordCost {
-  uint64_t ops_limit = 2;                // passes (libsodium's OPSLIMIT_INTERACTIVE)
-  std::size_t mem_limit = 64ull << 20;   // bytes (MEMLIMIT_INTERACTIVE: 64 MiB)
+  uint64_t ops_limit = 2;               // passes (libsodium's OPSLIMIT_INTERACTIVE)
+  std::size_t mem_limit = 64ull << 20;  // bytes (MEMLIMIT_INTERACTIVE: 64 MiB)
 };
 
 // kInvalid when the cost is outside libsodium's bounds; kInternal when memory runs out.

@@ -19,7 +19,8 @@ Response problem_of(const Status& s) {
     p["detail"] = s.message();
     if (!s.problems().empty()) {
       Json errors = Json::array();
-      for (const auto& pr : s.problems()) errors.push_back({{"path", pr.path}, {"message", pr.message}});
+      for (const auto& pr : s.problems())
+        errors.push_back({{"path", pr.path}, {"message", pr.message}});
       p["errors"] = std::move(errors);
     }
   }
@@ -60,12 +61,14 @@ std::string session_cookie(const Request& req) {
 }
 
 // A JSON object body's string members; kInvalid naming each missing one.
-Result<std::vector<std::string>> strings(const Request& req, std::initializer_list<const char*> names) {
+Result<std::vector<std::string>> strings(const Request& req,
+                                         std::initializer_list<const char*> names) {
   auto ct = req.header("content-type");
   std::string mt = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
   for (auto& c : mt) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   while (!mt.empty() && mt.back() == ' ') mt.pop_back();
-  if (mt != "application/json") return Status(Code::kUnsupportedMedia, "Content-Type must be application/json");
+  if (mt != "application/json")
+    return Status(Code::kUnsupportedMedia, "Content-Type must be application/json");
   HB_ASSIGN_OR_RETURN(Json body, parse_json(req.body, JsonLimits{8 * 1024, 4}));
   std::vector<std::string> out;
   std::vector<Problem> problems;
@@ -88,10 +91,12 @@ Response render(const services::AccountResult& a, const Config& config) {
   r.set("Cache-Control", "no-store");
   if (a.status == 429 && a.retry_after > 0) r.set("Retry-After", std::to_string(a.retry_after));
   const bool https = config.base_url().rfind("https://", 0) == 0;
-  const std::string attrs = "; Path=/; HttpOnly; SameSite=Strict" + std::string(https ? "; Secure" : "");
+  const std::string attrs =
+      "; Path=/; HttpOnly; SameSite=Strict" + std::string(https ? "; Secure" : "");
   if (!a.session_token.empty()) {
     const int64_t max_age = int64_t{config.session_lifetime_hours} * 3600;
-    r.set("Set-Cookie", std::string(kSessionCookie) + "=" + a.session_token + "; Max-Age=" + std::to_string(max_age) + attrs);
+    r.set("Set-Cookie", std::string(kSessionCookie) + "=" + a.session_token +
+                            "; Max-Age=" + std::to_string(max_age) + attrs);
   } else if (a.clear_session) {
     r.set("Set-Cookie", std::string(kSessionCookie) + "=; Max-Age=0" + attrs);
   }
@@ -114,8 +119,9 @@ Response account_api(services::AccountService& accounts, const Config& config, c
     if (m != "GET" && m != "HEAD") return problem_of(Status(Code::kNotImplemented, "use GET"));
     out = accounts.me(session, addr);
   } else {
-    static const char* kPosts[] = {"signup/start", "signup/verify", "login", "login/sms", "login/second-factor",
-                                   "totp/setup", "totp/confirm", "logout", "logout-everywhere"};
+    static const char* kPosts[] = {
+        "signup/start", "signup/verify", "login",  "login/sms",        "login/second-factor",
+        "totp/setup",   "totp/confirm",  "logout", "logout-everywhere"};
     bool known = false;
     for (const char* p : kPosts) known |= route == p;
     if (!known) return problem_of(not_found("no such endpoint"));
@@ -123,10 +129,12 @@ Response account_api(services::AccountService& accounts, const Config& config, c
     if (Status c = check_csrf(req, config); !c) return problem_of(c);
     if (route == "signup/start") {
       auto b = strings(req, {"nationalId", "birthDate"});
-      out = b ? accounts.start_signup((*b)[0], (*b)[1], addr) : Result<services::AccountResult>(b.error());
+      out = b ? accounts.start_signup((*b)[0], (*b)[1], addr)
+              : Result<services::AccountResult>(b.error());
     } else if (route == "signup/verify") {
       auto b = strings(req, {"challenge", "code", "password"});
-      out = b ? accounts.finish_signup((*b)[0], (*b)[1], (*b)[2], addr) : Result<services::AccountResult>(b.error());
+      out = b ? accounts.finish_signup((*b)[0], (*b)[1], (*b)[2], addr)
+              : Result<services::AccountResult>(b.error());
     } else if (route == "login") {
       auto b = strings(req, {"nationalId", "password"});
       out = b ? accounts.login((*b)[0], (*b)[1], addr) : Result<services::AccountResult>(b.error());
@@ -134,12 +142,14 @@ Response account_api(services::AccountService& accounts, const Config& config, c
       out = accounts.send_login_code(session, addr);
     } else if (route == "login/second-factor") {
       auto b = strings(req, {"code"});
-      out = b ? accounts.second_factor(session, (*b)[0], addr) : Result<services::AccountResult>(b.error());
+      out = b ? accounts.second_factor(session, (*b)[0], addr)
+              : Result<services::AccountResult>(b.error());
     } else if (route == "totp/setup") {
       out = accounts.totp_setup(session, addr);
     } else if (route == "totp/confirm") {
       auto b = strings(req, {"code"});
-      out = b ? accounts.totp_confirm(session, (*b)[0], addr) : Result<services::AccountResult>(b.error());
+      out = b ? accounts.totp_confirm(session, (*b)[0], addr)
+              : Result<services::AccountResult>(b.error());
     } else if (route == "logout") {
       out = accounts.logout(session, addr);
     } else if (route == "logout-everywhere") {
@@ -147,7 +157,8 @@ Response account_api(services::AccountService& accounts, const Config& config, c
     }
   }
   if (!out) {
-    if (out.error().code() == Code::kInternal) spdlog::error("account {}: {}", route, out.error().message());
+    if (out.error().code() == Code::kInternal)
+      spdlog::error("account {}: {}", route, out.error().message());
     return problem_of(out.error());
   }
   return render(*out, config);

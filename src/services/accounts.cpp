@@ -30,10 +30,13 @@ bool is_code(std::string_view code) {
 std::string totp_aad(const std::string& account_id) { return "account-totp/" + account_id; }
 
 // The key of a login's SMS code: one per half session (asking again replaces it).
-std::string login_code_key(const std::string& session_hash) { return crypto::sha256_hex("login\0" + session_hash); }
+std::string login_code_key(const std::string& session_hash) {
+  return crypto::sha256_hex("login\0" + session_hash);
+}
 
 int64_t seconds_until(Time now, Time then) {
-  return std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(then - now).count() + 1);
+  return std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(then - now).count() + 1);
 }
 
 // The phone a facility registered: Patient.telecom system=phone, a mobile one first; spaces,
@@ -42,7 +45,9 @@ std::string registered_phone(const Json& patient) {
   if (!patient.contains("telecom") || !patient["telecom"].is_array()) return "";
   std::string first;
   for (const Json& t : patient["telecom"]) {
-    if (!t.is_object() || t.value("system", "") != "phone" || !t.contains("value") || !t["value"].is_string()) continue;
+    if (!t.is_object() || t.value("system", "") != "phone" || !t.contains("value") ||
+        !t["value"].is_string())
+      continue;
     std::string v;
     for (char c : t["value"].get<std::string>()) {
       if (c != ' ' && c != '-' && c != '.') v.push_back(c);
@@ -55,7 +60,8 @@ std::string registered_phone(const Json& patient) {
 }
 
 std::string display_name(const Json& patient) {
-  if (!patient.contains("name") || !patient["name"].is_array() || patient["name"].empty()) return "";
+  if (!patient.contains("name") || !patient["name"].is_array() || patient["name"].empty())
+    return "";
   const Json& n = patient["name"][0];
   if (!n.is_object()) return "";
   std::string out;
@@ -70,14 +76,15 @@ std::string display_name(const Json& patient) {
     if (!out.empty()) out += " ";
     out += n["family"].get<std::string>();
   }
-  if (out.empty() && n.contains("text") && n["text"].is_string()) out = n["text"].get<std::string>();
+  if (out.empty() && n.contains("text") && n["text"].is_string())
+    out = n["text"].get<std::string>();
   return out;
 }
 
 }  // namespace
 
-AccountService::AccountService(store::Store& store, Vault& vault, const Clock& clock, AccountOptions options,
-                               notify::Outbox* outbox)
+AccountService::AccountService(store::Store& store, Vault& vault, const Clock& clock,
+                               AccountOptions options, notify::Outbox* outbox)
     : store_(store),
       vault_(vault),
       clock_(clock),
@@ -90,24 +97,32 @@ AccountService::AccountService(store::Store& store, Vault& vault, const Clock& c
       login_codes_(clock, kLoginCodesPerSession / 10.0, kLoginCodesPerSession) {
   // A hash of a password nobody knows, with the configured cost: a login for an unknown national
   // id verifies against it, so it takes as long as one for a real account.
-  if (auto h = crypto::hash_password(crypto::random_token(16), options_.password_cost)) dummy_hash_ = *h;
+  if (auto h = crypto::hash_password(crypto::random_token(16), options_.password_cost))
+    dummy_hash_ = *h;
 }
 
 Status AccountService::check_password(std::string_view password, std::string_view national_id) {
   auto refuse = [](const std::string& why) {
-    return Status(Code::kUnprocessable, "the password is too weak: " + why, {{"password", why, "invalid"}});
+    return Status(Code::kUnprocessable, "the password is too weak: " + why,
+                  {{"password", why, "invalid"}});
   };
   size_t chars = 0;
   bool lower = false, upper = false, digit = false, other = false;
   for (unsigned char c : password) {
     if ((c & 0xC0) != 0x80) ++chars;
-    if (c >= 'a' && c <= 'z') lower = true;
-    else if (c >= 'A' && c <= 'Z') upper = true;
-    else if (c >= '0' && c <= '9') digit = true;
-    else other = true;
+    if (c >= 'a' && c <= 'z')
+      lower = true;
+    else if (c >= 'A' && c <= 'Z')
+      upper = true;
+    else if (c >= '0' && c <= '9')
+      digit = true;
+    else
+      other = true;
   }
-  if (password.size() > kMaxPassword) return refuse("at most " + std::to_string(kMaxPassword) + " bytes");
-  if (chars < kMinPassword) return refuse("at least " + std::to_string(kMinPassword) + " characters");
+  if (password.size() > kMaxPassword)
+    return refuse("at most " + std::to_string(kMaxPassword) + " bytes");
+  if (chars < kMinPassword)
+    return refuse("at least " + std::to_string(kMinPassword) + " characters");
   if (!notify::is_valid_utf8(password)) return refuse("must be UTF-8 text");
   if (int(lower) + int(upper) + int(digit) + int(other) < 2) {
     return refuse("mix at least two of: lower case, upper case, digits, other characters");
@@ -126,10 +141,12 @@ std::vector<std::string> AccountService::id_indexes(std::string_view national_id
   return out;
 }
 
-Result<AccountService::Person> AccountService::person(store::Reader& r, const std::string& patient_id) {
+Result<AccountService::Person> AccountService::person(store::Reader& r,
+                                                      const std::string& patient_id) {
   HB_ASSIGN_OR_RETURN(auto row, r.current("Patient", patient_id));
   if (!row || row->deleted) return not_found("the person is no longer registered");
-  HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_read(r, Vault::owner_for(row->patient_id, row->facility_id)));
+  HB_ASSIGN_OR_RETURN(auto key,
+                      vault_.key_for_read(r, Vault::owner_for(row->patient_id, row->facility_id)));
   HB_ASSIGN_OR_RETURN(auto text, key.open(row->body, Vault::aad(*row)));
   HB_ASSIGN_OR_RETURN(Json j, parse_json(text));
   Person p;
@@ -137,11 +154,20 @@ Result<AccountService::Person> AccountService::person(store::Reader& r, const st
   p.birth_date = j.value("birthDate", "");
   p.phone = registered_phone(j);
   p.name = display_name(j);
+  if (j.contains("identifier") && j["identifier"].is_array()) {
+    for (const Json& i : j["identifier"]) {
+      if (!i.is_object() || !i.contains("value") || !i["value"].is_string()) continue;
+      const std::string system = i.value("system", "");
+      for (const auto& s : options_.national_id_systems) {
+        if (s == system) p.national_ids.push_back(i["value"].get<std::string>());
+      }
+    }
+  }
   return p;
 }
 
-Result<std::optional<AccountService::Person>> AccountService::person_by_national_id(store::Reader& r,
-                                                                                    std::string_view national_id) {
+Result<std::optional<AccountService::Person>> AccountService::person_by_national_id(
+    store::Reader& r, std::string_view national_id) {
   for (const auto& index : id_indexes(national_id)) {
     HB_ASSIGN_OR_RETURN(auto pid, r.patient_by_identifier(index));
     if (!pid) continue;
@@ -155,8 +181,10 @@ Result<std::optional<AccountService::Person>> AccountService::person_by_national
   return std::optional<Person>();
 }
 
-std::string AccountService::code_mac(const std::string& challenge_hash, std::string_view code) const {
-  return crypto::hex_encode(crypto::hmac_sha256(options_.codes_secret, challenge_hash + '\0' + std::string(code)));
+std::string AccountService::code_mac(const std::string& challenge_hash,
+                                     std::string_view code) const {
+  return crypto::hex_encode(
+      crypto::hmac_sha256(options_.codes_secret, challenge_hash + '\0' + std::string(code)));
 }
 
 std::string AccountService::new_code() const {
@@ -171,8 +199,9 @@ std::string AccountService::new_code() const {
   }
 }
 
-Status AccountService::queue_code_sms(store::Writer& w, const std::string& phone, const std::string& patient_id,
-                                      const std::string& code, const char* why) {
+Status AccountService::queue_code_sms(store::Writer& w, const std::string& phone,
+                                      const std::string& patient_id, const std::string& code,
+                                      const char* why) {
   if (!outbox_) return Status::ok();
   notify::Message sms;
   sms.channel = notify::Channel::kSms;
@@ -183,7 +212,8 @@ Status AccountService::queue_code_sms(store::Writer& w, const std::string& phone
   return outbox_->enqueue(w, sms).status();
 }
 
-Result<std::string> AccountService::open_totp(store::Reader& r, const store::Account& a, const std::string& sealed) {
+Result<std::string> AccountService::open_totp(store::Reader& r, const store::Account& a,
+                                              const std::string& sealed) {
   HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_read(r, a.patient_id));
   return key.open(sealed, totp_aad(a.id));
 }
@@ -204,7 +234,8 @@ bool AccountService::count_strike(Strikes& s) const {
   return false;
 }
 
-AccountResult AccountService::refused(int status, const std::string& title, const std::string& detail) const {
+AccountResult AccountService::refused(int status, const std::string& title,
+                                      const std::string& detail) const {
   AccountResult r;
   r.status = status;
   r.body = {{"type", "about:blank"}, {"status", status}, {"title", title}, {"detail", detail}};
@@ -226,7 +257,8 @@ AccountResult AccountService::limited(const std::string& detail, int retry_after
 }
 
 void AccountService::audit(const char* event, const char* outcome, const std::string& patient_id,
-                           const std::string& account_id, const std::string& address, std::string detail) {
+                           const std::string& account_id, const std::string& address,
+                           std::string detail) {
   store::AuditRecord a;
   a.id = new_uuid();
   a.time = clock_.now();
@@ -241,24 +273,32 @@ void AccountService::audit(const char* event, const char* outcome, const std::st
   store_.append_audit_async(std::move(a));
 }
 
-// ---- sign-up ---------------------------------------------------------------------------------------
+// ---- sign-up
+// ---------------------------------------------------------------------------------------
 
-Result<AccountResult> AccountService::start_signup(std::string_view national_id_in, std::string_view birth_date,
+Result<AccountResult> AccountService::start_signup(std::string_view national_id_in,
+                                                   std::string_view birth_date,
                                                    const std::string& address) {
   const std::string national_id = trim(national_id_in);
   const std::string birth = documents::normalise_birth_date(trim(birth_date));
   std::vector<Problem> problems;
-  if (national_id.empty() || national_id.size() > 64) problems.push_back({"nationalId", "required: 1 to 64 characters", "required"});
-  if (birth.empty()) problems.push_back({"birthDate", "required: a date such as 1990-04-12", "required"});
-  if (!problems.empty()) return Status(Code::kInvalid, "national id and birth date are needed", problems);
-  if (options_.national_id_systems.empty()) return Status(Code::kUnavailable, "no national id system is configured");
+  if (national_id.empty() || national_id.size() > 64)
+    problems.push_back({"nationalId", "required: 1 to 64 characters", "required"});
+  if (birth.empty())
+    problems.push_back({"birthDate", "required: a date such as 1990-04-12", "required"});
+  if (!problems.empty())
+    return Status(Code::kInvalid, "national id and birth date are needed", problems);
+  if (options_.national_id_systems.empty())
+    return Status(Code::kUnavailable, "no national id system is configured");
 
   if (!signups_by_address_.allow("addr:" + address)) {
-    return limited("Too many sign-ups from this network. Try again later.", 60 * 60 / kSignupsPerAddress);
+    return limited("Too many sign-ups from this network. Try again later.",
+                   60 * 60 / kSignupsPerAddress);
   }
   const std::vector<std::string> indexes = id_indexes(national_id);
   if (!signups_by_id_.allow("id:" + indexes[0])) {
-    return limited("Too many sign-up codes for these details. Try again later.", 60 * 60 / kSignupsPerId);
+    return limited("Too many sign-up codes for these details. Try again later.",
+                   60 * 60 / kSignupsPerId);
   }
 
   std::optional<Person> p;
@@ -266,8 +306,8 @@ Result<AccountResult> AccountService::start_signup(std::string_view national_id_
     HB_ASSIGN_OR_RETURN(p, person_by_national_id(r, national_id));
     return Status::ok();
   }));
-  const bool match = p && !p->birth_date.empty() && crypto::equal_constant_time(p->birth_date, birth) &&
-                     !p->phone.empty();
+  const bool match = p && !p->birth_date.empty() &&
+                     crypto::equal_constant_time(p->birth_date, birth) && !p->phone.empty();
 
   // A challenge either way; without a match its code is never sent, so it can never be answered.
   const Time now = clock_.now();
@@ -286,18 +326,23 @@ Result<AccountResult> AccountService::start_signup(std::string_view national_id_
     return Status::ok();
   }));
   if (match && outbox_) outbox_->wake();
-  audit("account-signup-start", "0", match ? p->patient_id : "", "", address, match ? "code sent" : "no match");
+  audit("account-signup-start", "0", match ? p->patient_id : "", "", address,
+        match ? "code sent" : "no match");
 
   AccountResult out;
   out.status = 202;
-  out.body = {{"challenge", challenge},
-              {"expiresIn", std::chrono::seconds(kCodeLifetime).count()},
-              {"detail", "If the details match a record, a code was sent to the phone the clinic registered."}};
+  out.body = {
+      {"challenge", challenge},
+      {"expiresIn", std::chrono::seconds(kCodeLifetime).count()},
+      {"detail",
+       "If the details match a record, a code was sent to the phone the clinic registered."}};
   return out;
 }
 
-Result<AccountResult> AccountService::finish_signup(const std::string& challenge, std::string_view code_in,
-                                                    std::string_view password, const std::string& address) {
+Result<AccountResult> AccountService::finish_signup(const std::string& challenge,
+                                                    std::string_view code_in,
+                                                    std::string_view password,
+                                                    const std::string& address) {
   const std::string code = trim(code_in);
   HB_RETURN_IF_ERROR(check_password(password, ""));
   if (wrong_by_address_.exhausted("addr:" + address)) {
@@ -311,8 +356,10 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
     return Status::ok();
   }));
   const AccountResult gone =
-      refused(410, "code-expired", "This code no longer works (expired, used or too many tries). Start again.");
-  if (!row || row->purpose != "signup" || row->used || row->attempts >= kCodeTries || row->expires <= now) {
+      refused(410, "code-expired",
+              "This code no longer works (expired, used or too many tries). Start again.");
+  if (!row || row->purpose != "signup" || row->used || row->attempts >= kCodeTries ||
+      row->expires <= now) {
     audit("account-signup", "4", "", "", address, "expired, used or unknown code");
     return gone;
   }
@@ -334,15 +381,26 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
     return r;
   }
 
+  // The password must not hold the person's own national id (known only now that the code is
+  // right; refusing it costs no try, and the code stays good for another password).
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, row->subject));
+    return Status::ok();
+  }));
+  for (const auto& id : p.national_ids) HB_RETURN_IF_ERROR(check_password(password, id));
+
   // Argon2id off the writer thread; the write then re-checks the code, so it is used only once.
-  HB_ASSIGN_OR_RETURN(std::string password_hash, crypto::hash_password(password, options_.password_cost));
+  HB_ASSIGN_OR_RETURN(std::string password_hash,
+                      crypto::hash_password(password, options_.password_cost));
   store::Account account;
   account.id = new_uuid();
   account.patient_id = row->subject;
   account.password_hash = std::move(password_hash);
   account.created = now;
   const std::string token = crypto::random_token(32);
-  store::AccountSession session{crypto::sha256_hex(token), account.id, account.patient_id, now, now, true, 0};
+  store::AccountSession session{
+      crypto::sha256_hex(token), account.id, account.patient_id, now, now, true, 0};
   enum class Outcome { kCreated, kUsed, kExists } outcome = Outcome::kCreated;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(hash));
@@ -379,22 +437,26 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   }
   AccountResult out;
   out.status = 201;
-  out.body = {{"account", {{"id", account.id}, {"created", format_instant(now)}}}, {"signedIn", true}};
+  out.body = {{"account", {{"id", account.id}, {"created", format_instant(now)}}},
+              {"signedIn", true}};
   out.session_token = token;
   return out;
 }
 
-// ---- login -----------------------------------------------------------------------------------------
+// ---- login
+// -----------------------------------------------------------------------------------------
 
-Result<AccountResult> AccountService::login(std::string_view national_id_in, std::string_view password,
-                                            const std::string& address) {
+Result<AccountResult> AccountService::login(std::string_view national_id_in,
+                                            std::string_view password, const std::string& address) {
   const std::string national_id = trim(national_id_in);
-  if (national_id.empty() || national_id.size() > 64 || password.empty() || password.size() > kMaxPassword) {
+  if (national_id.empty() || national_id.size() > 64 || password.empty() ||
+      password.size() > kMaxPassword) {
     return Status(Code::kInvalid, "national id and password are needed",
                   {{"nationalId", "required: 1 to 64 characters", "required"},
                    {"password", "required", "required"}});
   }
-  if (options_.national_id_systems.empty()) return Status(Code::kUnavailable, "no national id system is configured");
+  if (options_.national_id_systems.empty())
+    return Status(Code::kUnavailable, "no national id system is configured");
   if (wrong_by_address_.exhausted("addr:" + address)) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }
@@ -418,11 +480,13 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in, std
     if (auto it = unknown_.find(key); it != unknown_.end()) strikes = it->second;
   }
   if (strikes.locked_until > now) {
-    audit("account-login", "4", account ? account->patient_id : "", account ? account->id : "", address, "locked");
+    audit("account-login", "4", account ? account->patient_id : "", account ? account->id : "",
+          address, "locked");
     return locked(strikes.locked_until);
   }
   // The same Argon2id work whether or not there is an account.
-  const bool right = crypto::verify_password(password, account ? account->password_hash : dummy_hash_) && account;
+  const bool right =
+      crypto::verify_password(password, account ? account->password_hash : dummy_hash_) && account;
   if (!right) {
     wrong_by_address_.allow("addr:" + address);
     bool now_locked = false;
@@ -446,8 +510,8 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in, std
       now_locked = count_strike(unknown_[key]);
       strikes = unknown_[key];
     }
-    audit("account-login", "4", account ? account->patient_id : "", account ? account->id : "", address,
-          now_locked ? "wrong password; locked" : "wrong password");
+    audit("account-login", "4", account ? account->patient_id : "", account ? account->id : "",
+          address, now_locked ? "wrong password; locked" : "wrong password");
     if (now_locked) return locked(strikes.locked_until);
     return refused(401, "wrong-credentials", "The national ID or the password is wrong.");
   }
@@ -465,7 +529,8 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in, std
   const bool totp = !account->totp_sealed.empty();
   const bool sms = !p.phone.empty();
   const std::string token = crypto::random_token(32);
-  store::AccountSession session{crypto::sha256_hex(token), account->id, account->patient_id, now, now, false, 0};
+  store::AccountSession session{
+      crypto::sha256_hex(token), account->id, account->patient_id, now, now, false, 0};
   const bool send_sms = sms && !totp && login_codes_.allow(session.token_hash);
   const std::string code = new_code();
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -478,14 +543,15 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in, std
     HB_RETURN_IF_ERROR(w.put_account_session(session));
     if (send_sms) {
       const std::string k = login_code_key(session.token_hash);
-      HB_RETURN_IF_ERROR(w.put_one_time_code({k, "login", session.token_hash, code_mac(k, code), now,
-                                              now + kCodeLifetime, 0, false}));
+      HB_RETURN_IF_ERROR(w.put_one_time_code(
+          {k, "login", session.token_hash, code_mac(k, code), now, now + kCodeLifetime, 0, false}));
       HB_RETURN_IF_ERROR(queue_code_sms(w, p.phone, p.patient_id, code, "login"));
     }
     return Status::ok();
   }));
   if (send_sms && outbox_) outbox_->wake();
-  audit("account-login-password", "0", account->patient_id, account->id, address, "password right; second factor next");
+  audit("account-login-password", "0", account->patient_id, account->id, address,
+        "password right; second factor next");
   Json methods = Json::array();
   if (totp) methods.push_back("totp");
   if (sms) methods.push_back("sms");
@@ -496,7 +562,7 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in, std
 }
 
 Result<std::variant<AccountService::LiveSession, AccountResult>> AccountService::live_session(
-    const std::string& token, bool need_full) {
+    const std::string& token, bool need_full, const std::string& address) {
   using Out = std::variant<LiveSession, AccountResult>;
   AccountResult none = refused(401, "not-signed-in", "Log in first.");
   none.clear_session = !token.empty();
@@ -513,17 +579,20 @@ Result<std::variant<AccountService::LiveSession, AccountResult>> AccountService:
   if (!s || !a) return Out(none);
   const Time now = clock_.now();
   // A half session lives only as long as a code; a full one until idle or at its absolute end.
-  const bool expired = now - s->created >= options_.lifetime || now - s->last_seen >= options_.idle ||
+  const bool expired = now - s->created >= options_.lifetime ||
+                       now - s->last_seen >= options_.idle ||
                        (!s->second_factor && now - s->created >= kCodeLifetime);
   if (expired) {
-    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.delete_account_session(hash); }));
-    audit("account-session-expired", "0", s->patient_id, s->account_id, "", "");
+    HB_RETURN_IF_ERROR(
+        store_.write_sync([&](store::Writer& w) { return w.delete_account_session(hash); }));
+    audit("account-session-expired", "0", s->patient_id, s->account_id, address, "");
     AccountResult r = refused(401, "session-expired", "Your session ended. Log in again.");
     r.clear_session = true;
     return Out(r);
   }
   if (need_full && !s->second_factor) {
-    return Out(refused(401, "second-factor-required", "Finish logging in with your second factor."));
+    return Out(
+        refused(401, "second-factor-required", "Finish logging in with your second factor."));
   }
   if (now - s->last_seen >= kTouchEvery) {
     HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -537,13 +606,15 @@ Result<std::variant<AccountService::LiveSession, AccountResult>> AccountService:
   return Out(LiveSession{std::move(*s), std::move(*a)});
 }
 
-#define HB_LIVE_SESSION(var, token, full)                      \
-  HB_ASSIGN_OR_RETURN(auto var##_or, live_session(token, full)); \
+// The live session of the request, or return its refusal (401) from the calling function.
+#define HB_LIVE_SESSION(var, token, full, address)                                       \
+  HB_ASSIGN_OR_RETURN(auto var##_or, live_session(token, full, address));                \
   if (auto* refusal = std::get_if<AccountResult>(&var##_or)) return std::move(*refusal); \
   LiveSession& var = std::get<LiveSession>(var##_or)
 
-Result<AccountResult> AccountService::send_login_code(const std::string& session_token, const std::string& address) {
-  HB_LIVE_SESSION(live, session_token, false);
+Result<AccountResult> AccountService::send_login_code(const std::string& session_token,
+                                                      const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, false, address);
   if (live.session.second_factor) return AccountResult{200, {{"signedIn", true}}, "", false, 0};
   Person p;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
@@ -551,7 +622,8 @@ Result<AccountResult> AccountService::send_login_code(const std::string& session
     return Status::ok();
   }));
   if (p.phone.empty()) {
-    return Status(Code::kUnprocessable, "no phone is registered for you; use your authenticator app");
+    return Status(Code::kUnprocessable,
+                  "no phone is registered for you; use your authenticator app");
   }
   const Time now = clock_.now();
   const std::string k = login_code_key(live.session.token_hash);
@@ -560,18 +632,20 @@ Result<AccountResult> AccountService::send_login_code(const std::string& session
     return limited("No more codes for this login. Log in again later.", 600);
   }
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
-    HB_RETURN_IF_ERROR(w.put_one_time_code({k, "login", live.session.token_hash, code_mac(k, code), now,
-                                            now + kCodeLifetime, 0, false}));
+    HB_RETURN_IF_ERROR(w.put_one_time_code({k, "login", live.session.token_hash, code_mac(k, code),
+                                            now, now + kCodeLifetime, 0, false}));
     return queue_code_sms(w, p.phone, p.patient_id, code, "login");
   }));
   if (outbox_) outbox_->wake();
-  audit("account-login-code", "0", live.account.patient_id, live.account.id, address, "SMS code sent");
+  audit("account-login-code", "0", live.account.patient_id, live.account.id, address,
+        "SMS code sent");
   return AccountResult{200, {{"smsSent", true}}, "", false, 0};
 }
 
-Result<AccountResult> AccountService::second_factor(const std::string& session_token, std::string_view code_in,
+Result<AccountResult> AccountService::second_factor(const std::string& session_token,
+                                                    std::string_view code_in,
                                                     const std::string& address) {
-  HB_LIVE_SESSION(live, session_token, false);
+  HB_LIVE_SESSION(live, session_token, false, address);
   if (live.session.second_factor) return AccountResult{200, {{"signedIn", true}}, "", false, 0};
   const Time now = clock_.now();
   if (live.account.locked_until > now) return locked(live.account.locked_until);
@@ -690,10 +764,12 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   return out;
 }
 
-// ---- TOTP enrolment --------------------------------------------------------------------------------
+// ---- TOTP enrolment
+// --------------------------------------------------------------------------------
 
-Result<AccountResult> AccountService::totp_setup(const std::string& session_token, const std::string& address) {
-  HB_LIVE_SESSION(live, session_token, true);
+Result<AccountResult> AccountService::totp_setup(const std::string& session_token,
+                                                 const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
   const std::string secret = crypto::random_bytes(20);  // 160 bits, as RFC 4226 recommends
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_write(w, live.account.patient_id));
@@ -702,21 +778,25 @@ Result<AccountResult> AccountService::totp_setup(const std::string& session_toke
     acct->totp_pending_sealed = key.seal(secret, totp_aad(acct->id));
     return w.put_account(*acct);
   }));
-  audit("account-totp-setup", "0", live.account.patient_id, live.account.id, address, "enrolment started");
+  audit("account-totp-setup", "0", live.account.patient_id, live.account.id, address,
+        "enrolment started");
   AccountResult out;
-  out.body = {{"secret", crypto::base32_encode(secret)},
-              {"uri", crypto::otpauth_uri(kTotpIssuer, "resident-" + live.account.id.substr(0, 8), secret)},
-              {"algorithm", "SHA1"},
-              {"digits", 6},
-              {"period", 30}};
+  out.body = {
+      {"secret", crypto::base32_encode(secret)},
+      {"uri", crypto::otpauth_uri(kTotpIssuer, "resident-" + live.account.id.substr(0, 8), secret)},
+      {"algorithm", "SHA1"},
+      {"digits", 6},
+      {"period", 30}};
   return out;
 }
 
-Result<AccountResult> AccountService::totp_confirm(const std::string& session_token, std::string_view code_in,
+Result<AccountResult> AccountService::totp_confirm(const std::string& session_token,
+                                                   std::string_view code_in,
                                                    const std::string& address) {
-  HB_LIVE_SESSION(live, session_token, true);
+  HB_LIVE_SESSION(live, session_token, true, address);
   if (live.account.totp_pending_sealed.empty()) {
-    return Status(Code::kUnprocessable, "no authenticator enrolment is in progress; start one with totp/setup");
+    return Status(Code::kUnprocessable,
+                  "no authenticator enrolment is in progress; start one with totp/setup");
   }
   if (!totp_confirms_.allow("account:" + live.account.id)) {
     return limited("Too many codes. Try again in a few minutes.", 60 * 15 / kCodeTries);
@@ -730,8 +810,10 @@ Result<AccountResult> AccountService::totp_confirm(const std::string& session_to
     return Status::ok();
   }));
   if (step < 0) {
-    audit("account-totp-confirm", "4", live.account.patient_id, live.account.id, address, "wrong code");
-    return refused(401, "wrong-code", "That code is not right. Check the time on your phone and try again.");
+    audit("account-totp-confirm", "4", live.account.patient_id, live.account.id, address,
+          "wrong code");
+    return refused(401, "wrong-code",
+                   "That code is not right. Check the time on your phone and try again.");
   }
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto acct, w.account(live.account.id));
@@ -743,14 +825,17 @@ Result<AccountResult> AccountService::totp_confirm(const std::string& session_to
     acct->totp_last_step = std::max(acct->totp_last_step, step);
     return w.put_account(*acct);
   }));
-  audit("account-totp-confirm", "0", live.account.patient_id, live.account.id, address, "authenticator enrolled");
+  audit("account-totp-confirm", "0", live.account.patient_id, live.account.id, address,
+        "authenticator enrolled");
   return AccountResult{200, {{"totp", true}}, "", false, 0};
 }
 
-// ---- the account, logout ---------------------------------------------------------------------------
+// ---- the account, logout
+// ---------------------------------------------------------------------------
 
-Result<AccountResult> AccountService::me(const std::string& session_token, const std::string& address) {
-  HB_LIVE_SESSION(live, session_token, true);
+Result<AccountResult> AccountService::me(const std::string& session_token,
+                                         const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
   Person p;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(p, person(r, live.account.patient_id));
@@ -773,16 +858,21 @@ Result<AccountResult> AccountService::me(const std::string& session_token, const
   if (!live.account.totp_sealed.empty()) methods.push_back("totp");
   if (!p.phone.empty()) methods.push_back("sms");
   AccountResult out;
-  out.body = {{"account", {{"id", live.account.id},
-                           {"created", format_instant(live.account.created)},
-                           {"secondFactors", methods}}},
-              {"patient", {{"reference", "Patient/" + p.patient_id}, {"name", p.name}, {"birthDate", p.birth_date}}},
-              {"session", {{"created", format_instant(live.session.created)},
-                           {"expires", format_instant(live.session.created + options_.lifetime)}}}};
+  out.body = {
+      {"account",
+       {{"id", live.account.id},
+        {"created", format_instant(live.account.created)},
+        {"secondFactors", methods}}},
+      {"patient",
+       {{"reference", "Patient/" + p.patient_id}, {"name", p.name}, {"birthDate", p.birth_date}}},
+      {"session",
+       {{"created", format_instant(live.session.created)},
+        {"expires", format_instant(live.session.created + options_.lifetime)}}}};
   return out;
 }
 
-Result<AccountResult> AccountService::logout(const std::string& session_token, const std::string& address) {
+Result<AccountResult> AccountService::logout(const std::string& session_token,
+                                             const std::string& address) {
   AccountResult out;
   out.body = {{"signedIn", false}};
   out.clear_session = true;
@@ -793,18 +883,23 @@ Result<AccountResult> AccountService::logout(const std::string& session_token, c
     HB_ASSIGN_OR_RETURN(gone, w.account_session(hash));
     return gone ? w.delete_account_session(hash) : Status::ok();
   }));
-  if (gone) audit("account-logout", "0", gone->patient_id, gone->account_id, address, "this session");
+  if (gone)
+    audit("account-logout", "0", gone->patient_id, gone->account_id, address, "this session");
   return out;
 }
 
-Result<AccountResult> AccountService::logout_everywhere(const std::string& session_token, const std::string& address) {
-  HB_LIVE_SESSION(live, session_token, true);
-  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.delete_account_sessions(live.account.id); }));
+Result<AccountResult> AccountService::logout_everywhere(const std::string& session_token,
+                                                        const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
+  HB_RETURN_IF_ERROR(store_.write_sync(
+      [&](store::Writer& w) { return w.delete_account_sessions(live.account.id); }));
   audit("account-logout", "0", live.account.patient_id, live.account.id, address, "every session");
   AccountResult out;
   out.body = {{"signedIn", false}};
   out.clear_session = true;
   return out;
 }
+
+#undef HB_LIVE_SESSION
 
 }  // namespace hb::services

@@ -40,11 +40,12 @@
 namespace hb::services {
 
 struct AccountOptions {
-  std::string codes_secret;  // HMAC key for one-time codes (derived from the master key), >= 32 bytes
+  std::string
+      codes_secret;  // HMAC key for one-time codes (derived from the master key), >= 32 bytes
   std::vector<std::string> national_id_systems;  // where a national id is looked up
   crypto::PasswordCost password_cost;
-  std::chrono::seconds idle{std::chrono::minutes(30)};      // a session unused this long ends
-  std::chrono::seconds lifetime{std::chrono::hours(12)};    // a session ends this long after login
+  std::chrono::seconds idle{std::chrono::minutes(30)};    // a session unused this long ends
+  std::chrono::seconds lifetime{std::chrono::hours(12)};  // a session ends this long after login
 };
 
 // An answer for the HTTP layer: `status` with `body` (problem+json members when not 2xx).
@@ -64,12 +65,12 @@ class AccountService {
   static constexpr int kWrongPerAccount = 5;
   static constexpr std::chrono::minutes kLockWindow{15};
   static constexpr std::chrono::minutes kLockFor{15};
-  static constexpr int kWrongPerAddress = 30;         // wrong passwords and codes per 15 minutes
-  static constexpr int kSignupsPerId = 3;             // sign-up codes per national id per hour
-  static constexpr int kSignupsPerAddress = 10;       // sign-up starts per address per hour
-  static constexpr int kLoginCodesPerSession = 3;     // SMS codes one login may ask for
+  static constexpr int kWrongPerAddress = 30;      // wrong passwords and codes per 15 minutes
+  static constexpr int kSignupsPerId = 3;          // sign-up codes per national id per hour
+  static constexpr int kSignupsPerAddress = 10;    // sign-up starts per address per hour
+  static constexpr int kLoginCodesPerSession = 3;  // SMS codes one login may ask for
   static constexpr std::size_t kMinPassword = 10;
-  static constexpr std::size_t kMaxPassword = 256;    // bytes
+  static constexpr std::size_t kMaxPassword = 256;  // bytes
   // last_seen is written at most this often (a read does not always cost a write).
   static constexpr std::chrono::seconds kTouchEvery{60};
 
@@ -92,7 +93,8 @@ class AccountService {
   Result<AccountResult> login(std::string_view national_id, std::string_view password,
                               const std::string& address);
   // POST login/sms: sends (again) an SMS code for the half session.
-  Result<AccountResult> send_login_code(const std::string& session_token, const std::string& address);
+  Result<AccountResult> send_login_code(const std::string& session_token,
+                                        const std::string& address);
   // POST login/second-factor: a TOTP or SMS code. 200 and a new full session token; 401 wrong
   // {"remainingAttempts"} (the session ends after kCodeTries); 429 locked.
   Result<AccountResult> second_factor(const std::string& session_token, std::string_view code,
@@ -108,7 +110,8 @@ class AccountService {
 
   Result<AccountResult> logout(const std::string& session_token, const std::string& address);
   // Ends every session of the account (any session of it may ask).
-  Result<AccountResult> logout_everywhere(const std::string& session_token, const std::string& address);
+  Result<AccountResult> logout_everywhere(const std::string& session_token,
+                                          const std::string& address);
 
   // Password rules: kMinPassword to kMaxPassword, at least two of lower case, upper case, digits
   // and other characters, and not the national id. kUnprocessable naming the rule.
@@ -127,6 +130,7 @@ class AccountService {
     std::string birth_date;
     std::string phone;  // E.164, "" when none
     std::string name;
+    std::vector<std::string> national_ids;  // the values under options.national_id_systems
   };
   struct LiveSession {
     store::AccountSession session;
@@ -134,15 +138,19 @@ class AccountService {
   };
 
   std::vector<std::string> id_indexes(std::string_view national_id) const;
-  Result<std::optional<Person>> person_by_national_id(store::Reader& r, std::string_view national_id);
+  Result<std::optional<Person>> person_by_national_id(store::Reader& r,
+                                                      std::string_view national_id);
   Result<Person> person(store::Reader& r, const std::string& patient_id);
   // The live session behind a cookie value; an AccountResult refusal (401) otherwise.
-  Result<std::variant<LiveSession, AccountResult>> live_session(const std::string& token, bool need_full);
+  Result<std::variant<LiveSession, AccountResult>> live_session(const std::string& token,
+                                                                bool need_full,
+                                                                const std::string& address);
   std::string code_mac(const std::string& challenge_hash, std::string_view code) const;
   std::string new_code() const;
   Status queue_code_sms(store::Writer& w, const std::string& phone, const std::string& patient_id,
                         const std::string& code, const char* why);
-  Result<std::string> open_totp(store::Reader& r, const store::Account& a, const std::string& sealed);
+  Result<std::string> open_totp(store::Reader& r, const store::Account& a,
+                                const std::string& sealed);
   bool count_strike(Strikes& s) const;  // true when this strike locks
   AccountResult locked(Time until) const;
   AccountResult refused(int status, const std::string& title, const std::string& detail) const;

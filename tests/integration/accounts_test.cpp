@@ -34,11 +34,13 @@ class Accounts : public ::testing::Test {
   }
 
   void register_patient(const Person& p) {
-    Json patient = {{"resourceType", "Patient"},
-                    {"identifier", Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
-                    {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
-                    {"birthDate", p.birth_date},
-                    {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
+    Json patient = {
+        {"resourceType", "Patient"},
+        {"identifier",
+         Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
+        {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
+        {"birthDate", p.birth_date},
+        {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
     auto r = server_->send("POST", "/fhir/Patient", clinic_, patient.dump());
     ASSERT_EQ(r.status, 201) << r.body;
   }
@@ -48,7 +50,8 @@ class Accounts : public ::testing::Test {
                     std::vector<std::string> headers = {kCsrf}) {
     headers.push_back(kJsonCt);
     if (!cookie.empty()) headers.push_back("Cookie: " + cookie);
-    return http("POST", server_->base() + "/api/v1/account/" + route, body.is_null() ? "" : body.dump(), headers);
+    return http("POST", server_->base() + "/api/v1/account/" + route,
+                body.is_null() ? "" : body.dump(), headers);
   }
   HttpResponse me(const std::string& cookie) {
     std::vector<std::string> h;
@@ -61,7 +64,8 @@ class Accounts : public ::testing::Test {
     return it->second.substr(0, it->second.find(';'));
   }
   void advance(int seconds) {
-    auto r = http("POST", server_->base() + "/api/test/clock", Json{{"advanceSeconds", seconds}}.dump(), {kJsonCt});
+    auto r = http("POST", server_->base() + "/api/test/clock",
+                  Json{{"advanceSeconds", seconds}}.dump(), {kJsonCt});
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
@@ -93,7 +97,8 @@ class Accounts : public ::testing::Test {
   std::string sign_up(const Person& p) {
     auto start = post("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
     EXPECT_EQ(start.status, 202) << start.body;
-    auto done = post("signup/verify", {{"challenge", start.json()["challenge"]}, {"code", next_code(p.phone)},
+    auto done = post("signup/verify", {{"challenge", start.json()["challenge"]},
+                                       {"code", next_code(p.phone)},
                                        {"password", kPassword}});
     EXPECT_EQ(done.status, 201) << done.body;
     return cookie_of(done);
@@ -118,17 +123,20 @@ TEST_F(Accounts, SignUpSetsAnHttpOnlyCookieAndRefusesCrossSiteRequests) {
   auto no_header = post("signup/start", start_body, "", {});
   EXPECT_EQ(no_header.status, 403) << "no CSRF header";
   EXPECT_EQ(no_header.headers["content-type"], "application/problem+json");
-  EXPECT_EQ(post("signup/start", start_body, "", {kCsrf, "Origin: https://evil.example"}).status, 403);
+  EXPECT_EQ(post("signup/start", start_body, "", {kCsrf, "Origin: https://evil.example"}).status,
+            403);
   EXPECT_EQ(post("signup/start", start_body, "", {kCsrf, "Origin: " + server_->base()}).status, 202)
       << "the server's own origin is fine";
   next_code(kMai.phone);
-  auto unknown = post("signup/start", {{"nationalId", "079299999999"}, {"birthDate", kMai.birth_date}});
+  auto unknown =
+      post("signup/start", {{"nationalId", "079299999999"}, {"birthDate", kMai.birth_date}});
   auto start = post("signup/start", start_body);
   ASSERT_EQ(start.status, 202);
   EXPECT_EQ(unknown.status, 202);
   EXPECT_EQ(unknown.json()["detail"], start.json()["detail"]);
 
-  auto done = post("signup/verify", {{"challenge", start.json()["challenge"]}, {"code", next_code(kMai.phone)},
+  auto done = post("signup/verify", {{"challenge", start.json()["challenge"]},
+                                     {"code", next_code(kMai.phone)},
                                      {"password", kPassword}});
   ASSERT_EQ(done.status, 201) << done.body;
   const std::string set_cookie = done.headers["set-cookie"];
@@ -179,33 +187,49 @@ TEST_F(Accounts, LoginNeedsTheSecondFactorAndSessionsExpire) {
 TEST_F(Accounts, GuessingPasswordsAndCodesGets429AndAReplayedCodeIsRefused) {
   register_patient(kMai);
   // Codes: five wrong tries kill the challenge; the right code then is refused too.
-  auto start = post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
+  auto start =
+      post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
   const std::string code = next_code(kMai.phone);
   const std::string wrong = code == "123456" ? "654321" : "123456";
   for (int i = 1; i < 5; ++i) {
-    auto r = post("signup/verify", {{"challenge", start.json()["challenge"]}, {"code", wrong}, {"password", kPassword}});
+    auto r =
+        post("signup/verify",
+             {{"challenge", start.json()["challenge"]}, {"code", wrong}, {"password", kPassword}});
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.json()["remainingAttempts"], 5 - i);
   }
-  EXPECT_EQ(post("signup/verify", {{"challenge", start.json()["challenge"]}, {"code", wrong}, {"password", kPassword}}).status, 410);
-  EXPECT_EQ(post("signup/verify", {{"challenge", start.json()["challenge"]}, {"code", code}, {"password", kPassword}}).status, 410);
+  EXPECT_EQ(
+      post("signup/verify",
+           {{"challenge", start.json()["challenge"]}, {"code", wrong}, {"password", kPassword}})
+          .status,
+      410);
+  EXPECT_EQ(
+      post("signup/verify",
+           {{"challenge", start.json()["challenge"]}, {"code", code}, {"password", kPassword}})
+          .status,
+      410);
 
   // A replayed code: the second use is refused.
-  auto again = post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
+  auto again =
+      post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
   const std::string good = next_code(kMai.phone);
-  const Json verify = {{"challenge", again.json()["challenge"]}, {"code", good}, {"password", kPassword}};
+  const Json verify = {
+      {"challenge", again.json()["challenge"]}, {"code", good}, {"password", kPassword}};
   EXPECT_EQ(post("signup/verify", verify).status, 201);
   EXPECT_EQ(post("signup/verify", verify).status, 410);
 
   // Sign-up codes per national id: the third start within the hour was the last.
   post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
-  auto limited = post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
+  auto limited =
+      post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
   EXPECT_EQ(limited.status, 429);
   EXPECT_FALSE(limited.headers["retry-after"].empty());
 
   // Passwords: the fifth wrong one locks the account, with Retry-After.
   for (int i = 1; i < 5; ++i) {
-    EXPECT_EQ(post("login", {{"nationalId", kMai.national_id}, {"password", "wrong password 1"}}).status, 401);
+    EXPECT_EQ(
+        post("login", {{"nationalId", kMai.national_id}, {"password", "wrong password 1"}}).status,
+        401);
   }
   auto locked = post("login", {{"nationalId", kMai.national_id}, {"password", "wrong password 1"}});
   EXPECT_EQ(locked.status, 429);
