@@ -8,6 +8,8 @@
 #include <regex>
 #include <thread>
 
+#include "core/clock.h"
+#include "crypto/otp.h"
 #include "harness.h"
 
 namespace hb::test {
@@ -237,6 +239,37 @@ TEST_F(Accounts, GuessingPasswordsAndCodesGets429AndAReplayedCodeIsRefused) {
   EXPECT_EQ(post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}}).status, 429);
   advance(15 * 60 + 1);
   EXPECT_EQ(post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}}).status, 200);
+}
+
+TEST_F(Accounts, AnAuthenticatorAppIsASecondFactorAndItsCodesWorkOnce) {
+  register_patient(kMai);
+  const std::string cookie = sign_up(kMai);
+  EXPECT_EQ(post("totp/setup", Json(), "").status, 401) << "signed-in residents only";
+  auto setup = post("totp/setup", Json(), cookie);
+  ASSERT_EQ(setup.status, 200) << setup.body;
+  const std::string secret = *crypto::base32_decode(setup.json()["secret"].get<std::string>());
+  EXPECT_NE(setup.json()["uri"].get<std::string>().find("secret=" +
+                                                        setup.json()["secret"].get<std::string>()),
+            std::string::npos);
+  int64_t offset = 0;  // how far the test has moved the server's clock
+  auto code_now = [&] {
+    return crypto::totp(secret, SystemClock::instance().now() + std::chrono::seconds(offset));
+  };
+  const std::string enrol = code_now();
+  ASSERT_EQ(post("totp/confirm", {{"code", enrol}}, cookie).status, 200);
+
+  auto half = post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}});
+  ASSERT_EQ(half.status, 200);
+  EXPECT_EQ(half.json()["secondFactor"]["methods"], Json::array({"totp", "sms"}));
+  EXPECT_EQ(half.json()["secondFactor"]["smsSent"], false);
+  EXPECT_EQ(post("login/second-factor", {{"code", enrol}}, cookie_of(half)).status, 401)
+      << "a spent code";
+  advance(60);
+  offset += 60;
+  auto full = post("login/second-factor", {{"code", code_now()}}, cookie_of(half));
+  ASSERT_EQ(full.status, 200) << full.body;
+  auto mine = me(cookie_of(full));
+  EXPECT_EQ(mine.json()["account"]["secondFactors"], Json::array({"totp", "sms"}));
 }
 
 TEST_F(Accounts, TwoResidentsEachSeeOnlyThemselves) {
