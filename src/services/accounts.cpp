@@ -273,8 +273,7 @@ void AccountService::audit(const char* event, const char* outcome, const std::st
   store_.append_audit_async(std::move(a));
 }
 
-// ---- sign-up
-// ---------------------------------------------------------------------------------------
+// ---- sign-up ------------------------------------------------------------------------------------
 
 Result<AccountResult> AccountService::start_signup(std::string_view national_id_in,
                                                    std::string_view birth_date,
@@ -443,8 +442,7 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   return out;
 }
 
-// ---- login
-// -----------------------------------------------------------------------------------------
+// ---- login --------------------------------------------------------------------------------------
 
 Result<AccountResult> AccountService::login(std::string_view national_id_in,
                                             std::string_view password, const std::string& address) {
@@ -764,8 +762,7 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   return out;
 }
 
-// ---- TOTP enrolment
-// --------------------------------------------------------------------------------
+// ---- TOTP enrolment -----------------------------------------------------------------------------
 
 Result<AccountResult> AccountService::totp_setup(const std::string& session_token,
                                                  const std::string& address) {
@@ -830,8 +827,7 @@ Result<AccountResult> AccountService::totp_confirm(const std::string& session_to
   return AccountResult{200, {{"totp", true}}, "", false, 0};
 }
 
-// ---- the account, logout
-// ---------------------------------------------------------------------------
+// ---- the account, logout ------------------------------------------------------------------------
 
 Result<AccountResult> AccountService::me(const std::string& session_token,
                                          const std::string& address) {
