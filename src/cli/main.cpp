@@ -23,6 +23,7 @@
 #include "services/auth.h"
 #include "services/facilities.h"
 #include "services/records.h"
+#include "services/accounts.h"
 #include "services/vault.h"
 
 // jemalloc's settings (read at start-up when the binary is linked with jemalloc; an unused symbol
@@ -135,8 +136,18 @@ int serve(const Common& common) {
   (*outbox)->start();
   services::DocumentService documents(*dd->store, vault, records, *log->log, clock,
                                      {cfg->base_url(), vault.blind("shc-rid", "v1")}, outbox->get());
-  http::Handler api = http::make_api_handler(
-      {*cfg, auth, records, *log->tiles, log->vkey, documents, cfg->clock_control ? &test_clock : nullptr});
+  services::AccountOptions acct;
+  auto codes_secret = crypto::hex_decode(vault.blind("account-codes", "v1"));
+  if (!codes_secret) return fail(codes_secret.error());
+  acct.codes_secret = *codes_secret;
+  acct.national_id_systems = cfg->national_id_systems;
+  acct.password_cost = {static_cast<uint64_t>(cfg->password_ops_limit),
+                        static_cast<std::size_t>(cfg->password_memory_kib) * 1024};
+  acct.idle = std::chrono::minutes(cfg->session_idle_minutes);
+  acct.lifetime = std::chrono::hours(cfg->session_lifetime_hours);
+  services::AccountService accounts(*dd->store, vault, clock, acct, outbox->get());
+  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents, accounts,
+                                              cfg->clock_control ? &test_clock : nullptr});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);

@@ -169,6 +169,10 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.integer("auth", "assertion_max_seconds", c.assertion_max_seconds, 10, 300);
   b.list("patients", "national_id_systems", c.national_id_systems);
   b.list("patients", "insurance_systems", c.insurance_systems);
+  b.integer("accounts", "password_ops_limit", c.password_ops_limit, 1, 20);
+  b.integer("accounts", "password_memory_kib", c.password_memory_kib, 8, 4 * 1024 * 1024);
+  b.integer("accounts", "session_idle_minutes", c.session_idle_minutes, 1, 24 * 60);
+  b.integer("accounts", "session_lifetime_hours", c.session_lifetime_hours, 1, 24 * 30);
   b.str("facilities", "code_pattern", c.facility_code_pattern);
   b.str("log", "level", c.log_level);
   b.boolean("testing", "clock_control", c.clock_control);

@@ -50,6 +50,13 @@ struct Config {
   // [facilities]
   std::string facility_code_pattern = "^[0-9]{5}$";
 
+  // [accounts]: residents' accounts (docs/accounts.md). The Argon2id cost defaults to libsodium's
+  // INTERACTIVE level (2 passes, 64 MiB); tests may lower it.
+  int password_ops_limit = 2;
+  int password_memory_kib = 64 * 1024;
+  int session_idle_minutes = 30;
+  int session_lifetime_hours = 12;
+
   // [log]
   std::string log_level = "info";
 

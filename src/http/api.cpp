@@ -9,6 +9,7 @@
 #include "fhir/outcome.h"
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
+#include "http/account_api.h"
 #include "http/static_files.h"
 
 namespace hb::http {
@@ -299,6 +300,7 @@ class Api {
       return verdict ? json_response(200, *verdict) : problem(verdict.error());
     }
     if (parts[2] == "links" && parts.size() >= 4) return link(req, parts);
+    if (parts[2] == "account") return account_api(s_.accounts, s_.config, req, parts);
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());

@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "http/server.h"
 #include "ledger/tiles.h"
+#include "services/accounts.h"
 #include "services/auth.h"
 #include "services/documents.h"
 #include "services/records.h"
@@ -21,6 +22,8 @@ struct Services {
   ledger::TileReader& log_tiles;
   std::string log_vkey;
   services::DocumentService& documents;
+  // Residents' accounts: /api/v1/account/... (http/account_api.h).
+  services::AccountService& accounts;
   // Set only with testing.clock_control: POST /api/test/clock moves it forward.
   OffsetClock* test_clock = nullptr;
 };

@@ -119,6 +119,20 @@ Result<std::optional<store::LinkDevice>> Speculation::link_device(const std::str
   return not_in_speculation("read links");
 }
 
+// Resident accounts are never written by a speculated transaction.
+Result<std::optional<store::Account>> Speculation::account(const std::string&) {
+  return not_in_speculation("read accounts");
+}
+Result<std::optional<store::Account>> Speculation::account_by_patient(const std::string&) {
+  return not_in_speculation("read accounts");
+}
+Result<std::optional<store::OneTimeCode>> Speculation::one_time_code(const std::string&) {
+  return not_in_speculation("read one-time codes");
+}
+Result<std::optional<store::AccountSession>> Speculation::account_session(const std::string&) {
+  return not_in_speculation("read sessions");
+}
+
 // ---- writes --------------------------------------------------------------------------------------
 
 Status Speculation::put_facility(const store::Facility&) { return not_in_speculation("change facilities"); }
@@ -208,6 +222,16 @@ Status Speculation::append_audit(const store::AuditRecord& a) {
   writes_.push_back(std::move(w));
   return Status::ok();
 }
+
+Status Speculation::put_account(const store::Account&) { return not_in_speculation("change accounts"); }
+Status Speculation::put_one_time_code(const store::OneTimeCode&) {
+  return not_in_speculation("change one-time codes");
+}
+Status Speculation::put_account_session(const store::AccountSession&) {
+  return not_in_speculation("change sessions");
+}
+Status Speculation::delete_account_session(const std::string&) { return not_in_speculation("change sessions"); }
+Status Speculation::delete_account_sessions(const std::string&) { return not_in_speculation("change sessions"); }
 
 // ---- notify: the outbox ----
 // A notification is queued in the same closure as what it announces; a speculation leaves that to

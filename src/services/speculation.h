@@ -69,6 +69,13 @@ class Speculation final : public store::Writer {
   Result<std::vector<store::DocLink>> doc_links_of(const std::string& document_id) override;
   Result<std::optional<store::LinkDevice>> link_device(const std::string& device_hash) override;
 
+  // ---- resident accounts: not speculated (kUnavailable) ----
+  Result<std::optional<store::Account>> account(const std::string& id) override;
+  Result<std::optional<store::Account>> account_by_patient(const std::string& patient_id) override;
+  Result<std::optional<store::OneTimeCode>> one_time_code(const std::string& challenge_hash) override;
+  Result<std::optional<store::AccountSession>> account_session(const std::string& token_hash) override;
+  // ---- end resident accounts ----
+
   // ---- notify: reading the outbox is not speculated (kUnavailable: the caller takes the ordinary
   // path); queueing is, and answers id 0 (the id exists only once the replay stores the row). ----
   Result<std::vector<store::OutboxMessage>> outbox_due(Time now, int limit) override;
@@ -95,6 +102,14 @@ class Speculation final : public store::Writer {
   Status put_document(const store::Document& d) override;
   Status put_doc_link(const store::DocLink& l) override;
   Status put_link_device(const store::LinkDevice& d) override;
+
+  // ---- resident accounts ----
+  Status put_account(const store::Account& a) override;
+  Status put_one_time_code(const store::OneTimeCode& c) override;
+  Status put_account_session(const store::AccountSession& s) override;
+  Status delete_account_session(const std::string& token_hash) override;
+  Status delete_account_sessions(const std::string& account_id) override;
+  // ---- end resident accounts ----
 
   // ---- notify ----
   Result<int64_t> outbox_enqueue(const store::OutboxMessage& m) override;

@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 7> kSteps = {
+constexpr std::array<const char*, 8> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -236,6 +236,42 @@ CREATE INDEX outbox_due ON outbox(next_attempt, id)
 CREATE INDEX outbox_by_status ON outbox(status, id);
 CREATE INDEX outbox_by_recipient ON outbox(recipient_index, created);
 CREATE INDEX outbox_by_patient ON outbox(patient_id);
+)sql",
+
+    // 8: resident accounts, their one-time codes and sessions. Only hashes of what users hold
+    // (challenge and session tokens), an HMAC of each code, an Argon2id string of each password
+    // and sealed TOTP secrets are stored.
+    R"sql(
+CREATE TABLE accounts(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  totp_sealed BLOB NOT NULL,
+  totp_pending_sealed BLOB NOT NULL,
+  totp_last_step INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  failures_window_start INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL,
+  created INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE one_time_codes(
+  challenge_hash TEXT PRIMARY KEY,
+  purpose TEXT NOT NULL CHECK (purpose IN ('signup', 'login')),
+  subject TEXT NOT NULL,
+  code_mac TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX one_time_codes_by_expiry ON one_time_codes(expires);
+CREATE TABLE account_sessions(
+  token_hash TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  patient_id TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  second_factor INTEGER NOT NULL,
+  failures INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX account_sessions_by_account ON account_sessions(account_id);
 )sql",
 };
 

@@ -711,6 +711,156 @@ class Session final : public Writer {
     return c_.run(st, "put_link_device");
   }
 
+  // ---- resident accounts ----
+
+  static constexpr const char* kAccountColumns =
+      "SELECT id, patient_id, password_hash, totp_sealed, totp_pending_sealed, totp_last_step, "
+      "failures, failures_window_start, locked_until, created FROM accounts ";
+  static Account account_from(const Stmt& s) {
+    Account a;
+    a.id = s.text(0);
+    a.patient_id = s.text(1);
+    a.password_hash = s.text(2);
+    a.totp_sealed = s.blob(3);
+    a.totp_pending_sealed = s.blob(4);
+    a.totp_last_step = s.int64(5);
+    a.failures = static_cast<int>(s.int64(6));
+    a.failures_window_start = from_unix_millis(s.int64(7));
+    a.locked_until = from_unix_millis(s.int64(8));
+    a.created = from_unix_millis(s.int64(9));
+    return a;
+  }
+
+  Result<std::optional<Account>> account(const std::string& id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kAccountColumns) + "WHERE id = ?"));
+    st.bind(1, id);
+    return one<Account>(c_, st, account_from, "account");
+  }
+
+  Result<std::optional<Account>> account_by_patient(const std::string& patient_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kAccountColumns) + "WHERE patient_id = ?"));
+    st.bind(1, patient_id);
+    return one<Account>(c_, st, account_from, "account_by_patient");
+  }
+
+  Result<std::optional<OneTimeCode>> one_time_code(const std::string& challenge_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT challenge_hash, purpose, subject, code_mac, created, "
+                                            "expires, attempts, used FROM one_time_codes WHERE challenge_hash = ?"));
+    st.bind(1, challenge_hash);
+    return one<OneTimeCode>(
+        c_, st,
+        [](const Stmt& s) {
+          OneTimeCode c;
+          c.challenge_hash = s.text(0);
+          c.purpose = s.text(1);
+          c.subject = s.text(2);
+          c.code_mac = s.text(3);
+          c.created = from_unix_millis(s.int64(4));
+          c.expires = from_unix_millis(s.int64(5));
+          c.attempts = static_cast<int>(s.int64(6));
+          c.used = s.int64(7) != 0;
+          return c;
+        },
+        "one_time_code");
+  }
+
+  Result<std::optional<AccountSession>> account_session(const std::string& token_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT token_hash, account_id, patient_id, created, last_seen, "
+                                            "second_factor, failures FROM account_sessions WHERE token_hash = ?"));
+    st.bind(1, token_hash);
+    return one<AccountSession>(
+        c_, st,
+        [](const Stmt& s) {
+          AccountSession x;
+          x.token_hash = s.text(0);
+          x.account_id = s.text(1);
+          x.patient_id = s.text(2);
+          x.created = from_unix_millis(s.int64(3));
+          x.last_seen = from_unix_millis(s.int64(4));
+          x.second_factor = s.int64(5) != 0;
+          x.failures = static_cast<int>(s.int64(6));
+          return x;
+        },
+        "account_session");
+  }
+
+  Status put_account(const Account& a) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (a.id.empty() || a.patient_id.empty() || a.password_hash.empty()) {
+      return invalid("an account needs an id, a patient and a password hash");
+    }
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO accounts(id, patient_id, password_hash, totp_sealed, totp_pending_sealed, "
+        "totp_last_step, failures, failures_window_start, locked_until, created) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+        "password_hash = excluded.password_hash, totp_sealed = excluded.totp_sealed, "
+        "totp_pending_sealed = excluded.totp_pending_sealed, totp_last_step = excluded.totp_last_step, "
+        "failures = excluded.failures, failures_window_start = excluded.failures_window_start, "
+        "locked_until = excluded.locked_until"));
+    st.bind(1, a.id);
+    st.bind(2, a.patient_id);
+    st.bind(3, a.password_hash);
+    st.bind_blob(4, a.totp_sealed);
+    st.bind_blob(5, a.totp_pending_sealed);
+    st.bind(6, a.totp_last_step);
+    st.bind(7, static_cast<int64_t>(a.failures));
+    st.bind(8, unix_millis(a.failures_window_start));
+    st.bind(9, unix_millis(a.locked_until));
+    st.bind(10, unix_millis(a.created));
+    return c_.run(st, "put_account");
+  }
+
+  Status put_one_time_code(const OneTimeCode& c) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (c.challenge_hash.empty() || c.code_mac.empty()) return invalid("a code needs its challenge and its MAC");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO one_time_codes(challenge_hash, purpose, subject, code_mac, created, expires, "
+        "attempts, used) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(challenge_hash) DO UPDATE SET "
+        "attempts = excluded.attempts, used = excluded.used"));
+    st.bind(1, c.challenge_hash);
+    st.bind(2, c.purpose);
+    st.bind(3, c.subject);
+    st.bind(4, c.code_mac);
+    st.bind(5, unix_millis(c.created));
+    st.bind(6, unix_millis(c.expires));
+    st.bind(7, static_cast<int64_t>(c.attempts));
+    st.bind(8, static_cast<int64_t>(c.used ? 1 : 0));
+    return c_.run(st, "put_one_time_code");
+  }
+
+  Status put_account_session(const AccountSession& x) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (x.token_hash.empty() || x.account_id.empty()) return invalid("a session needs its hash and its account");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO account_sessions(token_hash, account_id, patient_id, created, last_seen, "
+        "second_factor, failures) VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token_hash) DO UPDATE SET "
+        "last_seen = excluded.last_seen, second_factor = excluded.second_factor, failures = excluded.failures"));
+    st.bind(1, x.token_hash);
+    st.bind(2, x.account_id);
+    st.bind(3, x.patient_id);
+    st.bind(4, unix_millis(x.created));
+    st.bind(5, unix_millis(x.last_seen));
+    st.bind(6, static_cast<int64_t>(x.second_factor ? 1 : 0));
+    st.bind(7, static_cast<int64_t>(x.failures));
+    return c_.run(st, "put_account_session");
+  }
+
+  Status delete_account_session(const std::string& token_hash) override {
+    HB_RETURN_IF_ERROR(writable());
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("DELETE FROM account_sessions WHERE token_hash = ?"));
+    st.bind(1, token_hash);
+    return c_.run(st, "delete_account_session");
+  }
+
+  Status delete_account_sessions(const std::string& account_id) override {
+    HB_RETURN_IF_ERROR(writable());
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("DELETE FROM account_sessions WHERE account_id = ?"));
+    st.bind(1, account_id);
+    return c_.run(st, "delete_account_sessions");
+  }
+
+  // ---- end resident accounts ----
+
   Status put_issuer_key(const IssuerKey& k) override {
     HB_RETURN_IF_ERROR(writable());
     if (k.facility_id.empty() || k.kid.empty()) return invalid("an issuer key needs a facility and a kid");

@@ -323,6 +323,55 @@ TEST(SqliteStoreOpen, RefusesMemoryAndUnopenableFiles) {
 // ---------------------------------------------------------------------------------------------
 // Resources
 
+TEST(SqliteStoreAccounts, AccountsCodesAndSessionsRoundTrip) {
+  TempDir dir;
+  auto store = must_open(options_for(dir.file("hb.db"), false));
+  Account a;
+  a.id = "a1";
+  a.patient_id = "p1";
+  a.password_hash = "$argon2id$v=19$m=8,t=1,p=1$x$y";
+  a.totp_sealed = std::string("\0sealed", 7);
+  a.totp_last_step = 42;
+  a.failures = 3;
+  a.failures_window_start = ms(10);
+  a.locked_until = ms(20);
+  a.created = ms(1);
+  ASSERT_TRUE(store->write_sync([&](Writer& w) { return w.put_account(a); }).is_ok());
+  Account other = a;
+  other.id = "a2";
+  EXPECT_EQ(store->write_sync([&](Writer& w) { return w.put_account(other); }).code(), Code::kConflict)
+      << "one account per person";
+  OneTimeCode c{"h1", "signup", "p1", "mac", ms(1), ms(600), 2, false};
+  AccountSession s1{"s1", "a1", "p1", ms(1), ms(2), true, 0};
+  AccountSession s2{"s2", "a1", "p1", ms(1), ms(3), false, 1};
+  ASSERT_TRUE(store->write_sync([&](Writer& w) -> Status {
+                HB_RETURN_IF_ERROR(w.put_one_time_code(c));
+                HB_RETURN_IF_ERROR(w.put_account_session(s1));
+                return w.put_account_session(s2);
+              }).is_ok());
+  c.attempts = 3;
+  c.used = true;
+  ASSERT_TRUE(store->write_sync([&](Writer& w) { return w.put_one_time_code(c); }).is_ok());
+  ASSERT_TRUE(store->read([&](Reader& r) -> Status {
+                HB_ASSIGN_OR_RETURN(auto got, r.account_by_patient("p1"));
+                EXPECT_TRUE(got && got->id == "a1" && got->totp_sealed == a.totp_sealed && got->totp_last_step == 42 &&
+                            got->failures == 3 && got->locked_until == ms(20));
+                HB_ASSIGN_OR_RETURN(auto code, r.one_time_code("h1"));
+                EXPECT_TRUE(code && code->attempts == 3 && code->used && code->expires == ms(600));
+                HB_ASSIGN_OR_RETURN(auto sess, r.account_session("s2"));
+                EXPECT_TRUE(sess && !sess->second_factor && sess->failures == 1 && sess->last_seen == ms(3));
+                return Status::ok();
+              }).is_ok());
+  ASSERT_TRUE(store->write_sync([](Writer& w) { return w.delete_account_sessions("a1"); }).is_ok());
+  ASSERT_TRUE(store->read([&](Reader& r) -> Status {
+                HB_ASSIGN_OR_RETURN(auto s, r.account_session("s1"));
+                EXPECT_FALSE(s);
+                HB_ASSIGN_OR_RETURN(s, r.account_session("s2"));
+                EXPECT_FALSE(s);
+                return Status::ok();
+              }).is_ok());
+}
+
 TEST(SqliteStoreDocuments, KeysDocumentsAndRevocationList) {
   TempDir dir;
   auto store = must_open(options_for(dir.file("hb.db"), false));

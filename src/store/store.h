@@ -77,6 +77,13 @@ class Reader {
   virtual Result<std::vector<DocLink>> doc_links_of(const std::string& document_id) = 0;
   virtual Result<std::optional<LinkDevice>> link_device(const std::string& device_hash) = 0;
 
+  // ---- resident accounts ----
+  virtual Result<std::optional<Account>> account(const std::string& id) = 0;
+  virtual Result<std::optional<Account>> account_by_patient(const std::string& patient_id) = 0;
+  virtual Result<std::optional<OneTimeCode>> one_time_code(const std::string& challenge_hash) = 0;
+  virtual Result<std::optional<AccountSession>> account_session(const std::string& token_hash) = 0;
+  // ---- end resident accounts ----
+
   // ---- notify: the outbox (types.h, OutboxMessage) ----
   // Messages due at `now` (queued, failed, or sending with a lapsed claim), earliest first.
   virtual Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) = 0;
@@ -121,6 +128,15 @@ class Writer : public Reader {
   virtual Status put_document(const Document& d) = 0;
   virtual Status put_doc_link(const DocLink& l) = 0;      // insert or replace by token_hash
   virtual Status put_link_device(const LinkDevice& d) = 0;  // insert or replace by device_hash
+
+  // ---- resident accounts ----
+  // Insert or replace by id; kConflict when another account is linked to the same patient.
+  virtual Status put_account(const Account& a) = 0;
+  virtual Status put_one_time_code(const OneTimeCode& c) = 0;          // insert or replace
+  virtual Status put_account_session(const AccountSession& s) = 0;     // insert or replace
+  virtual Status delete_account_session(const std::string& token_hash) = 0;
+  virtual Status delete_account_sessions(const std::string& account_id) = 0;  // every one of them
+  // ---- end resident accounts ----
 
   // ---- notify: the outbox ----
   // Queues m (id, status, attempts and sent_at are the store's: queued, 0, none) and returns its

@@ -141,6 +141,50 @@ struct LinkDevice {
   Time unlocked{};
   Time expires{};
 };
+// ---- resident accounts (services/accounts.h) -------------------------------------------------
+
+// A resident's account, linked to the Patient it proved to be. Secrets are stored only in forms
+// that do not give them back: the password as an Argon2id string, the TOTP secret sealed under
+// the patient's data key.
+struct Account {
+  std::string id;                   // uuid
+  std::string patient_id;           // the linked person; one account per person
+  std::string password_hash;        // Argon2id PHC string
+  std::string totp_sealed;          // sealed 160-bit TOTP secret; "" when not enrolled
+  std::string totp_pending_sealed;  // a secret being enrolled (until confirmed with a code)
+  int64_t totp_last_step = -1;      // the last TOTP time step accepted: never accepted again
+  int failures = 0;                 // wrong passwords and second factors in the current window
+  Time failures_window_start{};
+  Time locked_until{};              // zero when not locked
+  Time created{};
+};
+
+// A one-time code sent by SMS (sign-up, or a login's second factor). The client holds a challenge
+// token; the store keys the code by the token's SHA-256 and keeps only an HMAC of the code.
+struct OneTimeCode {
+  std::string challenge_hash;  // hex SHA-256 of the challenge token
+  std::string purpose;         // signup | login
+  std::string subject;         // signup: the matched patient id ("" when nothing matched);
+                               // login: the hash of the session it completes
+  std::string code_mac;        // hex HMAC-SHA256(codes key, challenge_hash 0x00 code)
+  Time created{};
+  Time expires{};
+  int attempts = 0;            // wrong codes given
+  bool used = false;           // a code works once
+};
+
+// A signed-in browser: only the hash of the cookie's token is stored.
+struct AccountSession {
+  std::string token_hash;   // hex SHA-256 of the cookie's value
+  std::string account_id;
+  std::string patient_id;
+  Time created{};
+  Time last_seen{};
+  bool second_factor = false;  // full session only once the second factor was given
+  int failures = 0;            // wrong second factors in this session
+};
+// ---- end resident accounts ----
+
 // ---- notify: the outbox ----
 // One notification waiting to be sent, being sent, or done with. Notifications never carry health
 // data: the subject and body are a short fixed text and a link. The recipient (a phone number or

@@ -158,10 +158,14 @@ Server::Server(const std::vector<std::string>& env) {
   posix_spawn_file_actions_destroy(&fa);
   close(out_pipe[1]);
   out_fd_ = out_pipe[0];
-  // Wait for "listening on 127.0.0.1:PORT".
+  // Wait for "listening on 127.0.0.1:PORT" (after any warnings logged at start, e.g. clock_control).
   std::string out;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (out.find('\n') == std::string::npos) {
+  auto listening = [&out] {
+    auto at = out.find("listening on ");
+    return at != std::string::npos && out.find('\n', at) != std::string::npos;
+  };
+  while (!listening()) {
     if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("server did not start");
     pollfd p{out_fd_, POLLIN, 0};
     if (poll(&p, 1, 200) > 0) {

@@ -1,0 +1,167 @@
+#include "http/account_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include "http/cookie.h"
+
+namespace hb::http {
+namespace {
+
+Response problem_of(const Status& s) {
+  Response r;
+  r.status = http_status_of(s.code());
+  r.set("Content-Type", "application/problem+json");
+  r.set("Cache-Control", "no-store");
+  Json p = {{"type", "about:blank"}, {"status", r.status}, {"title", code_name(s.code())}};
+  if (s.code() == Code::kInternal) {
+    p["detail"] = "internal error";
+  } else {
+    p["detail"] = s.message();
+    if (!s.problems().empty()) {
+      Json errors = Json::array();
+      for (const auto& pr : s.problems())
+        errors.push_back({{"path", pr.path}, {"message", pr.message}});
+      p["errors"] = std::move(errors);
+    }
+  }
+  r.body = dump_json(p);
+  return r;
+}
+
+// scheme://host[:port] of a URL.
+std::string origin_of(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  auto slash = url.find('/', scheme + 3);
+  return slash == std::string::npos ? url : url.substr(0, slash);
+}
+
+// CSRF: a cross-site page cannot set a custom header without a CORS preflight, which this server
+// never grants; a browser's Origin, when sent, must be this server's.
+Status check_csrf(const Request& req, const Config& config) {
+  auto mark = req.header(kCsrfHeader);
+  if (!mark || mark->empty()) {
+    return Status(Code::kForbidden, "account requests must carry the X-Healthbook-CSRF header");
+  }
+  if (auto origin = req.header("origin"); origin && *origin != origin_of(config.base_url())) {
+    return Status(Code::kForbidden, "this request comes from another site");
+  }
+  if (auto site = req.header("sec-fetch-site"); site && *site == "cross-site") {
+    return Status(Code::kForbidden, "this request comes from another site");
+  }
+  return Status::ok();
+}
+
+std::string session_cookie(const Request& req) {
+  for (const auto& [name, value] : req.headers) {
+    if (name != "cookie") continue;
+    if (auto v = cookie_value(value, kSessionCookie)) return *v;
+  }
+  return "";
+}
+
+// A JSON object body's string members; kInvalid naming each missing one.
+Result<std::vector<std::string>> strings(const Request& req,
+                                         std::initializer_list<const char*> names) {
+  auto ct = req.header("content-type");
+  std::string mt = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
+  for (auto& c : mt) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!mt.empty() && mt.back() == ' ') mt.pop_back();
+  if (mt != "application/json")
+    return Status(Code::kUnsupportedMedia, "Content-Type must be application/json");
+  HB_ASSIGN_OR_RETURN(Json body, parse_json(req.body, JsonLimits{8 * 1024, 4}));
+  std::vector<std::string> out;
+  std::vector<Problem> problems;
+  for (const char* n : names) {
+    if (!body.is_object() || !body.contains(n) || !body[n].is_string()) {
+      problems.push_back({n, "required: a string", "required"});
+      out.emplace_back();
+    } else {
+      out.push_back(body[n].get<std::string>());
+    }
+  }
+  if (!problems.empty()) return Status(Code::kInvalid, "the body is missing members", problems);
+  return out;
+}
+
+Response render(const services::AccountResult& a, const Config& config) {
+  Response r;
+  r.status = a.status;
+  r.set("Content-Type", a.status < 300 ? "application/json" : "application/problem+json");
+  r.set("Cache-Control", "no-store");
+  if (a.status == 429 && a.retry_after > 0) r.set("Retry-After", std::to_string(a.retry_after));
+  const bool https = config.base_url().rfind("https://", 0) == 0;
+  const std::string attrs =
+      "; Path=/; HttpOnly; SameSite=Strict" + std::string(https ? "; Secure" : "");
+  if (!a.session_token.empty()) {
+    const int64_t max_age = int64_t{config.session_lifetime_hours} * 3600;
+    r.set("Set-Cookie", std::string(kSessionCookie) + "=" + a.session_token +
+                            "; Max-Age=" + std::to_string(max_age) + attrs);
+  } else if (a.clear_session) {
+    r.set("Set-Cookie", std::string(kSessionCookie) + "=; Max-Age=0" + attrs);
+  }
+  r.body = dump_json(a.body);
+  return r;
+}
+
+}  // namespace
+
+Response account_api(services::AccountService& accounts, const Config& config, const Request& req,
+                     const std::vector<std::string>& parts) {
+  std::string route;
+  for (size_t i = 3; i < parts.size(); ++i) route += (i > 3 ? "/" : "") + parts[i];
+  const std::string& m = req.method;
+  const std::string& addr = req.remote_address;
+  const std::string session = session_cookie(req);
+
+  Result<services::AccountResult> out = Status(Code::kNotFound, "no such endpoint");
+  if (route == "me") {
+    if (m != "GET" && m != "HEAD") return problem_of(Status(Code::kNotImplemented, "use GET"));
+    out = accounts.me(session, addr);
+  } else {
+    static const char* kPosts[] = {
+        "signup/start", "signup/verify", "login",  "login/sms",        "login/second-factor",
+        "totp/setup",   "totp/confirm",  "logout", "logout-everywhere"};
+    bool known = false;
+    for (const char* p : kPosts) known |= route == p;
+    if (!known) return problem_of(not_found("no such endpoint"));
+    if (m != "POST") return problem_of(Status(Code::kNotImplemented, "use POST"));
+    if (Status c = check_csrf(req, config); !c) return problem_of(c);
+    if (route == "signup/start") {
+      auto b = strings(req, {"nationalId", "birthDate"});
+      out = b ? accounts.start_signup((*b)[0], (*b)[1], addr)
+              : Result<services::AccountResult>(b.error());
+    } else if (route == "signup/verify") {
+      auto b = strings(req, {"challenge", "code", "password"});
+      out = b ? accounts.finish_signup((*b)[0], (*b)[1], (*b)[2], addr)
+              : Result<services::AccountResult>(b.error());
+    } else if (route == "login") {
+      auto b = strings(req, {"nationalId", "password"});
+      out = b ? accounts.login((*b)[0], (*b)[1], addr) : Result<services::AccountResult>(b.error());
+    } else if (route == "login/sms") {
+      out = accounts.send_login_code(session, addr);
+    } else if (route == "login/second-factor") {
+      auto b = strings(req, {"code"});
+      out = b ? accounts.second_factor(session, (*b)[0], addr)
+              : Result<services::AccountResult>(b.error());
+    } else if (route == "totp/setup") {
+      out = accounts.totp_setup(session, addr);
+    } else if (route == "totp/confirm") {
+      auto b = strings(req, {"code"});
+      out = b ? accounts.totp_confirm(session, (*b)[0], addr)
+              : Result<services::AccountResult>(b.error());
+    } else if (route == "logout") {
+      out = accounts.logout(session, addr);
+    } else if (route == "logout-everywhere") {
+      out = accounts.logout_everywhere(session, addr);
+    }
+  }
+  if (!out) {
+    if (out.error().code() == Code::kInternal)
+      spdlog::error("account {}: {}", route, out.error().message());
+    return problem_of(out.error());
+  }
+  return render(*out, config);
+}
+
+}  // namespace hb::http

@@ -1,0 +1,901 @@
+#include "services/accounts.h"
+
+#include <algorithm>
+
+#include "core/ids.h"
+#include "crypto/encoding.h"
+#include "crypto/hash.h"
+#include "crypto/otp.h"
+#include "crypto/random.h"
+#include "documents/request.h"
+#include "notify/message.h"
+
+namespace hb::services {
+namespace {
+
+constexpr const char* kClient = "resident-account";
+constexpr const char* kTotpIssuer = "Healthbook";
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+bool is_code(std::string_view code) {
+  return code.size() == static_cast<size_t>(AccountService::kCodeDigits) &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string totp_aad(const std::string& account_id) { return "account-totp/" + account_id; }
+
+// The key of a login's SMS code: one per half session (asking again replaces it).
+std::string login_code_key(const std::string& session_hash) {
+  return crypto::sha256_hex("login\0" + session_hash);
+}
+
+int64_t seconds_until(Time now, Time then) {
+  return std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(then - now).count() + 1);
+}
+
+// The phone a facility registered: Patient.telecom system=phone, a mobile one first; spaces,
+// dots and hyphens dropped. "" when none is a valid E.164 number.
+std::string registered_phone(const Json& patient) {
+  if (!patient.contains("telecom") || !patient["telecom"].is_array()) return "";
+  std::string first;
+  for (const Json& t : patient["telecom"]) {
+    if (!t.is_object() || t.value("system", "") != "phone" || !t.contains("value") ||
+        !t["value"].is_string())
+      continue;
+    std::string v;
+    for (char c : t["value"].get<std::string>()) {
+      if (c != ' ' && c != '-' && c != '.') v.push_back(c);
+    }
+    if (!notify::is_e164(v)) continue;
+    if (t.value("use", "") == "mobile") return v;
+    if (first.empty()) first = v;
+  }
+  return first;
+}
+
+std::string display_name(const Json& patient) {
+  if (!patient.contains("name") || !patient["name"].is_array() || patient["name"].empty())
+    return "";
+  const Json& n = patient["name"][0];
+  if (!n.is_object()) return "";
+  std::string out;
+  if (n.contains("given") && n["given"].is_array()) {
+    for (const Json& g : n["given"]) {
+      if (!g.is_string()) continue;
+      if (!out.empty()) out += " ";
+      out += g.get<std::string>();
+    }
+  }
+  if (n.contains("family") && n["family"].is_string()) {
+    if (!out.empty()) out += " ";
+    out += n["family"].get<std::string>();
+  }
+  if (out.empty() && n.contains("text") && n["text"].is_string())
+    out = n["text"].get<std::string>();
+  return out;
+}
+
+}  // namespace
+
+AccountService::AccountService(store::Store& store, Vault& vault, const Clock& clock,
+                               AccountOptions options, notify::Outbox* outbox)
+    : store_(store),
+      vault_(vault),
+      clock_(clock),
+      options_(std::move(options)),
+      outbox_(outbox),
+      signups_by_id_(clock, kSignupsPerId / 60.0, kSignupsPerId),
+      signups_by_address_(clock, kSignupsPerAddress / 60.0, kSignupsPerAddress),
+      wrong_by_address_(clock, kWrongPerAddress / 15.0, kWrongPerAddress),
+      totp_confirms_(clock, kCodeTries / 15.0, kCodeTries),
+      login_codes_(clock, kLoginCodesPerSession / 10.0, kLoginCodesPerSession) {
+  // A hash of a password nobody knows, with the configured cost: a login for an unknown national
+  // id verifies against it, so it takes as long as one for a real account.
+  if (auto h = crypto::hash_password(crypto::random_token(16), options_.password_cost))
+    dummy_hash_ = *h;
+}
+
+Status AccountService::check_password(std::string_view password, std::string_view national_id) {
+  auto refuse = [](const std::string& why) {
+    return Status(Code::kUnprocessable, "the password is too weak: " + why,
+                  {{"password", why, "invalid"}});
+  };
+  size_t chars = 0;
+  bool lower = false, upper = false, digit = false, other = false;
+  for (unsigned char c : password) {
+    if ((c & 0xC0) != 0x80) ++chars;
+    if (c >= 'a' && c <= 'z')
+      lower = true;
+    else if (c >= 'A' && c <= 'Z')
+      upper = true;
+    else if (c >= '0' && c <= '9')
+      digit = true;
+    else
+      other = true;
+  }
+  if (password.size() > kMaxPassword)
+    return refuse("at most " + std::to_string(kMaxPassword) + " bytes");
+  if (chars < kMinPassword)
+    return refuse("at least " + std::to_string(kMinPassword) + " characters");
+  if (!notify::is_valid_utf8(password)) return refuse("must be UTF-8 text");
+  if (int(lower) + int(upper) + int(digit) + int(other) < 2) {
+    return refuse("mix at least two of: lower case, upper case, digits, other characters");
+  }
+  if (!national_id.empty() && password.find(national_id) != std::string_view::npos) {
+    return refuse("must not contain the national id");
+  }
+  return Status::ok();
+}
+
+std::vector<std::string> AccountService::id_indexes(std::string_view national_id) const {
+  std::vector<std::string> out;
+  for (const auto& system : options_.national_id_systems) {
+    out.push_back(vault_.blind("person", system + "|" + std::string(national_id)));
+  }
+  return out;
+}
+
+Result<AccountService::Person> AccountService::person(store::Reader& r,
+                                                      const std::string& patient_id) {
+  HB_ASSIGN_OR_RETURN(auto row, r.current("Patient", patient_id));
+  if (!row || row->deleted) return not_found("the person is no longer registered");
+  HB_ASSIGN_OR_RETURN(auto key,
+                      vault_.key_for_read(r, Vault::owner_for(row->patient_id, row->facility_id)));
+  HB_ASSIGN_OR_RETURN(auto text, key.open(row->body, Vault::aad(*row)));
+  HB_ASSIGN_OR_RETURN(Json j, parse_json(text));
+  Person p;
+  p.patient_id = patient_id;
+  p.birth_date = j.value("birthDate", "");
+  p.phone = registered_phone(j);
+  p.name = display_name(j);
+  if (j.contains("identifier") && j["identifier"].is_array()) {
+    for (const Json& i : j["identifier"]) {
+      if (!i.is_object() || !i.contains("value") || !i["value"].is_string()) continue;
+      const std::string system = i.value("system", "");
+      for (const auto& s : options_.national_id_systems) {
+        if (s == system) p.national_ids.push_back(i["value"].get<std::string>());
+      }
+    }
+  }
+  return p;
+}
+
+Result<std::optional<AccountService::Person>> AccountService::person_by_national_id(
+    store::Reader& r, std::string_view national_id) {
+  for (const auto& index : id_indexes(national_id)) {
+    HB_ASSIGN_OR_RETURN(auto pid, r.patient_by_identifier(index));
+    if (!pid) continue;
+    auto p = person(r, *pid);
+    if (!p) {
+      if (p.error().code() == Code::kNotFound) return std::optional<Person>();
+      return p.error();
+    }
+    return std::optional<Person>(std::move(*p));
+  }
+  return std::optional<Person>();
+}
+
+std::string AccountService::code_mac(const std::string& challenge_hash,
+                                     std::string_view code) const {
+  return crypto::hex_encode(
+      crypto::hmac_sha256(options_.codes_secret, challenge_hash + '\0' + std::string(code)));
+}
+
+std::string AccountService::new_code() const {
+  // Uniform over 000000..999999: draws above the largest multiple of 10^6 are thrown back.
+  for (;;) {
+    std::string b = crypto::random_bytes(4);
+    uint32_t v = 0;
+    for (unsigned char c : b) v = (v << 8) | c;
+    if (v >= 4'294'000'000u) continue;
+    std::string s = std::to_string(v % 1'000'000u);
+    return std::string(6 - s.size(), '0') + s;
+  }
+}
+
+Status AccountService::queue_code_sms(store::Writer& w, const std::string& phone,
+                                      const std::string& patient_id, const std::string& code,
+                                      const char* why) {
+  if (!outbox_) return Status::ok();
+  notify::Message sms;
+  sms.channel = notify::Channel::kSms;
+  sms.recipient = phone;
+  sms.patient_id = patient_id;
+  sms.text = "Healthbook " + std::string(why) + " code: " + code +
+             ". It expires in 10 minutes. Never share it; Healthbook staff will never ask for it.";
+  return outbox_->enqueue(w, sms).status();
+}
+
+Result<std::string> AccountService::open_totp(store::Reader& r, const store::Account& a,
+                                              const std::string& sealed) {
+  HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_read(r, a.patient_id));
+  return key.open(sealed, totp_aad(a.id));
+}
+
+bool AccountService::count_strike(Strikes& s) const {
+  const Time now = clock_.now();
+  if (now - s.window_start >= kLockWindow) {
+    s.window_start = now;
+    s.failures = 0;
+  }
+  ++s.failures;
+  if (s.failures >= kWrongPerAccount) {
+    s.locked_until = now + kLockFor;
+    s.failures = 0;
+    s.window_start = now;
+    return true;
+  }
+  return false;
+}
+
+AccountResult AccountService::refused(int status, const std::string& title,
+                                      const std::string& detail) const {
+  AccountResult r;
+  r.status = status;
+  r.body = {{"type", "about:blank"}, {"status", status}, {"title", title}, {"detail", detail}};
+  return r;
+}
+
+AccountResult AccountService::locked(Time until) const {
+  AccountResult r = refused(429, "locked", "Too many wrong attempts. Try again later.");
+  r.retry_after = static_cast<int>(seconds_until(clock_.now(), until));
+  r.body["retryAfter"] = r.retry_after;
+  return r;
+}
+
+AccountResult AccountService::limited(const std::string& detail, int retry_after) const {
+  AccountResult r = refused(429, "rate-limited", detail);
+  r.retry_after = retry_after;
+  r.body["retryAfter"] = retry_after;
+  return r;
+}
+
+void AccountService::audit(const char* event, const char* outcome, const std::string& patient_id,
+                           const std::string& account_id, const std::string& address,
+                           std::string detail) {
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock_.now();
+  a.action = "E";
+  a.outcome = outcome;
+  a.event_type = event;
+  a.client_id = kClient;
+  a.patient_id = patient_id;
+  a.entities = account_id.empty() ? "" : "Account/" + account_id;
+  a.detail = std::move(detail);
+  a.source_ip = address;
+  store_.append_audit_async(std::move(a));
+}
+
+// ---- sign-up ------------------------------------------------------------------------------------
+
+Result<AccountResult> AccountService::start_signup(std::string_view national_id_in,
+                                                   std::string_view birth_date,
+                                                   const std::string& address) {
+  const std::string national_id = trim(national_id_in);
+  const std::string birth = documents::normalise_birth_date(trim(birth_date));
+  std::vector<Problem> problems;
+  if (national_id.empty() || national_id.size() > 64)
+    problems.push_back({"nationalId", "required: 1 to 64 characters", "required"});
+  if (birth.empty())
+    problems.push_back({"birthDate", "required: a date such as 1990-04-12", "required"});
+  if (!problems.empty())
+    return Status(Code::kInvalid, "national id and birth date are needed", problems);
+  if (options_.national_id_systems.empty())
+    return Status(Code::kUnavailable, "no national id system is configured");
+
+  if (!signups_by_address_.allow("addr:" + address)) {
+    return limited("Too many sign-ups from this network. Try again later.",
+                   60 * 60 / kSignupsPerAddress);
+  }
+  const std::vector<std::string> indexes = id_indexes(national_id);
+  if (!signups_by_id_.allow("id:" + indexes[0])) {
+    return limited("Too many sign-up codes for these details. Try again later.",
+                   60 * 60 / kSignupsPerId);
+  }
+
+  std::optional<Person> p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person_by_national_id(r, national_id));
+    return Status::ok();
+  }));
+  const bool match = p && !p->birth_date.empty() &&
+                     crypto::equal_constant_time(p->birth_date, birth) && !p->phone.empty();
+
+  // A challenge either way; without a match its code is never sent, so it can never be answered.
+  const Time now = clock_.now();
+  const std::string challenge = crypto::random_token(32);
+  const std::string code = new_code();
+  store::OneTimeCode row;
+  row.challenge_hash = crypto::sha256_hex(challenge);
+  row.purpose = "signup";
+  row.subject = match ? p->patient_id : "";
+  row.code_mac = code_mac(row.challenge_hash, code);
+  row.created = now;
+  row.expires = now + kCodeLifetime;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_RETURN_IF_ERROR(w.put_one_time_code(row));
+    if (match) HB_RETURN_IF_ERROR(queue_code_sms(w, p->phone, p->patient_id, code, "sign-up"));
+    return Status::ok();
+  }));
+  if (match && outbox_) outbox_->wake();
+  audit("account-signup-start", "0", match ? p->patient_id : "", "", address,
+        match ? "code sent" : "no match");
+
+  AccountResult out;
+  out.status = 202;
+  out.body = {
+      {"challenge", challenge},
+      {"expiresIn", std::chrono::seconds(kCodeLifetime).count()},
+      {"detail",
+       "If the details match a record, a code was sent to the phone the clinic registered."}};
+  return out;
+}
+
+Result<AccountResult> AccountService::finish_signup(const std::string& challenge,
+                                                    std::string_view code_in,
+                                                    std::string_view password,
+                                                    const std::string& address) {
+  const std::string code = trim(code_in);
+  HB_RETURN_IF_ERROR(check_password(password, ""));
+  if (wrong_by_address_.exhausted("addr:" + address)) {
+    return limited("Too many wrong codes from this network. Try again later.", 60);
+  }
+  const Time now = clock_.now();
+  const std::string hash = crypto::sha256_hex(challenge);
+  std::optional<store::OneTimeCode> row;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(row, r.one_time_code(hash));
+    return Status::ok();
+  }));
+  const AccountResult gone =
+      refused(410, "code-expired",
+              "This code no longer works (expired, used or too many tries). Start again.");
+  if (!row || row->purpose != "signup" || row->used || row->attempts >= kCodeTries ||
+      row->expires <= now) {
+    audit("account-signup", "4", "", "", address, "expired, used or unknown code");
+    return gone;
+  }
+  const bool right = is_code(code) && !row->subject.empty() &&
+                     crypto::equal_constant_time(row->code_mac, code_mac(hash, code));
+  if (!right) {
+    wrong_by_address_.allow("addr:" + address);
+    int attempts = 0;
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+      HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(hash));
+      if (!cur) return internal("a one-time code vanished");
+      attempts = ++cur->attempts;
+      return w.put_one_time_code(*cur);
+    }));
+    audit("account-signup", "4", row->subject, "", address, "wrong code");
+    if (attempts >= kCodeTries) return gone;
+    AccountResult r = refused(401, "wrong-code", "That is not the code we sent.");
+    r.body["remainingAttempts"] = kCodeTries - attempts;
+    return r;
+  }
+
+  // The password must not hold the person's own national id (known only now that the code is
+  // right; refusing it costs no try, and the code stays good for another password).
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, row->subject));
+    return Status::ok();
+  }));
+  for (const auto& id : p.national_ids) HB_RETURN_IF_ERROR(check_password(password, id));
+
+  // Argon2id off the writer thread; the write then re-checks the code, so it is used only once.
+  HB_ASSIGN_OR_RETURN(std::string password_hash,
+                      crypto::hash_password(password, options_.password_cost));
+  store::Account account;
+  account.id = new_uuid();
+  account.patient_id = row->subject;
+  account.password_hash = std::move(password_hash);
+  account.created = now;
+  const std::string token = crypto::random_token(32);
+  store::AccountSession session{
+      crypto::sha256_hex(token), account.id, account.patient_id, now, now, true, 0};
+  enum class Outcome { kCreated, kUsed, kExists } outcome = Outcome::kCreated;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(hash));
+    if (!cur || cur->used || cur->attempts >= kCodeTries) {
+      outcome = Outcome::kUsed;
+      return Status::ok();
+    }
+    cur->used = true;
+    HB_RETURN_IF_ERROR(w.put_one_time_code(*cur));
+    HB_ASSIGN_OR_RETURN(auto existing, w.account_by_patient(account.patient_id));
+    if (existing) {
+      outcome = Outcome::kExists;
+      return Status::ok();
+    }
+    HB_RETURN_IF_ERROR(w.put_account(account));
+    HB_RETURN_IF_ERROR(w.put_account_session(session));
+    store::AuditRecord a;
+    a.id = new_uuid();
+    a.time = now;
+    a.action = "C";
+    a.outcome = "0";
+    a.event_type = "account-signup";
+    a.client_id = kClient;
+    a.patient_id = account.patient_id;
+    a.entities = "Account/" + account.id;
+    a.detail = "account created; signed in";
+    a.source_ip = address;
+    return w.append_audit(a);
+  }));
+  if (outcome == Outcome::kUsed) return gone;
+  if (outcome == Outcome::kExists) {
+    audit("account-signup", "4", account.patient_id, "", address, "already has an account");
+    return refused(409, "account-exists", "You already have an account. Log in instead.");
+  }
+  AccountResult out;
+  out.status = 201;
+  out.body = {{"account", {{"id", account.id}, {"created", format_instant(now)}}},
+              {"signedIn", true}};
+  out.session_token = token;
+  return out;
+}
+
+// ---- login --------------------------------------------------------------------------------------
+
+Result<AccountResult> AccountService::login(std::string_view national_id_in,
+                                            std::string_view password, const std::string& address) {
+  const std::string national_id = trim(national_id_in);
+  if (national_id.empty() || national_id.size() > 64 || password.empty() ||
+      password.size() > kMaxPassword) {
+    return Status(Code::kInvalid, "national id and password are needed",
+                  {{"nationalId", "required: 1 to 64 characters", "required"},
+                   {"password", "required", "required"}});
+  }
+  if (options_.national_id_systems.empty())
+    return Status(Code::kUnavailable, "no national id system is configured");
+  if (wrong_by_address_.exhausted("addr:" + address)) {
+    return limited("Too many wrong attempts from this network. Try again later.", 60);
+  }
+  const std::string key = id_indexes(national_id)[0];
+  std::optional<store::Account> account;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    for (const auto& index : id_indexes(national_id)) {
+      HB_ASSIGN_OR_RETURN(auto pid, r.patient_by_identifier(index));
+      if (!pid) continue;
+      HB_ASSIGN_OR_RETURN(account, r.account_by_patient(*pid));
+      break;
+    }
+    return Status::ok();
+  }));
+  const Time now = clock_.now();
+  Strikes strikes;
+  if (account) {
+    strikes = {account->failures, account->failures_window_start, account->locked_until};
+  } else {
+    std::lock_guard lock(unknown_mu_);
+    if (auto it = unknown_.find(key); it != unknown_.end()) strikes = it->second;
+  }
+  if (strikes.locked_until > now) {
+    audit("account-login", "4", account ? account->patient_id : "", account ? account->id : "",
+          address, "locked");
+    return locked(strikes.locked_until);
+  }
+  // The same Argon2id work whether or not there is an account.
+  const bool right =
+      crypto::verify_password(password, account ? account->password_hash : dummy_hash_) && account;
+  if (!right) {
+    wrong_by_address_.allow("addr:" + address);
+    bool now_locked = false;
+    if (account) {
+      HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+        HB_ASSIGN_OR_RETURN(auto cur, w.account(account->id));
+        if (!cur) return internal("an account vanished");
+        Strikes s{cur->failures, cur->failures_window_start, cur->locked_until};
+        now_locked = count_strike(s);
+        cur->failures = s.failures;
+        cur->failures_window_start = s.window_start;
+        cur->locked_until = s.locked_until;
+        strikes = s;
+        return w.put_account(*cur);
+      }));
+    } else {
+      // A durable write's wait, as for a real account, then the count in memory.
+      HB_RETURN_IF_ERROR(store_.write_sync([](store::Writer&) { return Status::ok(); }));
+      std::lock_guard lock(unknown_mu_);
+      if (unknown_.size() > 100000) unknown_.clear();  // bounded memory
+      now_locked = count_strike(unknown_[key]);
+      strikes = unknown_[key];
+    }
+    audit("account-login", "4", account ? account->patient_id : "", account ? account->id : "",
+          address, now_locked ? "wrong password; locked" : "wrong password");
+    if (now_locked) return locked(strikes.locked_until);
+    return refused(401, "wrong-credentials", "The national ID or the password is wrong.");
+  }
+
+  // Password right: a half session, completed by the second factor.
+  std::string new_hash;
+  if (crypto::password_needs_rehash(account->password_hash, options_.password_cost)) {
+    if (auto h = crypto::hash_password(password, options_.password_cost)) new_hash = *h;
+  }
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, account->patient_id));
+    return Status::ok();
+  }));
+  const bool totp = !account->totp_sealed.empty();
+  const bool sms = !p.phone.empty();
+  const std::string token = crypto::random_token(32);
+  store::AccountSession session{
+      crypto::sha256_hex(token), account->id, account->patient_id, now, now, false, 0};
+  const bool send_sms = sms && !totp && login_codes_.allow(session.token_hash);
+  const std::string code = new_code();
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto cur, w.account(account->id));
+    if (!cur) return internal("an account vanished");
+    cur->failures = 0;
+    cur->failures_window_start = Time{};
+    if (!new_hash.empty()) cur->password_hash = new_hash;
+    HB_RETURN_IF_ERROR(w.put_account(*cur));
+    HB_RETURN_IF_ERROR(w.put_account_session(session));
+    if (send_sms) {
+      const std::string k = login_code_key(session.token_hash);
+      HB_RETURN_IF_ERROR(w.put_one_time_code(
+          {k, "login", session.token_hash, code_mac(k, code), now, now + kCodeLifetime, 0, false}));
+      HB_RETURN_IF_ERROR(queue_code_sms(w, p.phone, p.patient_id, code, "login"));
+    }
+    return Status::ok();
+  }));
+  if (send_sms && outbox_) outbox_->wake();
+  audit("account-login-password", "0", account->patient_id, account->id, address,
+        "password right; second factor next");
+  Json methods = Json::array();
+  if (totp) methods.push_back("totp");
+  if (sms) methods.push_back("sms");
+  AccountResult out;
+  out.body = {{"secondFactor", {{"methods", methods}, {"smsSent", send_sms}}}};
+  out.session_token = token;
+  return out;
+}
+
+Result<std::variant<AccountService::LiveSession, AccountResult>> AccountService::live_session(
+    const std::string& token, bool need_full, const std::string& address) {
+  using Out = std::variant<LiveSession, AccountResult>;
+  AccountResult none = refused(401, "not-signed-in", "Log in first.");
+  none.clear_session = !token.empty();
+  if (token.empty() || token.size() > 128) return Out(none);
+  const std::string hash = crypto::sha256_hex(token);
+  std::optional<store::AccountSession> s;
+  std::optional<store::Account> a;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(s, r.account_session(hash));
+    if (!s) return Status::ok();
+    HB_ASSIGN_OR_RETURN(a, r.account(s->account_id));
+    return Status::ok();
+  }));
+  if (!s || !a) return Out(none);
+  const Time now = clock_.now();
+  // A half session lives only as long as a code; a full one until idle or at its absolute end.
+  const bool expired = now - s->created >= options_.lifetime ||
+                       now - s->last_seen >= options_.idle ||
+                       (!s->second_factor && now - s->created >= kCodeLifetime);
+  if (expired) {
+    HB_RETURN_IF_ERROR(
+        store_.write_sync([&](store::Writer& w) { return w.delete_account_session(hash); }));
+    audit("account-session-expired", "0", s->patient_id, s->account_id, address, "");
+    AccountResult r = refused(401, "session-expired", "Your session ended. Log in again.");
+    r.clear_session = true;
+    return Out(r);
+  }
+  if (need_full && !s->second_factor) {
+    return Out(
+        refused(401, "second-factor-required", "Finish logging in with your second factor."));
+  }
+  if (now - s->last_seen >= kTouchEvery) {
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+      HB_ASSIGN_OR_RETURN(auto cur, w.account_session(hash));
+      if (!cur) return Status::ok();  // logged out meanwhile: stays out
+      cur->last_seen = now;
+      return w.put_account_session(*cur);
+    }));
+    s->last_seen = now;
+  }
+  return Out(LiveSession{std::move(*s), std::move(*a)});
+}
+
+// The live session of the request, or return its refusal (401) from the calling function.
+#define HB_LIVE_SESSION(var, token, full, address)                                       \
+  HB_ASSIGN_OR_RETURN(auto var##_or, live_session(token, full, address));                \
+  if (auto* refusal = std::get_if<AccountResult>(&var##_or)) return std::move(*refusal); \
+  LiveSession& var = std::get<LiveSession>(var##_or)
+
+Result<AccountResult> AccountService::send_login_code(const std::string& session_token,
+                                                      const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, false, address);
+  if (live.session.second_factor) return AccountResult{200, {{"signedIn", true}}, "", false, 0};
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, live.account.patient_id));
+    return Status::ok();
+  }));
+  if (p.phone.empty()) {
+    return Status(Code::kUnprocessable,
+                  "no phone is registered for you; use your authenticator app");
+  }
+  const Time now = clock_.now();
+  const std::string k = login_code_key(live.session.token_hash);
+  const std::string code = new_code();
+  if (!login_codes_.allow(live.session.token_hash)) {
+    return limited("No more codes for this login. Log in again later.", 600);
+  }
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_RETURN_IF_ERROR(w.put_one_time_code({k, "login", live.session.token_hash, code_mac(k, code),
+                                            now, now + kCodeLifetime, 0, false}));
+    return queue_code_sms(w, p.phone, p.patient_id, code, "login");
+  }));
+  if (outbox_) outbox_->wake();
+  audit("account-login-code", "0", live.account.patient_id, live.account.id, address,
+        "SMS code sent");
+  return AccountResult{200, {{"smsSent", true}}, "", false, 0};
+}
+
+Result<AccountResult> AccountService::second_factor(const std::string& session_token,
+                                                    std::string_view code_in,
+                                                    const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, false, address);
+  if (live.session.second_factor) return AccountResult{200, {{"signedIn", true}}, "", false, 0};
+  const Time now = clock_.now();
+  if (live.account.locked_until > now) return locked(live.account.locked_until);
+  if (wrong_by_address_.exhausted("addr:" + address)) {
+    return limited("Too many wrong attempts from this network. Try again later.", 60);
+  }
+  const std::string code = trim(code_in);
+  const std::string session_hash = live.session.token_hash;
+  const std::string k = login_code_key(session_hash);
+  int64_t totp_step = -1;
+  bool sms_right = false;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    if (!is_code(code)) return Status::ok();
+    if (!live.account.totp_sealed.empty()) {
+      HB_ASSIGN_OR_RETURN(auto secret, open_totp(r, live.account, live.account.totp_sealed));
+      int64_t step = crypto::totp_match(secret, code, now);
+      // A code whose time step was already accepted is a replay.
+      if (step >= 0 && step > live.account.totp_last_step) totp_step = step;
+    }
+    HB_ASSIGN_OR_RETURN(auto row, r.one_time_code(k));
+    sms_right = row && row->purpose == "login" && row->subject == session_hash && !row->used &&
+                row->expires > now && crypto::equal_constant_time(row->code_mac, code_mac(k, code));
+    return Status::ok();
+  }));
+
+  if (totp_step < 0 && !sms_right) {
+    wrong_by_address_.allow("addr:" + address);
+    bool now_locked = false, ended = false;
+    int remaining = 0;
+    Time until{};
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+      HB_ASSIGN_OR_RETURN(auto acct, w.account(live.account.id));
+      HB_ASSIGN_OR_RETURN(auto sess, w.account_session(session_hash));
+      if (!acct) return internal("an account vanished");
+      Strikes s{acct->failures, acct->failures_window_start, acct->locked_until};
+      now_locked = count_strike(s);
+      acct->failures = s.failures;
+      acct->failures_window_start = s.window_start;
+      acct->locked_until = until = s.locked_until;
+      HB_RETURN_IF_ERROR(w.put_account(*acct));
+      if (!sess) {
+        ended = true;
+        return Status::ok();
+      }
+      ++sess->failures;
+      remaining = kCodeTries - sess->failures;
+      if (remaining <= 0 || now_locked) {
+        ended = true;
+        return w.delete_account_session(session_hash);
+      }
+      return w.put_account_session(*sess);
+    }));
+    audit("account-login", "4", live.account.patient_id, live.account.id, address,
+          now_locked ? "wrong second factor; locked" : "wrong second factor");
+    if (now_locked) {
+      AccountResult r = locked(until);
+      r.clear_session = true;
+      return r;
+    }
+    if (ended) {
+      AccountResult r = refused(401, "start-again", "Too many wrong codes. Log in again.");
+      r.clear_session = true;
+      return r;
+    }
+    AccountResult r = refused(401, "wrong-code", "That code is not right.");
+    r.body["remainingAttempts"] = remaining;
+    return r;
+  }
+
+  // Right: the session becomes full under a new token (the half session's token stops working).
+  const std::string token = crypto::random_token(32);
+  store::AccountSession full = live.session;
+  full.token_hash = crypto::sha256_hex(token);
+  full.second_factor = true;
+  full.failures = 0;
+  full.last_seen = now;
+  bool replayed = false;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto acct, w.account(live.account.id));
+    HB_ASSIGN_OR_RETURN(auto sess, w.account_session(session_hash));
+    if (!acct || !sess) {
+      replayed = true;
+      return Status::ok();
+    }
+    if (totp_step >= 0) {
+      if (totp_step <= acct->totp_last_step) {  // the same code, accepted a moment ago elsewhere
+        replayed = true;
+        return Status::ok();
+      }
+      acct->totp_last_step = totp_step;
+    } else {
+      HB_ASSIGN_OR_RETURN(auto row, w.one_time_code(k));
+      if (!row || row->used) {
+        replayed = true;
+        return Status::ok();
+      }
+      row->used = true;
+      HB_RETURN_IF_ERROR(w.put_one_time_code(*row));
+    }
+    acct->failures = 0;
+    acct->failures_window_start = Time{};
+    HB_RETURN_IF_ERROR(w.put_account(*acct));
+    HB_RETURN_IF_ERROR(w.delete_account_session(session_hash));
+    return w.put_account_session(full);
+  }));
+  if (replayed) {
+    AccountResult r = refused(401, "start-again", "That code was already used. Log in again.");
+    r.clear_session = true;
+    return r;
+  }
+  audit("account-login", "0", live.account.patient_id, live.account.id, address,
+        totp_step >= 0 ? "signed in (TOTP)" : "signed in (SMS code)");
+  AccountResult out;
+  out.body = {{"signedIn", true}};
+  out.session_token = token;
+  return out;
+}
+
+// ---- TOTP enrolment -----------------------------------------------------------------------------
+
+Result<AccountResult> AccountService::totp_setup(const std::string& session_token,
+                                                 const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
+  const std::string secret = crypto::random_bytes(20);  // 160 bits, as RFC 4226 recommends
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_write(w, live.account.patient_id));
+    HB_ASSIGN_OR_RETURN(auto acct, w.account(live.account.id));
+    if (!acct) return internal("an account vanished");
+    acct->totp_pending_sealed = key.seal(secret, totp_aad(acct->id));
+    return w.put_account(*acct);
+  }));
+  audit("account-totp-setup", "0", live.account.patient_id, live.account.id, address,
+        "enrolment started");
+  AccountResult out;
+  out.body = {
+      {"secret", crypto::base32_encode(secret)},
+      {"uri", crypto::otpauth_uri(kTotpIssuer, "resident-" + live.account.id.substr(0, 8), secret)},
+      {"algorithm", "SHA1"},
+      {"digits", 6},
+      {"period", 30}};
+  return out;
+}
+
+Result<AccountResult> AccountService::totp_confirm(const std::string& session_token,
+                                                   std::string_view code_in,
+                                                   const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
+  if (live.account.totp_pending_sealed.empty()) {
+    return Status(Code::kUnprocessable,
+                  "no authenticator enrolment is in progress; start one with totp/setup");
+  }
+  if (!totp_confirms_.allow("account:" + live.account.id)) {
+    return limited("Too many codes. Try again in a few minutes.", 60 * 15 / kCodeTries);
+  }
+  const std::string code = trim(code_in);
+  const Time now = clock_.now();
+  int64_t step = -1;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto secret, open_totp(r, live.account, live.account.totp_pending_sealed));
+    if (is_code(code)) step = crypto::totp_match(secret, code, now);
+    return Status::ok();
+  }));
+  if (step < 0) {
+    audit("account-totp-confirm", "4", live.account.patient_id, live.account.id, address,
+          "wrong code");
+    return refused(401, "wrong-code",
+                   "That code is not right. Check the time on your phone and try again.");
+  }
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto acct, w.account(live.account.id));
+    if (!acct || acct->totp_pending_sealed != live.account.totp_pending_sealed) {
+      return conflict("the enrolment changed meanwhile; start again");
+    }
+    acct->totp_sealed = acct->totp_pending_sealed;
+    acct->totp_pending_sealed.clear();
+    acct->totp_last_step = std::max(acct->totp_last_step, step);
+    return w.put_account(*acct);
+  }));
+  audit("account-totp-confirm", "0", live.account.patient_id, live.account.id, address,
+        "authenticator enrolled");
+  return AccountResult{200, {{"totp", true}}, "", false, 0};
+}
+
+// ---- the account, logout ------------------------------------------------------------------------
+
+Result<AccountResult> AccountService::me(const std::string& session_token,
+                                         const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, live.account.patient_id));
+    return Status::ok();
+  }));
+  // Reading the person's record through their account is an access to their data.
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock_.now();
+  a.action = "R";
+  a.outcome = "0";
+  a.event_type = "account-me";
+  a.client_id = kClient;
+  a.patient_id = live.account.patient_id;
+  a.entities = "Account/" + live.account.id + " Patient/" + live.account.patient_id;
+  a.detail = "read";
+  a.source_ip = address;
+  store_.append_audit_async(std::move(a));
+  Json methods = Json::array();
+  if (!live.account.totp_sealed.empty()) methods.push_back("totp");
+  if (!p.phone.empty()) methods.push_back("sms");
+  AccountResult out;
+  out.body = {
+      {"account",
+       {{"id", live.account.id},
+        {"created", format_instant(live.account.created)},
+        {"secondFactors", methods}}},
+      {"patient",
+       {{"reference", "Patient/" + p.patient_id}, {"name", p.name}, {"birthDate", p.birth_date}}},
+      {"session",
+       {{"created", format_instant(live.session.created)},
+        {"expires", format_instant(live.session.created + options_.lifetime)}}}};
+  return out;
+}
+
+Result<AccountResult> AccountService::logout(const std::string& session_token,
+                                             const std::string& address) {
+  AccountResult out;
+  out.body = {{"signedIn", false}};
+  out.clear_session = true;
+  if (session_token.empty() || session_token.size() > 128) return out;
+  const std::string hash = crypto::sha256_hex(session_token);
+  std::optional<store::AccountSession> gone;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(gone, w.account_session(hash));
+    return gone ? w.delete_account_session(hash) : Status::ok();
+  }));
+  if (gone)
+    audit("account-logout", "0", gone->patient_id, gone->account_id, address, "this session");
+  return out;
+}
+
+Result<AccountResult> AccountService::logout_everywhere(const std::string& session_token,
+                                                        const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
+  HB_RETURN_IF_ERROR(store_.write_sync(
+      [&](store::Writer& w) { return w.delete_account_sessions(live.account.id); }));
+  audit("account-logout", "0", live.account.patient_id, live.account.id, address, "every session");
+  AccountResult out;
+  out.body = {{"signedIn", false}};
+  out.clear_session = true;
+  return out;
+}
+
+#undef HB_LIVE_SESSION
+
+}  // namespace hb::services

@@ -1,0 +1,176 @@
+// Resident accounts: a person proves who they are and gets an account linked to their Patient,
+// then signs in with a password and a second factor. docs/accounts.md has the flows and numbers.
+//
+// Sign-up: national id + birth date; when both match a registered Patient, a 6-digit code goes by
+// SMS to the phone a facility registered for them (Patient.telecom). The answer is the same whether
+// or not anything matched (a challenge token either way), so sign-up cannot be used to find out
+// who is registered. The code + the challenge + a new password create the account.
+// Login: national id + password (Argon2id; the same work whether or not the account exists), which
+// opens a half session; a TOTP code or an SMS code completes it.
+//
+// Secrets: challenge and session tokens are 256 random bits held by the client, stored only as
+// SHA-256; codes are stored as HMAC-SHA256 under a key derived from the master key; the TOTP
+// secret is sealed under the patient's data key. Nothing secret or clinical is logged or audited.
+//
+// Every guessable step is limited: codes die after kCodeTries wrong answers and kCodeLifetime;
+// kWrongPerAccount wrong passwords or second factors within kLockWindow lock the account for
+// kLockFor; wrong answers from one address and sign-ups per national id and per address are rate
+// limited. Refusals that concern a guess are answers (AccountResult with a status), not errors.
+//
+// Thread-safety: safe from any number of threads; all durable state lives in the store.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "crypto/password.h"
+#include "notify/outbox.h"
+#include "services/rate_limit.h"
+#include "services/vault.h"
+#include "store/store.h"
+
+namespace hb::services {
+
+struct AccountOptions {
+  std::string
+      codes_secret;  // HMAC key for one-time codes (derived from the master key), >= 32 bytes
+  std::vector<std::string> national_id_systems;  // where a national id is looked up
+  crypto::PasswordCost password_cost;
+  std::chrono::seconds idle{std::chrono::minutes(30)};    // a session unused this long ends
+  std::chrono::seconds lifetime{std::chrono::hours(12)};  // a session ends this long after login
+};
+
+// An answer for the HTTP layer: `status` with `body` (problem+json members when not 2xx).
+struct AccountResult {
+  int status = 200;
+  Json body = Json::object();
+  std::string session_token;   // non-empty: set the session cookie to this
+  bool clear_session = false;  // remove the session cookie
+  int retry_after = 0;         // seconds, with 429
+};
+
+class AccountService {
+ public:
+  static constexpr int kCodeDigits = 6;
+  static constexpr int kCodeTries = 5;
+  static constexpr std::chrono::minutes kCodeLifetime{10};
+  static constexpr int kWrongPerAccount = 5;
+  static constexpr std::chrono::minutes kLockWindow{15};
+  static constexpr std::chrono::minutes kLockFor{15};
+  static constexpr int kWrongPerAddress = 30;      // wrong passwords and codes per 15 minutes
+  static constexpr int kSignupsPerId = 3;          // sign-up codes per national id per hour
+  static constexpr int kSignupsPerAddress = 10;    // sign-up starts per address per hour
+  static constexpr int kLoginCodesPerSession = 3;  // SMS codes one login may ask for
+  static constexpr std::size_t kMinPassword = 10;
+  static constexpr std::size_t kMaxPassword = 256;  // bytes
+  // last_seen is written at most this often (a read does not always cost a write).
+  static constexpr std::chrono::seconds kTouchEvery{60};
+
+  // `outbox` sends the codes (may be null only in tests that send none).
+  AccountService(store::Store& store, Vault& vault, const Clock& clock, AccountOptions options,
+                 notify::Outbox* outbox);
+
+  // POST signup/start: 202 with {"challenge", "expiresIn", "detail"} whether or not the details
+  // matched; 429 when rate limited.
+  Result<AccountResult> start_signup(std::string_view national_id, std::string_view birth_date,
+                                     const std::string& address);
+  // POST signup/verify: 201 and a full session; 401 wrong code {"remainingAttempts"}; 410 a code
+  // that expired, was used or had too many tries; 409 the person already has an account;
+  // kUnprocessable for a password that fails the policy (no attempt counted).
+  Result<AccountResult> finish_signup(const std::string& challenge, std::string_view code,
+                                      std::string_view password, const std::string& address);
+
+  // POST login: 200 and a half session {"secondFactor": {"methods": [...], "smsSent"}}; 401 for a
+  // wrong id or password (the same answer); 429 locked or rate limited.
+  Result<AccountResult> login(std::string_view national_id, std::string_view password,
+                              const std::string& address);
+  // POST login/sms: sends (again) an SMS code for the half session.
+  Result<AccountResult> send_login_code(const std::string& session_token,
+                                        const std::string& address);
+  // POST login/second-factor: a TOTP or SMS code. 200 and a new full session token; 401 wrong
+  // {"remainingAttempts"} (the session ends after kCodeTries); 429 locked.
+  Result<AccountResult> second_factor(const std::string& session_token, std::string_view code,
+                                      const std::string& address);
+
+  // TOTP enrolment (full session): a new secret (base32 and otpauth:// URI), then a code from it.
+  Result<AccountResult> totp_setup(const std::string& session_token, const std::string& address);
+  Result<AccountResult> totp_confirm(const std::string& session_token, std::string_view code,
+                                     const std::string& address);
+
+  // GET me (full session): the account and the linked person's name. Audited.
+  Result<AccountResult> me(const std::string& session_token, const std::string& address);
+
+  Result<AccountResult> logout(const std::string& session_token, const std::string& address);
+  // Ends every session of the account (any session of it may ask).
+  Result<AccountResult> logout_everywhere(const std::string& session_token,
+                                          const std::string& address);
+
+  // Password rules: kMinPassword to kMaxPassword, at least two of lower case, upper case, digits
+  // and other characters, and not the national id. kUnprocessable naming the rule.
+  static Status check_password(std::string_view password, std::string_view national_id);
+
+ private:
+  // Consecutive-failure state of an account, or of an unknown national id (kept in memory so that
+  // it locks exactly like a real account).
+  struct Strikes {
+    int failures = 0;
+    Time window_start{};
+    Time locked_until{};
+  };
+  struct Person {
+    std::string patient_id;
+    std::string birth_date;
+    std::string phone;  // E.164, "" when none
+    std::string name;
+    std::vector<std::string> national_ids;  // the values under options.national_id_systems
+  };
+  struct LiveSession {
+    store::AccountSession session;
+    store::Account account;
+  };
+
+  std::vector<std::string> id_indexes(std::string_view national_id) const;
+  Result<std::optional<Person>> person_by_national_id(store::Reader& r,
+                                                      std::string_view national_id);
+  Result<Person> person(store::Reader& r, const std::string& patient_id);
+  // The live session behind a cookie value; an AccountResult refusal (401) otherwise.
+  Result<std::variant<LiveSession, AccountResult>> live_session(const std::string& token,
+                                                                bool need_full,
+                                                                const std::string& address);
+  std::string code_mac(const std::string& challenge_hash, std::string_view code) const;
+  std::string new_code() const;
+  Status queue_code_sms(store::Writer& w, const std::string& phone, const std::string& patient_id,
+                        const std::string& code, const char* why);
+  Result<std::string> open_totp(store::Reader& r, const store::Account& a,
+                                const std::string& sealed);
+  bool count_strike(Strikes& s) const;  // true when this strike locks
+  AccountResult locked(Time until) const;
+  AccountResult refused(int status, const std::string& title, const std::string& detail) const;
+  AccountResult limited(const std::string& detail, int retry_after) const;
+  void audit(const char* event, const char* outcome, const std::string& patient_id,
+             const std::string& account_id, const std::string& address, std::string detail = "");
+
+  store::Store& store_;
+  Vault& vault_;
+  const Clock& clock_;
+  AccountOptions options_;
+  notify::Outbox* outbox_;
+  std::string dummy_hash_;  // verified against when no account matched: the same work either way
+  RateLimiter signups_by_id_;
+  RateLimiter signups_by_address_;
+  RateLimiter wrong_by_address_;
+  RateLimiter totp_confirms_;
+  RateLimiter login_codes_;  // SMS codes per half session (by its hash)
+  std::mutex unknown_mu_;
+  std::map<std::string, Strikes> unknown_;  // by national id index; guarded by unknown_mu_
+};
+
+}  // namespace hb::services

@@ -1,0 +1,555 @@
+// Resident accounts against a real SQLite store, a real outbox (with a recording SMS transport)
+// and a test clock: sign-up that proves the person, login with a second factor, the limits on
+// every guessable step, session expiry and logout.
+#include "services/accounts.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "core/ids.h"
+#include "crypto/envelope.h"
+#include "crypto/hash.h"
+#include "crypto/otp.h"
+#include "services/facilities.h"
+#include "services/records.h"
+
+namespace hb::services {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+class RecordingSms final : public notify::Transport {
+ public:
+  Status send(const notify::Outgoing& m) override {
+    sent.push_back(m);
+    return Status::ok();
+  }
+  std::vector<notify::Outgoing> sent;
+};
+
+class NoEmail final : public notify::Transport {
+ public:
+  Status send(const notify::Outgoing&) override { return invalid("no e-mail in these tests"); }
+};
+
+struct Resident {
+  std::string national_id;
+  std::string birth_date;
+  std::string phone;
+  std::string family;
+  std::string given;
+};
+
+const Resident kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
+const Resident kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
+const std::string kPassword = "correct horse 42";
+
+class AccountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("hb-acct-" + new_uuid());
+    fs::create_directories(dir_);
+    store::SqliteOptions o;
+    o.path = (dir_ / "hb.db").string();
+    o.synchronous_full = false;
+    store_ = std::move(store::open_sqlite(o).value());
+    master_ = std::make_unique<crypto::MasterKey>(*crypto::MasterKey::create(std::string(32, 'm')));
+    vault_ = std::make_unique<Vault>(*master_);
+    records_ = std::make_unique<RecordService>(
+        *store_, *vault_, clock_,
+        RecordsOptions{"http://localhost:8080", {"urn:nid"}, {"urn:ins"}, {}});
+    outbox_ =
+        std::move(notify::Outbox::create(*store_, sms_, email_,
+                                         *notify::OutboxKeys::derive(std::string(32, 'k')), clock_)
+                      .value());
+    AccountOptions ao;
+    ao.codes_secret = std::string(32, 'c');
+    ao.national_id_systems = {"urn:nid"};
+    ao.password_cost = {1, 8 * 1024};  // libsodium's minimum: fast tests
+    accounts_ = std::make_unique<AccountService>(*store_, *vault_, clock_, ao, outbox_.get());
+    FacilityService facilities(*store_, clock_, "^[0-9]{5}$");
+    auto f = facilities.add({"01001", "Bach Mai Hospital", "public-hospital", ""});
+    ASSERT_TRUE(f.is_ok());
+    clinic_.client_id = "c1";
+    clinic_.facility_id = f->id;
+    clinic_.facility_code = "01001";
+    clinic_.scopes = *Scopes::parse("system/*.cruds");
+  }
+  void TearDown() override {
+    accounts_.reset();
+    outbox_.reset();
+    records_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // A facility registers the person, with the phone they gave at the counter.
+  std::string register_patient(const Resident& p) {
+    Json patient = {
+        {"resourceType", "Patient"},
+        {"identifier", Json::array({{{"system", "urn:nid"}, {"value", p.national_id}}})},
+        {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
+        {"birthDate", p.birth_date},
+        {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
+    auto r = records_->create(clinic_, "Patient", dump_json(patient), std::nullopt);
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    if (!r) return "";
+    const auto at = r->location.find("/Patient/") + 9;
+    return r->location.substr(at, r->location.find("/_history") - at);
+  }
+
+  // The SMS codes sent since the last call: (phone, code).
+  std::vector<std::pair<std::string, std::string>> texts() {
+    EXPECT_TRUE(outbox_->dispatch_due().is_ok());
+    std::vector<std::pair<std::string, std::string>> out;
+    static const std::regex code(R"(code: ([0-9]{6})\.)");
+    for (const auto& m : sms_.sent) {
+      std::smatch match;
+      EXPECT_TRUE(std::regex_search(m.text, match, code)) << m.text;
+      out.emplace_back(m.to, match[1]);
+    }
+    sms_.sent.clear();
+    return out;
+  }
+  std::string last_code(const std::string& phone) {
+    auto t = texts();
+    EXPECT_EQ(t.size(), 1u);
+    if (t.empty()) return "";
+    EXPECT_EQ(t.back().first, phone);
+    return t.back().second;
+  }
+
+  AccountResult ok(Result<AccountResult> r) {
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r ? *r : AccountResult{};
+  }
+
+  // Signs the resident up; returns the full session's token.
+  std::string sign_up(const Resident& p, const std::string& address = "10.0.0.1") {
+    AccountResult start = ok(accounts_->start_signup(p.national_id, p.birth_date, address));
+    EXPECT_EQ(start.status, 202);
+    AccountResult done = ok(
+        accounts_->finish_signup(start.body["challenge"], last_code(p.phone), kPassword, address));
+    EXPECT_EQ(done.status, 201) << dump_json(done.body);
+    EXPECT_FALSE(done.session_token.empty());
+    return done.session_token;
+  }
+
+  // Logs in with the password and the SMS code; returns the full session's token.
+  std::string log_in(const Resident& p, const std::string& address = "10.0.0.1") {
+    AccountResult half = ok(accounts_->login(p.national_id, kPassword, address));
+    EXPECT_EQ(half.status, 200) << dump_json(half.body);
+    AccountResult full =
+        ok(accounts_->second_factor(half.session_token, last_code(p.phone), address));
+    EXPECT_EQ(full.status, 200) << dump_json(full.body);
+    return full.session_token;
+  }
+
+  int me_status(const std::string& token) { return ok(accounts_->me(token, "10.0.0.1")).status; }
+
+  std::vector<store::AuditRecord> audit_of(const std::string& patient_id) {
+    EXPECT_TRUE(store_->flush().is_ok());
+    std::vector<store::AuditRecord> out;
+    EXPECT_TRUE(store_
+                    ->read([&](store::Reader& r) -> Status {
+                      HB_ASSIGN_OR_RETURN(out, r.audit("", patient_id, 0, 1000));
+                      return Status::ok();
+                    })
+                    .is_ok());
+    return out;
+  }
+
+  fs::path dir_;
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<crypto::MasterKey> master_;
+  std::unique_ptr<Vault> vault_;
+  std::unique_ptr<RecordService> records_;
+  RecordingSms sms_;
+  NoEmail email_;
+  std::unique_ptr<notify::Outbox> outbox_;
+  std::unique_ptr<AccountService> accounts_;
+  Principal clinic_;
+};
+
+TEST_F(AccountsTest, SignUpProvesThePersonAndLinksTheAccount) {
+  const std::string pid = register_patient(kMai);
+  AccountResult start = ok(accounts_->start_signup(" 079201001234 ", "12/04/1990", "10.0.0.1"));
+  ASSERT_EQ(start.status, 202);
+  EXPECT_GE(start.body["challenge"].get<std::string>().size(), 43u) << "256 bits";
+  const std::string code = last_code(kMai.phone);
+  AccountResult done =
+      ok(accounts_->finish_signup(start.body["challenge"], code, kPassword, "10.0.0.1"));
+  ASSERT_EQ(done.status, 201) << dump_json(done.body);
+  AccountResult me = ok(accounts_->me(done.session_token, "10.0.0.1"));
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(me.body["patient"]["reference"], "Patient/" + pid);
+  EXPECT_EQ(me.body["patient"]["name"], "Thi Mai Nguyen");
+
+  // What is stored: an Argon2id string, a hash of the session token, an HMAC of the code.
+  ASSERT_TRUE(store_
+                  ->read([&](store::Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(auto a, r.account_by_patient(pid));
+                    EXPECT_TRUE(a.has_value());
+                    if (!a) return Status::ok();
+                    EXPECT_EQ(a->password_hash.rfind("$argon2id$", 0), 0u);
+                    EXPECT_EQ(a->password_hash.find(kPassword), std::string::npos);
+                    EXPECT_TRUE(crypto::verify_password(kPassword, a->password_hash));
+                    HB_ASSIGN_OR_RETURN(auto s, r.account_session(done.session_token));
+                    EXPECT_FALSE(s.has_value()) << "the token itself is never a key";
+                    HB_ASSIGN_OR_RETURN(s,
+                                        r.account_session(crypto::sha256_hex(done.session_token)));
+                    EXPECT_TRUE(s && s->second_factor && s->account_id == a->id);
+                    HB_ASSIGN_OR_RETURN(auto c, r.one_time_code(crypto::sha256_hex(
+                                                    start.body["challenge"].get<std::string>())));
+                    EXPECT_TRUE(c && c->used);
+                    EXPECT_EQ(c->code_mac.find(code), std::string::npos);
+                    return Status::ok();
+                  })
+                  .is_ok());
+
+  // Audited: the start, the sign-up and the read; nothing secret in them.
+  std::set<std::string> events;
+  for (const auto& a : audit_of(pid)) {
+    events.insert(a.event_type);
+    EXPECT_EQ(a.detail.find(code), std::string::npos);
+    EXPECT_EQ(a.detail.find(kPassword), std::string::npos);
+    EXPECT_EQ(a.detail.find(kMai.national_id), std::string::npos);
+  }
+  EXPECT_TRUE(events.count("account-signup-start") && events.count("account-signup") &&
+              events.count("account-me"));
+
+  // A second account for the same person is refused (after proving the phone again).
+  AccountResult again = ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  EXPECT_EQ(ok(accounts_->finish_signup(again.body["challenge"], last_code(kMai.phone), kPassword,
+                                        "10.0.0.1"))
+                .status,
+            409);
+}
+
+TEST_F(AccountsTest, AWrongBirthDateAndAnUnknownIdAnswerAlikeAndSendNothing) {
+  register_patient(kMai);
+  auto shape = [](AccountResult r) {
+    EXPECT_FALSE(r.body["challenge"].get<std::string>().empty());
+    r.body.erase("challenge");
+    return std::to_string(r.status) + dump_json(r.body);
+  };
+  const AccountResult wrong_birth =
+      ok(accounts_->start_signup(kMai.national_id, "1990-04-13", "10.0.0.1"));
+  const AccountResult unknown =
+      ok(accounts_->start_signup("079299999999", kMai.birth_date, "10.0.0.2"));
+  const AccountResult right =
+      ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.3"));
+  EXPECT_EQ(shape(wrong_birth), shape(right));
+  EXPECT_EQ(shape(unknown), shape(right));
+  auto sent = texts();
+  ASSERT_EQ(sent.size(), 1u) << "only the match gets a code";
+  EXPECT_EQ(sent[0].first, kMai.phone);
+  // Their challenges take codes like a real one and never work, not even with the real code.
+  const std::string wrong = sent[0].second == "000000" ? "000001" : "000000";
+  AccountResult real_wrong =
+      ok(accounts_->finish_signup(right.body["challenge"], wrong, kPassword, "10.0.0.9"));
+  for (const AccountResult* r : {&wrong_birth, &unknown}) {
+    AccountResult a =
+        ok(accounts_->finish_signup(r->body["challenge"], sent[0].second, kPassword, "10.0.0.9"));
+    EXPECT_EQ(a.status, 401);
+    EXPECT_EQ(dump_json(a.body), dump_json(real_wrong.body))
+        << "a decoy and a real challenge answer alike";
+  }
+}
+
+TEST_F(AccountsTest, CodesExpireDieAfterFiveWrongTriesAndWorkOnce) {
+  register_patient(kMai);
+  // Expiry.
+  AccountResult s1 = ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  const std::string c1 = last_code(kMai.phone);
+  clock_.advance(AccountService::kCodeLifetime + seconds(1));
+  EXPECT_EQ(ok(accounts_->finish_signup(s1.body["challenge"], c1, kPassword, "10.0.0.1")).status,
+            410);
+
+  // Five wrong tries kill the code, even for the right one after.
+  AccountResult s2 = ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  const std::string c2 = last_code(kMai.phone);
+  const std::string wrong = c2 == "123456" ? "654321" : "123456";
+  for (int i = 1; i < AccountService::kCodeTries; ++i) {
+    AccountResult r =
+        ok(accounts_->finish_signup(s2.body["challenge"], wrong, kPassword, "10.0.0.1"));
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.body["remainingAttempts"], AccountService::kCodeTries - i);
+  }
+  EXPECT_EQ(ok(accounts_->finish_signup(s2.body["challenge"], wrong, kPassword, "10.0.0.1")).status,
+            410);
+  EXPECT_EQ(ok(accounts_->finish_signup(s2.body["challenge"], c2, kPassword, "10.0.0.1")).status,
+            410);
+
+  // A weak password is refused before the code is looked at: no try is used.
+  AccountResult s3 = ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  const std::string c3 = last_code(kMai.phone);
+  EXPECT_EQ(
+      accounts_->finish_signup(s3.body["challenge"], c3, "short1", "10.0.0.1").status().code(),
+      Code::kUnprocessable);
+  EXPECT_EQ(
+      accounts_->finish_signup(s3.body["challenge"], c3, "my id " + kMai.national_id, "10.0.0.1")
+          .status()
+          .code(),
+      Code::kUnprocessable)
+      << "not the person's own national id";
+  AccountResult made =
+      ok(accounts_->finish_signup(s3.body["challenge"], c3, kPassword, "10.0.0.1"));
+  EXPECT_EQ(made.status, 201);
+  // Replayed: the same code again is refused.
+  EXPECT_EQ(ok(accounts_->finish_signup(s3.body["challenge"], c3, kPassword, "10.0.0.1")).status,
+            410);
+  EXPECT_EQ(ok(accounts_->finish_signup("not-a-challenge", c3, kPassword, "10.0.0.1")).status, 410);
+}
+
+TEST_F(AccountsTest, SignUpIsRateLimitedPerNationalIdAndPerAddress) {
+  register_patient(kMai);
+  for (int i = 0; i < AccountService::kSignupsPerId; ++i) {
+    EXPECT_EQ(ok(accounts_->start_signup(kMai.national_id, kMai.birth_date,
+                                         "10.0.1." + std::to_string(i)))
+                  .status,
+              202);
+  }
+  AccountResult limited =
+      ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.2.1"));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_GT(limited.retry_after, 0);
+  EXPECT_EQ(texts().size(), static_cast<size_t>(AccountService::kSignupsPerId));
+  for (int i = 0; i < AccountService::kSignupsPerAddress; ++i) {
+    EXPECT_EQ(
+        ok(accounts_->start_signup("07920000" + std::to_string(1000 + i), "2000-01-01", "10.0.3.1"))
+            .status,
+        202);
+  }
+  EXPECT_EQ(ok(accounts_->start_signup("079200009999", "2000-01-01", "10.0.3.1")).status, 429);
+  clock_.advance(std::chrono::hours(1));
+  EXPECT_EQ(ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.3.1")).status, 202);
+}
+
+TEST_F(AccountsTest, PasswordPolicy) {
+  EXPECT_TRUE(AccountService::check_password("correct horse 42", "079201001234").is_ok());
+  EXPECT_TRUE(AccountService::check_password("Đường-phố-cũ", "").is_ok())
+      << "non-ASCII counts as another class";
+  EXPECT_FALSE(AccountService::check_password("Short1!", "").is_ok());
+  EXPECT_FALSE(AccountService::check_password("alllowercaseletters", "").is_ok());
+  EXPECT_FALSE(AccountService::check_password("12345678901234", "").is_ok());
+  EXPECT_FALSE(AccountService::check_password("id079201001234", "079201001234").is_ok());
+  EXPECT_FALSE(AccountService::check_password(std::string(300, 'a') + "1", "").is_ok());
+  EXPECT_EQ(AccountService::check_password("aaaaaaaaaa", "").code(), Code::kUnprocessable);
+}
+
+TEST_F(AccountsTest, FiveWrongPasswordsLockTheAccountAndAnUnknownIdLooksTheSame) {
+  register_patient(kMai);
+  sign_up(kMai);
+  for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
+    AccountResult real =
+        ok(accounts_->login(kMai.national_id, "wrong password 1", "10.0.0." + std::to_string(i)));
+    AccountResult fake =
+        ok(accounts_->login("079299999999", "wrong password 1", "10.0.1." + std::to_string(i)));
+    EXPECT_EQ(real.status, 401);
+    EXPECT_EQ(dump_json(real.body), dump_json(fake.body));
+    EXPECT_TRUE(real.session_token.empty());
+  }
+  AccountResult locked = ok(accounts_->login(kMai.national_id, "wrong password 1", "10.0.0.9"));
+  AccountResult fake = ok(accounts_->login("079299999999", "wrong password 1", "10.0.1.9"));
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(dump_json(locked.body), dump_json(fake.body));
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.10")).status, 429)
+      << "even the right one";
+  clock_.advance(AccountService::kLockFor + seconds(1));
+  AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.10"));
+  EXPECT_EQ(half.status, 200);
+  EXPECT_EQ(half.body["secondFactor"]["smsSent"], true);
+}
+
+TEST_F(AccountsTest, OneAddressCannotGuessManyAccounts) {
+  for (int i = 0; i < AccountService::kWrongPerAddress; ++i) {
+    EXPECT_EQ(
+        ok(accounts_->login("0792000" + std::to_string(10000 + i), "wrong password 1", "10.9.9.9"))
+            .status,
+        401);
+  }
+  EXPECT_EQ(ok(accounts_->login("079200099999", "wrong password 1", "10.9.9.9")).status, 429);
+  EXPECT_EQ(ok(accounts_->login("079200099999", "wrong password 1", "10.9.9.8")).status, 401);
+}
+
+TEST_F(AccountsTest, TheSessionIsFullOnlyAfterTheSecondFactor) {
+  register_patient(kMai);
+  sign_up(kMai);
+  AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+  ASSERT_EQ(half.status, 200);
+  EXPECT_EQ(half.body["secondFactor"]["methods"], Json::array({"sms"}));
+  const std::string code = last_code(kMai.phone);
+  AccountResult me = ok(accounts_->me(half.session_token, "10.0.0.1"));
+  EXPECT_EQ(me.status, 401);
+  EXPECT_EQ(me.body["title"], "second-factor-required");
+  EXPECT_EQ(ok(accounts_->totp_setup(half.session_token, "10.0.0.1")).status, 401);
+  AccountResult wrong = ok(accounts_->second_factor(
+      half.session_token, code == "111111" ? "222222" : "111111", "10.0.0.1"));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body["remainingAttempts"], AccountService::kCodeTries - 1);
+  AccountResult full = ok(accounts_->second_factor(half.session_token, code, "10.0.0.1"));
+  ASSERT_EQ(full.status, 200);
+  ASSERT_FALSE(full.session_token.empty());
+  EXPECT_NE(full.session_token, half.session_token) << "a new token once signed in";
+  EXPECT_EQ(me_status(full.session_token), 200);
+  EXPECT_EQ(me_status(half.session_token), 401) << "the half session's token is gone";
+  // The SMS code is spent: a new login cannot use it.
+  AccountResult half2 = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+  texts();
+  EXPECT_EQ(ok(accounts_->second_factor(half2.session_token, code, "10.0.0.1")).status, 401);
+}
+
+TEST_F(AccountsTest, WrongSecondFactorsEndTheLoginAndLockTheAccount) {
+  register_patient(kMai);
+  sign_up(kMai);
+  AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+  const std::string code = last_code(kMai.phone);
+  const std::string wrong = code == "111111" ? "222222" : "111111";
+  AccountResult r;
+  for (int i = 0; i < AccountService::kCodeTries; ++i)
+    r = ok(accounts_->second_factor(half.session_token, wrong, "10.0.0.1"));
+  EXPECT_EQ(r.status, 429) << "five wrong second factors also lock the account";
+  EXPECT_TRUE(r.clear_session);
+  EXPECT_EQ(ok(accounts_->second_factor(half.session_token, code, "10.0.0.1")).status, 401)
+      << "the login ended";
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1")).status, 429);
+}
+
+TEST_F(AccountsTest, TotpEnrolmentAndLoginRefuseAReplayedCode) {
+  register_patient(kMai);
+  const std::string token = sign_up(kMai);
+  AccountResult setup = ok(accounts_->totp_setup(token, "10.0.0.1"));
+  ASSERT_EQ(setup.status, 200);
+  const std::string secret = crypto::base32_decode(setup.body["secret"].get<std::string>()).value();
+  EXPECT_EQ(secret.size(), 20u) << "160 bits";
+  EXPECT_EQ(setup.body["uri"].get<std::string>().rfind("otpauth://totp/Healthbook:", 0), 0u);
+  EXPECT_EQ(ok(accounts_->totp_confirm(
+                   token, "000000" == crypto::totp(secret, clock_.now()) ? "000001" : "000000",
+                   "10.0.0.1"))
+                .status,
+            401);
+  const std::string enrolled_with = crypto::totp(secret, clock_.now());
+  ASSERT_EQ(ok(accounts_->totp_confirm(token, enrolled_with, "10.0.0.1")).status, 200);
+
+  // Login: TOTP is offered first and no SMS is sent unless asked for.
+  AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+  EXPECT_EQ(half.body["secondFactor"]["methods"], Json::array({"totp", "sms"}));
+  EXPECT_EQ(half.body["secondFactor"]["smsSent"], false);
+  EXPECT_TRUE(texts().empty());
+  AccountResult replay =
+      ok(accounts_->second_factor(half.session_token, enrolled_with, "10.0.0.1"));
+  EXPECT_EQ(replay.status, 401) << "the code used to enrol is spent";
+  clock_.advance(seconds(30));
+  const std::string next = crypto::totp(secret, clock_.now());
+  AccountResult full = ok(accounts_->second_factor(half.session_token, next, "10.0.0.1"));
+  ASSERT_EQ(full.status, 200);
+  // Another login in the same 30 s cannot reuse that code.
+  AccountResult half2 = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.2"));
+  EXPECT_EQ(ok(accounts_->second_factor(half2.session_token, next, "10.0.0.2")).status, 401);
+  // The SMS stays a way in.
+  EXPECT_EQ(ok(accounts_->send_login_code(half2.session_token, "10.0.0.2")).status, 200);
+  EXPECT_EQ(
+      ok(accounts_->second_factor(half2.session_token, last_code(kMai.phone), "10.0.0.2")).status,
+      200);
+  // The stored secret is sealed: the raw bytes are not in the row.
+  ASSERT_TRUE(store_
+                  ->read([&](store::Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(auto s,
+                                        r.account_session(crypto::sha256_hex(full.session_token)));
+                    HB_ASSIGN_OR_RETURN(auto a, r.account(s->account_id));
+                    EXPECT_FALSE(a->totp_sealed.empty());
+                    EXPECT_EQ(a->totp_sealed.find(secret), std::string::npos);
+                    EXPECT_TRUE(a->totp_pending_sealed.empty());
+                    return Status::ok();
+                  })
+                  .is_ok());
+}
+
+TEST_F(AccountsTest, SessionsEndWhenIdleAndAtTheirAbsoluteLifetime) {
+  register_patient(kMai);
+  const std::string token = sign_up(kMai);
+  clock_.advance(minutes(29));
+  EXPECT_EQ(me_status(token), 200);
+  clock_.advance(minutes(29));
+  EXPECT_EQ(me_status(token), 200) << "use keeps it alive";
+  clock_.advance(minutes(31));
+  AccountResult expired = ok(accounts_->me(token, "10.0.0.1"));
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_EQ(expired.body["title"], "session-expired");
+  EXPECT_TRUE(expired.clear_session);
+  EXPECT_EQ(me_status(token), 401) << "and stays ended";
+
+  const std::string again = log_in(kMai);
+  for (int i = 0; i < 12 * 3 - 1; ++i) {
+    clock_.advance(minutes(20));
+    ASSERT_EQ(me_status(again), 200) << i;
+  }
+  clock_.advance(minutes(20));  // 12 h after login, however busy
+  EXPECT_EQ(me_status(again), 401);
+}
+
+TEST_F(AccountsTest, LogoutAndLogoutEverywhere) {
+  register_patient(kMai);
+  register_patient(kBinh);
+  const std::string first = sign_up(kMai);
+  const std::string second = log_in(kMai, "10.0.0.2");
+  const std::string third = log_in(kMai, "10.0.0.3");
+  const std::string binh = sign_up(kBinh);
+  AccountResult out = ok(accounts_->logout(third, "10.0.0.3"));
+  EXPECT_TRUE(out.clear_session);
+  EXPECT_EQ(me_status(third), 401);
+  EXPECT_EQ(me_status(first), 200);
+  EXPECT_EQ(ok(accounts_->logout_everywhere(second, "10.0.0.2")).status, 200);
+  EXPECT_EQ(me_status(first), 401);
+  EXPECT_EQ(me_status(second), 401);
+  EXPECT_EQ(me_status(binh), 200) << "another resident's sessions are theirs";
+}
+
+TEST_F(AccountsTest, OneAccountNeverReachesAnothersData) {
+  const std::string mai_id = register_patient(kMai);
+  const std::string binh_id = register_patient(kBinh);
+  const std::string mai = sign_up(kMai);
+  const std::string binh = sign_up(kBinh);
+  EXPECT_EQ(ok(accounts_->me(mai, "10.0.0.1")).body["patient"]["reference"], "Patient/" + mai_id);
+  EXPECT_EQ(ok(accounts_->me(binh, "10.0.0.1")).body["patient"]["reference"], "Patient/" + binh_id);
+  // Binh's SMS code does not complete Mai's login, nor the other way round.
+  AccountResult mai_half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+  const std::string mai_code = last_code(kMai.phone);
+  AccountResult binh_half = ok(accounts_->login(kBinh.national_id, kPassword, "10.0.0.1"));
+  const std::string binh_code = last_code(kBinh.phone);
+  if (mai_code != binh_code) {
+    EXPECT_EQ(ok(accounts_->second_factor(mai_half.session_token, binh_code, "10.0.0.1")).status,
+              401);
+    EXPECT_EQ(ok(accounts_->second_factor(binh_half.session_token, mai_code, "10.0.0.1")).status,
+              401);
+  }
+  // Binh's TOTP enrolment is Binh's: Mai's session sees no change, and Mai's own one is separate.
+  AccountResult setup = ok(accounts_->totp_setup(binh, "10.0.0.1"));
+  const std::string binh_secret =
+      crypto::base32_decode(setup.body["secret"].get<std::string>()).value();
+  EXPECT_EQ(accounts_->totp_confirm(mai, crypto::totp(binh_secret, clock_.now()), "10.0.0.1")
+                .status()
+                .code(),
+            Code::kUnprocessable)
+      << "Mai has no enrolment in progress";
+  EXPECT_EQ(ok(accounts_->me(mai, "10.0.0.1")).body["account"]["secondFactors"],
+            Json::array({"sms"}));
+  // Logging out everywhere is per account.
+  ok(accounts_->logout_everywhere(binh, "10.0.0.1"));
+  EXPECT_EQ(me_status(mai), 200);
+  // Audit rows land in each person's own trail.
+  for (const auto& a : audit_of(mai_id)) EXPECT_EQ(a.patient_id, mai_id);
+  bool binh_logout = false;
+  for (const auto& a : audit_of(binh_id)) binh_logout |= a.event_type == "account-logout";
+  EXPECT_TRUE(binh_logout);
+}
+
+}  // namespace
+}  // namespace hb::services

@@ -1,0 +1,293 @@
+// Resident accounts against the real binary: sign-up by SMS code, login with a second factor, the
+// session cookie, CSRF refusals, 429s on guessing, session expiry (the server's clock is moved
+// with testing.clock_control) and two residents who only ever see themselves.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "core/clock.h"
+#include "crypto/otp.h"
+#include "harness.h"
+
+namespace hb::test {
+namespace {
+
+const std::string kCsrf = "X-Healthbook-CSRF: 1";
+const std::string kJsonCt = "Content-Type: application/json";
+const std::string kPassword = "correct horse 42";
+
+struct Person {
+  std::string national_id, birth_date, phone, family, given;
+};
+const Person kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
+const Person kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
+
+class Accounts : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<Server>(std::vector<std::string>{
+        "HEALTHBOOK_TESTING_CLOCK_CONTROL=1", "HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT=1",
+        "HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB=8"});
+    server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
+    clinic_ = server_->token(server_->add_client("01001"));
+  }
+
+  void register_patient(const Person& p) {
+    Json patient = {
+        {"resourceType", "Patient"},
+        {"identifier",
+         Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
+        {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
+        {"birthDate", p.birth_date},
+        {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
+    auto r = server_->send("POST", "/fhir/Patient", clinic_, patient.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+
+  // POST /api/v1/account/<route> with the CSRF header (unless told otherwise) and a cookie.
+  HttpResponse post(const std::string& route, const Json& body, const std::string& cookie = "",
+                    std::vector<std::string> headers = {kCsrf}) {
+    headers.push_back(kJsonCt);
+    if (!cookie.empty()) headers.push_back("Cookie: " + cookie);
+    return http("POST", server_->base() + "/api/v1/account/" + route,
+                body.is_null() ? "" : body.dump(), headers);
+  }
+  HttpResponse me(const std::string& cookie) {
+    std::vector<std::string> h;
+    if (!cookie.empty()) h.push_back("Cookie: " + cookie);
+    return http("GET", server_->base() + "/api/v1/account/me", "", h);
+  }
+  static std::string cookie_of(const HttpResponse& r) {
+    auto it = r.headers.find("set-cookie");
+    if (it == r.headers.end()) return "";
+    return it->second.substr(0, it->second.find(';'));
+  }
+  void advance(int seconds) {
+    auto r = http("POST", server_->base() + "/api/test/clock",
+                  Json{{"advanceSeconds", seconds}}.dump(), {kJsonCt});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // The newest SMS code sent to `phone` that was not read before (the development sink's file).
+  std::string next_code(const std::string& phone) {
+    static const std::regex code(R"(code: ([0-9]{6})\.)");
+    for (int i = 0; i < 200; ++i) {
+      std::ifstream in(server_->data_dir() + "/notify-sms.jsonl");
+      std::string line;
+      size_t n = 0;
+      std::string found;
+      while (std::getline(in, line)) {
+        if (++n <= lines_read_) continue;
+        Json j = Json::parse(line);
+        std::smatch m;
+        std::string text = j["text"];
+        if (j["to"] == phone && std::regex_search(text, m, code)) {
+          found = m[1];
+          lines_read_ = n;
+        }
+      }
+      if (!found.empty()) return found;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "no SMS code for " << phone;
+    return "";
+  }
+
+  std::string sign_up(const Person& p) {
+    auto start = post("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
+    EXPECT_EQ(start.status, 202) << start.body;
+    auto done = post("signup/verify", {{"challenge", start.json()["challenge"]},
+                                       {"code", next_code(p.phone)},
+                                       {"password", kPassword}});
+    EXPECT_EQ(done.status, 201) << done.body;
+    return cookie_of(done);
+  }
+
+  std::string log_in(const Person& p) {
+    auto half = post("login", {{"nationalId", p.national_id}, {"password", kPassword}});
+    EXPECT_EQ(half.status, 200) << half.body;
+    auto full = post("login/second-factor", {{"code", next_code(p.phone)}}, cookie_of(half));
+    EXPECT_EQ(full.status, 200) << full.body;
+    return cookie_of(full);
+  }
+
+  std::unique_ptr<Server> server_;
+  std::string clinic_;
+  size_t lines_read_ = 0;
+};
+
+TEST_F(Accounts, SignUpSetsAnHttpOnlyCookieAndRefusesCrossSiteRequests) {
+  register_patient(kMai);
+  const Json start_body = {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}};
+  auto no_header = post("signup/start", start_body, "", {});
+  EXPECT_EQ(no_header.status, 403) << "no CSRF header";
+  EXPECT_EQ(no_header.headers["content-type"], "application/problem+json");
+  EXPECT_EQ(post("signup/start", start_body, "", {kCsrf, "Origin: https://evil.example"}).status,
+            403);
+  EXPECT_EQ(post("signup/start", start_body, "", {kCsrf, "Origin: " + server_->base()}).status, 202)
+      << "the server's own origin is fine";
+  next_code(kMai.phone);
+  auto unknown =
+      post("signup/start", {{"nationalId", "079299999999"}, {"birthDate", kMai.birth_date}});
+  auto start = post("signup/start", start_body);
+  ASSERT_EQ(start.status, 202);
+  EXPECT_EQ(unknown.status, 202);
+  EXPECT_EQ(unknown.json()["detail"], start.json()["detail"]);
+
+  auto done = post("signup/verify", {{"challenge", start.json()["challenge"]},
+                                     {"code", next_code(kMai.phone)},
+                                     {"password", kPassword}});
+  ASSERT_EQ(done.status, 201) << done.body;
+  const std::string set_cookie = done.headers["set-cookie"];
+  EXPECT_EQ(set_cookie.rfind("hb_session=", 0), 0u);
+  EXPECT_NE(set_cookie.find("; HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("; SameSite=Strict"), std::string::npos);
+  EXPECT_NE(set_cookie.find("; Path=/"), std::string::npos);
+  EXPECT_NE(set_cookie.find("; Max-Age=43200"), std::string::npos);
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos) << "a plain-http development URL";
+  EXPECT_EQ(done.headers["cache-control"], "no-store");
+  const std::string cookie = cookie_of(done);
+
+  auto mine = me(cookie);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.json()["patient"]["name"], "Thi Mai Nguyen");
+  EXPECT_EQ(me("").status, 401);
+  EXPECT_EQ(me("hb_session=forged-token-value").status, 401);
+
+  EXPECT_EQ(post("logout", Json(), cookie, {}).status, 403) << "logout needs the CSRF header too";
+  auto out = post("logout", Json(), cookie);
+  EXPECT_EQ(out.status, 200);
+  EXPECT_NE(out.headers["set-cookie"].find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(me(cookie).status, 401);
+}
+
+TEST_F(Accounts, LoginNeedsTheSecondFactorAndSessionsExpire) {
+  register_patient(kMai);
+  sign_up(kMai);
+  auto half = post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}});
+  ASSERT_EQ(half.status, 200) << half.body;
+  EXPECT_EQ(half.json()["secondFactor"]["smsSent"], true);
+  const std::string half_cookie = cookie_of(half);
+  EXPECT_EQ(me(half_cookie).status, 401) << "not before the second factor";
+  auto full = post("login/second-factor", {{"code", next_code(kMai.phone)}}, half_cookie);
+  ASSERT_EQ(full.status, 200) << full.body;
+  const std::string cookie = cookie_of(full);
+  EXPECT_NE(cookie, half_cookie);
+  EXPECT_EQ(me(cookie).status, 200);
+  EXPECT_EQ(me(half_cookie).status, 401);
+  // Idle for 31 minutes: gone.
+  advance(31 * 60);
+  auto expired = me(cookie);
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_EQ(expired.json()["title"], "session-expired");
+  EXPECT_NE(expired.headers["set-cookie"].find("Max-Age=0"), std::string::npos);
+}
+
+TEST_F(Accounts, GuessingPasswordsAndCodesGets429AndAReplayedCodeIsRefused) {
+  register_patient(kMai);
+  // Codes: five wrong tries kill the challenge; the right code then is refused too.
+  auto start =
+      post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
+  const std::string code = next_code(kMai.phone);
+  const std::string wrong = code == "123456" ? "654321" : "123456";
+  for (int i = 1; i < 5; ++i) {
+    auto r =
+        post("signup/verify",
+             {{"challenge", start.json()["challenge"]}, {"code", wrong}, {"password", kPassword}});
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.json()["remainingAttempts"], 5 - i);
+  }
+  EXPECT_EQ(
+      post("signup/verify",
+           {{"challenge", start.json()["challenge"]}, {"code", wrong}, {"password", kPassword}})
+          .status,
+      410);
+  EXPECT_EQ(
+      post("signup/verify",
+           {{"challenge", start.json()["challenge"]}, {"code", code}, {"password", kPassword}})
+          .status,
+      410);
+
+  // A replayed code: the second use is refused.
+  auto again =
+      post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
+  const std::string good = next_code(kMai.phone);
+  const Json verify = {
+      {"challenge", again.json()["challenge"]}, {"code", good}, {"password", kPassword}};
+  EXPECT_EQ(post("signup/verify", verify).status, 201);
+  EXPECT_EQ(post("signup/verify", verify).status, 410);
+
+  // Sign-up codes per national id: the third start within the hour was the last.
+  post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
+  auto limited =
+      post("signup/start", {{"nationalId", kMai.national_id}, {"birthDate", kMai.birth_date}});
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.headers["retry-after"].empty());
+
+  // Passwords: the fifth wrong one locks the account, with Retry-After.
+  for (int i = 1; i < 5; ++i) {
+    EXPECT_EQ(
+        post("login", {{"nationalId", kMai.national_id}, {"password", "wrong password 1"}}).status,
+        401);
+  }
+  auto locked = post("login", {{"nationalId", kMai.national_id}, {"password", "wrong password 1"}});
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_GT(std::stoi(locked.headers["retry-after"]), 800);
+  EXPECT_EQ(post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}}).status, 429);
+  advance(15 * 60 + 1);
+  EXPECT_EQ(post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}}).status, 200);
+}
+
+TEST_F(Accounts, AnAuthenticatorAppIsASecondFactorAndItsCodesWorkOnce) {
+  register_patient(kMai);
+  const std::string cookie = sign_up(kMai);
+  EXPECT_EQ(post("totp/setup", Json(), "").status, 401) << "signed-in residents only";
+  auto setup = post("totp/setup", Json(), cookie);
+  ASSERT_EQ(setup.status, 200) << setup.body;
+  const std::string secret = *crypto::base32_decode(setup.json()["secret"].get<std::string>());
+  EXPECT_NE(setup.json()["uri"].get<std::string>().find("secret=" +
+                                                        setup.json()["secret"].get<std::string>()),
+            std::string::npos);
+  int64_t offset = 0;  // how far the test has moved the server's clock
+  auto code_now = [&] {
+    return crypto::totp(secret, SystemClock::instance().now() + std::chrono::seconds(offset));
+  };
+  const std::string enrol = code_now();
+  ASSERT_EQ(post("totp/confirm", {{"code", enrol}}, cookie).status, 200);
+
+  auto half = post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}});
+  ASSERT_EQ(half.status, 200);
+  EXPECT_EQ(half.json()["secondFactor"]["methods"], Json::array({"totp", "sms"}));
+  EXPECT_EQ(half.json()["secondFactor"]["smsSent"], false);
+  EXPECT_EQ(post("login/second-factor", {{"code", enrol}}, cookie_of(half)).status, 401)
+      << "a spent code";
+  advance(60);
+  offset += 60;
+  auto full = post("login/second-factor", {{"code", code_now()}}, cookie_of(half));
+  ASSERT_EQ(full.status, 200) << full.body;
+  auto mine = me(cookie_of(full));
+  EXPECT_EQ(mine.json()["account"]["secondFactors"], Json::array({"totp", "sms"}));
+}
+
+TEST_F(Accounts, TwoResidentsEachSeeOnlyThemselves) {
+  register_patient(kMai);
+  register_patient(kBinh);
+  const std::string mai = sign_up(kMai);
+  const std::string binh = sign_up(kBinh);
+  const std::string mai2 = log_in(kMai);
+  EXPECT_EQ(me(mai).json()["patient"]["name"], "Thi Mai Nguyen");
+  EXPECT_EQ(me(binh).json()["patient"]["name"], "Van Binh Tran");
+  // Two cookies at once: the first hb_session counts; there is no route that names an account.
+  EXPECT_EQ(me(binh + "; " + mai).json()["patient"]["name"], "Van Binh Tran");
+  auto everywhere = post("logout-everywhere", Json(), mai2);
+  EXPECT_EQ(everywhere.status, 200);
+  EXPECT_EQ(me(mai).status, 401);
+  EXPECT_EQ(me(mai2).status, 401);
+  EXPECT_EQ(me(binh).status, 200);
+}
+
+}  // namespace
+}  // namespace hb::test
