@@ -58,7 +58,9 @@ Result<JwkSet> jwks_from_json(const Json& j, std::vector<Jwk>& keys) {
       }
     }
     if (problems.size() == problems_before) {
-      keys.push_back(Jwk{std::move(kid), std::move(alg), std::move(use), std::move(key).value()});
+      std::string thumbprint = key->thumbprint();
+      keys.push_back(Jwk{std::move(kid), std::move(alg), std::move(use), std::move(key).value(),
+                         std::move(thumbprint)});
     }
   }
   if (!problems.empty()) {

@@ -74,6 +74,7 @@ struct Jwk {
   std::string alg;   // may be empty
   std::string use;   // may be empty
   PublicKey key;
+  std::string thumbprint;  // RFC 7638, worked out once when the set is parsed
 };
 
 // A JWK Set ({"keys":[...]}). Keys that cannot be used (unknown kty, private members, bad curve)

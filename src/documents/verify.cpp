@@ -514,7 +514,7 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
       if (keys.empty()) {
         v.add(Reason::kUnknownKid, Severity::kError,
               "issuer " + v.iss + " has no key with kid \"" + v.kid + "\"");
-      } else if (keys[0]->key.thumbprint() != v.kid) {
+      } else if (keys[0]->thumbprint != v.kid) {
         v.add(Reason::kKidMismatch, Severity::kError,
               "kid \"" + v.kid + "\" is not the RFC 7638 thumbprint of the issuer's key");
       } else if (sig_ok_size && alg != header->end() && *alg == "ES256") {

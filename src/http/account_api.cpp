@@ -7,7 +7,17 @@
 namespace hb::http {
 namespace {
 
-Response problem_of(const Status& s) {
+// scheme://host[:port] of a URL.
+std::string origin_of(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  auto slash = url.find('/', scheme + 3);
+  return slash == std::string::npos ? url : url.substr(0, slash);
+}
+
+}  // namespace
+
+Response account_problem(const Status& s) {
   Response r;
   r.status = http_status_of(s.code());
   r.set("Content-Type", "application/problem+json");
@@ -26,14 +36,6 @@ Response problem_of(const Status& s) {
   }
   r.body = dump_json(p);
   return r;
-}
-
-// scheme://host[:port] of a URL.
-std::string origin_of(const std::string& url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  auto slash = url.find('/', scheme + 3);
-  return slash == std::string::npos ? url : url.substr(0, slash);
 }
 
 // CSRF: a cross-site page cannot set a custom header without a CORS preflight, which this server
@@ -60,6 +62,8 @@ std::string session_cookie(const Request& req) {
   return "";
 }
 
+namespace {
+
 // A JSON object body's string members; kInvalid naming each missing one.
 Result<std::vector<std::string>> strings(const Request& req,
                                          std::initializer_list<const char*> names) {
@@ -84,7 +88,9 @@ Result<std::vector<std::string>> strings(const Request& req,
   return out;
 }
 
-Response render(const services::AccountResult& a, const Config& config) {
+}  // namespace
+
+Response render_account_result(const services::AccountResult& a, const Config& config) {
   Response r;
   r.status = a.status;
   r.set("Content-Type", a.status < 300 ? "application/json" : "application/problem+json");
@@ -104,8 +110,6 @@ Response render(const services::AccountResult& a, const Config& config) {
   return r;
 }
 
-}  // namespace
-
 Response account_api(services::AccountService& accounts, const Config& config, const Request& req,
                      const std::vector<std::string>& parts) {
   std::string route;
@@ -116,7 +120,7 @@ Response account_api(services::AccountService& accounts, const Config& config, c
 
   Result<services::AccountResult> out = Status(Code::kNotFound, "no such endpoint");
   if (route == "me") {
-    if (m != "GET" && m != "HEAD") return problem_of(Status(Code::kNotImplemented, "use GET"));
+    if (m != "GET" && m != "HEAD") return account_problem(Status(Code::kNotImplemented, "use GET"));
     out = accounts.me(session, addr);
   } else {
     static const char* kPosts[] = {
@@ -124,9 +128,9 @@ Response account_api(services::AccountService& accounts, const Config& config, c
         "totp/setup",   "totp/confirm",  "logout", "logout-everywhere"};
     bool known = false;
     for (const char* p : kPosts) known |= route == p;
-    if (!known) return problem_of(not_found("no such endpoint"));
-    if (m != "POST") return problem_of(Status(Code::kNotImplemented, "use POST"));
-    if (Status c = check_csrf(req, config); !c) return problem_of(c);
+    if (!known) return account_problem(not_found("no such endpoint"));
+    if (m != "POST") return account_problem(Status(Code::kNotImplemented, "use POST"));
+    if (Status c = check_csrf(req, config); !c) return account_problem(c);
     if (route == "signup/start") {
       auto b = strings(req, {"nationalId", "birthDate"});
       out = b ? accounts.start_signup((*b)[0], (*b)[1], addr)
@@ -159,9 +163,9 @@ Response account_api(services::AccountService& accounts, const Config& config, c
   if (!out) {
     if (out.error().code() == Code::kInternal)
       spdlog::error("account {}: {}", route, out.error().message());
-    return problem_of(out.error());
+    return account_problem(out.error());
   }
-  return render(*out, config);
+  return render_account_result(*out, config);
 }
 
 }  // namespace hb::http

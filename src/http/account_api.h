@@ -15,6 +15,16 @@ namespace hb::http {
 inline constexpr const char* kSessionCookie = "hb_session";
 inline constexpr const char* kCsrfHeader = "x-healthbook-csrf";
 
+// The hb_session cookie's value ("" when none).
+std::string session_cookie(const Request& req);
+// CSRF check for a state-changing resident request: the X-Healthbook-CSRF header, and Origin /
+// Sec-Fetch-Site (when the browser sends them) naming this server. kForbidden otherwise.
+Status check_csrf(const Request& req, const Config& config);
+// An AccountResult as HTTP (JSON or problem+json, the session cookie set or cleared).
+Response render_account_result(const services::AccountResult& a, const Config& config);
+// A Status as problem+json (no-store; internal errors say only "internal error").
+Response account_problem(const Status& s);
+
 // `parts`: the path split at '/', starting {"api", "v1", "account", ...}.
 Response account_api(services::AccountService& accounts, const Config& config, const Request& req,
                      const std::vector<std::string>& parts);

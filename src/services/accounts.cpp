@@ -829,6 +829,15 @@ Result<AccountResult> AccountService::totp_confirm(const std::string& session_to
 
 // ---- the account, logout ------------------------------------------------------------------------
 
+Result<std::variant<Resident, AccountResult>> AccountService::resident(
+    const std::string& session_token, const std::string& address) {
+  using Out = std::variant<Resident, AccountResult>;
+  HB_ASSIGN_OR_RETURN(auto live, live_session(session_token, true, address));
+  if (auto* refusal = std::get_if<AccountResult>(&live)) return Out(std::move(*refusal));
+  const LiveSession& l = std::get<LiveSession>(live);
+  return Out(Resident{l.account.id, l.account.patient_id});
+}
+
 Result<AccountResult> AccountService::me(const std::string& session_token,
                                          const std::string& address) {
   HB_LIVE_SESSION(live, session_token, true, address);

@@ -57,6 +57,13 @@ struct AccountResult {
   int retry_after = 0;         // seconds, with 429
 };
 
+// A resident signed in with a full session (both factors). Services that serve residents take
+// this, never a raw cookie; `patient_id` is the only person it may reach.
+struct Resident {
+  std::string account_id;
+  std::string patient_id;
+};
+
 class AccountService {
  public:
   static constexpr int kCodeDigits = 6;
@@ -107,6 +114,11 @@ class AccountService {
 
   // GET me (full session): the account and the linked person's name. Audited.
   Result<AccountResult> me(const std::string& session_token, const std::string& address);
+
+  // The resident behind a full session (refreshing its idle time), or the refusal to answer
+  // (401 not-signed-in, session-expired or second-factor-required).
+  Result<std::variant<Resident, AccountResult>> resident(const std::string& session_token,
+                                                         const std::string& address);
 
   Result<AccountResult> logout(const std::string& session_token, const std::string& address);
   // Ends every session of the account (any session of it may ask).

@@ -484,7 +484,7 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
   if (link.show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
-  if (auto qr = documents::make_shc_qr(body.value("qr", ""))) view["qrSvg"] = documents::qr_svg(*qr);
+  if (auto svg = card_qr_svg(doc->id, body.value("qr", ""))) view["qrSvg"] = std::move(*svg);
   // The same document for any SMART Health Link viewer: the manifest URL is this link's, the
   // passcode is the birth date.
   if (body.contains("shlKey") && !latest) {
@@ -501,6 +501,29 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   // Reading a patient's document through their link is an access to their data.
   audit_link_read("link-view", "document-link", link.patient_id, doc->id, "document link", address);
   return view;
+}
+
+std::optional<std::string> DocumentService::card_qr_svg(const std::string& document_id,
+                                                       const std::string& qr_text) {
+  if (qr_text.empty()) return std::nullopt;
+  {
+    std::lock_guard lock(qr_mu_);
+    auto it = qr_svgs_.find(document_id);
+    if (it != qr_svgs_.end() && it->second.text == qr_text) return it->second.svg;
+  }
+  auto qr = documents::make_shc_qr(qr_text);
+  if (!qr) return std::nullopt;
+  std::string svg = documents::qr_svg(*qr);
+  std::lock_guard lock(qr_mu_);
+  auto [it, inserted] = qr_svgs_.insert_or_assign(document_id, DrawnQr{qr_text, svg});
+  if (inserted) {
+    qr_order_.push_back(document_id);
+    if (qr_order_.size() > kMaxDrawnQrs) {
+      qr_svgs_.erase(qr_order_.front());
+      qr_order_.pop_front();
+    }
+  }
+  return svg;
 }
 
 Result<LinkResult> DocumentService::open_link(const std::string& token, const std::string& device_token,

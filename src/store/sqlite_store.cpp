@@ -816,7 +816,9 @@ class Session final : public Writer {
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
         "INSERT INTO one_time_codes(challenge_hash, purpose, subject, code_mac, created, expires, "
         "attempts, used) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(challenge_hash) DO UPDATE SET "
-        "attempts = excluded.attempts, used = excluded.used"));
+        "purpose = excluded.purpose, subject = excluded.subject, code_mac = excluded.code_mac, "
+        "created = excluded.created, expires = excluded.expires, attempts = excluded.attempts, "
+        "used = excluded.used"));
     st.bind(1, c.challenge_hash);
     st.bind(2, c.purpose);
     st.bind(3, c.subject);

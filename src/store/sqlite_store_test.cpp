@@ -358,6 +358,15 @@ TEST(SqliteStoreAccounts, AccountsCodesAndSessionsRoundTrip) {
                             got->failures == 3 && got->locked_until == ms(20));
                 HB_ASSIGN_OR_RETURN(auto code, r.one_time_code("h1"));
                 EXPECT_TRUE(code && code->attempts == 3 && code->used && code->expires == ms(600));
+                return Status::ok();
+              }).is_ok());
+  // A new code under the same challenge (a re-sent login code) replaces the old one entirely.
+  OneTimeCode again{"h1", "signup", "p1", "mac2", ms(700), ms(1300), 0, false};
+  ASSERT_TRUE(store->write_sync([&](Writer& w) { return w.put_one_time_code(again); }).is_ok());
+  ASSERT_TRUE(store->read([&](Reader& r) -> Status {
+                HB_ASSIGN_OR_RETURN(auto code, r.one_time_code("h1"));
+                EXPECT_TRUE(code && code->code_mac == "mac2" && code->attempts == 0 && !code->used &&
+                            code->created == ms(700) && code->expires == ms(1300));
                 HB_ASSIGN_OR_RETURN(auto sess, r.account_session("s2"));
                 EXPECT_TRUE(sess && !sess->second_factor && sess->failures == 1 && sess->last_seen == ms(3));
                 return Status::ok();

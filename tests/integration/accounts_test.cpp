@@ -186,6 +186,26 @@ TEST_F(Accounts, LoginNeedsTheSecondFactorAndSessionsExpire) {
   EXPECT_NE(expired.headers["set-cookie"].find("Max-Age=0"), std::string::npos);
 }
 
+TEST_F(Accounts, AResentLoginCodeReplacesTheFirst) {
+  register_patient(kMai);
+  sign_up(kMai);
+  auto half = post("login", {{"nationalId", kMai.national_id}, {"password", kPassword}});
+  ASSERT_EQ(half.status, 200) << half.body;
+  const std::string half_cookie = cookie_of(half);
+  const std::string first = next_code(kMai.phone);
+  auto resend = post("login/sms", Json(), half_cookie);
+  ASSERT_EQ(resend.status, 200) << resend.body;
+  EXPECT_EQ(resend.json()["smsSent"], true);
+  const std::string second = next_code(kMai.phone);
+  if (first != second) {
+    auto stale = post("login/second-factor", {{"code", first}}, half_cookie);
+    EXPECT_EQ(stale.status, 401) << "the first code is spent once a new one is sent";
+  }
+  auto full = post("login/second-factor", {{"code", second}}, half_cookie);
+  ASSERT_EQ(full.status, 200) << full.body;
+  EXPECT_EQ(me(cookie_of(full)).status, 200);
+}
+
 TEST_F(Accounts, GuessingPasswordsAndCodesGets429AndAReplayedCodeIsRefused) {
   register_patient(kMai);
   // Codes: five wrong tries kill the challenge; the right code then is refused too.
