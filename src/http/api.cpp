@@ -10,6 +10,7 @@
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
 #include "http/account_api.h"
+#include "http/me_documents_api.h"
 #include "http/static_files.h"
 
 namespace hb::http {
@@ -301,6 +302,9 @@ class Api {
     }
     if (parts[2] == "links" && parts.size() >= 4) return link(req, parts);
     if (parts[2] == "account") return account_api(s_.accounts, s_.config, req, parts);
+    if (parts[2] == "me" && parts.size() >= 4 && parts[3] == "documents") {
+      return me_documents_api(s_.accounts, s_.documents, s_.config, req, parts);
+    }
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());

@@ -33,6 +33,7 @@
 #include "core/json.h"
 #include "crypto/password.h"
 #include "notify/outbox.h"
+#include "services/principal.h"
 #include "services/rate_limit.h"
 #include "services/vault.h"
 #include "store/store.h"
@@ -55,13 +56,6 @@ struct AccountResult {
   std::string session_token;   // non-empty: set the session cookie to this
   bool clear_session = false;  // remove the session cookie
   int retry_after = 0;         // seconds, with 429
-};
-
-// A resident signed in with a full session (both factors). Services that serve residents take
-// this, never a raw cookie; `patient_id` is the only person it may reach.
-struct Resident {
-  std::string account_id;
-  std::string patient_id;
 };
 
 class AccountService {

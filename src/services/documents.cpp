@@ -447,6 +447,32 @@ Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::strin
   return out;
 }
 
+// What a document shows its patient (and whoever they gave the link to): the link page's and the
+// resident's own view. The diagnosis only when `show_diagnosis`.
+Json DocumentService::document_view(const store::Document& doc, const std::optional<store::Facility>& facility,
+                                    const Json& body, bool show_diagnosis) {
+  const Json& req = body["request"];
+  const Kind* kind = find_kind(req.value("kind", ""));
+  const Json& p = req["patient"];
+  Json view = {{"kind", doc.kind},
+               {"label", kind ? kind->label : doc.kind},
+               {"status", doc.status},
+               {"patient", {{"name", p.value("given", "") + " " + p.value("family", "")},
+                            {"maskedId", mask_id(p.value("nationalId", p.value("insuranceNumber", "")))}}},
+               {"facility", {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
+               {"doctor", req["doctor"].value("name", "")},
+               {"issued", format_instant(doc.issued)},
+               {"qr", body.value("qr", "")},
+               {"showDiagnosis", show_diagnosis}};
+  if (req.contains("leave")) view["leave"] = req["leave"];
+  if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
+  if (body.value("card", "").empty()) view["linkOnly"] = true;  // too large for a QR card
+  if (doc.status == "revoked") view["revokedReason"] = doc.revoke_reason;
+  if (show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
+  if (auto svg = card_qr_svg(doc.id, body.value("qr", ""))) view["qrSvg"] = std::move(*svg);
+  return view;
+}
+
 Result<Json> DocumentService::link_view(const store::DocLink& link, const std::string& token,
                                         const std::string& address, bool latest) {
   std::optional<store::Document> doc;
@@ -464,27 +490,9 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
     HB_ASSIGN_OR_RETURN(body, open_document(r, *doc));
     return Status::ok();
   }));
-  const Json& req = body["request"];
-  const Kind* kind = find_kind(req.value("kind", ""));
-  const Json& p = req["patient"];
-  Json view = {{"kind", doc->kind},
-               {"label", kind ? kind->label : doc->kind},
-               {"status", doc->status},
-               {"patient", {{"name", p.value("given", "") + " " + p.value("family", "")},
-                            {"maskedId", mask_id(p.value("nationalId", p.value("insuranceNumber", "")))}}},
-               {"facility", {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
-               {"doctor", req["doctor"].value("name", "")},
-               {"issued", format_instant(doc->issued)},
-               {"qr", body.value("qr", "")},
-               {"showDiagnosis", link.show_diagnosis}};
-  if (req.contains("leave")) view["leave"] = req["leave"];
-  if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
-  if (body.value("card", "").empty()) view["linkOnly"] = true;  // too large for a QR card
-  if (doc->status == "revoked") view["revokedReason"] = doc->revoke_reason;
+  Json view = document_view(*doc, facility, body, link.show_diagnosis);
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
-  if (link.show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
-  if (auto svg = card_qr_svg(doc->id, body.value("qr", ""))) view["qrSvg"] = std::move(*svg);
   // The same document for any SMART Health Link viewer: the manifest URL is this link's, the
   // passcode is the birth date.
   if (body.contains("shlKey") && !latest) {
@@ -944,6 +952,170 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
   }
   if (!v.fhir_bundle.is_null()) out["fhirBundle"] = v.fhir_bundle;
   return out;
+}
+
+
+// ---- the resident's own documents --------------------------------------------------------------
+//
+// A signed-in resident reaches exactly the documents whose patient is theirs; any other id reads
+// as not found, the same as an unknown one.
+
+namespace {
+
+// The state of a document's links, as one word for its patient: "open" when any link answers a
+// birth date now, "locked" when the open ones are all in their hour, "disabled" when every link
+// needs reopening.
+Json links_state(const std::vector<store::DocLink>& links, Time now) {
+  Json out = {{"count", links.size()}};
+  bool any_open = false, any_locked = false;
+  Time until{};
+  for (const auto& l : links) {
+    if (l.disabled) continue;
+    if (l.locked_until > now) {
+      any_locked = true;
+      until = std::max(until, l.locked_until);
+    } else {
+      any_open = true;
+    }
+  }
+  if (links.empty() || any_open) {
+    out["state"] = "open";
+  } else if (any_locked) {
+    out["state"] = "locked";
+    out["lockedUntil"] = format_instant(until);
+  } else {
+    out["state"] = "disabled";
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::pair<store::Document, std::optional<store::Facility>>> DocumentService::residents_document(
+    store::Reader& r, const Resident& me, const std::string& document_id) {
+  if (me.patient_id.empty()) return forbidden("no person is linked to this account");
+  HB_ASSIGN_OR_RETURN(auto doc, r.document(document_id));
+  if (!doc || doc->patient_id != me.patient_id) return not_found("you have no document " + document_id);
+  HB_ASSIGN_OR_RETURN(auto facility, r.facility_by_id(doc->facility_id));
+  return std::make_pair(std::move(*doc), std::move(facility));
+}
+
+void DocumentService::audit_resident(const char* event, char action, const Resident& me,
+                                     const std::string& entities, std::string detail,
+                                     const std::string& address) {
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock_.now();
+  a.action = std::string(1, action);
+  a.outcome = "0";
+  a.event_type = event;
+  a.client_id = "resident:" + me.account_id;
+  a.patient_id = me.patient_id;
+  a.entities = entities;
+  a.detail = std::move(detail);
+  a.source_ip = address;
+  store_.append_audit_async(std::move(a));
+}
+
+Result<Json> DocumentService::resident_documents(const Resident& me, const std::string& address) {
+  if (me.patient_id.empty()) return forbidden("no person is linked to this account");
+  Json list = Json::array();
+  const Time now = clock_.now();
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto docs, r.documents_of_patient(me.patient_id));
+    std::map<std::string, std::optional<store::Facility>> facilities;
+    for (const auto& d : docs) {
+      auto f = facilities.find(d.facility_id);
+      if (f == facilities.end()) {
+        HB_ASSIGN_OR_RETURN(auto fac, r.facility_by_id(d.facility_id));
+        f = facilities.emplace(d.facility_id, std::move(fac)).first;
+      }
+      HB_ASSIGN_OR_RETURN(auto links, r.doc_links_of(d.id));
+      const Kind* kind = find_kind(d.kind);
+      Json item = {{"id", d.id},
+                   {"kind", d.kind},
+                   {"label", kind ? kind->label : d.kind},
+                   {"status", d.status},
+                   {"issued", format_instant(d.issued)},
+                   {"facility", {{"code", f->second ? f->second->code : ""},
+                                 {"name", f->second ? f->second->name : ""}}},
+                   {"links", links_state(links, now)}};
+      if (!d.superseded_by.empty()) item["supersededBy"] = d.superseded_by;
+      list.push_back(std::move(item));
+    }
+    return Status::ok();
+  }));
+  audit_resident("resident-documents", 'R', me, "Document?patient", "own documents listed", address);
+  return Json{{"documents", std::move(list)}};
+}
+
+Result<Json> DocumentService::resident_document(const Resident& me, const std::string& document_id,
+                                                const std::string& address) {
+  std::optional<std::pair<store::Document, std::optional<store::Facility>>> found;
+  Json body;
+  std::vector<store::DocLink> links;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(found, residents_document(r, me, document_id));
+    HB_ASSIGN_OR_RETURN(body, open_document(r, found->first));
+    HB_ASSIGN_OR_RETURN(links, r.doc_links_of(document_id));
+    return Status::ok();
+  }));
+  const store::Document& doc = found->first;
+  // The patient always sees their own diagnosis; the link page shows it only when they chose so.
+  Json view = document_view(doc, found->second, body, true);
+  view["id"] = doc.id;
+  view["links"] = links_state(links, clock_.now());
+  if (!doc.superseded_by.empty()) view["supersededBy"] = doc.superseded_by;
+  if (!body.value("card", "").empty()) view["card"] = body["card"];
+  if (body.contains("receipt")) view["receipt"] = body["receipt"];
+  audit_resident("resident-document-view", 'R', me, "Document/" + doc.id, "own document", address);
+  return view;
+}
+
+Result<Json> DocumentService::resident_reopen_links(const Resident& me, const std::string& document_id,
+                                                    const std::string& address) {
+  int reopened = 0;
+  Json state;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto found, residents_document(w, me, document_id));
+    HB_ASSIGN_OR_RETURN(auto links, w.doc_links_of(document_id));
+    for (auto& l : links) {
+      if (!l.disabled && l.locked_until <= clock_.now() && l.failures_total == 0) continue;
+      l.disabled = false;
+      l.locked_until = Time{};
+      l.failures_total = 0;
+      l.failures_window = 0;
+      HB_RETURN_IF_ERROR(w.put_doc_link(l));
+      ++reopened;
+    }
+    state = links_state(links, clock_.now());
+    return Status::ok();
+  }));
+  audit_resident("resident-link-reopen", 'U', me, "Document/" + document_id,
+                 std::to_string(reopened) + " link(s) reopened by the patient", address);
+  return Json{{"linksReopened", reopened}, {"links", state}};
+}
+
+Result<Json> DocumentService::resident_new_link(const Resident& me, const std::string& document_id,
+                                                const std::string& address) {
+  const std::string token = crypto::random_token(32);
+  store::DocLink link;
+  link.token_hash = crypto::sha256_hex(token);
+  link.document_id = document_id;
+  link.patient_id = me.patient_id;
+  link.created = clock_.now();
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto found, residents_document(w, me, document_id));
+    HB_ASSIGN_OR_RETURN(auto links, w.doc_links_of(document_id));
+    if (links.size() >= kMaxLinksPerDocument) {
+      return Status(Code::kConflict, "this document has " + std::to_string(links.size()) +
+                                         " links already, the most it may have");
+    }
+    return w.put_doc_link(link);
+  }));
+  audit_resident("resident-link-new", 'C', me, "Document/" + document_id, "new link made by the patient",
+                 address);
+  return Json{{"link", options_.base_url + "/c/" + token}};
 }
 
 }  // namespace hb::services

@@ -22,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/json.h"
@@ -73,8 +75,7 @@ class DocumentService {
   Result<Json> revoke(const Principal& who, const std::string& facility_ref, std::string_view request_json);
 
   // Opens a document's link again after too many wrong birth dates disabled or locked it (the
-  // issuing facility, e.g. after the patient called). The patient's own way in comes with their
-  // accounts.
+  // issuing facility, e.g. after the patient called; the patient has resident_reopen_links).
   Result<Json> reopen_link(const Principal& who, const std::string& facility_ref);
 
   // The issuing facility's view of one of its documents, by its own document id.
@@ -118,6 +119,25 @@ class DocumentService {
                                   const std::string& address);
   Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
                                           bool show_diagnosis, const std::string& address);
+
+  // The signed-in resident's own documents (their patient's, nothing else; another person's id
+  // reads as not found). All audited.
+  //   resident_documents: every document, newest first, with the state of its links
+  //     ("open", "locked" until a time, "disabled").
+  //   resident_document: one document as the link page shows it, with the diagnosis (it is the
+  //     patient's own), the card and its transparency-log receipt.
+  //   resident_reopen_links: the patient's way to open links that wrong birth dates locked or
+  //     disabled (the issuing facility has reopen_link).
+  //   resident_new_link: a fresh https://<host>/c/<token> for the document (for instance to send
+  //     an employer), protected by the birth date like the first; at most kMaxLinksPerDocument.
+  static constexpr std::size_t kMaxLinksPerDocument = 10;
+  Result<Json> resident_documents(const Resident& me, const std::string& address);
+  Result<Json> resident_document(const Resident& me, const std::string& document_id,
+                                 const std::string& address);
+  Result<Json> resident_reopen_links(const Resident& me, const std::string& document_id,
+                                     const std::string& address);
+  Result<Json> resident_new_link(const Resident& me, const std::string& document_id,
+                                 const std::string& address);
 
   std::string issuer_url(const std::string& facility_code) const {
     return options_.base_url + "/issuers/" + facility_code;
@@ -169,6 +189,12 @@ class DocumentService {
   void directory_changed();
   // The QR code of a document's card as SVG, drawn once and kept for the next views of the
   // same document (drawing it is most of the cost of a link view).
+  Json document_view(const store::Document& doc, const std::optional<store::Facility>& facility,
+                     const Json& body, bool show_diagnosis);
+  Result<std::pair<store::Document, std::optional<store::Facility>>> residents_document(
+      store::Reader& r, const Resident& me, const std::string& document_id);
+  void audit_resident(const char* event, char action, const Resident& me, const std::string& entities,
+                      std::string detail, const std::string& address);
   std::optional<std::string> card_qr_svg(const std::string& document_id, const std::string& qr_text);
 
   store::Store& store_;

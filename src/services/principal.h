@@ -55,4 +55,11 @@ struct Principal {
   }
 };
 
+// A resident signed in with a full session (both factors; AccountService::resident). Services that
+// serve residents take this, never a raw cookie; `patient_id` is the only person it may reach.
+struct Resident {
+  std::string account_id;
+  std::string patient_id;
+};
+
 }  // namespace hb::services

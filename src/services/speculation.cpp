@@ -105,6 +105,9 @@ Result<std::optional<store::Document>> Speculation::document_by_ref(const std::s
 Result<std::optional<store::Document>> Speculation::document_by_card(const std::string&) {
   return not_in_speculation("read documents");
 }
+Result<std::vector<store::Document>> Speculation::documents_of_patient(const std::string&) {
+  return not_in_speculation("read documents");
+}
 Result<std::vector<store::Document>> Speculation::revoked_documents(const std::string&, const std::string&) {
   return not_in_speculation("read documents");
 }

@@ -63,6 +63,7 @@ class Speculation final : public store::Writer {
   Result<std::optional<store::Document>> document_by_ref(const std::string& facility_id,
                                                          const std::string& facility_ref) override;
   Result<std::optional<store::Document>> document_by_card(const std::string& card_hash) override;
+  Result<std::vector<store::Document>> documents_of_patient(const std::string& patient_id) override;
   Result<std::vector<store::Document>> revoked_documents(const std::string& facility_id,
                                                          const std::string& kid) override;
   Result<std::optional<store::DocLink>> doc_link(const std::string& token_hash) override;

@@ -623,6 +623,13 @@ class Session final : public Writer {
     return one<Document>(c_, st, document_from, "document_by_card");
   }
 
+  Result<std::vector<Document>> documents_of_patient(const std::string& patient_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string("SELECT ") + kDocumentColumns +
+                                            " FROM documents WHERE patient_id = ? ORDER BY issued DESC, id"));
+    st.bind(1, patient_id);
+    return all<Document>(c_, st, document_from, "documents_of_patient");
+  }
+
   Result<std::vector<Document>> revoked_documents(const std::string& facility_id,
                                                   const std::string& kid) override {
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string("SELECT ") + kDocumentColumns +

@@ -70,6 +70,8 @@ class Reader {
   virtual Result<std::optional<Document>> document_by_ref(const std::string& facility_id,
                                                           const std::string& facility_ref) = 0;
   virtual Result<std::optional<Document>> document_by_card(const std::string& card_hash) = 0;
+  // A patient's documents, newest first.
+  virtual Result<std::vector<Document>> documents_of_patient(const std::string& patient_id) = 0;
   // Revoked or superseded documents of a facility signed with `kid`, oldest first (for its CRL).
   virtual Result<std::vector<Document>> revoked_documents(const std::string& facility_id,
                                                           const std::string& kid) = 0;

@@ -309,5 +309,86 @@ TEST_F(Accounts, TwoResidentsEachSeeOnlyThemselves) {
   EXPECT_EQ(me(binh).status, 200);
 }
 
+
+// The patient's own documents: listed and shown only to them; a link that wrong birth dates locked
+// is opened again from the account; a new link for the employer unlocks like the first.
+TEST_F(Accounts, AResidentSeesAndReopensOnlyTheirOwnDocuments) {
+  Json mc = {{"documentId", "MC-9001"},
+             {"kind", "mc-outpatient"},
+             {"patient", {{"nationalId", kMai.national_id}, {"family", kMai.family},
+                          {"given", kMai.given}, {"birthDate", kMai.birth_date}, {"phone", kMai.phone}}},
+             {"doctor", {{"name", "Dr. Le Van An"}}},
+             {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}},
+             {"diagnosis", {{"text", "Acute bronchitis"}, {"code", "J20.9"},
+                            {"system", "http://hl7.org/fhir/sid/icd-10"}}}};
+  auto issued = server_->send("POST", "/api/v1/documents", clinic_, mc.dump(), {kJsonCt});
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string doc_id = issued.json()["id"];
+  const std::string link = issued.json()["link"];
+  const std::string token = link.substr(link.rfind('/') + 1);
+  register_patient(kBinh);
+  const std::string mai = sign_up(kMai);
+  const std::string binh = sign_up(kBinh);
+  auto get = [&](const std::string& path, const std::string& cookie) {
+    return http("GET", server_->base() + "/api/v1/me/documents" + path, "", {"Cookie: " + cookie});
+  };
+  auto post_doc = [&](const std::string& path, const std::string& cookie,
+                      std::vector<std::string> headers = {kCsrf}) {
+    headers.push_back("Cookie: " + cookie);
+    return http("POST", server_->base() + "/api/v1/me/documents" + path, "", headers);
+  };
+
+  auto list = get("", mai);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.headers["cache-control"], "no-store");
+  ASSERT_EQ(list.json()["documents"].size(), 1u);
+  EXPECT_EQ(list.json()["documents"][0]["id"], doc_id);
+  EXPECT_EQ(list.json()["documents"][0]["links"]["state"], "open");
+  EXPECT_EQ(get("", binh).json()["documents"].size(), 0u);
+  auto mine = get("/" + doc_id, mai);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.json()["diagnosis"]["code"], "J20.9") << "the patient sees their own diagnosis";
+  EXPECT_EQ(mine.json()["card"].get<std::string>().size() > 100, true);
+  EXPECT_NE(mine.json()["qrSvg"].get<std::string>().find("<svg"), std::string::npos);
+  // Another resident's id reads exactly like an unknown one, on every route.
+  auto theirs = get("/" + doc_id, binh);
+  auto unknown = get("/00000000-0000-4000-8000-000000000000", binh);
+  EXPECT_EQ(theirs.status, 404);
+  EXPECT_EQ(theirs.json()["title"], unknown.json()["title"]);
+  EXPECT_EQ(post_doc("/" + doc_id + "/reopen-link", binh).status, 404);
+  EXPECT_EQ(post_doc("/" + doc_id + "/links", binh).status, 404);
+  EXPECT_EQ(get("", "hb_session=forged").status, 401);
+
+  // Five wrong birth dates lock the link for an hour; the patient opens it again at once.
+  const std::string api = "/api/v1/links/" + token;
+  for (int i = 0; i < 5; ++i) {
+    server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-13"})", {kJsonCt});
+  }
+  EXPECT_EQ(server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-12"})", {kJsonCt}).status,
+            429);
+  EXPECT_EQ(get("", mai).json()["documents"][0]["links"]["state"], "locked");
+  EXPECT_EQ(post_doc("/" + doc_id + "/reopen-link", mai, {}).status, 403) << "CSRF header needed";
+  auto reopened = post_doc("/" + doc_id + "/reopen-link", mai);
+  ASSERT_EQ(reopened.status, 200) << reopened.body;
+  EXPECT_EQ(reopened.json()["linksReopened"], 1);
+  EXPECT_EQ(reopened.json()["links"]["state"], "open");
+  EXPECT_EQ(server_->send("POST", api + "/unlock", "", R"({"birthDate":"1990-04-12"})", {kJsonCt}).status,
+            200);
+
+  // A new link for the employer: its own token, the same birth date.
+  auto fresh = post_doc("/" + doc_id + "/links", mai);
+  ASSERT_EQ(fresh.status, 201) << fresh.body;
+  const std::string fresh_link = fresh.json()["link"];
+  const std::string fresh_token = fresh_link.substr(fresh_link.rfind('/') + 1);
+  EXPECT_NE(fresh_token, token);
+  EXPECT_GE(fresh_token.size(), 43u) << "256 random bits";
+  EXPECT_EQ(server_->send("POST", "/api/v1/links/" + fresh_token + "/unlock", "",
+                          R"({"birthDate":"1990-04-13"})", {kJsonCt}).status,
+            401);
+  EXPECT_EQ(server_->send("POST", "/api/v1/links/" + fresh_token + "/unlock", "",
+                          R"({"birthDate":"1990-04-12"})", {kJsonCt}).status,
+            200);
+  EXPECT_EQ(get("", mai).json()["documents"][0]["links"]["count"], 2);
+}
 }  // namespace
 }  // namespace hb::test

@@ -1,0 +1,55 @@
+#include "http/me_documents_api.h"
+
+#include <variant>
+
+#include "http/account_api.h"
+
+namespace hb::http {
+
+namespace {
+
+Response json_no_store(int status, const Json& body) {
+  Response r;
+  r.status = status;
+  r.set("Content-Type", "application/json");
+  r.set("Cache-Control", "no-store");
+  r.body = dump_json(body);
+  return r;
+}
+
+}  // namespace
+
+Response me_documents_api(services::AccountService& accounts, services::DocumentService& documents,
+                          const Config& config, const Request& req, const std::vector<std::string>& parts) {
+  // GET  documents                       the list
+  // GET  documents/<id>                  one document
+  // POST documents/<id>/reopen-link      open links that wrong birth dates locked
+  // POST documents/<id>/links            a new link
+  const std::string& m = req.method;
+  const bool get = m == "GET" || m == "HEAD";
+  const size_t n = parts.size();
+  const bool list = n == 4;
+  const bool one = n == 5;
+  const bool action = n == 6 && (parts[5] == "reopen-link" || parts[5] == "links");
+  if (!list && !one && !action) return account_problem(not_found("no such endpoint"));
+  if ((list || one) && !get) return account_problem(Status(Code::kNotImplemented, "use GET"));
+  if (action) {
+    if (m != "POST") return account_problem(Status(Code::kNotImplemented, "use POST"));
+    if (Status c = check_csrf(req, config); !c) return account_problem(c);
+  }
+  auto who = accounts.resident(session_cookie(req), req.remote_address);
+  if (!who) return account_problem(who.error());
+  if (auto* refusal = std::get_if<services::AccountResult>(&*who)) {
+    return render_account_result(*refusal, config);
+  }
+  const services::Resident& me = std::get<services::Resident>(*who);
+  const std::string& addr = req.remote_address;
+  Result<Json> out = list ? documents.resident_documents(me, addr)
+                     : one ? documents.resident_document(me, parts[4], addr)
+                     : parts[5] == "reopen-link" ? documents.resident_reopen_links(me, parts[4], addr)
+                                                 : documents.resident_new_link(me, parts[4], addr);
+  if (!out) return account_problem(out.error());
+  return json_no_store(action && parts[5] == "links" ? 201 : 200, *out);
+}
+
+}  // namespace hb::http
