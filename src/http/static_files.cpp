@@ -40,8 +40,19 @@ StaticFiles::StaticFiles(std::filesystem::path root) : root_(std::move(root)) {
   if (ec) present_ = false;
 }
 
+// The client-side routes (web/src/router.tsx): each page, and each page with a path below it.
 bool StaticFiles::is_app_route(std::string_view path) {
-  return path == "/" || path == "/verify" || path.rfind("/c/", 0) == 0 || path.rfind("/app", 0) == 0;
+  if (path == "/" || path.rfind("/c/", 0) == 0 || path.rfind("/app", 0) == 0) return true;
+  static constexpr std::string_view kPages[] = {"/verify", "/book",       "/connections",
+                                                "/shares", "/access-log", "/account",
+                                                "/login",  "/signup",     "/s"};
+  for (std::string_view page : kPages) {
+    if (path == page) return true;
+    // "/book/Observation/abc" is the book's; "/bookmarks" is nobody's.
+    if (path.size() > page.size() && path.rfind(page, 0) == 0 && path[page.size()] == '/')
+      return true;
+  }
+  return false;
 }
 
 std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool immutable) const {

@@ -26,7 +26,9 @@ TEST(Web, ServesTheAppWithItsRoutesAndNothingElse) {
   std::ofstream(root + "/../hb-web-outside.txt") << "outside";
   Server server({"HEALTHBOOK_SERVER_WEB_ROOT=" + root});
 
-  for (const char* route : {"/", "/verify", "/c/abcdefghijklmnop"}) {
+  for (const char* route :
+       {"/", "/verify", "/c/abcdefghijklmnop", "/book", "/book/Observation/abc-1", "/connections",
+        "/shares", "/access-log", "/account", "/login", "/signup", "/s", "/s/"}) {
     auto page = server.get(route, "");
     EXPECT_EQ(page.status, 200) << route;
     EXPECT_EQ(page.body, "<!doctype html><title>app</title>") << route;
@@ -38,8 +40,9 @@ TEST(Web, ServesTheAppWithItsRoutesAndNothingElse) {
   EXPECT_NE(header(js, "cache-control").find("immutable"), std::string::npos);
   EXPECT_NE(header(js, "content-type").find("javascript"), std::string::npos);
   // (curl removes plain "/../" itself; the encoded form reaches the server.)
-  for (const char* bad : {"/.secret", "/../hb-web-outside.txt",
-                          "/assets/%2e%2e/%2e%2e/hb-web-outside.txt", "/nope.js"}) {
+  for (const char* bad :
+       {"/.secret", "/../hb-web-outside.txt", "/assets/%2e%2e/%2e%2e/hb-web-outside.txt",
+        "/nope.js", "/bookmarks", "/signups", "/sw"}) {
     EXPECT_EQ(server.get(bad, "").status, 404) << bad;
   }
   // The API still answers beside it.
