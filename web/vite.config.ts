@@ -4,6 +4,8 @@
 // Content-Security-Policy. The production index.html also carries that policy as a <meta> tag
 // (the server adds the header too); the dev server needs inline scripts for hot reload, so it
 // gets none.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -32,9 +34,33 @@ function cspMeta(): Plugin {
   };
 }
 
+// The service worker (src/sw-template.js) with the app shell's files: index.html, every emitted
+// script and style, the manifest and icons; its version is a hash of their names, so a new build
+// replaces the old cache. Written as dist/sw.js (served from /, so its scope is the whole app).
+export const publicShell = ['/favicon.svg', '/manifest.webmanifest', '/icon-192.png', '/icon-512.png', '/icon-maskable-512.png'];
+
+function serviceWorker(): Plugin {
+  return {
+    name: 'healthbook-service-worker',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const emitted = Object.keys(bundle)
+        .filter((f) => /\.(js|css)$/.test(f))
+        .map((f) => `/${f}`)
+        .sort();
+      const shell = ['/index.html', ...publicShell, ...emitted];
+      const version = createHash('sha256').update(shell.join('\n')).digest('hex').slice(0, 16);
+      const source = readFileSync(new URL('./src/sw-template.js', import.meta.url), 'utf8')
+        .replace('__SHELL__', JSON.stringify(shell))
+        .replace('__VERSION__', JSON.stringify(version));
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
+}
+
 export default defineConfig({
   base: '/',
-  plugins: [react(), cspMeta()],
+  plugins: [react(), cspMeta(), serviceWorker()],
   build: {
     target: 'es2020',
     outDir: 'dist',
