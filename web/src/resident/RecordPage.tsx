@@ -50,6 +50,9 @@ export function RecordPage({ type, id }: { type: string; id: string }) {
         </>
       )}
       {state.step === 'ready' && (state.view ? <ResourceFacts view={state.view} /> : <p>{t('record.notReadable')}</p>)}
+      {state.step === 'ready' && (
+        <p className="aside-link"><Link href={`/shares?records=${encodeURIComponent(`${type}/${id}`)}`}>{t('record.share')}</Link></p>
+      )}
     </>
   );
 }
