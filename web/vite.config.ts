@@ -72,7 +72,8 @@ export default defineConfig({
   server: {
     // `npm run dev` against a running `make run` (http://localhost:8080 by default).
     proxy: Object.fromEntries(
-      ['/api', '/issuers', '/log'].map((p) => [p, process.env.HEALTHBOOK_URL ?? 'http://localhost:8080']),
+      // With the trailing slash: "/log" alone would also catch the app's own /login.
+      ['/api/', '/issuers/', '/log/', '/shl/'].map((p) => [p, process.env.HEALTHBOOK_URL ?? 'http://localhost:8080']),
     ),
   },
   test: {
