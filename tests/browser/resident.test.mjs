@@ -198,14 +198,14 @@ test('log in with the SMS code; a wrong code counts down; the page asks for anot
   await expectNoSeriousViolations(page, 'the second-factor step');
   const first = await smsCode(mai.phone);
   await page.getByLabel('Code').fill(first === '111111' ? '222222' : '111111');
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByText('That code is not right. 4 tries left.').waitFor();
 
   // Another SMS replaces the first code.
   await page.getByRole('button', { name: 'Send me a code by SMS' }).click();
   const second = await smsCode(mai.phone);
   await page.getByLabel('Code').fill(second);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/book`);
   assert.deepEqual(page.problems, []);
   await context.close();
@@ -215,7 +215,7 @@ test('enrol an authenticator app, log in with it, sign out; the session ends whe
   const { context, page } = await phonePage(browser);
   await logIn(page, mai);
   await page.getByLabel('Code').fill(await smsCode(mai.phone));
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/book`);
   await page.goto(`${hb.base}/account`);
   await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
@@ -238,7 +238,7 @@ test('enrol an authenticator app, log in with it, sign out; the session ends whe
   await page.getByText('An authenticator app is set up for your account.').waitFor();
 
   // Sign out from the header.
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForURL(/\/login\?signedOut=1$/);
   await page.getByText('You are signed out.').waitFor();
   // The account page now sends you to log in, and back afterwards.
@@ -254,7 +254,7 @@ test('enrol an authenticator app, log in with it, sign out; the session ends whe
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByText('Enter the 6-digit code from your authenticator app, or ask for a code by SMS.').waitFor();
   await page.getByLabel('Code').fill(totp(secret));
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/account`);
   await page.getByText('Thi Mai Nguyen').waitFor();
 
@@ -294,7 +294,7 @@ async function signedInAs(page, p, first) {
   } else {
     await logIn(page, p);
     await page.getByLabel('Code').fill(await smsCode(p.phone));
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
   }
   await page.waitForURL(`${hb.base}/book`);
 }
