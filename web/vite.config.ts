@@ -5,7 +5,9 @@
 // (the server adds the header too); the dev server needs inline scripts for hot reload, so it
 // gets none.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -58,9 +60,32 @@ function serviceWorker(): Plugin {
   };
 }
 
+// A gzip twin ("<name>.gz") of every text file in dist: `healthbook serve` sends it to clients
+// that accept gzip (src/http/static_files.cpp), so phones download a third of the bytes.
+function precompress(): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'healthbook-precompress',
+    apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    closeBundle() {
+      const walk = (dir: string) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory()) walk(path);
+          else if (/\.(js|css|html|svg|webmanifest)$/.test(entry.name)) writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
+        }
+      };
+      walk(outDir);
+    },
+  };
+}
+
 export default defineConfig({
   base: '/',
-  plugins: [react(), cspMeta(), serviceWorker()],
+  plugins: [react(), cspMeta(), serviceWorker(), precompress()],
   build: {
     target: 'es2020',
     outDir: 'dist',
