@@ -55,8 +55,22 @@ bool StaticFiles::is_app_route(std::string_view path) {
   return false;
 }
 
-std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool immutable) const {
-  std::ifstream in(p, std::ios::binary);
+// `gzip`: the client accepts gzip. The build writes a precompressed "<name>.gz" beside each text
+// file (web/vite.config.ts); it is sent instead, as the same file with Content-Encoding: gzip.
+std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool immutable,
+                                          bool gzip) const {
+  std::filesystem::path source = p;
+  bool compressed = false;
+  if (gzip) {
+    std::error_code ec;
+    std::filesystem::path gz = p;
+    gz += ".gz";
+    if (std::filesystem::is_regular_file(gz, ec)) {
+      source = gz;
+      compressed = true;
+    }
+  }
+  std::ifstream in(source, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream ss;
   ss << in.rdbuf();
@@ -64,6 +78,8 @@ std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool i
   const std::string ext = p.extension().string();
   r.set("Content-Type", content_type(ext));
   r.set("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (compressed) r.set("Content-Encoding", "gzip");
+  r.set("Vary", "Accept-Encoding");
   secure_headers(r, ext == ".html");
   r.body = ss.str();
   return r;
@@ -72,7 +88,9 @@ std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool i
 std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (!present_ || (req.method != "GET" && req.method != "HEAD")) return std::nullopt;
   const std::string& path = req.path;
-  if (is_app_route(path)) return file(root_ / "index.html", false);
+  const auto accept = req.header("accept-encoding");
+  const bool gzip = accept && accept->find("gzip") != std::string_view::npos;
+  if (is_app_route(path)) return file(root_ / "index.html", false, gzip);
   if (path.size() < 2 || path[0] != '/') return std::nullopt;
   // Only plain names: no "..", no empty or hidden segments, no backslashes.
   std::string_view rel = std::string_view(path).substr(1);
@@ -92,7 +110,7 @@ std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (ec || p.string().rfind(root_.string() + "/", 0) != 0 || !std::filesystem::is_regular_file(p, ec)) {
     return std::nullopt;
   }
-  return file(p, rel.rfind("assets/", 0) == 0);
+  return file(p, rel.rfind("assets/", 0) == 0, gzip);
 }
 
 }  // namespace hb::http

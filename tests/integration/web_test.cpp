@@ -22,6 +22,7 @@ TEST(Web, ServesTheAppWithItsRoutesAndNothingElse) {
   std::filesystem::create_directories(root + "/assets");
   std::ofstream(root + "/index.html") << "<!doctype html><title>app</title>";
   std::ofstream(root + "/assets/app-1234.js") << "console.log(1)";
+  std::ofstream(root + "/assets/app-1234.js.gz") << "pretend-gzip";
   std::ofstream(root + "/.secret") << "no";
   std::ofstream(root + "/../hb-web-outside.txt") << "outside";
   Server server({"HEALTHBOOK_SERVER_WEB_ROOT=" + root});
@@ -37,6 +38,14 @@ TEST(Web, ServesTheAppWithItsRoutesAndNothingElse) {
   }
   auto js = server.get("/assets/app-1234.js", "");
   EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.body, "console.log(1)") << "no gzip asked for: the plain file";
+  EXPECT_EQ(header(js, "content-encoding"), "");
+  EXPECT_EQ(header(js, "vary"), "Accept-Encoding");
+  auto zipped = server.get("/assets/app-1234.js", "", {"Accept-Encoding: gzip, br"});
+  EXPECT_EQ(zipped.status, 200);
+  EXPECT_EQ(zipped.body, "pretend-gzip") << "the precompressed twin";
+  EXPECT_EQ(header(zipped, "content-encoding"), "gzip");
+  EXPECT_NE(header(zipped, "content-type").find("javascript"), std::string::npos);
   EXPECT_NE(header(js, "cache-control").find("immutable"), std::string::npos);
   EXPECT_NE(header(js, "content-type").find("javascript"), std::string::npos);
   // (curl removes plain "/../" itself; the encoded form reaches the server.)
