@@ -40,12 +40,37 @@ StaticFiles::StaticFiles(std::filesystem::path root) : root_(std::move(root)) {
   if (ec) present_ = false;
 }
 
+// The client-side routes (web/src/router.tsx): each page, and each page with a path below it.
 bool StaticFiles::is_app_route(std::string_view path) {
-  return path == "/" || path == "/verify" || path.rfind("/c/", 0) == 0 || path.rfind("/app", 0) == 0;
+  if (path == "/" || path.rfind("/c/", 0) == 0 || path.rfind("/app", 0) == 0) return true;
+  static constexpr std::string_view kPages[] = {"/verify", "/book",       "/connections",
+                                                "/shares", "/access-log", "/account",
+                                                "/login",  "/signup",     "/s"};
+  for (std::string_view page : kPages) {
+    if (path == page) return true;
+    // "/book/Observation/abc" is the book's; "/bookmarks" is nobody's.
+    if (path.size() > page.size() && path.rfind(page, 0) == 0 && path[page.size()] == '/')
+      return true;
+  }
+  return false;
 }
 
-std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool immutable) const {
-  std::ifstream in(p, std::ios::binary);
+// `gzip`: the client accepts gzip. The build writes a precompressed "<name>.gz" beside each text
+// file (web/vite.config.ts); it is sent instead, as the same file with Content-Encoding: gzip.
+std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool immutable,
+                                          bool gzip) const {
+  std::filesystem::path source = p;
+  bool compressed = false;
+  if (gzip) {
+    std::error_code ec;
+    std::filesystem::path gz = p;
+    gz += ".gz";
+    if (std::filesystem::is_regular_file(gz, ec)) {
+      source = gz;
+      compressed = true;
+    }
+  }
+  std::ifstream in(source, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream ss;
   ss << in.rdbuf();
@@ -53,6 +78,8 @@ std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool i
   const std::string ext = p.extension().string();
   r.set("Content-Type", content_type(ext));
   r.set("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (compressed) r.set("Content-Encoding", "gzip");
+  r.set("Vary", "Accept-Encoding");
   secure_headers(r, ext == ".html");
   r.body = ss.str();
   return r;
@@ -61,7 +88,9 @@ std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool i
 std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (!present_ || (req.method != "GET" && req.method != "HEAD")) return std::nullopt;
   const std::string& path = req.path;
-  if (is_app_route(path)) return file(root_ / "index.html", false);
+  const auto accept = req.header("accept-encoding");
+  const bool gzip = accept && accept->find("gzip") != std::string_view::npos;
+  if (is_app_route(path)) return file(root_ / "index.html", false, gzip);
   if (path.size() < 2 || path[0] != '/') return std::nullopt;
   // Only plain names: no "..", no empty or hidden segments, no backslashes.
   std::string_view rel = std::string_view(path).substr(1);
@@ -81,7 +110,7 @@ std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (ec || p.string().rfind(root_.string() + "/", 0) != 0 || !std::filesystem::is_regular_file(p, ec)) {
     return std::nullopt;
   }
-  return file(p, rel.rfind("assets/", 0) == 0);
+  return file(p, rel.rfind("assets/", 0) == 0, gzip);
 }
 
 }  // namespace hb::http

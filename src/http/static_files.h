@@ -2,7 +2,8 @@
 //
 // Paths under /assets/ have content hashes in their names and are cached for a year; every other
 // file, and index.html, is revalidated. The app's own routes (/verify, /c/<token>, ...) get
-// index.html. Every HTML answer carries a strict Content-Security-Policy and Referrer-Policy
+// index.html. A client that accepts gzip gets a file's precompressed "<name>.gz" twin when the
+// build wrote one. Every HTML answer carries a strict Content-Security-Policy and Referrer-Policy
 // no-referrer: link tokens live in URLs and must not leak to other sites.
 //
 // Thread-safety: immutable after construction; serve() is safe from any thread.
@@ -28,7 +29,7 @@ class StaticFiles {
   static bool is_app_route(std::string_view path);
 
  private:
-  std::optional<Response> file(const std::filesystem::path& p, bool immutable) const;
+  std::optional<Response> file(const std::filesystem::path& p, bool immutable, bool gzip) const;
   std::filesystem::path root_;
   bool present_ = false;
 };

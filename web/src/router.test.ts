@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { routeOf } from './router';
+import { isResidentRoute, routeOf } from './router';
 
 test('routes', () => {
   expect(routeOf('/verify')).toEqual({ name: 'verify' });
@@ -10,4 +10,23 @@ test('routes', () => {
   expect(routeOf('/c/has%20space')).toEqual({ name: 'notFound' });
   expect(routeOf('/c/a/b')).toEqual({ name: 'notFound' });
   expect(routeOf('/elsewhere')).toEqual({ name: 'notFound' });
+});
+
+test('resident routes', () => {
+  expect(routeOf('/login')).toEqual({ name: 'login' });
+  expect(routeOf('/signup/')).toEqual({ name: 'signup' });
+  expect(routeOf('/account')).toEqual({ name: 'account' });
+  expect(routeOf('/book')).toEqual({ name: 'book' });
+  expect(routeOf('/book/Observation/abc-1.2')).toEqual({ name: 'record', type: 'Observation', id: 'abc-1.2' });
+  expect(routeOf('/book/observation/abc')).toEqual({ name: 'notFound' });
+  expect(routeOf('/book/Observation/a%2Fb')).toEqual({ name: 'notFound' });
+  expect(routeOf('/book/Observation')).toEqual({ name: 'notFound' });
+  expect(routeOf('/connections')).toEqual({ name: 'connections' });
+  expect(routeOf('/shares')).toEqual({ name: 'shares' });
+  expect(routeOf('/access-log')).toEqual({ name: 'accessLog' });
+  expect(routeOf('/s')).toEqual({ name: 'shareViewer' });
+  expect(routeOf('/bookmarks')).toEqual({ name: 'notFound' });
+  expect(isResidentRoute(routeOf('/book/Condition/x1'))).toBe(true);
+  expect(isResidentRoute(routeOf('/login'))).toBe(false);
+  expect(isResidentRoute(routeOf('/s'))).toBe(false);
 });

@@ -1,16 +1,48 @@
-// A two-route client-side router: enough for /verify and /c/:token without a routing library.
-// Paths are matched by routeOf (pure, tested); navigation uses the History API.
+// A small client-side router, without a routing library: the verifier's and link pages (/verify,
+// /c/:token), the resident's pages (/book, /connections, /shares, /access-log, /account, /login,
+// /signup) and the share viewer (/s#shlink:/...). Every path here is also in the server's
+// StaticFiles::is_app_route. Paths are matched by routeOf (pure, tested); navigation uses the
+// History API.
 import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
 export type Route =
   | { name: 'verify' }
   | { name: 'certificate'; token: string; latest: boolean }
+  | { name: 'signup' }
+  | { name: 'login' }
+  | { name: 'account' }
+  | { name: 'book' }
+  | { name: 'record'; type: string; id: string }
+  | { name: 'connections' }
+  | { name: 'shares' }
+  | { name: 'accessLog' }
+  | { name: 'shareViewer' }
   | { name: 'notFound' };
+
+// The resident's pages: they show the resident navigation and need a session.
+export const residentRoutes = ['account', 'book', 'record', 'connections', 'shares', 'accessLog'] as const;
+export const isResidentRoute = (r: Route) => (residentRoutes as readonly string[]).includes(r.name);
+
+const plain: Record<string, Route> = {
+  '/signup': { name: 'signup' },
+  '/login': { name: 'login' },
+  '/account': { name: 'account' },
+  '/book': { name: 'book' },
+  '/connections': { name: 'connections' },
+  '/shares': { name: 'shares' },
+  '/access-log': { name: 'accessLog' },
+  '/s': { name: 'shareViewer' },
+};
 
 export function routeOf(pathname: string, search = ''): Route {
   if (pathname === '/' || pathname === '/verify' || pathname === '/verify/') return { name: 'verify' };
   const m = /^\/c\/([A-Za-z0-9_-]{8,200})\/?$/.exec(pathname);
   if (m) return { name: 'certificate', token: m[1]!, latest: new URLSearchParams(search).has('latest') };
+  const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+  const known = plain[path];
+  if (known) return known;
+  const r = /^\/book\/([A-Z][A-Za-z]{1,40})\/([A-Za-z0-9.-]{1,64})$/.exec(path);
+  if (r) return { name: 'record', type: r[1]!, id: r[2]! };
   return { name: 'notFound' };
 }
 
