@@ -119,6 +119,12 @@ class DocumentService {
   Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
                                           bool show_diagnosis, const std::string& address);
 
+  // The SMART Health Card (compact JWS) of the patient's document `document_id`, for a resident
+  // who shares it: nullopt when the document is not the patient's, is no longer active, or has no
+  // card (too large for one QR code).
+  Result<std::optional<std::string>> active_card_of(const std::string& patient_id,
+                                                    const std::string& document_id);
+
   std::string issuer_url(const std::string& facility_code) const {
     return options_.base_url + "/issuers/" + facility_code;
   }
