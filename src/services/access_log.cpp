@@ -133,7 +133,8 @@ std::optional<Opening> opening_of(const store::AuditRecord& a) {
     return Opening{"facility:" + a.facility_id, a.facility_id, a.time};
   }
   if (a.client_id == kRecipientClient) {
-    if (t == "share-opened") return Opening{"share:" + first_entity(a.entities, "Share"), "", a.time};
+    if (t == "share-opened")
+      return Opening{"share:" + first_entity(a.entities, "Share"), "", a.time};
     if (t == "shl-manifest") {
       return Opening{"document-link:" + first_entity(a.entities, "Document"), "", a.time};
     }
@@ -168,7 +169,8 @@ Result<Json> AccessLogService::access_log(const Resident& who, std::string_view 
                                           std::string_view limit_text, const std::string& address) {
   int64_t before = 0;
   if (!cursor_text.empty()) {
-    auto [p, ec] = std::from_chars(cursor_text.data(), cursor_text.data() + cursor_text.size(), before);
+    auto [p, ec] =
+        std::from_chars(cursor_text.data(), cursor_text.data() + cursor_text.size(), before);
     if (ec != std::errc() || p != cursor_text.data() + cursor_text.size() || before <= 0) {
       return Status(Code::kInvalid, "cursor must be the \"next\" value of a previous page",
                     {{"cursor", "not a cursor this server gave", "invalid"}});
@@ -305,9 +307,11 @@ Result<Json> AccessLogService::set_notifications(const Resident& who, std::strin
   if (!j.is_object() || !j.contains("onAccess") || !j["onAccess"].is_object() ||
       !j["onAccess"].contains("sms") || !j["onAccess"]["sms"].is_boolean() ||
       !j["onAccess"].contains("email") || !j["onAccess"]["email"].is_boolean()) {
-    return Status(Code::kInvalid, "the body must be {\"onAccess\": {\"sms\": bool, \"email\": bool}, "
-                                  "\"email\": \"...\"}",
-                  {{"onAccess", "required: {\"sms\": true|false, \"email\": true|false}", "required"}});
+    return Status(
+        Code::kInvalid,
+        "the body must be {\"onAccess\": {\"sms\": bool, \"email\": bool}, "
+        "\"email\": \"...\"}",
+        {{"onAccess", "required: {\"sms\": true|false, \"email\": true|false}", "required"}});
   }
   sms = j["onAccess"]["sms"].get<bool>();
   mail = j["onAccess"]["email"].get<bool>();
@@ -328,8 +332,9 @@ Result<Json> AccessLogService::set_notifications(const Resident& who, std::strin
       return Status::ok();
     }));
     if (phone.empty()) {
-      problems.push_back({"onAccess.sms", "no mobile phone is registered for you; ask a facility "
-                                          "to record it, or use e-mail",
+      problems.push_back({"onAccess.sms",
+                          "no mobile phone is registered for you; ask a facility "
+                          "to record it, or use e-mail",
                           "business-rule"});
     }
   }
@@ -438,8 +443,9 @@ Result<int> AccessLogService::alert_pass() {
             m.channel = notify::Channel::kEmail;
             m.recipient = c->second.email;
             m.subject = "Your health records were opened";
-            m.text = text + "\n\nYou asked Healthbook for this message. You can turn it off in "
-                            "your notification settings.";
+            m.text = text +
+                     "\n\nYou asked Healthbook for this message. You can turn it off in "
+                     "your notification settings.";
             m.patient_id = al.patient_id;
             HB_RETURN_IF_ERROR(outbox_->enqueue(w, m).status());
           }

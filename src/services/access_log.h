@@ -40,7 +40,7 @@
 namespace hb::services {
 
 struct AccessLogOptions {
-  std::string base_url;  // alerts point to <base>/access-log
+  std::string base_url;                  // alerts point to <base>/access-log
   std::chrono::milliseconds poll{1000};  // how often the tailer looks for new audit events
 };
 

@@ -43,8 +43,8 @@ std::string utf8_prefix(std::string_view s, std::size_t max) {
 bool valid_fhir_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
   });
 }
 
@@ -75,9 +75,9 @@ Result<Request> parse_request(std::string_view text) {
   std::vector<Problem> problems;
   if (!j.contains("records") || !j["records"].is_array() || j["records"].empty() ||
       j["records"].size() > ShareService::kMaxRecords) {
-    problems.push_back({"records", "required: an array of 1 to " +
-                                       std::to_string(ShareService::kMaxRecords) +
-                                       " references such as \"Observation/abc\"",
+    problems.push_back({"records",
+                        "required: an array of 1 to " + std::to_string(ShareService::kMaxRecords) +
+                            " references such as \"Observation/abc\"",
                         "required"});
   } else {
     for (std::size_t i = 0; i < j["records"].size(); ++i) {
@@ -92,9 +92,9 @@ Result<Request> parse_request(std::string_view text) {
       const std::string type = slash == std::string::npos ? "" : s.substr(0, slash);
       const std::string id = slash == std::string::npos ? "" : s.substr(slash + 1);
       if (!fhir::is_resource_type(type) || type == "AuditEvent" || !valid_fhir_id(id)) {
-        problems.push_back({path, "\"" + utf8_prefix(s, 100) +
-                                      "\" is not a reference to a record (\"Type/id\")",
-                            "invalid"});
+        problems.push_back(
+            {path, "\"" + utf8_prefix(s, 100) + "\" is not a reference to a record (\"Type/id\")",
+             "invalid"});
         continue;
       }
       if (std::find(out.records.begin(), out.records.end(), s) == out.records.end()) {
@@ -104,7 +104,8 @@ Result<Request> parse_request(std::string_view text) {
   }
   if (!j.contains("label") || !j["label"].is_string() || j["label"].get<std::string>().empty() ||
       utf8_length(j["label"].get<std::string>()) > ShareService::kMaxLabel) {
-    problems.push_back({"label", "required: 1 to 80 characters, e.g. \"For my new GP\"", "required"});
+    problems.push_back(
+        {"label", "required: 1 to 80 characters, e.g. \"For my new GP\"", "required"});
   } else {
     out.label = j["label"].get<std::string>();
     if (out.label.find_first_of("\r\n") != std::string::npos) {
@@ -114,8 +115,8 @@ Result<Request> parse_request(std::string_view text) {
   if (!j.contains("expiresIn") || !j["expiresIn"].is_number_integer() ||
       j["expiresIn"].get<int64_t>() < ShareService::kMinExpiresIn ||
       j["expiresIn"].get<int64_t>() > ShareService::kMaxExpiresIn) {
-    problems.push_back({"expiresIn", "required: seconds, from 3600 (an hour) to 31536000 (a year)",
-                        "required"});
+    problems.push_back(
+        {"expiresIn", "required: seconds, from 3600 (an hour) to 31536000 (a year)", "required"});
   } else {
     out.expires_in = j["expiresIn"].get<int64_t>();
   }
@@ -218,8 +219,8 @@ Result<Json> ShareService::create(const Resident& who, std::string_view request_
                             "there is no " + ref + " in your health book", "not-found"});
         continue;
       }
-      HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_read(r, Vault::owner_for(row->patient_id,
-                                                                            row->facility_id)));
+      HB_ASSIGN_OR_RETURN(
+          auto key, vault_.key_for_read(r, Vault::owner_for(row->patient_id, row->facility_id)));
       HB_ASSIGN_OR_RETURN(std::string text, key.open(row->body, Vault::aad(*row)));
       HB_ASSIGN_OR_RETURN(Json resource, parse_fhir_json(text));
       if (type == "DocumentReference") {
@@ -254,15 +255,16 @@ Result<Json> ShareService::create(const Resident& who, std::string_view request_
                  {"timestamp", format_instant(now)},
                  {"entry", entries}};
   Json files = Json::array();
-  HB_ASSIGN_OR_RETURN(std::string fhir_file,
-                      documents::encrypt_shl_file(key, dump_json(bundle),
-                                                  documents::kContentTypeFhir, true));
+  HB_ASSIGN_OR_RETURN(
+      std::string fhir_file,
+      documents::encrypt_shl_file(key, dump_json(bundle), documents::kContentTypeFhir, true));
   files.push_back({{"contentType", std::string(documents::kContentTypeFhir)}, {"jwe", fhir_file}});
   for (const auto& jws : cards) {
     HB_ASSIGN_OR_RETURN(std::string card_file,
                         documents::encrypt_shl_file(key, documents::health_card_file({jws}),
                                                     documents::kContentTypeHealthCard));
-    files.push_back({{"contentType", std::string(documents::kContentTypeHealthCard)}, {"jwe", card_file}});
+    files.push_back(
+        {{"contentType", std::string(documents::kContentTypeHealthCard)}, {"jwe", card_file}});
   }
 
   // 256 bits: a SMART Health Link's manifest URL must carry at least that much entropy.
@@ -395,31 +397,34 @@ Result<Json> ShareService::revoke(const Resident& who, const std::string& share_
 }
 
 ShareAnswer ShareService::gone() const {
-  return {404, {{"type", "about:blank"},
-                {"status", 404},
-                {"title", "not-found"},
-                {"detail", "This link does not exist or is no longer active."}}};
+  return {404,
+          {{"type", "about:blank"},
+           {"status", 404},
+           {"title", "not-found"},
+           {"detail", "This link does not exist or is no longer active."}}};
 }
 
 ShareAnswer ShareService::refusal(const store::Share& s) const {
   const Time now = clock_.now();
   if (s.status != "active" || now >= s.expires) return gone();
   if (s.locked_until > now) {
-    return {429, {{"type", "about:blank"},
-                  {"status", 429},
-                  {"title", "locked"},
-                  {"detail", "Too many wrong passcodes. Try again later."},
-                  {"retryAfter", std::chrono::duration_cast<std::chrono::seconds>(
-                                     s.locked_until - now).count() + 1}}};
+    return {429,
+            {{"type", "about:blank"},
+             {"status", 429},
+             {"title", "locked"},
+             {"detail", "Too many wrong passcodes. Try again later."},
+             {"retryAfter",
+              std::chrono::duration_cast<std::chrono::seconds>(s.locked_until - now).count() + 1}}};
   }
   const bool fresh_window = now - s.window_start >= std::chrono::hours(1);
   const int in_window = fresh_window ? 0 : s.failures_window;
-  return {401, {{"type", "about:blank"},
-                {"status", 401},
-                {"title", "passcode-required"},
-                {"detail", "This link needs the passcode its owner gave you."},
-                {"remainingAttempts", std::max(0, std::min(kWrongPerHour - in_window,
-                                                           kWrongInARow - s.failures_total))}}};
+  return {401,
+          {{"type", "about:blank"},
+           {"status", 401},
+           {"title", "passcode-required"},
+           {"detail", "This link needs the passcode its owner gave you."},
+           {"remainingAttempts",
+            std::max(0, std::min(kWrongPerHour - in_window, kWrongInARow - s.failures_total))}}};
 }
 
 Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string_view request_json,
@@ -427,11 +432,12 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
   HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
   HB_ASSIGN_OR_RETURN(auto req, documents::ShlManifestRequest::from_json(j));
   if (wrong_by_address_.exhausted("addr:" + address)) {
-    return ShareAnswer{429, {{"type", "about:blank"},
-                             {"status", 429},
-                             {"title", "locked"},
-                             {"detail", "Too many wrong passcodes from this network. Try again later."},
-                             {"retryAfter", 120}}};
+    return ShareAnswer{429,
+                       {{"type", "about:blank"},
+                        {"status", 429},
+                        {"title", "locked"},
+                        {"detail", "Too many wrong passcodes from this network. Try again later."},
+                        {"retryAfter", 120}}};
   }
   if (token.size() != 43) return gone();
   const std::string hash = crypto::sha256_hex(token);

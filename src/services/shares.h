@@ -75,8 +75,7 @@ class ShareService {
   Result<Json> list(const Resident& who, const std::string& address);
   // DELETE /api/v1/me/shares/<id>: the share, revoked (again: unchanged). kNotFound unless the
   // resident's own.
-  Result<Json> revoke(const Resident& who, const std::string& share_id,
-                      const std::string& address);
+  Result<Json> revoke(const Resident& who, const std::string& share_id, const std::string& address);
 
   // POST /shl/s/<token> from any SMART Health Link client: {"recipient", "passcode"?}.
   Result<ShareAnswer> manifest(const std::string& token, std::string_view request_json,

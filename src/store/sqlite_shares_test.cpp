@@ -63,17 +63,19 @@ TEST_F(ShareStoreTest, ASharesStateChangesButItsContentDoesNot) {
   changed.failures_window = 3;
   changed.window_start = t0_ + seconds(1);
   changed.locked_until = t0_ + hours(1);
-  changed.body = "replaced";         // content is written once
+  changed.body = "replaced";          // content is written once
   changed.expires = t0_ + hours(99);  // and so is the expiry
   ASSERT_TRUE(write([&](Writer& w) { return w.put_share(changed); }).is_ok());
 
   std::optional<Share> by_id, by_token, missing;
-  ASSERT_TRUE(store_->read([&](Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(by_id, r.share("s1"));
-    HB_ASSIGN_OR_RETURN(by_token, r.share_by_token("hash-s1"));
-    HB_ASSIGN_OR_RETURN(missing, r.share_by_token("hash-none"));
-    return Status::ok();
-  }).is_ok());
+  ASSERT_TRUE(store_
+                  ->read([&](Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(by_id, r.share("s1"));
+                    HB_ASSIGN_OR_RETURN(by_token, r.share_by_token("hash-s1"));
+                    HB_ASSIGN_OR_RETURN(missing, r.share_by_token("hash-none"));
+                    return Status::ok();
+                  })
+                  .is_ok());
   ASSERT_TRUE(by_id && by_token);
   EXPECT_FALSE(missing);
   EXPECT_EQ(by_token->id, "s1");
@@ -100,22 +102,24 @@ TEST_F(ShareStoreTest, TokenHashesAreUniqueAndStatusesChecked) {
 
 TEST_F(ShareStoreTest, SharesAndAccessesAreListedPerPatientNewestFirst) {
   ASSERT_TRUE(write([&](Writer& w) -> Status {
-    HB_RETURN_IF_ERROR(w.put_share(share("old", "p1", t0_)));
-    HB_RETURN_IF_ERROR(w.put_share(share("new", "p1", t0_ + seconds(10))));
-    HB_RETURN_IF_ERROR(w.put_share(share("other", "p2", t0_ + seconds(5))));
-    HB_RETURN_IF_ERROR(w.add_share_access({0, "old", "p1", t0_ + seconds(1), "r1"}));
-    HB_RETURN_IF_ERROR(w.add_share_access({0, "old", "p1", t0_ + seconds(2), "r2"}));
-    return w.add_share_access({0, "other", "p2", t0_ + seconds(3), "r3"});
-  }).is_ok());
+                HB_RETURN_IF_ERROR(w.put_share(share("old", "p1", t0_)));
+                HB_RETURN_IF_ERROR(w.put_share(share("new", "p1", t0_ + seconds(10))));
+                HB_RETURN_IF_ERROR(w.put_share(share("other", "p2", t0_ + seconds(5))));
+                HB_RETURN_IF_ERROR(w.add_share_access({0, "old", "p1", t0_ + seconds(1), "r1"}));
+                HB_RETURN_IF_ERROR(w.add_share_access({0, "old", "p1", t0_ + seconds(2), "r2"}));
+                return w.add_share_access({0, "other", "p2", t0_ + seconds(3), "r3"});
+              }).is_ok());
   std::vector<Share> mine, theirs, one;
   std::vector<ShareAccess> accesses;
-  ASSERT_TRUE(store_->read([&](Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(mine, r.shares_of("p1", 10));
-    HB_ASSIGN_OR_RETURN(theirs, r.shares_of("p2", 10));
-    HB_ASSIGN_OR_RETURN(one, r.shares_of("p1", 1));
-    HB_ASSIGN_OR_RETURN(accesses, r.share_accesses("old", 10));
-    return Status::ok();
-  }).is_ok());
+  ASSERT_TRUE(store_
+                  ->read([&](Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(mine, r.shares_of("p1", 10));
+                    HB_ASSIGN_OR_RETURN(theirs, r.shares_of("p2", 10));
+                    HB_ASSIGN_OR_RETURN(one, r.shares_of("p1", 1));
+                    HB_ASSIGN_OR_RETURN(accesses, r.share_accesses("old", 10));
+                    return Status::ok();
+                  })
+                  .is_ok());
   ASSERT_EQ(mine.size(), 2u);
   EXPECT_EQ(mine[0].id, "new");
   EXPECT_EQ(mine[1].id, "old");
@@ -130,26 +134,28 @@ TEST_F(ShareStoreTest, SharesAndAccessesAreListedPerPatientNewestFirst) {
 
 TEST_F(ShareStoreTest, APatientsAuditEventsPageNewestFirst) {
   ASSERT_TRUE(write([&](Writer& w) -> Status {
-    for (int i = 0; i < 5; ++i) {
-      AuditRecord a;
-      a.id = new_uuid();
-      a.time = t0_ + seconds(i);
-      a.action = "R";
-      a.outcome = "0";
-      a.event_type = "read";
-      a.patient_id = i == 2 ? "p2" : "p1";
-      a.detail = std::to_string(i);
-      HB_RETURN_IF_ERROR(w.append_audit(a));
-    }
-    return Status::ok();
-  }).is_ok());
+                for (int i = 0; i < 5; ++i) {
+                  AuditRecord a;
+                  a.id = new_uuid();
+                  a.time = t0_ + seconds(i);
+                  a.action = "R";
+                  a.outcome = "0";
+                  a.event_type = "read";
+                  a.patient_id = i == 2 ? "p2" : "p1";
+                  a.detail = std::to_string(i);
+                  HB_RETURN_IF_ERROR(w.append_audit(a));
+                }
+                return Status::ok();
+              }).is_ok());
   std::vector<AuditRecord> first, second, none;
-  ASSERT_TRUE(store_->read([&](Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(first, r.audit_newest("p1", 0, 2));
-    HB_ASSIGN_OR_RETURN(second, r.audit_newest("p1", first.back().seq, 10));
-    HB_ASSIGN_OR_RETURN(none, r.audit_newest("", 0, 10));
-    return Status::ok();
-  }).is_ok());
+  ASSERT_TRUE(store_
+                  ->read([&](Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(first, r.audit_newest("p1", 0, 2));
+                    HB_ASSIGN_OR_RETURN(second, r.audit_newest("p1", first.back().seq, 10));
+                    HB_ASSIGN_OR_RETURN(none, r.audit_newest("", 0, 10));
+                    return Status::ok();
+                  })
+                  .is_ok());
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].detail, "4");
   EXPECT_EQ(first[1].detail, "3");
@@ -161,28 +167,33 @@ TEST_F(ShareStoreTest, APatientsAuditEventsPageNewestFirst) {
 
 TEST_F(ShareStoreTest, AccessAlertsKeepChoicesLastSendsAndTheCursor) {
   int64_t cursor = -1;
-  ASSERT_TRUE(store_->read([&](Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(cursor, r.access_alert_cursor());
-    return Status::ok();
-  }).is_ok());
+  ASSERT_TRUE(store_
+                  ->read([&](Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(cursor, r.access_alert_cursor());
+                    return Status::ok();
+                  })
+                  .is_ok());
   EXPECT_EQ(cursor, 0) << "a new database starts at the end of its (empty) audit log";
   ASSERT_TRUE(write([&](Writer& w) -> Status {
-    HB_RETURN_IF_ERROR(w.put_access_alerts({"p1", true, false, "", t0_}));
-    HB_RETURN_IF_ERROR(w.put_access_alerts({"p1", true, true, "sealed-mail", t0_ + seconds(1)}));
-    HB_RETURN_IF_ERROR(w.put_access_alert_sent("p1", "facility:f1", t0_));
-    HB_RETURN_IF_ERROR(w.put_access_alert_sent("p1", "facility:f1", t0_ + hours(2)));
-    return w.set_access_alert_cursor(42);
-  }).is_ok());
+                HB_RETURN_IF_ERROR(w.put_access_alerts({"p1", true, false, "", t0_}));
+                HB_RETURN_IF_ERROR(
+                    w.put_access_alerts({"p1", true, true, "sealed-mail", t0_ + seconds(1)}));
+                HB_RETURN_IF_ERROR(w.put_access_alert_sent("p1", "facility:f1", t0_));
+                HB_RETURN_IF_ERROR(w.put_access_alert_sent("p1", "facility:f1", t0_ + hours(2)));
+                return w.set_access_alert_cursor(42);
+              }).is_ok());
   std::optional<AccessAlerts> prefs, none;
   std::optional<Time> sent, never;
-  ASSERT_TRUE(store_->read([&](Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(prefs, r.access_alerts("p1"));
-    HB_ASSIGN_OR_RETURN(none, r.access_alerts("p2"));
-    HB_ASSIGN_OR_RETURN(sent, r.access_alert_sent("p1", "facility:f1"));
-    HB_ASSIGN_OR_RETURN(never, r.access_alert_sent("p1", "facility:f2"));
-    HB_ASSIGN_OR_RETURN(cursor, r.access_alert_cursor());
-    return Status::ok();
-  }).is_ok());
+  ASSERT_TRUE(store_
+                  ->read([&](Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(prefs, r.access_alerts("p1"));
+                    HB_ASSIGN_OR_RETURN(none, r.access_alerts("p2"));
+                    HB_ASSIGN_OR_RETURN(sent, r.access_alert_sent("p1", "facility:f1"));
+                    HB_ASSIGN_OR_RETURN(never, r.access_alert_sent("p1", "facility:f2"));
+                    HB_ASSIGN_OR_RETURN(cursor, r.access_alert_cursor());
+                    return Status::ok();
+                  })
+                  .is_ok());
   ASSERT_TRUE(prefs);
   EXPECT_TRUE(prefs->sms);
   EXPECT_TRUE(prefs->email);

@@ -59,11 +59,13 @@ class Shares : public ::testing::Test {
     auto r = server_->send("POST", "/fhir/Patient", clinic_, patient.dump());
     EXPECT_EQ(r.status, 201) << r.body;
     const std::string pid = r.json()["id"];
-    Json obs = {{"resourceType", "Observation"},
-                {"status", "final"},
-                {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "29463-7"}}})}}},
-                {"subject", {{"reference", "Patient/" + pid}}},
-                {"valueQuantity", {{"value", 61}, {"unit", "kg"}}}};
+    Json obs = {
+        {"resourceType", "Observation"},
+        {"status", "final"},
+        {"code",
+         {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "29463-7"}}})}}},
+        {"subject", {{"reference", "Patient/" + pid}}},
+        {"valueQuantity", {{"value", 61}, {"unit", "kg"}}}};
     auto o = server_->send("POST", "/fhir/Observation", clinic_, obs.dump());
     EXPECT_EQ(o.status, 201) << o.body;
     return {pid, o.json()["id"]};
@@ -80,7 +82,8 @@ class Shares : public ::testing::Test {
     if (csrf) h.push_back(kCsrf);
     if (!body.is_null()) h.push_back(kJsonCt);
     if (!cookie.empty()) h.push_back("Cookie: " + cookie);
-    return http(method, server_->base() + "/api/v1/me/" + route, body.is_null() ? "" : body.dump(), h);
+    return http(method, server_->base() + "/api/v1/me/" + route, body.is_null() ? "" : body.dump(),
+                h);
   }
   static std::string cookie_of(const HttpResponse& r) {
     auto it = r.headers.find("set-cookie");
@@ -95,7 +98,8 @@ class Shares : public ::testing::Test {
 
   // SMS texts sent to `phone` that match `pattern` and were not read before, waiting up to
   // `wait_ms` for at least one.
-  std::vector<std::string> sms_to(const std::string& phone, const std::regex& pattern, int wait_ms) {
+  std::vector<std::string> sms_to(const std::string& phone, const std::regex& pattern,
+                                  int wait_ms) {
     std::vector<std::string> found;
     for (int waited = 0;; waited += 25) {
       std::ifstream in(server_->data_dir() + "/notify-sms.jsonl");
@@ -122,7 +126,8 @@ class Shares : public ::testing::Test {
   }
 
   std::string sign_up(const Person& p) {
-    auto start = account("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
+    auto start =
+        account("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
     EXPECT_EQ(start.status, 202) << start.body;
     auto done = account("signup/verify", {{"challenge", start.json()["challenge"]},
                                           {"code", next_code(p.phone)},
@@ -219,7 +224,8 @@ TEST_F(Shares, AShareIsASmartHealthLinkWhoseOpeningsAreListed) {
   EXPECT_TRUE(listed[0]["accesses"][0]["time"].is_string());
 
   // Bad requests are named.
-  auto bad = me("POST", "shares", mai, {{"records", Json::array({"Observation"})}, {"label", ""}, {"expiresIn", 60}});
+  auto bad = me("POST", "shares", mai,
+                {{"records", Json::array({"Observation"})}, {"label", ""}, {"expiresIn", 60}});
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_EQ(bad.headers["content-type"], "application/problem+json");
   EXPECT_EQ(bad.json()["errors"].size(), 3u) << bad.body;
@@ -240,7 +246,8 @@ TEST_F(Shares, ResidentsNeverReachEachOthersSharesRecordsOrLog) {
 
   // Binh cannot share Mai's records: refused in the words used for a record that does not exist,
   // naming it, and nothing is made.
-  auto theirs = me("POST", "shares", binh, share_request({"Observation/" + binh_obs, "Observation/" + mai_obs}));
+  auto theirs = me("POST", "shares", binh,
+                   share_request({"Observation/" + binh_obs, "Observation/" + mai_obs}));
   EXPECT_EQ(theirs.status, 422) << theirs.body;
   ASSERT_EQ(theirs.json()["errors"].size(), 1u);
   EXPECT_EQ(theirs.json()["errors"][0]["path"], "records[1]");
@@ -248,7 +255,8 @@ TEST_F(Shares, ResidentsNeverReachEachOthersSharesRecordsOrLog) {
   EXPECT_EQ(none.status, 422);
   const std::string words = theirs.json()["errors"][0]["message"];
   EXPECT_NE(words.find("there is no Observation/"), std::string::npos);
-  EXPECT_EQ(none.json()["errors"][0]["message"].get<std::string>().find("there is no Observation/"), 0u);
+  EXPECT_EQ(none.json()["errors"][0]["message"].get<std::string>().find("there is no Observation/"),
+            0u);
   EXPECT_EQ(me("POST", "shares", binh, share_request({"Patient/" + mai_pid})).status, 422);
   EXPECT_TRUE(list(binh).empty());
 
@@ -286,7 +294,8 @@ TEST_F(Shares, RevokedExpiredAndUsedSharesAnswer404) {
   ASSERT_EQ(gone.status, 200) << gone.body;
   EXPECT_EQ(gone.json()["status"], "revoked");
   EXPECT_EQ(open(revoked, {{"recipient", "A"}}).status, 404);
-  EXPECT_EQ(me("DELETE", "shares/" + revoked["id"].get<std::string>(), mai).json()["status"], "revoked");
+  EXPECT_EQ(me("DELETE", "shares/" + revoked["id"].get<std::string>(), mai).json()["status"],
+            "revoked");
 
   EXPECT_EQ(open(once, {{"recipient", "A"}}).status, 200);
   auto again = open(once, {{"recipient", "B"}});
@@ -308,8 +317,10 @@ TEST_F(Shares, RevokedExpiredAndUsedSharesAnswer404) {
   auto unknown = http("POST", server_->base() + "/shl/s/" + std::string(43, 'A'),
                       Json{{"recipient", "A"}}.dump(), {kJsonCt});
   EXPECT_EQ(unknown.status, 404);
-  EXPECT_EQ(me("POST", "shares", again_in, share_request({"Observation/" + obs}, 3599)).status, 400);
-  EXPECT_EQ(me("POST", "shares", again_in, share_request({"Observation/" + obs}, 31536001)).status, 400);
+  EXPECT_EQ(me("POST", "shares", again_in, share_request({"Observation/" + obs}, 3599)).status,
+            400);
+  EXPECT_EQ(me("POST", "shares", again_in, share_request({"Observation/" + obs}, 31536001)).status,
+            400);
 }
 
 TEST_F(Shares, PasscodeGuessesLockThenDisableTheShare) {
@@ -358,9 +369,13 @@ TEST_F(Shares, RoutesNeedAFullSessionAndStateChangesTheCsrfHeader) {
   const Json body = share_request({"Observation/" + obs});
   EXPECT_EQ(me("POST", "shares", mai, body, false).status, 403);
   EXPECT_EQ(me("POST", "shares", mai, body, true, {"Origin: https://evil.example"}).status, 403);
-  EXPECT_EQ(me("PUT", "notifications", mai, {{"onAccess", {{"sms", true}, {"email", false}}}}, false).status, 403);
+  EXPECT_EQ(
+      me("PUT", "notifications", mai, {{"onAccess", {{"sms", true}, {"email", false}}}}, false)
+          .status,
+      403);
   const Json share = me("POST", "shares", mai, body).json();
-  EXPECT_EQ(me("DELETE", "shares/" + share["id"].get<std::string>(), mai, nullptr, false).status, 403);
+  EXPECT_EQ(me("DELETE", "shares/" + share["id"].get<std::string>(), mai, nullptr, false).status,
+            403);
   EXPECT_EQ(open(share, {{"recipient", "A"}}).status, 200) << "not revoked by the refused call";
 
   for (const char* route : {"shares", "access-log", "notifications"}) {
@@ -419,9 +434,12 @@ TEST_F(Shares, TheAccessLogNamesFacilitiesAndRecipientsNewestFirst) {
   auto first = me("GET", "access-log?limit=1", mai, nullptr, false).json();
   ASSERT_EQ(first["events"].size(), 1u);
   ASSERT_TRUE(first["next"].is_string());
-  auto second = me("GET", "access-log?limit=1&cursor=" + first["next"].get<std::string>(), mai, nullptr, false).json();
+  auto second = me("GET", "access-log?limit=1&cursor=" + first["next"].get<std::string>(), mai,
+                   nullptr, false)
+                    .json();
   ASSERT_EQ(second["events"].size(), 1u);
-  EXPECT_LE(second["events"][0]["time"].get<std::string>(), first["events"][0]["time"].get<std::string>());
+  EXPECT_LE(second["events"][0]["time"].get<std::string>(),
+            first["events"][0]["time"].get<std::string>());
   EXPECT_EQ(me("GET", "access-log?cursor=abc", mai, nullptr, false).status, 400);
   EXPECT_EQ(me("GET", "access-log?limit=0", mai, nullptr, false).status, 400);
 }
