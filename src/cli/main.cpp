@@ -24,6 +24,8 @@
 #include "services/facilities.h"
 #include "services/records.h"
 #include "services/accounts.h"
+#include "services/access_log.h"
+#include "services/shares.h"
 #include "services/vault.h"
 
 // jemalloc's settings (read at start-up when the binary is linked with jemalloc; an unused symbol
@@ -146,8 +148,12 @@ int serve(const Common& common) {
   acct.idle = std::chrono::minutes(cfg->session_idle_minutes);
   acct.lifetime = std::chrono::hours(cfg->session_lifetime_hours);
   services::AccountService accounts(*dd->store, vault, clock, acct, outbox->get());
+  // Residents' shares and access log (docs/sharing.md); the access-alert tailer follows the audit log.
+  services::ShareService shares(*dd->store, vault, documents, clock, {cfg->base_url(), acct.password_cost});
+  services::AccessLogService access_log(*dd->store, vault, clock, {cfg->base_url()}, outbox->get());
+  access_log.start();
   http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents, accounts,
-                                              cfg->clock_control ? &test_clock : nullptr});
+                                              cfg->clock_control ? &test_clock : nullptr, &shares, &access_log});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);
@@ -155,6 +161,7 @@ int serve(const Common& common) {
   std::cout << "listening on " << so.address << ":" << server.port() << std::endl;
   server.run_until_signal();
   installed.store(nullptr);
+  access_log.stop();
   (*outbox)->stop();
   if (Status s = dd->store->flush(); !s) return fail(s);
   spdlog::info("healthbook stopped");

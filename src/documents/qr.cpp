@@ -85,6 +85,26 @@ Result<QrImage> make_shc_qr(std::string_view shc_text) {
   }
 }
 
+Result<QrImage> make_text_qr(std::string_view text) {
+  if (text.empty()) return invalid("nothing to encode in a QR code");
+  try {
+    std::vector<qrcodegen::QrSegment> segs;
+    segs.push_back(qrcodegen::QrSegment::makeBytes(std::vector<std::uint8_t>(text.begin(), text.end())));
+    qrcodegen::QrCode qr = qrcodegen::QrCode::encodeSegments(segs, qrcodegen::QrCode::Ecc::MEDIUM, 1, 40,
+                                                             -1, false);
+    const int n = qr.getSize();
+    std::vector<bool> modules(static_cast<std::size_t>(n) * n);
+    for (int y = 0; y < n; ++y) {
+      for (int x = 0; x < n; ++x) modules[static_cast<std::size_t>(y) * n + x] = qr.getModule(x, y);
+    }
+    return QrImage(qr.getVersion(), n, std::move(modules));
+  } catch (const qrcodegen::data_too_long&) {
+    return Status(Code::kTooLarge, "text too long for one QR code");
+  } catch (const std::exception& e) {
+    return internal(std::string("QR encoding failed: ") + e.what());
+  }
+}
+
 std::string qr_svg(const QrImage& qr) {
   const int dim = qr.size() + 2 * kQuietZone;
   std::string path;

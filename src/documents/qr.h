@@ -40,6 +40,10 @@ class QrImage {
 // kTooLarge ("too large for one QR code") if it needs a version above 22.
 Result<QrImage> make_shc_qr(std::string_view shc_text);
 
+// Encodes any text (a link such as "https://host/s#shlink:/...") in byte mode at error correction
+// level M, the smallest version 1..40 that holds it. kTooLarge when no version does.
+Result<QrImage> make_text_qr(std::string_view text);
+
 // SVG document, one unit per module, quiet zone included; black on white.
 std::string qr_svg(const QrImage& qr);
 

@@ -11,6 +11,7 @@
 #include "fhir/validate.h"
 #include "http/account_api.h"
 #include "http/me_documents_api.h"
+#include "http/share_api.h"
 #include "http/static_files.h"
 
 namespace hb::http {
@@ -158,6 +159,7 @@ class Api {
     if (path == "/auth/token") return token(req);
     if (path.rfind("/log/", 0) == 0) return log(req);
     if (path.rfind("/issuers/", 0) == 0) return issuers(req);
+    if (path.rfind("/shl/s/", 0) == 0 && s_.shares) return share_manifest_api(*s_.shares, req, split_path(path));
     if (path.rfind("/shl/", 0) == 0) return shl(req);
     if (path.rfind("/api/", 0) == 0) return api(req);
     if (auto page = web_.serve(req)) return std::move(*page);
@@ -304,6 +306,10 @@ class Api {
     if (parts[2] == "account") return account_api(s_.accounts, s_.config, req, parts);
     if (parts[2] == "me" && parts.size() >= 4 && parts[3] == "documents") {
       return me_documents_api(s_.accounts, s_.documents, s_.config, req, parts);
+    }
+    if (parts[2] == "me" && parts.size() >= 4 && s_.shares && s_.access_log &&
+        (parts[3] == "shares" || parts[3] == "access-log" || parts[3] == "notifications")) {
+      return share_api(s_.accounts, *s_.shares, *s_.access_log, s_.config, req, parts);
     }
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);

@@ -10,6 +10,8 @@
 #include "services/auth.h"
 #include "services/documents.h"
 #include "services/records.h"
+#include "services/shares.h"
+#include "services/access_log.h"
 
 namespace hb::http {
 
@@ -26,6 +28,10 @@ struct Services {
   services::AccountService& accounts;
   // Set only with testing.clock_control: POST /api/test/clock moves it forward.
   OffsetClock* test_clock = nullptr;
+  // Residents' shares, access log and access alerts: /api/v1/me/{shares,access-log,notifications}
+  // and the shares' SMART Health Link manifests at /shl/s/<token> (http/share_api.h).
+  services::ShareService* shares = nullptr;
+  services::AccessLogService* access_log = nullptr;
 };
 
 Handler make_api_handler(Services s);

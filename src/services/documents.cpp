@@ -657,6 +657,20 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   return LinkResult{200, manifest.to_json(), {}};
 }
 
+Result<std::optional<std::string>> DocumentService::active_card_of(const std::string& patient_id,
+                                                                   const std::string& document_id) {
+  std::optional<std::string> out;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto d, r.document(document_id));
+    if (!d || d->patient_id != patient_id || d->status != "active") return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto body, open_document(r, *d));
+    std::string jws = body.value("card", "");
+    if (!jws.empty()) out = std::move(jws);
+    return Status::ok();
+  }));
+  return out;
+}
+
 Result<LinkResult> DocumentService::set_link_preferences(const std::string& token,
                                                          const std::string& device_token,
                                                          bool show_diagnosis, const std::string& address) {

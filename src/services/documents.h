@@ -138,6 +138,11 @@ class DocumentService {
                                      const std::string& address);
   Result<Json> resident_new_link(const Resident& me, const std::string& document_id,
                                  const std::string& address);
+  // The SMART Health Card (compact JWS) of the patient's document `document_id`, for a resident
+  // who shares it: nullopt when the document is not the patient's, is no longer active, or has no
+  // card (too large for one QR code).
+  Result<std::optional<std::string>> active_card_of(const std::string& patient_id,
+                                                    const std::string& document_id);
 
   std::string issuer_url(const std::string& facility_code) const {
     return options_.base_url + "/issuers/" + facility_code;

@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 8> kSteps = {
+constexpr std::array<const char*, 9> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -272,6 +272,54 @@ CREATE TABLE account_sessions(
   second_factor INTEGER NOT NULL,
   failures INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX account_sessions_by_account ON account_sessions(account_id);
+)sql",
+
+    // 10 (the ninth step on the `shares` branch; renumbered after 9 when both merge): residents'
+    // shares (SMART Health Links) and their accesses, and the access alerts they opted into.
+    // A share keeps the hash of its manifest token and its files encrypted under a key it does
+    // not keep; everything it says (label, records, recipients) is sealed under the patient's key.
+    // access_alerts_cursor starts at the end of the audit log: alerts are for accesses from now on.
+    R"sql(
+CREATE TABLE shares(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  single_use INTEGER NOT NULL,
+  passcode_hash TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'revoked', 'used', 'disabled')),
+  ended INTEGER NOT NULL,
+  failures_total INTEGER NOT NULL,
+  failures_window INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL,
+  body BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX shares_by_patient ON shares(patient_id, created);
+CREATE TABLE share_accesses(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  share_id TEXT NOT NULL REFERENCES shares(id),
+  patient_id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  recipient_sealed BLOB NOT NULL);
+CREATE INDEX share_accesses_by_share ON share_accesses(share_id, seq);
+CREATE INDEX share_accesses_by_patient ON share_accesses(patient_id);
+CREATE TABLE access_alerts(
+  patient_id TEXT PRIMARY KEY,
+  sms INTEGER NOT NULL,
+  email INTEGER NOT NULL,
+  email_sealed BLOB NOT NULL,
+  updated INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE access_alerts_sent(
+  patient_id TEXT NOT NULL,
+  accessor TEXT NOT NULL,
+  last_sent INTEGER NOT NULL,
+  PRIMARY KEY(patient_id, accessor)) WITHOUT ROWID;
+CREATE TABLE access_alerts_cursor(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  after_seq INTEGER NOT NULL);
+INSERT INTO access_alerts_cursor(id, after_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit;
 )sql",
 };
 

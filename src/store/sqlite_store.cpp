@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -869,6 +870,191 @@ class Session final : public Writer {
   }
 
   // ---- end resident accounts ----
+
+  // ---- resident shares and access alerts ----
+
+  Result<std::vector<AuditRecord>> audit_newest(const std::string& patient_id, int64_t before_seq,
+                                                int limit) override {
+    if (limit <= 0 || patient_id.empty()) return std::vector<AuditRecord>();
+    // Walks audit_by_patient(patient_id, seq) backwards.
+    static const std::string sql = std::string("SELECT ") + kAuditColumns +
+                                   " FROM audit WHERE patient_id = ? AND seq < ? "
+                                   "ORDER BY seq DESC LIMIT ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, patient_id);
+    st.bind(2, before_seq > 0 ? before_seq : std::numeric_limits<int64_t>::max());
+    st.bind(3, static_cast<int64_t>(limit));
+    return all<AuditRecord>(c_, st, audit_from, "audit_newest");
+  }
+
+  static constexpr const char* kShareColumns =
+      "SELECT id, patient_id, account_id, token_hash, created, expires, single_use, passcode_hash, "
+      "status, ended, failures_total, failures_window, window_start, locked_until, body FROM shares ";
+  static Share share_from(const Stmt& s) {
+    Share x;
+    x.id = s.text(0);
+    x.patient_id = s.text(1);
+    x.account_id = s.text(2);
+    x.token_hash = s.text(3);
+    x.created = from_unix_millis(s.int64(4));
+    x.expires = from_unix_millis(s.int64(5));
+    x.single_use = s.int64(6) != 0;
+    x.passcode_hash = s.text(7);
+    x.status = s.text(8);
+    x.ended = from_unix_millis(s.int64(9));
+    x.failures_total = static_cast<int>(s.int64(10));
+    x.failures_window = static_cast<int>(s.int64(11));
+    x.window_start = from_unix_millis(s.int64(12));
+    x.locked_until = from_unix_millis(s.int64(13));
+    x.body = s.blob(14);
+    return x;
+  }
+
+  Result<std::optional<Share>> share(const std::string& id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kShareColumns) + "WHERE id = ?"));
+    st.bind(1, id);
+    return one<Share>(c_, st, share_from, "share");
+  }
+
+  Result<std::optional<Share>> share_by_token(const std::string& token_hash) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kShareColumns) + "WHERE token_hash = ?"));
+    st.bind(1, token_hash);
+    return one<Share>(c_, st, share_from, "share_by_token");
+  }
+
+  Result<std::vector<Share>> shares_of(const std::string& patient_id, int limit) override {
+    if (limit <= 0) return std::vector<Share>();
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kShareColumns) +
+                                            "WHERE patient_id = ? ORDER BY created DESC, id LIMIT ?"));
+    st.bind(1, patient_id);
+    st.bind(2, static_cast<int64_t>(limit));
+    return all<Share>(c_, st, share_from, "shares_of");
+  }
+
+  Result<std::vector<ShareAccess>> share_accesses(const std::string& share_id, int limit) override {
+    if (limit <= 0) return std::vector<ShareAccess>();
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT seq, share_id, patient_id, time, recipient_sealed "
+                                            "FROM share_accesses WHERE share_id = ? "
+                                            "ORDER BY seq DESC LIMIT ?"));
+    st.bind(1, share_id);
+    st.bind(2, static_cast<int64_t>(limit));
+    return all<ShareAccess>(
+        c_, st,
+        [](const Stmt& s) {
+          return ShareAccess{s.int64(0), s.text(1), s.text(2), from_unix_millis(s.int64(3)), s.blob(4)};
+        },
+        "share_accesses");
+  }
+
+  Result<std::optional<AccessAlerts>> access_alerts(const std::string& patient_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT patient_id, sms, email, email_sealed, updated "
+                                            "FROM access_alerts WHERE patient_id = ?"));
+    st.bind(1, patient_id);
+    return one<AccessAlerts>(
+        c_, st,
+        [](const Stmt& s) {
+          return AccessAlerts{s.text(0), s.int64(1) != 0, s.int64(2) != 0, s.blob(3),
+                              from_unix_millis(s.int64(4))};
+        },
+        "access_alerts");
+  }
+
+  Result<std::optional<Time>> access_alert_sent(const std::string& patient_id,
+                                                const std::string& accessor) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT last_sent FROM access_alerts_sent "
+                                            "WHERE patient_id = ? AND accessor = ?"));
+    st.bind(1, patient_id);
+    st.bind(2, accessor);
+    return one<Time>(c_, st, [](const Stmt& s) { return from_unix_millis(s.int64(0)); },
+                     "access_alert_sent");
+  }
+
+  Result<int64_t> access_alert_cursor() override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT after_seq FROM access_alerts_cursor WHERE id = 1"));
+    HB_ASSIGN_OR_RETURN(auto v, one<int64_t>(c_, st, [](const Stmt& s) { return s.int64(0); },
+                                             "access_alert_cursor"));
+    return v.value_or(0);
+  }
+
+  Status put_share(const Share& x) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (x.id.empty() || x.patient_id.empty() || x.token_hash.empty()) {
+      return invalid("a share needs an id, a patient and a token hash");
+    }
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO shares(id, patient_id, account_id, token_hash, created, expires, single_use, "
+        "passcode_hash, status, ended, failures_total, failures_window, window_start, locked_until, "
+        "body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+        "status = excluded.status, ended = excluded.ended, "
+        "failures_total = excluded.failures_total, failures_window = excluded.failures_window, "
+        "window_start = excluded.window_start, locked_until = excluded.locked_until"));
+    st.bind(1, x.id);
+    st.bind(2, x.patient_id);
+    st.bind(3, x.account_id);
+    st.bind(4, x.token_hash);
+    st.bind(5, unix_millis(x.created));
+    st.bind(6, unix_millis(x.expires));
+    st.bind(7, static_cast<int64_t>(x.single_use ? 1 : 0));
+    st.bind(8, x.passcode_hash);
+    st.bind(9, x.status);
+    st.bind(10, unix_millis(x.ended));
+    st.bind(11, static_cast<int64_t>(x.failures_total));
+    st.bind(12, static_cast<int64_t>(x.failures_window));
+    st.bind(13, unix_millis(x.window_start));
+    st.bind(14, unix_millis(x.locked_until));
+    st.bind_blob(15, x.body);
+    return c_.run(st, "put_share");
+  }
+
+  Status add_share_access(const ShareAccess& a) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (a.share_id.empty() || a.patient_id.empty()) return invalid("an access needs its share and patient");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("INSERT INTO share_accesses(share_id, patient_id, time, "
+                                            "recipient_sealed) VALUES(?, ?, ?, ?)"));
+    st.bind(1, a.share_id);
+    st.bind(2, a.patient_id);
+    st.bind(3, unix_millis(a.time));
+    st.bind_blob(4, a.recipient_sealed);
+    return c_.run(st, "add_share_access");
+  }
+
+  Status put_access_alerts(const AccessAlerts& a) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (a.patient_id.empty()) return invalid("access alerts need a patient");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO access_alerts(patient_id, sms, email, email_sealed, updated) VALUES(?, ?, ?, ?, ?) "
+        "ON CONFLICT(patient_id) DO UPDATE SET sms = excluded.sms, email = excluded.email, "
+        "email_sealed = excluded.email_sealed, updated = excluded.updated"));
+    st.bind(1, a.patient_id);
+    st.bind(2, static_cast<int64_t>(a.sms ? 1 : 0));
+    st.bind(3, static_cast<int64_t>(a.email ? 1 : 0));
+    st.bind_blob(4, a.email_sealed);
+    st.bind(5, unix_millis(a.updated));
+    return c_.run(st, "put_access_alerts");
+  }
+
+  Status put_access_alert_sent(const std::string& patient_id, const std::string& accessor,
+                               Time when) override {
+    HB_RETURN_IF_ERROR(writable());
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO access_alerts_sent(patient_id, accessor, last_sent) VALUES(?, ?, ?) "
+        "ON CONFLICT(patient_id, accessor) DO UPDATE SET last_sent = excluded.last_sent"));
+    st.bind(1, patient_id);
+    st.bind(2, accessor);
+    st.bind(3, unix_millis(when));
+    return c_.run(st, "put_access_alert_sent");
+  }
+
+  Status set_access_alert_cursor(int64_t after_seq) override {
+    HB_RETURN_IF_ERROR(writable());
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO access_alerts_cursor(id, after_seq) VALUES(1, ?) "
+        "ON CONFLICT(id) DO UPDATE SET after_seq = excluded.after_seq"));
+    st.bind(1, after_seq);
+    return c_.run(st, "set_access_alert_cursor");
+  }
+
+  // ---- end resident shares ----
 
   Status put_issuer_key(const IssuerKey& k) override {
     HB_RETURN_IF_ERROR(writable());

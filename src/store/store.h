@@ -100,6 +100,26 @@ class Reader {
   // How many messages to this recipient (by its keyed hash) were created at or after `since`.
   virtual Result<int64_t> outbox_count_to(const std::string& recipient_index, Time since) = 0;
   // ---- end notify ----
+
+  // ---- resident shares and the access log (services/shares.h, services/access_log.h) ----
+  // Not pure: an engine or Writer that does not keep these rows (a speculation) refuses with
+  // kUnavailable, and its caller takes the ordinary path. The SQLite engine implements them all.
+  // A patient's audit events newest first, seq below `before_seq` (0 = from the newest).
+  virtual Result<std::vector<AuditRecord>> audit_newest(const std::string& patient_id,
+                                                        int64_t before_seq, int limit);
+  virtual Result<std::optional<Share>> share(const std::string& id);
+  virtual Result<std::optional<Share>> share_by_token(const std::string& token_hash);
+  // A patient's shares, newest first, at most `limit`.
+  virtual Result<std::vector<Share>> shares_of(const std::string& patient_id, int limit);
+  // A share's accesses, newest first, at most `limit`.
+  virtual Result<std::vector<ShareAccess>> share_accesses(const std::string& share_id, int limit);
+  virtual Result<std::optional<AccessAlerts>> access_alerts(const std::string& patient_id);
+  // When the patient was last told that `accessor` opened their records (nullopt: never).
+  virtual Result<std::optional<Time>> access_alert_sent(const std::string& patient_id,
+                                                        const std::string& accessor);
+  // The audit seq up to which access alerts were considered.
+  virtual Result<int64_t> access_alert_cursor();
+  // ---- end resident shares ----
 };
 
 class Writer : public Reader {
@@ -148,6 +168,15 @@ class Writer : public Reader {
   // that lost a race with another dispatcher is kConflict and changes nothing; kNotFound if absent.
   virtual Status outbox_mark(int64_t id, int from_attempts, const OutboxMark& mark) = 0;
   // ---- end notify ----
+
+  // ---- resident shares and access alerts (defaults refuse with kUnavailable, as above) ----
+  virtual Status put_share(const Share& s);  // insert or replace by id; token_hash unique
+  virtual Status add_share_access(const ShareAccess& a);
+  virtual Status put_access_alerts(const AccessAlerts& a);  // insert or replace by patient
+  virtual Status put_access_alert_sent(const std::string& patient_id, const std::string& accessor,
+                                       Time when);
+  virtual Status set_access_alert_cursor(int64_t after_seq);
+  // ---- end resident shares ----
 };
 
 struct StoreStats {

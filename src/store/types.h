@@ -185,6 +185,47 @@ struct AccountSession {
 };
 // ---- end resident accounts ----
 
+// ---- resident shares and access alerts (services/shares.h, services/access_log.h) ----------------
+
+// A resident's SMART Health Link to records they chose. Only the SHA-256 of the manifest token is
+// kept, and not the link key: the encrypted files in `body` cannot be opened with what is stored.
+struct Share {
+  std::string id;             // uuid, the resident's handle for it
+  std::string patient_id;
+  std::string account_id;     // the account that made it
+  std::string token_hash;     // hex SHA-256 of the manifest URL's token
+  Time created{};
+  Time expires{};
+  bool single_use = false;
+  std::string passcode_hash;  // Argon2id PHC string; "" when the share has no passcode
+  std::string status;         // active | revoked | used | disabled (expiry is read from `expires`)
+  Time ended{};               // when it stopped being active (zero while active)
+  int failures_total = 0;     // wrong passcodes since the last right one
+  int failures_window = 0;    // wrong passcodes in the window that started at window_start
+  Time window_start{};
+  Time locked_until{};
+  std::string body;           // sealed JSON under the patient's key: label, records, encrypted files
+};
+
+// One manifest request that was answered with the files.
+struct ShareAccess {
+  int64_t seq = 0;               // store-assigned
+  std::string share_id;
+  std::string patient_id;
+  Time time{};
+  std::string recipient_sealed;  // the recipient's self-description, sealed under the patient's key
+};
+
+// A resident's choice of notifications when their records are opened.
+struct AccessAlerts {
+  std::string patient_id;
+  bool sms = false;          // to the phone a facility registered
+  bool email = false;
+  std::string email_sealed;  // the address, sealed under the patient's key ("" when none)
+  Time updated{};
+};
+// ---- end resident shares ----
+
 // ---- notify: the outbox ----
 // One notification waiting to be sent, being sent, or done with. Notifications never carry health
 // data: the subject and body are a short fixed text and a link. The recipient (a phone number or
