@@ -10,6 +10,7 @@
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
 #include "http/account_api.h"
+#include "http/book_api.h"
 #include "http/static_files.h"
 
 namespace hb::http {
@@ -301,6 +302,7 @@ class Api {
     }
     if (parts[2] == "links" && parts.size() >= 4) return link(req, parts);
     if (parts[2] == "account") return account_api(s_.accounts, s_.config, req, parts);
+    if (is_book_route(parts)) return book_api(s_.book, s_.accounts, s_.config, req, parts);
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());
@@ -449,6 +451,8 @@ class Api {
     }
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return fhir_error(principal.error());
+    // Break the glass: the reason is the caller's; what it permits is the records service's rule.
+    if (auto glass = req.header("x-healthbook-break-glass")) principal->emergency_reason = std::string(*glass);
     const services::Principal& who = *principal;
     bool minimal = false;
     if (auto prefer = req.header("prefer"); prefer && prefer->find("return=minimal") != std::string_view::npos) {

@@ -64,6 +64,10 @@ struct Resident {
   std::string patient_id;
 };
 
+// The mobile phone a facility registered for the person (Patient.telecom, E.164), "" when none.
+// Codes and notices to residents go there.
+std::string registered_mobile(const Json& patient);
+
 class AccountService {
  public:
   static constexpr int kCodeDigits = 6;

@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 8> kSteps = {
+constexpr std::array<const char*, 9> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -272,6 +272,28 @@ CREATE TABLE account_sessions(
   second_factor INTEGER NOT NULL,
   failures INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX account_sessions_by_account ON account_sessions(account_id);
+)sql",
+
+    // 9: the residents' health book: one sealed summary row per resource in a patient's
+    // compartment (newest first by date, keyset pages), and each resident's consent decisions
+    // (which facilities may see the records other facilities hold).
+    R"sql(
+CREATE TABLE timeline(
+  patient_id TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  date INTEGER NOT NULL,
+  sealed BLOB NOT NULL,
+  PRIMARY KEY(patient_id, ref)) WITHOUT ROWID;
+CREATE INDEX timeline_by_date ON timeline(patient_id, date, ref);
+CREATE TABLE consent_grants(
+  patient_id TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  shared INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  PRIMARY KEY(patient_id, facility_id)) WITHOUT ROWID;
+CREATE INDEX consent_grants_by_facility ON consent_grants(facility_id, patient_id) WHERE shared = 1;
 )sql",
 };
 
