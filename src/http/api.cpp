@@ -302,7 +302,7 @@ class Api {
     }
     if (parts[2] == "links" && parts.size() >= 4) return link(req, parts);
     if (parts[2] == "account") return account_api(s_.accounts, s_.config, req, parts);
-    if (is_book_route(parts)) return book_api(s_.book, s_.accounts, s_.config, req, parts);
+    if (is_book_route(parts)) return book_api(s_.book, s_.documents, s_.accounts, s_.config, req, parts);
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());

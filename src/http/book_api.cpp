@@ -27,17 +27,18 @@ Response failed(const char* route, const Status& s) {
 bool is_book_route(const std::vector<std::string>& parts) {
   if (parts.size() < 4 || parts[2] != "me") return false;
   const std::string& r = parts[3];
-  return r == "timeline" || r == "records" || r == "connections";
+  return r == "timeline" || r == "records" || r == "connections" || r == "documents";
 }
 
-Response book_api(services::BookService& book, services::AccountService& accounts,
-                  const Config& config, const Request& req, const std::vector<std::string>& parts) {
+Response book_api(services::BookService& book, services::DocumentService& documents,
+                  services::AccountService& accounts, const Config& config, const Request& req, const std::vector<std::string>& parts) {
   const std::string& m = req.method;
   const std::string& route = parts[3];
   const bool read = m == "GET" || m == "HEAD";
   // Shape first, so an unknown route says so whoever asks.
   const bool shape_ok = (route == "timeline" && parts.size() == 4) ||
                         (route == "records" && parts.size() == 6) ||
+                        (route == "documents" && parts.size() == 5) ||
                         (route == "connections" && (parts.size() == 4 || parts.size() == 5));
   if (!shape_ok) return account_problem(not_found("no such endpoint"));
   const bool put = route == "connections" && parts.size() == 5;
@@ -58,6 +59,10 @@ Response book_api(services::BookService& book, services::AccountService& account
   if (route == "timeline") {
     auto out = book.timeline(resident, req.query, addr);
     return out ? json_answer(*out) : failed("timeline", out.error());
+  }
+  if (route == "documents") {
+    auto out = documents.resident_document(resident.patient_id, resident.account_id, parts[4], addr);
+    return out ? json_answer(*out) : failed("documents", out.error());
   }
   if (route == "records") {
     auto out = book.record(resident, parts[4], parts[5], addr);

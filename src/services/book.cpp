@@ -464,7 +464,8 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
           e["facility"] = nullptr;
         }
         if (e.contains("document") && e["document"].is_object()) {
-          e["document"]["link"] = "/api/v1/me/records/" + row.ref;
+          // The card, its QR and status, for the resident (http/book_api.h).
+          e["document"]["link"] = "/api/v1/me/documents/" + e["document"].value("id", "");
         }
         if (refs.size() < 8000) refs += (refs.empty() ? "" : " ") + row.ref;
         entries.push_back(std::move(e));

@@ -433,6 +433,34 @@ void DocumentService::audit_link_read(const char* event, const char* client, con
   store_.append_audit_async(std::move(a));
 }
 
+Result<Json> DocumentService::resident_document(const std::string& patient_id,
+                                                const std::string& account_id,
+                                                const std::string& document_id,
+                                                const std::string& address) {
+  Json view;
+  std::string qr;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto doc, r.document(document_id));
+    if (!doc || doc->patient_id != patient_id) return not_found("no such document");
+    HB_ASSIGN_OR_RETURN(auto facility, r.facility_by_id(doc->facility_id));
+    HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
+    qr = body.value("qr", "");
+    view = {{"id", doc->id},
+            {"kind", doc->kind},
+            {"status", doc->status},
+            {"issued", format_instant(doc->issued)},
+            {"facility", facility ? Json{{"code", facility->code}, {"name", facility->name}} : Json(nullptr)},
+            {"card", body.value("card", "")},
+            {"qr", qr}};
+    if (!doc->superseded_by.empty()) view["supersededBy"] = doc->superseded_by;
+    return Status::ok();
+  }));
+  if (auto svg = card_qr_svg(document_id, qr)) view["qrSvg"] = std::move(*svg);
+  audit_link_read("book-document", "resident-account", patient_id, document_id,
+                  "read by the resident (Account/" + account_id + ")", address);
+  return view;
+}
+
 Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::string& token_hash,
                                                                 const std::string& device_token) {
   std::optional<store::DocLink> out;

@@ -119,6 +119,12 @@ class DocumentService {
   Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
                                           bool show_diagnosis, const std::string& address);
 
+  // The resident's own view of one of their documents (GET /api/v1/me/documents/<id>, for the
+  // health book): the card, its shc:/ text and QR code, whatever its status. kNotFound unless the
+  // document is `patient_id`'s, so another person's reads like one that does not exist. Audited.
+  Result<Json> resident_document(const std::string& patient_id, const std::string& account_id,
+                                 const std::string& document_id, const std::string& address);
+
   std::string issuer_url(const std::string& facility_code) const {
     return options_.base_url + "/issuers/" + facility_code;
   }

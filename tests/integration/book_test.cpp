@@ -254,6 +254,37 @@ TEST_F(Book, TimelineHoldsEveryFacilitysRecordsNewestFirstWithValuesAndFlags) {
   }
 }
 
+TEST_F(Book, AnIssuedCertificateIsInTheTimelineAndOpensItsCard) {
+  Json request = {{"documentId", "MC-0001"},
+                  {"kind", "mc-outpatient"},
+                  {"patient", {{"nationalId", kMai.national_id}, {"family", kMai.family}, {"given", kMai.given},
+                               {"birthDate", kMai.birth_date}, {"phone", kMai.phone}}},
+                  {"doctor", {{"name", "Dr. Tran Van Binh"}}},
+                  {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}}};
+  auto issued = server_->send("POST", "/api/v1/documents", bachmai_, request.dump(), {kJsonCt});
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  register_patient(bachmai_, kBinh);
+  std::string cookie = sign_up(kMai);
+  std::string binh = sign_up(kBinh);
+
+  auto t = me(cookie, "timeline?kind=document").json();
+  ASSERT_EQ(t["entries"].size(), 1u) << t.dump();
+  const Json& e = t["entries"][0];
+  EXPECT_EQ(e["facility"]["code"], "01001");
+  ASSERT_TRUE(e["document"].is_object()) << e.dump();
+  EXPECT_EQ(e["document"]["kind"], "mc-outpatient");
+  const std::string link = e["document"]["link"];
+  EXPECT_EQ(link, "/api/v1/me/documents/" + e["document"]["id"].get<std::string>());
+  auto card = http("GET", server_->base() + link, "", {"Cookie: " + cookie});
+  ASSERT_EQ(card.status, 200) << card.body;
+  EXPECT_EQ(card.json()["status"], "active");
+  EXPECT_EQ(card.json()["qr"].get<std::string>().rfind("shc:/", 0), 0u);
+  EXPECT_FALSE(card.json()["card"].get<std::string>().empty());
+  // Not Binh's.
+  EXPECT_EQ(http("GET", server_->base() + link, "", {"Cookie: " + binh}).status, 404);
+  EXPECT_EQ(http("GET", server_->base() + link, "").status, 401);
+}
+
 TEST_F(Book, ResidentsNeverReachEachOthersRecords) {
   std::string mai = register_patient(bachmai_, kMai);
   std::string binh = register_patient(bachmai_, kBinh);
@@ -329,7 +360,8 @@ TEST_F(Book, ConsentDecidesWhatAnotherFacilityReadsAndSearches) {
   Json changed = haemoglobin(pid, 9, "2026-11-20");
   changed["id"] = obs;
   EXPECT_EQ(server_->send("PUT", "/fhir/Observation/" + obs, saigon_, changed.dump()).status, 403);
-  EXPECT_EQ(server_->send("DELETE", "/fhir/Observation/" + obs, saigon_, "").status, 403);
+  // Writes see only a facility's own resources: the record is not there to delete.
+  EXPECT_EQ(server_->send("DELETE", "/fhir/Observation/" + obs, saigon_, "").status, 404);
   // Bach Mai did not get Saigon's: consent is per reading facility.
   EXPECT_EQ(server_->get("/fhir/Observation/" + own, bachmai_).status, 404);
   EXPECT_EQ(search_ids(bachmai_), (std::vector<std::string>{obs}));
@@ -358,7 +390,7 @@ TEST_F(Book, BreakingTheGlassNeedsAReasonIsAuditedAndTellsTheResident) {
   std::string obs = create(bachmai_, haemoglobin(pid, 11.2, "2026-11-20"));
   const std::string glass = "X-Healthbook-Break-Glass: unconscious on arrival, allergies unknown";
 
-  auto empty = server_->get("/fhir/Observation/" + obs, saigon_, {"X-Healthbook-Break-Glass: "});
+  auto empty = server_->get("/fhir/Observation/" + obs, saigon_, {"X-Healthbook-Break-Glass;"});
   EXPECT_EQ(empty.status, 400) << empty.body;
   EXPECT_EQ(empty.json()["resourceType"], "OperationOutcome");
   auto wide = server_->get("/fhir/Observation?code=718-7", saigon_, {glass});
