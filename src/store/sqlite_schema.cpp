@@ -287,6 +287,7 @@ CREATE TABLE timeline(
   sealed BLOB NOT NULL,
   PRIMARY KEY(patient_id, ref)) WITHOUT ROWID;
 CREATE INDEX timeline_by_date ON timeline(patient_id, date, ref);
+CREATE INDEX timeline_by_facility ON timeline(patient_id, facility_id);
 CREATE TABLE consent_grants(
   patient_id TEXT NOT NULL,
   facility_id TEXT NOT NULL,
