@@ -327,7 +327,8 @@ TEST_F(Book, ConsentDecidesWhatAnotherFacilityReadsAndSearches) {
     auto r = server_->get("/fhir/Observation?patient=" + pid, token);
     EXPECT_EQ(r.status, 200) << r.body;
     std::vector<std::string> ids;
-    for (const auto& e : r.json().value("entry", Json::array())) ids.push_back(e["resource"]["id"]);
+    const Json bundle = r.json();
+    for (const auto& e : bundle.value("entry", Json::array())) ids.push_back(e["resource"]["id"]);
     return ids;
   };
   // Before consent: Saigon sees only its own.
@@ -337,7 +338,8 @@ TEST_F(Book, ConsentDecidesWhatAnotherFacilityReadsAndSearches) {
   auto conns = me(cookie, "connections");
   ASSERT_EQ(conns.status, 200) << conns.body;
   ASSERT_EQ(conns.json()["facilities"].size(), 2u);
-  for (const auto& f : conns.json()["facilities"]) {
+  const Json listed = conns.json();
+  for (const auto& f : listed["facilities"]) {
     EXPECT_EQ(f["holdsRecords"], true);
     EXPECT_EQ(f["shared"], false);
   }
@@ -381,7 +383,8 @@ TEST_F(Book, ConsentDecidesWhatAnotherFacilityReadsAndSearches) {
   consent = me(cookie, "records/Consent/consent-" + pid).json();
   EXPECT_EQ(consent["meta"]["versionId"], "2");
   EXPECT_EQ(consent["provision"]["provision"][0]["type"], "deny");
-  for (const auto& f : me(cookie, "connections").json()["facilities"]) EXPECT_EQ(f["shared"], false);
+  const Json after = me(cookie, "connections").json();
+  for (const auto& f : after["facilities"]) EXPECT_EQ(f["shared"], false);
 }
 
 TEST_F(Book, BreakingTheGlassNeedsAReasonIsAuditedAndTellsTheResident) {
