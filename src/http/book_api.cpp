@@ -31,7 +31,8 @@ bool is_book_route(const std::vector<std::string>& parts) {
 }
 
 Response book_api(services::BookService& book, services::DocumentService& documents,
-                  services::AccountService& accounts, const Config& config, const Request& req, const std::vector<std::string>& parts) {
+                  services::AccountService& accounts, const Config& config, const Request& req,
+                  const std::vector<std::string>& parts) {
   const std::string& m = req.method;
   const std::string& route = parts[3];
   const bool read = m == "GET" || m == "HEAD";
@@ -61,7 +62,8 @@ Response book_api(services::BookService& book, services::DocumentService& docume
     return out ? json_answer(*out) : failed("timeline", out.error());
   }
   if (route == "documents") {
-    auto out = documents.resident_document(resident.patient_id, resident.account_id, parts[4], addr);
+    auto out =
+        documents.resident_document(resident.patient_id, resident.account_id, parts[4], addr);
     return out ? json_answer(*out) : failed("documents", out.error());
   }
   if (route == "records") {
@@ -79,7 +81,8 @@ Response book_api(services::BookService& book, services::DocumentService& docume
   }
   auto ct = req.header("content-type");
   if (!ct || ct->substr(0, ct->find(';')) != "application/json") {
-    return account_problem(Status(Code::kUnsupportedMedia, "Content-Type must be application/json"));
+    return account_problem(
+        Status(Code::kUnsupportedMedia, "Content-Type must be application/json"));
   }
   auto out = book.set_connection(resident, parts[4], req.body, addr);
   return out ? json_answer(*out) : failed("connections", out.error());

@@ -18,6 +18,7 @@ namespace hb::http {
 bool is_book_route(const std::vector<std::string>& parts);
 
 Response book_api(services::BookService& book, services::DocumentService& documents,
-                  services::AccountService& accounts, const Config& config, const Request& req, const std::vector<std::string>& parts);
+                  services::AccountService& accounts, const Config& config, const Request& req,
+                  const std::vector<std::string>& parts);
 
 }  // namespace hb::http

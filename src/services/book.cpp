@@ -135,14 +135,16 @@ Json observation_value(const Json& r, std::string& summary) {
   std::string flag = result_flag(first_code(first(r, "interpretation")), value, low, high);
   if (!flag.empty()) out["flag"] = flag;
   if (out.contains("value")) {
-    summary = std::string(out["value"].is_string() ? decimal_text(out["value"]) : out["value"].dump());
+    summary =
+        std::string(out["value"].is_string() ? decimal_text(out["value"]) : out["value"].dump());
     if (out.contains("unit")) summary += " " + out["unit"].get<std::string>();
     return out;
   }
   // A result that is not a quantity: its text goes in the summary.
   if (auto s = string_of(r, "valueString"); !s.empty()) summary = s;
   if (auto s = concept_text(member(r, "valueCodeableConcept")); !s.empty()) summary = s;
-  if (const Json* b = member(r, "valueBoolean"); b && b->is_boolean()) summary = b->get<bool>() ? "yes" : "no";
+  if (const Json* b = member(r, "valueBoolean"); b && b->is_boolean())
+    summary = b->get<bool>() ? "yes" : "no";
   if (!flag.empty()) return Json{{"flag", flag}};
   return nullptr;
 }
@@ -193,35 +195,44 @@ Json consent_resource(const std::string& patient_id, const std::vector<store::Co
         {{"type", g.shared ? "permit" : "deny"},
          {"period", {{"start", format_instant(g.updated)}}},
          {"actor",
-          Json::array({{{"role",
-                         {{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"},
-                                                   {"code", "IRCP"},
-                                                   {"display", "information recipient"}}})}}},
-                        {"reference",
-                         {{"identifier", {{"system", kFacilitySystem}, {"value", f->second.code}}},
-                          {"display", f->second.name}}}}})}});
+          Json::array(
+              {{{"role",
+                 {{"coding",
+                   Json::array(
+                       {{{"system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"},
+                         {"code", "IRCP"},
+                         {"display", "information recipient"}}})}}},
+                {"reference",
+                 {{"identifier", {{"system", kFacilitySystem}, {"value", f->second.code}}},
+                  {"display", f->second.name}}}}})}});
   }
   Json provision = {{"type", "deny"}};
   if (!nested.empty()) provision["provision"] = nested;
-  return {{"resourceType", "Consent"},
-          {"id", BookService::consent_id(patient_id)},
-          {"status", "active"},
-          {"scope", {{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/consentscope"},
-                                               {"code", "patient-privacy"}}})}}},
-          {"category", Json::array({{{"coding", Json::array({{{"system", "http://loinc.org"},
-                                                              {"code", "59284-0"},
-                                                              {"display", "Patient Consent"}}})}},
-                                    {{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"},
-                                                              {"code", "INFA"},
-                                                              {"display", "information access"}}})}}})},
-          {"patient", {{"reference", "Patient/" + patient_id}}},
-          {"dateTime", format_instant(now)},
-          {"performer", Json::array({{{"reference", "Patient/" + patient_id}}})},
-          {"policyRule", {{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"},
-                                                   {"code", "OPTIN"}}})},
-                          {"text", "Records a facility holds are shared with another facility only "
-                                   "where the person permits it"}}},
-          {"provision", provision}};
+  return {
+      {"resourceType", "Consent"},
+      {"id", BookService::consent_id(patient_id)},
+      {"status", "active"},
+      {"scope",
+       {{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/consentscope"},
+                                 {"code", "patient-privacy"}}})}}},
+      {"category",
+       Json::array({{{"coding", Json::array({{{"system", "http://loinc.org"},
+                                              {"code", "59284-0"},
+                                              {"display", "Patient Consent"}}})}},
+                    {{"coding",
+                      Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"},
+                                    {"code", "INFA"},
+                                    {"display", "information access"}}})}}})},
+      {"patient", {{"reference", "Patient/" + patient_id}}},
+      {"dateTime", format_instant(now)},
+      {"performer", Json::array({{{"reference", "Patient/" + patient_id}}})},
+      {"policyRule",
+       {{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"},
+                                 {"code", "OPTIN"}}})},
+        {"text",
+         "Records a facility holds are shared with another facility only "
+         "where the person permits it"}}},
+      {"provision", provision}};
 }
 
 }  // namespace
@@ -229,9 +240,9 @@ Json consent_resource(const std::string& patient_id, const std::vector<store::Co
 // ---- summaries --------------------------------------------------------------------------------
 
 const std::vector<std::string>& timeline_kinds() {
-  static const std::vector<std::string> kinds = {"visit",        "condition", "result",   "medication",
-                                                 "allergy",      "immunization", "procedure", "document",
-                                                 "referral",     "appointment"};
+  static const std::vector<std::string> kinds = {
+      "visit",        "condition", "result",   "medication", "allergy",
+      "immunization", "procedure", "document", "referral",   "appointment"};
   return kinds;
 }
 
@@ -252,7 +263,8 @@ std::string result_flag(const std::string& interpretation, std::optional<double>
   return "";
 }
 
-std::optional<TimelineSummary> summarise(const std::string& type, const Json& r, Time last_updated) {
+std::optional<TimelineSummary> summarise(const std::string& type, const Json& r,
+                                         Time last_updated) {
   TimelineSummary s;
   std::string title, summary, status = string_of(r, "status"), date;
   Json value = nullptr, document = nullptr;
@@ -261,14 +273,17 @@ std::optional<TimelineSummary> summarise(const std::string& type, const Json& r,
     title = concept_text(first(r, "type"));
     if (title.empty()) title = concept_text(member(r, "serviceType"));
     if (title.empty()) title = "Visit";
-    summary = join({concept_text(first(r, "reasonCode")), string_of(r.value("class", Json::object()), "display")}, " · ");
+    summary = join({concept_text(first(r, "reasonCode")),
+                    string_of(r.value("class", Json::object()), "display")},
+                   " · ");
     date = first_date(r, {"period.start", "period.end"});
   } else if (type == "Condition") {
     s.kind = "condition";
     title = concept_text(member(r, "code"));
     status = first_code(member(r, "clinicalStatus"));
     summary = concept_text(member(r, "severity"));
-    if (const Json* note = first(r, "note")) summary = join({summary, string_of(*note, "text")}, " · ");
+    if (const Json* note = first(r, "note"))
+      summary = join({summary, string_of(*note, "text")}, " · ");
     date = first_date(r, {"onsetDateTime", "onsetPeriod.start", "recordedDate"});
   } else if (type == "Observation" || type == "DiagnosticReport") {
     s.kind = "result";
@@ -278,20 +293,23 @@ std::optional<TimelineSummary> summarise(const std::string& type, const Json& r,
     } else {
       summary = string_of(r, "conclusion");
     }
-    date = first_date(r, {"effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued"});
+    date =
+        first_date(r, {"effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued"});
   } else if (type == "MedicationRequest" || type == "MedicationStatement") {
     s.kind = "medication";
     title = concept_text(member(r, "medicationCodeableConcept"));
     if (title.empty()) title = string_of(r.value("medicationReference", Json::object()), "display");
     if (const Json* d = first(r, "dosageInstruction")) summary = string_of(*d, "text");
     if (const Json* d = first(r, "dosage"); d && summary.empty()) summary = string_of(*d, "text");
-    date = first_date(r, {"authoredOn", "effectiveDateTime", "effectivePeriod.start", "dateAsserted"});
+    date =
+        first_date(r, {"authoredOn", "effectiveDateTime", "effectivePeriod.start", "dateAsserted"});
   } else if (type == "AllergyIntolerance") {
     s.kind = "allergy";
     title = concept_text(member(r, "code"));
     status = first_code(member(r, "clinicalStatus"));
     std::vector<std::string> parts;
-    if (const Json* reaction = first(r, "reaction")) parts.push_back(concept_text(first(*reaction, "manifestation")));
+    if (const Json* reaction = first(r, "reaction"))
+      parts.push_back(concept_text(first(*reaction, "manifestation")));
     parts.push_back(string_of(r, "criticality"));
     summary = join(parts, " · ");
     date = first_date(r, {"onsetDateTime", "recordedDate", "lastOccurrence"});
@@ -327,7 +345,8 @@ std::optional<TimelineSummary> summarise(const std::string& type, const Json& r,
     title = concept_text(member(r, "code"));
     if (title.empty()) title = "Referral";
     summary = join({concept_text(first(r, "reasonCode")),
-                    string_of(r.value("requester", Json::object()), "display")}, " · ");
+                    string_of(r.value("requester", Json::object()), "display")},
+                   " · ");
     date = first_date(r, {"authoredOn", "occurrenceDateTime", "occurrencePeriod.start"});
   } else if (type == "Appointment") {
     s.kind = "appointment";
@@ -361,7 +380,9 @@ std::optional<TimelineSummary> summarise(const std::string& type, const Json& r,
 BookService::BookService(store::Store& store, Vault& vault, const Clock& clock)
     : store_(store), vault_(vault), clock_(clock) {}
 
-std::string BookService::consent_id(const std::string& patient_id) { return "consent-" + patient_id; }
+std::string BookService::consent_id(const std::string& patient_id) {
+  return "consent-" + patient_id;
+}
 
 void BookService::audit(const Resident& who, const char* action, const char* event,
                         std::string entities, std::string detail, const std::string& address) {
@@ -394,14 +415,18 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
     } else if (k == "from" || k == "to") {
       auto p = fhir::date_period(v);
       if (!p) return bad_param(k, "a date such as 2026-11-20 or 2026-11-20T09:30:00+07:00");
-      if (k == "from") q.from = p->first; else q.to = p->second;
+      if (k == "from")
+        q.from = p->first;
+      else
+        q.to = p->second;
     } else if (k == "q") {
       if (v.size() > 200) return bad_param(k, "at most 200 characters");
       words = lower(trim(v));
     } else if (k == "limit") {
       char* end = nullptr;
       long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < 1 || n > kMaxLimit) return bad_param(k, "a number from 1 to 200");
+      if (v.empty() || *end || n < 1 || n > kMaxLimit)
+        return bad_param(k, "a number from 1 to 200");
       q.limit = static_cast<int>(n);
     } else if (k == "cursor") {
       auto c = decode_cursor(v);
@@ -414,8 +439,11 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
   const auto& known = timeline_kinds();
   for (const auto& kind : kinds) {
     if (std::find(known.begin(), known.end(), kind) == known.end()) {
-      return bad_param("kind", "\"" + kind.substr(0, 40) + "\" is not one of visit, condition, result, "
-                       "medication, allergy, immunization, procedure, document, referral, appointment");
+      return bad_param(
+          "kind",
+          "\"" + kind.substr(0, 40) +
+              "\" is not one of visit, condition, result, "
+              "medication, allergy, immunization, procedure, document, referral, appointment");
     }
   }
   q.kinds = kinds;
@@ -486,12 +514,14 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
 Result<std::string> BookService::record(const Resident& who, const std::string& type,
                                         const std::string& id, const std::string& address) {
   const std::string ref = type + "/" + id;
-  if (!fhir::is_resource_type(type) || !is_valid_fhir_id(id)) return not_found(ref.substr(0, 100) + " is not known");
+  if (!fhir::is_resource_type(type) || !is_valid_fhir_id(id))
+    return not_found(ref.substr(0, 100) + " is not known");
   std::string text;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto row, r.current(type, id));
     // Another person's record reads exactly like one that does not exist.
-    if (!row || row->deleted || row->patient_id != who.patient_id) return not_found(ref + " is not known");
+    if (!row || row->deleted || row->patient_id != who.patient_id)
+      return not_found(ref + " is not known");
     HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_read(r, who.patient_id));
     HB_ASSIGN_OR_RETURN(text, key.open(row->body, Vault::aad(*row)));
     return Status::ok();
@@ -516,11 +546,13 @@ Result<Json> BookService::connections(const Resident& who, const std::string& ad
       bool holds = std::find(held.begin(), held.end(), id) != held.end();
       bool shared = std::any_of(grants.begin(), grants.end(),
                                 [&](const auto& g) { return g.facility_id == id && g.shared; });
-      list.push_back({{"code", f->code}, {"name", f->name}, {"holdsRecords", holds}, {"shared", shared}});
+      list.push_back(
+          {{"code", f->code}, {"name", f->name}, {"holdsRecords", holds}, {"shared", shared}});
     }
     return Status::ok();
   }));
-  audit(who, "R", "book-connections", "Consent/" + consent_id(who.patient_id), "connections", address);
+  audit(who, "R", "book-connections", "Consent/" + consent_id(who.patient_id), "connections",
+        address);
   return Json{{"facilities", std::move(list)}};
 }
 

@@ -28,7 +28,8 @@ TEST(Book, ObservationSummaryKeepsTheDecimalAsSent) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->kind, "result");
   EXPECT_EQ(s->date, 1795141800000) << "2026-11-20T02:30:00Z";
-  EXPECT_EQ(dump_json(s->fields["value"]), R"({"flag":"L","high":16,"low":12.0,"unit":"g/dL","value":11.20})");
+  EXPECT_EQ(dump_json(s->fields["value"]),
+            R"({"flag":"L","high":16,"low":12.0,"unit":"g/dL","value":11.20})");
   EXPECT_EQ(s->fields["title"], "Haemoglobin");
   EXPECT_EQ(s->fields["summary"], "11.20 g/dL");
   EXPECT_EQ(s->fields["date"], "2026-11-20T09:30:00+07:00");
@@ -37,7 +38,8 @@ TEST(Book, ObservationSummaryKeepsTheDecimalAsSent) {
 TEST(Book, EachKindHasATitleAndADate) {
   const Time updated = from_unix_millis(1700000000000);
   auto visit = summarise("Encounter", parse(R"({"resourceType":"Encounter","status":"finished",
-    "class":{"code":"AMB","display":"ambulatory"},"subject":{"reference":"Patient/p"}})"), updated);
+    "class":{"code":"AMB","display":"ambulatory"},"subject":{"reference":"Patient/p"}})"),
+                         updated);
   ASSERT_TRUE(visit);
   EXPECT_EQ(visit->kind, "visit");
   EXPECT_EQ(visit->fields["title"], "Visit");
@@ -47,7 +49,8 @@ TEST(Book, EachKindHasATitleAndADate) {
     "status":"current","description":"Sick leave","date":"2026-11-20T10:00:00Z",
     "type":{"coding":[{"system":"urn:x","code":"mc-outpatient"}]},
     "identifier":[{"system":"urn:healthbook:document","value":"d-1"}],
-    "custodian":{"display":"Bach Mai Hospital"}})"), updated);
+    "custodian":{"display":"Bach Mai Hospital"}})"),
+                       updated);
   ASSERT_TRUE(doc);
   EXPECT_EQ(doc->kind, "document");
   EXPECT_EQ(doc->fields["document"]["id"], "d-1");
@@ -55,7 +58,8 @@ TEST(Book, EachKindHasATitleAndADate) {
   EXPECT_EQ(doc->fields["summary"], "Bach Mai Hospital");
 
   auto appt = summarise("Appointment", parse(R"({"resourceType":"Appointment","status":"booked",
-    "description":"Re-examination","start":"2026-12-01T08:00:00+07:00"})"), updated);
+    "description":"Re-examination","start":"2026-12-01T08:00:00+07:00"})"),
+                        updated);
   ASSERT_TRUE(appt);
   EXPECT_EQ(appt->kind, "appointment");
   EXPECT_EQ(appt->fields["title"], "Re-examination");

@@ -42,7 +42,8 @@ class Book : public ::testing::Test {
   std::string register_patient(const std::string& token, const Person& p) {
     Json patient = {
         {"resourceType", "Patient"},
-        {"identifier", Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
+        {"identifier",
+         Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
         {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
         {"birthDate", p.birth_date},
         {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
@@ -61,8 +62,9 @@ class Book : public ::testing::Test {
   static Json haemoglobin(const std::string& pid, double value, const std::string& when) {
     return {{"resourceType", "Observation"},
             {"status", "final"},
-            {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "718-7"}}})},
-                      {"text", "Haemoglobin"}}},
+            {"code",
+             {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "718-7"}}})},
+              {"text", "Haemoglobin"}}},
             {"subject", {{"reference", "Patient/" + pid}}},
             {"effectiveDateTime", when},
             {"valueQuantity", {{"value", value}, {"unit", "g/dL"}}},
@@ -70,7 +72,8 @@ class Book : public ::testing::Test {
                                              {"high", {{"value", 16}, {"unit", "g/dL"}}}}})}};
   }
 
-  HttpResponse post_account(const std::string& route, const Json& body, const std::string& cookie = "") {
+  HttpResponse post_account(const std::string& route, const Json& body,
+                            const std::string& cookie = "") {
     std::vector<std::string> h = {kCsrf, kJsonCt};
     if (!cookie.empty()) h.push_back("Cookie: " + cookie);
     return http("POST", server_->base() + "/api/v1/account/" + route, body.dump(), h);
@@ -112,7 +115,8 @@ class Book : public ::testing::Test {
 
   // Signs up (full session); `half` gets a second login's half session (password only).
   std::string sign_up(const Person& p, std::string* half = nullptr) {
-    auto start = post_account("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
+    auto start =
+        post_account("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
     EXPECT_EQ(start.status, 202) << start.body;
     auto done = post_account("signup/verify", {{"challenge", start.json()["challenge"]},
                                                {"code", next_code(p.phone)},
@@ -156,17 +160,24 @@ TEST_F(Book, TimelineHoldsEveryFacilitysRecordsNewestFirstWithValuesAndFlags) {
   std::string pid = register_patient(bachmai_, kMai);
   EXPECT_EQ(register_patient(saigon_, kMai), pid) << "one person across facilities";
   std::string obs = create(bachmai_, haemoglobin(pid, 11.2, "2026-11-20T09:30:00+07:00"));
-  std::string visit = create(saigon_, {{"resourceType", "Encounter"},
-                                       {"status", "finished"},
-                                       {"class", {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
-                                       {"type", Json::array({{{"text", "Outpatient visit"}}})},
-                                       {"subject", {{"reference", "Patient/" + pid}}},
-                                       {"period", {{"start", "2026-11-18T08:00:00+07:00"}}}});
-  std::string cond = create(saigon_, {{"resourceType", "Condition"},
-                                      {"clinicalStatus", {{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/condition-clinical"}, {"code", "active"}}})}}},
-                                      {"code", {{"text", "Iron deficiency anaemia"}}},
-                                      {"subject", {{"reference", "Patient/" + pid}}},
-                                      {"onsetDateTime", "2026-11-21"}});
+  std::string visit = create(
+      saigon_,
+      {{"resourceType", "Encounter"},
+       {"status", "finished"},
+       {"class", {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
+       {"type", Json::array({{{"text", "Outpatient visit"}}})},
+       {"subject", {{"reference", "Patient/" + pid}}},
+       {"period", {{"start", "2026-11-18T08:00:00+07:00"}}}});
+  std::string cond = create(
+      saigon_,
+      {{"resourceType", "Condition"},
+       {"clinicalStatus",
+        {{"coding",
+          Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/condition-clinical"},
+                        {"code", "active"}}})}}},
+       {"code", {{"text", "Iron deficiency anaemia"}}},
+       {"subject", {{"reference", "Patient/" + pid}}},
+       {"onsetDateTime", "2026-11-21"}});
   std::string vacc = create(bachmai_, {{"resourceType", "Immunization"},
                                        {"status", "completed"},
                                        {"vaccineCode", {{"text", "Influenza vaccine"}}},
@@ -179,7 +190,7 @@ TEST_F(Book, TimelineHoldsEveryFacilitysRecordsNewestFirstWithValuesAndFlags) {
   ASSERT_EQ(t.status, 200) << t.body;
   Json j = t.json();
   EXPECT_EQ(ids_of(j), (std::vector<std::string>{"Condition/" + cond, "Observation/" + obs,
-                                                  "Encounter/" + visit, "Immunization/" + vacc}))
+                                                 "Encounter/" + visit, "Immunization/" + vacc}))
       << "newest first";
   EXPECT_TRUE(j["next"].is_null());
   EXPECT_EQ(j["facilities"].size(), 2u);
@@ -257,8 +268,12 @@ TEST_F(Book, TimelineHoldsEveryFacilitysRecordsNewestFirstWithValuesAndFlags) {
 TEST_F(Book, AnIssuedCertificateIsInTheTimelineAndOpensItsCard) {
   Json request = {{"documentId", "MC-0001"},
                   {"kind", "mc-outpatient"},
-                  {"patient", {{"nationalId", kMai.national_id}, {"family", kMai.family}, {"given", kMai.given},
-                               {"birthDate", kMai.birth_date}, {"phone", kMai.phone}}},
+                  {"patient",
+                   {{"nationalId", kMai.national_id},
+                    {"family", kMai.family},
+                    {"given", kMai.given},
+                    {"birthDate", kMai.birth_date},
+                    {"phone", kMai.phone}}},
                   {"doctor", {{"name", "Dr. Tran Van Binh"}}},
                   {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}}};
   auto issued = server_->send("POST", "/api/v1/documents", bachmai_, request.dump(), {kJsonCt});
@@ -293,8 +308,10 @@ TEST_F(Book, ResidentsNeverReachEachOthersRecords) {
   std::string mai_cookie = sign_up(kMai);
   std::string binh_cookie = sign_up(kBinh);
 
-  EXPECT_EQ(ids_of(me(mai_cookie, "timeline").json()), (std::vector<std::string>{"Observation/" + mai_obs}));
-  EXPECT_EQ(ids_of(me(binh_cookie, "timeline").json()), (std::vector<std::string>{"Observation/" + binh_obs}));
+  EXPECT_EQ(ids_of(me(mai_cookie, "timeline").json()),
+            (std::vector<std::string>{"Observation/" + mai_obs}));
+  EXPECT_EQ(ids_of(me(binh_cookie, "timeline").json()),
+            (std::vector<std::string>{"Observation/" + binh_obs}));
   // Another person's record reads like one that does not exist, Patient included.
   auto other = me(binh_cookie, "records/Observation/" + mai_obs);
   auto unknown = me(binh_cookie, "records/Observation/no-such-thing");
@@ -373,7 +390,8 @@ TEST_F(Book, ConsentDecidesWhatAnotherFacilityReadsAndSearches) {
   EXPECT_EQ(consent["scope"]["coding"][0]["code"], "patient-privacy");
   EXPECT_EQ(consent["provision"]["type"], "deny");
   EXPECT_EQ(consent["provision"]["provision"][0]["type"], "permit");
-  EXPECT_EQ(consent["provision"]["provision"][0]["actor"][0]["reference"]["identifier"]["value"], "79002");
+  EXPECT_EQ(consent["provision"]["provision"][0]["actor"][0]["reference"]["identifier"]["value"],
+            "79002");
 
   // Withdrawn: hidden again.
   auto off = share(cookie, "79002", false);
