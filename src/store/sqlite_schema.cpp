@@ -275,7 +275,8 @@ CREATE INDEX account_sessions_by_account ON account_sessions(account_id);
 )sql",
 
     // 9: the residents' health book: one sealed summary row per resource in a patient's
-    // compartment (newest first by date, keyset pages), and each resident's consent decisions
+    // compartment (newest first by date, keyset pages; kind and facility in the index, so filters
+    // read only the rows they keep), and each resident's consent decisions
     // (which facilities may see the records other facilities hold).
     R"sql(
 CREATE TABLE timeline(
@@ -286,7 +287,7 @@ CREATE TABLE timeline(
   date INTEGER NOT NULL,
   sealed BLOB NOT NULL,
   PRIMARY KEY(patient_id, ref)) WITHOUT ROWID;
-CREATE INDEX timeline_by_date ON timeline(patient_id, date, ref);
+CREATE INDEX timeline_by_date ON timeline(patient_id, date, ref, kind, facility_id);
 CREATE INDEX timeline_by_facility ON timeline(patient_id, facility_id);
 CREATE TABLE consent_grants(
   patient_id TEXT NOT NULL,
