@@ -885,7 +885,9 @@ class Session final : public Writer {
     }
     if (q.from) sql += " AND date >= ?";
     if (q.to) sql += " AND date <= ?";
-    if (q.after) sql += " AND (date < ? OR (date = ? AND ref < ?))";
+    // "date <= ?" bounds the index range, so a later page starts at its cursor instead of
+    // walking past every newer row.
+    if (q.after) sql += " AND date <= ? AND (date < ? OR ref < ?)";
     sql += " ORDER BY date DESC, ref DESC LIMIT ?";
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     int n = 1;
