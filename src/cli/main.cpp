@@ -148,12 +148,15 @@ int serve(const Common& common) {
   acct.idle = std::chrono::minutes(cfg->session_idle_minutes);
   acct.lifetime = std::chrono::hours(cfg->session_lifetime_hours);
   services::AccountService accounts(*dd->store, vault, clock, acct, outbox->get());
+  records.set_outbox(outbox->get());  // break-the-glass notices
+  services::BookService book(*dd->store, vault, clock);
   // Residents' shares and access log (docs/sharing.md); the access-alert tailer follows the audit log.
   services::ShareService shares(*dd->store, vault, documents, clock, {cfg->base_url(), acct.password_cost});
   services::AccessLogService access_log(*dd->store, vault, clock, {cfg->base_url()}, outbox->get());
   access_log.start();
   http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents, accounts,
-                                              cfg->clock_control ? &test_clock : nullptr, &shares, &access_log});
+                                              book, cfg->clock_control ? &test_clock : nullptr, &shares,
+                                              &access_log});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);

@@ -12,6 +12,7 @@
 #include "http/account_api.h"
 #include "http/me_documents_api.h"
 #include "http/share_api.h"
+#include "http/book_api.h"
 #include "http/static_files.h"
 
 namespace hb::http {
@@ -311,6 +312,7 @@ class Api {
         (parts[3] == "shares" || parts[3] == "access-log" || parts[3] == "notifications")) {
       return share_api(s_.accounts, *s_.shares, *s_.access_log, s_.config, req, parts);
     }
+    if (is_book_route(parts)) return book_api(s_.book, s_.accounts, s_.config, req, parts);
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());
@@ -459,6 +461,8 @@ class Api {
     }
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return fhir_error(principal.error());
+    // Break the glass: the reason is the caller's; what it permits is the records service's rule.
+    if (auto glass = req.header("x-healthbook-break-glass")) principal->emergency_reason = std::string(*glass);
     const services::Principal& who = *principal;
     bool minimal = false;
     if (auto prefer = req.header("prefer"); prefer && prefer->find("return=minimal") != std::string_view::npos) {

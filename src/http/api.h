@@ -8,6 +8,7 @@
 #include "ledger/tiles.h"
 #include "services/accounts.h"
 #include "services/auth.h"
+#include "services/book.h"
 #include "services/documents.h"
 #include "services/records.h"
 #include "services/shares.h"
@@ -26,6 +27,8 @@ struct Services {
   services::DocumentService& documents;
   // Residents' accounts: /api/v1/account/... (http/account_api.h).
   services::AccountService& accounts;
+  // The resident's health book: /api/v1/me/{timeline,records,connections} (http/book_api.h).
+  services::BookService& book;
   // Set only with testing.clock_control: POST /api/test/clock moves it forward.
   OffsetClock* test_clock = nullptr;
   // Residents' shares, access log and access alerts: /api/v1/me/{shares,access-log,notifications}

@@ -273,6 +273,8 @@ void AccountService::audit(const char* event, const char* outcome, const std::st
   store_.append_audit_async(std::move(a));
 }
 
+std::string registered_mobile(const Json& patient) { return registered_phone(patient); }
+
 // ---- sign-up ------------------------------------------------------------------------------------
 
 Result<AccountResult> AccountService::start_signup(std::string_view national_id_in,

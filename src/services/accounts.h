@@ -58,6 +58,10 @@ struct AccountResult {
   int retry_after = 0;         // seconds, with 429
 };
 
+// The mobile phone a facility registered for the person (Patient.telecom, E.164), "" when none.
+// Codes and notices to residents go there.
+std::string registered_mobile(const Json& patient);
+
 class AccountService {
  public:
   static constexpr int kCodeDigits = 6;

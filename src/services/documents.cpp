@@ -1023,10 +1023,10 @@ void DocumentService::audit_resident(const char* event, char action, const Resid
   a.action = std::string(1, action);
   a.outcome = "0";
   a.event_type = event;
-  a.client_id = "resident:" + me.account_id;
+  a.client_id = "resident-account";
   a.patient_id = me.patient_id;
   a.entities = entities;
-  a.detail = std::move(detail);
+  a.detail = std::move(detail) + " (Account/" + me.account_id + ")";
   a.source_ip = address;
   store_.append_audit_async(std::move(a));
 }

@@ -6,6 +6,8 @@
 #include "core/ids.h"
 #include "core/url.h"
 #include "fhir/validate.h"
+#include "services/accounts.h"
+#include "services/book.h"
 #include "services/records_internal.h"
 
 namespace hb::services::detail {
@@ -112,6 +114,72 @@ Result<bool> Engine::visible(store::Reader& r, const Principal& who,
   return false;
 }
 
+Result<bool> Engine::readable(store::Reader& r, const Principal& who,
+                              const store::ResourceRow& row) const {
+  HB_ASSIGN_OR_RETURN(bool ok, visible(r, who, row));
+  if (ok || row.type == "Patient" || row.patient_id.empty()) return ok;
+  // The resident decided that this facility may see the records other facilities hold.
+  return r.consent_shared(row.patient_id, who.facility_id);
+}
+
+Status Engine::check_emergency(const Principal& who) {
+  if (!who.emergency_reason) return Status::ok();
+  const std::string& reason = *who.emergency_reason;
+  bool blank = std::all_of(reason.begin(), reason.end(),
+                           [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+  bool control = std::any_of(reason.begin(), reason.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (blank || reason.size() > 500 || control) {
+    return Status(Code::kInvalid,
+                  "emergency access needs a reason: X-Healthbook-Break-Glass: <why, in up to 500 "
+                  "characters of one line>",
+                  {{"X-Healthbook-Break-Glass", blank ? "empty" : "too long or not one line", "required"}});
+  }
+  return Status::ok();
+}
+
+Result<bool> Engine::emergency_readable(store::Reader& r, const Principal& who,
+                                        const store::ResourceRow& row) const {
+  if (!who.emergency_reason || who.is_operator() || row.patient_id.empty()) return false;
+  return r.facility_linked(row.patient_id, who.facility_id);
+}
+
+void Engine::emergency_done(const Principal& who, const std::string& patient_id,
+                            const std::string& entities, const char* subtype) const {
+  std::string reason = who.emergency_reason.value_or("");
+  store.append_audit_async(
+      audit(who, "R", "break-glass", patient_id, entities, std::string("break-glass ") + subtype + ": " + reason));
+  if (!outbox) return;
+  // The resident hears of it by SMS: who, not what. One message per facility and patient an hour.
+  Time now = clock.now();
+  Status s = store.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto prow, w.current("Patient", patient_id));
+    if (!prow || prow->deleted) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto key, vault.key_for_write(w, patient_id));
+    HB_ASSIGN_OR_RETURN(auto text, key.open(prow->body, Vault::aad(*prow)));
+    HB_ASSIGN_OR_RETURN(Json patient, parse_fhir_json(text));
+    std::string phone = registered_mobile(patient);
+    if (phone.empty()) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto facility, w.facility_by_id(who.facility_id));
+    notify::Message sms;
+    sms.channel = notify::Channel::kSms;
+    sms.recipient = phone;
+    sms.patient_id = patient_id;
+    sms.text = "Healthbook: a clinician at " + (facility ? facility->name.substr(0, 80) : std::string("a facility")) +
+               " opened your records in an emergency. See your access log.";
+    sms.dedupe_key = "break-glass:" + patient_id + ":" + who.facility_id + ":" +
+                     std::to_string(unix_seconds(now) / 3600);
+    return outbox->enqueue(w, sms).status();
+  });
+  if (s) {
+    outbox->wake();
+  } else {
+    // The read was already audited; a failed notice must not undo it. No personal data here.
+    store.append_audit_async(audit(who, "E", "break-glass", patient_id, "", "resident notice failed"));
+  }
+}
+
 Result<std::string> Engine::open_body(store::Reader& r, const store::ResourceRow& row) const {
   HB_ASSIGN_OR_RETURN(auto key, vault.key_for_read(r, Vault::owner_for(row.patient_id, row.facility_id)));
   return key.open(row.body, Vault::aad(row));
@@ -150,12 +218,13 @@ Status Engine::require_patient(store::Writer& w, const Principal& who, const std
   return Status::ok();
 }
 
-void Engine::restrict(const Principal& who, store::SearchQuery& q) const {
+void Engine::restrict(const Principal& who, store::SearchQuery& q, bool for_read) const {
   if (who.is_operator()) return;
   if (q.type == "Patient") {
     q.linked_facility = who.facility_id;
   } else {
     q.owner_facility = who.facility_id;
+    if (for_read) q.consented_facility = who.facility_id;
   }
 }
 
@@ -427,6 +496,19 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
   row.body = key->seal(text, Vault::aad(row));
   HB_RETURN_IF_ERROR(w.put_resource(row, index));
 
+  // The patient's timeline line, in the same transaction (services/book.h).
+  const std::string ref = type + "/" + id;
+  if (prev && !prev->patient_id.empty() && prev->patient_id != patient_id) {
+    HB_RETURN_IF_ERROR(w.put_timeline({prev->patient_id, ref, "", "", 0, ""}));
+  }
+  if (!patient_id.empty() && type != "Patient") {
+    if (auto sum = summarise(type, resource, now)) {
+      store::TimelineRow t{patient_id, ref, row.facility_id, sum->kind, sum->date,
+                           key->seal(dump_json(sum->fields), timeline_aad(patient_id, ref))};
+      HB_RETURN_IF_ERROR(w.put_timeline(t));
+    }
+  }
+
   if (type == "Patient") {
     for (const auto& [system, value] : person_ids(resource, e.options).ids) {
       std::string bi = person_index(e, system, value);
@@ -594,6 +676,9 @@ Result<EntryResult> Engine::apply_delete(store::Writer& w, const Principal& who,
   row.last_updated = clock.now();
   row.deleted = true;
   HB_RETURN_IF_ERROR(w.put_resource(row, {}));
+  if (!prev->patient_id.empty()) {
+    HB_RETURN_IF_ERROR(w.put_timeline({prev->patient_id, type + "/" + id, "", "", 0, ""}));
+  }
   tx.audit("D", "delete", prev->patient_id, type + "/" + id);
   return EntryResult{204, type, id, row.version, row.last_updated, {}};
 }

@@ -3,6 +3,7 @@
 // Every service call takes a Principal and enforces access itself; handlers only authenticate.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ struct Principal {
   std::string facility_code;
   Scopes scopes;
   std::string remote_address;
+  // Break the glass: the reason a clinician gave for reading another facility's records of a
+  // patient without the patient's consent (the X-Healthbook-Break-Glass header on /fhir reads and
+  // searches). Set for one request only; the records service decides what it permits.
+  std::optional<std::string> emergency_reason;
 
   // The operator (the `healthbook` command on the machine): may do anything, audited as such.
   static Principal operator_principal();

@@ -164,14 +164,20 @@ Result<FhirResult> RecordService::create(const Principal& who, const std::string
 Result<FhirResult> RecordService::read(const Principal& who, const std::string& type,
                                        const std::string& id) {
   HB_RETURN_IF_ERROR(need(who, type, 'r'));
+  HB_RETURN_IF_ERROR(Engine::check_emergency(who));
   Engine& e = *impl_;
   if (type == "AuditEvent") return read_audit_event(e, who, id);
   std::optional<store::ResourceRow> row;
   std::string text;
+  bool emergency = false;
   Status s = e.store.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(row, r.current(type, id));
     if (!row) return not_found(type + "/" + id + " is not known");
-    HB_ASSIGN_OR_RETURN(bool ok, e.visible(r, who, *row));
+    HB_ASSIGN_OR_RETURN(bool ok, e.readable(r, who, *row));
+    if (!ok) {
+      HB_ASSIGN_OR_RETURN(ok, e.emergency_readable(r, who, *row));
+      emergency = ok;
+    }
     if (!ok) return not_found(type + "/" + id + " is not known");
     if (row->deleted) return Status(Code::kGone, type + "/" + id + " was deleted");
     HB_ASSIGN_OR_RETURN(text, e.open_body(r, *row));
@@ -179,6 +185,7 @@ Result<FhirResult> RecordService::read(const Principal& who, const std::string& 
   });
   HB_RETURN_IF_ERROR(s);
   e.store.append_audit_async(e.audit(who, "R", "read", row->patient_id, type + "/" + id, "read"));
+  if (emergency) e.emergency_done(who, row->patient_id, type + "/" + id, "read");
   EntryResult r{200, type, id, row->version, row->last_updated, std::move(text)};
   FhirResult out = render(e, r);
   out.location.clear();
@@ -188,6 +195,7 @@ Result<FhirResult> RecordService::read(const Principal& who, const std::string& 
 Result<FhirResult> RecordService::vread(const Principal& who, const std::string& type,
                                         const std::string& id, const std::string& version) {
   HB_RETURN_IF_ERROR(need(who, type, 'r'));
+  HB_RETURN_IF_ERROR(Engine::check_emergency(who));
   auto v = detail::parse_etag(version);
   if (!v || *v < 1) return invalid("\"" + version + "\" is not a version id");
   Engine& e = *impl_;
@@ -197,10 +205,15 @@ Result<FhirResult> RecordService::vread(const Principal& who, const std::string&
   }
   std::optional<store::ResourceRow> row;
   std::string text;
+  bool emergency = false;
   Status s = e.store.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, r.current(type, id));
     if (!cur) return not_found(type + "/" + id + " is not known");
-    HB_ASSIGN_OR_RETURN(bool ok, e.visible(r, who, *cur));
+    HB_ASSIGN_OR_RETURN(bool ok, e.readable(r, who, *cur));
+    if (!ok) {
+      HB_ASSIGN_OR_RETURN(ok, e.emergency_readable(r, who, *cur));
+      emergency = ok;
+    }
     if (!ok) return not_found(type + "/" + id + " is not known");
     HB_ASSIGN_OR_RETURN(row, r.version(type, id, *v));
     if (!row) return not_found(type + "/" + id + " has no version " + std::to_string(*v));
@@ -211,6 +224,7 @@ Result<FhirResult> RecordService::vread(const Principal& who, const std::string&
   HB_RETURN_IF_ERROR(s);
   e.store.append_audit_async(e.audit(who, "R", "vread", row->patient_id,
                                      type + "/" + id + "/_history/" + std::to_string(*v), "vread"));
+  if (emergency) e.emergency_done(who, row->patient_id, type + "/" + id, "vread");
   FhirResult out = render(e, EntryResult{200, type, id, row->version, row->last_updated, std::move(text)});
   out.location.clear();
   return out;
@@ -295,8 +309,10 @@ Result<FhirResult> RecordService::remove(const Principal& who, const std::string
 Result<FhirResult> RecordService::history(const Principal& who, const std::string& type,
                                           const std::string& id, const QueryParams& query) {
   HB_RETURN_IF_ERROR(need(who, type, 'r'));
+  HB_RETURN_IF_ERROR(Engine::check_emergency(who));
   Engine& e = *impl_;
   int count = 50;
+  bool emergency = false;
   int64_t before = 0;
   for (const auto& [k, v] : query) {
     if (k == "_count") {
@@ -318,7 +334,11 @@ Result<FhirResult> RecordService::history(const Principal& who, const std::strin
   Status s = e.store.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, r.current(type, id));
     if (!cur) return not_found(type + "/" + id + " is not known");
-    HB_ASSIGN_OR_RETURN(bool ok, e.visible(r, who, *cur));
+    HB_ASSIGN_OR_RETURN(bool ok, e.readable(r, who, *cur));
+    if (!ok) {
+      HB_ASSIGN_OR_RETURN(ok, e.emergency_readable(r, who, *cur));
+      emergency = ok;
+    }
     if (!ok) return not_found(type + "/" + id + " is not known");
     patient_id = cur->patient_id;
     HB_ASSIGN_OR_RETURN(rows, r.history(type, id, before, count + 1));
@@ -362,6 +382,7 @@ Result<FhirResult> RecordService::history(const Principal& who, const std::strin
   for (const auto& pid : patients) {
     e.store.append_audit_async(e.audit(who, "R", "history-instance", pid, type + "/" + id, "history"));
   }
+  if (emergency) e.emergency_done(who, patient_id, type + "/" + id, "history");
   FhirResult out;
   out.body = b.finish();
   return out;
@@ -372,10 +393,18 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
   HB_RETURN_IF_ERROR(need(who, type, 's'));
   Engine& e = *impl_;
   if (type == "AuditEvent") return search_audit_events(e, who, query);
+  HB_RETURN_IF_ERROR(Engine::check_emergency(who));
   HB_ASSIGN_OR_RETURN(auto parsed, fhir::parse_search(type, query, e.blinder));
-  e.restrict(who, parsed.query);
+  e.restrict(who, parsed.query, true);
   if (parsed.summary_count) parsed.query.want_total = true;
   narrow_to_compartment(parsed.query);
+  // Breaking the glass opens one patient's records, never a facility-wide search.
+  const bool glass = who.emergency_reason && !who.is_operator() && type != "Patient";
+  if (glass && parsed.query.patient_id.empty()) {
+    return Status(Code::kInvalid, "emergency access searches one patient's records: add patient=<id>",
+                  {{"patient", "required with X-Healthbook-Break-Glass", "required"}});
+  }
+  bool emergency = false;
 
   store::SearchPage page;
   std::vector<std::string> texts;
@@ -383,7 +412,21 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
   std::vector<std::pair<std::string, std::string>> included_patients;  // (patient, Type/id)
   Status s = e.store.read([&](store::Reader& r) -> Status {
     if (parsed.summary_count) parsed.query.count = 1;
+    if (glass) {
+      HB_ASSIGN_OR_RETURN(bool linked, r.facility_linked(parsed.query.patient_id, who.facility_id));
+      if (linked) {
+        parsed.query.owner_facility.clear();
+        parsed.query.consented_facility.clear();
+      }
+    }
     HB_ASSIGN_OR_RETURN(page, r.search(parsed.query));
+    if (glass && parsed.query.owner_facility.empty()) {
+      for (const auto& row : page.rows) {
+        if (row.facility_id == who.facility_id) continue;
+        HB_ASSIGN_OR_RETURN(bool shared, r.consent_shared(row.patient_id, who.facility_id));
+        emergency |= !shared;
+      }
+    }
     if (parsed.summary_count) return Status::ok();
     std::set<std::string> seen;
     for (const auto& row : page.rows) {
@@ -402,7 +445,7 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
             if (!who.allows(idx.a, 'r')) continue;
             HB_ASSIGN_OR_RETURN(auto target, r.current(idx.a, idx.b));
             if (!target || target->deleted) continue;
-            HB_ASSIGN_OR_RETURN(bool ok, e.visible(r, who, *target));
+            HB_ASSIGN_OR_RETURN(bool ok, e.readable(r, who, *target));
             if (!ok) continue;
             HB_ASSIGN_OR_RETURN(auto tt, e.open_body(r, *target));
             included.emplace_back(key, std::move(tt));
@@ -463,6 +506,9 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
   for (const auto& [pid, ents] : by_patient) {
     e.store.append_audit_async(e.audit(who, "E", "search-type", pid, ents, detail));
   }
+  if (emergency) {
+    e.emergency_done(who, parsed.query.patient_id, by_patient[parsed.query.patient_id], "search");
+  }
   FhirResult out;
   out.body = b.finish();
   return out;
@@ -471,6 +517,8 @@ Result<FhirResult> RecordService::search(const Principal& who, const std::string
 }  // namespace hb::services
 
 namespace hb::services {
+
+void RecordService::set_outbox(notify::Outbox* outbox) { impl_->outbox = outbox; }
 
 Json RecordService::capability_statement() const {
   Json resources = Json::array();

@@ -3,7 +3,11 @@
 //
 // Access rules (for facility clients):
 //  - a resource is owned by the facility that created it; other facilities cannot see it (it reads
-//    as not found), until the resident's consent says otherwise (a later issue);
+//    as not found), unless the resident shared their records with the reading facility (consent,
+//    services/book.h): then it may read and search them, never change them;
+//  - break the glass: a facility may read another facility's records of a patient it registered
+//    without consent by giving a reason (Principal::emergency_reason); a search must then name the
+//    patient. Each such access is audited with the reason and the resident gets an SMS;
 //  - a Patient is one person shared by every facility that registered them: a facility sees a
 //    Patient once it has sent that person (matched by national id or insurance number);
 //  - a resource in a patient compartment may only be written for a Patient the facility sees;
@@ -22,6 +26,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "notify/outbox.h"
 #include "services/principal.h"
 #include "services/vault.h"
 #include "store/store.h"
@@ -74,6 +79,9 @@ class RecordService {
   // entries that wrote nothing). For services that keep rows beside the FHIR record.
   using AlsoWrite = std::function<Status(store::Writer&, const std::vector<std::string>& written)>;
   Result<FhirResult> transaction_with(const Principal& who, std::string_view body, AlsoWrite also);
+
+  // Where break-the-glass notices to residents go (null: none). Set before serving.
+  void set_outbox(notify::Outbox* outbox);
 
   Json capability_statement() const;
   const RecordsOptions& options() const { return options_; }

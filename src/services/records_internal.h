@@ -12,6 +12,7 @@
 
 #include "crypto/aead.h"
 #include "fhir/search_params.h"
+#include "notify/outbox.h"
 #include "services/rate_limit.h"
 #include "services/records.h"
 
@@ -78,8 +79,24 @@ struct Engine {
   Result<Json> parse_resource(std::string_view body, const std::string& type) const;
   Status check_resource(const Json& resource, const std::string& type) const;
 
-  // Visibility of a stored row to a principal.
+  // Sends the resident an SMS when a facility broke the glass on their records (null: none).
+  notify::Outbox* outbox = nullptr;
+
+  // Visibility of a stored row to a principal, for writes: its own resources and the Patients it
+  // registered.
   Result<bool> visible(store::Reader& r, const Principal& who, const store::ResourceRow& row) const;
+  // For reads: also the resources of patients who shared their records with the facility.
+  Result<bool> readable(store::Reader& r, const Principal& who, const store::ResourceRow& row) const;
+  // Break the glass: kInvalid unless who.emergency_reason (when set) is a usable reason.
+  static Status check_emergency(const Principal& who);
+  // Whether who may read `row` by breaking the glass: it gave a reason and has registered the
+  // patient whose compartment the row is in.
+  Result<bool> emergency_readable(store::Reader& r, const Principal& who,
+                                  const store::ResourceRow& row) const;
+  // After an emergency read: the audit naming the reason, and an SMS to the resident (at most one
+  // per facility and patient an hour; no health data in it).
+  void emergency_done(const Principal& who, const std::string& patient_id,
+                      const std::string& entities, const char* subtype) const;
   // Decrypts a row on a committed read. Never call it inside a write closure: it caches the data
   // key, and a key that closure created may yet be rolled back. Use open_in_write there.
   Result<std::string> open_body(store::Reader& r, const store::ResourceRow& row) const;
@@ -89,7 +106,9 @@ struct Engine {
   // kUnprocessable (naming `path`) unless Patient/<id> exists and this facility has registered it.
   Status require_patient(store::Writer& w, const Principal& who, const std::string& patient_id,
                          const std::string& path, TxCache& tx) const;
-  void restrict(const Principal& who, store::SearchQuery& q) const;
+  // Restricts a search to what `who` may see: for writes (conditional matches) its own
+  // resources; `for_read` adds those of patients who shared their records with it.
+  void restrict(const Principal& who, store::SearchQuery& q, bool for_read = false) const;
 
   // Conditional search inside a transaction: ids of visible matches (at most 2 are fetched).
   Result<std::vector<std::string>> find(store::Reader& r, const Principal& who,

@@ -236,6 +236,35 @@ Status Speculation::put_account_session(const store::AccountSession&) {
 Status Speculation::delete_account_session(const std::string&) { return not_in_speculation("change sessions"); }
 Status Speculation::delete_account_sessions(const std::string&) { return not_in_speculation("change sessions"); }
 
+// ---- the health book ----
+
+Result<std::vector<store::TimelineRow>> Speculation::timeline(const store::TimelineQuery&) {
+  return not_in_speculation("read the timeline");
+}
+Result<std::vector<std::string>> Speculation::timeline_facilities(const std::string&) {
+  return not_in_speculation("read the timeline");
+}
+Result<std::vector<std::string>> Speculation::patient_facilities(const std::string&) {
+  return not_in_speculation("read facility links");
+}
+Result<std::vector<store::ConsentGrant>> Speculation::consent_grants(const std::string&) {
+  return not_in_speculation("read consents");
+}
+Result<bool> Speculation::consent_shared(const std::string&, const std::string&) {
+  return not_in_speculation("read consents");
+}
+Status Speculation::put_timeline(const store::TimelineRow& t) {
+  Write w{Write::Kind::kTimeline};
+  w.timeline = t;
+  writes_.push_back(std::move(w));
+  return Status::ok();
+}
+Status Speculation::put_consent_grant(const store::ConsentGrant&) {
+  return not_in_speculation("change consents");
+}
+
+// ---- end health book ----
+
 // ---- notify: the outbox ----
 // A notification is queued in the same closure as what it announces; a speculation leaves that to
 // the ordinary path rather than buffer it.
@@ -313,6 +342,7 @@ Status Speculation::replay(store::Writer& w) const {
       case Write::Kind::kDocument: HB_RETURN_IF_ERROR(w.put_document(x.document)); break;
       case Write::Kind::kDocLink: HB_RETURN_IF_ERROR(w.put_doc_link(x.doc_link)); break;
       case Write::Kind::kOutbox: HB_RETURN_IF_ERROR(w.outbox_enqueue(x.message).status()); break;
+      case Write::Kind::kTimeline: HB_RETURN_IF_ERROR(w.put_timeline(x.timeline)); break;
     }
   }
   return Status::ok();

@@ -77,6 +77,17 @@ class Speculation final : public store::Writer {
   Result<std::optional<store::AccountSession>> account_session(const std::string& token_hash) override;
   // ---- end resident accounts ----
 
+  // ---- the health book: reading it is not speculated (kUnavailable); timeline rows are buffered
+  // writes like the resources they summarise ----
+  Result<std::vector<store::TimelineRow>> timeline(const store::TimelineQuery& q) override;
+  Result<std::vector<std::string>> timeline_facilities(const std::string& patient_id) override;
+  Result<std::vector<std::string>> patient_facilities(const std::string& patient_id) override;
+  Result<std::vector<store::ConsentGrant>> consent_grants(const std::string& patient_id) override;
+  Result<bool> consent_shared(const std::string& patient_id, const std::string& facility_id) override;
+  Status put_timeline(const store::TimelineRow& t) override;
+  Status put_consent_grant(const store::ConsentGrant& g) override;
+  // ---- end health book ----
+
   // ---- notify: reading the outbox is not speculated (kUnavailable: the caller takes the ordinary
   // path); queueing is, and answers id 0 (the id exists only once the replay stores the row). ----
   Result<std::vector<store::OutboxMessage>> outbox_due(Time now, int limit) override;
@@ -120,7 +131,7 @@ class Speculation final : public store::Writer {
  private:
   using TypeId = std::pair<std::string, std::string>;
   struct Write {
-    enum class Kind { kResource, kPatientKey, kIdentifier, kLink, kAudit, kDocument, kDocLink, kOutbox } kind;
+    enum class Kind { kResource, kPatientKey, kIdentifier, kLink, kAudit, kDocument, kDocLink, kOutbox, kTimeline } kind;
     store::ResourceRow row;               // kResource
     std::vector<store::IndexRow> index;   // kResource
     std::string a, b;                     // key: (owner, wrapped); identifier: (index, patient);
@@ -131,6 +142,7 @@ class Speculation final : public store::Writer {
                                           // refused, so a speculation never updates one)
     store::DocLink doc_link;              // kDocLink
     store::OutboxMessage message;         // kOutbox
+    store::TimelineRow timeline;          // kTimeline
   };
 
   store::Reader& r_;

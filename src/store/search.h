@@ -43,6 +43,9 @@ struct SearchQuery {
   std::string owner_facility;
   // Visibility of Patient resources for a facility: those it is linked to (see Writer::link_facility).
   std::string linked_facility;
+  // With owner_facility: also the resources of patients who shared their records with this
+  // facility (ConsentGrant.shared).
+  std::string consented_facility;
   std::vector<std::string> ids;                 // _id (ORed), empty = any
   std::optional<int64_t> last_updated_lo;       // inclusive, unix ms
   std::optional<int64_t> last_updated_hi;       // inclusive, unix ms

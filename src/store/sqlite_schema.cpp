@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 9> kSteps = {
+constexpr std::array<const char*, 10> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -274,8 +274,32 @@ CREATE TABLE account_sessions(
 CREATE INDEX account_sessions_by_account ON account_sessions(account_id);
 )sql",
 
-    // 10 (the ninth step on the `shares` branch; renumbered after 9 when both merge): residents'
-    // shares (SMART Health Links) and their accesses, and the access alerts they opted into.
+    // 9: the residents' health book: one sealed summary row per resource in a patient's
+    // compartment (newest first by date, keyset pages; kind and facility in the index, so filters
+    // read only the rows they keep), and each resident's consent decisions
+    // (which facilities may see the records other facilities hold).
+    R"sql(
+CREATE TABLE timeline(
+  patient_id TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  date INTEGER NOT NULL,
+  sealed BLOB NOT NULL,
+  PRIMARY KEY(patient_id, ref)) WITHOUT ROWID;
+CREATE INDEX timeline_by_date ON timeline(patient_id, date, ref, kind, facility_id);
+CREATE INDEX timeline_by_facility ON timeline(patient_id, facility_id);
+CREATE TABLE consent_grants(
+  patient_id TEXT NOT NULL,
+  facility_id TEXT NOT NULL,
+  shared INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  PRIMARY KEY(patient_id, facility_id)) WITHOUT ROWID;
+CREATE INDEX consent_grants_by_facility ON consent_grants(facility_id, patient_id) WHERE shared = 1;
+)sql",
+
+    // 10: residents' shares (SMART Health Links) and their accesses, and the access alerts they
+    // opted into.
     // A share keeps the hash of its manifest token and its files encrypted under a key it does
     // not keep; everything it says (label, records, recipients) is sealed under the patient's key.
     // access_alerts_cursor starts at the end of the audit log: alerts are for accesses from now on.

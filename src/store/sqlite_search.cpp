@@ -283,6 +283,13 @@ void filters(const SearchQuery& q, Sql& out) {
     out << " AND EXISTS (SELECT 1 FROM patient_facilities pf WHERE pf.patient_id = r.patient_id"
            " AND pf.facility_id = ";
     out.arg(q.linked_facility) << ")";
+  } else if (!q.owner_facility.empty() && !q.consented_facility.empty()) {
+    // Its own resources, and those of the patients who shared their records with it.
+    out << " AND (r.facility_id = ";
+    out.arg(q.owner_facility);
+    out << " OR (r.patient_id <> '' AND EXISTS (SELECT 1 FROM consent_grants cg"
+           " WHERE cg.patient_id = r.patient_id AND cg.facility_id = ";
+    out.arg(q.consented_facility) << " AND cg.shared = 1)))";
   } else if (!q.owner_facility.empty()) {
     out << " AND r.facility_id = ";
     out.arg(q.owner_facility);

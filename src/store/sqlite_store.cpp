@@ -1056,6 +1056,143 @@ class Session final : public Writer {
 
   // ---- end resident shares ----
 
+  // ---- the health book ----
+
+  Result<std::vector<TimelineRow>> timeline(const TimelineQuery& q) override {
+    if (q.limit <= 0) return std::vector<TimelineRow>();
+    std::string sql =
+        "SELECT patient_id, ref, facility_id, kind, date, sealed FROM timeline "
+        "INDEXED BY timeline_by_date WHERE patient_id = ?";
+    auto in_list = [&](size_t n) {
+      sql += " IN (";
+      for (size_t i = 0; i < n; ++i) sql += i ? ", ?" : "?";
+      sql += ")";
+    };
+    if (!q.facility_ids.empty()) {
+      sql += " AND facility_id";
+      in_list(q.facility_ids.size());
+    }
+    if (!q.kinds.empty()) {
+      sql += " AND kind";
+      in_list(q.kinds.size());
+    }
+    if (q.from) sql += " AND date >= ?";
+    if (q.to) sql += " AND date <= ?";
+    // "date <= ?" bounds the index range, so a later page starts at its cursor instead of
+    // walking past every newer row.
+    if (q.after) sql += " AND date <= ? AND (date < ? OR ref < ?)";
+    sql += " ORDER BY date DESC, ref DESC LIMIT ?";
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    int n = 1;
+    st.bind(n++, q.patient_id);
+    for (const auto& f : q.facility_ids) st.bind(n++, f);
+    for (const auto& k : q.kinds) st.bind(n++, k);
+    if (q.from) st.bind(n++, *q.from);
+    if (q.to) st.bind(n++, *q.to);
+    if (q.after) {
+      st.bind(n++, q.after->first);
+      st.bind(n++, q.after->first);
+      st.bind(n++, q.after->second);
+    }
+    st.bind(n++, static_cast<int64_t>(q.limit));
+    return all<TimelineRow>(
+        c_, st,
+        [](const Stmt& s) {
+          TimelineRow t;
+          t.patient_id = s.text(0);
+          t.ref = s.text(1);
+          t.facility_id = s.text(2);
+          t.kind = s.text(3);
+          t.date = s.int64(4);
+          t.sealed = s.blob(5);
+          return t;
+        },
+        "timeline");
+  }
+
+  Result<std::vector<std::string>> timeline_facilities(const std::string& patient_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT DISTINCT facility_id FROM timeline "
+                                            "WHERE patient_id = ? ORDER BY facility_id"));
+    st.bind(1, patient_id);
+    return all<std::string>(c_, st, [](const Stmt& s) { return s.text(0); },
+                            "timeline_facilities");
+  }
+
+  Result<std::vector<std::string>> patient_facilities(const std::string& patient_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT facility_id FROM patient_facilities "
+                                            "WHERE patient_id = ? ORDER BY linked, facility_id"));
+    st.bind(1, patient_id);
+    return all<std::string>(c_, st, [](const Stmt& s) { return s.text(0); },
+                            "patient_facilities");
+  }
+
+  Result<std::vector<ConsentGrant>> consent_grants(const std::string& patient_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT patient_id, facility_id, shared, updated "
+                                            "FROM consent_grants WHERE patient_id = ? "
+                                            "ORDER BY facility_id"));
+    st.bind(1, patient_id);
+    return all<ConsentGrant>(
+        c_, st,
+        [](const Stmt& s) {
+          ConsentGrant g;
+          g.patient_id = s.text(0);
+          g.facility_id = s.text(1);
+          g.shared = s.int64(2) != 0;
+          g.updated = from_unix_millis(s.int64(3));
+          return g;
+        },
+        "consent_grants");
+  }
+
+  Result<bool> consent_shared(const std::string& patient_id,
+                              const std::string& facility_id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT shared FROM consent_grants "
+                                            "WHERE patient_id = ? AND facility_id = ?"));
+    st.bind(1, patient_id);
+    st.bind(2, facility_id);
+    HB_ASSIGN_OR_RETURN(auto row, one<int64_t>(c_, st, [](const Stmt& s) { return s.int64(0); },
+                                               "consent_shared"));
+    return row.has_value() && *row != 0;
+  }
+
+  Status put_timeline(const TimelineRow& t) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (t.patient_id.empty() || t.ref.empty()) return invalid("a timeline row needs a patient and a resource");
+    if (t.sealed.empty()) {
+      HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("DELETE FROM timeline WHERE patient_id = ? AND ref = ?"));
+      st.bind(1, t.patient_id);
+      st.bind(2, t.ref);
+      return c_.run(st, "put_timeline");
+    }
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO timeline(patient_id, ref, facility_id, kind, date, sealed) "
+        "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(patient_id, ref) DO UPDATE SET "
+        "facility_id = excluded.facility_id, kind = excluded.kind, date = excluded.date, "
+        "sealed = excluded.sealed"));
+    st.bind(1, t.patient_id);
+    st.bind(2, t.ref);
+    st.bind(3, t.facility_id);
+    st.bind(4, t.kind);
+    st.bind(5, t.date);
+    st.bind_blob(6, t.sealed);
+    return c_.run(st, "put_timeline");
+  }
+
+  Status put_consent_grant(const ConsentGrant& g) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (g.patient_id.empty() || g.facility_id.empty()) return invalid("a consent needs a patient and a facility");
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO consent_grants(patient_id, facility_id, shared, updated) VALUES(?, ?, ?, ?) "
+        "ON CONFLICT(patient_id, facility_id) DO UPDATE SET shared = excluded.shared, "
+        "updated = excluded.updated"));
+    st.bind(1, g.patient_id);
+    st.bind(2, g.facility_id);
+    st.bind(3, static_cast<int64_t>(g.shared ? 1 : 0));
+    st.bind(4, unix_millis(g.updated));
+    return c_.run(st, "put_consent_grant");
+  }
+  // ---- end health book ----
+
   Status put_issuer_key(const IssuerKey& k) override {
     HB_RETURN_IF_ERROR(writable());
     if (k.facility_id.empty() || k.kid.empty()) return invalid("an issuer key needs a facility and a kid");

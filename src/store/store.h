@@ -86,6 +86,18 @@ class Reader {
   virtual Result<std::optional<AccountSession>> account_session(const std::string& token_hash) = 0;
   // ---- end resident accounts ----
 
+  // ---- the health book (types.h, TimelineRow, ConsentGrant) ----
+  virtual Result<std::vector<TimelineRow>> timeline(const TimelineQuery& q) = 0;
+  // The facilities holding at least one timeline row of the patient.
+  virtual Result<std::vector<std::string>> timeline_facilities(const std::string& patient_id) = 0;
+  // The facilities linked to the patient (they registered the person), oldest link first.
+  virtual Result<std::vector<std::string>> patient_facilities(const std::string& patient_id) = 0;
+  virtual Result<std::vector<ConsentGrant>> consent_grants(const std::string& patient_id) = 0;
+  // Whether the patient shared their records with the facility.
+  virtual Result<bool> consent_shared(const std::string& patient_id,
+                                      const std::string& facility_id) = 0;
+  // ---- end health book ----
+
   // ---- notify: the outbox (types.h, OutboxMessage) ----
   // Messages due at `now` (queued, failed, or sending with a lapsed claim), earliest first.
   virtual Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) = 0;
@@ -159,6 +171,12 @@ class Writer : public Reader {
   virtual Status delete_account_session(const std::string& token_hash) = 0;
   virtual Status delete_account_sessions(const std::string& account_id) = 0;  // every one of them
   // ---- end resident accounts ----
+
+  // ---- the health book ----
+  // Inserts or replaces the row of (patient_id, ref); an empty `sealed` removes it.
+  virtual Status put_timeline(const TimelineRow& t) = 0;
+  virtual Status put_consent_grant(const ConsentGrant& g) = 0;  // insert or replace
+  // ---- end health book ----
 
   // ---- notify: the outbox ----
   // Queues m (id, status, attempts and sent_at are the store's: queued, 0, none) and returns its

@@ -226,6 +226,42 @@ struct AccessAlerts {
 };
 // ---- end resident shares ----
 
+// ---- the resident's health book (services/book.h) ------------------------------------------
+
+// One line of a patient's timeline: a summary of one resource in their compartment, written in the
+// same transaction as the resource (and removed with it), so the timeline never opens the bodies.
+// The summary (title, value, ...) is health data: it is sealed under the patient's data key.
+struct TimelineRow {
+  std::string patient_id;
+  std::string ref;           // "Type/id" of the resource it summarises
+  std::string facility_id;   // the facility that holds the resource
+  std::string kind;          // visit | condition | result | ... (services/book.h)
+  int64_t date = 0;          // unix ms: when it happened (the sort key, newest first)
+  std::string sealed;        // sealed JSON summary; "" removes the row (the resource was deleted)
+};
+
+// A page of a patient's timeline, newest first.
+struct TimelineQuery {
+  std::string patient_id;
+  std::vector<std::string> facility_ids;  // any of them (empty = every facility)
+  std::vector<std::string> kinds;         // any of them (empty = every kind)
+  std::optional<int64_t> from;            // date >= from (unix ms)
+  std::optional<int64_t> to;              // date <= to (unix ms)
+  // Keyset position: only rows strictly after (date, ref) in newest-first order.
+  std::optional<std::pair<int64_t, std::string>> after;
+  int limit = 50;
+};
+
+// The resident's decision about one facility: may it see records that other facilities hold?
+// The Consent resource (FHIR) is the versioned record of it; this row is its lookup form.
+struct ConsentGrant {
+  std::string patient_id;
+  std::string facility_id;
+  bool shared = false;
+  Time updated{};
+};
+// ---- end health book ----
+
 // ---- notify: the outbox ----
 // One notification waiting to be sent, being sent, or done with. Notifications never carry health
 // data: the subject and body are a short fixed text and a link. The recipient (a phone number or
