@@ -48,7 +48,6 @@ export function LinkStatus({ documentId, links, onLinks }: Props) {
   return (
     <div className="doc-links">
       <p className={locked ? 'doc-links__state doc-links__state--locked' : 'doc-links__state'}>
-        {locked && <span aria-hidden="true">🔒 </span>}
         {text}
       </p>
       {locked && (
