@@ -43,9 +43,9 @@ StaticFiles::StaticFiles(std::filesystem::path root) : root_(std::move(root)) {
 // The client-side routes (web/src/router.tsx): each page, and each page with a path below it.
 bool StaticFiles::is_app_route(std::string_view path) {
   if (path == "/" || path.rfind("/c/", 0) == 0 || path.rfind("/app", 0) == 0) return true;
-  static constexpr std::string_view kPages[] = {"/verify", "/book",       "/connections",
-                                                "/shares", "/access-log", "/account",
-                                                "/login",  "/signup",     "/s"};
+  static constexpr std::string_view kPages[] = {
+      "/verify",     "/book",    "/documents", "/connections", "/shares",
+      "/access-log", "/account", "/login",     "/signup",      "/s"};
   for (std::string_view page : kPages) {
     if (path == page) return true;
     // "/book/Observation/abc" is the book's; "/bookmarks" is nobody's.

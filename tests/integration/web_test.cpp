@@ -28,8 +28,9 @@ TEST(Web, ServesTheAppWithItsRoutesAndNothingElse) {
   Server server({"HEALTHBOOK_SERVER_WEB_ROOT=" + root});
 
   for (const char* route :
-       {"/", "/verify", "/c/abcdefghijklmnop", "/book", "/book/Observation/abc-1", "/connections",
-        "/shares", "/access-log", "/account", "/login", "/signup", "/s", "/s/"}) {
+       {"/", "/verify", "/c/abcdefghijklmnop", "/book", "/book/Observation/abc-1", "/documents",
+        "/documents/DOC-1", "/connections", "/shares", "/access-log", "/account", "/login",
+        "/signup", "/s", "/s/"}) {
     auto page = server.get(route, "");
     EXPECT_EQ(page.status, 200) << route;
     EXPECT_EQ(page.body, "<!doctype html><title>app</title>") << route;
@@ -51,7 +52,7 @@ TEST(Web, ServesTheAppWithItsRoutesAndNothingElse) {
   // (curl removes plain "/../" itself; the encoded form reaches the server.)
   for (const char* bad :
        {"/.secret", "/../hb-web-outside.txt", "/assets/%2e%2e/%2e%2e/hb-web-outside.txt",
-        "/nope.js", "/bookmarks", "/signups", "/sw"}) {
+        "/nope.js", "/bookmarks", "/signups", "/sw", "/documentsx"}) {
     EXPECT_EQ(server.get(bad, "").status, 404) << bad;
   }
   // The API still answers beside it.

@@ -15,6 +15,8 @@ const LoginPage = lazy(() => import('./resident/LoginPage').then((m) => ({ defau
 const AccountPage = lazy(() => import('./resident/AccountPage').then((m) => ({ default: m.AccountPage })));
 const BookPage = lazy(() => import('./resident/BookPage').then((m) => ({ default: m.BookPage })));
 const RecordPage = lazy(() => import('./resident/RecordPage').then((m) => ({ default: m.RecordPage })));
+const DocumentsPage = lazy(() => import('./resident/DocumentsPage').then((m) => ({ default: m.DocumentsPage })));
+const DocumentPage = lazy(() => import('./resident/DocumentPage').then((m) => ({ default: m.DocumentPage })));
 const ConnectionsPage = lazy(() => import('./resident/ConnectionsPage').then((m) => ({ default: m.ConnectionsPage })));
 const SharesPage = lazy(() => import('./resident/SharesPage').then((m) => ({ default: m.SharesPage })));
 const AccessLogPage = lazy(() => import('./resident/AccessLogPage').then((m) => ({ default: m.AccessLogPage })));
@@ -38,6 +40,8 @@ export function App() {
           {route.name === 'account' && <AccountPage />}
           {route.name === 'book' && <BookPage search={search} />}
           {route.name === 'record' && <RecordPage key={`${route.type}/${route.id}`} type={route.type} id={route.id} />}
+          {route.name === 'documents' && <DocumentsPage />}
+          {route.name === 'document' && <DocumentPage key={route.id} id={route.id} />}
           {route.name === 'connections' && <ConnectionsPage />}
           {route.name === 'shares' && <SharesPage search={search} />}
           {route.name === 'accessLog' && <AccessLogPage />}
@@ -52,6 +56,7 @@ export function App() {
 
 const residentNav: { href: string; key: MessageKey; routes: Route['name'][] }[] = [
   { href: '/book', key: 'nav.book', routes: ['book', 'record'] },
+  { href: '/documents', key: 'nav.documents', routes: ['documents', 'document'] },
   { href: '/connections', key: 'nav.connections', routes: ['connections'] },
   { href: '/shares', key: 'nav.shares', routes: ['shares'] },
   { href: '/access-log', key: 'nav.accessLog', routes: ['accessLog'] },

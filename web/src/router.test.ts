@@ -21,6 +21,13 @@ test('resident routes', () => {
   expect(routeOf('/book/observation/abc')).toEqual({ name: 'notFound' });
   expect(routeOf('/book/Observation/a%2Fb')).toEqual({ name: 'notFound' });
   expect(routeOf('/book/Observation')).toEqual({ name: 'notFound' });
+  expect(routeOf('/documents')).toEqual({ name: 'documents' });
+  expect(routeOf('/documents/')).toEqual({ name: 'documents' });
+  expect(routeOf('/documents/MC-2026.001')).toEqual({ name: 'document', id: 'MC-2026.001' });
+  expect(routeOf('/documents/a%2Fb')).toEqual({ name: 'notFound' });
+  expect(routeOf('/documents/a/b')).toEqual({ name: 'notFound' });
+  expect(routeOf('/documentsx')).toEqual({ name: 'notFound' });
+  expect(isResidentRoute(routeOf('/documents/MC-1'))).toBe(true);
   expect(routeOf('/connections')).toEqual({ name: 'connections' });
   expect(routeOf('/shares')).toEqual({ name: 'shares' });
   expect(routeOf('/access-log')).toEqual({ name: 'accessLog' });

@@ -1,6 +1,6 @@
 // A small client-side router, without a routing library: the verifier's and link pages (/verify,
-// /c/:token), the resident's pages (/book, /connections, /shares, /access-log, /account, /login,
-// /signup) and the share viewer (/s#shlink:/...). Every path here is also in the server's
+// /c/:token), the resident's pages (/book, /documents, /connections, /shares, /access-log, /account,
+// /login, /signup) and the share viewer (/s#shlink:/...). Every path here is also in the server's
 // StaticFiles::is_app_route. Paths are matched by routeOf (pure, tested); navigation uses the
 // History API.
 import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
@@ -13,6 +13,8 @@ export type Route =
   | { name: 'account' }
   | { name: 'book' }
   | { name: 'record'; type: string; id: string }
+  | { name: 'documents' }
+  | { name: 'document'; id: string }
   | { name: 'connections' }
   | { name: 'shares' }
   | { name: 'accessLog' }
@@ -20,7 +22,7 @@ export type Route =
   | { name: 'notFound' };
 
 // The resident's pages: they show the resident navigation and need a session.
-export const residentRoutes = ['account', 'book', 'record', 'connections', 'shares', 'accessLog'] as const;
+export const residentRoutes = ['account', 'book', 'record', 'documents', 'document', 'connections', 'shares', 'accessLog'] as const;
 export const isResidentRoute = (r: Route) => (residentRoutes as readonly string[]).includes(r.name);
 
 const plain: Record<string, Route> = {
@@ -28,6 +30,7 @@ const plain: Record<string, Route> = {
   '/login': { name: 'login' },
   '/account': { name: 'account' },
   '/book': { name: 'book' },
+  '/documents': { name: 'documents' },
   '/connections': { name: 'connections' },
   '/shares': { name: 'shares' },
   '/access-log': { name: 'accessLog' },
@@ -43,6 +46,8 @@ export function routeOf(pathname: string, search = ''): Route {
   if (known) return known;
   const r = /^\/book\/([A-Z][A-Za-z]{1,40})\/([A-Za-z0-9.-]{1,64})$/.exec(path);
   if (r) return { name: 'record', type: r[1]!, id: r[2]! };
+  const d = /^\/documents\/([A-Za-z0-9._-]{1,128})$/.exec(path);
+  if (d) return { name: 'document', id: d[1]! };
   return { name: 'notFound' };
 }
 

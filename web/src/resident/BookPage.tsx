@@ -9,6 +9,7 @@ import { PageHeading } from '../components/PageHeading';
 import { NetworkError, safeLinkPath } from '../lib/api';
 import { formatDate, formatDateTime, isDateOnly } from '../lib/dates';
 import { rangeOf, valueOf } from '../lib/details';
+import { documentPath, isDocumentId } from '../lib/documents';
 import {
   appendPage, entryKinds, filterFromSearch, filterProblem, filterSearch, getTimeline, groupByDay, recordPath,
   type Facility, type TimelineEntry, type TimelineFilter,
@@ -180,7 +181,8 @@ function Entry({ entry: e }: { entry: TimelineEntry }) {
     ? range.kind === 'between' ? t('lab.rangeBetween', { low: range.low, high: range.high })
       : range.kind === 'atLeast' ? t('lab.rangeAtLeast', { low: range.low }) : t('lab.rangeAtMost', { high: range.high })
     : undefined;
-  const card = safeLinkPath(e.document?.link);
+  // A verifiable document opens on its own page (the patient's view, with its QR code and links).
+  const doc = e.document && isDocumentId(e.document.id) ? documentPath(e.document.id) : safeLinkPath(e.document?.link);
   return (
     <li className={`entry entry--${e.kind}${out ? ' entry--out' : ''}`}>
       <p className="entry__kind">{t(`kindOf.${e.kind}` as MessageKey)}</p>
@@ -204,7 +206,7 @@ function Entry({ entry: e }: { entry: TimelineEntry }) {
       )}
       {e.summary && <p className="entry__summary">{e.summary}</p>}
       {e.status && <p className="entry__status hint">{t('book.status', { status: e.status })}</p>}
-      {card && <p><Link href={card}>{t('book.openCard')}</Link></p>}
+      {doc && <p><Link href={doc}>{t('book.openCard')}</Link></p>}
     </li>
   );
 }

@@ -1,0 +1,205 @@
+// The resident's own documents (/documents, /documents/<id>) in Chromium against the real server:
+// a clinic issues a medical certificate through the facility API, its patient signs up (the SMS
+// code from the development sink) and finds it in their list and the document page with its QR
+// code; five wrong birth dates lock the link, the list says so in words and "Open my link again"
+// lets the right birth date in; "Make a new link" gives a link that opens with the birth date in
+// another browser; axe-core on both pages and the phone-sized layout.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Healthbook, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
+
+let hb;
+let browser;
+let client;
+
+const password = 'correct horse 42';
+const lan = { nationalId: '079190004321', family: 'Pham', given: 'Thi Lan', birthDate: '1990-04-12', phone: '+84903334455' };
+
+before(async () => {
+  hb = await Healthbook.start({
+    // A cheap Argon2id cost: these tests are about the pages, not the hash.
+    HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT: '1',
+    HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB: '8',
+  });
+  await hb.addFacility('01001', 'Bach Mai Hospital', 'public-hospital');
+  client = await hb.addClient('01001');
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await hb?.stop();
+});
+
+// The clinic's system issues a document for Lan; returns the answer and its /c/<token> path.
+async function issue(body) {
+  const token = await hb.token(client, 'system/*.cruds');
+  const res = await fetch(`${hb.base}/api/v1/documents`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      kind: 'mc-outpatient', patient: lan,
+      doctor: { name: 'Dr Le Van An', registration: 'HN-23456' },
+      leave: { from: '2026-11-20', to: '2026-11-22' },
+      ...body,
+    }),
+  });
+  const answer = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(answer));
+  return { answer, path: await linkPathOf(hb, answer, lan.phone) };
+}
+
+// The newest SMS code sent to `phone` (the development SMS sink).
+async function smsCode(phone) {
+  const sink = join(hb.data, 'notify-sms.jsonl');
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(sink)) {
+      const lines = readFileSync(sink, 'utf8').split('\n').filter(Boolean).reverse();
+      for (const line of lines) {
+        const sms = JSON.parse(line);
+        const m = sms.to === phone && /code: ([0-9]{6})\./.exec(sms.text ?? '');
+        if (m) return m[1];
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no SMS code for ${phone}`);
+}
+
+async function signUp(page, p) {
+  await page.goto(`${hb.base}/signup`);
+  await page.getByLabel('National ID number').fill(p.nationalId);
+  const [y, m, d] = p.birthDate.split('-');
+  await page.getByLabel('Day').fill(String(+d));
+  await page.getByLabel('Month').fill(String(+m));
+  await page.getByLabel('Year').fill(y);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await page.getByLabel('Code from the SMS').waitFor();
+  await page.getByLabel('Code from the SMS').fill(await smsCode(p.phone));
+  await page.getByLabel('Choose a password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${hb.base}/book`);
+}
+
+async function expectNoSeriousViolations(page, where) {
+  assert.deepEqual(await seriousViolations(page), [], `axe-core on ${where}`);
+}
+
+async function fitsThePhone(page, where) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `${where} is ${width}px wide on a 360px screen`);
+}
+
+async function unlock(path, birthDate) {
+  const res = await fetch(`${hb.base}/api/v1/links/${path.slice(3)}/unlock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate }),
+  });
+  return res.status;
+}
+
+// Opens a document link in a browser that has never seen it and gives Lan's date of birth.
+async function opensWithTheBirthDate(path) {
+  const { context, page } = await phonePage(browser);
+  await page.goto(`${hb.base}${path}`);
+  await page.getByLabel('Day').fill('12');
+  await page.getByLabel('Month').fill('4');
+  await page.getByLabel('Year').fill('1990');
+  await page.getByRole('button', { name: /^Show/ }).click();
+  await page.locator('article.certificate').waitFor();
+  assert.ok(await page.getByText('Thi Lan Pham').first().isVisible());
+  await context.close();
+}
+
+test('the patient finds their certificate, reopens its locked link and makes a new one', async () => {
+  const older = await issue({ documentId: 'MC-DOCS-1', leave: { from: '2026-11-02', to: '2026-11-03' } });
+  const { answer, path } = await issue({
+    documentId: 'MC-DOCS-2', diagnosis: { text: 'Acute bronchitis', code: 'J20.9', system: 'http://hl7.org/fhir/sid/icd-10' },
+  });
+  assert.notEqual(older.path, path);
+  const id = answer.id;
+
+  const { context, page } = await phonePage(browser);
+  await signUp(page, lan);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Documents' }).click();
+  await page.waitForURL(`${hb.base}/documents`);
+  await page.getByRole('heading', { level: 1, name: 'Your documents' }).waitFor();
+  assert.equal(await nav.getByRole('link', { name: 'Documents' }).getAttribute('aria-current'), 'page');
+  const items = page.locator('ol.documents > li');
+  await items.first().waitFor();
+  assert.equal(await items.count(), 2);
+  // Newest first: both are outpatient certificates; the one issued second leads.
+  assert.equal(await items.first().getByRole('link').getAttribute('href'), `/documents/${id}`);
+  const first = items.first();
+  assert.ok(await first.getByText('Medical certificate: outpatient sick leave').isVisible());
+  assert.ok(await first.getByText('Issued by Bach Mai Hospital').isVisible());
+  assert.ok(await first.getByText('Status: valid').isVisible());
+  assert.ok(await first.getByText('Your link opens with your date of birth.').isVisible());
+  assert.equal(await first.getByRole('button', { name: 'Open my link again' }).count(), 0, 'nothing to reopen');
+  await expectNoSeriousViolations(page, 'the documents list');
+  await fitsThePhone(page, 'the documents list');
+
+  // The document page: the facts, the patient's own diagnosis and the QR code.
+  await first.getByRole('link', { name: 'Medical certificate: outpatient sick leave' }).click();
+  await page.waitForURL(`${hb.base}/documents/${id}`);
+  await page.getByRole('heading', { level: 1, name: 'Medical certificate: outpatient sick leave' }).waitFor();
+  assert.ok(await page.getByText('Acute bronchitis (J20.9)').isVisible());
+  assert.ok(await page.getByText('Dr Le Van An').isVisible());
+  const qr = page.getByRole('img', { name: /QR code of this document/ });
+  await qr.waitFor();
+  assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml/);
+  await page.waitForFunction(() => document.querySelector('.certificate__qr img')?.naturalWidth > 0);
+  assert.ok(await qr.isVisible());
+  await expectNoSeriousViolations(page, 'the document page');
+  await fitsThePhone(page, 'the document page');
+
+  // Five wrong birth dates lock the link for an hour; the list says so.
+  const wrong = [];
+  for (let i = 0; i < 5; i++) wrong.push(await unlock(path, '1990-04-13'));
+  assert.deepEqual(wrong, [401, 401, 401, 401, 429], 'the fifth wrong date locks the link');
+  assert.equal(await unlock(path, lan.birthDate), 429, 'locked, even for the right date');
+  await page.getByRole('link', { name: 'All your documents' }).click();
+  await page.waitForURL(`${hb.base}/documents`);
+  const locked = items.first();
+  await locked.getByText(/^Your link is locked until \d{1,2}:\d{2} after wrong dates of birth\.$/).waitFor();
+  assert.ok(await items.nth(1).getByText('Your link opens with your date of birth.').isVisible(), 'the other document is untouched');
+  await expectNoSeriousViolations(page, 'the documents list with a locked link');
+  await locked.getByRole('button', { name: 'Open my link again' }).click();
+  await locked.getByRole('status').getByText('Your link works again. It opens with your date of birth.').waitFor();
+  await locked.getByText('Your link opens with your date of birth.', { exact: true }).waitFor();
+  assert.equal(await locked.getByRole('button', { name: 'Open my link again' }).count(), 0);
+  await opensWithTheBirthDate(path);
+
+  // A new link, e.g. for the employer: shown to copy, and it opens with the birth date elsewhere.
+  await locked.getByRole('link').first().click();
+  await page.getByRole('heading', { level: 2, name: 'Links to this document' }).waitFor();
+  await page.getByRole('button', { name: 'Make a new link' }).click();
+  await page.getByText('Your new link is ready. It opens with your date of birth.').waitFor();
+  const link = await page.getByLabel('Your new link').inputValue();
+  const fresh = new URL(link).pathname;
+  assert.match(fresh, /^\/c\/[A-Za-z0-9_-]{43,}$/);
+  assert.notEqual(fresh, path);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hb.base });
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  await page.getByText('Link copied.', { exact: false }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
+  await expectNoSeriousViolations(page, 'the document page with a new link');
+  await fitsThePhone(page, 'the document page with a new link');
+  await opensWithTheBirthDate(fresh);
+
+  // A deep link reaches the page too (the server serves the app for /documents/...).
+  await page.goto(`${hb.base}/documents/${id}?lang=vi`);
+  await page.getByRole('heading', { level: 2, name: 'Đường dẫn tới giấy này' }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('the document pages ask for a login first', async () => {
+  const { context, page } = await phonePage(browser);
+  await page.goto(`${hb.base}/documents`);
+  await page.waitForURL(/\/login\?next=%2Fdocuments$/);
+  await page.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
+  await context.close();
+});

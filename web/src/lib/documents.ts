@@ -1,0 +1,141 @@
+// The resident's own verifiable documents (docs/documents.md, "The patient's own documents"): the
+// list with the state of each document's links, one document as its link page shows it, reopening
+// links that wrong birth dates locked, and a new link. Readers accept only the documented shapes;
+// the calls go through residentCall (CSRF header on changes).
+import type { DocumentView } from './api';
+import { anyObject, residentCall } from './resident';
+
+type Obj = Record<string, unknown>;
+const str = (o: Obj, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+
+export type LinkState =
+  | { state: 'open'; count: number }
+  // Every usable link is in its hour after 5 wrong birth dates.
+  | { state: 'locked'; count: number; lockedUntil?: string }
+  // Every link had too many wrong birth dates in a row: only the patient (or the facility) reopens it.
+  | { state: 'disabled'; count: number };
+
+export type DocumentStatus = 'active' | 'revoked' | 'superseded';
+const statuses: readonly string[] = ['active', 'revoked', 'superseded'];
+
+export interface MyDocument {
+  id: string;
+  kind: string;
+  label: string;
+  status: DocumentStatus;
+  issued: string;
+  facility: { code: string; name: string };
+  links: LinkState;
+  supersededBy?: string;
+}
+
+export function readLinks(x: unknown): LinkState | undefined {
+  if (!anyObject(x)) return undefined;
+  const count = typeof x.count === 'number' && Number.isFinite(x.count) ? x.count : 0;
+  if (x.state === 'open') return { state: 'open', count };
+  if (x.state === 'disabled') return { state: 'disabled', count };
+  if (x.state === 'locked') {
+    const until = str(x, 'lockedUntil');
+    return until && !Number.isNaN(Date.parse(until)) ? { state: 'locked', count, lockedUntil: until } : { state: 'locked', count };
+  }
+  return undefined;
+}
+
+export function readMyDocument(x: unknown): MyDocument | undefined {
+  if (!anyObject(x)) return undefined;
+  const id = str(x, 'id');
+  const kind = str(x, 'kind');
+  const status = str(x, 'status');
+  const issued = str(x, 'issued');
+  const links = readLinks(x.links);
+  if (!id || !kind || !status || !statuses.includes(status) || !issued || !links) return undefined;
+  const f = anyObject(x.facility) ? x.facility : {};
+  const d: MyDocument = {
+    id, kind, issued, links,
+    status: status as DocumentStatus,
+    label: str(x, 'label') ?? kind,
+    facility: { code: str(f, 'code') ?? '', name: str(f, 'name') ?? '' },
+  };
+  const newer = str(x, 'supersededBy');
+  if (newer && isDocumentId(newer)) d.supersededBy = newer;
+  return d;
+}
+
+// Newest first (the server sends them so; a list read back in another order is put right).
+export function readMyDocuments(x: unknown): MyDocument[] | undefined {
+  if (!anyObject(x) || !Array.isArray(x.documents)) return undefined;
+  const docs = x.documents.map(readMyDocument).filter((d) => d !== undefined);
+  return docs.sort((a, b) => Date.parse(b.issued) - Date.parse(a.issued));
+}
+
+// Ids as the facility gave them; only these become a path of this site.
+export const isDocumentId = (s: string) => /^[A-Za-z0-9._-]{1,128}$/.test(s);
+export const documentPath = (id: string) => `/documents/${encodeURIComponent(id)}`;
+
+// A document as its link page shows it, plus its id and the state of its links.
+export interface MyDocumentView extends DocumentView {
+  id: string;
+  links: LinkState;
+}
+
+function readView(x: unknown): MyDocumentView | undefined {
+  if (!anyObject(x) || typeof x.kind !== 'string' || typeof x.id !== 'string' || !anyObject(x.patient) ||
+    !anyObject(x.facility) || typeof x.status !== 'string' || !statuses.includes(x.status)) return undefined;
+  const links = readLinks(x.links);
+  if (!links) return undefined;
+  const v = { ...(x as unknown as MyDocumentView), links };
+  // The server's QR code (an XML declaration, then the <svg>) is drawn as an image (svgDataUrl),
+  // never put into the page; anything but an SVG is dropped.
+  if (typeof v.qrSvg !== 'string' || !v.qrSvg.includes('<svg')) delete v.qrSvg;
+  if (typeof v.supersededBy !== 'string' || !isDocumentId(v.supersededBy)) delete v.supersededBy;
+  return v;
+}
+
+// The link a new-link answer names, only when it is a document link ("https://host/c/<token>").
+export function readNewLink(x: unknown): string | undefined {
+  if (!anyObject(x) || typeof x.link !== 'string') return undefined;
+  let url: URL;
+  try {
+    url = new URL(x.link);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  return /^\/c\/[A-Za-z0-9_-]{8,200}$/.test(url.pathname) && !url.search && !url.hash ? url.href : undefined;
+}
+
+// What to tell the patient about their links, and whether they can reopen them.
+export type LinkWords = 'none' | 'open' | 'lockedUntil' | 'locked' | 'disabled';
+export function linkWords(l: LinkState): LinkWords {
+  if (l.state === 'open') return l.count === 0 ? 'none' : 'open';
+  if (l.state === 'locked') return l.lockedUntil ? 'lockedUntil' : 'locked';
+  return 'disabled';
+}
+export const canReopen = (l: LinkState) => l.state !== 'open';
+
+const base = '/api/v1/me/documents';
+const isList = (x: unknown): x is Obj => readMyDocuments(x) !== undefined;
+const isView = (x: unknown): x is Obj => readView(x) !== undefined;
+const isReopened = (x: unknown): x is Obj => anyObject(x) && typeof x.linksReopened === 'number' && readLinks(x.links) !== undefined;
+
+export async function getMyDocuments() {
+  const r = await residentCall('GET', base, undefined, isList);
+  return r.ok ? { ok: true as const, value: readMyDocuments(r.value)! } : r;
+}
+
+export async function getMyDocument(id: string) {
+  const r = await residentCall('GET', `${base}/${encodeURIComponent(id)}`, undefined, isView);
+  return r.ok ? { ok: true as const, value: readView(r.value)! } : r;
+}
+
+export async function reopenLinks(id: string) {
+  const r = await residentCall('POST', `${base}/${encodeURIComponent(id)}/reopen-link`, undefined, isReopened);
+  return r.ok ? { ok: true as const, value: { reopened: r.value.linksReopened as number, links: readLinks(r.value.links)! } } : r;
+}
+
+export async function newLink(id: string) {
+  const r = await residentCall('POST', `${base}/${encodeURIComponent(id)}/links`, undefined, anyObject);
+  if (!r.ok) return r;
+  const link = readNewLink(r.value);
+  return link ? { ok: true as const, value: link } : { ok: false as const, problem: { status: 502, detail: 'unexpected answer from the server' } };
+}

@@ -1,0 +1,195 @@
+// /documents/<id>: one of the resident's own documents, laid out as its link page shows it (the
+// facts, the kind's details, the QR code anyone can check), with the diagnosis (it is their own),
+// the state of its links, and "Make a new link" for sending it on, say to an employer.
+import { useCallback, useEffect, useId, useState } from 'react';
+import { useI18n } from '../i18n/context';
+import { PageHeading } from '../components/PageHeading';
+import { NetworkError, svgDataUrl } from '../lib/api';
+import { describeLeave, formatDateTime } from '../lib/dates';
+import { readDetails } from '../lib/details';
+import { documentPath, getMyDocument, newLink, type LinkState, type MyDocumentView } from '../lib/documents';
+import { kindLabel } from '../lib/verdict';
+import { wordedKey } from '../lib/wording';
+import { Link } from '../router';
+import { DetailSections, detailRows } from '../certificate/Details';
+import { Notice, refusalText, useRefusal } from './common';
+import { LinkStatus } from './LinkState';
+
+type State = { step: 'loading' } | { step: 'failed'; text: string } | { step: 'ready'; view: MyDocumentView };
+
+export function DocumentPage({ id }: { id: string }) {
+  const { t } = useI18n();
+  const [state, setState] = useState<State>({ step: 'loading' });
+  const refusal = useRefusal();
+
+  const load = useCallback(() => {
+    setState({ step: 'loading' });
+    void (async () => {
+      try {
+        const res = await getMyDocument(id);
+        if (res.ok) {
+          setState({ step: 'ready', view: res.value });
+        } else {
+          const r = refusal(res.problem);
+          if (r) setState({ step: 'failed', text: refusalText(r, t) });
+        }
+      } catch (e) {
+        if (!(e instanceof NetworkError)) throw e;
+        setState({ step: 'failed', text: t('app.networkError') });
+      }
+    })();
+  }, [id, refusal, t]);
+  useEffect(load, [load]);
+
+  const back = <p className="aside-link"><Link href="/documents">{t('docs.back')}</Link></p>;
+  if (state.step !== 'ready') {
+    return (
+      <>
+        <PageHeading title={t('docs.title')}>{t('docs.title')}</PageHeading>
+        {state.step === 'loading' && <p role="status">{t('app.loading')}</p>}
+        {state.step === 'failed' && (
+          <>
+            <p className="message message--error" role="alert">{state.text}</p>
+            <button type="button" className="button button--secondary" onClick={load}>{t('app.retry')}</button>
+          </>
+        )}
+        {back}
+      </>
+    );
+  }
+  const setLinks = (links: LinkState) => setState({ step: 'ready', view: { ...state.view, links } });
+  return (
+    <>
+      <Document view={state.view} />
+      <Links view={state.view} onLinks={setLinks} />
+      {back}
+    </>
+  );
+}
+
+function Document({ view }: { view: MyDocumentView }) {
+  const { t, locale } = useI18n();
+  const heading = useId();
+  const title = kindLabel(view.kind, view.label, t) ?? view.label;
+  const details = readDetails(view.kind, view.details);
+  const d = view.diagnosis;
+  const rows: [string, string][] = [
+    [t('doc.patient'), view.patient.name],
+    [t('doc.id'), view.patient.maskedId],
+    ...(view.leave ? [[t('doc.leave'), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
+    ...(details ? detailRows(details, locale, t) : []),
+    [t('doc.facility'), view.facility.code ? `${view.facility.name} (${view.facility.code})` : view.facility.name],
+    [t('doc.doctor'), view.doctor],
+    [t('doc.issued'), formatDateTime(view.issued, locale)],
+    ...(d ? [[t('doc.diagnosis'), d.code ? `${d.text} (${d.code})` : d.text] as [string, string]] : []),
+  ];
+  return (
+    <article className={`certificate certificate--${view.status}`} aria-labelledby={heading}>
+      {view.status === 'revoked' && (
+        <div className="status-banner status-banner--revoked" role="alert">
+          <span className="status-banner__icon" aria-hidden="true">⊘</span>
+          <div>
+            <p><strong>{t(wordedKey('cert.revoked', view.kind))}</strong></p>
+            {view.revokedReason && <p>{t('cert.revokedReason', { reason: view.revokedReason })}</p>}
+          </div>
+        </div>
+      )}
+      {view.status === 'superseded' && (
+        <div className="status-banner status-banner--superseded" role="alert">
+          <span className="status-banner__icon" aria-hidden="true">↻</span>
+          <div>
+            <p><strong>{t(wordedKey('cert.superseded', view.kind))}</strong></p>
+            {view.supersededBy && <p><Link href={documentPath(view.supersededBy)}>{t(wordedKey('cert.supersededLink', view.kind))}</Link></p>}
+          </div>
+        </div>
+      )}
+      <div id={heading}>
+        <PageHeading title={title}>{title}</PageHeading>
+      </div>
+      <div className="certificate__body">
+        <dl className="facts facts--certificate">
+          {rows.map(([k, v]) => (
+            <div key={k} className="facts__row">
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
+        </dl>
+        {view.qrSvg ? (
+          <figure className="certificate__qr">
+            <img src={svgDataUrl(view.qrSvg)} alt={t('cert.qr')} width="240" height="240" />
+            <figcaption>{t('cert.qrHelp', { url: `${window.location.host}/verify` })}</figcaption>
+          </figure>
+        ) : (
+          <p className="certificate__linkonly hint">{t('cert.linkOnly')}</p>
+        )}
+      </div>
+      {details && <DetailSections details={details} />}
+    </article>
+  );
+}
+
+type Made = { step: 'idle' } | { step: 'making' } | { step: 'made'; link: string } | { step: 'failed'; text: string };
+
+function Links({ view, onLinks }: { view: MyDocumentView; onLinks: (links: LinkState) => void }) {
+  const { t } = useI18n();
+  const refusal = useRefusal();
+  const ids = { heading: useId(), help: useId(), link: useId() };
+  const [made, setMade] = useState<Made>({ step: 'idle' });
+  const [copied, setCopied] = useState<{ text: string; error: boolean } | null>(null);
+
+  const make = async () => {
+    setMade({ step: 'making' });
+    setCopied(null);
+    try {
+      const res = await newLink(view.id);
+      if (res.ok) {
+        setMade({ step: 'made', link: res.value });
+        onLinks({ ...view.links, count: view.links.count + 1 });
+      } else {
+        const r = refusal(res.problem);
+        if (r) setMade({ step: 'failed', text: r.kind === 'conflict' ? t('docs.tooManyLinks') : t('docs.newLinkFailed') });
+      }
+    } catch (e) {
+      if (!(e instanceof NetworkError)) throw e;
+      setMade({ step: 'failed', text: t('app.networkError') });
+    }
+  };
+
+  const copy = async (link: string) => {
+    try {
+      await navigator.clipboard.writeText(link);
+      setCopied({ text: t('cert.copied'), error: false });
+    } catch {
+      setCopied({ text: t('cert.copyFailed'), error: true });
+    }
+  };
+
+  return (
+    <section className="doc-share card" aria-labelledby={ids.heading}>
+      <h2 id={ids.heading}>{t('docs.links')}</h2>
+      <LinkStatus documentId={view.id} links={view.links} onLinks={onLinks} />
+      <p id={ids.help} className="hint">{t('docs.newLinkHelp')}</p>
+      <div className="actions">
+        <button type="button" className="button" aria-describedby={ids.help} disabled={made.step === 'making'} onClick={() => void make()}>
+          {made.step === 'making' ? t('docs.making') : t('docs.newLink')}
+        </button>
+      </div>
+      <Notice
+        text={made.step === 'made' ? t('docs.newLinkMade') : made.step === 'failed' ? made.text : null}
+        error={made.step === 'failed'}
+      />
+      {made.step === 'made' && (
+        <div className="doc-share__link">
+          <label htmlFor={ids.link}>{t('docs.newLinkLabel')}</label>
+          <input id={ids.link} type="text" readOnly spellCheck={false} autoCapitalize="off" value={made.link}
+            onFocus={(e) => e.currentTarget.select()} />
+          <div className="actions">
+            <button type="button" className="button button--secondary" onClick={() => void copy(made.link)}>{t('cert.copy')}</button>
+          </div>
+          <Notice text={copied?.text ?? null} error={copied?.error} />
+        </div>
+      )}
+    </section>
+  );
+}
