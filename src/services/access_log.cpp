@@ -97,24 +97,6 @@ std::string detail_after(const std::string& detail, std::string_view prefix) {
   return starts_with(detail, prefix) ? detail.substr(prefix.size()) : std::string();
 }
 
-std::string phone_of(const Json& patient) {
-  if (!patient.contains("telecom") || !patient["telecom"].is_array()) return "";
-  std::string first;
-  for (const Json& t : patient["telecom"]) {
-    if (!t.is_object() || t.value("system", "") != "phone" || !t.contains("value") ||
-        !t["value"].is_string())
-      continue;
-    std::string v;
-    for (char c : t["value"].get<std::string>()) {
-      if (c != ' ' && c != '-' && c != '.') v.push_back(c);
-    }
-    if (!notify::is_e164(v)) continue;
-    if (t.value("use", "") == "mobile") return v;
-    if (first.empty()) first = v;
-  }
-  return first;
-}
-
 // An audit event that earns an alert: who opened the records, as a key (one alert per key per
 // kAlertEvery) and as words for the message.
 struct Opening {
@@ -260,7 +242,7 @@ Result<std::string> AccessLogService::registered_phone(store::Reader& r,
                       vault_.key_for_read(r, Vault::owner_for(row->patient_id, row->facility_id)));
   HB_ASSIGN_OR_RETURN(auto text, key.open(row->body, Vault::aad(*row)));
   HB_ASSIGN_OR_RETURN(Json j, parse_json(text));
-  return phone_of(j);
+  return registered_mobile(j);
 }
 
 Result<AccessLogService::Contact> AccessLogService::contact(store::Reader& r,
