@@ -471,6 +471,8 @@ export const en = {
   'shares.status.expired': 'Expired',
   'shares.status.revoked': 'Revoked',
   'shares.status.used': 'Used',
+  'shares.status.disabled': 'Locked after wrong passcodes',
+  'shares.onlyOnce': 'Keep this link now: for your safety it is shown only this once. If you lose it, revoke the share and make a new one.',
   'shares.withPasscode': 'Passcode protected',
   'shares.once': 'Single use',
   'shares.accesses': 'Opened',

@@ -468,6 +468,8 @@ export const vi: Record<MessageKey, string> = {
   'shares.status.expired': 'Đã hết hạn',
   'shares.status.revoked': 'Đã thu hồi',
   'shares.status.used': 'Đã dùng',
+  'shares.status.disabled': 'Đã khóa do nhập sai mã',
+  'shares.onlyOnce': 'Hãy lưu liên kết này ngay: để bảo vệ bạn, liên kết chỉ hiển thị một lần. Nếu bị mất, hãy thu hồi và tạo liên kết mới.',
   'shares.withPasscode': 'Có mật mã bảo vệ',
   'shares.once': 'Dùng một lần',
   'shares.accesses': 'Lượt mở',

@@ -27,9 +27,12 @@ const share = {
 };
 
 describe('shares', () => {
-  test('read with their accesses; an unknown status or a missing link drops a share', () => {
-    const list = readShares({ shares: [share, { ...share, id: 'sh-2', status: 'paused' }, { ...share, id: 'sh-3', shlink: undefined }] })!;
-    expect(list).toHaveLength(1);
+  test('read with their accesses; an unknown status drops a share; a listed share has no link', () => {
+    const listed = { ...share, id: 'sh-3', shlink: null, viewerUrl: null, qrSvg: null, status: 'disabled' };
+    const list = readShares({ shares: [share, { ...share, id: 'sh-2', status: 'paused' }, listed] })!;
+    expect(list).toHaveLength(2);
+    expect(list[1]).toMatchObject({ id: 'sh-3', shlink: '', viewerUrl: '', status: 'disabled' });
+    expect(list[1]!.qrSvg).toBeUndefined();
     expect(list[0]).toMatchObject({ id: 'sh-1', singleUse: true, passcode: true, status: 'active' });
     expect(list[0]!.accesses).toEqual([{ time: '2026-11-21T08:00:00Z', recipient: 'Dr Lan' }, { time: '2026-11-22T08:00:00Z', recipient: '' }]);
   });

@@ -34,12 +34,14 @@ export const setConnection = (code: string, shared: boolean) =>
 
 // ---- shares --------------------------------------------------------------------------------
 
-export type ShareStatus = 'active' | 'expired' | 'revoked' | 'used';
-const shareStatuses: readonly string[] = ['active', 'expired', 'revoked', 'used'];
+export type ShareStatus = 'active' | 'expired' | 'revoked' | 'used' | 'disabled';
+const shareStatuses: readonly string[] = ['active', 'expired', 'revoked', 'used', 'disabled'];
 
 export interface Share {
   id: string;
   label: string;
+  // The link itself comes only in the answer that made the share: the server keeps only a hash of
+  // it (docs/sharing.md), so a listed share has '' here.
   shlink: string;
   viewerUrl: string;
   qrSvg?: string;
@@ -53,10 +55,10 @@ export interface Share {
 export function readShare(x: unknown): Share | undefined {
   if (!anyObject(x)) return undefined;
   const id = str(x, 'id');
-  const shlink = str(x, 'shlink');
+  const shlink = str(x, 'shlink') ?? '';
   const expires = str(x, 'expires');
   const status = str(x, 'status');
-  if (!id || !shlink || !expires || !status || !shareStatuses.includes(status)) return undefined;
+  if (!id || !expires || !status || !shareStatuses.includes(status)) return undefined;
   const accesses = Array.isArray(x.accesses)
     ? x.accesses.flatMap((a) => (anyObject(a) && typeof a.time === 'string'
       ? [{ time: a.time, recipient: typeof a.recipient === 'string' ? a.recipient : '' }] : []))

@@ -280,6 +280,7 @@ function CreatedShare({ share, headingRef }: { share: Share; headingRef: React.R
     <section className="card created" aria-labelledby={`${base}-h`}>
       <h2 id={`${base}-h`} ref={headingRef} tabIndex={-1}>{share.label || t('shares.untitled')}</h2>
       <p className="message message--ok">{t('shares.created')}</p>
+      <p className="hint">{t('shares.onlyOnce')}</p>
       <div className="shl__body">
         <figure className="shl__qr">
           {qr ? <img src={svgDataUrl(qr)} alt={t('shares.qr', { label: share.label })} width="240" height="240" /> : <p className="hint">{t('shl.qrLoading')}</p>}
