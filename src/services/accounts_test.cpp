@@ -14,6 +14,7 @@
 #include "crypto/hash.h"
 #include "crypto/otp.h"
 #include "services/facilities.h"
+#include "services/housekeeping.h"
 #include "services/records.h"
 
 namespace hb::services {
@@ -493,6 +494,47 @@ TEST_F(AccountsTest, SessionsEndWhenIdleAndAtTheirAbsoluteLifetime) {
   }
   clock_.advance(minutes(20));  // 12 h after login, however busy
   EXPECT_EQ(me_status(again), 401);
+}
+
+TEST_F(AccountsTest, HousekeepingForgetsEndedSessionsAndUsedCodesADayLater) {
+  register_patient(kMai);
+  const std::string ended = sign_up(kMai);  // one sign-up code
+  Housekeeping housekeeping(*store_, clock_, {minutes(30), std::chrono::hours(12), minutes(10)});
+  auto session_row = [&](const std::string& token) {
+    std::optional<store::AccountSession> s;
+    EXPECT_TRUE(store_->read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(s, r.account_session(crypto::sha256_hex(token)));
+      return Status::ok();
+    }).is_ok());
+    return s.has_value();
+  };
+  clock_.advance(minutes(31));  // idle: refused, but still says why
+  auto nothing = housekeeping.sweep();
+  ASSERT_TRUE(nothing.is_ok()) << nothing.error().to_string();
+  EXPECT_EQ(nothing->sessions, 0);
+  EXPECT_EQ(nothing->codes, 0);
+  EXPECT_TRUE(session_row(ended)) << "kept, so that it can still say it expired";
+
+  clock_.advance(std::chrono::hours(24));
+  const std::string live = log_in(kMai);  // a login code, and a session in use
+  auto swept = housekeeping.sweep();
+  ASSERT_TRUE(swept.is_ok()) << swept.error().to_string();
+  EXPECT_EQ(swept->sessions, 1);
+  EXPECT_EQ(swept->codes, 1);  // the sign-up code; the login code is still young
+  EXPECT_FALSE(session_row(ended));
+  AccountResult gone = ok(accounts_->me(ended, "10.0.0.1"));
+  EXPECT_EQ(gone.status, 401);
+  EXPECT_EQ(gone.body["title"], "not-signed-in");
+  EXPECT_TRUE(session_row(live));
+  EXPECT_EQ(me_status(live), 200) << "a session in use is never swept";
+
+  // Past its lifetime plus the grace day, even the session that was in use goes.
+  clock_.advance(std::chrono::hours(12 + 24) + minutes(1));
+  auto late = housekeeping.sweep();
+  ASSERT_TRUE(late.is_ok());
+  EXPECT_EQ(late->sessions, 1);
+  EXPECT_EQ(late->codes, 1);
+  EXPECT_FALSE(session_row(live));
 }
 
 TEST_F(AccountsTest, LogoutAndLogoutEverywhere) {
