@@ -537,6 +537,65 @@ TEST_F(AccountsTest, HousekeepingForgetsEndedSessionsAndUsedCodesADayLater) {
   EXPECT_FALSE(session_row(live));
 }
 
+TEST_F(AccountsTest, ChangingThePasswordNeedsTheCurrentOneAndEndsOtherSessions) {
+  const std::string pid = register_patient(kMai);
+  const std::string here = sign_up(kMai);
+  const std::string elsewhere = log_in(kMai, "10.0.0.2");
+  const std::string next = "Another good one 7";
+  // Not signed in: refused before anything is checked.
+  EXPECT_EQ(ok(accounts_->change_password("", kPassword, next, "10.0.0.1")).status, 401);
+  // A new password that fails the policy costs no strike.
+  auto weak = accounts_->change_password(here, kPassword, "short", "10.0.0.1");
+  ASSERT_FALSE(weak.is_ok());
+  EXPECT_EQ(weak.error().code(), Code::kUnprocessable);
+  auto with_id = accounts_->change_password(here, kPassword, "x" + kMai.national_id + "Zz", "10.0.0.1");
+  ASSERT_FALSE(with_id.is_ok());
+  // A wrong current password is a strike; the fifth locks the account.
+  for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
+    AccountResult wrong = ok(accounts_->change_password(here, "not my password", next, "10.0.0.1"));
+    ASSERT_EQ(wrong.status, 401) << i;
+    EXPECT_EQ(wrong.body["title"], "wrong-credentials");
+  }
+  AccountResult changed = ok(accounts_->change_password(here, kPassword, next, "10.0.0.1"));
+  ASSERT_EQ(changed.status, 200) << dump_json(changed.body);
+  EXPECT_EQ(me_status(here), 200) << "this session stays";
+  EXPECT_EQ(me_status(elsewhere), 401) << "the other device is signed out";
+  // The resident is told by SMS, with nothing about their health.
+  ASSERT_TRUE(outbox_->dispatch_due().is_ok());
+  ASSERT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(sms_.sent[0].to, kMai.phone);
+  EXPECT_EQ(sms_.sent[0].text,
+            "Healthbook: your password was changed. If this was not you, contact your clinic at "
+            "once.");
+  sms_.sent.clear();
+  // The old password no longer logs in; the new one does (and the strikes were reset).
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.3")).status, 401);
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, next, "10.0.0.3")).status, 200);
+  // Every outcome is audited, never with a password.
+  bool audited = false;
+  for (const auto& a : audit_of(pid)) {
+    if (a.event_type != "account-password") continue;
+    EXPECT_EQ(a.detail.find(kPassword), std::string::npos);
+    EXPECT_EQ(a.detail.find(next), std::string::npos);
+    audited |= a.outcome == "0";
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(AccountsTest, ChangingThePasswordLocksAfterTooManyWrongTries) {
+  register_patient(kMai);
+  const std::string here = sign_up(kMai);
+  for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
+    ASSERT_EQ(ok(accounts_->change_password(here, "not my password", "Another good one 7", "10.0.0.1")).status, 401);
+  }
+  AccountResult locked = ok(accounts_->change_password(here, "not my password", "Another good one 7", "10.0.0.1"));
+  EXPECT_EQ(locked.status, 429);
+  // Locked: even the right password is refused until the lock ends.
+  EXPECT_EQ(ok(accounts_->change_password(here, kPassword, "Another good one 7", "10.0.0.1")).status, 429);
+  clock_.advance(AccountService::kLockFor + seconds(1));
+  EXPECT_EQ(ok(accounts_->change_password(here, kPassword, "Another good one 7", "10.0.0.1")).status, 200);
+}
+
 TEST_F(AccountsTest, LogoutAndLogoutEverywhere) {
   register_patient(kMai);
   register_patient(kBinh);
