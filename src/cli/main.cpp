@@ -154,9 +154,11 @@ int serve(const Common& common) {
   services::ShareService shares(*dd->store, vault, documents, clock, {cfg->base_url(), acct.password_cost});
   services::AccessLogService access_log(*dd->store, vault, clock, {cfg->base_url()}, outbox->get());
   access_log.start();
-  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents, accounts,
-                                              book, cfg->clock_control ? &test_clock : nullptr, &shares,
-                                              &access_log});
+  services::ProxyService proxies(*dd->store, vault, clock,
+                                 {cfg->national_id_systems, cfg->guardian_until_age});
+  http::Handler api = http::make_api_handler(
+      {*cfg, auth, records, *log->tiles, log->vkey, documents, accounts, book,
+       cfg->clock_control ? &test_clock : nullptr, &shares, &access_log, &proxies});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);
