@@ -137,6 +137,8 @@ function SignOut() {
 }
 
 // The person whose data the pages show, as chosen in the switcher (null: the signed-in person).
+// The key and event are lib/resident's (actingFor, actingForEvent), named here so the verifier's
+// and link pages do not load the resident API module.
 function useActingFor(): string | null {
   const read = () => {
     try {
