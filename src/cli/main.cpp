@@ -158,9 +158,11 @@ int serve(const Common& common) {
   // Forgets expired tokens, codes and sessions (services/housekeeping.h), every 10 minutes.
   services::Housekeeping housekeeping(*dd->store, clock, {acct.idle, acct.lifetime, std::chrono::minutes(10)});
   housekeeping.start();
-  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents, accounts,
-                                              book, cfg->clock_control ? &test_clock : nullptr, &shares,
-                                              &access_log});
+  services::ProxyService proxies(*dd->store, vault, clock,
+                                 {cfg->national_id_systems, cfg->guardian_until_age});
+  http::Handler api = http::make_api_handler(
+      {*cfg, auth, records, *log->tiles, log->vkey, documents, accounts, book,
+       cfg->clock_control ? &test_clock : nullptr, &shares, &access_log, &proxies});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);

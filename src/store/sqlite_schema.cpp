@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 10> kSteps = {
+constexpr std::array<const char*, 11> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -344,6 +344,25 @@ CREATE TABLE access_alerts_cursor(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   after_seq INTEGER NOT NULL);
 INSERT INTO access_alerts_cursor(id, after_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit;
+)sql",
+
+    // 11: proxies: rights one person gave another account to act for them (a carer), with an end
+    // date and a revocation. Guardians of children are not stored here: they follow from the
+    // child's Patient record on every request (services/proxies.h), so a record corrected by a
+    // facility takes effect at once.
+    R"sql(
+CREATE TABLE proxy_grants(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  proxy_account_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('guardian', 'carer')),
+  scopes TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  granted_by TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX proxy_grants_by_patient ON proxy_grants(patient_id, created);
+CREATE INDEX proxy_grants_by_proxy ON proxy_grants(proxy_account_id, patient_id);
 )sql",
 };
 
