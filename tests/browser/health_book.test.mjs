@@ -5,7 +5,8 @@
 // connections page decides what the second facility's clinician system reads of the first one's
 // records (checked on /fhir with that facility's own token); a share made on the shares page opens
 // in the /s viewer of a fresh browser with its passcode and stops opening once revoked; the access
-// log tells the share's opening and the clinician's read in words. axe-core runs on every page.
+// log tells the share's opening, the clinician's reads and an emergency read in words, in English
+// and Vietnamese. axe-core runs on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -193,7 +194,7 @@ test('the timeline shows the records of both facilities; an out-of-range result 
 
   // The record opens on its own page.
   await page.getByRole('link', { name: 'Haemoglobin', exact: true }).click();
-  await page.waitForURL(new RegExp(`/book/${ids.haemoglobin.replace('/', '/')}`));
+  await page.waitForURL(`${hb.base}/book/${ids.haemoglobin}`);
   await page.getByRole('heading', { level: 1, name: 'Haemoglobin' }).waitFor();
   await page.getByText('11.2 g/dL').first().waitFor();
   await expectNoSeriousViolations(page, 'a record page');
@@ -321,8 +322,13 @@ test('a share with a passcode opens in a fresh browser, and stops once revoked',
   assert.deepEqual(page.problems, []);
 });
 
-test('the access log tells the share opening and the clinician read in words', async () => {
+test('the access log tells the share opening and the clinician reads in words, in English and Vietnamese', async () => {
   const { page } = resident;
+  // An emergency read by Cho Ray (without consent, with a reason): it stands out in the log.
+  const emergency = await fetch(`${hb.base}/fhir/${ids.haemoglobin}`, {
+    headers: { authorization: `Bearer ${tokens[choRay.code]}`, 'x-healthbook-break-glass': 'unconscious on arrival' },
+  });
+  assert.equal(emergency.status, 200, await emergency.text());
   await page.goto(`${hb.base}/access-log`);
   await page.getByRole('heading', { level: 1, name: 'Access log' }).waitFor();
   const sentences = page.locator('.access__sentence');
@@ -334,12 +340,34 @@ test('the access log tells the share opening and the clinician read in words', a
   // The reasons, in words: the share's label, and treatment for the facility.
   const opened = page.locator('li.access', { hasText: 'Someone with your link (Dr Lan, eye clinic) opened' });
   assert.match(await opened.innerText(), /Reason: the share “For Dr Lan”/);
-  const clinician = page.locator('li.access', { hasText: `${choRay.name} viewed Observation (1 record).` });
+  // (The emergency read below is also logged as a plain read beside its own event: the oldest
+  // one is the read under consent.)
+  const clinician = page.locator('li.access', { hasText: `${choRay.name} viewed Observation (1 record).` }).last();
   assert.match(await clinician.innerText(), /Reason: treatment/);
-  // The resident's own actions, and no emergency access.
+  // The emergency read: flagged in words, with its reason.
+  const urgent = page.locator('li.access--emergency');
+  assert.equal(await urgent.count(), 1);
+  assert.equal(await urgent.locator('.access__sentence').innerText(), `${choRay.name} used emergency access to open Observation (1 record).`);
+  assert.match(await urgent.innerText(), /Emergency access/);
+  assert.match(await urgent.innerText(), /Reason: emergency: unconscious on arrival/);
+  // The resident's own actions.
   assert.ok(said.includes('You created your account.'), said.join('\n'));
   assert.ok(said.some((s) => /^You shared Observation \(1 record\)\.$/.test(s)), said.join('\n'));
-  assert.equal(await page.getByText('Emergency access').count(), 0);
   await expectNoSeriousViolations(page, 'the access log');
+
+  // The same log in Vietnamese.
+  await page.getByRole('navigation', { name: 'Language' }).getByRole('button', { name: 'Tiếng Việt' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Nhật ký truy cập' }).waitFor();
+  const vi = await page.locator('.access__sentence').allInnerTexts();
+  assert.ok(vi.includes('Người có liên kết của bạn (Dr Lan, eye clinic) đã mở Observation (1 hồ sơ).'), vi.join('\n'));
+  assert.ok(vi.includes(`${choRay.name} đã xem Observation (1 hồ sơ).`), vi.join('\n'));
+  assert.ok(vi.includes('Bạn đã tạo tài khoản.'), vi.join('\n'));
+  assert.match(await page.locator('li.access--emergency').innerText(), /Truy cập khẩn cấp/);
+  const openedVi = page.locator('li.access', { hasText: 'Người có liên kết của bạn (Dr Lan, eye clinic) đã mở' });
+  assert.match(await openedVi.innerText(), /Lý do: liên kết chia sẻ “For Dr Lan”/);
+  assert.match(await page.locator('li.access--emergency').innerText(), /Lý do: khẩn cấp: unconscious on arrival/);
+  await expectNoSeriousViolations(page, 'the access log in Vietnamese');
+  await page.getByRole('navigation', { name: 'Ngôn ngữ' }).getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Access log' }).waitFor();
   assert.deepEqual(page.problems, []);
 });
