@@ -37,6 +37,7 @@ const ROUTES = [
   'POST /api/v1/account/totp/confirm',
   'POST /api/v1/account/logout',
   'POST /api/v1/account/logout-everywhere',
+  'POST /api/v1/account/password',
   'GET /api/v1/me/timeline',
   'GET /api/v1/me/records/<type>/<id>',
   'GET /api/v1/me/connections',
@@ -399,8 +400,26 @@ test('with A\'s session, no route reads or changes anything of B\'s', async () =
   cookies.a = await logIn(people.a);
   route('POST /api/v1/account/logout'); // and the next test
 
-  // B's data is as it was, and B's phone got nothing from all this but the sign-up code A's
-  // sign-up start asked for (which A never sees).
+  // Changing the password changes A's only (A and B chose the same one here): a wrong current
+  // password is refused; a right one changes A's, and B still logs in with the old one.
+  route('POST /api/v1/account/password');
+  const changedAs = 'another horse 43';
+  const wrongCurrent = await call('POST', '/api/v1/account/password', { currentPassword: 'not it at all 7', newPassword: changedAs }, cookies.a);
+  assert.equal(wrongCurrent.status, 401, wrongCurrent.text);
+  const changed = await call('POST', '/api/v1/account/password', { currentPassword: password, newPassword: changedAs }, cookies.a);
+  assert.equal(changed.status, 200, changed.text);
+  holdsNothingOfB(changed.text, 'account/password');
+  assert.equal((await call('GET', '/api/v1/account/me', undefined, cookies.b)).status, 200, 'B\'s session was not ended');
+  const bLogin = await call('POST', '/api/v1/account/login', { nationalId: people.b.nationalId, password });
+  assert.equal(bLogin.status, 200, `B's password is unchanged: ${bLogin.text}`);
+  const aOld = await call('POST', '/api/v1/account/login', { nationalId: people.a.nationalId, password });
+  assert.equal(aOld.status, 401, 'A\'s old password no longer works');
+  const back = await call('POST', '/api/v1/account/password', { currentPassword: changedAs, newPassword: password }, cookies.a);
+  assert.equal(back.status, 200, back.text);
+
+  // B's data is as it was, and B's phone got nothing from all this but codes (the sign-up code
+  // A's sign-up start asked for, which A never sees, and the login code of B's own login above):
+  // no document link, no notice.
   assert.deepEqual(await snapshotOfB(), before);
   const bSms = smsLines().slice(smsBefore).filter((l) => l.to === people.b.phone);
   assert.ok(bSms.every((l) => /code: [0-9]{6}\./.test(l.text) && !/\/c\//.test(l.text)), JSON.stringify(bSms));
