@@ -97,6 +97,15 @@ std::string detail_after(const std::string& detail, std::string_view prefix) {
   return starts_with(detail, prefix) ? detail.substr(prefix.size()) : std::string();
 }
 
+// The reason a clinician gave for an emergency access. The records service writes the break-glass
+// event's detail as "break-glass <read|vread|history|search>: <reason>" (engine.cpp,
+// docs/health-book.md); the reason may itself hold ": ", so it is everything after the first.
+std::string emergency_reason(const std::string& detail) {
+  if (!starts_with(detail, "break-glass ")) return detail_after(detail, "reason: ");
+  const auto colon = detail.find(": ");
+  return colon == std::string::npos ? std::string() : detail.substr(colon + 2);
+}
+
 // An audit event that earns an alert: who opened the records, as a key (one alert per key per
 // kAlertEvery) and as words for the message.
 struct Opening {
@@ -171,7 +180,7 @@ Result<Json> AccessLogService::access_log(const Resident& who, std::string_view 
         }
         const bool emergency = a.event_type.find("break-glass") != std::string::npos;
         who_json = {{"kind", emergency ? "break-glass" : "facility"}, {"name", it->second}};
-        why = emergency ? "emergency: " + detail_after(a.detail, "reason: ") : "treatment";
+        why = emergency ? "emergency: " + emergency_reason(a.detail) : "treatment";
       } else if (a.client_id == kRecipientClient) {
         who_json = {{"kind", "share-recipient"}, {"name", detail_after(a.detail, "recipient: ")}};
         const std::string share_id = first_entity(a.entities, "Share");

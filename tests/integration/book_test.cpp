@@ -409,6 +409,22 @@ TEST_F(Book, BreakingTheGlassNeedsAReasonIsAuditedAndTellsTheResident) {
     if (!audited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(audited);
+
+  // Her access log names the facility and gives the clinician's reason.
+  const std::string cookie = sign_up(kMai);
+  Json emergency;
+  for (int i = 0; i < 100 && emergency.is_null(); ++i) {
+    auto log = me(cookie, "access-log?limit=200");
+    ASSERT_EQ(log.status, 200) << log.body;
+    const Json events = log.json()["events"];
+    for (const Json& e : events) {
+      if (e["who"]["kind"] == "break-glass") emergency = e;
+    }
+    if (emergency.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(emergency.is_null());
+  EXPECT_EQ(emergency["who"]["name"], "Saigon International Hospital");
+  EXPECT_EQ(emergency["why"], "emergency: unconscious on arrival, allergies unknown");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  accessSentence, checkNewShare, expiryChoices, looksLikeEmail, readAccessLog, readConnections, readNotifications, readShares, shareBody,
+  accessSentence, checkNewShare, reasonOf, recordCounts, expiryChoices, looksLikeEmail, readAccessLog, readConnections, readNotifications, readShares, shareBody,
 } from './me';
 
 describe('connections', () => {
@@ -47,6 +47,10 @@ describe('shares', () => {
     expect(checkNewShare({ ...ok, expiresIn: 5 }, false)).toEqual(['expiry']);
     expect(checkNewShare({ ...ok, passcode: '12' }, true)).toEqual(['passcode']);
     expect(checkNewShare({ ...ok, passcode: '12' }, false)).toEqual([]);
+    // The server takes 6 to 64 characters.
+    expect(checkNewShare({ ...ok, passcode: '12345' }, true)).toEqual(['passcode']);
+    expect(checkNewShare({ ...ok, passcode: '123456' }, true)).toEqual([]);
+    expect(checkNewShare({ ...ok, passcode: 'x'.repeat(65) }, true)).toEqual(['passcode']);
   });
   test('the body carries the passcode only when one was asked for', () => {
     const s = { records: ['Observation/1'], label: ' Lan ', expiresIn: 86_400, passcode: '2468', singleUse: true };
@@ -63,21 +67,39 @@ describe('access log', () => {
   test('events read defensively, with the cursor', () => {
     const log = readAccessLog({
       events: [
-        { time: '2026-11-20T01:00:00Z', who: { kind: 'facility', name: 'Bach Mai Hospital' }, action: 'read', what: 'your blood test', why: '' },
-        { time: '2026-11-20T02:00:00Z', who: { kind: 'share', name: 'Dr Lan' }, action: 'open', what: 'the share “For Dr Lan”' },
+        { time: '2026-11-20T01:00:00Z', who: { kind: 'facility', name: 'Bach Mai Hospital' }, action: 'read', what: 'Observation (1 record)', why: 'treatment' },
+        { time: '2026-11-20T02:00:00Z', who: { kind: 'resident', name: 'You' }, action: 'sign-in', what: '', outcome: 'refused' },
         { nope: true },
       ],
       next: 'older',
     })!;
     expect(log.events).toHaveLength(2);
+    expect(log.events[0]!.refused).toBe(false);
     expect(log.events[1]!.why).toBe('');
+    expect(log.events[1]!.refused).toBe(true);
     expect(log.next).toBe('older');
   });
-  test('sentences name a facility by its name and others in words', () => {
-    const e = { time: 't', who: { kind: 'facility', name: 'Bach Mai Hospital' }, action: 'read', what: 'x', why: '' };
-    expect(accessSentence(e)).toEqual({ who: null, action: 'log.action.read' });
-    expect(accessSentence({ ...e, who: { kind: 'share', name: 'Dr Lan' }, action: 'open' })).toEqual({ who: 'log.who.share', action: 'log.action.open' });
+  test('sentences in the server\'s words: a facility by its name, others in words', () => {
+    const e = { time: 't', who: { kind: 'facility', name: 'Bach Mai Hospital' }, action: 'read', what: 'x', why: 'treatment', refused: false };
+    expect(accessSentence(e)).toEqual({ who: null, action: 'log.action.read', withWhat: true });
+    expect(accessSentence({ ...e, who: { kind: 'share-recipient', name: 'Dr Lan' }, action: 'share-opened', why: 'share For Dr Lan' }))
+      .toEqual({ who: 'log.who.share', action: 'log.action.open', withWhat: true });
+    expect(accessSentence({ ...e, who: { kind: 'share-recipient', name: 'Someone' }, action: 'read', why: 'document link' }).who).toBe('log.who.documentLink');
+    expect(accessSentence({ ...e, who: { kind: 'break-glass', name: 'Cho Ray Hospital' } }))
+      .toEqual({ who: null, action: 'log.action.emergency', withWhat: true });
+    expect(accessSentence({ ...e, who: { kind: 'resident', name: 'You' }, action: 'sign-up' }))
+      .toEqual({ who: 'log.who.resident', action: 'log.action.signUp', withWhat: false });
+    expect(accessSentence({ ...e, who: { kind: 'operator', name: 'Healthbook operator' } }).who).toBe('log.who.system');
     expect(accessSentence({ ...e, action: 'teleport' }).action).toBe('log.action.other');
+  });
+  test('records counted by type, and reasons, are read from the server\'s words', () => {
+    expect(recordCounts('Observation (3 records), Patient (1 record)')).toEqual([{ type: 'Observation', n: 3 }, { type: 'Patient', n: 1 }]);
+    expect(recordCounts('')).toEqual([]);
+    expect(recordCounts('something else')).toBeNull();
+    expect(reasonOf('treatment')).toEqual({ key: 'log.reason.treatment', values: {} });
+    expect(reasonOf('share For Dr Lan')).toEqual({ key: 'log.reason.share', values: { label: 'For Dr Lan' } });
+    expect(reasonOf('emergency: unconscious')).toEqual({ key: 'log.reason.emergency', values: { reason: 'unconscious' } });
+    expect(reasonOf('a new reason')).toBe('a new reason');
   });
 });
 

@@ -101,14 +101,15 @@ export interface NewShare {
 export type ShareFormError = 'records' | 'label' | 'passcode' | 'expiry';
 
 // The form's own checks before anything is sent: at least one record, a label of 1 to 80
-// characters, a passcode of at least 4 characters when one is asked for, a known expiry.
+// characters, a passcode of 6 to 64 characters when one is asked for (the server's rule,
+// docs/sharing.md), a known expiry.
 export function checkNewShare(s: NewShare, wantPasscode: boolean): ShareFormError[] {
   const errors: ShareFormError[] = [];
   if (s.records.length === 0) errors.push('records');
   const label = s.label.trim();
   if (!label || [...label].length > 80) errors.push('label');
   if (!expiryChoices.some((c) => c.seconds === s.expiresIn)) errors.push('expiry');
-  if (wantPasscode && (s.passcode ?? '').length < 4) errors.push('passcode');
+  if (wantPasscode && ((s.passcode ?? '').length < 6 || [...(s.passcode ?? '')].length > 64)) errors.push('passcode');
   return errors;
 }
 
@@ -141,6 +142,7 @@ export interface AccessEvent {
   action: string;
   what: string;
   why: string;
+  refused: boolean;
 }
 
 export function readAccessLog(x: unknown): { events: AccessEvent[]; next: string | null } | undefined {
@@ -154,20 +156,75 @@ export function readAccessLog(x: unknown): { events: AccessEvent[]; next: string
       action: str(e, 'action') ?? '',
       what: str(e, 'what') ?? '',
       why: str(e, 'why') ?? '',
+      refused: e.outcome === 'refused',
     }];
   });
   return { events, next: typeof x.next === 'string' && x.next ? x.next : null };
 }
 
-const namedKinds = ['client', 'share', 'resident', 'proxy', 'system'] as const;
-const actions = ['read', 'search', 'create', 'update', 'delete', 'share', 'open', 'emergency', 'login', 'export'] as const;
+// The server's words (docs/sharing.md, "The access log") and the messages that say them. A
+// facility (also in an emergency) is named by its name; the others in words.
+const whoKeys: Record<string, MessageKey> = {
+  'share-recipient': 'log.who.share',
+  resident: 'log.who.resident',
+  proxy: 'log.who.proxy',
+  operator: 'log.who.system',
+};
+// Actions on records: "<who> <action> <what>." (what: the records touched, counted by type).
+const recordActions: Record<string, MessageKey> = {
+  read: 'log.action.read',
+  search: 'log.action.search',
+  create: 'log.action.create',
+  update: 'log.action.update',
+  delete: 'log.action.delete',
+  'share-opened': 'log.action.open',
+  'share-created': 'log.action.share',
+};
+// Account events, whole sentences without records: "<who> <action>.".
+const accountActions: Record<string, MessageKey> = {
+  'share-revoked': 'log.action.revoke',
+  'sign-up': 'log.action.signUp',
+  'sign-in': 'log.action.signIn',
+  'sign-in-code-sent': 'log.action.signInCode',
+  'sign-out': 'log.action.signOut',
+  'session-ended': 'log.action.sessionEnded',
+  'security-settings': 'log.action.security',
+};
 
-// The sentence's parts: who (a facility or a person by their name; a system, a share's recipient,
-// the resident or a proxy in words), what they did (in words; "accessed" when unknown).
-export function accessSentence(e: AccessEvent): { who: MessageKey | null; action: MessageKey } {
-  const who = (namedKinds as readonly string[]).includes(e.who.kind) ? (`log.who.${e.who.kind}` as MessageKey) : null;
-  const action = (actions as readonly string[]).includes(e.action) ? e.action : 'other';
-  return { who, action: `log.action.${action}` as MessageKey };
+export const isEmergency = (e: AccessEvent) => e.who.kind === 'break-glass';
+
+// The sentence's parts: who (null: say the name as given), what they did (in words; "accessed"
+// when unknown), and whether the records touched follow (else the action is the whole sentence).
+export function accessSentence(e: AccessEvent): { who: MessageKey | null; action: MessageKey; withWhat: boolean } {
+  const who = e.who.kind === 'share-recipient' && e.why === 'document link' ? 'log.who.documentLink' : whoKeys[e.who.kind] ?? null;
+  if (isEmergency(e)) return { who, action: 'log.action.emergency', withWhat: true };
+  const account = accountActions[e.action];
+  if (account) return { who, action: account, withWhat: false };
+  return { who, action: recordActions[e.action] ?? 'log.action.other', withWhat: true };
+}
+
+// "Observation (3 records), Patient (1 record)": each record type with its count, for the
+// message that says it in the page's language; null when the text is in another shape.
+export function recordCounts(what: string): { type: string; n: number }[] | null {
+  if (!what) return [];
+  const parts = what.split(', ').map((p) => /^([A-Za-z]+) \((\d+) records?\)$/.exec(p));
+  if (parts.some((m) => !m)) return null;
+  return parts.map((m) => ({ type: m![1]!, n: Number(m![2]) }));
+}
+
+// The reason the server gives, in the page's words: [message, its values], or the text as given.
+export function reasonOf(why: string): { key: MessageKey; values: Record<string, string> } | string {
+  const fixed: Record<string, MessageKey> = {
+    treatment: 'log.reason.treatment',
+    'your account': 'log.reason.account',
+    operations: 'log.reason.operations',
+    'acting for you': 'log.reason.proxy',
+    'document link': 'log.reason.documentLink',
+  };
+  if (fixed[why]) return { key: fixed[why], values: {} };
+  if (why.startsWith('share ')) return { key: 'log.reason.share', values: { label: why.slice('share '.length) } };
+  if (why.startsWith('emergency: ')) return { key: 'log.reason.emergency', values: { reason: why.slice('emergency: '.length) } };
+  return why;
 }
 
 const isLog = (x: unknown): x is Obj => readAccessLog(x) !== undefined;

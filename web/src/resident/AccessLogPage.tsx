@@ -1,12 +1,14 @@
 // /access-log: every access to the resident's data as a sentence ("Bach Mai Hospital viewed your
-// blood test."), newest first, with the reason when one was given; emergency access stands out
-// in words, not colour alone. "Show older" follows the server's cursor.
+// Observation (1 record)."), newest first, with the reason when one was given; emergency access
+// stands out in words, not colour alone, and so does a refused attempt. The server's words (who,
+// action, reason, the records counted) are said in the page's language (lib/me.ts). "Show older"
+// follows the server's cursor.
 import { useCallback, useEffect, useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { NetworkError } from '../lib/api';
 import { formatDateTime } from '../lib/dates';
-import { accessSentence, getAccessLog, type AccessEvent } from '../lib/me';
+import { accessSentence, getAccessLog, isEmergency, reasonOf, recordCounts, type AccessEvent } from '../lib/me';
 import { refusalText, useRefusal } from './common';
 
 type State = { step: 'loading' } | { step: 'failed'; text: string } | { step: 'ready'; events: AccessEvent[]; next: string | null; more: boolean };
@@ -45,7 +47,16 @@ export function AccessLogPage() {
   const sentence = (e: AccessEvent) => {
     const parts = accessSentence(e);
     const who = parts.who ? t(parts.who, { name: e.who.name }) : e.who.name || t('log.who.system');
-    return t('log.sentence', { who, action: t(parts.action), what: e.what });
+    if (!parts.withWhat) return t('log.sentenceAlone', { who, action: t(parts.action) });
+    const counts = recordCounts(e.what);
+    const what = counts === null ? e.what
+      : counts.length === 0 ? t('log.what.account')
+        : counts.map((c) => t(c.n === 1 ? 'log.what.one' : 'log.what.many', { type: c.type, n: c.n })).join(', ');
+    return t('log.sentence', { who, action: t(parts.action), what });
+  };
+  const reason = (e: AccessEvent) => {
+    const r = reasonOf(e.why);
+    return typeof r === 'string' ? r : t(r.key, r.values);
   };
 
   return (
@@ -64,11 +75,12 @@ export function AccessLogPage() {
           {state.events.length === 0 ? <p>{t('log.empty')}</p> : (
             <ol className="access-log">
               {state.events.map((e, i) => (
-                <li key={`${e.time}-${i}`} className={e.action === 'emergency' ? 'access access--emergency' : 'access'}>
+                <li key={`${e.time}-${i}`} className={isEmergency(e) ? 'access access--emergency' : 'access'}>
                   <p className="access__time"><time dateTime={e.time}>{formatDateTime(e.time, locale)}</time></p>
-                  {e.action === 'emergency' && <p><strong className="flag">{t('log.emergency')}</strong></p>}
+                  {isEmergency(e) && <p><strong className="flag">{t('log.emergency')}</strong></p>}
+                  {e.refused && <p><strong className="flag">{t('log.refused')}</strong></p>}
                   <p className="access__sentence">{sentence(e)}</p>
-                  {e.why && <p className="hint">{t('log.why', { why: e.why })}</p>}
+                  {e.why && e.who.kind !== 'resident' && <p className="hint">{t('log.why', { why: reason(e) })}</p>}
                 </li>
               ))}
             </ol>
