@@ -52,6 +52,10 @@ const ROUTES = [
   'GET /api/v1/me/access-log',
   'GET /api/v1/me/notifications',
   'PUT /api/v1/me/notifications',
+  'GET /api/v1/me/acting-for',
+  'GET /api/v1/me/carers',
+  'POST /api/v1/me/carers',
+  'DELETE /api/v1/me/carers/<id>',
 ];
 const covered = new Set();
 
@@ -103,6 +107,10 @@ before(async () => {
   });
   assert.equal(share.status, 201, JSON.stringify(share.body));
   mine.b.share = share.body.id;
+  // B lets C view B's records until a date: a proxy grant A must not see, end or use.
+  const grant = await me('b', 'POST', '/carers', { nationalId: people.c.nationalId, rights: ['view-records'], endsAt: inHalfAYear() });
+  assert.equal(grant.status, 201, grant.text);
+  mine.b.carerGrant = grant.body.id;
   mine.b.shareViewerUrl = share.body.viewerUrl;
   for (const code of ['01001', '79002']) {
     const c = await me('b', 'PUT', `/connections/${code}`, { shared: true });
@@ -160,8 +168,11 @@ async function api(facility, method, path, body, type = 'application/fhir+json')
 }
 
 // A resident call: JSON in and out, the CSRF header on changes, the cookie given.
-async function call(method, path, body, cookie) {
-  const headers = {};
+// A carer grant's end date: the server allows at most two years ahead.
+const inHalfAYear = () => new Date(Date.now() + 183 * 86_400_000).toISOString().slice(0, 10);
+
+async function call(method, path, body, cookie, extra = {}) {
+  const headers = { ...extra };
   if (cookie) headers.cookie = cookie;
   if (method !== 'GET') headers['x-healthbook-csrf'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -231,6 +242,7 @@ async function snapshotOfB() {
     document: await get(`/documents/${mine.b.document}`),
     shares,
     notifications: await get('/notifications'),
+    carers: (await get('/carers')).carers,
     records: await Promise.all([mine.b.observation, mine.b.choRayObservation, mine.b.documentReference, mine.b.patient, mine.b.consent]
       .map(async (ref) => { const r = await me('b', 'GET', `/records/${ref}`); assert.equal(r.status, 200, ref); return r.body; })),
     secondFactors: JSON.stringify(account.secondFactors ?? account.account?.secondFactors ?? null),
@@ -391,6 +403,26 @@ test('with A\'s session, no route reads or changes anything of B\'s', async () =
   const put = await me('a', 'PUT', '/notifications', { onAccess: { sms: false, email: false } });
   assert.equal(put.status, 200, put.text);
 
+  // Proxies: A acts for nobody, cannot see or end B's carer grant, and cannot act for B by naming
+  // B in the header (every /api/v1/me route with it is covered by the proxies integration test).
+  route('GET /api/v1/me/acting-for');
+  const actingFor = await me('a', 'GET', '/acting-for');
+  assert.equal(actingFor.status, 200, actingFor.text);
+  holdsNothingOfB(actingFor.text, 'acting-for');
+  route('GET /api/v1/me/carers');
+  const carers = await me('a', 'GET', '/carers');
+  assert.equal(carers.status, 200, carers.text);
+  assert.deepEqual(carers.body.carers, []);
+  route('DELETE /api/v1/me/carers/<id>');
+  await likeAnUnknownId(mine.b.carerGrant, (x) => me('a', 'DELETE', `/carers/${x}`), 'DELETE carers/<B\'s grant>');
+  route('POST /api/v1/me/carers');
+  const toNobody = await me('a', 'POST', '/carers', { nationalId: '079301009999', rights: ['view-records'], endsAt: inHalfAYear() });
+  assert.equal(toNobody.status, 422, toNobody.text);
+  const bId = mine.b.patient.split('/')[1];
+  const asB = await call('GET', '/api/v1/me/timeline', undefined, a, { 'x-healthbook-acting-for': bId });
+  assert.equal(asB.status, 404, asB.text);
+  holdsNothingOfB(asB.text.replaceAll(bId, '<id>'), 'timeline acting for B');
+
   // Sign out everywhere ends A's sessions only.
   route('POST /api/v1/account/logout-everywhere');
   const everywhere = await call('POST', '/api/v1/account/logout-everywhere', {}, a);
@@ -534,7 +566,7 @@ test('every resident route of the dispatch code is in ROUTES, and every one was 
   const src = (f) => readFileSync(join(root, 'src', 'http', f), 'utf8');
   // The files that answer resident routes: a new one must be added here (and its routes above).
   const apiFiles = readdirSync(join(root, 'src', 'http')).filter((f) => f.endsWith('_api.cpp')).sort();
-  assert.deepEqual(apiFiles, ['account_api.cpp', 'book_api.cpp', 'me_documents_api.cpp', 'share_api.cpp']);
+  assert.deepEqual(apiFiles, ['account_api.cpp', 'book_api.cpp', 'me_documents_api.cpp', 'proxy_api.cpp', 'share_api.cpp']);
 
   const found = new Set();
   // account_api.cpp: `route == "me"` (GET) and the POST routes of kPosts.
@@ -548,6 +580,12 @@ test('every resident route of the dispatch code is in ROUTES, and every one was 
   const meSegments = [...dispatch.matchAll(/if \(parts\[2\] == "me"[^{]*\{/g)]
     .flatMap((m) => [...m[0].matchAll(/parts\[3\] == "([a-z-]+)"/g)].map((x) => x[1]));
   assert.deepEqual(meSegments.sort(), ['access-log', 'documents', 'notifications', 'shares']);
+  // proxy_api.cpp: its shapes with their Allow headers (dispatched by is_proxy_route).
+  assert.match(dispatch, /is_proxy_route\(parts\)/);
+  const proxy = src('proxy_api.cpp');
+  for (const [, what, n, allow] of proxy.matchAll(/what == "([a-z-]+)" && parts\.size\(\) == (\d)\) allow = "([^"]+)"/g)) {
+    for (const method of allow.split(', ')) found.add(`${method} /api/v1/me/${what}${n === '5' ? '/<id>' : ''}`);
+  }
   // book_api.cpp: its shapes (timeline, records/<type>/<id>, connections[/<code>]).
   const book = src('book_api.cpp');
   assert.deepEqual([...book.matchAll(/r == "([a-z-]+)"/g)].map((m) => m[1]).sort(), ['connections', 'records', 'timeline']);
