@@ -1,7 +1,9 @@
 // The page frame (skip link, header with the language switcher, main, footer) and the routes.
-// The resident's pages add their navigation and a sign-out button to the header; they, and the
-// share viewer, load as separate chunks so the verifier's and link pages stay small.
-import { lazy, Suspense, useEffect, useId, useState } from 'react';
+// The resident's pages add their navigation and a sign-out button to the header. Every page is in
+// the main chunk: over HTTP/1.1 on a slow mobile network each further chunk found only when the
+// main one ran cost a round trip (over half a second), more than its bytes; only the QR code
+// reader and drawer load on demand.
+import { useEffect, useId, useState } from 'react';
 import { useI18n } from './i18n/context';
 import { languages, languageNames } from './i18n/translate';
 import { isResidentRoute, Link, navigate, routeOf, useLocation, type Route } from './router';
@@ -9,49 +11,45 @@ import { VerifyPage } from './verify/VerifyPage';
 import { CertificatePage } from './certificate/CertificatePage';
 import { PageHeading } from './components/PageHeading';
 import type { MessageKey } from './i18n/en';
-
-const SignupPage = lazy(() => import('./resident/SignupPage').then((m) => ({ default: m.SignupPage })));
-const LoginPage = lazy(() => import('./resident/LoginPage').then((m) => ({ default: m.LoginPage })));
-const AccountPage = lazy(() => import('./resident/AccountPage').then((m) => ({ default: m.AccountPage })));
-const BookPage = lazy(() => import('./resident/BookPage').then((m) => ({ default: m.BookPage })));
-const RecordPage = lazy(() => import('./resident/RecordPage').then((m) => ({ default: m.RecordPage })));
-const DocumentsPage = lazy(() => import('./resident/DocumentsPage').then((m) => ({ default: m.DocumentsPage })));
-const DocumentPage = lazy(() => import('./resident/DocumentPage').then((m) => ({ default: m.DocumentPage })));
-const ConnectionsPage = lazy(() => import('./resident/ConnectionsPage').then((m) => ({ default: m.ConnectionsPage })));
-const SharesPage = lazy(() => import('./resident/SharesPage').then((m) => ({ default: m.SharesPage })));
-const AccessLogPage = lazy(() => import('./resident/AccessLogPage').then((m) => ({ default: m.AccessLogPage })));
-const CarersPage = lazy(() => import('./resident/CarersPage').then((m) => ({ default: m.CarersPage })));
-const ShareViewerPage = lazy(() => import('./viewer/ShareViewerPage').then((m) => ({ default: m.ShareViewerPage })));
+import { SignupPage } from './resident/SignupPage';
+import { LoginPage } from './resident/LoginPage';
+import { AccountPage } from './resident/AccountPage';
+import { BookPage } from './resident/BookPage';
+import { RecordPage } from './resident/RecordPage';
+import { DocumentsPage } from './resident/DocumentsPage';
+import { DocumentPage } from './resident/DocumentPage';
+import { ConnectionsPage } from './resident/ConnectionsPage';
+import { SharesPage } from './resident/SharesPage';
+import { AccessLogPage } from './resident/AccessLogPage';
+import { CarersPage } from './resident/CarersPage';
+import { ShareViewerPage } from './viewer/ShareViewerPage';
 
 export function App() {
   const { pathname, search } = useLocation();
   const route = routeOf(pathname, search);
-  const { t } = useI18n();
   // Switching the person acted for remounts the page, so it loads that person's data.
   const subject = useActingFor();
   return (
     <>
       <Header route={route} />
       <main id="main" tabIndex={-1} key={subject ?? 'self'}>
-        <Suspense fallback={<p role="status">{t('app.loading')}</p>}>
-          {route.name === 'verify' && <VerifyPage />}
-          {route.name === 'certificate' && (
-            <CertificatePage key={`${route.token}${route.latest}`} token={route.token} latest={route.latest} />
-          )}
-          {route.name === 'signup' && <SignupPage />}
-          {route.name === 'login' && <LoginPage key={search} search={search} />}
-          {route.name === 'account' && <AccountPage />}
-          {route.name === 'book' && <BookPage search={search} />}
-          {route.name === 'record' && <RecordPage key={`${route.type}/${route.id}`} type={route.type} id={route.id} />}
-          {route.name === 'documents' && <DocumentsPage />}
-          {route.name === 'document' && <DocumentPage key={route.id} id={route.id} />}
-          {route.name === 'connections' && <ConnectionsPage />}
-          {route.name === 'shares' && <SharesPage search={search} />}
-          {route.name === 'accessLog' && <AccessLogPage />}
-          {route.name === 'carers' && <CarersPage />}
-          {route.name === 'shareViewer' && <ShareViewerPage />}
-          {route.name === 'notFound' && <NotFound />}
-        </Suspense>
+        {route.name === 'verify' && <VerifyPage />}
+        {route.name === 'certificate' && (
+          <CertificatePage key={`${route.token}${route.latest}`} token={route.token} latest={route.latest} />
+        )}
+        {route.name === 'signup' && <SignupPage />}
+        {route.name === 'login' && <LoginPage key={search} search={search} />}
+        {route.name === 'account' && <AccountPage />}
+        {route.name === 'book' && <BookPage search={search} />}
+        {route.name === 'record' && <RecordPage key={`${route.type}/${route.id}`} type={route.type} id={route.id} />}
+        {route.name === 'documents' && <DocumentsPage />}
+        {route.name === 'document' && <DocumentPage key={route.id} id={route.id} />}
+        {route.name === 'connections' && <ConnectionsPage />}
+        {route.name === 'shares' && <SharesPage search={search} />}
+        {route.name === 'accessLog' && <AccessLogPage />}
+        {route.name === 'carers' && <CarersPage />}
+        {route.name === 'shareViewer' && <ShareViewerPage />}
+        {route.name === 'notFound' && <NotFound />}
       </main>
       <Footer />
     </>
