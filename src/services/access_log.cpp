@@ -437,35 +437,17 @@ Result<int> AccessLogService::alert_pass() {
 }
 
 void AccessLogService::start() {
-  std::lock_guard life(life_mu_);
-  if (thread_.joinable()) return;
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = false;
-  }
-  thread_ = std::thread([this] { run(); });
+  worker_.start(
+      [this] {
+        auto done = alert_pass();
+        if (!done) {
+          // Logged without any patient data: the status names the store's failure only.
+          std::fprintf(stderr, "access alerts: pass failed: %s\n", done.error().message().c_str());
+        }
+      },
+      options_.poll);
 }
 
-void AccessLogService::stop() {
-  std::lock_guard life(life_mu_);
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void AccessLogService::run() {
-  for (;;) {
-    auto done = alert_pass();
-    if (!done) {
-      // Logged without any patient data: the status names the store's failure only.
-      std::fprintf(stderr, "access alerts: pass failed: %s\n", done.error().message().c_str());
-    }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, options_.poll, [&] { return stopping_; })) return;
-  }
-}
+void AccessLogService::stop() { worker_.stop(); }
 
 }  // namespace hb::services

@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/json.h"
 #include "notify/outbox.h"
 #include "services/accounts.h"
@@ -82,7 +83,6 @@ class AccessLogService {
   Result<Contact> contact(store::Reader& r, const std::string& patient_id,
                           const store::AccessAlerts& prefs);
   Result<std::string> registered_phone(store::Reader& r, const std::string& patient_id);
-  void run();
 
   store::Store& store_;
   Vault& vault_;
@@ -91,11 +91,7 @@ class AccessLogService {
   notify::Outbox* outbox_;
 
   std::mutex pass_mu_;  // one pass at a time
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::mutex life_mu_;     // serialises start() and stop()
-  std::thread thread_;     // guarded by life_mu_
+  Periodic worker_;     // the tailer's thread (start/stop)
 };
 
 }  // namespace hb::services

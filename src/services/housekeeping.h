@@ -16,11 +16,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -37,7 +35,6 @@ class Housekeeping {
   static constexpr std::chrono::hours kGrace{24};
 
   Housekeeping(store::Store& store, const Clock& clock, HousekeepingOptions options);
-  ~Housekeeping();
 
   // The cutoffs for a sweep at `now`.
   store::PurgeCutoffs cutoffs(Time now) const;
@@ -45,19 +42,13 @@ class Housekeeping {
   Result<store::PurgeCounts> sweep();
 
   void start();
-  void stop();
+  void stop() { worker_.stop(); }
 
  private:
-  void run();
-
   store::Store& store_;
   const Clock& clock_;
   HousekeepingOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::mutex life_mu_;     // serialises start() and stop()
-  std::thread thread_;     // guarded by life_mu_
+  Periodic worker_;  // declared last: stopped before the rest goes
 };
 
 }  // namespace hb::services
