@@ -11,6 +11,7 @@
 #include "services/book.h"
 #include "services/documents.h"
 #include "services/records.h"
+#include "services/oidc_login.h"
 #include "services/shares.h"
 #include "services/access_log.h"
 
@@ -35,6 +36,8 @@ struct Services {
   // and the shares' SMART Health Link manifests at /shl/s/<token> (http/share_api.h).
   services::ShareService* shares = nullptr;
   services::AccessLogService* access_log = nullptr;
+  // The national eID login, /api/v1/account/oidc/... (http/oidc_api.h); null when not configured.
+  services::OidcLogin* oidc = nullptr;
 };
 
 Handler make_api_handler(Services s);
