@@ -35,11 +35,19 @@ std::optional<double> numeric_date(const Json& obj, const char* name) {
   return v;
 }
 
+// A provider's JSON document. The parser's message is not passed on: it may quote the bytes it
+// stopped at, which in a token response can be part of a token, and refusals are logged.
+Result<Json> document(std::string_view text, const char* what) {
+  auto j = parse_json(text, kDocumentLimits);
+  if (!j) return invalid(std::string(what) + " is not JSON within the limits");
+  return j;
+}
+
 }  // namespace
 
 Result<ProviderMetadata> parse_discovery(std::string_view text, std::string_view expected_issuer) {
   try {
-    HB_ASSIGN_OR_RETURN(Json j, parse_json(text, kDocumentLimits));
+    HB_ASSIGN_OR_RETURN(Json j, document(text, "the discovery document"));
     if (!j.is_object()) return invalid("the discovery document is not a JSON object");
     ProviderMetadata m;
     m.issuer = string_member(j, "issuer");
@@ -89,7 +97,7 @@ Result<ProviderMetadata> parse_discovery(std::string_view text, std::string_view
 
 Result<crypto::JwkSet> parse_provider_jwks(std::string_view text) {
   try {
-    HB_ASSIGN_OR_RETURN(Json j, parse_json(text, kDocumentLimits));
+    HB_ASSIGN_OR_RETURN(Json j, document(text, "the provider's key set"));
     if (!j.is_object() || !j.contains("keys") || !j["keys"].is_array())
       return invalid("the provider's key set has no \"keys\" array");
     Json usable = Json::array();
@@ -114,7 +122,7 @@ Result<crypto::JwkSet> parse_provider_jwks(std::string_view text) {
 
 Result<TokenResponse> parse_token_response(std::string_view text) {
   try {
-    HB_ASSIGN_OR_RETURN(Json j, parse_json(text, kDocumentLimits));
+    HB_ASSIGN_OR_RETURN(Json j, document(text, "the token response"));
     if (!j.is_object()) return invalid("the token response is not a JSON object");
     TokenResponse t;
     t.id_token = string_member(j, "id_token");
