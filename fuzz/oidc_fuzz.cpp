@@ -74,8 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (auto m = parse_discovery(in, kIssuer)) {
     check(m->issuer == kIssuer);
-    check(!m->authorization_endpoint.empty() && !m->token_endpoint.empty() &&
-          !m->jwks_uri.empty());
+    check(!m->authorization_endpoint.empty() && !m->token_endpoint.empty() && !m->jwks_uri.empty());
   }
   if (auto keys = parse_provider_jwks(in)) {
     check(!keys->keys().empty());

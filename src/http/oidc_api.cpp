@@ -32,8 +32,7 @@ Response redirect(const services::OidcRedirect& to, const Config& config) {
   r.set("Referrer-Policy", "no-referrer");
   const bool https = config.base_url().rfind("https://", 0) == 0;
   const std::string secure = https ? "; Secure" : "";
-  const std::string state_attrs =
-      "; Path=/api/v1/account/oidc/; HttpOnly; SameSite=Lax" + secure;
+  const std::string state_attrs = "; Path=/api/v1/account/oidc/; HttpOnly; SameSite=Lax" + secure;
   if (!to.state_cookie.empty()) {
     const auto max_age = std::chrono::seconds(services::OidcLogin::kStateLifetime).count();
     r.headers.emplace_back("Set-Cookie", std::string(kOidcStateCookie) + "=" + to.state_cookie +

@@ -37,7 +37,8 @@ class CurlOidcHttp final : public OidcHttp {
     notify::detail::SlistPtr headers;
     if (!notify::detail::slist_append(headers, "Accept: application/json"))
       return internal("out of memory");
-    if (!bearer.empty() && !notify::detail::slist_append(headers, "Authorization: Bearer " + bearer))
+    if (!bearer.empty() &&
+        !notify::detail::slist_append(headers, "Authorization: Bearer " + bearer))
       return internal("out of memory");
     return perform(url, headers, nullptr);
   }
@@ -46,8 +47,7 @@ class CurlOidcHttp final : public OidcHttp {
                           const std::string& authorization) override {
     notify::detail::SlistPtr headers;
     if (!notify::detail::slist_append(headers, "Accept: application/json") ||
-        !notify::detail::slist_append(headers,
-                                      "Content-Type: application/x-www-form-urlencoded") ||
+        !notify::detail::slist_append(headers, "Content-Type: application/x-www-form-urlencoded") ||
         !notify::detail::slist_append(headers, "Authorization: " + authorization))
       return internal("out of memory");
     return perform(url, headers, &body);
@@ -146,8 +146,7 @@ OidcRedirect OidcLogin::failed(const std::string& address, const std::string& wh
 Result<crypto::JwkSet> OidcLogin::fetch_keys(const std::string& jwks_uri) {
   HB_ASSIGN_OR_RETURN(auto reply, http_.get(jwks_uri, ""));
   if (reply.status != 200)
-    return Status(Code::kUnavailable,
-                  "eID provider key set: HTTP " + std::to_string(reply.status));
+    return Status(Code::kUnavailable, "eID provider key set: HTTP " + std::to_string(reply.status));
   return oidc::parse_provider_jwks(reply.body);
 }
 
@@ -160,7 +159,8 @@ Result<std::shared_ptr<const OidcLogin::Provider>> OidcLogin::provider() {
   std::lock_guard fetching(fetch_mu_);
   {
     std::lock_guard lock(mu_);
-    if (provider_ && now - provider_->fetched < kMetadataFor) return provider_;  // fetched meanwhile
+    if (provider_ && now - provider_->fetched < kMetadataFor)
+      return provider_;  // fetched meanwhile
     // An unreachable provider is not asked again for every click.
     if (!provider_ && last_discovery_attempt_ != Time{} &&
         now - last_discovery_attempt_ < kDiscoveryRetryEvery)
@@ -282,15 +282,16 @@ Result<OidcRedirect> OidcLogin::callback(const Callback& in, const std::string& 
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto row, w.one_time_code(hash));
     if (!row || row->purpose != "oidc" || row->used || row->expires <= now) return Status::ok();
-    const std::string mac = crypto::hex_encode(
-        crypto::hmac_sha256(options_.state_secret, "oidc-row\0" + hash));
+    const std::string mac =
+        crypto::hex_encode(crypto::hmac_sha256(options_.state_secret, "oidc-row\0" + hash));
     if (!crypto::equal_constant_time(row->code_mac, mac)) return Status::ok();
     row->used = true;
     spent = true;
     return w.put_one_time_code(*row);
   }));
   if (!spent) return failed(address, "unknown, used or expired state");
-  if (!in.error.empty()) return failed(address, "the provider answered " + safe_error_code(in.error));
+  if (!in.error.empty())
+    return failed(address, "the provider answered " + safe_error_code(in.error));
   if (in.code.empty() || in.code.size() > 4096) return failed(address, "no code");
 
   auto p = provider();

@@ -41,10 +41,10 @@ struct OidcOptions {
   std::string issuer;  // "" disables the eID login
   std::string client_id;
   std::string client_secret;
-  std::string redirect_uri;                 // <public_url>/api/v1/account/oidc/callback
+  std::string redirect_uri;  // <public_url>/api/v1/account/oidc/callback
   std::string national_id_claim = "national_id";
-  std::vector<std::string> scopes;          // asked for besides "openid"
-  std::string state_secret;                 // >= 32 bytes, derived from the master key
+  std::vector<std::string> scopes;  // asked for besides "openid"
+  std::string state_secret;         // >= 32 bytes, derived from the master key
 };
 
 // The provider's HTTP endpoints. The real one is libcurl (make_curl_oidc_http); the interface is
@@ -67,10 +67,10 @@ std::unique_ptr<OidcHttp> make_curl_oidc_http(std::chrono::milliseconds timeout)
 
 // Where to send the browser, and which cookies to set.
 struct OidcRedirect {
-  std::string location;          // a path on this server, or the provider's authorization URL
-  std::string state_cookie;      // non-empty: set the login's state cookie to this
+  std::string location;      // a path on this server, or the provider's authorization URL
+  std::string state_cookie;  // non-empty: set the login's state cookie to this
   bool clear_state_cookie = false;
-  std::string session_token;     // non-empty: set the session cookie (signed in)
+  std::string session_token;  // non-empty: set the session cookie (signed in)
 };
 
 class OidcLogin {

@@ -64,8 +64,8 @@ Result<ProviderMetadata> parse_discovery(std::string_view text, std::string_view
       const bool ok = https ? starts_with(out, "https://")
                             : starts_with(out, "https://") || starts_with(out, "http://");
       if (!ok || out.find_first_of(" \r\n\t#") != std::string::npos) {
-        problems.push_back({name, https ? "must be an https URL" : "must be an http(s) URL",
-                            "value"});
+        problems.push_back(
+            {name, https ? "must be an https URL" : "must be an http(s) URL", "value"});
         out.clear();
       }
     };
@@ -82,7 +82,8 @@ Result<ProviderMetadata> parse_discovery(std::string_view text, std::string_view
     if (auto it = j.find("code_challenge_methods_supported"); it != j.end() && it->is_array()) {
       bool s256 = false;
       for (const Json& v : *it) s256 |= v.is_string() && v.get<std::string>() == "S256";
-      if (!s256) problems.push_back({"code_challenge_methods_supported", "S256 is needed", "value"});
+      if (!s256)
+        problems.push_back({"code_challenge_methods_supported", "S256 is needed", "value"});
     }
     if (!problems.empty()) {
       std::string msg = "the discovery document is not usable";
@@ -192,8 +193,7 @@ Result<Json> check_id_token(const crypto::CompactJws& jws, const crypto::JwkSet&
 
     // The nonce ties the token to the login this browser started (Core 3.1.2.1, 15.5.2).
     const std::string nonce = string_member(c, "nonce");
-    if (expect.nonce.empty() || nonce.empty() ||
-        !crypto::equal_constant_time(nonce, expect.nonce))
+    if (expect.nonce.empty() || nonce.empty() || !crypto::equal_constant_time(nonce, expect.nonce))
       return unauthorized("the ID token's nonce does not match this login");
     return std::move(parsed).value();
   } catch (const std::exception& e) {

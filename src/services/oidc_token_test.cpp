@@ -28,8 +28,12 @@ class IdTokenTest : public ::testing::Test {
   }
 
   Json claims() const {
-    return {{"iss", kIssuer},       {"sub", "eid-subject-1"}, {"aud", kClient},
-            {"exp", at(300)},       {"iat", at(-5)},          {"nonce", kNonce},
+    return {{"iss", kIssuer},
+            {"sub", "eid-subject-1"},
+            {"aud", kClient},
+            {"exp", at(300)},
+            {"iat", at(-5)},
+            {"nonce", kNonce},
             {"national_id", "079201001234"}};
   }
 
