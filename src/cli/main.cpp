@@ -23,6 +23,7 @@
 #include "crypto/encoding.h"
 #include "services/auth.h"
 #include "services/facilities.h"
+#include "services/housekeeping.h"
 #include "services/records.h"
 #include "services/accounts.h"
 #include "services/oidc_login.h"
@@ -156,6 +157,9 @@ int serve(const Common& common) {
   services::ShareService shares(*dd->store, vault, documents, clock, {cfg->base_url(), acct.password_cost});
   services::AccessLogService access_log(*dd->store, vault, clock, {cfg->base_url()}, outbox->get());
   access_log.start();
+  // Forgets expired tokens, codes and sessions (services/housekeeping.h), every 10 minutes.
+  services::Housekeeping housekeeping(*dd->store, clock, {acct.idle, acct.lifetime, std::chrono::minutes(10)});
+  housekeeping.start();
   // The national eID login (OpenID Connect), when an issuer is configured.
   services::OidcOptions oo;
   oo.issuer = cfg->oidc_issuer;
@@ -180,6 +184,7 @@ int serve(const Common& common) {
   std::cout << "listening on " << so.address << ":" << server.port() << std::endl;
   server.run_until_signal();
   installed.store(nullptr);
+  housekeeping.stop();
   access_log.stop();
   (*outbox)->stop();
   if (Status s = dd->store->flush(); !s) return fail(s);

@@ -125,7 +125,7 @@ Response account_api(services::AccountService& accounts, const Config& config, c
   } else {
     static const char* kPosts[] = {
         "signup/start", "signup/verify", "login",  "login/sms",        "login/second-factor",
-        "totp/setup",   "totp/confirm",  "logout", "logout-everywhere"};
+        "totp/setup",   "totp/confirm",  "logout", "logout-everywhere", "password"};
     bool known = false;
     for (const char* p : kPosts) known |= route == p;
     if (!known) return account_problem(not_found("no such endpoint"));
@@ -158,6 +158,10 @@ Response account_api(services::AccountService& accounts, const Config& config, c
       out = accounts.logout(session, addr);
     } else if (route == "logout-everywhere") {
       out = accounts.logout_everywhere(session, addr);
+    } else if (route == "password") {
+      auto b = strings(req, {"currentPassword", "newPassword"});
+      out = b ? accounts.change_password(session, (*b)[0], (*b)[1], addr)
+              : Result<services::AccountResult>(b.error());
     }
   }
   if (!out) {

@@ -945,6 +945,86 @@ Result<AccountResult> AccountService::me(const std::string& session_token,
   return out;
 }
 
+Result<AccountResult> AccountService::change_password(const std::string& session_token,
+                                                      std::string_view current_password,
+                                                      std::string_view new_password,
+                                                      const std::string& address) {
+  HB_LIVE_SESSION(live, session_token, true, address);
+  // An account the eID login made has no password to prove: "wrong current password" would only
+  // count strikes against the owner. Setting a first password is not offered yet.
+  if (live.account.password_hash.empty()) {
+    return refused(409, "no-password",
+                   "This account has no password: log in with the national eID.");
+  }
+  if (current_password.empty() || current_password.size() > kMaxPassword) {
+    return Status(Code::kInvalid, "the current password is needed",
+                  {{"currentPassword", "required", "required"}});
+  }
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, live.account.patient_id));
+    return Status::ok();
+  }));
+  // The policy first: a new password that fails it costs no strike (as at sign-up).
+  const std::string national_id = p.national_ids.empty() ? std::string() : p.national_ids[0];
+  HB_RETURN_IF_ERROR(check_password(new_password, national_id));
+  if (wrong_by_address_.exhausted("addr:" + address)) {
+    return limited("Too many wrong attempts from this network. Try again later.", 60);
+  }
+  const Time now = clock_.now();
+  if (live.account.locked_until > now) {
+    audit("account-password", "4", live.account.patient_id, live.account.id, address, "locked");
+    return locked(live.account.locked_until);
+  }
+  if (!crypto::verify_password(current_password, live.account.password_hash)) {
+    wrong_by_address_.allow("addr:" + address);
+    bool now_locked = false;
+    Time until{};
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+      HB_ASSIGN_OR_RETURN(auto cur, w.account(live.account.id));
+      if (!cur) return internal("an account vanished");
+      Strikes s{cur->failures, cur->failures_window_start, cur->locked_until};
+      now_locked = count_strike(s);
+      cur->failures = s.failures;
+      cur->failures_window_start = s.window_start;
+      cur->locked_until = s.locked_until;
+      until = s.locked_until;
+      return w.put_account(*cur);
+    }));
+    audit("account-password", "4", live.account.patient_id, live.account.id, address,
+          now_locked ? "wrong current password; locked" : "wrong current password");
+    if (now_locked) return locked(until);
+    return refused(401, "wrong-credentials", "The current password is wrong.");
+  }
+  HB_ASSIGN_OR_RETURN(std::string hash, crypto::hash_password(new_password, options_.password_cost));
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto cur, w.account(live.account.id));
+    if (!cur) return internal("an account vanished");
+    cur->password_hash = hash;
+    cur->failures = 0;
+    HB_RETURN_IF_ERROR(w.put_account(*cur));
+    // Whoever else was signed in with the old password is signed out; this session stays.
+    HB_RETURN_IF_ERROR(w.delete_account_sessions(cur->id));
+    HB_RETURN_IF_ERROR(w.put_account_session(live.session));
+    if (outbox_ && !p.phone.empty()) {
+      notify::Message sms;
+      sms.channel = notify::Channel::kSms;
+      sms.recipient = p.phone;
+      sms.patient_id = cur->patient_id;
+      sms.text = "Healthbook: your password was changed. If this was not you, contact your clinic "
+                 "at once.";
+      HB_RETURN_IF_ERROR(outbox_->enqueue(w, sms).status());
+    }
+    return Status::ok();
+  }));
+  if (outbox_) outbox_->wake();
+  audit("account-password", "0", live.account.patient_id, live.account.id, address,
+        "password changed; other sessions ended");
+  AccountResult out;
+  out.body = {{"changed", true}, {"otherSessionsEnded", true}};
+  return out;
+}
+
 Result<AccountResult> AccountService::logout(const std::string& session_token,
                                              const std::string& address) {
   AccountResult out;

@@ -127,6 +127,15 @@ class AccountService {
   Result<std::variant<Resident, AccountResult>> resident(const std::string& session_token,
                                                          const std::string& address);
 
+  // POST password (full session): {"currentPassword", "newPassword"}. The current password is
+  // checked like a login's (a wrong one is a strike towards the lock; 401 wrong-credentials,
+  // 429 locked); a new one that fails the policy is kUnprocessable and costs no strike. Right:
+  // 200, the new Argon2id hash stored, every OTHER session of the account ended, and an SMS to the
+  // registered phone saying the password changed (no health data).
+  Result<AccountResult> change_password(const std::string& session_token,
+                                        std::string_view current_password,
+                                        std::string_view new_password, const std::string& address);
+
   Result<AccountResult> logout(const std::string& session_token, const std::string& address);
   // Ends every session of the account (any session of it may ask).
   Result<AccountResult> logout_everywhere(const std::string& session_token,

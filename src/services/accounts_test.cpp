@@ -14,6 +14,7 @@
 #include "crypto/hash.h"
 #include "crypto/otp.h"
 #include "services/facilities.h"
+#include "services/housekeeping.h"
 #include "services/records.h"
 
 namespace hb::services {
@@ -495,6 +496,106 @@ TEST_F(AccountsTest, SessionsEndWhenIdleAndAtTheirAbsoluteLifetime) {
   EXPECT_EQ(me_status(again), 401);
 }
 
+TEST_F(AccountsTest, HousekeepingForgetsEndedSessionsAndUsedCodesADayLater) {
+  register_patient(kMai);
+  const std::string ended = sign_up(kMai);  // one sign-up code
+  Housekeeping housekeeping(*store_, clock_, {minutes(30), std::chrono::hours(12), minutes(10)});
+  auto session_row = [&](const std::string& token) {
+    std::optional<store::AccountSession> s;
+    EXPECT_TRUE(store_->read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(s, r.account_session(crypto::sha256_hex(token)));
+      return Status::ok();
+    }).is_ok());
+    return s.has_value();
+  };
+  clock_.advance(minutes(31));  // idle: refused, but still says why
+  auto nothing = housekeeping.sweep();
+  ASSERT_TRUE(nothing.is_ok()) << nothing.error().to_string();
+  EXPECT_EQ(nothing->sessions, 0);
+  EXPECT_EQ(nothing->codes, 0);
+  EXPECT_TRUE(session_row(ended)) << "kept, so that it can still say it expired";
+
+  clock_.advance(std::chrono::hours(24));
+  const std::string live = log_in(kMai);  // a login code, and a session in use
+  auto swept = housekeeping.sweep();
+  ASSERT_TRUE(swept.is_ok()) << swept.error().to_string();
+  EXPECT_EQ(swept->sessions, 1);
+  EXPECT_EQ(swept->codes, 1);  // the sign-up code; the login code is still young
+  EXPECT_FALSE(session_row(ended));
+  AccountResult gone = ok(accounts_->me(ended, "10.0.0.1"));
+  EXPECT_EQ(gone.status, 401);
+  EXPECT_EQ(gone.body["title"], "not-signed-in");
+  EXPECT_TRUE(session_row(live));
+  EXPECT_EQ(me_status(live), 200) << "a session in use is never swept";
+
+  // Past its lifetime plus the grace day, even the session that was in use goes.
+  clock_.advance(std::chrono::hours(12 + 24) + minutes(1));
+  auto late = housekeeping.sweep();
+  ASSERT_TRUE(late.is_ok());
+  EXPECT_EQ(late->sessions, 1);
+  EXPECT_EQ(late->codes, 1);
+  EXPECT_FALSE(session_row(live));
+}
+
+TEST_F(AccountsTest, ChangingThePasswordNeedsTheCurrentOneAndEndsOtherSessions) {
+  const std::string pid = register_patient(kMai);
+  const std::string here = sign_up(kMai);
+  const std::string elsewhere = log_in(kMai, "10.0.0.2");
+  const std::string next = "Another good one 7";
+  // Not signed in: refused before anything is checked.
+  EXPECT_EQ(ok(accounts_->change_password("", kPassword, next, "10.0.0.1")).status, 401);
+  // A new password that fails the policy costs no strike.
+  auto weak = accounts_->change_password(here, kPassword, "short", "10.0.0.1");
+  ASSERT_FALSE(weak.is_ok());
+  EXPECT_EQ(weak.error().code(), Code::kUnprocessable);
+  auto with_id = accounts_->change_password(here, kPassword, "x" + kMai.national_id + "Zz", "10.0.0.1");
+  ASSERT_FALSE(with_id.is_ok());
+  // A wrong current password is a strike; the fifth locks the account.
+  for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
+    AccountResult wrong = ok(accounts_->change_password(here, "not my password", next, "10.0.0.1"));
+    ASSERT_EQ(wrong.status, 401) << i;
+    EXPECT_EQ(wrong.body["title"], "wrong-credentials");
+  }
+  AccountResult changed = ok(accounts_->change_password(here, kPassword, next, "10.0.0.1"));
+  ASSERT_EQ(changed.status, 200) << dump_json(changed.body);
+  EXPECT_EQ(me_status(here), 200) << "this session stays";
+  EXPECT_EQ(me_status(elsewhere), 401) << "the other device is signed out";
+  // The resident is told by SMS, with nothing about their health.
+  ASSERT_TRUE(outbox_->dispatch_due().is_ok());
+  ASSERT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(sms_.sent[0].to, kMai.phone);
+  EXPECT_EQ(sms_.sent[0].text,
+            "Healthbook: your password was changed. If this was not you, contact your clinic at "
+            "once.");
+  sms_.sent.clear();
+  // The old password no longer logs in; the new one does (and the strikes were reset).
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.3")).status, 401);
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, next, "10.0.0.3")).status, 200);
+  // Every outcome is audited, never with a password.
+  bool audited = false;
+  for (const auto& a : audit_of(pid)) {
+    if (a.event_type != "account-password") continue;
+    EXPECT_EQ(a.detail.find(kPassword), std::string::npos);
+    EXPECT_EQ(a.detail.find(next), std::string::npos);
+    audited |= a.outcome == "0";
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(AccountsTest, ChangingThePasswordLocksAfterTooManyWrongTries) {
+  register_patient(kMai);
+  const std::string here = sign_up(kMai);
+  for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
+    ASSERT_EQ(ok(accounts_->change_password(here, "not my password", "Another good one 7", "10.0.0.1")).status, 401);
+  }
+  AccountResult locked = ok(accounts_->change_password(here, "not my password", "Another good one 7", "10.0.0.1"));
+  EXPECT_EQ(locked.status, 429);
+  // Locked: even the right password is refused until the lock ends.
+  EXPECT_EQ(ok(accounts_->change_password(here, kPassword, "Another good one 7", "10.0.0.1")).status, 429);
+  clock_.advance(AccountService::kLockFor + seconds(1));
+  EXPECT_EQ(ok(accounts_->change_password(here, kPassword, "Another good one 7", "10.0.0.1")).status, 200);
+}
+
 TEST_F(AccountsTest, LogoutAndLogoutEverywhere) {
   register_patient(kMai);
   register_patient(kBinh);
@@ -567,6 +668,11 @@ TEST_F(AccountsTest, EidSignInOpensAFullSessionAndMakesAPasswordlessAccount) {
 
   // No password exists, so none is right (and the answer is the usual one).
   EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1")).status, 401);
+  // Nor can it be "changed": there is no current one to prove, and no strike is counted for it.
+  EXPECT_EQ(
+      ok(accounts_->change_password(first.session_token, kPassword, "new horse 43!", "10.0.0.1"))
+          .status,
+      409);
   // Sign-up is refused: the person has an account now.
   AccountResult start = ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.1"));
   AccountResult again = ok(

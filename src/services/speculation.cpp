@@ -146,7 +146,9 @@ Status Speculation::put_access_token(const store::AccessToken&) {
 Status Speculation::remember_jti(const std::string&, const std::string&, Time) {
   return not_in_speculation("remember assertions");
 }
-Status Speculation::purge_expired(Time) { return not_in_speculation("purge"); }
+Result<store::PurgeCounts> Speculation::purge_expired(const store::PurgeCutoffs&) {
+  return not_in_speculation("purge");
+}
 Status Speculation::put_issuer_key(const store::IssuerKey&) { return not_in_speculation("make issuer keys"); }
 // Documents, their links and their notifications are new rows with fresh ids: nothing was read
 // to write them. A unique key they break (a documentId issued meanwhile, a dedupe key) fails the

@@ -104,7 +104,7 @@ class Speculation final : public store::Writer {
   Status put_client(const store::ApiClient& c) override;
   Status put_access_token(const store::AccessToken& t) override;
   Status remember_jti(const std::string& client_id, const std::string& jti, Time expires) override;
-  Status purge_expired(Time now) override;
+  Result<store::PurgeCounts> purge_expired(const store::PurgeCutoffs& cutoffs) override;
   Status put_resource(const store::ResourceRow& row, const std::vector<store::IndexRow>& index) override;
   Status put_patient_key(const std::string& patient_id, const std::string& wrapped_key) override;
   Status bind_identifier(const std::string& blind_index, const std::string& patient_id) override;

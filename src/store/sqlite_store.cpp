@@ -488,16 +488,26 @@ class Session final : public Writer {
     return s;
   }
 
-  Status purge_expired(Time now) override {
+  Result<PurgeCounts> purge_expired(const PurgeCutoffs& c) override {
     HB_RETURN_IF_ERROR(writable());
-    const int64_t ms = unix_millis(now);
-    for (const char* sql : {"DELETE FROM jti WHERE expires < ?",
-                            "DELETE FROM access_tokens WHERE expires < ?"}) {
+    PurgeCounts n;
+    auto run = [&](const char* sql, std::initializer_list<Time> cutoffs, int64_t& count) -> Status {
       HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
-      st.bind(1, ms);
+      int i = 1;
+      for (Time t : cutoffs) st.bind(i++, unix_millis(t));
       HB_RETURN_IF_ERROR(c_.run(st, "purge_expired"));
-    }
-    return Status::ok();
+      count += sqlite3_changes(c_.db());
+      return Status::ok();
+    };
+    HB_RETURN_IF_ERROR(run("DELETE FROM jti WHERE expires < ?", {c.now}, n.tokens));
+    HB_RETURN_IF_ERROR(run("DELETE FROM access_tokens WHERE expires < ?", {c.now}, n.tokens));
+    HB_RETURN_IF_ERROR(run("DELETE FROM one_time_codes WHERE expires < ?", {c.codes_expired_before}, n.codes));
+    HB_RETURN_IF_ERROR(run("DELETE FROM account_sessions WHERE last_seen < ? OR created < ?",
+                           {c.sessions_seen_before, c.sessions_created_before}, n.sessions));
+    HB_RETURN_IF_ERROR(run("DELETE FROM link_devices WHERE expires < ?", {c.now}, n.device_unlocks));
+    HB_RETURN_IF_ERROR(
+        run("DELETE FROM access_alerts_sent WHERE last_sent < ?", {c.alerts_sent_before}, n.alert_marks));
+    return n;
   }
 
   Status put_resource(const ResourceRow& row, const std::vector<IndexRow>& index) override {

@@ -838,7 +838,15 @@ TEST(SqliteStoreTokens, AccessTokensAndJtisExpire) {
   EXPECT_EQ(store->write_sync([](Writer& w) { return w.remember_jti("c1", "j1", ms(9000)); })
                 .code(),
             Code::kConflict);
-  ASSERT_TRUE(store->write_sync([](Writer& w) { return w.purge_expired(ms(3000)); }).is_ok());
+  PurgeCutoffs cutoffs;
+  cutoffs.now = ms(3000);
+  PurgeCounts purged;
+  ASSERT_TRUE(store->write_sync([&](Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(purged, w.purge_expired(cutoffs));
+    return Status::ok();
+  }).is_ok());
+  EXPECT_EQ(purged.tokens, 3);  // h-old and the two j1
+  EXPECT_EQ(purged.codes + purged.sessions + purged.device_unlocks + purged.alert_marks, 0);
   ASSERT_TRUE(store->read([](Reader& r) {
     EXPECT_FALSE(r.access_token("h-old")->has_value());
     auto t = r.access_token("h-new");

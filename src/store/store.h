@@ -141,8 +141,9 @@ class Writer : public Reader {
   virtual Status put_access_token(const AccessToken& t) = 0;
   // Remembers a client assertion's jti until `expires`; kConflict if it was seen before.
   virtual Status remember_jti(const std::string& client_id, const std::string& jti, Time expires) = 0;
-  // Drops remembered jtis and access tokens that expired before `now`.
-  virtual Status purge_expired(Time now) = 0;
+  // Drops what expired by `cutoffs` (see PurgeCutoffs). Nothing else reads these rows once they
+  // are past their cutoff, so a sweep changes no answer.
+  virtual Result<PurgeCounts> purge_expired(const PurgeCutoffs& cutoffs) = 0;
 
   // Appends a version: row.version must be current version + 1 (or 1 for a new resource), else
   // kConflict. Replaces the resource's index rows with `index` (none for a delete).

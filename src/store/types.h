@@ -185,6 +185,23 @@ struct AccountSession {
 };
 // ---- end resident accounts ----
 
+// What a housekeeping sweep may forget (Writer::purge_expired): rows that no rule reads any more.
+struct PurgeCutoffs {
+  Time now{};                      // jtis, access tokens and device unlocks that expired before it
+  Time codes_expired_before{};     // one-time codes that expired before it
+  Time sessions_seen_before{};     // sessions unused since before it (past the idle timeout)
+  Time sessions_created_before{};  // sessions opened before it (past the absolute lifetime)
+  Time alerts_sent_before{};       // access-alert rate-limit marks older than it
+};
+// How many rows of each kind a sweep removed.
+struct PurgeCounts {
+  int64_t tokens = 0;  // jtis and access tokens
+  int64_t codes = 0;
+  int64_t sessions = 0;
+  int64_t device_unlocks = 0;
+  int64_t alert_marks = 0;
+};
+
 // ---- resident shares and access alerts (services/shares.h, services/access_log.h) ----------------
 
 // A resident's SMART Health Link to records they chose. Only the SHA-256 of the manifest token is

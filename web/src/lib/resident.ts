@@ -140,6 +140,8 @@ export const totpSetup = () => residentCall('POST', account('totp/setup'), undef
 export const totpConfirm = (code: string) => residentCall('POST', account('totp/confirm'), { code }, anyObject);
 export const logout = () => residentCall('POST', account('logout'), undefined, anyObject);
 export const logoutEverywhere = () => residentCall('POST', account('logout-everywhere'), undefined, anyObject);
+export const changePassword = (currentPassword: string, newPassword: string) =>
+  residentCall('POST', account('password'), { currentPassword, newPassword }, anyObject);
 
 // ---- passwords: the server's rules, shown as the person types -------------------------------
 

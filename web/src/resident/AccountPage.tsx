@@ -12,6 +12,7 @@ import {
 } from '../lib/resident';
 import { navigate } from '../router';
 import { ErrorSummary, Notice, describedBy, refusalText, useRefusal, type FieldError } from './common';
+import { ChangePasswordSection } from './ChangePasswordSection';
 import { NotificationsSection } from './NotificationsSection';
 
 type Enrol = { step: 'idle' } | { step: 'scan'; setup: TotpSetup; qr: string | null } | { step: 'done' };
@@ -186,6 +187,8 @@ export function AccountPage() {
           )
         )}
       </section>
+
+      <ChangePasswordSection />
 
       <NotificationsSection />
 
