@@ -174,9 +174,12 @@ int serve(const Common& common) {
   auto oidc_http = services::make_curl_oidc_http(std::chrono::seconds(10));
   std::optional<services::OidcLogin> oidc;
   if (!oo.issuer.empty()) oidc.emplace(*dd->store, accounts, clock, std::move(oo), *oidc_http);
-  http::Handler api = http::make_api_handler({*cfg, auth, records, *log->tiles, log->vkey, documents, accounts,
-                                              book, cfg->clock_control ? &test_clock : nullptr, &shares,
-                                              &access_log, oidc ? &*oidc : nullptr});
+  services::ProxyService proxies(*dd->store, vault, clock,
+                                 {cfg->national_id_systems, cfg->guardian_until_age});
+  http::Handler api = http::make_api_handler(
+      {*cfg, auth, records, *log->tiles, log->vkey, documents, accounts, book,
+       cfg->clock_control ? &test_clock : nullptr, &shares, &access_log, &proxies,
+       oidc ? &*oidc : nullptr});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);

@@ -173,6 +173,7 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.integer("accounts", "password_memory_kib", c.password_memory_kib, 8, 4 * 1024 * 1024);
   b.integer("accounts", "session_idle_minutes", c.session_idle_minutes, 1, 24 * 60);
   b.integer("accounts", "session_lifetime_hours", c.session_lifetime_hours, 1, 24 * 30);
+  b.integer("accounts", "guardian_until_age", c.guardian_until_age, 1, 21);
   b.str("facilities", "code_pattern", c.facility_code_pattern);
   b.str("oidc", "issuer", c.oidc_issuer);
   b.str("oidc", "client_id", c.oidc_client_id);

@@ -56,6 +56,9 @@ struct Config {
   int password_memory_kib = 64 * 1024;
   int session_idle_minutes = 30;
   int session_lifetime_hours = 12;
+  // A guardian recorded on a child's Patient acts for the child until this birthday
+  // (docs/proxies.md).
+  int guardian_until_age = 16;
 
   // [oidc]: login with the national eID (docs/accounts.md). Off while issuer is "".
   std::string oidc_issuer;

@@ -113,6 +113,9 @@ const std::vector<ParamDef>& param_table() {
       {"Patient", "active", K::kToken, {"active"}},
       {"Patient", "organization", K::kReference, {"managingOrganization"}},
       {"Patient", "general-practitioner", K::kReference, {"generalPractitioner"}},
+      // A contact's national id, carried in the contact-national-id extension (docs/proxies.md):
+      // how a parent finds the children they are recorded as guardian of.
+      {"Patient", "guardian-identifier", K::kIdentifier, {"contact.extension.valueIdentifier"}},
       // Practitioner
       {"Practitioner", "identifier", K::kIdentifier, {"identifier"}},
       {"Practitioner", "name", K::kPersonName, {"name"}},

@@ -54,6 +54,31 @@ Status check_csrf(const Request& req, const Config& config) {
   return Status::ok();
 }
 
+std::variant<services::Resident, Response> me_resident(services::AccountService& accounts,
+                                                       services::ProxyService* proxies,
+                                                       const Config& config, const Request& req) {
+  auto who = accounts.resident(session_cookie(req), req.remote_address);
+  if (!who) {
+    spdlog::error("resident session: {}", who.error().message());
+    return account_problem(who.error());
+  }
+  if (auto* refusal = std::get_if<services::AccountResult>(&*who)) {
+    return render_account_result(*refusal, config);
+  }
+  services::Resident self = std::get<services::Resident>(std::move(*who));
+  const std::string_view acting_for = req.header(kActingForHeader).value_or("");
+  if (acting_for.empty() || acting_for == self.patient_id) return self;
+  if (!proxies) return account_problem(not_found("no such person"));
+  auto subject = proxies->act_for(self, acting_for);
+  if (!subject) {
+    if (subject.error().code() == Code::kInternal) {
+      spdlog::error("acting for: {}", subject.error().message());
+    }
+    return account_problem(subject.error());
+  }
+  return std::move(*subject);
+}
+
 std::string session_cookie(const Request& req) {
   for (const auto& [name, value] : req.headers) {
     if (name != "cookie") continue;

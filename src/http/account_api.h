@@ -4,16 +4,20 @@
 #pragma once
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/config.h"
 #include "http/server.h"
 #include "services/accounts.h"
+#include "services/proxies.h"
 
 namespace hb::http {
 
 inline constexpr const char* kSessionCookie = "hb_session";
 inline constexpr const char* kCsrfHeader = "x-healthbook-csrf";
+// Names the person a /api/v1/me request acts for (a patient id); absent: the signed-in person.
+inline constexpr const char* kActingForHeader = "x-healthbook-acting-for";
 
 // The hb_session cookie's value ("" when none).
 std::string session_cookie(const Request& req);
@@ -24,6 +28,13 @@ Status check_csrf(const Request& req, const Config& config);
 Response render_account_result(const services::AccountResult& a, const Config& config);
 // A Status as problem+json (no-store; internal errors say only "internal error").
 Response account_problem(const Status& s);
+
+// The person a /api/v1/me request acts on: the full session's own person, or the one the
+// X-Healthbook-Acting-For header names when `proxies` finds a live guardian or carer relation
+// (else 404, as for an unknown id: the header alone reaches no one). A Response when refused.
+std::variant<services::Resident, Response> me_resident(services::AccountService& accounts,
+                                                       services::ProxyService* proxies,
+                                                       const Config& config, const Request& req);
 
 // `parts`: the path split at '/', starting {"api", "v1", "account", ...}.
 Response account_api(services::AccountService& accounts, const Config& config, const Request& req,

@@ -11,9 +11,10 @@
 #include "fhir/validate.h"
 #include "http/account_api.h"
 #include "http/oidc_api.h"
-#include "http/me_documents_api.h"
-#include "http/share_api.h"
 #include "http/book_api.h"
+#include "http/me_documents_api.h"
+#include "http/proxy_api.h"
+#include "http/share_api.h"
 #include "http/static_files.h"
 
 namespace hb::http {
@@ -309,13 +310,18 @@ class Api {
       return oidc_api(s_.oidc, s_.config, req, parts);
     if (parts[2] == "account") return account_api(s_.accounts, s_.config, req, parts);
     if (parts[2] == "me" && parts.size() >= 4 && parts[3] == "documents") {
-      return me_documents_api(s_.accounts, s_.documents, s_.config, req, parts);
+      return me_documents_api(s_.accounts, s_.proxies, s_.documents, s_.config, req, parts);
     }
     if (parts[2] == "me" && parts.size() >= 4 && s_.shares && s_.access_log &&
         (parts[3] == "shares" || parts[3] == "access-log" || parts[3] == "notifications")) {
-      return share_api(s_.accounts, *s_.shares, *s_.access_log, s_.config, req, parts);
+      return share_api(s_.accounts, s_.proxies, *s_.shares, *s_.access_log, s_.config, req, parts);
     }
-    if (is_book_route(parts)) return book_api(s_.book, s_.accounts, s_.config, req, parts);
+    if (is_book_route(parts)) {
+      return book_api(s_.book, s_.accounts, s_.proxies, s_.config, req, parts);
+    }
+    if (s_.proxies && is_proxy_route(parts)) {
+      return proxy_api(s_.accounts, *s_.proxies, s_.config, req, parts);
+    }
     if (parts[2] != "documents") return problem(not_found("no such endpoint"));
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());

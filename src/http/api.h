@@ -6,14 +6,15 @@
 #include "core/config.h"
 #include "http/server.h"
 #include "ledger/tiles.h"
+#include "services/access_log.h"
 #include "services/accounts.h"
 #include "services/auth.h"
 #include "services/book.h"
 #include "services/documents.h"
+#include "services/proxies.h"
 #include "services/records.h"
 #include "services/oidc_login.h"
 #include "services/shares.h"
-#include "services/access_log.h"
 
 namespace hb::http {
 
@@ -36,6 +37,9 @@ struct Services {
   // and the shares' SMART Health Link manifests at /shl/s/<token> (http/share_api.h).
   services::ShareService* shares = nullptr;
   services::AccessLogService* access_log = nullptr;
+  // Guardians and carers acting for a person: the X-Healthbook-Acting-For header on /api/v1/me
+  // and /api/v1/me/{carers,acting-for} (http/proxy_api.h). Null: no one acts for anyone.
+  services::ProxyService* proxies = nullptr;
   // The national eID login, /api/v1/account/oidc/... (http/oidc_api.h); null when not configured.
   services::OidcLogin* oidc = nullptr;
 };

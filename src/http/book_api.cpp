@@ -30,8 +30,8 @@ bool is_book_route(const std::vector<std::string>& parts) {
   return r == "timeline" || r == "records" || r == "connections";
 }
 
-Response book_api(services::BookService& book,
-                  services::AccountService& accounts, const Config& config, const Request& req,
+Response book_api(services::BookService& book, services::AccountService& accounts,
+                  services::ProxyService* proxies, const Config& config, const Request& req,
                   const std::vector<std::string>& parts) {
   const std::string& m = req.method;
   const std::string& route = parts[3];
@@ -48,12 +48,9 @@ Response book_api(services::BookService& book,
   if (put) {
     if (Status c = check_csrf(req, config); !c) return account_problem(c);
   }
-  auto who = accounts.resident(session_cookie(req), req.remote_address);
-  if (!who) return failed(route.c_str(), who.error());
-  if (auto* refusal = std::get_if<services::AccountResult>(&*who)) {
-    return render_account_result(*refusal, config);
-  }
-  const auto& resident = std::get<services::Resident>(*who);
+  auto who = me_resident(accounts, proxies, config, req);
+  if (auto* refusal = std::get_if<Response>(&who)) return std::move(*refusal);
+  const auto& resident = std::get<services::Resident>(who);
   const std::string& addr = req.remote_address;
 
   if (route == "timeline") {

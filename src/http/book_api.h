@@ -11,14 +11,15 @@
 #include "services/accounts.h"
 #include "services/book.h"
 #include "services/documents.h"
+#include "services/proxies.h"
 
 namespace hb::http {
 
 // Whether `parts` ({"api", "v1", "me", ...}) is one of the health book's routes.
 bool is_book_route(const std::vector<std::string>& parts);
 
-Response book_api(services::BookService& book,
-                  services::AccountService& accounts, const Config& config, const Request& req,
+Response book_api(services::BookService& book, services::AccountService& accounts,
+                  services::ProxyService* proxies, const Config& config, const Request& req,
                   const std::vector<std::string>& parts);
 
 }  // namespace hb::http

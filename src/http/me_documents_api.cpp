@@ -19,8 +19,9 @@ Response json_no_store(int status, const Json& body) {
 
 }  // namespace
 
-Response me_documents_api(services::AccountService& accounts, services::DocumentService& documents,
-                          const Config& config, const Request& req, const std::vector<std::string>& parts) {
+Response me_documents_api(services::AccountService& accounts, services::ProxyService* proxies,
+                          services::DocumentService& documents, const Config& config,
+                          const Request& req, const std::vector<std::string>& parts) {
   // GET  documents                       the list
   // GET  documents/<id>                  one document
   // POST documents/<id>/reopen-link      open links that wrong birth dates locked
@@ -37,12 +38,9 @@ Response me_documents_api(services::AccountService& accounts, services::Document
     if (m != "POST") return account_problem(Status(Code::kNotImplemented, "use POST"));
     if (Status c = check_csrf(req, config); !c) return account_problem(c);
   }
-  auto who = accounts.resident(session_cookie(req), req.remote_address);
-  if (!who) return account_problem(who.error());
-  if (auto* refusal = std::get_if<services::AccountResult>(&*who)) {
-    return render_account_result(*refusal, config);
-  }
-  const services::Resident& me = std::get<services::Resident>(*who);
+  auto who = me_resident(accounts, proxies, config, req);
+  if (auto* refusal = std::get_if<Response>(&who)) return std::move(*refusal);
+  const services::Resident& me = std::get<services::Resident>(who);
   const std::string& addr = req.remote_address;
   Result<Json> out = list ? documents.resident_documents(me, addr)
                      : one ? documents.resident_document(me, parts[4], addr)

@@ -11,11 +11,13 @@
 #include "http/server.h"
 #include "services/accounts.h"
 #include "services/documents.h"
+#include "services/proxies.h"
 
 namespace hb::http {
 
 // `parts`: the path split at '/', starting {"api", "v1", "me", "documents", ...}.
-Response me_documents_api(services::AccountService& accounts, services::DocumentService& documents,
-                          const Config& config, const Request& req, const std::vector<std::string>& parts);
+Response me_documents_api(services::AccountService& accounts, services::ProxyService* proxies,
+                          services::DocumentService& documents, const Config& config,
+                          const Request& req, const std::vector<std::string>& parts);
 
 }  // namespace hb::http

@@ -43,8 +43,9 @@ Response method_not_allowed(const char* allow) {
 
 }  // namespace
 
-Response share_api(services::AccountService& accounts, services::ShareService& shares,
-                   services::AccessLogService& access_log, const Config& config, const Request& req,
+Response share_api(services::AccountService& accounts, services::ProxyService* proxies,
+                   services::ShareService& shares, services::AccessLogService& access_log,
+                   const Config& config, const Request& req,
                    const std::vector<std::string>& parts) {
   const std::string& m = req.method;
   const std::string& addr = req.remote_address;
@@ -65,15 +66,9 @@ Response share_api(services::AccountService& accounts, services::ShareService& s
     if (Status c = check_csrf(req, config); !c) return account_problem(c);
   }
 
-  auto resident = accounts.resident(session_cookie(req), addr);
-  if (!resident) {
-    spdlog::error("resident session: {}", resident.error().message());
-    return account_problem(resident.error());
-  }
-  if (auto* refusal = std::get_if<services::AccountResult>(&*resident)) {
-    return render_account_result(*refusal, config);
-  }
-  const services::Resident& who = std::get<services::Resident>(*resident);
+  auto resident = me_resident(accounts, proxies, config, req);
+  if (auto* refusal = std::get_if<Response>(&resident)) return std::move(*refusal);
+  const services::Resident& who = std::get<services::Resident>(resident);
 
   Result<Json> out = Status(Code::kNotFound, "no such endpoint");
   int status = 200;

@@ -20,14 +20,15 @@
 #include "http/server.h"
 #include "services/access_log.h"
 #include "services/accounts.h"
+#include "services/proxies.h"
 #include "services/shares.h"
 
 namespace hb::http {
 
 // `parts`: the path split at '/', starting {"api", "v1", "me", ...}.
-Response share_api(services::AccountService& accounts, services::ShareService& shares,
-                   services::AccessLogService& access_log, const Config& config, const Request& req,
-                   const std::vector<std::string>& parts);
+Response share_api(services::AccountService& accounts, services::ProxyService* proxies,
+                   services::ShareService& shares, services::AccessLogService& access_log,
+                   const Config& config, const Request& req, const std::vector<std::string>& parts);
 
 // POST /shl/s/<token>; `parts` starts {"shl", "s", ...}.
 Response share_manifest_api(services::ShareService& shares, const Request& req,

@@ -9,11 +9,11 @@
 
 #include "core/ids.h"
 #include "notify/message.h"
+#include "services/resident_audit.h"
 
 namespace hb::services {
 namespace {
 
-constexpr const char* kResidentClient = "resident-account";
 constexpr const char* kRecipientClient = "smart-health-link";
 constexpr const char* kDocumentLinkClient = "document-link";
 
@@ -132,23 +132,9 @@ AccessLogService::AccessLogService(store::Store& store, Vault& vault, const Cloc
 
 AccessLogService::~AccessLogService() { stop(); }
 
-void AccessLogService::audit(const char* event, const char* action, const std::string& patient_id,
-                             std::string detail, const std::string& address) {
-  store::AuditRecord a;
-  a.id = new_uuid();
-  a.time = clock_.now();
-  a.action = action;
-  a.outcome = "0";
-  a.event_type = event;
-  a.client_id = kResidentClient;
-  a.patient_id = patient_id;
-  a.detail = std::move(detail);
-  a.source_ip = address;
-  store_.append_audit_async(std::move(a));
-}
-
 Result<Json> AccessLogService::access_log(const Resident& who, std::string_view cursor_text,
                                           std::string_view limit_text, const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kViewRecords));
   int64_t before = 0;
   if (!cursor_text.empty()) {
     auto [p, ec] =
@@ -210,7 +196,10 @@ Result<Json> AccessLogService::access_log(const Resident& who, std::string_view 
         who_json = {{"kind", "share-recipient"}, {"name", "Someone with your document's link"}};
         why = "document link";
       } else if (a.client_id == "resident-proxy") {
-        who_json = {{"kind", "proxy"}, {"name", detail_after(a.detail, "proxy: ")}};
+        // "proxy: <name> (<kind>); <what>" (services/resident_audit.h).
+        std::string name = detail_after(a.detail, "proxy: ");
+        name = name.substr(0, name.find("; "));
+        who_json = {{"kind", "proxy"}, {"name", name}};
         why = "acting for you";
       } else if (starts_with(a.client_id, "resident-")) {
         who_json = {{"kind", "resident"}, {"name", "You"}};
@@ -230,7 +219,8 @@ Result<Json> AccessLogService::access_log(const Resident& who, std::string_view 
     if (static_cast<int>(rows.size()) == limit) next = std::to_string(rows.back().seq);
     return Status::ok();
   }));
-  audit("access-log-read", "R", who.patient_id, "access log read", address);
+  audit_resident_action(store_, clock_, who, {"access-log-read", "R", "", "access log read"},
+                        address);
   return Json{{"events", events}, {"next", next}};
 }
 
@@ -260,6 +250,7 @@ Result<AccessLogService::Contact> AccessLogService::contact(store::Reader& r,
 }
 
 Result<Json> AccessLogService::notifications(const Resident& who, const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kPersonal));
   Json out;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto prefs, r.access_alerts(who.patient_id));
@@ -276,12 +267,14 @@ Result<Json> AccessLogService::notifications(const Resident& who, const std::str
            {"phoneRegistered", !phone.empty()}};
     return Status::ok();
   }));
-  audit("notifications-read", "R", who.patient_id, "notification settings read", address);
+  audit_resident_action(store_, clock_, who,
+                        {"notifications-read", "R", "", "notification settings read"}, address);
   return out;
 }
 
 Result<Json> AccessLogService::set_notifications(const Resident& who, std::string_view request_json,
                                                  const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kPersonal));
   HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{4 * 1024, 4}));
   std::vector<Problem> problems;
   bool sms = false, mail = false;
@@ -331,17 +324,8 @@ Result<Json> AccessLogService::set_notifications(const Resident& who, std::strin
       p.email_sealed = key.seal(email, alerts_aad(who.patient_id));
     }
     HB_RETURN_IF_ERROR(w.put_access_alerts(p));
-    store::AuditRecord a;
-    a.id = new_uuid();
-    a.time = now;
-    a.action = "U";
-    a.outcome = "0";
-    a.event_type = "notifications-update";
-    a.client_id = kResidentClient;
-    a.patient_id = who.patient_id;
-    a.detail = "notification settings changed";
-    a.source_ip = address;
-    return w.append_audit(a);
+    return w.append_audit(resident_audit_record(
+        clock_, who, {"notifications-update", "U", "", "notification settings changed"}, address));
   }));
   return notifications(who, address);
 }

@@ -82,8 +82,6 @@ class AccessLogService {
   Result<Contact> contact(store::Reader& r, const std::string& patient_id,
                           const store::AccessAlerts& prefs);
   Result<std::string> registered_phone(store::Reader& r, const std::string& patient_id);
-  void audit(const char* event, const char* action, const std::string& patient_id,
-             std::string detail, const std::string& address);
   void run();
 
   store::Store& store_;

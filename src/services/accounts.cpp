@@ -1056,4 +1056,6 @@ Result<AccountResult> AccountService::logout_everywhere(const std::string& sessi
 
 #undef HB_LIVE_SESSION
 
+std::string person_display_name(const Json& patient) { return display_name(patient); }
+
 }  // namespace hb::services

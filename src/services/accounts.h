@@ -61,6 +61,8 @@ struct AccountResult {
 // The mobile phone a facility registered for the person (Patient.telecom, E.164), "" when none.
 // Codes and notices to residents go there.
 std::string registered_mobile(const Json& patient);
+// The name a person goes by in the app ("Given Family" of the first name), "" when none.
+std::string person_display_name(const Json& patient);
 
 class AccountService {
  public:

@@ -12,11 +12,11 @@
 #include "crypto/encoding.h"
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
+#include "services/resident_audit.h"
 
 namespace hb::services {
 namespace {
 
-constexpr const char* kClient = "resident-account";
 constexpr const char* kFacilitySystem = "urn:healthbook:facility";
 constexpr const char* kDocumentSystem = "urn:healthbook:document";
 
@@ -384,24 +384,9 @@ std::string BookService::consent_id(const std::string& patient_id) {
   return "consent-" + patient_id;
 }
 
-void BookService::audit(const Resident& who, const char* action, const char* event,
-                        std::string entities, std::string detail, const std::string& address) {
-  store::AuditRecord a;
-  a.id = new_uuid();
-  a.time = clock_.now();
-  a.action = action;
-  a.outcome = "0";
-  a.event_type = event;
-  a.client_id = kClient;
-  a.patient_id = who.patient_id;
-  a.entities = "Account/" + who.account_id + (entities.empty() ? "" : " " + entities);
-  a.detail = std::move(detail);
-  a.source_ip = address;
-  store_.append_audit_async(std::move(a));
-}
-
 Result<Json> BookService::timeline(const Resident& who, const QueryParams& query,
                                    const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kViewRecords));
   store::TimelineQuery q;
   q.patient_id = who.patient_id;
   q.limit = kDefaultLimit;
@@ -502,7 +487,7 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
     }
   }));
   // One audit event per page: the resident read these records of theirs.
-  audit(who, "R", "book-timeline", refs, "timeline", address);
+  audit_resident_action(store_, clock_, who, {"book-timeline", "R", refs, "timeline"}, address);
   Json kinds_json = Json::array();
   for (const auto& k : timeline_kinds()) kinds_json.push_back(k);
   return Json{{"entries", std::move(entries)},
@@ -513,6 +498,7 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
 
 Result<std::string> BookService::record(const Resident& who, const std::string& type,
                                         const std::string& id, const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kViewRecords));
   const std::string ref = type + "/" + id;
   if (!fhir::is_resource_type(type) || !is_valid_fhir_id(id))
     return not_found(ref.substr(0, 100) + " is not known");
@@ -526,11 +512,12 @@ Result<std::string> BookService::record(const Resident& who, const std::string& 
     HB_ASSIGN_OR_RETURN(text, key.open(row->body, Vault::aad(*row)));
     return Status::ok();
   }));
-  audit(who, "R", "book-record", ref, "read", address);
+  audit_resident_action(store_, clock_, who, {"book-record", "R", ref, "read"}, address);
   return text;
 }
 
 Result<Json> BookService::connections(const Resident& who, const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kViewRecords));
   Json list = Json::array();
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto linked, r.patient_facilities(who.patient_id));
@@ -551,13 +538,16 @@ Result<Json> BookService::connections(const Resident& who, const std::string& ad
     }
     return Status::ok();
   }));
-  audit(who, "R", "book-connections", "Consent/" + consent_id(who.patient_id), "connections",
-        address);
+  audit_resident_action(
+      store_, clock_, who,
+      {"book-connections", "R", "Consent/" + consent_id(who.patient_id), "connections"}, address);
   return Json{{"facilities", std::move(list)}};
 }
 
 Result<Json> BookService::set_connection(const Resident& who, const std::string& facility_code,
                                          std::string_view body, const std::string& address) {
+  // Consent is the person's own decision: theirs, or their guardian's, never a carer's.
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kPersonal));
   HB_ASSIGN_OR_RETURN(Json j, parse_json(body, JsonLimits{4096, 4}));
   if (!j.is_object() || !j.contains("shared") || !j["shared"].is_boolean() || j.size() != 1) {
     return Status(Code::kInvalid, "the body must be {\"shared\": true} or {\"shared\": false}",
@@ -600,18 +590,11 @@ Result<Json> BookService::set_connection(const Resident& who, const std::string&
     HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_write(w, who.patient_id));
     row.body = key.seal(dump_json(consent), Vault::aad(row));
     HB_RETURN_IF_ERROR(w.put_resource(row, {}));
-    store::AuditRecord a;
-    a.id = new_uuid();
-    a.time = now;
-    a.action = "U";
-    a.outcome = "0";
-    a.event_type = "book-consent";
-    a.client_id = kClient;
-    a.patient_id = who.patient_id;
-    a.entities = "Account/" + who.account_id + " Consent/" + cid;
-    a.detail = std::string(shared ? "shared with " : "withdrawn from ") + f->code;
-    a.source_ip = address;
-    HB_RETURN_IF_ERROR(w.append_audit(a));
+    HB_RETURN_IF_ERROR(w.append_audit(
+        resident_audit_record(clock_, who,
+                              {"book-consent", "U", "Consent/" + cid,
+                               std::string(shared ? "shared with " : "withdrawn from ") + f->code},
+                              address)));
     answer = {{"code", f->code},
               {"name", f->name},
               {"holdsRecords", std::find(held.begin(), held.end(), f->id) != held.end()},

@@ -87,9 +87,6 @@ class BookService {
   static std::string consent_id(const std::string& patient_id);
 
  private:
-  void audit(const Resident& who, const char* action, const char* event, std::string entities,
-             std::string detail, const std::string& address);
-
   store::Store& store_;
   Vault& vault_;
   const Clock& clock_;

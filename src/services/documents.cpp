@@ -14,6 +14,7 @@
 #include "documents/request.h"
 #include "documents/shlink.h"
 #include "ledger/receipt.h"
+#include "services/resident_audit.h"
 
 namespace hb::services {
 namespace {
@@ -1014,24 +1015,8 @@ Result<std::pair<store::Document, std::optional<store::Facility>>> DocumentServi
   return std::make_pair(std::move(*doc), std::move(facility));
 }
 
-void DocumentService::audit_resident(const char* event, char action, const Resident& me,
-                                     const std::string& entities, std::string detail,
-                                     const std::string& address) {
-  store::AuditRecord a;
-  a.id = new_uuid();
-  a.time = clock_.now();
-  a.action = std::string(1, action);
-  a.outcome = "0";
-  a.event_type = event;
-  a.client_id = "resident-account";
-  a.patient_id = me.patient_id;
-  a.entities = entities;
-  a.detail = std::move(detail) + " (Account/" + me.account_id + ")";
-  a.source_ip = address;
-  store_.append_audit_async(std::move(a));
-}
-
 Result<Json> DocumentService::resident_documents(const Resident& me, const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(me, ResidentRight::kViewRecords));
   if (me.patient_id.empty()) return forbidden("no person is linked to this account");
   Json list = Json::array();
   const Time now = clock_.now();
@@ -1059,12 +1044,14 @@ Result<Json> DocumentService::resident_documents(const Resident& me, const std::
     }
     return Status::ok();
   }));
-  audit_resident("resident-documents", 'R', me, "Document?patient", "own documents listed", address);
+  audit_resident_action(store_, clock_, me, {"resident-documents", "R", "", "documents listed"},
+                        address);
   return Json{{"documents", std::move(list)}};
 }
 
 Result<Json> DocumentService::resident_document(const Resident& me, const std::string& document_id,
                                                 const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(me, ResidentRight::kViewRecords));
   std::optional<std::pair<store::Document, std::optional<store::Facility>>> found;
   Json body;
   std::vector<store::DocLink> links;
@@ -1082,12 +1069,16 @@ Result<Json> DocumentService::resident_document(const Resident& me, const std::s
   if (!doc.superseded_by.empty()) view["supersededBy"] = doc.superseded_by;
   if (!body.value("card", "").empty()) view["card"] = body["card"];
   if (body.contains("receipt")) view["receipt"] = body["receipt"];
-  audit_resident("resident-document-view", 'R', me, "Document/" + doc.id, "own document", address);
+  audit_resident_action(store_, clock_, me,
+                        {"resident-document-view", "R", "Document/" + doc.id, "document viewed"},
+                        address);
   return view;
 }
 
 Result<Json> DocumentService::resident_reopen_links(const Resident& me, const std::string& document_id,
                                                     const std::string& address) {
+  // A link is a way to share the document: a carer needs the right to manage shares.
+  HB_RETURN_IF_ERROR(require_right(me, ResidentRight::kManageShares));
   int reopened = 0;
   Json state;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -1105,13 +1096,16 @@ Result<Json> DocumentService::resident_reopen_links(const Resident& me, const st
     state = links_state(links, clock_.now());
     return Status::ok();
   }));
-  audit_resident("resident-link-reopen", 'U', me, "Document/" + document_id,
-                 std::to_string(reopened) + " link(s) reopened by the patient", address);
+  audit_resident_action(store_, clock_, me,
+                        {"resident-link-reopen", "U", "Document/" + document_id,
+                         std::to_string(reopened) + " link(s) reopened"},
+                        address);
   return Json{{"linksReopened", reopened}, {"links", state}};
 }
 
 Result<Json> DocumentService::resident_new_link(const Resident& me, const std::string& document_id,
                                                 const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(me, ResidentRight::kManageShares));
   const std::string token = crypto::random_token(32);
   store::DocLink link;
   link.token_hash = crypto::sha256_hex(token);
@@ -1127,8 +1121,9 @@ Result<Json> DocumentService::resident_new_link(const Resident& me, const std::s
     }
     return w.put_doc_link(link);
   }));
-  audit_resident("resident-link-new", 'C', me, "Document/" + document_id, "new link made by the patient",
-                 address);
+  audit_resident_action(store_, clock_, me,
+                        {"resident-link-new", "C", "Document/" + document_id, "new link made"},
+                        address);
   return Json{{"link", options_.base_url + "/c/" + token}};
 }
 

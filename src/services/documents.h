@@ -198,8 +198,6 @@ class DocumentService {
                      const Json& body, bool show_diagnosis);
   Result<std::pair<store::Document, std::optional<store::Facility>>> residents_document(
       store::Reader& r, const Resident& me, const std::string& document_id);
-  void audit_resident(const char* event, char action, const Resident& me, const std::string& entities,
-                      std::string detail, const std::string& address);
   std::optional<std::string> card_qr_svg(const std::string& document_id, const std::string& qr_text);
 
   store::Store& store_;

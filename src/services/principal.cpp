@@ -119,3 +119,34 @@ Principal Principal::operator_principal() {
 }
 
 }  // namespace hb::services
+
+namespace hb::services {
+
+bool Resident::may(ResidentRight right) const {
+  if (!proxy) return true;
+  if (proxy->kind == "guardian") return true;
+  switch (right) {
+    case ResidentRight::kViewRecords:
+      return proxy->view_records;
+    case ResidentRight::kManageShares:
+      return proxy->manage_shares;
+    case ResidentRight::kPersonal:
+      return false;  // a carer never changes the person's consent or settings
+  }
+  return false;
+}
+
+Status require_right(const Resident& who, ResidentRight right) {
+  if (who.may(right)) return Status::ok();
+  switch (right) {
+    case ResidentRight::kViewRecords:
+      return forbidden("you may not view this person's records");
+    case ResidentRight::kManageShares:
+      return forbidden("you may not manage this person's shares");
+    case ResidentRight::kPersonal:
+      return forbidden("only the person or their guardian may do this");
+  }
+  return forbidden("not allowed");
+}
+
+}  // namespace hb::services

@@ -60,11 +60,36 @@ struct Principal {
   }
 };
 
+// What a resident may do for the person they reach (services/proxies.h): the person themself and
+// their guardian may do everything; a carer only what the person granted.
+enum class ResidentRight {
+  kViewRecords,   // the book, records, documents, connections, the access log
+  kManageShares,  // shares and document links
+  kPersonal,      // consent (connections), notification settings: the person or a guardian
+};
+
 // A resident signed in with a full session (both factors; AccountService::resident). Services that
 // serve residents take this, never a raw cookie; `patient_id` is the only person it may reach.
+// When the signed-in person acts for someone else (ProxyService::act_for checked a live relation),
+// `patient_id` is that person's and `proxy` says who acts, as what, with which rights.
 struct Resident {
-  std::string account_id;
-  std::string patient_id;
+  std::string account_id;  // the signed-in account: who acts
+  std::string patient_id;  // whose data
+
+  struct Proxy {
+    std::string kind;  // guardian | carer
+    std::string name;  // the acting person's name, for the subject's access log
+    bool view_records = false;
+    bool manage_shares = false;
+  };
+  std::optional<Proxy> proxy;  // empty: the person acts for themself
+
+  bool acting_for_other() const { return proxy.has_value(); }
+  bool may(ResidentRight right) const;
 };
+
+// kForbidden unless `who` may do `right` for the person they reach. Every resident service calls
+// this itself: a handler never decides.
+Status require_right(const Resident& who, ResidentRight right);
 
 }  // namespace hb::services

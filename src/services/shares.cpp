@@ -10,12 +10,11 @@
 #include "documents/qr.h"
 #include "documents/shlink.h"
 #include "fhir/validate.h"
+#include "services/resident_audit.h"
 
 namespace hb::services {
 namespace {
 
-// The client_id of the residents' own actions in the audit log (services/access_log.h reads it).
-constexpr const char* kResidentClient = "resident-shares";
 // The client_id of a share's recipients in the audit log.
 constexpr const char* kRecipientClient = "smart-health-link";
 constexpr std::size_t kMaxRecipient = 80;  // characters of the recipient kept and shown
@@ -156,22 +155,6 @@ ShareService::ShareService(store::Store& store, Vault& vault, DocumentService& d
       options_(std::move(options)),
       wrong_by_address_(clock, kWrongPerAddressHour / 60.0, kWrongPerAddressHour) {}
 
-void ShareService::audit(const char* event, const char* action, const std::string& patient_id,
-                         std::string entities, std::string detail, const std::string& address) {
-  store::AuditRecord a;
-  a.id = new_uuid();
-  a.time = clock_.now();
-  a.action = action;
-  a.outcome = "0";
-  a.event_type = event;
-  a.client_id = kResidentClient;
-  a.patient_id = patient_id;
-  a.entities = std::move(entities);
-  a.detail = std::move(detail);
-  a.source_ip = address;
-  store_.append_audit_async(std::move(a));
-}
-
 Result<Json> ShareService::open_body(store::Reader& r, const store::Share& s) {
   HB_ASSIGN_OR_RETURN(auto key, vault_.key_for_read(r, s.patient_id));
   HB_ASSIGN_OR_RETURN(std::string text, key.open(s.body, share_aad(s.id)));
@@ -198,6 +181,7 @@ Json ShareService::share_json(const store::Share& s, const Json& body, const Jso
 
 Result<Json> ShareService::create(const Resident& who, std::string_view request_json,
                                   const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kManageShares));
   HB_ASSIGN_OR_RETURN(Request req, parse_request(request_json));
   const Time now = clock_.now();
 
@@ -304,18 +288,8 @@ Result<Json> ShareService::create(const Resident& who, std::string_view request_
     share.body = dek.seal(dump_json(body), share_aad(share.id));
     HB_RETURN_IF_ERROR(w.put_share(share));
     // Made in the same transaction as the share: a share never exists without its audit event.
-    store::AuditRecord a;
-    a.id = new_uuid();
-    a.time = now;
-    a.action = "C";
-    a.outcome = "0";
-    a.event_type = "share-create";
-    a.client_id = kResidentClient;
-    a.patient_id = who.patient_id;
-    a.entities = entities;
-    a.detail = "share created";
-    a.source_ip = address;
-    return w.append_audit(a);
+    return w.append_audit(resident_audit_record(
+        clock_, who, {"share-create", "C", entities, "share created"}, address));
   }));
 
   Json out = share_json(share, body, Json::array());
@@ -326,6 +300,7 @@ Result<Json> ShareService::create(const Resident& who, std::string_view request_
 }
 
 Result<Json> ShareService::list(const Resident& who, const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kManageShares));
   Json shares = Json::array();
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto mine, r.shares_of(who.patient_id, kListedShares));
@@ -346,12 +321,13 @@ Result<Json> ShareService::list(const Resident& who, const std::string& address)
     }
     return Status::ok();
   }));
-  audit("share-list", "R", who.patient_id, "", "shares listed", address);
+  audit_resident_action(store_, clock_, who, {"share-list", "R", "", "shares listed"}, address);
   return Json{{"shares", shares}};
 }
 
 Result<Json> ShareService::revoke(const Resident& who, const std::string& share_id,
                                   const std::string& address) {
+  HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kManageShares));
   const Time now = clock_.now();
   std::optional<store::Share> share;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -364,18 +340,8 @@ Result<Json> ShareService::revoke(const Resident& who, const std::string& share_
     share->status = "revoked";
     share->ended = now;
     HB_RETURN_IF_ERROR(w.put_share(*share));
-    store::AuditRecord a;
-    a.id = new_uuid();
-    a.time = now;
-    a.action = "U";
-    a.outcome = "0";
-    a.event_type = "share-revoke";
-    a.client_id = kResidentClient;
-    a.patient_id = who.patient_id;
-    a.entities = "Share/" + share->id;
-    a.detail = "share revoked";
-    a.source_ip = address;
-    return w.append_audit(a);
+    return w.append_audit(resident_audit_record(
+        clock_, who, {"share-revoke", "U", "Share/" + share->id, "share revoked"}, address));
   }));
   // Another resident's share reads exactly like one that does not exist.
   if (!share) return not_found("you have no share " + share_id.substr(0, 64));

@@ -87,8 +87,6 @@ class ShareService {
   Json share_json(const store::Share& s, const Json& body, const Json& accesses) const;
   ShareAnswer refusal(const store::Share& s) const;
   ShareAnswer gone() const;
-  void audit(const char* event, const char* action, const std::string& patient_id,
-             std::string entities, std::string detail, const std::string& address);
 
   store::Store& store_;
   Vault& vault_;

@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 11> kSteps = {
+constexpr std::array<const char*, 12> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -346,7 +346,26 @@ CREATE TABLE access_alerts_cursor(
 INSERT INTO access_alerts_cursor(id, after_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit;
 )sql",
 
-    // 11: the national eID login keeps its states (their SHA-256, for 10 minutes and one use) as
+    // 11: proxies: rights one person gave another account to act for them (a carer), with an end
+    // date and a revocation. Guardians of children are not stored here: they follow from the
+    // child's Patient record on every request (services/proxies.h), so a record corrected by a
+    // facility takes effect at once.
+    R"sql(
+CREATE TABLE proxy_grants(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  proxy_account_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('guardian', 'carer')),
+  scopes TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  granted_by TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX proxy_grants_by_patient ON proxy_grants(patient_id, created);
+CREATE INDEX proxy_grants_by_proxy ON proxy_grants(proxy_account_id, patient_id);
+)sql",
+
+    // 12: the national eID login keeps its states (their SHA-256, for 10 minutes and one use) as
     // one-time codes of purpose 'oidc'. SQLite cannot change a CHECK in place: the table is copied.
     R"sql(
 CREATE TABLE one_time_codes_new(

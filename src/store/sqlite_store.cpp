@@ -1067,6 +1067,76 @@ class Session final : public Writer {
 
   // ---- end resident shares ----
 
+  // ---- proxies ----
+
+  static constexpr const char* kProxyColumns =
+      "SELECT id, patient_id, proxy_account_id, kind, scopes, created, ends_at, revoked_at, "
+      "granted_by FROM proxy_grants ";
+
+  static ProxyGrant proxy_from(const Stmt& s) {
+    ProxyGrant g;
+    g.id = s.text(0);
+    g.patient_id = s.text(1);
+    g.proxy_account_id = s.text(2);
+    g.kind = s.text(3);
+    g.scopes = s.text(4);
+    g.created = from_unix_millis(s.int64(5));
+    g.ends_at = from_unix_millis(s.int64(6));
+    g.revoked_at = from_unix_millis(s.int64(7));
+    g.granted_by = s.text(8);
+    return g;
+  }
+
+  Result<std::optional<ProxyGrant>> proxy_grant(const std::string& id) override {
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kProxyColumns) + "WHERE id = ?"));
+    st.bind(1, id);
+    return one<ProxyGrant>(c_, st, proxy_from, "proxy_grant");
+  }
+
+  Result<std::vector<ProxyGrant>> proxy_grants_of(const std::string& patient_id,
+                                                  int limit) override {
+    if (limit <= 0) return std::vector<ProxyGrant>();
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kProxyColumns) +
+                                            "WHERE patient_id = ? ORDER BY created DESC, id LIMIT ?"));
+    st.bind(1, patient_id);
+    st.bind(2, static_cast<int64_t>(limit));
+    return all<ProxyGrant>(c_, st, proxy_from, "proxy_grants_of");
+  }
+
+  Result<std::vector<ProxyGrant>> proxy_grants_held(const std::string& account_id,
+                                                    int limit) override {
+    if (limit <= 0) return std::vector<ProxyGrant>();
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(std::string(kProxyColumns) +
+                                            "WHERE proxy_account_id = ? ORDER BY patient_id, id "
+                                            "LIMIT ?"));
+    st.bind(1, account_id);
+    st.bind(2, static_cast<int64_t>(limit));
+    return all<ProxyGrant>(c_, st, proxy_from, "proxy_grants_held");
+  }
+
+  Status put_proxy_grant(const ProxyGrant& g) override {
+    HB_RETURN_IF_ERROR(writable());
+    if (g.id.empty() || g.patient_id.empty() || g.proxy_account_id.empty()) {
+      return invalid("a proxy grant needs an id, a patient and a proxy account");
+    }
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
+        "INSERT INTO proxy_grants(id, patient_id, proxy_account_id, kind, scopes, created, ends_at, "
+        "revoked_at, granted_by) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+        "scopes = excluded.scopes, ends_at = excluded.ends_at, revoked_at = excluded.revoked_at"));
+    st.bind(1, g.id);
+    st.bind(2, g.patient_id);
+    st.bind(3, g.proxy_account_id);
+    st.bind(4, g.kind);
+    st.bind(5, g.scopes);
+    st.bind(6, unix_millis(g.created));
+    st.bind(7, unix_millis(g.ends_at));
+    st.bind(8, unix_millis(g.revoked_at));
+    st.bind(9, g.granted_by);
+    return c_.run(st, "put_proxy_grant");
+  }
+
+  // ---- end proxies ----
+
   // ---- the health book ----
 
   Result<std::vector<TimelineRow>> timeline(const TimelineQuery& q) override {

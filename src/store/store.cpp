@@ -32,6 +32,16 @@ Result<std::optional<Time>> Reader::access_alert_sent(const std::string&, const 
 }
 Result<int64_t> Reader::access_alert_cursor() { return unsupported("access alerts"); }
 
+Result<std::optional<ProxyGrant>> Reader::proxy_grant(const std::string&) {
+  return unsupported("proxies");
+}
+Result<std::vector<ProxyGrant>> Reader::proxy_grants_of(const std::string&, int) {
+  return unsupported("proxies");
+}
+Result<std::vector<ProxyGrant>> Reader::proxy_grants_held(const std::string&, int) {
+  return unsupported("proxies");
+}
+
 Status Writer::put_share(const Share&) { return unsupported("shares"); }
 Status Writer::add_share_access(const ShareAccess&) { return unsupported("share accesses"); }
 Status Writer::put_access_alerts(const AccessAlerts&) { return unsupported("access alerts"); }
@@ -39,5 +49,6 @@ Status Writer::put_access_alert_sent(const std::string&, const std::string&, Tim
   return unsupported("access alerts");
 }
 Status Writer::set_access_alert_cursor(int64_t) { return unsupported("access alerts"); }
+Status Writer::put_proxy_grant(const ProxyGrant&) { return unsupported("proxies"); }
 
 }  // namespace hb::store

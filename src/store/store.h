@@ -132,6 +132,15 @@ class Reader {
   // The audit seq up to which access alerts were considered.
   virtual Result<int64_t> access_alert_cursor();
   // ---- end resident shares ----
+
+  // ---- proxies (types.h, ProxyGrant; defaults refuse with kUnavailable, as above) ----
+  virtual Result<std::optional<ProxyGrant>> proxy_grant(const std::string& id);
+  // The grants a person made (every state), newest first, at most `limit`.
+  virtual Result<std::vector<ProxyGrant>> proxy_grants_of(const std::string& patient_id, int limit);
+  // The grants held by an account (every state), at most `limit`.
+  virtual Result<std::vector<ProxyGrant>> proxy_grants_held(const std::string& account_id,
+                                                            int limit);
+  // ---- end proxies ----
 };
 
 class Writer : public Reader {
@@ -196,6 +205,10 @@ class Writer : public Reader {
                                        Time when);
   virtual Status set_access_alert_cursor(int64_t after_seq);
   // ---- end resident shares ----
+
+  // ---- proxies ----
+  virtual Status put_proxy_grant(const ProxyGrant& g);  // insert or replace by id
+  // ---- end proxies ----
 };
 
 struct StoreStats {

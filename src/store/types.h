@@ -204,6 +204,20 @@ struct PurgeCounts {
 
 // ---- resident shares and access alerts (services/shares.h, services/access_log.h) ----------------
 
+// A right one person gave another's account to act for them (services/proxies.h). Only carers are
+// stored; a guardian follows from the child's Patient record.
+struct ProxyGrant {
+  std::string id;                // uuid
+  std::string patient_id;        // whose data: the person who granted
+  std::string proxy_account_id;  // who may act for them
+  std::string kind;              // carer (guardian is reserved)
+  std::string scopes;            // space-separated: view-records manage-shares
+  Time created{};
+  Time ends_at{};                // the right ends then
+  Time revoked_at{};             // zero while not revoked
+  std::string granted_by;        // the account that granted it
+};
+
 // A resident's SMART Health Link to records they chose. Only the SHA-256 of the manifest token is
 // kept, and not the link key: the encrypted files in `body` cannot be opened with what is stored.
 struct Share {

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -110,4 +111,20 @@ export async function seriousViolations(page) {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+// Fails the test on any serious or critical axe-core violation of the page at rest.
+export async function expectNoSeriousViolations(page, where) {
+  // The pointer stays where the last click was: a button under it would be checked halfway through
+  // its 0.15 s hover transition (white text on a still-light background). Move it off and let the
+  // transition end, so axe sees the page at rest.
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(200);
+  assert.deepEqual(await seriousViolations(page), [], `axe-core on ${where}`);
+}
+
+// Fails the test when the page scrolls sideways on a 360 px phone (phonePage's width).
+export async function fitsThePhone(page, where) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `${where} is ${width}px wide on a 360px screen`);
 }

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Healthbook, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
+import { Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone } from './harness.mjs';
 
 let hb;
 let browser;
@@ -81,20 +81,6 @@ async function signUp(page, p) {
   await page.getByLabel('Choose a password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.waitForURL(`${hb.base}/book`);
-}
-
-async function expectNoSeriousViolations(page, where) {
-  // The pointer stays where the last click was: a button under it would be checked halfway through
-  // its 0.15 s hover transition (white text on a still-light background). Move it off and let the
-  // transition end, so axe sees the page at rest.
-  await page.mouse.move(0, 0);
-  await page.waitForTimeout(200);
-  assert.deepEqual(await seriousViolations(page), [], `axe-core on ${where}`);
-}
-
-async function fitsThePhone(page, where) {
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 360, `${where} is ${width}px wide on a 360px screen`);
 }
 
 async function unlock(path, birthDate) {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Healthbook, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
+import { Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone } from './harness.mjs';
 
 let hb;
 let browser;
@@ -98,20 +98,6 @@ function totp(base32, atSeconds = Date.now() / 1000 + clockAhead) {
   const mac = createHmac('sha1', key).update(counter).digest();
   const offset = mac[mac.length - 1] & 0xf;
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-async function expectNoSeriousViolations(page, where) {
-  // The pointer stays where the last click was: a button under it would be checked halfway through
-  // its 0.15 s hover transition (white text on a still-light background). Move it off and let the
-  // transition end, so axe sees the page at rest.
-  await page.mouse.move(0, 0);
-  await page.waitForTimeout(200);
-  assert.deepEqual(await seriousViolations(page), [], `axe-core on ${where}`);
-}
-
-async function fitsThePhone(page, where) {
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 360, `${where} is ${width}px wide on a 360px screen`);
 }
 
 async function signUp(page, p) {

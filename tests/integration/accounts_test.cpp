@@ -17,13 +17,7 @@ namespace {
 
 const std::string kCsrf = "X-Healthbook-CSRF: 1";
 const std::string kJsonCt = "Content-Type: application/json";
-const std::string kPassword = "correct horse 42";
-
-struct Person {
-  std::string national_id, birth_date, phone, family, given;
-};
-const Person kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
-const Person kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
+const std::string& kPassword = kResidentPassword;
 
 class Accounts : public ::testing::Test {
  protected:
@@ -33,17 +27,11 @@ class Accounts : public ::testing::Test {
         "HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB=8"});
     server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
     clinic_ = server_->token(server_->add_client("01001"));
+    codes_ = std::make_unique<SmsCodes>(*server_);
   }
 
   void register_patient(const Person& p) {
-    Json patient = {
-        {"resourceType", "Patient"},
-        {"identifier",
-         Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
-        {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
-        {"birthDate", p.birth_date},
-        {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
-    auto r = server_->send("POST", "/fhir/Patient", clinic_, patient.dump());
+    auto r = server_->send("POST", "/fhir/Patient", clinic_, patient_json(p).dump());
     ASSERT_EQ(r.status, 201) << r.body;
   }
 
@@ -60,11 +48,6 @@ class Accounts : public ::testing::Test {
     if (!cookie.empty()) h.push_back("Cookie: " + cookie);
     return http("GET", server_->base() + "/api/v1/account/me", "", h);
   }
-  static std::string cookie_of(const HttpResponse& r) {
-    auto it = r.headers.find("set-cookie");
-    if (it == r.headers.end()) return "";
-    return it->second.substr(0, it->second.find(';'));
-  }
   void advance(int seconds) {
     auto r = http("POST", server_->base() + "/api/test/clock",
                   Json{{"advanceSeconds", seconds}}.dump(), {kJsonCt});
@@ -72,51 +55,13 @@ class Accounts : public ::testing::Test {
   }
 
   // The newest SMS code sent to `phone` that was not read before (the development sink's file).
-  std::string next_code(const std::string& phone) {
-    static const std::regex code(R"(code: ([0-9]{6})\.)");
-    for (int i = 0; i < 200; ++i) {
-      std::ifstream in(server_->data_dir() + "/notify-sms.jsonl");
-      std::string line;
-      size_t n = 0;
-      std::string found;
-      while (std::getline(in, line)) {
-        if (++n <= lines_read_) continue;
-        Json j = Json::parse(line);
-        std::smatch m;
-        std::string text = j["text"];
-        if (j["to"] == phone && std::regex_search(text, m, code)) {
-          found = m[1];
-          lines_read_ = n;
-        }
-      }
-      if (!found.empty()) return found;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ADD_FAILURE() << "no SMS code for " << phone;
-    return "";
-  }
-
-  std::string sign_up(const Person& p) {
-    auto start = post("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
-    EXPECT_EQ(start.status, 202) << start.body;
-    auto done = post("signup/verify", {{"challenge", start.json()["challenge"]},
-                                       {"code", next_code(p.phone)},
-                                       {"password", kPassword}});
-    EXPECT_EQ(done.status, 201) << done.body;
-    return cookie_of(done);
-  }
-
-  std::string log_in(const Person& p) {
-    auto half = post("login", {{"nationalId", p.national_id}, {"password", kPassword}});
-    EXPECT_EQ(half.status, 200) << half.body;
-    auto full = post("login/second-factor", {{"code", next_code(p.phone)}}, cookie_of(half));
-    EXPECT_EQ(full.status, 200) << full.body;
-    return cookie_of(full);
-  }
+  std::string next_code(const std::string& phone) { return codes_->next(phone); }
+  std::string sign_up(const Person& p) { return hb::test::sign_up(*server_, *codes_, p); }
+  std::string log_in(const Person& p) { return hb::test::log_in(*server_, *codes_, p); }
 
   std::unique_ptr<Server> server_;
+  std::unique_ptr<SmsCodes> codes_;
   std::string clinic_;
-  size_t lines_read_ = 0;
 };
 
 TEST_F(Accounts, SignUpSetsAnHttpOnlyCookieAndRefusesCrossSiteRequests) {

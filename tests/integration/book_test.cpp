@@ -16,13 +16,7 @@ namespace {
 
 const std::string kCsrf = "X-Healthbook-CSRF: 1";
 const std::string kJsonCt = "Content-Type: application/json";
-const std::string kPassword = "correct horse 42";
-
-struct Person {
-  std::string national_id, birth_date, phone, family, given;
-};
-const Person kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
-const Person kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
+const std::string& kPassword = kResidentPassword;
 
 class Book : public ::testing::Test {
  protected:
@@ -36,20 +30,12 @@ class Book : public ::testing::Test {
     bachmai_ = server_->token(server_->add_client("01001"));
     saigon_ = server_->token(server_->add_client("79002"));
     hoankiem_ = server_->token(server_->add_client("01015"));
+    codes_ = std::make_unique<SmsCodes>(*server_);
   }
 
   // Registers the person at a facility; returns the Patient id (the same one at every facility).
   std::string register_patient(const std::string& token, const Person& p) {
-    Json patient = {
-        {"resourceType", "Patient"},
-        {"identifier",
-         Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
-        {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
-        {"birthDate", p.birth_date},
-        {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
-    auto r = server_->send("POST", "/fhir/Patient", token, patient.dump());
-    EXPECT_TRUE(r.status == 201 || r.status == 200) << r.body;
-    return r.json()["id"];
+    return hb::test::register_patient(*server_, token, p);
   }
 
   std::string create(const std::string& token, const Json& resource) {
@@ -78,11 +64,6 @@ class Book : public ::testing::Test {
     if (!cookie.empty()) h.push_back("Cookie: " + cookie);
     return http("POST", server_->base() + "/api/v1/account/" + route, body.dump(), h);
   }
-  static std::string cookie_of(const HttpResponse& r) {
-    auto it = r.headers.find("set-cookie");
-    if (it == r.headers.end()) return "";
-    return it->second.substr(0, it->second.find(';'));
-  }
 
   // Every SMS text sent to `phone` so far (the development sink's file).
   std::vector<std::string> sms_to(const std::string& phone) {
@@ -96,38 +77,17 @@ class Book : public ::testing::Test {
     return out;
   }
 
-  std::string next_code(const std::string& phone) {
-    static const std::regex code(R"(code: ([0-9]{6})\.)");
-    for (int i = 0; i < 200; ++i) {
-      auto texts = sms_to(phone);
-      for (size_t n = codes_read_[phone]; n < texts.size(); ++n) {
-        std::smatch m;
-        if (std::regex_search(texts[n], m, code)) {
-          codes_read_[phone] = n + 1;
-          return m[1];
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ADD_FAILURE() << "no SMS code for " << phone;
-    return "";
-  }
+  std::string next_code(const std::string& phone) { return codes_->next(phone); }
 
   // Signs up (full session); `half` gets a second login's half session (password only).
   std::string sign_up(const Person& p, std::string* half = nullptr) {
-    auto start =
-        post_account("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
-    EXPECT_EQ(start.status, 202) << start.body;
-    auto done = post_account("signup/verify", {{"challenge", start.json()["challenge"]},
-                                               {"code", next_code(p.phone)},
-                                               {"password", kPassword}});
-    EXPECT_EQ(done.status, 201) << done.body;
+    const std::string full = hb::test::sign_up(*server_, *codes_, p);
     if (half) {
       auto h = post_account("login", {{"nationalId", p.national_id}, {"password", kPassword}});
       EXPECT_EQ(h.status, 200) << h.body;
       *half = cookie_of(h);
     }
-    return cookie_of(done);
+    return full;
   }
 
   HttpResponse me(const std::string& cookie, const std::string& path) {
@@ -153,7 +113,7 @@ class Book : public ::testing::Test {
 
   std::unique_ptr<Server> server_;
   std::string bachmai_, saigon_, hoankiem_;
-  std::map<std::string, size_t> codes_read_;
+  std::unique_ptr<SmsCodes> codes_;
 };
 
 TEST_F(Book, TimelineHoldsEveryFacilitysRecordsNewestFirstWithValuesAndFlags) {

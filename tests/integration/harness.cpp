@@ -13,8 +13,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/clock.h"
 #include "crypto/random.h"
@@ -262,6 +264,82 @@ HttpResponse Server::send(const std::string& method, const std::string& path, co
   for (const auto& x : h) has_ct |= x.rfind("Content-Type:", 0) == 0;
   if (!has_ct) h.push_back("Content-Type: application/fhir+json");
   return http(method, base_ + path, body, h);
+}
+
+Json patient_json(const Person& p) {
+  return {{"resourceType", "Patient"},
+          {"identifier", Json::array({{{"system", kNationalIdSystem}, {"value", p.national_id}}})},
+          {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
+          {"birthDate", p.birth_date},
+          {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
+}
+
+std::string register_patient(const Server& server, const std::string& token, const Person& p,
+                             const Json& extra) {
+  Json patient = patient_json(p);
+  for (const auto& [k, v] : extra.items()) patient[k] = v;
+  auto r = server.send("POST", "/fhir/Patient", token, patient.dump());
+  EXPECT_TRUE(r.status == 201 || r.status == 200) << r.body;
+  return r.json().value("id", "");
+}
+
+std::string cookie_of(const HttpResponse& r) {
+  auto it = r.headers.find("set-cookie");
+  if (it == r.headers.end()) return "";
+  return it->second.substr(0, it->second.find(';'));
+}
+
+std::string SmsCodes::next(const std::string& phone) {
+  static const std::regex code(R"(code: ([0-9]{6})\.)");
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(server_.data_dir() + "/notify-sms.jsonl");
+    std::string line;
+    size_t n = 0;
+    std::string found;
+    while (std::getline(in, line)) {
+      if (++n <= read_[phone]) continue;
+      Json j = Json::parse(line);
+      std::smatch m;
+      std::string text = j["text"];
+      if (j["to"] == phone && std::regex_search(text, m, code)) {
+        found = m[1];
+        read_[phone] = n;
+      }
+    }
+    if (!found.empty()) return found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ADD_FAILURE() << "no SMS code for " << phone;
+  return "";
+}
+
+HttpResponse account_post(const Server& server, const std::string& route, const Json& body,
+                          const std::string& cookie) {
+  std::vector<std::string> h = {"X-Healthbook-CSRF: 1", "Content-Type: application/json"};
+  if (!cookie.empty()) h.push_back("Cookie: " + cookie);
+  return http("POST", server.base() + "/api/v1/account/" + route, body.dump(), h);
+}
+
+std::string sign_up(const Server& server, SmsCodes& codes, const Person& p) {
+  auto start = account_post(server, "signup/start",
+                            {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
+  EXPECT_EQ(start.status, 202) << start.body;
+  auto done = account_post(server, "signup/verify",
+                           {{"challenge", start.json()["challenge"]},
+                            {"code", codes.next(p.phone)},
+                            {"password", kResidentPassword}});
+  EXPECT_EQ(done.status, 201) << done.body;
+  return cookie_of(done);
+}
+
+std::string log_in(const Server& server, SmsCodes& codes, const Person& p) {
+  auto half = account_post(server, "login",
+                           {{"nationalId", p.national_id}, {"password", kResidentPassword}});
+  EXPECT_EQ(half.status, 200) << half.body;
+  auto full =
+      account_post(server, "login/second-factor", {{"code", codes.next(p.phone)}}, cookie_of(half));
+  EXPECT_EQ(full.status, 200) << full.body;
+  return cookie_of(full);
 }
 
 }  // namespace hb::test

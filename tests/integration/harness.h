@@ -75,4 +75,42 @@ class Server {
 
 std::string read_file(const std::string& path);
 
+// ---- residents (accounts, book, shares, proxies tests) ----
+
+// A person as facilities register them and as they sign up.
+struct Person {
+  std::string national_id, birth_date, phone, family, given;
+};
+inline const Person kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
+inline const Person kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
+inline const std::string kResidentPassword = "correct horse 42";
+inline const std::string kNationalIdSystem = "urn:oid:2.16.704.1.1.1";
+
+// The person's Patient resource: national id, name, birth date and mobile phone.
+Json patient_json(const Person& p);
+// POSTs the Patient (with `extra` members merged in) at the facility of `token`; its id.
+std::string register_patient(const Server& server, const std::string& token, const Person& p,
+                             const Json& extra = Json::object());
+// The name=value of a response's Set-Cookie ("" when none).
+std::string cookie_of(const HttpResponse& r);
+
+// The SMS codes the server sent (its development sink), each read once.
+class SmsCodes {
+ public:
+  explicit SmsCodes(const Server& server) : server_(server) {}
+  // The newest code sent to `phone` that was not read before, waiting up to 5 s for one.
+  std::string next(const std::string& phone);
+
+ private:
+  const Server& server_;
+  std::map<std::string, size_t> read_;  // per phone: lines of the sink already read
+};
+
+// POST /api/v1/account/<route> with the CSRF header (and the cookie when given).
+HttpResponse account_post(const Server& server, const std::string& route, const Json& body,
+                          const std::string& cookie = "");
+// Sign-up (a full session cookie) and a later login through the SMS second factor.
+std::string sign_up(const Server& server, SmsCodes& codes, const Person& p);
+std::string log_in(const Server& server, SmsCodes& codes, const Person& p);
+
 }  // namespace hb::test

@@ -19,13 +19,7 @@ namespace {
 
 const std::string kCsrf = "X-Healthbook-CSRF: 1";
 const std::string kJsonCt = "Content-Type: application/json";
-const std::string kPassword = "correct horse 42";
-
-struct Person {
-  std::string national_id, birth_date, phone, family, given;
-};
-const Person kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
-const Person kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
+const std::string& kPassword = kResidentPassword;
 
 class Shares : public ::testing::Test {
  protected:
@@ -36,6 +30,7 @@ class Shares : public ::testing::Test {
     server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
     client_ = std::make_unique<TestClient>(server_->add_client("01001"));
     clinic_ = server_->token(*client_);
+    codes_ = std::make_unique<SmsCodes>(*server_);
   }
 
   // A token for the clinic once the server's clock was moved `ahead` seconds (its assertion's
@@ -49,16 +44,7 @@ class Shares : public ::testing::Test {
 
   // Registers the person at the clinic with one weight Observation; returns {patient, observation}.
   std::pair<std::string, std::string> register_patient(const Person& p) {
-    Json patient = {
-        {"resourceType", "Patient"},
-        {"identifier",
-         Json::array({{{"system", "urn:oid:2.16.704.1.1.1"}, {"value", p.national_id}}})},
-        {"name", Json::array({{{"family", p.family}, {"given", Json::array({p.given})}}})},
-        {"birthDate", p.birth_date},
-        {"telecom", Json::array({{{"system", "phone"}, {"value", p.phone}, {"use", "mobile"}}})}};
-    auto r = server_->send("POST", "/fhir/Patient", clinic_, patient.dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    const std::string pid = r.json()["id"];
+    const std::string pid = hb::test::register_patient(*server_, clinic_, p);
     Json obs = {
         {"resourceType", "Observation"},
         {"status", "final"},
@@ -84,11 +70,6 @@ class Shares : public ::testing::Test {
     if (!cookie.empty()) h.push_back("Cookie: " + cookie);
     return http(method, server_->base() + "/api/v1/me/" + route, body.is_null() ? "" : body.dump(),
                 h);
-  }
-  static std::string cookie_of(const HttpResponse& r) {
-    auto it = r.headers.find("set-cookie");
-    if (it == r.headers.end()) return "";
-    return it->second.substr(0, it->second.find(';'));
   }
   void advance(int seconds) {
     auto r = http("POST", server_->base() + "/api/test/clock",
@@ -116,35 +97,11 @@ class Shares : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
   }
-  std::string next_code(const std::string& phone) {
-    static const std::regex code(R"(code: ([0-9]{6})\.)");
-    auto texts = sms_to(phone, code, 5000);
-    EXPECT_FALSE(texts.empty()) << "no SMS code for " << phone;
-    std::smatch m;
-    if (texts.empty() || !std::regex_search(texts.back(), m, code)) return "";
-    return m[1];
-  }
-
-  std::string sign_up(const Person& p) {
-    auto start =
-        account("signup/start", {{"nationalId", p.national_id}, {"birthDate", p.birth_date}});
-    EXPECT_EQ(start.status, 202) << start.body;
-    auto done = account("signup/verify", {{"challenge", start.json()["challenge"]},
-                                          {"code", next_code(p.phone)},
-                                          {"password", kPassword}});
-    EXPECT_EQ(done.status, 201) << done.body;
-    return cookie_of(done);
-  }
-
+  std::string next_code(const std::string& phone) { return codes_->next(phone); }
+  std::string sign_up(const Person& p) { return hb::test::sign_up(*server_, *codes_, p); }
   // A new full session (an SMS code as second factor), e.g. after the clock moved past the idle
   // timeout.
-  std::string log_in(const Person& p) {
-    auto half = account("login", {{"nationalId", p.national_id}, {"password", kPassword}});
-    EXPECT_EQ(half.status, 200) << half.body;
-    auto full = account("login/second-factor", {{"code", next_code(p.phone)}}, cookie_of(half));
-    EXPECT_EQ(full.status, 200) << full.body;
-    return cookie_of(full);
-  }
+  std::string log_in(const Person& p) { return hb::test::log_in(*server_, *codes_, p); }
 
   Json share_request(const std::vector<std::string>& records, int64_t expires_in = 86400) {
     Json r = Json::array();
@@ -172,6 +129,7 @@ class Shares : public ::testing::Test {
   std::unique_ptr<TestClient> client_;
   std::string clinic_;
   std::map<std::string, size_t> sms_read_;  // lines of the SMS sink already read, per phone
+  std::unique_ptr<SmsCodes> codes_;
 };
 
 TEST_F(Shares, AShareIsASmartHealthLinkWhoseOpeningsAreListed) {

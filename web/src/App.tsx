@@ -1,7 +1,7 @@
 // The page frame (skip link, header with the language switcher, main, footer) and the routes.
 // The resident's pages add their navigation and a sign-out button to the header; they, and the
 // share viewer, load as separate chunks so the verifier's and link pages stay small.
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useEffect, useId, useState } from 'react';
 import { useI18n } from './i18n/context';
 import { languages, languageNames } from './i18n/translate';
 import { isResidentRoute, Link, navigate, routeOf, useLocation, type Route } from './router';
@@ -20,16 +20,19 @@ const DocumentPage = lazy(() => import('./resident/DocumentPage').then((m) => ({
 const ConnectionsPage = lazy(() => import('./resident/ConnectionsPage').then((m) => ({ default: m.ConnectionsPage })));
 const SharesPage = lazy(() => import('./resident/SharesPage').then((m) => ({ default: m.SharesPage })));
 const AccessLogPage = lazy(() => import('./resident/AccessLogPage').then((m) => ({ default: m.AccessLogPage })));
+const CarersPage = lazy(() => import('./resident/CarersPage').then((m) => ({ default: m.CarersPage })));
 const ShareViewerPage = lazy(() => import('./viewer/ShareViewerPage').then((m) => ({ default: m.ShareViewerPage })));
 
 export function App() {
   const { pathname, search } = useLocation();
   const route = routeOf(pathname, search);
   const { t } = useI18n();
+  // Switching the person acted for remounts the page, so it loads that person's data.
+  const subject = useActingFor();
   return (
     <>
       <Header route={route} />
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} key={subject ?? 'self'}>
         <Suspense fallback={<p role="status">{t('app.loading')}</p>}>
           {route.name === 'verify' && <VerifyPage />}
           {route.name === 'certificate' && (
@@ -45,6 +48,7 @@ export function App() {
           {route.name === 'connections' && <ConnectionsPage />}
           {route.name === 'shares' && <SharesPage search={search} />}
           {route.name === 'accessLog' && <AccessLogPage />}
+          {route.name === 'carers' && <CarersPage />}
           {route.name === 'shareViewer' && <ShareViewerPage />}
           {route.name === 'notFound' && <NotFound />}
         </Suspense>
@@ -60,6 +64,7 @@ const residentNav: { href: string; key: MessageKey; routes: Route['name'][] }[] 
   { href: '/connections', key: 'nav.connections', routes: ['connections'] },
   { href: '/shares', key: 'nav.shares', routes: ['shares'] },
   { href: '/access-log', key: 'nav.accessLog', routes: ['accessLog'] },
+  { href: '/carers', key: 'nav.carers', routes: ['carers'] },
   { href: '/account', key: 'nav.account', routes: ['account'] },
 ];
 
@@ -89,6 +94,7 @@ function Header({ route }: { route: Route }) {
               </button>
             ))}
           </nav>
+          {resident && route.name !== 'carers' && route.name !== 'account' && <PersonSwitcher />}
           {resident && <SignOut />}
         </div>
       </div>
@@ -114,7 +120,8 @@ function SignOut() {
   const signOut = async () => {
     setBusy(true);
     try {
-      const { logout } = await import('./lib/resident');
+      const { logout, setActingFor } = await import('./lib/resident');
+      setActingFor(null);
       await logout();
     } catch {
       // the login page is the right place either way
@@ -126,6 +133,76 @@ function SignOut() {
     <button type="button" className="sign-out" disabled={busy} onClick={() => void signOut()}>
       {busy ? t('nav.signingOut') : t('nav.signOut')}
     </button>
+  );
+}
+
+// The person whose data the pages show, as chosen in the switcher (null: the signed-in person).
+// The key and event are lib/resident's (actingFor, actingForEvent), named here so the verifier's
+// and link pages do not load the resident API module.
+function useActingFor(): string | null {
+  const read = () => {
+    try {
+      return window.sessionStorage.getItem('healthbook.actingFor');
+    } catch {
+      return null;
+    }
+  };
+  const [subject, setSubject] = useState(read);
+  useEffect(() => {
+    const update = () => setSubject(read());
+    window.addEventListener('healthbook:acting-for', update);
+    return () => window.removeEventListener('healthbook:acting-for', update);
+  }, []);
+  return subject;
+}
+
+// "Acting for: Me / <child>": shown only to someone who may act for another person (a guardian,
+// a carer). The server checks the relation on every request; this only chooses.
+function PersonSwitcher() {
+  const { t } = useI18n();
+  const id = useId().replace(/:/g, '');
+  const subject = useActingFor();
+  const [people, setPeople] = useState<{ patientId: string; name: string; kind: string }[]>([]);
+  const [self, setSelf] = useState('');
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      try {
+        const { getActingFor } = await import('./lib/proxies');
+        const res = await getActingFor();
+        if (!live || !res.ok) return;
+        setSelf(res.value.self.patientId);
+        setPeople(res.value.people);
+        // A relation that ended (a birthday, a revocation) ends the choice too.
+        if (subject && !res.value.people.some((p) => p.patientId === subject)) {
+          const { setActingFor } = await import('./lib/resident');
+          setActingFor(null);
+        }
+      } catch {
+        // no switcher without an answer: the pages stay the signed-in person's
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [subject]);
+  if (people.length === 0) return null;
+  const choose = async (value: string) => {
+    const { setActingFor } = await import('./lib/resident');
+    setActingFor(value === self ? null : value);
+  };
+  return (
+    <div className="person-switch">
+      <label htmlFor={id}>{t('proxy.actingFor')}</label>
+      <select id={id} value={subject ?? self} onChange={(e) => void choose(e.target.value)}>
+        <option value={self}>{t('proxy.me')}</option>
+        {people.map((p) => (
+          <option key={p.patientId} value={p.patientId}>
+            {t(p.kind === 'guardian' ? 'proxy.asGuardian' : 'proxy.asCarer', { name: p.name })}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 

@@ -31,6 +31,7 @@ test('resident routes', () => {
   expect(routeOf('/connections')).toEqual({ name: 'connections' });
   expect(routeOf('/shares')).toEqual({ name: 'shares' });
   expect(routeOf('/access-log')).toEqual({ name: 'accessLog' });
+  expect(routeOf('/carers')).toEqual({ name: 'carers' });
   expect(routeOf('/s')).toEqual({ name: 'shareViewer' });
   expect(routeOf('/bookmarks')).toEqual({ name: 'notFound' });
   expect(isResidentRoute(routeOf('/book/Condition/x1'))).toBe(true);

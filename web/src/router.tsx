@@ -1,6 +1,6 @@
 // A small client-side router, without a routing library: the verifier's and link pages (/verify,
-// /c/:token), the resident's pages (/book, /documents, /connections, /shares, /access-log, /account,
-// /login, /signup) and the share viewer (/s#shlink:/...). Every path here is also in the server's
+// /c/:token), the resident's pages (/book, /documents, /connections, /shares, /access-log, /carers,
+// /account, /login, /signup) and the share viewer (/s#shlink:/...). Every path here is also in the server's
 // StaticFiles::is_app_route. Paths are matched by routeOf (pure, tested); navigation uses the
 // History API.
 import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
@@ -18,11 +18,12 @@ export type Route =
   | { name: 'connections' }
   | { name: 'shares' }
   | { name: 'accessLog' }
+  | { name: 'carers' }
   | { name: 'shareViewer' }
   | { name: 'notFound' };
 
 // The resident's pages: they show the resident navigation and need a session.
-export const residentRoutes = ['account', 'book', 'record', 'documents', 'document', 'connections', 'shares', 'accessLog'] as const;
+export const residentRoutes = ['account', 'book', 'record', 'documents', 'document', 'connections', 'shares', 'accessLog', 'carers'] as const;
 export const isResidentRoute = (r: Route) => (residentRoutes as readonly string[]).includes(r.name);
 
 const plain: Record<string, Route> = {
@@ -34,6 +35,7 @@ const plain: Record<string, Route> = {
   '/connections': { name: 'connections' },
   '/shares': { name: 'shares' },
   '/access-log': { name: 'accessLog' },
+  '/carers': { name: 'carers' },
   '/s': { name: 'shareViewer' },
 };
 

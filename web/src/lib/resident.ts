@@ -5,6 +5,33 @@
 import { NetworkError, readProblem, type ApiResult, type Problem } from './api';
 
 export const csrfHeader = 'x-healthbook-csrf';
+// The person the resident acts for (a guardian for a child, a carer for the person who chose
+// them): sent with /api/v1/me requests; the server checks the relation on every one
+// (docs/proxies.md). Kept for this tab only.
+export const actingForHeader = 'x-healthbook-acting-for';
+const actingForKey = 'healthbook.actingFor';
+export const actingForEvent = 'healthbook:acting-for';
+
+export function actingFor(): string | null {
+  try {
+    return window.sessionStorage.getItem(actingForKey);
+  } catch {
+    return null;
+  }
+}
+
+export function setActingFor(patientId: string | null): void {
+  try {
+    if (patientId) window.sessionStorage.setItem(actingForKey, patientId);
+    else window.sessionStorage.removeItem(actingForKey);
+  } catch {
+    // storage refused (private mode): the choice lasts until the page reloads
+  }
+  window.dispatchEvent(new Event(actingForEvent));
+}
+
+// Routes that are always about the signed-in person themself (their carers, whom they act for).
+export const ownOnly = (path: string) => /^\/api\/v1\/me\/(carers|acting-for)\b/.test(path);
 
 // One request; `check` decides whether a 2xx body has the expected shape.
 export async function residentCall<T>(
@@ -16,6 +43,8 @@ export async function residentCall<T>(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') headers[csrfHeader] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
+  const subject = actingFor();
+  if (subject && path.startsWith('/api/v1/me/') && !ownOnly(path)) headers[actingForHeader] = subject;
   let res: Response;
   try {
     res = await fetch(path, {
