@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <fstream>
 #include <iostream>
@@ -25,6 +26,7 @@
 #include "services/housekeeping.h"
 #include "services/records.h"
 #include "services/accounts.h"
+#include "services/oidc_login.h"
 #include "services/access_log.h"
 #include "services/shares.h"
 #include "services/vault.h"
@@ -158,11 +160,26 @@ int serve(const Common& common) {
   // Forgets expired tokens, codes and sessions (services/housekeeping.h), every 10 minutes.
   services::Housekeeping housekeeping(*dd->store, clock, {acct.idle, acct.lifetime, std::chrono::minutes(10)});
   housekeeping.start();
+  // The national eID login (OpenID Connect), when an issuer is configured.
+  services::OidcOptions oo;
+  oo.issuer = cfg->oidc_issuer;
+  oo.client_id = cfg->oidc_client_id;
+  oo.client_secret = cfg->oidc_client_secret;
+  oo.redirect_uri = cfg->oidc_callback_url();
+  oo.national_id_claim = cfg->oidc_national_id_claim;
+  oo.scopes = cfg->oidc_scopes;
+  auto oidc_secret = crypto::hex_decode(vault.blind("oidc-state", "v1"));
+  if (!oidc_secret) return fail(oidc_secret.error());
+  oo.state_secret = *oidc_secret;
+  auto oidc_http = services::make_curl_oidc_http(std::chrono::seconds(10));
+  std::optional<services::OidcLogin> oidc;
+  if (!oo.issuer.empty()) oidc.emplace(*dd->store, accounts, clock, std::move(oo), *oidc_http);
   services::ProxyService proxies(*dd->store, vault, clock,
                                  {cfg->national_id_systems, cfg->guardian_until_age});
   http::Handler api = http::make_api_handler(
       {*cfg, auth, records, *log->tiles, log->vkey, documents, accounts, book,
-       cfg->clock_control ? &test_clock : nullptr, &shares, &access_log, &proxies});
+       cfg->clock_control ? &test_clock : nullptr, &shares, &access_log, &proxies,
+       oidc ? &*oidc : nullptr});
   installed.store(&api, std::memory_order_release);
   spdlog::info("healthbook serving on http://{}:{} (public URL {}), data in {}", so.address, server.port(),
                cfg->base_url(), cfg->data_dir);

@@ -175,6 +175,12 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.integer("accounts", "session_lifetime_hours", c.session_lifetime_hours, 1, 24 * 30);
   b.integer("accounts", "guardian_until_age", c.guardian_until_age, 1, 21);
   b.str("facilities", "code_pattern", c.facility_code_pattern);
+  b.str("oidc", "issuer", c.oidc_issuer);
+  b.str("oidc", "client_id", c.oidc_client_id);
+  b.str("oidc", "client_secret", c.oidc_client_secret);
+  b.str("oidc", "redirect_uri", c.oidc_redirect_uri);
+  b.str("oidc", "national_id_claim", c.oidc_national_id_claim);
+  b.list("oidc", "scopes", c.oidc_scopes);
   b.str("log", "level", c.log_level);
   b.boolean("testing", "clock_control", c.clock_control);
   // ---- notify ----
@@ -201,6 +207,20 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
     problems.push_back({"server.public_url", "must start with http:// or https://", "value"});
   }
   while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  if (!c.oidc_issuer.empty()) {
+    // The issuer is compared byte for byte with the provider's documents and tokens, so it is
+    // taken as written (no trailing slash removed).
+    if (c.oidc_issuer.rfind("https://", 0) != 0 && c.oidc_issuer.rfind("http://", 0) != 0)
+      problems.push_back({"oidc.issuer", "must start with https:// (or http:// for testing)", "value"});
+    if (c.oidc_client_id.empty())
+      problems.push_back({"oidc.client_id", "is needed when oidc.issuer is set", "value"});
+    if (c.oidc_national_id_claim.empty())
+      problems.push_back({"oidc.national_id_claim", "must name a claim", "value"});
+  }
+  if (!c.oidc_redirect_uri.empty() && c.oidc_redirect_uri.rfind("https://", 0) != 0 &&
+      c.oidc_redirect_uri.rfind("http://", 0) != 0) {
+    problems.push_back({"oidc.redirect_uri", "must start with http:// or https://", "value"});
+  }
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
   bool level_ok = false;
   for (auto* l : levels) level_ok |= c.log_level == l;

@@ -60,6 +60,14 @@ struct Config {
   // (docs/proxies.md).
   int guardian_until_age = 16;
 
+  // [oidc]: login with the national eID (docs/accounts.md). Off while issuer is "".
+  std::string oidc_issuer;
+  std::string oidc_client_id;
+  std::string oidc_client_secret;  // a secret: prefer the environment variable
+  std::string oidc_redirect_uri;   // "" = <public_url>/api/v1/account/oidc/callback
+  std::string oidc_national_id_claim = "national_id";
+  std::vector<std::string> oidc_scopes;  // asked for besides "openid"
+
   // [log]
   std::string log_level = "info";
 
@@ -84,6 +92,10 @@ struct Config {
 
   std::string base_url() const { return public_url.empty() ? "http://" + listen : public_url; }
   std::string token_url() const { return base_url() + "/auth/token"; }
+  std::string oidc_callback_url() const {
+    return oidc_redirect_uri.empty() ? base_url() + "/api/v1/account/oidc/callback"
+                                     : oidc_redirect_uri;
+  }
   // host and port from `listen`.
   Result<std::pair<std::string, uint16_t>> listen_address() const;
 };

@@ -121,5 +121,41 @@ TEST(Config, NotifyDefaultsToSinksAndRefusesBadValues) {
 }
 // ---- end notify ----
 
+TEST(Config, OidcOffByDefaultAndCheckedWhenOn) {
+  auto off = load_config("", env_of({}));
+  ASSERT_TRUE(off.is_ok());
+  EXPECT_TRUE(off->oidc_issuer.empty());
+  EXPECT_EQ(off->oidc_national_id_claim, "national_id");
+  EXPECT_EQ(off->oidc_callback_url(), "http://127.0.0.1:8080/api/v1/account/oidc/callback");
+
+  auto path = write_temp(R"(
+[server]
+public_url = "https://healthbook.example.vn"
+[oidc]
+issuer = "https://eid.example.gov.vn/"
+client_id = "healthbook"
+scopes = ["national_id", "profile"]
+)");
+  auto on = load_config(path, env_of({{"HEALTHBOOK_OIDC_CLIENT_SECRET", "s3cret"},
+                                      {"HEALTHBOOK_OIDC_NATIONAL_ID_CLAIM", "cccd"}}));
+  std::remove(path.c_str());
+  ASSERT_TRUE(on.is_ok()) << on.status().to_string();
+  EXPECT_EQ(on->oidc_issuer, "https://eid.example.gov.vn/") << "kept as written: compared byte for byte";
+  EXPECT_EQ(on->oidc_client_secret, "s3cret");
+  EXPECT_EQ(on->oidc_national_id_claim, "cccd");
+  EXPECT_EQ(on->oidc_scopes, (std::vector<std::string>{"national_id", "profile"}));
+  EXPECT_EQ(on->oidc_callback_url(), "https://healthbook.example.vn/api/v1/account/oidc/callback");
+
+  auto bad = load_config("", env_of({{"HEALTHBOOK_OIDC_ISSUER", "eid.example.gov.vn"},
+                                     {"HEALTHBOOK_OIDC_REDIRECT_URI", "/callback"}}));
+  ASSERT_FALSE(bad.is_ok());
+  const Status refused = bad.status();
+  std::string paths;
+  for (const auto& p : refused.problems()) paths += p.path + " ";
+  EXPECT_NE(paths.find("oidc.issuer"), std::string::npos);
+  EXPECT_NE(paths.find("oidc.client_id"), std::string::npos);
+  EXPECT_NE(paths.find("oidc.redirect_uri"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hb

@@ -10,6 +10,7 @@
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
 #include "http/account_api.h"
+#include "http/oidc_api.h"
 #include "http/book_api.h"
 #include "http/me_documents_api.h"
 #include "http/proxy_api.h"
@@ -305,6 +306,8 @@ class Api {
       return verdict ? json_response(200, *verdict) : problem(verdict.error());
     }
     if (parts[2] == "links" && parts.size() >= 4) return link(req, parts);
+    if (parts[2] == "account" && parts.size() >= 4 && parts[3] == "oidc")
+      return oidc_api(s_.oidc, s_.config, req, parts);
     if (parts[2] == "account") return account_api(s_.accounts, s_.config, req, parts);
     if (parts[2] == "me" && parts.size() >= 4 && parts[3] == "documents") {
       return me_documents_api(s_.accounts, s_.proxies, s_.documents, s_.config, req, parts);

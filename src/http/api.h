@@ -13,6 +13,7 @@
 #include "services/documents.h"
 #include "services/proxies.h"
 #include "services/records.h"
+#include "services/oidc_login.h"
 #include "services/shares.h"
 
 namespace hb::http {
@@ -39,6 +40,8 @@ struct Services {
   // Guardians and carers acting for a person: the X-Healthbook-Acting-For header on /api/v1/me
   // and /api/v1/me/{carers,acting-for} (http/proxy_api.h). Null: no one acts for anyone.
   services::ProxyService* proxies = nullptr;
+  // The national eID login, /api/v1/account/oidc/... (http/oidc_api.h); null when not configured.
+  services::OidcLogin* oidc = nullptr;
 };
 
 Handler make_api_handler(Services s);

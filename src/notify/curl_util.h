@@ -1,4 +1,5 @@
-// RAII owners for libcurl handles, shared by the HTTP and SMTP transports. Private to src/notify.
+// RAII owners for libcurl handles, shared by the HTTP and SMTP transports and by the eID login
+// (services/oidc_login.cpp). Not a public interface of src/notify.
 #pragma once
 
 #include <curl/curl.h>

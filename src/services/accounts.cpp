@@ -133,6 +133,14 @@ Status AccountService::check_password(std::string_view password, std::string_vie
   return Status::ok();
 }
 
+std::pair<std::string, store::AccountSession> AccountService::new_session(
+    const store::Account& a, bool full) const {
+  const Time now = clock_.now();
+  std::string token = crypto::random_token(32);
+  store::AccountSession s{crypto::sha256_hex(token), a.id, a.patient_id, now, now, full, 0};
+  return {std::move(token), std::move(s)};
+}
+
 std::vector<std::string> AccountService::id_indexes(std::string_view national_id) const {
   std::vector<std::string> out;
   for (const auto& system : options_.national_id_systems) {
@@ -399,9 +407,9 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   account.patient_id = row->subject;
   account.password_hash = std::move(password_hash);
   account.created = now;
-  const std::string token = crypto::random_token(32);
-  store::AccountSession session{
-      crypto::sha256_hex(token), account.id, account.patient_id, now, now, true, 0};
+  const auto opened = new_session(account, true);
+  const std::string& token = opened.first;
+  const store::AccountSession& session = opened.second;
   enum class Outcome { kCreated, kUsed, kExists } outcome = Outcome::kCreated;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(hash));
@@ -441,6 +449,61 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   out.body = {{"account", {{"id", account.id}, {"created", format_instant(now)}}},
               {"signedIn", true}};
   out.session_token = token;
+  return out;
+}
+
+// ---- the national eID ---------------------------------------------------------------------------
+
+Result<AccountResult> AccountService::eid_sign_in(std::string_view national_id_in,
+                                                  const std::string& address) {
+  const std::string national_id = trim(national_id_in);
+  if (national_id.empty() || national_id.size() > 64)
+    return Status(Code::kInvalid, "the national id must be 1 to 64 characters");
+  if (options_.national_id_systems.empty())
+    return Status(Code::kUnavailable, "no national id system is configured");
+  std::optional<Person> p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person_by_national_id(r, national_id));
+    return Status::ok();
+  }));
+  if (!p) {
+    audit("account-login-eid", "4", "", "", address, "no record for the national id");
+    return refused(404, "no-record", "No health record carries this national id.");
+  }
+  const Time now = clock_.now();
+  store::Account fresh;
+  fresh.id = new_uuid();
+  fresh.patient_id = p->patient_id;
+  fresh.created = now;  // no password_hash: password login is refused for it
+  bool created = false;
+  std::string token;
+  store::AccountSession session;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    // Looked up inside the write, so two first logins at once make one account.
+    HB_ASSIGN_OR_RETURN(auto existing, w.account_by_patient(p->patient_id));
+    created = !existing;
+    const store::Account& account = existing ? *existing : fresh;
+    if (created) HB_RETURN_IF_ERROR(w.put_account(account));
+    auto opened = new_session(account, true);
+    token = std::move(opened.first);
+    session = std::move(opened.second);
+    HB_RETURN_IF_ERROR(w.put_account_session(session));
+    store::AuditRecord a;
+    a.id = new_uuid();
+    a.time = now;
+    a.action = created ? "C" : "E";
+    a.outcome = "0";
+    a.event_type = "account-login-eid";
+    a.client_id = kClient;
+    a.patient_id = account.patient_id;
+    a.entities = "Account/" + account.id;
+    a.detail = created ? "national eID; account created; signed in" : "national eID; signed in";
+    a.source_ip = address;
+    return w.append_audit(a);
+  }));
+  AccountResult out;
+  out.body = {{"signedIn", true}, {"accountCreated", created}};
+  out.session_token = std::move(token);
   return out;
 }
 
@@ -485,8 +548,12 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
     return locked(strikes.locked_until);
   }
   // The same Argon2id work whether or not there is an account.
+  // An account made by the eID login has no password: it is checked against the dummy, and
+  // refused like a wrong one.
+  const bool has_password = account && !account->password_hash.empty();
   const bool right =
-      crypto::verify_password(password, account ? account->password_hash : dummy_hash_) && account;
+      crypto::verify_password(password, has_password ? account->password_hash : dummy_hash_) &&
+      has_password;
   if (!right) {
     wrong_by_address_.allow("addr:" + address);
     bool now_locked = false;
@@ -528,9 +595,9 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   }));
   const bool totp = !account->totp_sealed.empty();
   const bool sms = !p.phone.empty();
-  const std::string token = crypto::random_token(32);
-  store::AccountSession session{
-      crypto::sha256_hex(token), account->id, account->patient_id, now, now, false, 0};
+  const auto opened = new_session(*account, false);
+  const std::string& token = opened.first;
+  const store::AccountSession& session = opened.second;
   const bool send_sms = sms && !totp && login_codes_.allow(session.token_hash);
   const std::string code = new_code();
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -883,6 +950,12 @@ Result<AccountResult> AccountService::change_password(const std::string& session
                                                       std::string_view new_password,
                                                       const std::string& address) {
   HB_LIVE_SESSION(live, session_token, true, address);
+  // An account the eID login made has no password to prove: "wrong current password" would only
+  // count strikes against the owner. Setting a first password is not offered yet.
+  if (live.account.password_hash.empty()) {
+    return refused(409, "no-password",
+                   "This account has no password: log in with the national eID.");
+  }
   if (current_password.empty() || current_password.size() > kMaxPassword) {
     return Status(Code::kInvalid, "the current password is needed",
                   {{"currentPassword", "required", "required"}});

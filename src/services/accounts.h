@@ -99,6 +99,15 @@ class AccountService {
   // wrong id or password (the same answer); 429 locked or rate limited.
   Result<AccountResult> login(std::string_view national_id, std::string_view password,
                               const std::string& address);
+  // The national eID vouched for the person (an OpenID Connect login, services/oidc_login.h): a
+  // full session at once, because the provider's own authentication (its eID card or app with a
+  // PIN) counts as both factors. A person who has no account yet gets one, without a password;
+  // password login stays refused for it (there is no password to check). A lock from wrong
+  // passwords does not stop this login: it guards against guessing, and nothing is guessed here.
+  // 200 {"signedIn", "accountCreated"} with a session token; 404 no-record (no token) when no
+  // registered person carries the national id. Audited either way.
+  Result<AccountResult> eid_sign_in(std::string_view national_id, const std::string& address);
+
   // POST login/sms: sends (again) an SMS code for the half session.
   Result<AccountResult> send_login_code(const std::string& session_token,
                                         const std::string& address);
@@ -158,6 +167,10 @@ class AccountService {
     store::Account account;
   };
 
+  // A session for `a` under a new 256-bit token (returned; the session keeps its SHA-256). Full
+  // when the second factor is done (or not needed).
+  std::pair<std::string, store::AccountSession> new_session(const store::Account& a,
+                                                            bool full) const;
   std::vector<std::string> id_indexes(std::string_view national_id) const;
   Result<std::optional<Person>> person_by_national_id(store::Reader& r,
                                                       std::string_view national_id);

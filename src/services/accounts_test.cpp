@@ -652,5 +652,65 @@ TEST_F(AccountsTest, OneAccountNeverReachesAnothersData) {
   EXPECT_TRUE(binh_logout);
 }
 
+// The national eID vouched for the person: a full session at once; a first login makes the account
+// (without a password, so password login stays refused), a later one reuses it; an id that no
+// record carries gets no session.
+TEST_F(AccountsTest, EidSignInOpensAFullSessionAndMakesAPasswordlessAccount) {
+  const std::string pid = register_patient(kMai);
+  AccountResult first = ok(accounts_->eid_sign_in(kMai.national_id, "10.0.0.1"));
+  ASSERT_EQ(first.status, 200) << dump_json(first.body);
+  EXPECT_EQ(first.body["accountCreated"], true);
+  ASSERT_GE(first.session_token.size(), 43u);
+  AccountResult me = ok(accounts_->me(first.session_token, "10.0.0.1"));
+  ASSERT_EQ(me.status, 200) << "a full session: no second factor asked";
+  EXPECT_EQ(me.body["patient"]["reference"], "Patient/" + pid);
+  EXPECT_TRUE(texts().empty()) << "no SMS code for an eID login";
+
+  // No password exists, so none is right (and the answer is the usual one).
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1")).status, 401);
+  // Nor can it be "changed": there is no current one to prove, and no strike is counted for it.
+  EXPECT_EQ(
+      ok(accounts_->change_password(first.session_token, kPassword, "new horse 43!", "10.0.0.1"))
+          .status,
+      409);
+  // Sign-up is refused: the person has an account now.
+  AccountResult start = ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  AccountResult again = ok(
+      accounts_->finish_signup(start.body["challenge"], last_code(kMai.phone), kPassword, "10.0.0.1"));
+  EXPECT_EQ(again.status, 409);
+
+  AccountResult second = ok(accounts_->eid_sign_in(kMai.national_id, "10.0.0.1"));
+  ASSERT_EQ(second.status, 200);
+  EXPECT_EQ(second.body["accountCreated"], false);
+  EXPECT_EQ(ok(accounts_->me(second.session_token, "10.0.0.1")).body["account"]["id"],
+            me.body["account"]["id"]);
+  EXPECT_EQ(me_status(first.session_token), 200) << "each login is its own session";
+
+  AccountResult nobody = ok(accounts_->eid_sign_in("079201009999", "10.0.0.1"));
+  EXPECT_EQ(nobody.status, 404);
+  EXPECT_TRUE(nobody.session_token.empty());
+
+  int eid_events = 0;
+  for (const auto& a : audit_of(pid)) {
+    if (a.event_type == "account-login-eid") {
+      ++eid_events;
+      EXPECT_EQ(a.detail.find(kMai.national_id), std::string::npos);
+    }
+  }
+  EXPECT_EQ(eid_events, 2);
+}
+
+// A resident who signed up with a password can also use the eID; the account is the same.
+TEST_F(AccountsTest, EidSignInUsesTheExistingAccount) {
+  register_patient(kBinh);
+  const std::string token = sign_up(kBinh);
+  const std::string id = ok(accounts_->me(token, "10.0.0.1")).body["account"]["id"];
+  AccountResult eid = ok(accounts_->eid_sign_in(kBinh.national_id, "10.0.0.1"));
+  ASSERT_EQ(eid.status, 200);
+  EXPECT_EQ(eid.body["accountCreated"], false);
+  EXPECT_EQ(ok(accounts_->me(eid.session_token, "10.0.0.1")).body["account"]["id"], id);
+  log_in(kBinh);  // the password still works
+}
+
 }  // namespace
 }  // namespace hb::services

@@ -804,8 +804,9 @@ class Session final : public Writer {
 
   Status put_account(const Account& a) override {
     HB_RETURN_IF_ERROR(writable());
-    if (a.id.empty() || a.patient_id.empty() || a.password_hash.empty()) {
-      return invalid("an account needs an id, a patient and a password hash");
+    // An empty password hash is an account without a password (made by the eID login).
+    if (a.id.empty() || a.patient_id.empty()) {
+      return invalid("an account needs an id and a patient");
     }
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
         "INSERT INTO accounts(id, patient_id, password_hash, totp_sealed, totp_pending_sealed, "

@@ -149,7 +149,7 @@ struct LinkDevice {
 struct Account {
   std::string id;                   // uuid
   std::string patient_id;           // the linked person; one account per person
-  std::string password_hash;        // Argon2id PHC string
+  std::string password_hash;        // Argon2id PHC string; "" = none (made by the eID login)
   std::string totp_sealed;          // sealed 160-bit TOTP secret; "" when not enrolled
   std::string totp_pending_sealed;  // a secret being enrolled (until confirmed with a code)
   int64_t totp_last_step = -1;      // the last TOTP time step accepted: never accepted again

@@ -317,6 +317,10 @@ export const en = {
   'login.remaining': '{n} tries left.',
   'login.startAgain': 'This login can no longer be finished (too many wrong codes, a code used twice, or it took too long). Log in again.',
   'login.back': 'Back to log in',
+  'login.eid': 'Log in with national eID',
+  'login.eidOr': 'Or use the national electronic identity (VNeID) app. Nothing more to type here.',
+  'login.eidFailed': 'Logging in with the national eID did not work. Try again, or log in with your password.',
+  'login.eidNoRecord': 'The national eID confirmed who you are, but no clinic has registered a health record for you yet. Ask your clinic to register you, then try again.',
 
   'account.title': 'Your account',
   'account.person': 'Linked person',

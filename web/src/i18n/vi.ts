@@ -314,6 +314,10 @@ export const vi: Record<MessageKey, string> = {
   'login.remaining': 'Còn {n} lần thử.',
   'login.startAgain': 'Không thể hoàn tất lần đăng nhập này (nhập sai mã quá nhiều lần, một mã bị dùng hai lần, hoặc quá thời gian). Hãy đăng nhập lại.',
   'login.back': 'Quay lại đăng nhập',
+  'login.eid': 'Đăng nhập bằng định danh điện tử quốc gia',
+  'login.eidOr': 'Hoặc dùng ứng dụng định danh điện tử quốc gia (VNeID). Không cần nhập gì thêm ở đây.',
+  'login.eidFailed': 'Đăng nhập bằng định danh điện tử quốc gia không thành công. Hãy thử lại, hoặc đăng nhập bằng mật khẩu.',
+  'login.eidNoRecord': 'Định danh điện tử quốc gia đã xác nhận bạn là ai, nhưng chưa có cơ sở y tế nào đăng ký hồ sơ sức khỏe cho bạn. Hãy nhờ phòng khám đăng ký cho bạn, rồi thử lại.',
 
   'account.title': 'Tài khoản của bạn',
   'account.person': 'Người được liên kết',

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { checkPassword, classify, cleanCode, isInAppPath, isSixDigits, loginPath, passwordOk } from './resident';
+import { checkPassword, classify, cleanCode, isInAppPath, isSixDigits, loginPath, oidcErrorKey, passwordOk } from './resident';
 
 describe('classify', () => {
   test('session refusals send the person to log in; wrong codes and credentials do not', () => {
@@ -52,5 +52,14 @@ describe('codes and paths', () => {
     expect(isInAppPath('https://evil.example')).toBe(false);
     expect(isInAppPath('/\\evil.example')).toBe(false);
     expect(isInAppPath('/book/Observation/a1')).toBe(true);
+  });
+});
+
+describe('eID login errors', () => {
+  test('the server\'s two error codes have messages; anything else shows none', () => {
+    expect(oidcErrorKey('oidc-no-record')).toBe('login.eidNoRecord');
+    expect(oidcErrorKey('oidc-failed')).toBe('login.eidFailed');
+    expect(oidcErrorKey(null)).toBeNull();
+    expect(oidcErrorKey('<script>')).toBeNull();
   });
 });

@@ -151,6 +151,17 @@ export const finishSignup = (challenge: string, code: string, password: string) 
   residentCall('POST', account('signup/verify'), { challenge, code, password }, anyObject);
 export const login = (nationalId: string, password: string) =>
   residentCall('POST', account('login'), { nationalId, password }, isLoginAnswer);
+// The national eID login (OpenID Connect): the browser navigates to the start route, the
+// provider, and back; the server ends the trip at /book signed in or at /login?error=oidc-... .
+export const oidcStartPath = '/api/v1/account/oidc/start';
+const isOidcStatus = (x: unknown): x is { enabled: boolean } => anyObject(x) && typeof x.enabled === 'boolean';
+export const oidcStatus = () => residentCall('GET', account('oidc'), undefined, isOidcStatus);
+// The message key for the server's ?error= after an eID login, or null for none or one we do not know.
+export function oidcErrorKey(error: string | null): 'login.eidNoRecord' | 'login.eidFailed' | null {
+  if (error === 'oidc-no-record') return 'login.eidNoRecord';
+  if (error === 'oidc-failed') return 'login.eidFailed';
+  return null;
+}
 export const sendLoginSms = () => residentCall('POST', account('login/sms'), undefined, anyObject);
 export const secondFactor = (code: string) => residentCall('POST', account('login/second-factor'), { code }, anyObject);
 export const getMe = () => residentCall('GET', account('me'), undefined, isMe);

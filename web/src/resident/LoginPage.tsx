@@ -1,11 +1,15 @@
 // /login: national id + password, then the second factor: a code from an authenticator app, or
 // one sent by SMS ("send me a code by SMS"). Comes back to the page named by ?next= (only a path
-// on this site); ?expired=1 says the session had ended.
-import { useId, useState, type FormEvent } from 'react';
+// on this site); ?expired=1 says the session had ended. When the server has the national eID login
+// (OpenID Connect), a button starts it: a plain navigation to the server, which comes back to /book
+// signed in, or here with ?error=oidc-failed or ?error=oidc-no-record.
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { NetworkError } from '../lib/api';
-import { cleanCode, isInAppPath, isSixDigits, login, secondFactor, sendLoginSms } from '../lib/resident';
+import {
+  cleanCode, isInAppPath, isSixDigits, login, oidcErrorKey, oidcStartPath, oidcStatus, secondFactor, sendLoginSms,
+} from '../lib/resident';
 import { Link, navigate } from '../router';
 import { ErrorSummary, describedBy, refusalText, useRefusal, type FieldError } from './common';
 
@@ -22,13 +26,22 @@ export function LoginPage({ search }: { search: string }) {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
+  const eidError = oidcErrorKey(query.get('error'));
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(
+    eidError ? { text: t(eidError), error: true } :
     query.get('expired') === '1' ? { text: t('resident.sessionEnded'), error: true } :
       query.get('signedOut') === 'everywhere' ? { text: t('account.signedOutEverywhere'), error: false } :
       query.has('signedOut') ? { text: t('account.signedOut'), error: false } :
       query.has('next') ? { text: t('resident.signInFirst'), error: false } : null,
   );
   const [busy, setBusy] = useState<'' | 'login' | 'sms' | 'code'>('');
+  const [eid, setEid] = useState(false);
+  useEffect(() => {
+    let live = true;
+    // Without an answer (offline, an older server) the button simply stays away.
+    oidcStatus().then((r) => { if (live && r.ok) setEid(r.value.enabled); }, () => undefined);
+    return () => { live = false; };
+  }, []);
   const refusal = useRefusal();
 
   const run = async (what: 'login' | 'sms' | 'code', work: () => Promise<void>) => {
@@ -172,6 +185,12 @@ export function LoginPage({ search }: { search: string }) {
           </div>
           <p><button type="button" className="link-button" onClick={() => backToStart('')}>{t('login.back')}</button></p>
         </form>
+      )}
+      {step.step === 'password' && eid && (
+        <div className="card">
+          <p>{t('login.eidOr')}</p>
+          <a className="button button--secondary" href={oidcStartPath}>{t('login.eid')}</a>
+        </div>
       )}
       {step.step === 'password' && (
         <p className="aside-link">
