@@ -128,3 +128,47 @@ export async function fitsThePhone(page, where) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 360, `${where} is ${width}px wide on a 360px screen`);
 }
+
+// Codes from a running server's development SMS sink (<data>/notify-sms.jsonl), waiting up to 10 s.
+// next(phone): the newest code sent to `phone` after the last one this reader returned for it;
+// newest(phone): the newest code sent to `phone`, returned before or not.
+export function smsReader(hb) {
+  const read = new Map(); // phone -> sink lines already looked at
+  async function find(phone, fresh) {
+    const sink = join(hb.data, 'notify-sms.jsonl');
+    for (let i = 0; i < 200; i++) {
+      if (existsSync(sink)) {
+        const lines = readFileSync(sink, 'utf8').split('\n').filter(Boolean);
+        const from = fresh ? (read.get(phone) ?? 0) : 0;
+        for (let n = lines.length - 1; n >= from; n--) {
+          const sms = JSON.parse(lines[n]);
+          const m = sms.to === phone && /code: ([0-9]{6})\./.exec(sms.text ?? '');
+          if (m) {
+            read.set(phone, n + 1);
+            return m[1];
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no SMS code for ${phone}`);
+  }
+  return { next: (phone) => find(phone, true), newest: (phone) => find(phone, false) };
+}
+
+// Signs `person` ({nationalId, birthDate, phone}) up in the browser with `password` and the code
+// from `sms` (an smsReader), and waits for the health book.
+export async function signUpInBrowser(hb, page, person, password, sms) {
+  await page.goto(`${hb.base}/signup`);
+  await page.getByLabel('National ID number').fill(person.nationalId);
+  const [y, m, d] = person.birthDate.split('-');
+  await page.getByLabel('Day').fill(String(+d));
+  await page.getByLabel('Month').fill(String(+m));
+  await page.getByLabel('Year').fill(y);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await page.getByLabel('Code from the SMS').waitFor();
+  await page.getByLabel('Code from the SMS').fill(await sms.next(person.phone));
+  await page.getByLabel('Choose a password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${hb.base}/book`);
+}

@@ -9,11 +9,11 @@
 // and Vietnamese. axe-core runs on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Healthbook, launch, phonePage, seriousViolations } from './harness.mjs';
+import { Healthbook, launch, phonePage, expectNoSeriousViolations, smsReader } from './harness.mjs';
 
 let hb;
+let sms; // the development SMS sink's codes (harness smsReader)
 let browser;
 let resident; // { context, page }: the resident's signed-in browser
 const tokens = {};
@@ -31,6 +31,7 @@ before(async () => {
     HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT: '1',
     HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB: '8',
   });
+  sms = smsReader(hb);
   for (const f of [bachMai, choRay]) {
     await hb.addFacility(f.code, f.name, 'public-hospital');
     tokens[f.code] = await hb.token(await hb.addClient(f.code));
@@ -104,28 +105,6 @@ async function fhir(facility, method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-// The newest sign-up code sent to `phone` (the development SMS sink).
-async function smsCode(phone) {
-  const sink = join(hb.data, 'notify-sms.jsonl');
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(sink)) {
-      const codes = readFileSync(sink, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-        .filter((m) => m.to === phone).map((m) => /code: ([0-9]{6})\./.exec(m.text ?? '')?.[1]).filter(Boolean);
-      if (codes.length) return codes.at(-1);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no SMS code for ${phone}`);
-}
-
-async function expectNoSeriousViolations(page, where) {
-  // Move the pointer off the last button clicked and let its hover transition end (see
-  // resident.test.mjs), so axe-core measures the page at rest.
-  await page.mouse.move(0, 0);
-  await page.waitForTimeout(200);
-  assert.deepEqual(await seriousViolations(page), [], `axe-core on ${where}`);
-}
-
 // The entries of the book as shown: title, facility line, value line.
 async function entries(page) {
   return page.locator('li.entry').evaluateAll((items) => items.map((li) => ({
@@ -147,7 +126,7 @@ test('the timeline shows the records of both facilities; an out-of-range result 
   await page.getByLabel('Month').fill('4');
   await page.getByLabel('Year').fill('1990');
   await page.getByRole('button', { name: 'Send me a code' }).click();
-  await page.getByLabel('Code from the SMS').fill(await smsCode(mai.phone));
+  await page.getByLabel('Code from the SMS').fill(await sms.newest(mai.phone));
   await page.getByLabel('Choose a password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.waitForURL(`${hb.base}/book`);

@@ -6,11 +6,12 @@
 // another browser; axe-core on both pages and the phone-sized layout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone } from './harness.mjs';
+import {
+  Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone, smsReader, signUpInBrowser,
+} from './harness.mjs';
 
 let hb;
+let sms; // the development SMS sink's codes (harness smsReader)
 let browser;
 let client;
 
@@ -23,6 +24,7 @@ before(async () => {
     HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT: '1',
     HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB: '8',
   });
+  sms = smsReader(hb);
   await hb.addFacility('01001', 'Bach Mai Hospital', 'public-hospital');
   client = await hb.addClient('01001');
   browser = await launch();
@@ -49,38 +51,6 @@ async function issue(body) {
   const answer = await res.json();
   assert.equal(res.status, 201, JSON.stringify(answer));
   return { answer, path: await linkPathOf(hb, answer, lan.phone) };
-}
-
-// The newest SMS code sent to `phone` (the development SMS sink).
-async function smsCode(phone) {
-  const sink = join(hb.data, 'notify-sms.jsonl');
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(sink)) {
-      const lines = readFileSync(sink, 'utf8').split('\n').filter(Boolean).reverse();
-      for (const line of lines) {
-        const sms = JSON.parse(line);
-        const m = sms.to === phone && /code: ([0-9]{6})\./.exec(sms.text ?? '');
-        if (m) return m[1];
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no SMS code for ${phone}`);
-}
-
-async function signUp(page, p) {
-  await page.goto(`${hb.base}/signup`);
-  await page.getByLabel('National ID number').fill(p.nationalId);
-  const [y, m, d] = p.birthDate.split('-');
-  await page.getByLabel('Day').fill(String(+d));
-  await page.getByLabel('Month').fill(String(+m));
-  await page.getByLabel('Year').fill(y);
-  await page.getByRole('button', { name: 'Send me a code' }).click();
-  await page.getByLabel('Code from the SMS').waitFor();
-  await page.getByLabel('Code from the SMS').fill(await smsCode(p.phone));
-  await page.getByLabel('Choose a password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(`${hb.base}/book`);
 }
 
 async function unlock(path, birthDate) {
@@ -112,7 +82,7 @@ test('the patient finds their certificate, reopens its locked link and makes a n
   const id = answer.id;
 
   const { context, page } = await phonePage(browser);
-  await signUp(page, lan);
+  await signUpInBrowser(hb, page, lan, password, sms);
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('link', { name: 'Documents' }).click();
   await page.waitForURL(`${hb.base}/documents`);

@@ -4,11 +4,10 @@
 // page. Every page is checked with axe-core and on a 360 px phone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Healthbook, launch, phonePage, expectNoSeriousViolations, fitsThePhone } from './harness.mjs';
+import { Healthbook, launch, phonePage, expectNoSeriousViolations, fitsThePhone, smsReader, signUpInBrowser } from './harness.mjs';
 
 let hb;
+let sms; // the development SMS sink's codes (harness smsReader)
 let browser;
 let token;
 const password = 'correct horse 42';
@@ -44,6 +43,7 @@ before(async () => {
     HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT: '1',
     HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB: '8',
   });
+  sms = smsReader(hb);
   await hb.addFacility('01001', 'Bach Mai Hospital', 'public-hospital');
   token = await hb.token(await hb.addClient('01001'));
   await post('/fhir/Patient', patient(mai));
@@ -74,46 +74,9 @@ after(async () => {
   await hb?.stop();
 });
 
-// The newest SMS code sent to `phone` that was not used before (the development SMS sink).
-const usedCodes = new Set();
-async function smsCode(phone) {
-  const sink = join(hb.data, 'notify-sms.jsonl');
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(sink)) {
-      const lines = readFileSync(sink, 'utf8').split('\n').filter(Boolean).reverse();
-      for (const line of lines) {
-        const sms = JSON.parse(line);
-        const m = sms.to === phone && /code: ([0-9]{6})\./.exec(sms.text ?? '');
-        if (m && !usedCodes.has(line)) {
-          usedCodes.add(line);
-          return m[1];
-        }
-        if (m) break;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no SMS code for ${phone}`);
-}
-
-async function signUp(page, p) {
-  await page.goto(`${hb.base}/signup`);
-  await page.getByLabel('National ID number').fill(p.nationalId);
-  const [y, m, d] = p.birthDate.split('-');
-  await page.getByLabel('Day').fill(String(+d));
-  await page.getByLabel('Month').fill(String(+m));
-  await page.getByLabel('Year').fill(y);
-  await page.getByRole('button', { name: 'Send me a code' }).click();
-  await page.getByLabel('Code from the SMS').waitFor();
-  await page.getByLabel('Code from the SMS').fill(await smsCode(p.phone));
-  await page.getByLabel('Choose a password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(`${hb.base}/book`);
-}
-
 test('a parent acts for her child: his book, his record, and his access log naming her', async () => {
   const { context, page } = await phonePage(browser);
-  await signUp(page, mai);
+  await signUpInBrowser(hb, page, mai, password, sms);
 
   const switcher = page.getByLabel('Acting for');
   await switcher.waitFor();
@@ -145,7 +108,7 @@ test('a parent acts for her child: his book, his record, and his access log nami
 
 test('a carer is granted on the Carers page and stopped at once', async () => {
   const carer = await phonePage(browser);
-  await signUp(carer.page, binh);
+  await signUpInBrowser(hb, carer.page, binh, password, sms);
   await carer.context.close();
 
   const { context, page } = await phonePage(browser);
@@ -154,7 +117,7 @@ test('a carer is granted on the Carers page and stopped at once', async () => {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { level: 1, name: 'Confirm it is you' }).waitFor();
-  await page.getByLabel('Code').fill(await smsCode(mai.phone));
+  await page.getByLabel('Code').fill(await sms.next(mai.phone));
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/book`);
 

@@ -7,11 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone } from './harness.mjs';
+import { Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone, smsReader } from './harness.mjs';
 
 let hb;
+let sms; // the development SMS sink's codes (harness smsReader)
 let browser;
 let client;
 let clockAhead = 0; // seconds the server's clock is ahead of ours, once moved
@@ -27,6 +26,7 @@ before(async () => {
     HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT: '1',
     HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB: '8',
   });
+  sms = smsReader(hb);
   await hb.addFacility('01001', 'Bach Mai Hospital', 'public-hospital');
   client = await hb.addClient('01001');
   for (const p of [mai, binh]) await registerPatient(p);
@@ -63,28 +63,6 @@ async function moveClock(seconds) {
   });
   assert.equal(res.status, 200, 'the server runs with testing.clock_control');
   clockAhead = Math.round(Date.parse((await res.json()).now) / 1000 - Date.now() / 1000);
-}
-
-// The newest SMS code sent to `phone` since the last one read (the development SMS sink).
-const linesRead = new Map();
-async function smsCode(phone) {
-  const sink = join(hb.data, 'notify-sms.jsonl');
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(sink)) {
-      const lines = readFileSync(sink, 'utf8').split('\n').filter(Boolean);
-      const from = linesRead.get(phone) ?? 0;
-      for (let n = lines.length - 1; n >= from; n--) {
-        const sms = JSON.parse(lines[n]);
-        const m = sms.to === phone && /code: ([0-9]{6})\./.exec(sms.text ?? '');
-        if (m) {
-          linesRead.set(phone, n + 1);
-          return m[1];
-        }
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no SMS code for ${phone}`);
 }
 
 // RFC 6238 (SHA-1, 30 s, 6 digits) from a base32 key, at the server's time.
@@ -146,7 +124,7 @@ test('sign up with the SMS code; the password rules show as you type', async () 
   await page.getByLabel('Code from the SMS').fill('000000');
   await page.getByLabel('Choose a password').fill(password);
   assert.equal(await rules.locator('.rules__item--met').count(), 3);
-  const code = await smsCode(mai.phone);
+  const code = await sms.next(mai.phone);
   if (code !== '000000') {
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('That is not the code we sent. 4 tries left for this code.').waitFor();
@@ -187,14 +165,14 @@ test('log in with the SMS code; a wrong code counts down; the page asks for anot
   await logIn(page, mai);
   await page.getByText('We sent a code by SMS to your phone.').first().waitFor();
   await expectNoSeriousViolations(page, 'the second-factor step');
-  const first = await smsCode(mai.phone);
+  const first = await sms.next(mai.phone);
   await page.getByLabel('Code').fill(first === '111111' ? '222222' : '111111');
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByText('That code is not right. 4 tries left.').waitFor();
 
   // Another SMS replaces the first code.
   await page.getByRole('button', { name: 'Send me a code by SMS' }).click();
-  const second = await smsCode(mai.phone);
+  const second = await sms.next(mai.phone);
   await page.getByLabel('Code').fill(second);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/book`);
@@ -205,7 +183,7 @@ test('log in with the SMS code; a wrong code counts down; the page asks for anot
 test('enrol an authenticator app, log in with it, sign out; the session ends when idle', async () => {
   const { context, page } = await phonePage(browser);
   await logIn(page, mai);
-  await page.getByLabel('Code').fill(await smsCode(mai.phone));
+  await page.getByLabel('Code').fill(await sms.next(mai.phone));
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/book`);
   await page.goto(`${hb.base}/account`);
@@ -279,12 +257,12 @@ test('sign out everywhere ends the sessions on other devices', async () => {
 async function signedInAs(page, p, first) {
   if (first) {
     await signUp(page, p);
-    await page.getByLabel('Code from the SMS').fill(await smsCode(p.phone));
+    await page.getByLabel('Code from the SMS').fill(await sms.next(p.phone));
     await page.getByLabel('Choose a password').fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
   } else {
     await logIn(page, p);
-    await page.getByLabel('Code').fill(await smsCode(p.phone));
+    await page.getByLabel('Code').fill(await sms.next(p.phone));
     await page.getByRole('button', { name: 'Log in', exact: true }).click();
   }
   await page.waitForURL(`${hb.base}/book`);
