@@ -242,6 +242,15 @@ bool AccountService::count_strike(Strikes& s) const {
   return false;
 }
 
+bool AccountService::strike(store::Account& a) const {
+  Strikes s{a.failures, a.failures_window_start, a.locked_until};
+  const bool now_locked = count_strike(s);
+  a.failures = s.failures;
+  a.failures_window_start = s.window_start;
+  a.locked_until = s.locked_until;
+  return now_locked;
+}
+
 AccountResult AccountService::refused(int status, const std::string& title,
                                       const std::string& detail) const {
   AccountResult r;
@@ -561,12 +570,8 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
       HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
         HB_ASSIGN_OR_RETURN(auto cur, w.account(account->id));
         if (!cur) return internal("an account vanished");
-        Strikes s{cur->failures, cur->failures_window_start, cur->locked_until};
-        now_locked = count_strike(s);
-        cur->failures = s.failures;
-        cur->failures_window_start = s.window_start;
-        cur->locked_until = s.locked_until;
-        strikes = s;
+        now_locked = strike(*cur);
+        strikes = {cur->failures, cur->failures_window_start, cur->locked_until};
         return w.put_account(*cur);
       }));
     } else {
@@ -747,11 +752,8 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
       HB_ASSIGN_OR_RETURN(auto acct, w.account(live.account.id));
       HB_ASSIGN_OR_RETURN(auto sess, w.account_session(session_hash));
       if (!acct) return internal("an account vanished");
-      Strikes s{acct->failures, acct->failures_window_start, acct->locked_until};
-      now_locked = count_strike(s);
-      acct->failures = s.failures;
-      acct->failures_window_start = s.window_start;
-      acct->locked_until = until = s.locked_until;
+      now_locked = strike(*acct);
+      until = acct->locked_until;
       HB_RETURN_IF_ERROR(w.put_account(*acct));
       if (!sess) {
         ended = true;
@@ -936,6 +938,7 @@ Result<AccountResult> AccountService::me(const std::string& session_token,
       {"account",
        {{"id", live.account.id},
         {"created", format_instant(live.account.created)},
+        {"hasPassword", !live.account.password_hash.empty()},  // false: made by the eID login
         {"secondFactors", methods}}},
       {"patient",
        {{"reference", "Patient/" + p.patient_id}, {"name", p.name}, {"birthDate", p.birth_date}}},
@@ -983,12 +986,8 @@ Result<AccountResult> AccountService::change_password(const std::string& session
     HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
       HB_ASSIGN_OR_RETURN(auto cur, w.account(live.account.id));
       if (!cur) return internal("an account vanished");
-      Strikes s{cur->failures, cur->failures_window_start, cur->locked_until};
-      now_locked = count_strike(s);
-      cur->failures = s.failures;
-      cur->failures_window_start = s.window_start;
-      cur->locked_until = s.locked_until;
-      until = s.locked_until;
+      now_locked = strike(*cur);
+      until = cur->locked_until;
       return w.put_account(*cur);
     }));
     audit("account-password", "4", live.account.patient_id, live.account.id, address,

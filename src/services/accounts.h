@@ -186,6 +186,7 @@ class AccountService {
   Result<std::string> open_totp(store::Reader& r, const store::Account& a,
                                 const std::string& sealed);
   bool count_strike(Strikes& s) const;  // true when this strike locks
+  bool strike(store::Account& a) const;  // count_strike on the account's own counters
   AccountResult locked(Time until) const;
   AccountResult refused(int status, const std::string& title, const std::string& detail) const;
   AccountResult limited(const std::string& detail, int retry_after) const;

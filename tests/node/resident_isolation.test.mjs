@@ -38,6 +38,9 @@ const ROUTES = [
   'POST /api/v1/account/logout',
   'POST /api/v1/account/logout-everywhere',
   'POST /api/v1/account/password',
+  'GET /api/v1/account/oidc',
+  'GET /api/v1/account/oidc/start',
+  'GET /api/v1/account/oidc/callback',
   'GET /api/v1/me/timeline',
   'GET /api/v1/me/records/<type>/<id>',
   'GET /api/v1/me/connections',
@@ -423,6 +426,21 @@ test('with A\'s session, no route reads or changes anything of B\'s', async () =
   assert.equal(asB.status, 404, asB.text);
   holdsNothingOfB(asB.text.replaceAll(bId, '<id>'), 'timeline acting for B');
 
+  // The eID login routes take no person at all (this server has no eID provider): whatever A's
+  // session and whatever is named, nothing of anyone's comes back and no session is made.
+  route('GET /api/v1/account/oidc');
+  const eid = await call('GET', '/api/v1/account/oidc', undefined, a);
+  assert.equal(eid.status, 200, eid.text);
+  assert.deepEqual(eid.body, { enabled: false });
+  route('GET /api/v1/account/oidc/start');
+  route('GET /api/v1/account/oidc/callback');
+  for (const path of ['/api/v1/account/oidc/start', `/api/v1/account/oidc/callback?code=x&state=${bId}`]) {
+    const r = await call('GET', path, undefined, a);
+    assert.equal(r.status, 404, `${path}: ${r.text}`);
+    assert.equal(r.headers.get('set-cookie'), null);
+    holdsNothingOfB(r.text.replaceAll(bId, '<id>'), path);
+  }
+
   // Sign out everywhere ends A's sessions only.
   route('POST /api/v1/account/logout-everywhere');
   const everywhere = await call('POST', '/api/v1/account/logout-everywhere', {}, a);
@@ -566,7 +584,7 @@ test('every resident route of the dispatch code is in ROUTES, and every one was 
   const src = (f) => readFileSync(join(root, 'src', 'http', f), 'utf8');
   // The files that answer resident routes: a new one must be added here (and its routes above).
   const apiFiles = readdirSync(join(root, 'src', 'http')).filter((f) => f.endsWith('_api.cpp')).sort();
-  assert.deepEqual(apiFiles, ['account_api.cpp', 'book_api.cpp', 'me_documents_api.cpp', 'proxy_api.cpp', 'share_api.cpp']);
+  assert.deepEqual(apiFiles, ['account_api.cpp', 'book_api.cpp', 'me_documents_api.cpp', 'oidc_api.cpp', 'proxy_api.cpp', 'share_api.cpp']);
 
   const found = new Set();
   // account_api.cpp: `route == "me"` (GET) and the POST routes of kPosts.
@@ -580,6 +598,11 @@ test('every resident route of the dispatch code is in ROUTES, and every one was 
   const meSegments = [...dispatch.matchAll(/if \(parts\[2\] == "me"[^{]*\{/g)]
     .flatMap((m) => [...m[0].matchAll(/parts\[3\] == "([a-z-]+)"/g)].map((x) => x[1]));
   assert.deepEqual(meSegments.sort(), ['access-log', 'documents', 'notifications', 'shares']);
+  // oidc_api.cpp: /api/v1/account/oidc[/start|/callback], GET only.
+  assert.match(dispatch, /parts\[3\] == "oidc"\)\s*return oidc_api/);
+  const oidc = src('oidc_api.cpp');
+  const eidRoutes = /route != "" && route != "start" && route != "callback"/.test(oidc) ? ['', '/start', '/callback'] : [];
+  for (const r of eidRoutes) found.add(`GET /api/v1/account/oidc${r}`);
   // proxy_api.cpp: its shapes with their Allow headers (dispatched by is_proxy_route).
   assert.match(dispatch, /is_proxy_route\(parts\)/);
   const proxy = src('proxy_api.cpp');

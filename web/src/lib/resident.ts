@@ -125,7 +125,8 @@ export function isInAppPath(p: string | null | undefined): p is string {
 // ---- accounts (docs/accounts.md) ------------------------------------------------------------
 
 export interface Me {
-  account: { id: string; created: string; secondFactors: string[] };
+  // hasPassword: false for an account the national eID login made (it has no password to change)
+  account: { id: string; created: string; secondFactors: string[]; hasPassword?: boolean };
   patient: { reference: string; name: string; birthDate: string };
   session: { created: string; expires: string };
 }

@@ -188,7 +188,7 @@ export function AccountPage() {
         )}
       </section>
 
-      <ChangePasswordSection />
+      {me.account.hasPassword !== false && <ChangePasswordSection />}
 
       <NotificationsSection />
 
