@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "store/store.h"
+#include "store/test_fixture.h"
 
 namespace hb::store {
 namespace {
@@ -14,20 +15,9 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class OutboxStoreTest : public ::testing::Test {
+class OutboxStoreTest : public SqliteStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("hb-outbox-" + new_uuid());
-    fs::create_directories(dir_);
-    SqliteOptions o;
-    o.path = (dir_ / "hb.db").string();
-    o.synchronous_full = false;
-    store_ = std::move(open_sqlite(o).value());
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+
 
   static OutboxMessage msg(const std::string& dedupe, Time due) {
     OutboxMessage m;
@@ -52,8 +42,6 @@ class OutboxStoreTest : public ::testing::Test {
     return id;
   }
 
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
   Time t0_ = Time(std::chrono::seconds(1'800'000'000));
 };
 

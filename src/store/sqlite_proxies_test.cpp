@@ -8,6 +8,7 @@
 
 #include "core/ids.h"
 #include "store/store.h"
+#include "store/test_fixture.h"
 
 namespace hb::store {
 namespace {
@@ -16,20 +17,9 @@ namespace fs = std::filesystem;
 using std::chrono::hours;
 using std::chrono::seconds;
 
-class ProxyStoreTest : public ::testing::Test {
+class ProxyStoreTest : public SqliteStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("hb-proxies-" + new_uuid());
-    fs::create_directories(dir_);
-    SqliteOptions o;
-    o.path = (dir_ / "hb.db").string();
-    o.synchronous_full = false;
-    store_ = std::move(open_sqlite(o).value());
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+
 
   ProxyGrant grant(const std::string& id, const std::string& patient, const std::string& proxy,
                    Time created) {
@@ -45,10 +35,6 @@ class ProxyStoreTest : public ::testing::Test {
     return g;
   }
 
-  Status write(const std::function<Status(Writer&)>& fn) { return store_->write_sync(fn); }
-
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
   Time t0_ = Time(seconds(1'800'000'000));
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "store/store.h"
+#include "store/test_fixture.h"
 
 namespace hb::store {
 namespace {
@@ -15,20 +16,9 @@ namespace fs = std::filesystem;
 using std::chrono::hours;
 using std::chrono::seconds;
 
-class ShareStoreTest : public ::testing::Test {
+class ShareStoreTest : public SqliteStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("hb-shares-" + new_uuid());
-    fs::create_directories(dir_);
-    SqliteOptions o;
-    o.path = (dir_ / "hb.db").string();
-    o.synchronous_full = false;
-    store_ = std::move(open_sqlite(o).value());
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+
 
   Share share(const std::string& id, const std::string& patient, Time created) {
     Share s;
@@ -43,10 +33,6 @@ class ShareStoreTest : public ::testing::Test {
     return s;
   }
 
-  Status write(const std::function<Status(Writer&)>& fn) { return store_->write_sync(fn); }
-
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
   Time t0_ = Time(seconds(1'800'000'000));
 };
 
