@@ -38,6 +38,22 @@ Response account_problem(const Status& s) {
   return r;
 }
 
+Response resident_json(int status, const Json& body) {
+  Response r;
+  r.status = status;
+  r.set("Content-Type", "application/json");
+  r.set("Cache-Control", "no-store");
+  r.body = dump_json(body);
+  return r;
+}
+
+Response method_not_allowed(const char* allow) {
+  Response r = account_problem(Status(Code::kNotImplemented, std::string("use ") + allow));
+  r.status = 405;
+  r.set("Allow", allow);
+  return r;
+}
+
 // CSRF: a cross-site page cannot set a custom header without a CORS preflight, which this server
 // never grants; a browser's Origin, when sent, must be this server's.
 Status check_csrf(const Request& req, const Config& config) {

@@ -28,6 +28,10 @@ Status check_csrf(const Request& req, const Config& config);
 Response render_account_result(const services::AccountResult& a, const Config& config);
 // A Status as problem+json (no-store; internal errors say only "internal error").
 Response account_problem(const Status& s);
+// A resident route's JSON answer: never cached (it is someone's data).
+Response resident_json(int status, const Json& body);
+// 405 as problem+json with the Allow header ("GET, POST").
+Response method_not_allowed(const char* allow);
 
 // The person a /api/v1/me request acts on: the full session's own person, or the one the
 // X-Healthbook-Acting-For header names when `proxies` finds a live guardian or carer relation

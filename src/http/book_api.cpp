@@ -9,14 +9,6 @@
 namespace hb::http {
 namespace {
 
-Response json_answer(const Json& j) {
-  Response r;
-  r.set("Content-Type", "application/json");
-  r.set("Cache-Control", "no-store");
-  r.body = dump_json(j);
-  return r;
-}
-
 Response failed(const char* route, const Status& s) {
   if (s.code() == Code::kInternal) spdlog::error("health book {}: {}", route, s.message());
   return account_problem(s);
@@ -55,7 +47,7 @@ Response book_api(services::BookService& book, services::AccountService& account
 
   if (route == "timeline") {
     auto out = book.timeline(resident, req.query, addr);
-    return out ? json_answer(*out) : failed("timeline", out.error());
+    return out ? resident_json(200, *out) : failed("timeline", out.error());
   }
   if (route == "records") {
     auto out = book.record(resident, parts[4], parts[5], addr);
@@ -68,7 +60,7 @@ Response book_api(services::BookService& book, services::AccountService& account
   }
   if (!put) {
     auto out = book.connections(resident, addr);
-    return out ? json_answer(*out) : failed("connections", out.error());
+    return out ? resident_json(200, *out) : failed("connections", out.error());
   }
   auto ct = req.header("content-type");
   if (!ct || ct->substr(0, ct->find(';')) != "application/json") {
@@ -76,7 +68,7 @@ Response book_api(services::BookService& book, services::AccountService& account
         Status(Code::kUnsupportedMedia, "Content-Type must be application/json"));
   }
   auto out = book.set_connection(resident, parts[4], req.body, addr);
-  return out ? json_answer(*out) : failed("connections", out.error());
+  return out ? resident_json(200, *out) : failed("connections", out.error());
 }
 
 }  // namespace hb::http

@@ -6,19 +6,6 @@
 
 namespace hb::http {
 
-namespace {
-
-Response json_no_store(int status, const Json& body) {
-  Response r;
-  r.status = status;
-  r.set("Content-Type", "application/json");
-  r.set("Cache-Control", "no-store");
-  r.body = dump_json(body);
-  return r;
-}
-
-}  // namespace
-
 Response me_documents_api(services::AccountService& accounts, services::ProxyService* proxies,
                           services::DocumentService& documents, const Config& config,
                           const Request& req, const std::vector<std::string>& parts) {
@@ -47,7 +34,7 @@ Response me_documents_api(services::AccountService& accounts, services::ProxySer
                      : parts[5] == "reopen-link" ? documents.resident_reopen_links(me, parts[4], addr)
                                                  : documents.resident_new_link(me, parts[4], addr);
   if (!out) return account_problem(out.error());
-  return json_no_store(action && parts[5] == "links" ? 201 : 200, *out);
+  return resident_json(action && parts[5] == "links" ? 201 : 200, *out);
 }
 
 }  // namespace hb::http

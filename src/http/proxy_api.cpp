@@ -7,26 +7,6 @@
 #include "http/account_api.h"
 
 namespace hb::http {
-namespace {
-
-Response json_no_store(int status, const Json& body) {
-  Response r;
-  r.status = status;
-  r.set("Content-Type", "application/json");
-  r.set("Cache-Control", "no-store");
-  r.body = dump_json(body);
-  return r;
-}
-
-Response method_not_allowed(const char* allow) {
-  Response r = account_problem(Status(Code::kNotImplemented, std::string("use ") + allow));
-  r.status = 405;
-  r.set("Allow", allow);
-  return r;
-}
-
-}  // namespace
-
 bool is_proxy_route(const std::vector<std::string>& parts) {
   return parts.size() >= 4 && parts[2] == "me" &&
          (parts[3] == "carers" || parts[3] == "acting-for");
@@ -77,7 +57,7 @@ Response proxy_api(services::AccountService& accounts, services::ProxyService& p
     }
     return account_problem(out.error());
   }
-  return json_no_store(status, *out);
+  return resident_json(status, *out);
 }
 
 }  // namespace hb::http

@@ -7,15 +7,6 @@
 namespace hb::http {
 namespace {
 
-Response json_ok(int status, const Json& body) {
-  Response r;
-  r.status = status;
-  r.set("Content-Type", "application/json");
-  r.set("Cache-Control", "no-store");
-  r.body = dump_json(body);
-  return r;
-}
-
 Status needs_json(const Request& req) {
   auto ct = req.header("content-type");
   std::string mt = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
@@ -32,13 +23,6 @@ std::string query_value(const Request& req, std::string_view name) {
     if (k == name) return v;
   }
   return "";
-}
-
-Response method_not_allowed(const char* allow) {
-  Response r = account_problem(Status(Code::kNotImplemented, std::string("use ") + allow));
-  r.status = 405;
-  r.set("Allow", allow);
-  return r;
 }
 
 }  // namespace
@@ -94,7 +78,7 @@ Response share_api(services::AccountService& accounts, services::ProxyService* p
     }
     return account_problem(out.error());
   }
-  Response r = json_ok(status, *out);
+  Response r = resident_json(status, *out);
   if (status == 201) r.set("Location", "/api/v1/me/shares/" + (*out)["id"].get<std::string>());
   // The answer that carries a share's link must not leak it through a Referer.
   r.set("Referrer-Policy", "no-referrer");
