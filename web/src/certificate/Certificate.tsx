@@ -4,15 +4,10 @@
 // one page (lab results and long summaries may need more).
 import { useId, useState } from 'react';
 import { useI18n } from '../i18n/context';
-import { PageHeading } from '../components/PageHeading';
-import { NetworkError, safeLinkPath, setLinkPreferences, svgDataUrl, type DocumentView } from '../lib/api';
-import { describeLeave, formatDateTime } from '../lib/dates';
-import { readDetails } from '../lib/details';
-import { kindLabel } from '../lib/verdict';
-import { wordedKey } from '../lib/wording';
+import { NetworkError, safeLinkPath, setLinkPreferences, type DocumentView } from '../lib/api';
 import { Link } from '../router';
 import type { MessageKey } from '../i18n/en';
-import { DetailSections, detailRows } from './Details';
+import { DocumentCard } from './DocumentCard';
 import { HealthAppLink } from './HealthAppLink';
 
 interface Props {
@@ -22,15 +17,13 @@ interface Props {
 }
 
 export function Certificate({ token, view, onView }: Props) {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   // The switch follows the click at once; the server's answer then confirms it (or it flips back).
   const [pending, setPending] = useState<boolean | null>(null);
   const saving = pending !== null;
   const [notice, setNotice] = useState<{ key: MessageKey; error: boolean } | null>(null);
   const ids = { toggle: useId(), toggleHelp: useId() };
-  const title = kindLabel(view.kind, view.label, t) ?? view.label;
   const newer = safeLinkPath(view.supersededBy);
-  const details = readDetails(view.kind, view.details);
 
   const toggle = async (show: boolean) => {
     setPending(show);
@@ -61,65 +54,11 @@ export function Certificate({ token, view, onView }: Props) {
     }
   };
 
-  const rows: [string, string][] = [
-    [t('doc.patient'), view.patient.name],
-    [t('doc.id'), view.patient.maskedId],
-    ...(view.leave ? [[t('doc.leave'), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
-    ...(details ? detailRows(details, locale, t) : []),
-    [t('doc.facility'), view.facility.code ? `${view.facility.name} (${view.facility.code})` : view.facility.name],
-    [t('doc.doctor'), view.doctor],
-    [t('doc.issued'), formatDateTime(view.issued, locale)],
-  ];
-  if (view.showDiagnosis) {
-    const d = view.diagnosis;
-    rows.push([t('doc.diagnosis'), d ? (d.code ? `${d.text} (${d.code})` : d.text) : t('cert.diagnosis.none')]);
-  }
+  const d = view.diagnosis;
+  const diagnosis = view.showDiagnosis ? (d ? (d.code ? `${d.text} (${d.code})` : d.text) : t('cert.diagnosis.none')) : null;
 
   return (
-    <article className={`certificate certificate--${view.status}`} aria-labelledby="cert-title">
-      {view.status === 'revoked' && (
-        <div className="status-banner status-banner--revoked" role="alert">
-          <span className="status-banner__icon" aria-hidden="true">⊘</span>
-          <div>
-            <p><strong>{t(wordedKey('cert.revoked', view.kind))}</strong></p>
-            {view.revokedReason && <p>{t('cert.revokedReason', { reason: view.revokedReason })}</p>}
-          </div>
-        </div>
-      )}
-      {view.status === 'superseded' && (
-        <div className="status-banner status-banner--superseded" role="alert">
-          <span className="status-banner__icon" aria-hidden="true">↻</span>
-          <div>
-            <p><strong>{t(wordedKey('cert.superseded', view.kind))}</strong></p>
-            {newer && <p><Link href={newer}>{t(wordedKey('cert.supersededLink', view.kind))}</Link></p>}
-          </div>
-        </div>
-      )}
-
-      <div id="cert-title">
-        <PageHeading title={title}>{title}</PageHeading>
-      </div>
-
-      <div className="certificate__body">
-        <dl className="facts facts--certificate">
-          {rows.map(([k, v]) => (
-            <div key={k} className="facts__row">
-              <dt>{k}</dt>
-              <dd>{v}</dd>
-            </div>
-          ))}
-        </dl>
-        {view.qrSvg ? (
-          <figure className="certificate__qr">
-            <img src={svgDataUrl(view.qrSvg)} alt={t('cert.qr')} width="240" height="240" />
-            <figcaption>{t('cert.qrHelp', { url: `${window.location.host}/verify` })}</figcaption>
-          </figure>
-        ) : (
-          <p className="certificate__linkonly hint">{t('cert.linkOnly')}</p>
-        )}
-      </div>
-      {details && <DetailSections details={details} />}
-
+    <DocumentCard view={view} diagnosis={diagnosis} newerHref={newer}>
       <section className="certificate__controls card" aria-label={t('cert.actions')}>
         <div className="toggle">
           <input
@@ -147,6 +86,6 @@ export function Certificate({ token, view, onView }: Props) {
       </section>
       {/* A withdrawn or replaced document is not one to pass on to another app. */}
       {view.shlink && view.status === 'active' && <HealthAppLink link={view.shlink} />}
-    </article>
+    </DocumentCard>
   );
 }

@@ -4,14 +4,10 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
-import { NetworkError, svgDataUrl } from '../lib/api';
-import { describeLeave, formatDateTime } from '../lib/dates';
-import { readDetails } from '../lib/details';
+import { NetworkError } from '../lib/api';
 import { documentPath, getMyDocument, newLink, type LinkState, type MyDocumentView } from '../lib/documents';
-import { kindLabel } from '../lib/verdict';
-import { wordedKey } from '../lib/wording';
 import { Link } from '../router';
-import { DetailSections, detailRows } from '../certificate/Details';
+import { DocumentCard } from '../certificate/DocumentCard';
 import { Notice, refusalText, useRefusal } from './common';
 import { LinkStatus } from './LinkState';
 
@@ -68,64 +64,13 @@ export function DocumentPage({ id }: { id: string }) {
 }
 
 function Document({ view }: { view: MyDocumentView }) {
-  const { t, locale } = useI18n();
-  const heading = useId();
-  const title = kindLabel(view.kind, view.label, t) ?? view.label;
-  const details = readDetails(view.kind, view.details);
   const d = view.diagnosis;
-  const rows: [string, string][] = [
-    [t('doc.patient'), view.patient.name],
-    [t('doc.id'), view.patient.maskedId],
-    ...(view.leave ? [[t('doc.leave'), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
-    ...(details ? detailRows(details, locale, t) : []),
-    [t('doc.facility'), view.facility.code ? `${view.facility.name} (${view.facility.code})` : view.facility.name],
-    [t('doc.doctor'), view.doctor],
-    [t('doc.issued'), formatDateTime(view.issued, locale)],
-    ...(d ? [[t('doc.diagnosis'), d.code ? `${d.text} (${d.code})` : d.text] as [string, string]] : []),
-  ];
   return (
-    <article className={`certificate certificate--${view.status}`} aria-labelledby={heading}>
-      {view.status === 'revoked' && (
-        <div className="status-banner status-banner--revoked" role="alert">
-          <span className="status-banner__icon" aria-hidden="true">⊘</span>
-          <div>
-            <p><strong>{t(wordedKey('cert.revoked', view.kind))}</strong></p>
-            {view.revokedReason && <p>{t('cert.revokedReason', { reason: view.revokedReason })}</p>}
-          </div>
-        </div>
-      )}
-      {view.status === 'superseded' && (
-        <div className="status-banner status-banner--superseded" role="alert">
-          <span className="status-banner__icon" aria-hidden="true">↻</span>
-          <div>
-            <p><strong>{t(wordedKey('cert.superseded', view.kind))}</strong></p>
-            {view.supersededBy && <p><Link href={documentPath(view.supersededBy)}>{t(wordedKey('cert.supersededLink', view.kind))}</Link></p>}
-          </div>
-        </div>
-      )}
-      <div id={heading}>
-        <PageHeading title={title}>{title}</PageHeading>
-      </div>
-      <div className="certificate__body">
-        <dl className="facts facts--certificate">
-          {rows.map(([k, v]) => (
-            <div key={k} className="facts__row">
-              <dt>{k}</dt>
-              <dd>{v}</dd>
-            </div>
-          ))}
-        </dl>
-        {view.qrSvg ? (
-          <figure className="certificate__qr">
-            <img src={svgDataUrl(view.qrSvg)} alt={t('cert.qr')} width="240" height="240" />
-            <figcaption>{t('cert.qrHelp', { url: `${window.location.host}/verify` })}</figcaption>
-          </figure>
-        ) : (
-          <p className="certificate__linkonly hint">{t('cert.linkOnly')}</p>
-        )}
-      </div>
-      {details && <DetailSections details={details} />}
-    </article>
+    <DocumentCard
+      view={view}
+      diagnosis={d ? (d.code ? `${d.text} (${d.code})` : d.text) : null}
+      newerHref={view.supersededBy ? documentPath(view.supersededBy) : null}
+    />
   );
 }
 
