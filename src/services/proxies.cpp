@@ -62,7 +62,11 @@ bool has_word(const std::string& words, std::string_view w) {
 
 ProxyService::ProxyService(store::Store& store, Vault& vault, const Clock& clock,
                            ProxyOptions options)
-    : store_(store), vault_(vault), clock_(clock), options_(std::move(options)) {}
+    : store_(store),
+      vault_(vault),
+      clock_(clock),
+      options_(std::move(options)),
+      carer_misses_(clock, kCarerMissesPerHour / 60.0, kCarerMissesPerHour) {}
 
 std::optional<Time> ProxyService::guardian_until(std::string_view d, int age) {
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return std::nullopt;
@@ -308,10 +312,15 @@ Result<Json> ProxyService::grant_carer(const Resident& self, std::string_view bo
     }
   }
   if (!problems.empty()) return Status(Code::kInvalid, "the grant has problems", problems);
+  if (carer_misses_.exhausted(self.account_id)) {
+    return Status(Code::kTooManyRequests,
+                  "too many national ids without an account: try again in an hour");
+  }
 
   store::ProxyGrant g;
   std::string carer_name;
-  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+  bool missed = false;  // the national id found no account
+  Status written = store_.write_sync([&](store::Writer& w) -> Status {
     std::optional<std::string> carer_patient;
     for (const auto& system : options_.national_id_systems) {
       HB_ASSIGN_OR_RETURN(carer_patient, w.patient_by_identifier(
@@ -323,6 +332,7 @@ Result<Json> ProxyService::grant_carer(const Resident& self, std::string_view bo
       HB_ASSIGN_OR_RETURN(account, w.account_by_patient(*carer_patient));
     }
     if (!account) {
+      missed = true;
       return Status(Code::kUnprocessable, "the carer needs a Healthbook account",
                     {{"nationalId", "no Healthbook account has this national id", "not-found"}});
     }
@@ -363,7 +373,11 @@ Result<Json> ProxyService::grant_carer(const Resident& self, std::string_view bo
                               {"proxy-grant", existing ? "U" : "C", "Account/" + account->id,
                                "carer granted: " + scopes + " until " + format_instant(ends)},
                               address));
-  }));
+  });
+  if (!written) {
+    if (missed) carer_misses_.allow(self.account_id);
+    return written;
+  }
   return grant_json(g, carer_name);
 }
 

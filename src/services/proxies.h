@@ -30,6 +30,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "services/principal.h"
+#include "services/rate_limit.h"
 #include "services/vault.h"
 #include "store/store.h"
 
@@ -48,6 +49,9 @@ class ProxyService {
   static constexpr int kMaxCarerDays = 731;  // two years
   static constexpr int kMaxActiveCarers = 20;
   static constexpr int kListed = 100;
+  // National ids that find no account, per granting account per hour: the answer tells whether a
+  // national id has an account, so guessing at it is limited like every other guess.
+  static constexpr int kCarerMissesPerHour = 10;
 
   ProxyService(store::Store& store, Vault& vault, const Clock& clock, ProxyOptions options);
 
@@ -61,7 +65,8 @@ class ProxyService {
   Result<Json> acting_for(const Resident& self, const std::string& address);
 
   // POST /api/v1/me/carers {"nationalId", "rights": [...], "endsAt"}: 201 with the carer. The
-  // carer must hold an account. Only the person themself (not a proxy) manages their carers.
+  // carer must hold an account (422 otherwise; after kCarerMissesPerHour of those, 429 for the
+  // rest of the hour). Only the person themself (not a proxy) manages their carers.
   Result<Json> grant_carer(const Resident& self, std::string_view body, const std::string& address);
   // GET /api/v1/me/carers: {"carers": [...]}, newest first, every state.
   Result<Json> carers(const Resident& self, const std::string& address);
@@ -97,6 +102,7 @@ class ProxyService {
   Vault& vault_;
   const Clock& clock_;
   ProxyOptions options_;
+  RateLimiter carer_misses_;  // by account id
 };
 
 }  // namespace hb::services

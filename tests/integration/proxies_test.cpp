@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "harness.h"
+#include "services/proxies.h"
 
 namespace hb::test {
 namespace {
@@ -230,6 +231,23 @@ TEST_F(Proxies, CarerHoldsOnlyTheRightsGrantedUntilTheEndOrRevocation) {
   const std::string binh_again = log_in(*server_, *codes_, kBinh);
   EXPECT_EQ(me("GET", "timeline", binh_again, mai_id).status, 404);
   EXPECT_EQ(me("GET", "shares", binh_again, mai_id).status, 404);
+
+  // Guessing at who has an account is limited: after kCarerMissesPerHour national ids without one
+  // within an hour, the next is refused before it is looked up; Binh's own limit is untouched.
+  const std::string mai_again = log_in(*server_, *codes_, kMai);  // 5 days on: a new session
+  auto grant_to = [&](const std::string& session, const std::string& national_id) {
+    return me("POST", "carers", session, "",
+              {{"nationalId", national_id},
+               {"rights", Json::array({"view-records"})},
+               {"endsAt", date_from_today(30, 0)}});
+  };
+  for (int i = 0; i < hb::services::ProxyService::kCarerMissesPerHour; ++i) {
+    auto miss = grant_to(mai_again, "07999999" + std::to_string(1000 + i));
+    ASSERT_EQ(miss.status, 422) << i << miss.body;
+  }
+  auto limited = grant_to(mai_again, kBinh.national_id);
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(grant_to(binh_again, "079999990000").status, 422);
 }
 
 TEST_F(Proxies, NoRouteLetsAHeaderReachSomeoneWithoutARelation) {
