@@ -337,6 +337,8 @@ test('the access log tells the share opening and the clinician reads in words, i
   // The same log in Vietnamese.
   await page.getByRole('navigation', { name: 'Language' }).getByRole('button', { name: 'Tiếng Việt' }).click();
   await page.getByRole('heading', { level: 1, name: 'Nhật ký truy cập' }).waitFor();
+  // The page loads the log again in the new language: wait for its sentences, not only the heading.
+  await page.locator('.access__sentence', { hasText: 'Bạn đã tạo tài khoản.' }).first().waitFor();
   const vi = await page.locator('.access__sentence').allInnerTexts();
   assert.ok(vi.includes('Người có liên kết của bạn (Dr Lan, eye clinic) đã mở Observation (1 hồ sơ).'), vi.join('\n'));
   assert.ok(vi.includes(`${choRay.name} đã xem Observation (1 hồ sơ).`), vi.join('\n'));
