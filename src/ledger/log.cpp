@@ -328,7 +328,7 @@ Result<std::vector<Appended>> Log::append(const std::vector<std::string>& entrie
   queue_.push_back(&req);
   while (!req.done) {
     if (leader_) {
-      cv_.wait(lk);
+      req.cv.wait(lk);
       continue;
     }
     // Lead: take everything queued (up to the batch limit) and write it as one batch.
@@ -344,9 +344,13 @@ Result<std::vector<Appended>> Log::append(const std::vector<std::string>& entrie
     lk.unlock();
     run_batch(batch);
     lk.lock();
-    for (Request* r : batch) r->done = true;
+    for (Request* r : batch) {
+      r->done = true;
+      if (r != &req) r->cv.notify_one();
+    }
     leader_ = false;
-    cv_.notify_all();
+    // The first caller still queued leads the next batch.
+    if (!queue_.empty()) queue_.front()->cv.notify_one();
   }
   return std::move(req.result);
 }

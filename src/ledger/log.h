@@ -137,6 +137,9 @@ class Log {
     const std::vector<std::string>* entries = nullptr;
     Result<std::vector<Appended>> result = Status(Code::kInternal, "not run");
     bool done = false;
+    // Woken (under mu_) when the request is done or its caller is to lead the next batch: one
+    // wake-up per caller per batch, where a shared condition woke every waiting thread.
+    std::condition_variable cv;
   };
 
   Log(TileStore& store, NoteSigner signer, LogOptions options)
@@ -155,7 +158,6 @@ class Log {
   Edge edge_;  // only the batch leader (leader_ == true) touches it
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Request*> queue_;  // guarded by mu_
   bool leader_ = false;         // guarded by mu_
 
