@@ -105,9 +105,11 @@ std::string session_cookie(const Request& req) {
 
 namespace {
 
-// A JSON object body's string members; kInvalid naming each missing one.
+// A JSON object body's string members; kInvalid naming each missing one. Members named in
+// `optional` may be left out (they come back empty) but must be strings when present.
 Result<std::vector<std::string>> strings(const Request& req,
-                                         std::initializer_list<const char*> names) {
+                                         std::initializer_list<const char*> names,
+                                         std::initializer_list<const char*> optional = {}) {
   auto ct = req.header("content-type");
   std::string mt = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
   for (auto& c : mt) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -120,6 +122,16 @@ Result<std::vector<std::string>> strings(const Request& req,
   for (const char* n : names) {
     if (!body.is_object() || !body.contains(n) || !body[n].is_string()) {
       problems.push_back({n, "required: a string", "required"});
+      out.emplace_back();
+    } else {
+      out.push_back(body[n].get<std::string>());
+    }
+  }
+  for (const char* n : optional) {
+    if (!body.is_object() || !body.contains(n)) {
+      out.emplace_back();
+    } else if (!body[n].is_string()) {
+      problems.push_back({n, "must be a string", "invalid"});
       out.emplace_back();
     } else {
       out.push_back(body[n].get<std::string>());
@@ -166,7 +178,8 @@ Response account_api(services::AccountService& accounts, const Config& config, c
   } else {
     static const char* kPosts[] = {
         "signup/start", "signup/verify", "login",  "login/sms",        "login/second-factor",
-        "totp/setup",   "totp/confirm",  "logout", "logout-everywhere", "password"};
+        "totp/setup",   "totp/confirm",  "logout", "logout-everywhere", "password",
+        "reset/start",  "reset/finish"};
     bool known = false;
     for (const char* p : kPosts) known |= route == p;
     if (!known) return account_problem(not_found("no such endpoint"));
@@ -179,6 +192,14 @@ Response account_api(services::AccountService& accounts, const Config& config, c
     } else if (route == "signup/verify") {
       auto b = strings(req, {"challenge", "code", "password"});
       out = b ? accounts.finish_signup((*b)[0], (*b)[1], (*b)[2], addr)
+              : Result<services::AccountResult>(b.error());
+    } else if (route == "reset/start") {
+      auto b = strings(req, {"nationalId", "birthDate"});
+      out = b ? accounts.start_reset((*b)[0], (*b)[1], addr)
+              : Result<services::AccountResult>(b.error());
+    } else if (route == "reset/finish") {
+      auto b = strings(req, {"challenge", "code", "password"}, {"authenticatorCode"});
+      out = b ? accounts.finish_reset((*b)[0], (*b)[1], (*b)[2], (*b)[3], addr)
               : Result<services::AccountResult>(b.error());
     } else if (route == "login") {
       auto b = strings(req, {"nationalId", "password"});

@@ -45,7 +45,7 @@ bool StaticFiles::is_app_route(std::string_view path) {
   if (path == "/" || path.rfind("/c/", 0) == 0 || path.rfind("/app", 0) == 0) return true;
   static constexpr std::string_view kPages[] = {
       "/verify",  "/book",  "/documents", "/connections", "/shares", "/access-log",
-      "/account", "/login", "/signup",    "/s",           "/carers"};
+      "/account", "/login", "/signup",    "/s",           "/carers", "/reset"};
   for (std::string_view page : kPages) {
     if (path == page) return true;
     // "/book/Observation/abc" is the book's; "/bookmarks" is nobody's.

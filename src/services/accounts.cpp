@@ -294,9 +294,25 @@ std::string registered_mobile(const Json& patient) { return registered_phone(pat
 
 // ---- sign-up ------------------------------------------------------------------------------------
 
-Result<AccountResult> AccountService::start_signup(std::string_view national_id_in,
+Result<AccountResult> AccountService::start_signup(std::string_view national_id,
                                                    std::string_view birth_date,
                                                    const std::string& address) {
+  return start_challenge(Challenge::kSignup, national_id, birth_date, address);
+}
+
+Result<AccountResult> AccountService::start_reset(std::string_view national_id,
+                                                  std::string_view birth_date,
+                                                  const std::string& address) {
+  return start_challenge(Challenge::kReset, national_id, birth_date, address);
+}
+
+// Sign-up and password reset both start with proof of the person: national id + birth date, then
+// a code to the phone a facility registered. A reset code goes only to a person who has an account.
+Result<AccountResult> AccountService::start_challenge(Challenge kind,
+                                                      std::string_view national_id_in,
+                                                      std::string_view birth_date,
+                                                      const std::string& address) {
+  const bool reset = kind == Challenge::kReset;
   const std::string national_id = trim(national_id_in);
   const std::string birth = documents::normalise_birth_date(trim(birth_date));
   std::vector<Problem> problems;
@@ -309,23 +325,32 @@ Result<AccountResult> AccountService::start_signup(std::string_view national_id_
   if (options_.national_id_systems.empty())
     return Status(Code::kUnavailable, "no national id system is configured");
 
-  if (!signups_by_address_.allow("addr:" + address)) {
-    return limited("Too many sign-ups from this network. Try again later.",
+  const std::string key_prefix = reset ? "reset-" : "";
+  if (!signups_by_address_.allow(key_prefix + "addr:" + address)) {
+    return limited(reset ? "Too many password resets from this network. Try again later."
+                         : "Too many sign-ups from this network. Try again later.",
                    60 * 60 / kSignupsPerAddress);
   }
   const std::vector<std::string> indexes = id_indexes(national_id);
-  if (!signups_by_id_.allow("id:" + indexes[0])) {
-    return limited("Too many sign-up codes for these details. Try again later.",
+  if (!signups_by_id_.allow(key_prefix + "id:" + indexes[0])) {
+    return limited(reset ? "Too many reset codes for these details. Try again later."
+                         : "Too many sign-up codes for these details. Try again later.",
                    60 * 60 / kSignupsPerId);
   }
 
   std::optional<Person> p;
+  bool has_account = false;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(p, person_by_national_id(r, national_id));
+    if (p && reset) {
+      HB_ASSIGN_OR_RETURN(auto account, r.account_by_patient(p->patient_id));
+      has_account = account.has_value();
+    }
     return Status::ok();
   }));
   const bool match = p && !p->birth_date.empty() &&
-                     crypto::equal_constant_time(p->birth_date, birth) && !p->phone.empty();
+                     crypto::equal_constant_time(p->birth_date, birth) && !p->phone.empty() &&
+                     (!reset || has_account);
 
   // A challenge either way; without a match its code is never sent, so it can never be answered.
   const Time now = clock_.now();
@@ -333,19 +358,22 @@ Result<AccountResult> AccountService::start_signup(std::string_view national_id_
   const std::string code = new_code();
   store::OneTimeCode row;
   row.challenge_hash = crypto::sha256_hex(challenge);
-  row.purpose = "signup";
+  row.purpose = reset ? "reset" : "signup";
   row.subject = match ? p->patient_id : "";
   row.code_mac = code_mac(row.challenge_hash, code);
   row.created = now;
   row.expires = now + kCodeLifetime;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_RETURN_IF_ERROR(w.put_one_time_code(row));
-    if (match) HB_RETURN_IF_ERROR(queue_code_sms(w, p->phone, p->patient_id, code, "sign-up"));
+    if (match) {
+      HB_RETURN_IF_ERROR(
+          queue_code_sms(w, p->phone, p->patient_id, code, reset ? "password reset" : "sign-up"));
+    }
     return Status::ok();
   }));
   if (match && outbox_) outbox_->wake();
-  audit("account-signup-start", "0", match ? p->patient_id : "", "", address,
-        match ? "code sent" : "no match");
+  audit(reset ? "account-reset-start" : "account-signup-start", "0", match ? p->patient_id : "", "",
+        address, match ? "code sent" : "no match");
 
   AccountResult out;
   out.status = 202;
@@ -384,19 +412,9 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   const bool right = is_code(code) && !row->subject.empty() &&
                      crypto::equal_constant_time(row->code_mac, code_mac(hash, code));
   if (!right) {
-    wrong_by_address_.allow("addr:" + address);
-    int attempts = 0;
-    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
-      HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(hash));
-      if (!cur) return internal("a one-time code vanished");
-      attempts = ++cur->attempts;
-      return w.put_one_time_code(*cur);
-    }));
-    audit("account-signup", "4", row->subject, "", address, "wrong code");
-    if (attempts >= kCodeTries) return gone;
-    AccountResult r = refused(401, "wrong-code", "That is not the code we sent.");
-    r.body["remainingAttempts"] = kCodeTries - attempts;
-    return r;
+    return wrong_challenge_answer(hash, *row, "account-signup", "wrong code", gone,
+                                  refused(401, "wrong-code", "That is not the code we sent."),
+                                  address);
   }
 
   // The password must not hold the person's own national id (known only now that the code is
@@ -459,6 +477,149 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
               {"signedIn", true}};
   out.session_token = token;
   return out;
+}
+
+Result<AccountResult> AccountService::wrong_challenge_answer(const std::string& challenge_hash,
+                                                             const store::OneTimeCode& row,
+                                                             const char* event, const char* why,
+                                                             const AccountResult& gone,
+                                                             AccountResult refusal,
+                                                             const std::string& address) {
+  wrong_by_address_.allow("addr:" + address);
+  int attempts = 0;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(challenge_hash));
+    if (!cur) return internal("a one-time code vanished");
+    attempts = ++cur->attempts;
+    return w.put_one_time_code(*cur);
+  }));
+  audit(event, "4", row.subject, "", address, why);
+  if (attempts >= kCodeTries) return gone;
+  refusal.body["remainingAttempts"] = kCodeTries - attempts;
+  return refusal;
+}
+
+// ---- password reset -----------------------------------------------------------------------------
+
+Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
+                                                   std::string_view code_in,
+                                                   std::string_view password,
+                                                   std::string_view authenticator_code_in,
+                                                   const std::string& address) {
+  const std::string code = trim(code_in);
+  const std::string authenticator_code = trim(authenticator_code_in);
+  HB_RETURN_IF_ERROR(check_password(password, ""));
+  if (wrong_by_address_.exhausted("addr:" + address)) {
+    return limited("Too many wrong codes from this network. Try again later.", 60);
+  }
+  const Time now = clock_.now();
+  const std::string hash = crypto::sha256_hex(challenge);
+  std::optional<store::OneTimeCode> row;
+  std::optional<store::Account> account;
+  std::string totp_secret;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(row, r.one_time_code(hash));
+    if (!row || row->subject.empty()) return Status::ok();
+    HB_ASSIGN_OR_RETURN(account, r.account_by_patient(row->subject));
+    if (account && !account->totp_sealed.empty()) {
+      HB_ASSIGN_OR_RETURN(totp_secret, open_totp(r, *account, account->totp_sealed));
+    }
+    return Status::ok();
+  }));
+  const AccountResult gone =
+      refused(410, "code-expired",
+              "This code no longer works (expired, used or too many tries). Start again.");
+  if (!row || row->purpose != "reset" || row->used || row->attempts >= kCodeTries ||
+      row->expires <= now) {
+    audit("account-reset", "4", "", "", address, "expired, used or unknown code");
+    return gone;
+  }
+  const bool right = is_code(code) && !row->subject.empty() && account.has_value() &&
+                     crypto::equal_constant_time(row->code_mac, code_mac(hash, code));
+  if (!right) {
+    return wrong_challenge_answer(hash, *row, "account-reset", "wrong code", gone,
+                                  refused(401, "wrong-code", "That is not the code we sent."),
+                                  address);
+  }
+  // With an authenticator app, the SMS code alone would make the phone the only factor: the app's
+  // code is needed too. Asking for it costs no try (only the holder of the SMS code learns that
+  // the account has one).
+  int64_t totp_step = -1;
+  if (!totp_secret.empty()) {
+    if (authenticator_code.empty()) {
+      return refused(401, "authenticator-code-required",
+                     "Enter the code from your authenticator app as well.");
+    }
+    if (is_code(authenticator_code)) totp_step = crypto::totp_match(totp_secret, authenticator_code, now);
+    if (totp_step < 0 || totp_step <= account->totp_last_step) {
+      return wrong_challenge_answer(
+          hash, *row, "account-reset", "wrong authenticator code", gone,
+          refused(401, "wrong-authenticator-code", "That is not the code your app shows."),
+          address);
+    }
+  }
+
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, row->subject));
+    return Status::ok();
+  }));
+  for (const auto& id : p.national_ids) HB_RETURN_IF_ERROR(check_password(password, id));
+  HB_ASSIGN_OR_RETURN(std::string password_hash,
+                      crypto::hash_password(password, options_.password_cost));
+
+  const auto opened = new_session(*account, true);
+  bool used = false;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(hash));
+    HB_ASSIGN_OR_RETURN(auto acct, w.account(account->id));
+    if (!cur || cur->used || cur->attempts >= kCodeTries || !acct ||
+        (totp_step >= 0 && totp_step <= acct->totp_last_step)) {
+      used = true;
+      return Status::ok();
+    }
+    cur->used = true;
+    HB_RETURN_IF_ERROR(w.put_one_time_code(*cur));
+    acct->password_hash = password_hash;
+    acct->failures = 0;
+    acct->locked_until = Time{};
+    if (totp_step >= 0) acct->totp_last_step = totp_step;
+    HB_RETURN_IF_ERROR(w.put_account(*acct));
+    // Whoever was signed in with the old password is signed out.
+    HB_RETURN_IF_ERROR(w.delete_account_sessions(acct->id));
+    HB_RETURN_IF_ERROR(w.put_account_session(opened.second));
+    HB_RETURN_IF_ERROR(queue_password_notice(w, p, acct->patient_id));
+    store::AuditRecord a;
+    a.id = new_uuid();
+    a.time = now;
+    a.action = "U";
+    a.outcome = "0";
+    a.event_type = "account-reset";
+    a.client_id = kClient;
+    a.patient_id = acct->patient_id;
+    a.entities = "Account/" + acct->id;
+    a.detail = "password reset; other sessions ended; signed in";
+    a.source_ip = address;
+    return w.append_audit(a);
+  }));
+  if (used) return gone;
+  if (outbox_) outbox_->wake();
+  AccountResult out;
+  out.body = {{"reset", true}, {"signedIn", true}};
+  out.session_token = opened.first;
+  return out;
+}
+
+Status AccountService::queue_password_notice(store::Writer& w, const Person& p,
+                                             const std::string& patient_id) {
+  if (!outbox_ || p.phone.empty()) return Status::ok();
+  notify::Message sms;
+  sms.channel = notify::Channel::kSms;
+  sms.recipient = p.phone;
+  sms.patient_id = patient_id;
+  sms.text = "Healthbook: your password was changed. If this was not you, contact your clinic "
+             "at once.";
+  return outbox_->enqueue(w, sms).status();
 }
 
 // ---- the national eID ---------------------------------------------------------------------------
@@ -954,10 +1115,11 @@ Result<AccountResult> AccountService::change_password(const std::string& session
                                                       const std::string& address) {
   HB_LIVE_SESSION(live, session_token, true, address);
   // An account the eID login made has no password to prove: "wrong current password" would only
-  // count strikes against the owner. Setting a first password is not offered yet.
+  // count strikes against the owner. Its first password is set by a reset (reset/start).
   if (live.account.password_hash.empty()) {
     return refused(409, "no-password",
-                   "This account has no password: log in with the national eID.");
+                   "This account has no password yet: set one with \"Forgot your password?\" on "
+                   "the login page, or log in with the national eID.");
   }
   if (current_password.empty() || current_password.size() > kMaxPassword) {
     return Status(Code::kInvalid, "the current password is needed",
@@ -1005,16 +1167,7 @@ Result<AccountResult> AccountService::change_password(const std::string& session
     // Whoever else was signed in with the old password is signed out; this session stays.
     HB_RETURN_IF_ERROR(w.delete_account_sessions(cur->id));
     HB_RETURN_IF_ERROR(w.put_account_session(live.session));
-    if (outbox_ && !p.phone.empty()) {
-      notify::Message sms;
-      sms.channel = notify::Channel::kSms;
-      sms.recipient = p.phone;
-      sms.patient_id = cur->patient_id;
-      sms.text = "Healthbook: your password was changed. If this was not you, contact your clinic "
-                 "at once.";
-      HB_RETURN_IF_ERROR(outbox_->enqueue(w, sms).status());
-    }
-    return Status::ok();
+    return queue_password_notice(w, p, cur->patient_id);
   }));
   if (outbox_) outbox_->wake();
   audit("account-password", "0", live.account.patient_id, live.account.id, address,

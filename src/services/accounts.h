@@ -95,6 +95,22 @@ class AccountService {
   Result<AccountResult> finish_signup(const std::string& challenge, std::string_view code,
                                       std::string_view password, const std::string& address);
 
+  // POST reset/start: proof of the person for a forgotten (or never set) password, like sign-up:
+  // 202 with {"challenge", "expiresIn", "detail"} whatever the details; the code goes out only
+  // when they match a person who has an account. 429 when rate limited (its own budget).
+  Result<AccountResult> start_reset(std::string_view national_id, std::string_view birth_date,
+                                    const std::string& address);
+  // POST reset/finish: the SMS code, a new password and, when the account has an authenticator
+  // app, a code from it (401 authenticator-code-required without one, costing no try). Right:
+  // 200 and a full session; the new Argon2id hash stored, the lock and strikes cleared, every
+  // other session ended, an SMS saying the password changed. 401 wrong-code or
+  // wrong-authenticator-code {"remainingAttempts"}; 410 a code that expired, was used or had too
+  // many tries; kUnprocessable for a password that fails the policy (no try counted).
+  Result<AccountResult> finish_reset(const std::string& challenge, std::string_view code,
+                                     std::string_view password,
+                                     std::string_view authenticator_code,
+                                     const std::string& address);
+
   // POST login: 200 and a half session {"secondFactor": {"methods": [...], "smsSent"}}; 401 for a
   // wrong id or password (the same answer); 429 locked or rate limited.
   Result<AccountResult> login(std::string_view national_id, std::string_view password,
@@ -179,6 +195,17 @@ class AccountService {
   Result<std::variant<LiveSession, AccountResult>> live_session(const std::string& token,
                                                                 bool need_full,
                                                                 const std::string& address);
+  enum class Challenge { kSignup, kReset };
+  Result<AccountResult> start_challenge(Challenge kind, std::string_view national_id,
+                                        std::string_view birth_date, const std::string& address);
+  // A wrong answer to a sign-up or reset challenge: one try used (and one for the address);
+  // `refusal` with {"remainingAttempts"}, or `gone` when that was the last try.
+  Result<AccountResult> wrong_challenge_answer(const std::string& challenge_hash,
+                                               const store::OneTimeCode& row, const char* event,
+                                               const char* why, const AccountResult& gone,
+                                               AccountResult refusal, const std::string& address);
+  // The SMS that says the password changed (no health data); nothing without a phone or outbox.
+  Status queue_password_notice(store::Writer& w, const Person& p, const std::string& patient_id);
   std::string code_mac(const std::string& challenge_hash, std::string_view code) const;
   std::string new_code() const;
   Status queue_code_sms(store::Writer& w, const std::string& phone, const std::string& patient_id,

@@ -596,6 +596,139 @@ TEST_F(AccountsTest, ChangingThePasswordLocksAfterTooManyWrongTries) {
   EXPECT_EQ(ok(accounts_->change_password(here, kPassword, "Another good one 7", "10.0.0.1")).status, 200);
 }
 
+// Forgotten password: the same proof as sign-up (national id + birth date + the SMS code), then a
+// new password; every session ends and a new one opens.
+TEST_F(AccountsTest, AForgottenPasswordIsResetWithTheSmsCodeAndEveryOtherSessionEnds) {
+  const std::string pid = register_patient(kMai);
+  register_patient(kBinh);  // registered, but no account
+  const std::string here = sign_up(kMai);
+  const std::string elsewhere = log_in(kMai, "10.0.0.2");
+  const std::string next = "Another good one 7";
+
+  // A wrong birth date, and a person with no account: the same answer, and no SMS.
+  AccountResult wrong_birth = ok(accounts_->start_reset(kMai.national_id, "1990-04-13", "10.0.0.1"));
+  AccountResult no_account = ok(accounts_->start_reset(kBinh.national_id, kBinh.birth_date, "10.0.0.1"));
+  for (const AccountResult* r : {&wrong_birth, &no_account}) {
+    EXPECT_EQ(r->status, 202);
+    EXPECT_EQ(r->body["detail"],
+              "If the details match a record, a code was sent to the phone the clinic registered.");
+  }
+  EXPECT_TRUE(texts().empty());
+
+  AccountResult start = ok(accounts_->start_reset(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  ASSERT_EQ(start.status, 202);
+  ASSERT_TRUE(outbox_->dispatch_due().is_ok());
+  ASSERT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(sms_.sent[0].text.rfind("Healthbook password reset code: ", 0), 0u) << sms_.sent[0].text;
+  const std::string code = last_code(kMai.phone);
+  const std::string challenge = start.body["challenge"];
+
+  // A weak password costs no try; a wrong code does.
+  auto weak = accounts_->finish_reset(challenge, code, "short", "", "10.0.0.1");
+  ASSERT_FALSE(weak.is_ok());
+  EXPECT_EQ(weak.error().code(), Code::kUnprocessable);
+  AccountResult wrong = ok(accounts_->finish_reset(challenge, code == "000000" ? "000001" : "000000",
+                                                   next, "", "10.0.0.1"));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body["title"], "wrong-code");
+  EXPECT_EQ(wrong.body["remainingAttempts"], AccountService::kCodeTries - 1);
+
+  AccountResult done = ok(accounts_->finish_reset(challenge, code, next, "", "10.0.0.1"));
+  ASSERT_EQ(done.status, 200) << dump_json(done.body);
+  EXPECT_EQ(done.body["signedIn"], true);
+  EXPECT_EQ(me_status(done.session_token), 200);
+  EXPECT_EQ(me_status(here), 401) << "every earlier session ends";
+  EXPECT_EQ(me_status(elsewhere), 401);
+  ASSERT_TRUE(outbox_->dispatch_due().is_ok());
+  ASSERT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(sms_.sent[0].text,
+            "Healthbook: your password was changed. If this was not you, contact your clinic at "
+            "once.");
+  sms_.sent.clear();
+  // The code works once.
+  EXPECT_EQ(ok(accounts_->finish_reset(challenge, code, next, "", "10.0.0.1")).status, 410);
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.3")).status, 401);
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, next, "10.0.0.3")).status, 200);
+  EXPECT_EQ(texts().size(), 1u) << "the login's SMS code";
+
+  // A sign-up code cannot reset a password.
+  AccountResult signup = ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  EXPECT_EQ(ok(accounts_->finish_reset(signup.body["challenge"], last_code(kMai.phone),
+                                       "Yet another one 8", "", "10.0.0.1"))
+                .status,
+            410);
+
+  bool audited = false;
+  for (const auto& a : audit_of(pid)) {
+    if (a.event_type.rfind("account-reset", 0) != 0) continue;
+    EXPECT_EQ(a.detail.find(next), std::string::npos);
+    EXPECT_EQ(a.detail.find(code), std::string::npos);
+    audited |= a.event_type == "account-reset" && a.outcome == "0";
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(AccountsTest, ResettingWithAnAuthenticatorAppNeedsItsCodeToo) {
+  register_patient(kMai);
+  const std::string token = sign_up(kMai);
+  AccountResult setup = ok(accounts_->totp_setup(token, "10.0.0.1"));
+  const std::string secret = crypto::base32_decode(setup.body["secret"].get<std::string>()).value();
+  ASSERT_EQ(ok(accounts_->totp_confirm(token, crypto::totp(secret, clock_.now()), "10.0.0.1")).status,
+            200);
+  clock_.advance(seconds(30));
+
+  AccountResult start = ok(accounts_->start_reset(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  const std::string challenge = start.body["challenge"];
+  const std::string code = last_code(kMai.phone);
+  // The SMS code alone: asked for the app's code, without a try used.
+  AccountResult ask = ok(accounts_->finish_reset(challenge, code, "Another good one 7", "", "10.0.0.1"));
+  EXPECT_EQ(ask.status, 401);
+  EXPECT_EQ(ask.body["title"], "authenticator-code-required");
+  const std::string app = crypto::totp(secret, clock_.now());
+  AccountResult wrong = ok(accounts_->finish_reset(challenge, code, "Another good one 7",
+                                                   app == "000000" ? "000001" : "000000", "10.0.0.1"));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body["title"], "wrong-authenticator-code");
+  EXPECT_EQ(wrong.body["remainingAttempts"], AccountService::kCodeTries - 1);
+  AccountResult done = ok(accounts_->finish_reset(challenge, code, "Another good one 7", app, "10.0.0.1"));
+  ASSERT_EQ(done.status, 200) << dump_json(done.body);
+  // That app code is spent: it cannot also finish a login.
+  AccountResult half = ok(accounts_->login(kMai.national_id, "Another good one 7", "10.0.0.1"));
+  EXPECT_EQ(ok(accounts_->second_factor(half.session_token, app, "10.0.0.1")).status, 401);
+}
+
+TEST_F(AccountsTest, AResetEndsALockAndGivesAnEidAccountItsFirstPassword) {
+  register_patient(kMai);
+  AccountResult eid = ok(accounts_->eid_sign_in(kMai.national_id, "10.0.0.1"));
+  ASSERT_EQ(eid.status, 200);
+  // Guessing locks the account (there is no password yet, so every guess is wrong).
+  for (int i = 0; i < AccountService::kWrongPerAccount; ++i) {
+    (void)accounts_->login(kMai.national_id, "a guess " + std::to_string(i), "10.0.4." + std::to_string(i));
+  }
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.5.1")).status, 429);
+  AccountResult start = ok(accounts_->start_reset(kMai.national_id, kMai.birth_date, "10.0.0.1"));
+  AccountResult done = ok(
+      accounts_->finish_reset(start.body["challenge"], last_code(kMai.phone), kPassword, "", "10.0.0.1"));
+  ASSERT_EQ(done.status, 200) << dump_json(done.body);
+  AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.5.2"));
+  EXPECT_EQ(half.status, 200) << "the lock ended and the password works";
+  EXPECT_EQ(ok(accounts_->me(done.session_token, "10.0.0.1")).body["account"]["hasPassword"], true);
+}
+
+TEST_F(AccountsTest, PasswordResetsHaveTheirOwnRateLimit) {
+  register_patient(kMai);
+  sign_up(kMai);
+  for (int i = 0; i < AccountService::kSignupsPerId; ++i) {
+    EXPECT_EQ(ok(accounts_->start_reset(kMai.national_id, kMai.birth_date, "10.0.1." + std::to_string(i)))
+                  .status,
+              202);
+  }
+  AccountResult limited = ok(accounts_->start_reset(kMai.national_id, kMai.birth_date, "10.0.2.1"));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_GT(limited.retry_after, 0);
+  EXPECT_EQ(texts().size(), static_cast<size_t>(AccountService::kSignupsPerId));
+}
+
 TEST_F(AccountsTest, LogoutAndLogoutEverywhere) {
   register_patient(kMai);
   register_patient(kBinh);

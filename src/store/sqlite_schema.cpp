@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 12> kSteps = {
+constexpr std::array<const char*, 13> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -371,6 +371,24 @@ CREATE INDEX proxy_grants_by_proxy ON proxy_grants(proxy_account_id, patient_id)
 CREATE TABLE one_time_codes_new(
   challenge_hash TEXT PRIMARY KEY,
   purpose TEXT NOT NULL CHECK (purpose IN ('signup', 'login', 'oidc')),
+  subject TEXT NOT NULL,
+  code_mac TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  used INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO one_time_codes_new(challenge_hash, purpose, subject, code_mac, created, expires, attempts, used)
+  SELECT challenge_hash, purpose, subject, code_mac, created, expires, attempts, used FROM one_time_codes;
+DROP TABLE one_time_codes;
+ALTER TABLE one_time_codes_new RENAME TO one_time_codes;
+CREATE INDEX one_time_codes_by_expiry ON one_time_codes(expires);
+)sql",
+
+    // 13: password reset codes (purpose 'reset'), copied the same way.
+    R"sql(
+CREATE TABLE one_time_codes_new(
+  challenge_hash TEXT PRIMARY KEY,
+  purpose TEXT NOT NULL CHECK (purpose IN ('signup', 'login', 'oidc', 'reset')),
   subject TEXT NOT NULL,
   code_mac TEXT NOT NULL,
   created INTEGER NOT NULL,

@@ -1,7 +1,8 @@
 // The resident's app in Chromium against the real server: sign-up with the SMS code from the
 // development sink, login with the SMS second factor, enrolling an authenticator app (its code
 // worked out here from the key the page shows, on the server's clock) and logging in with it,
-// the session ending while idle, signing out here and everywhere, the share viewer opening a
+// the session ending while idle, signing out here and everywhere, a forgotten password reset from
+// the login page, the share viewer opening a
 // passcode-protected SMART Health Link, the phone-sized layout, the service worker's cache
 // holding no API answers, and axe-core on every page.
 import { test, before, after } from 'node:test';
@@ -354,6 +355,38 @@ test('installable: manifest, icons, and a service worker whose cache holds the s
   assert.ok(cached.some((u) => u.startsWith('/assets/')));
   assert.deepEqual(cached.filter((u) => !/^\/(index\.html|assets\/|favicon\.svg|manifest\.webmanifest|icon-)/.test(u)), [],
     'nothing but the app shell is cached');
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('a forgotten password: from the login page, the SMS code and a new password sign you in', async () => {
+  const { context, page } = await phonePage(browser);
+  await page.goto(`${hb.base}/login`);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.waitForURL(`${hb.base}/reset`);
+  await page.getByRole('heading', { level: 1, name: 'Set a new password' }).waitFor();
+  await expectNoSeriousViolations(page, 'the password reset page');
+  await fitsThePhone(page, 'the password reset page');
+  await page.getByLabel('National ID number').fill(binh.nationalId);
+  const [y, m, d] = binh.birthDate.split('-');
+  await page.getByLabel('Day').fill(String(+d));
+  await page.getByLabel('Month').fill(String(+m));
+  await page.getByLabel('Year').fill(y);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await page.getByText('If these details match an account, we sent a 6-digit code').waitFor();
+  await page.getByLabel('Code from the SMS').fill(await sms.next(binh.phone));
+  const renewed = 'a new horse 77';
+  await page.getByLabel('Choose a new password').fill(renewed);
+  await expectNoSeriousViolations(page, 'the password reset, second step');
+  await page.getByRole('button', { name: 'Save the password and log in' }).click();
+  await page.waitForURL(`${hb.base}/book`);
+  // The new password is the one that works now.
+  const tryLogin = (pw) => fetch(`${hb.base}/api/v1/account/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-healthbook-csrf': '1' },
+    body: JSON.stringify({ nationalId: binh.nationalId, password: pw }),
+  }).then((r) => r.status);
+  assert.equal(await tryLogin(password), 401);
+  assert.equal(await tryLogin(renewed), 200);
   assert.deepEqual(page.problems, []);
   await context.close();
 });

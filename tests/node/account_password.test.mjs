@@ -1,7 +1,8 @@
 // Changing a resident's password over HTTP against the real server: the CSRF header is required,
 // a wrong current password is refused, the change signs out the other device (its cookie stops
 // working) and keeps this one, the old password stops working, and the registered phone gets a
-// notice with no health data in it (the development SMS sink).
+// notice with no health data in it (the development SMS sink). A forgotten password is reset with
+// the SMS code sent after national id + birth date, which signs out every device.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
@@ -106,4 +107,42 @@ test('a resident changes their password: other devices signed out, the phone tol
 
   assert.equal((await logIn(first)).status, 401, 'the old password no longer works');
   assert.equal((await logIn(second)).status, 200, 'the new one does');
+});
+
+test('a resident who forgot the password resets it with the SMS code: every device signed out', async () => {
+  // Signed in on one device with the password from the test above.
+  const before = await logIn(second);
+  assert.equal(before.status, 200);
+  const third = 'Forgotten and new 55';
+
+  // Without the CSRF header nothing happens; the start answers alike for any details.
+  assert.equal((await post('reset/start', { nationalId, birthDate: person.birthDate }, undefined, false)).status, 403);
+  let seen = texts().length;
+  const wrongBirth = await post('reset/start', { nationalId, birthDate: '1979-03-16' });
+  const start = await post('reset/start', { nationalId, birthDate: person.birthDate });
+  assert.equal(wrongBirth.status, 202);
+  assert.equal(start.status, 202);
+  const { challenge } = await start.json();
+  assert.equal((await wrongBirth.json()).detail, 'If the details match a record, a code was sent to the phone the clinic registered.');
+  const text = await nextText(seen, /password reset code: \d{6}\./);
+  assert.equal(texts().slice(seen).length, 1, 'one code: the wrong birth date sent nothing');
+  const code = text.match(/code: (\d{6})\./)[1];
+
+  // A body member of the wrong type, a wrong code, then the right one.
+  assert.equal((await post('reset/finish', { challenge, code, password: third, authenticatorCode: 123456 })).status, 400);
+  const wrong = await post('reset/finish', { challenge, code: code === '000000' ? '000001' : '000000', password: third });
+  assert.equal(wrong.status, 401);
+  assert.equal((await wrong.json()).remainingAttempts, 4);
+  seen = texts().length;
+  const done = await post('reset/finish', { challenge, code, password: third });
+  assert.equal(done.status, 200, await done.clone().text());
+  assert.deepEqual(await done.json(), { reset: true, signedIn: true });
+  assert.equal(await me(cookieOf(done)), 200, 'signed in with the new password');
+  assert.equal(await me(before.cookie), 401, 'the earlier session ended');
+  const notice = await nextText(seen, /password was changed/);
+  assert.doesNotMatch(notice, /Bach Mai|Van An|\d{6}/);
+  // The code works once; the old password is gone.
+  assert.equal((await post('reset/finish', { challenge, code, password: third })).status, 410);
+  assert.equal((await logIn(second)).status, 401);
+  assert.equal((await logIn(third)).status, 200);
 });

@@ -38,6 +38,8 @@ const ROUTES = [
   'POST /api/v1/account/logout',
   'POST /api/v1/account/logout-everywhere',
   'POST /api/v1/account/password',
+  'POST /api/v1/account/reset/start',
+  'POST /api/v1/account/reset/finish',
   'GET /api/v1/account/oidc',
   'GET /api/v1/account/oidc/start',
   'GET /api/v1/account/oidc/callback',
@@ -300,6 +302,18 @@ test('with A\'s session, no route reads or changes anything of B\'s', async () =
   assert.equal(verify.status, 401, verify.text);
   assert.equal(verify.headers.get('set-cookie'), null, 'no session for B');
 
+  // A password reset for B's details: the answer anyone gets; B's phone gets the code, A cannot
+  // finish it, and B's password stays (B logs in with it below).
+  route('POST /api/v1/account/reset/start');
+  const reset = await call('POST', '/api/v1/account/reset/start', { nationalId: people.b.nationalId, birthDate: people.b.birthDate }, a);
+  assert.equal(reset.status, 202, reset.text);
+  holdsNothingOfB(reset.text, 'reset/start');
+  assert.equal(reset.headers.get('set-cookie'), null);
+  route('POST /api/v1/account/reset/finish');
+  const finish = await call('POST', '/api/v1/account/reset/finish', { challenge: reset.body.challenge, code: '000000', password: 'taken over 1234' }, a);
+  assert.equal(finish.status, 401, finish.text);
+  assert.equal(finish.headers.get('set-cookie'), null, 'no session for B');
+
   route('POST /api/v1/account/login');
   const login = await call('POST', '/api/v1/account/login', { nationalId: people.b.nationalId, password: 'not Bs password 9' }, a);
   assert.equal(login.status, 401, login.text);
@@ -467,8 +481,8 @@ test('with A\'s session, no route reads or changes anything of B\'s', async () =
   const back = await call('POST', '/api/v1/account/password', { currentPassword: changedAs, newPassword: password }, cookies.a);
   assert.equal(back.status, 200, back.text);
 
-  // B's data is as it was, and B's phone got nothing from all this but codes (the sign-up code
-  // A's sign-up start asked for, which A never sees, and the login code of B's own login above):
+  // B's data is as it was, and B's phone got nothing from all this but codes (the sign-up and
+  // reset codes A's starts asked for, which A never sees, and the login code of B's own login):
   // no document link, no notice.
   assert.deepEqual(await snapshotOfB(), before);
   const bSms = smsLines().slice(smsBefore).filter((l) => l.to === people.b.phone);

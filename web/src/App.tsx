@@ -37,7 +37,8 @@ export function App() {
         {route.name === 'certificate' && (
           <CertificatePage key={`${route.token}${route.latest}`} token={route.token} latest={route.latest} />
         )}
-        {route.name === 'signup' && <SignupPage />}
+        {route.name === 'signup' && <SignupPage key="signup" purpose="signup" />}
+        {route.name === 'reset' && <SignupPage key="reset" purpose="reset" />}
         {route.name === 'login' && <LoginPage key={search} search={search} />}
         {route.name === 'account' && <AccountPage />}
         {route.name === 'book' && <BookPage search={search} />}

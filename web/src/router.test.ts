@@ -15,6 +15,7 @@ test('routes', () => {
 test('resident routes', () => {
   expect(routeOf('/login')).toEqual({ name: 'login' });
   expect(routeOf('/signup/')).toEqual({ name: 'signup' });
+  expect(routeOf('/reset')).toEqual({ name: 'reset' });
   expect(routeOf('/account')).toEqual({ name: 'account' });
   expect(routeOf('/book')).toEqual({ name: 'book' });
   expect(routeOf('/book/Observation/abc-1.2')).toEqual({ name: 'record', type: 'Observation', id: 'abc-1.2' });

@@ -1,6 +1,6 @@
 // A small client-side router, without a routing library: the verifier's and link pages (/verify,
 // /c/:token), the resident's pages (/book, /documents, /connections, /shares, /access-log, /carers,
-// /account, /login, /signup) and the share viewer (/s#shlink:/...). Every path here is also in the server's
+// /account, /login, /signup, /reset) and the share viewer (/s#shlink:/...). Every path here is also in the server's
 // StaticFiles::is_app_route. Paths are matched by routeOf (pure, tested); navigation uses the
 // History API.
 import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
@@ -9,6 +9,7 @@ export type Route =
   | { name: 'verify' }
   | { name: 'certificate'; token: string; latest: boolean }
   | { name: 'signup' }
+  | { name: 'reset' }
   | { name: 'login' }
   | { name: 'account' }
   | { name: 'book' }
@@ -28,6 +29,7 @@ export const isResidentRoute = (r: Route) => (residentRoutes as readonly string[
 
 const plain: Record<string, Route> = {
   '/signup': { name: 'signup' },
+  '/reset': { name: 'reset' },
   '/login': { name: 'login' },
   '/account': { name: 'account' },
   '/book': { name: 'book' },

@@ -47,6 +47,7 @@ describe('codes and paths', () => {
     expect(loginPath(true, '/book?kind=result')).toBe('/login?expired=1&next=%2Fbook%3Fkind%3Dresult');
     expect(loginPath(false, '/account')).toBe('/login?next=%2Faccount');
     expect(loginPath(true, '/login')).toBe('/login?expired=1');
+    expect(loginPath(false, '/reset')).toBe('/login');
     expect(isInAppPath('//evil.example/x')).toBe(false);
     expect(isInAppPath('javascript:alert(1)')).toBe(false);
     expect(isInAppPath('https://evil.example')).toBe(false);

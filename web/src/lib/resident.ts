@@ -112,7 +112,7 @@ export function classify(p: Problem): Refusal {
 export function loginPath(expired: boolean, from: string): string {
   const q = new URLSearchParams();
   if (expired) q.set('expired', '1');
-  if (isInAppPath(from) && !/^\/(login|signup)\b/.test(from)) q.set('next', from);
+  if (isInAppPath(from) && !/^\/(login|signup|reset)\b/.test(from)) q.set('next', from);
   const s = q.toString();
   return s ? `/login?${s}` : '/login';
 }
@@ -150,6 +150,12 @@ export const startSignup = (nationalId: string, birthDate: string) =>
   residentCall('POST', account('signup/start'), { nationalId, birthDate }, isSignupStart);
 export const finishSignup = (challenge: string, code: string, password: string) =>
   residentCall('POST', account('signup/verify'), { challenge, code, password }, anyObject);
+// A forgotten password (or an eID account's first one): the same proof as sign-up, then the
+// code, the new password and, when the account has an authenticator app, a code from it.
+export const startReset = (nationalId: string, birthDate: string) =>
+  residentCall('POST', account('reset/start'), { nationalId, birthDate }, isSignupStart);
+export const finishReset = (challenge: string, code: string, password: string, authenticatorCode: string) =>
+  residentCall('POST', account('reset/finish'), { challenge, code, password, ...(authenticatorCode ? { authenticatorCode } : {}) }, anyObject);
 export const login = (nationalId: string, password: string) =>
   residentCall('POST', account('login'), { nationalId, password }, isLoginAnswer);
 // The national eID login (OpenID Connect): the browser navigates to the start route, the

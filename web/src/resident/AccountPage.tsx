@@ -10,7 +10,7 @@ import { qrSvg } from '../lib/qrDraw';
 import {
   cleanCode, getMe, isSixDigits, logout, logoutEverywhere, totpConfirm, totpSetup, type Me, type TotpSetup,
 } from '../lib/resident';
-import { navigate } from '../router';
+import { Link, navigate } from '../router';
 import { ErrorSummary, Notice, describedBy, refusalText, useRefusal, type FieldError } from './common';
 import { ChangePasswordSection } from './ChangePasswordSection';
 import { NotificationsSection } from './NotificationsSection';
@@ -188,7 +188,13 @@ export function AccountPage() {
         )}
       </section>
 
-      {me.account.hasPassword !== false && <ChangePasswordSection />}
+      {me.account.hasPassword !== false ? <ChangePasswordSection /> : (
+        <section className="card" aria-labelledby={`${base}-nopassword`}>
+          <h2 id={`${base}-nopassword`}>{t('account.passwordTitle')}</h2>
+          <p>{t('account.noPassword')}</p>
+          <p><Link href="/reset">{t('account.setPassword')}</Link></p>
+        </section>
+      )}
 
       <NotificationsSection />
 

@@ -111,7 +111,7 @@ export function LoginPage({ search }: { search: string }) {
     void run('code', async () => {
       const res = await secondFactor(c);
       if (res.ok) {
-        navigate(isInAppPath(next) && !/^\/(login|signup)\b/.test(next) ? next : '/book');
+        navigate(isInAppPath(next) && !/^\/(login|signup|reset)\b/.test(next) ? next : '/book');
         return;
       }
       // A half session that ended (too slow, too many codes) is "start again", not "expired".
@@ -164,6 +164,7 @@ export function LoginPage({ search }: { search: string }) {
             />
           </div>
           <button type="submit" className="button" disabled={busy !== ''}>{busy === 'login' ? t('login.checking') : t('login.submit')}</button>
+          <p><Link href="/reset">{t('login.forgot')}</Link></p>
         </form>
       ) : (
         <form className="card form" onSubmit={submitCode} noValidate>
