@@ -273,13 +273,15 @@ AccountResult AccountService::limited(const std::string& detail, int retry_after
   return r;
 }
 
-void AccountService::audit(const char* event, const char* outcome, const std::string& patient_id,
-                           const std::string& account_id, const std::string& address,
-                           std::string detail) {
+store::AuditRecord AccountService::audit_record(const char* event, const char* action,
+                                                const char* outcome, const std::string& patient_id,
+                                                const std::string& account_id,
+                                                const std::string& address,
+                                                std::string detail) const {
   store::AuditRecord a;
   a.id = new_uuid();
   a.time = clock_.now();
-  a.action = "E";
+  a.action = action;
   a.outcome = outcome;
   a.event_type = event;
   a.client_id = kClient;
@@ -287,7 +289,29 @@ void AccountService::audit(const char* event, const char* outcome, const std::st
   a.entities = account_id.empty() ? "" : "Account/" + account_id;
   a.detail = std::move(detail);
   a.source_ip = address;
-  store_.append_audit_async(std::move(a));
+  return a;
+}
+
+void AccountService::audit(const char* event, const char* outcome, const std::string& patient_id,
+                           const std::string& account_id, const std::string& address,
+                           std::string detail) {
+  store_.append_audit_async(
+      audit_record(event, "E", outcome, patient_id, account_id, address, std::move(detail)));
+}
+
+Result<std::string> AccountService::hash_new_password(const std::string& patient_id,
+                                                      std::string_view password, Person* person_out) {
+  // The password must not hold the person's own national id (known only once the code is right;
+  // refusing it costs no try, and the code stays good for another password).
+  Person p;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(p, person(r, patient_id));
+    return Status::ok();
+  }));
+  for (const auto& id : p.national_ids) HB_RETURN_IF_ERROR(check_password(password, id));
+  if (person_out != nullptr) *person_out = std::move(p);
+  // Argon2id off the writer thread; the caller's write then re-checks the code, so it is used once.
+  return crypto::hash_password(password, options_.password_cost);
 }
 
 std::string registered_mobile(const Json& patient) { return registered_phone(patient); }
@@ -417,18 +441,7 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
                                   address);
   }
 
-  // The password must not hold the person's own national id (known only now that the code is
-  // right; refusing it costs no try, and the code stays good for another password).
-  Person p;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(p, person(r, row->subject));
-    return Status::ok();
-  }));
-  for (const auto& id : p.national_ids) HB_RETURN_IF_ERROR(check_password(password, id));
-
-  // Argon2id off the writer thread; the write then re-checks the code, so it is used only once.
-  HB_ASSIGN_OR_RETURN(std::string password_hash,
-                      crypto::hash_password(password, options_.password_cost));
+  HB_ASSIGN_OR_RETURN(std::string password_hash, hash_new_password(row->subject, password));
   store::Account account;
   account.id = new_uuid();
   account.patient_id = row->subject;
@@ -453,18 +466,8 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
     }
     HB_RETURN_IF_ERROR(w.put_account(account));
     HB_RETURN_IF_ERROR(w.put_account_session(session));
-    store::AuditRecord a;
-    a.id = new_uuid();
-    a.time = now;
-    a.action = "C";
-    a.outcome = "0";
-    a.event_type = "account-signup";
-    a.client_id = kClient;
-    a.patient_id = account.patient_id;
-    a.entities = "Account/" + account.id;
-    a.detail = "account created; signed in";
-    a.source_ip = address;
-    return w.append_audit(a);
+    return w.append_audit(audit_record("account-signup", "C", "0", account.patient_id, account.id,
+                                       address, "account created; signed in"));
   }));
   if (outcome == Outcome::kUsed) return gone;
   if (outcome == Outcome::kExists) {
@@ -560,14 +563,7 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
   }
 
   Person p;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(p, person(r, row->subject));
-    return Status::ok();
-  }));
-  for (const auto& id : p.national_ids) HB_RETURN_IF_ERROR(check_password(password, id));
-  HB_ASSIGN_OR_RETURN(std::string password_hash,
-                      crypto::hash_password(password, options_.password_cost));
-
+  HB_ASSIGN_OR_RETURN(std::string password_hash, hash_new_password(row->subject, password, &p));
   const auto opened = new_session(*account, true);
   bool used = false;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -589,18 +585,8 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
     HB_RETURN_IF_ERROR(w.delete_account_sessions(acct->id));
     HB_RETURN_IF_ERROR(w.put_account_session(opened.second));
     HB_RETURN_IF_ERROR(queue_password_notice(w, p, acct->patient_id));
-    store::AuditRecord a;
-    a.id = new_uuid();
-    a.time = now;
-    a.action = "U";
-    a.outcome = "0";
-    a.event_type = "account-reset";
-    a.client_id = kClient;
-    a.patient_id = acct->patient_id;
-    a.entities = "Account/" + acct->id;
-    a.detail = "password reset; other sessions ended; signed in";
-    a.source_ip = address;
-    return w.append_audit(a);
+    return w.append_audit(audit_record("account-reset", "U", "0", acct->patient_id, acct->id,
+                                       address, "password reset; other sessions ended; signed in"));
   }));
   if (used) return gone;
   if (outbox_) outbox_->wake();
@@ -658,18 +644,9 @@ Result<AccountResult> AccountService::eid_sign_in(std::string_view national_id_i
     token = std::move(opened.first);
     session = std::move(opened.second);
     HB_RETURN_IF_ERROR(w.put_account_session(session));
-    store::AuditRecord a;
-    a.id = new_uuid();
-    a.time = now;
-    a.action = created ? "C" : "E";
-    a.outcome = "0";
-    a.event_type = "account-login-eid";
-    a.client_id = kClient;
-    a.patient_id = account.patient_id;
-    a.entities = "Account/" + account.id;
-    a.detail = created ? "national eID; account created; signed in" : "national eID; signed in";
-    a.source_ip = address;
-    return w.append_audit(a);
+    return w.append_audit(audit_record(
+        "account-login-eid", created ? "C" : "E", "0", account.patient_id, account.id, address,
+        created ? "national eID; account created; signed in" : "national eID; signed in"));
   }));
   AccountResult out;
   out.body = {{"signedIn", true}, {"accountCreated", created}};
@@ -1079,17 +1056,9 @@ Result<AccountResult> AccountService::me(const std::string& session_token,
     return Status::ok();
   }));
   // Reading the person's record through their account is an access to their data.
-  store::AuditRecord a;
-  a.id = new_uuid();
-  a.time = clock_.now();
-  a.action = "R";
-  a.outcome = "0";
-  a.event_type = "account-me";
-  a.client_id = kClient;
-  a.patient_id = live.account.patient_id;
-  a.entities = "Account/" + live.account.id + " Patient/" + live.account.patient_id;
-  a.detail = "read";
-  a.source_ip = address;
+  store::AuditRecord a = audit_record("account-me", "R", "0", live.account.patient_id,
+                                      live.account.id, address, "read");
+  a.entities += " Patient/" + live.account.patient_id;
   store_.append_audit_async(std::move(a));
   Json methods = Json::array();
   if (!live.account.totp_sealed.empty()) methods.push_back("totp");

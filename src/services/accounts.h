@@ -217,8 +217,15 @@ class AccountService {
   AccountResult locked(Time until) const;
   AccountResult refused(int status, const std::string& title, const std::string& detail) const;
   AccountResult limited(const std::string& detail, int retry_after) const;
+  store::AuditRecord audit_record(const char* event, const char* action, const char* outcome,
+                                  const std::string& patient_id, const std::string& account_id,
+                                  const std::string& address, std::string detail) const;
   void audit(const char* event, const char* outcome, const std::string& patient_id,
              const std::string& account_id, const std::string& address, std::string detail = "");
+  // The Argon2id string for a new password, once it passes the rules for this person (their
+  // national ids); `person_out` receives the person when asked for.
+  Result<std::string> hash_new_password(const std::string& patient_id, std::string_view password,
+                                        Person* person_out = nullptr);
 
   store::Store& store_;
   Vault& vault_;

@@ -593,6 +593,8 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
   }
   const std::string given = normalise_birth_date(birth_date);
   if (link && !given.empty() && crypto::equal_constant_time(given, stored_birth)) {
+    out.counters_reset = state.failures_total != 0 || state.failures_window != 0 ||
+                         state.locked_until != Time{};
     state.failures_total = 0;
     state.failures_window = 0;
     state.locked_until = Time{};
@@ -629,7 +631,7 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
   const std::string device_token = crypto::random_token(18);
   store::LinkDevice device{crypto::sha256_hex(device_token), a.link->token_hash, now, now + kDeviceLifetime};
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
-    HB_RETURN_IF_ERROR(w.put_doc_link(*a.link));
+    if (a.counters_reset) HB_RETURN_IF_ERROR(w.put_doc_link(*a.link));
     return w.put_link_device(device);
   }));
   HB_ASSIGN_OR_RETURN(Json view, link_view(*a.link, token, address));
@@ -648,7 +650,9 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
     r.body["status"] = r.status;
     return r;
   }
-  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
+  if (a.counters_reset) {
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
+  }
   if (a.shl_file.empty()) return internal("the document has no SMART Health Link file");
   audit_link_read("shl-manifest", "smart-health-link", a.link->patient_id, a.link->document_id,
                   "recipient: " + req.recipient.substr(0, 200), address);

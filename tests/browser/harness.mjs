@@ -156,15 +156,20 @@ export function smsReader(hb) {
   return { next: (phone) => find(phone, true), newest: (phone) => find(phone, false) };
 }
 
+// Fills the page's three date-of-birth fields (Day, Month, Year) from an ISO date.
+export async function fillBirthDate(page, iso) {
+  const [y, m, d] = iso.split('-');
+  await page.getByLabel('Day').fill(String(+d));
+  await page.getByLabel('Month').fill(String(+m));
+  await page.getByLabel('Year').fill(y);
+}
+
 // Signs `person` ({nationalId, birthDate, phone}) up in the browser with `password` and the code
 // from `sms` (an smsReader), and waits for the health book.
 export async function signUpInBrowser(hb, page, person, password, sms) {
   await page.goto(`${hb.base}/signup`);
   await page.getByLabel('National ID number').fill(person.nationalId);
-  const [y, m, d] = person.birthDate.split('-');
-  await page.getByLabel('Day').fill(String(+d));
-  await page.getByLabel('Month').fill(String(+m));
-  await page.getByLabel('Year').fill(y);
+  await fillBirthDate(page, person.birthDate);
   await page.getByRole('button', { name: 'Send me a code' }).click();
   await page.getByLabel('Code from the SMS').waitFor();
   await page.getByLabel('Code from the SMS').fill(await sms.next(person.phone));

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone, smsReader } from './harness.mjs';
+import { Healthbook, launch, phonePage, linkPathOf, expectNoSeriousViolations, fitsThePhone, fillBirthDate, smsReader } from './harness.mjs';
 
 let hb;
 let sms; // the development SMS sink's codes (harness smsReader)
@@ -83,10 +83,7 @@ async function signUp(page, p) {
   await page.goto(`${hb.base}/signup`);
   await page.getByRole('heading', { level: 1, name: 'Create your Healthbook account' }).waitFor();
   await page.getByLabel('National ID number').fill(p.nationalId);
-  const [y, m, d] = p.birthDate.split('-');
-  await page.getByLabel('Day').fill(String(+d));
-  await page.getByLabel('Month').fill(String(+m));
-  await page.getByLabel('Year').fill(y);
+  await fillBirthDate(page, p.birthDate);
   await page.getByRole('button', { name: 'Send me a code' }).click();
   await page.getByLabel('Code from the SMS').waitFor();
 }
@@ -368,10 +365,7 @@ test('a forgotten password: from the login page, the SMS code and a new password
   await expectNoSeriousViolations(page, 'the password reset page');
   await fitsThePhone(page, 'the password reset page');
   await page.getByLabel('National ID number').fill(binh.nationalId);
-  const [y, m, d] = binh.birthDate.split('-');
-  await page.getByLabel('Day').fill(String(+d));
-  await page.getByLabel('Month').fill(String(+m));
-  await page.getByLabel('Year').fill(y);
+  await fillBirthDate(page, binh.birthDate);
   await page.getByRole('button', { name: 'Send me a code' }).click();
   await page.getByText('If these details match an account, we sent a 6-digit code').waitFor();
   await page.getByLabel('Code from the SMS').fill(await sms.next(binh.phone));
