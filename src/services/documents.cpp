@@ -470,7 +470,8 @@ Json DocumentService::document_view(const store::Document& doc, const std::optio
   if (body.value("card", "").empty()) view["linkOnly"] = true;  // too large for a QR card
   if (doc.status == "revoked") view["revokedReason"] = doc.revoke_reason;
   if (show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
-  if (auto svg = card_qr_svg(doc.id, body.value("qr", ""))) view["qrSvg"] = std::move(*svg);
+  // The QR code itself is drawn by the page from "qr": choosing its mask cost about 3 ms of
+  // server CPU per document, the most of a first view (docs/benchmarks.md, step 8).
   return view;
 }
 
@@ -510,29 +511,6 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   // Reading a patient's document through their link is an access to their data.
   audit_link_read("link-view", "document-link", link.patient_id, doc->id, "document link", address);
   return view;
-}
-
-std::optional<std::string> DocumentService::card_qr_svg(const std::string& document_id,
-                                                       const std::string& qr_text) {
-  if (qr_text.empty()) return std::nullopt;
-  {
-    std::lock_guard lock(qr_mu_);
-    auto it = qr_svgs_.find(document_id);
-    if (it != qr_svgs_.end() && it->second.text == qr_text) return it->second.svg;
-  }
-  auto qr = documents::make_shc_qr(qr_text);
-  if (!qr) return std::nullopt;
-  std::string svg = documents::qr_svg(*qr);
-  std::lock_guard lock(qr_mu_);
-  auto [it, inserted] = qr_svgs_.insert_or_assign(document_id, DrawnQr{qr_text, svg});
-  if (inserted) {
-    qr_order_.push_back(document_id);
-    if (qr_order_.size() > kMaxDrawnQrs) {
-      qr_svgs_.erase(qr_order_.front());
-      qr_order_.pop_front();
-    }
-  }
-  return svg;
 }
 
 Result<LinkResult> DocumentService::open_link(const std::string& token, const std::string& device_token,

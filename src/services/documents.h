@@ -15,7 +15,6 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -193,13 +192,10 @@ class DocumentService {
   Result<std::shared_ptr<const Directory>> directory();
   Result<Json> build_issuer_directory();
   void directory_changed();
-  // The QR code of a document's card as SVG, drawn once and kept for the next views of the
-  // same document (drawing it is most of the cost of a link view).
   Json document_view(const store::Document& doc, const std::optional<store::Facility>& facility,
                      const Json& body, bool show_diagnosis);
   Result<std::pair<store::Document, std::optional<store::Facility>>> residents_document(
       store::Reader& r, const Resident& me, const std::string& document_id);
-  std::optional<std::string> card_qr_svg(const std::string& document_id, const std::string& qr_text);
 
   store::Store& store_;
   Vault& vault_;
@@ -217,14 +213,6 @@ class DocumentService {
   std::mutex directory_mu_;
   std::shared_ptr<const Directory> directory_;  // guarded by directory_mu_; null = build again
   uint64_t directory_generation_ = 0;           // guarded by directory_mu_; bumped on changes
-  struct DrawnQr {
-    std::string text;  // the shc:/ text it encodes
-    std::string svg;
-  };
-  static constexpr std::size_t kMaxDrawnQrs = 4096;
-  std::mutex qr_mu_;
-  std::map<std::string, DrawnQr> qr_svgs_;  // by document id; guarded by qr_mu_
-  std::deque<std::string> qr_order_;        // oldest first; guarded by qr_mu_
 };
 
 }  // namespace hb::services

@@ -1,13 +1,15 @@
 // A verifiable document as people read it: the status banner (withdrawn, or replaced with a link to
 // the newer one), the heading, the facts, its QR code (or "shared by link only") and the details
 // of its kind. The certificate link page and the patient's own document page both show it;
-// `children` (their own controls) follow inside the same article.
-import { useId, type ReactNode } from 'react';
+// `children` (their own controls) follow inside the same article. The QR code is drawn here from
+// the card's "shc:/" text (the encoder loads on first use); the server sends no picture.
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { svgDataUrl, type DocumentView } from '../lib/api';
 import { describeLeave, formatDateTime } from '../lib/dates';
 import { readDetails } from '../lib/details';
+import { shcQrSvg } from '../lib/qrDraw';
 import { kindLabel } from '../lib/verdict';
 import { wordedKey } from '../lib/wording';
 import { Link } from '../router';
@@ -27,6 +29,19 @@ export function DocumentCard({ view, diagnosis, newerHref, children }: Props) {
   const heading = useId();
   const title = kindLabel(view.kind, view.label, t) ?? view.label;
   const details = readDetails(view.kind, view.details);
+  const [qr, setQr] = useState<{ state: 'waiting' } | { state: 'ready'; svg: string } | { state: 'failed' }>({ state: 'waiting' });
+  useEffect(() => {
+    if (!view.qr) return;
+    let live = true;
+    setQr({ state: 'waiting' });
+    shcQrSvg(view.qr).then(
+      (svg) => live && setQr({ state: 'ready', svg }),
+      () => live && setQr({ state: 'failed' }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [view.qr]);
   const rows: [string, string][] = [
     [t('doc.patient'), view.patient.name],
     [t('doc.id'), view.patient.maskedId],
@@ -69,9 +84,11 @@ export function DocumentCard({ view, diagnosis, newerHref, children }: Props) {
             </div>
           ))}
         </dl>
-        {view.qrSvg ? (
-          <figure className="certificate__qr">
-            <img src={svgDataUrl(view.qrSvg)} alt={t('cert.qr')} width="240" height="240" />
+        {view.qr ? (
+          <figure className="certificate__qr" aria-busy={qr.state === 'waiting'}>
+            {qr.state === 'ready' && <img src={svgDataUrl(qr.svg)} alt={t('cert.qr')} width="240" height="240" />}
+            {qr.state === 'waiting' && <p className="certificate__qr-wait hint">{t('shl.qrLoading')}</p>}
+            {qr.state === 'failed' && <p className="message message--error">{t('shl.qrFailed')}</p>}
             <figcaption>{t('cert.qrHelp', { url: `${window.location.host}/verify` })}</figcaption>
           </figure>
         ) : (

@@ -24,9 +24,9 @@ export interface DocumentView {
   facility: { name: string; code: string };
   doctor: string;
   issued: string;
+  // The health card as "shc:/<digits>", which the page draws as a QR code; empty for a document
+  // too large for one QR code (linkOnly): it is shared by link only.
   qr: string;
-  // Absent for a document too large for one QR code (linkOnly): it is shared by link only.
-  qrSvg?: string;
   linkOnly?: boolean;
   showDiagnosis: boolean;
   diagnosis?: { text: string; code?: string };
@@ -88,7 +88,7 @@ function isDocumentView(x: unknown): x is DocumentView {
   const o = x as Partial<DocumentView> | null;
   return typeof o === 'object' && o !== null && typeof o.kind === 'string' && typeof o.status === 'string' &&
     typeof o.patient === 'object' && o.patient !== null && typeof o.facility === 'object' && o.facility !== null &&
-    (o.qrSvg === undefined || typeof o.qrSvg === 'string') && (o.shlink === undefined || typeof o.shlink === 'string');
+    (o.qr === undefined || typeof o.qr === 'string') && (o.shlink === undefined || typeof o.shlink === 'string');
 }
 
 const linkPath = (token: string) => `/api/v1/links/${encodeURIComponent(token)}`;

@@ -84,9 +84,7 @@ function readView(x: unknown): MyDocumentView | undefined {
   const links = readLinks(x.links);
   if (!links) return undefined;
   const v = { ...(x as unknown as MyDocumentView), links };
-  // The server's QR code (an XML declaration, then the <svg>) is drawn as an image (svgDataUrl),
-  // never put into the page; anything but an SVG is dropped.
-  if (typeof v.qrSvg !== 'string' || !v.qrSvg.includes('<svg')) delete v.qrSvg;
+  if (typeof v.qr !== 'string') v.qr = '';
   if (typeof v.supersededBy !== 'string' || !isDocumentId(v.supersededBy)) delete v.supersededBy;
   return v;
 }

@@ -1,5 +1,5 @@
-// Drawing QR codes in the browser, for links the server does not draw itself (the SMART Health
-// Link). The encoder (qrEncoder.ts, with the qrcode package) loads on first use, so only people
+// Drawing QR codes in the browser: the SMART Health Link, and a document's health card (the
+// server sends its "shc:/" text, not a picture). The encoder (qrEncoder.ts, with the qrcode package) loads on first use, so only people
 // who come to that section fetch it.
 type Encoder = typeof import('./qrEncoder');
 
@@ -15,4 +15,9 @@ function encoder(): Promise<Encoder> {
 // The QR code of `text` as SVG markup. Draw it as an <img>, never as markup.
 export async function qrSvg(text: string): Promise<string> {
   return (await encoder()).encodeSvg(text);
+}
+
+// The QR code of a SMART Health Card's "shc:/..." text, as SVG markup (draw it as an <img>).
+export async function shcQrSvg(text: string): Promise<string> {
+  return (await encoder()).encodeShcSvg(text);
 }
