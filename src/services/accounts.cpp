@@ -425,11 +425,8 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
     HB_ASSIGN_OR_RETURN(row, r.one_time_code(hash));
     return Status::ok();
   }));
-  const AccountResult gone =
-      refused(410, "code-expired",
-              "This code no longer works (expired, used or too many tries). Start again.");
-  if (!row || row->purpose != "signup" || row->used || row->attempts >= kCodeTries ||
-      row->expires <= now) {
+  const AccountResult gone = code_gone();
+  if (!answerable(row, "signup", now)) {
     audit("account-signup", "4", "", "", address, "expired, used or unknown code");
     return gone;
   }
@@ -482,6 +479,17 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   return out;
 }
 
+bool AccountService::answerable(const std::optional<store::OneTimeCode>& row,
+                                std::string_view purpose, Time now) {
+  return row && row->purpose == purpose && !row->used && row->attempts < kCodeTries &&
+         row->expires > now;
+}
+
+AccountResult AccountService::code_gone() const {
+  return refused(410, "code-expired",
+                 "This code no longer works (expired, used or too many tries). Start again.");
+}
+
 Result<AccountResult> AccountService::wrong_challenge_answer(const std::string& challenge_hash,
                                                              const store::OneTimeCode& row,
                                                              const char* event, const char* why,
@@ -529,11 +537,8 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
     }
     return Status::ok();
   }));
-  const AccountResult gone =
-      refused(410, "code-expired",
-              "This code no longer works (expired, used or too many tries). Start again.");
-  if (!row || row->purpose != "reset" || row->used || row->attempts >= kCodeTries ||
-      row->expires <= now) {
+  const AccountResult gone = code_gone();
+  if (!answerable(row, "reset", now)) {
     audit("account-reset", "4", "", "", address, "expired, used or unknown code");
     return gone;
   }

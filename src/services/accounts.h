@@ -198,6 +198,10 @@ class AccountService {
   enum class Challenge { kSignup, kReset };
   Result<AccountResult> start_challenge(Challenge kind, std::string_view national_id,
                                         std::string_view birth_date, const std::string& address);
+  // A sign-up or reset code that can still be answered: of `purpose`, unused, tries left, live.
+  static bool answerable(const std::optional<store::OneTimeCode>& row, std::string_view purpose,
+                         Time now);
+  AccountResult code_gone() const;  // 410 code-expired
   // A wrong answer to a sign-up or reset challenge: one try used (and one for the address);
   // `refusal` with {"remainingAttempts"}, or `gone` when that was the last try.
   Result<AccountResult> wrong_challenge_answer(const std::string& challenge_hash,
