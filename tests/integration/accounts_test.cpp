@@ -15,16 +15,12 @@
 namespace hb::test {
 namespace {
 
-const std::string kCsrf = "X-Healthbook-CSRF: 1";
-const std::string kJsonCt = "Content-Type: application/json";
 const std::string& kPassword = kResidentPassword;
 
 class Accounts : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<Server>(std::vector<std::string>{
-        "HEALTHBOOK_TESTING_CLOCK_CONTROL=1", "HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT=1",
-        "HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB=8"});
+    server_ = resident_server();
     server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
     clinic_ = server_->token(server_->add_client("01001"));
     codes_ = std::make_unique<SmsCodes>(*server_);

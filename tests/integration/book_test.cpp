@@ -14,16 +14,12 @@
 namespace hb::test {
 namespace {
 
-const std::string kCsrf = "X-Healthbook-CSRF: 1";
-const std::string kJsonCt = "Content-Type: application/json";
 const std::string& kPassword = kResidentPassword;
 
 class Book : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<Server>(std::vector<std::string>{
-        "HEALTHBOOK_TESTING_CLOCK_CONTROL=1", "HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT=1",
-        "HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB=8"});
+    server_ = resident_server();
     server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
     server_->add_facility("79002", "Saigon International Hospital", "private-hospital");
     server_->add_facility("01015", "Hoan Kiem District Health Centre", "health-centre");

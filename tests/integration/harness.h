@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,6 +86,17 @@ inline const Person kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen",
 inline const Person kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
 inline const std::string kResidentPassword = "correct horse 42";
 inline const std::string kNationalIdSystem = "urn:oid:2.16.704.1.1.1";
+// The headers the resident API asks for.
+inline const std::string kCsrf = "X-Healthbook-CSRF: 1";
+inline const std::string kJsonCt = "Content-Type: application/json";
+
+// A server for the resident tests: its clock can be moved over HTTP, and Argon2id is cheap (these
+// tests are about the flows, not the hash).
+inline std::unique_ptr<Server> resident_server() {
+  return std::make_unique<Server>(std::vector<std::string>{
+      "HEALTHBOOK_TESTING_CLOCK_CONTROL=1", "HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT=1",
+      "HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB=8"});
+}
 
 // The person's Patient resource: national id, name, birth date and mobile phone.
 Json patient_json(const Person& p);

@@ -13,8 +13,6 @@
 namespace hb::test {
 namespace {
 
-const std::string kCsrf = "X-Healthbook-CSRF: 1";
-const std::string kJsonCt = "Content-Type: application/json";
 const std::string kActingFor = "X-Healthbook-Acting-For: ";
 const std::string kContactNationalId =
     "https://healthbook.example/fhir/StructureDefinition/contact-national-id";
@@ -34,9 +32,7 @@ std::string date_from_today(int days, int years) {
 class Proxies : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<Server>(std::vector<std::string>{
-        "HEALTHBOOK_TESTING_CLOCK_CONTROL=1", "HEALTHBOOK_ACCOUNTS_PASSWORD_OPS_LIMIT=1",
-        "HEALTHBOOK_ACCOUNTS_PASSWORD_MEMORY_KIB=8"});
+    server_ = resident_server();
     server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
     clinic_ = server_->token(server_->add_client("01001"));
     codes_ = std::make_unique<SmsCodes>(*server_);
