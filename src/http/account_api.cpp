@@ -54,6 +54,20 @@ Response method_not_allowed(const char* allow) {
   return r;
 }
 
+std::optional<Response> refuse_method_or_csrf(const Request& req, const Config& config,
+                                              const char* allow) {
+  const std::string& m = req.method;
+  const bool read = m == "GET" || m == "HEAD";
+  const std::string_view methods(allow);
+  if (methods.find(read ? std::string_view("GET") : std::string_view(m)) == std::string_view::npos) {
+    return method_not_allowed(allow);
+  }
+  if (!read) {
+    if (Status c = check_csrf(req, config); !c) return account_problem(c);
+  }
+  return std::nullopt;
+}
+
 // CSRF: a cross-site page cannot set a custom header without a CORS preflight, which this server
 // never grants; a browser's Origin, when sent, must be this server's.
 Status check_csrf(const Request& req, const Config& config) {

@@ -3,6 +3,7 @@
 // must carry the header X-Healthbook-CSRF (and, when the browser sends Origin, the server's own).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -32,6 +33,10 @@ Response account_problem(const Status& s);
 Response resident_json(int status, const Json& body);
 // 405 as problem+json with the Allow header ("GET, POST").
 Response method_not_allowed(const char* allow);
+// Whether a resident route takes the request: its method is among `allow` ("GET, POST"; HEAD goes
+// with GET), and a change carries the CSRF header. The refusal to send (405 or 403), else nothing.
+std::optional<Response> refuse_method_or_csrf(const Request& req, const Config& config,
+                                              const char* allow);
 
 // The person a /api/v1/me request acts on: the full session's own person, or the one the
 // X-Healthbook-Acting-For header names when `proxies` finds a live guardian or carer relation

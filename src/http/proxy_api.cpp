@@ -23,12 +23,7 @@ Response proxy_api(services::AccountService& accounts, services::ProxyService& p
   if (what == "carers" && parts.size() == 4) allow = "GET, POST";
   if (what == "carers" && parts.size() == 5) allow = "DELETE";
   if (!allow) return account_problem(not_found("no such endpoint"));
-  const bool allowed = (read && std::string_view(allow).find("GET") != std::string_view::npos) ||
-                       (!read && std::string_view(allow).find(m) != std::string_view::npos);
-  if (!allowed) return method_not_allowed(allow);
-  if (!read) {
-    if (Status c = check_csrf(req, config); !c) return account_problem(c);
-  }
+  if (auto refusal = refuse_method_or_csrf(req, config, allow)) return std::move(*refusal);
   auto who = me_resident(accounts, &proxies, config, req);
   if (auto* refusal = std::get_if<Response>(&who)) return std::move(*refusal);
   const services::Resident& me = std::get<services::Resident>(who);

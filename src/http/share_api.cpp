@@ -43,12 +43,7 @@ Response share_api(services::AccountService& accounts, services::ProxyService* p
   if (what == "access-log" && parts.size() == 4) allow = "GET";
   if (what == "notifications" && parts.size() == 4) allow = "GET, PUT";
   if (!allow) return account_problem(not_found("no such endpoint"));
-  const bool allowed = (read && std::string_view(allow).find("GET") != std::string_view::npos) ||
-                       (!read && std::string_view(allow).find(m) != std::string_view::npos);
-  if (!allowed) return method_not_allowed(allow);
-  if (!read) {
-    if (Status c = check_csrf(req, config); !c) return account_problem(c);
-  }
+  if (auto refusal = refuse_method_or_csrf(req, config, allow)) return std::move(*refusal);
 
   auto resident = me_resident(accounts, proxies, config, req);
   if (auto* refusal = std::get_if<Response>(&resident)) return std::move(*refusal);
