@@ -10,15 +10,20 @@
 //   HB_LOG_BENCH_SECONDS (3)          minimum measuring time of the append benchmark
 //   HB_LOG_BENCH_ENTRY_BYTES (200)    size of an entry
 //   HB_LOG_BENCH_PROOF_ENTRIES (300000) entries of the log the proofs are taken from
+//   HB_LOG_BENCH_JOURNAL (1)          1: a journal beside the folder (as `healthbook serve` keeps
+//                                     the log): a batch is durable with one fdatasync of it, the
+//                                     folder is committed when it is full; 0: a folder commit
+//                                     (syncfs) per batch
 //   HB_LOG_BENCH_DIR (the temporary directory)  where the temporary log folders go; it must be on
 //                                     the disk being measured (a tmpfs makes fsync free)
 //
 // Appends: every thread calls Log::append(entry) in a loop; the Log groups concurrent callers into
-// batches, one TileStore::commit (files written, fsync'ed and renamed, then the checkpoint) per
-// batch. A counting TileStore between the Log and the folder counts the batches and times the
-// commits. Proofs: Log::receipt(index) for random indices (a fresh TileHashReader over the stored
-// tiles each time: reads the tiles, expands them, builds the proof and the receipt text), and the
-// bare TileHashReader::inclusion_proof the same way.
+// batches, each made durable by one journal record (or, with HB_LOG_BENCH_JOURNAL=0, by one
+// TileStore::commit: files written, synced, renamed, then the checkpoint). A counting TileStore
+// between the Log and the folder counts the files and times the folder commits. Proofs:
+// Log::receipt(index) for random indices (a fresh TileHashReader over the stored tiles each time:
+// reads the tiles, expands them, builds the proof and the receipt text), and the bare
+// TileHashReader::inclusion_proof the same way.
 //
 // Only the public interfaces of ledger/log.h, tiles.h and receipt.h are used, so the program
 // follows changes inside the log.
@@ -71,10 +76,11 @@ double pct(std::vector<double> v, double q) {
 // to `bytes`.
 std::string make_entry(uint64_t n, size_t bytes) {
   char head[256];
-  std::snprintf(head, sizeof head,
-                R"({"v":1,"op":"issue","card":"%016llx%048d","iss":"https://bench.example/issuers/01001",)"
-                R"("kind":"mc-outpatient","n":%llu,"pad":")",
-                static_cast<unsigned long long>(n), 0, static_cast<unsigned long long>(n));
+  std::snprintf(
+      head, sizeof head,
+      R"({"v":1,"op":"issue","card":"%016llx%048d","iss":"https://bench.example/issuers/01001",)"
+      R"("kind":"mc-outpatient","n":%llu,"pad":")",
+      static_cast<unsigned long long>(n), 0, static_cast<unsigned long long>(n));
   std::string e = head;
   if (e.size() + 2 < bytes) e.append(bytes - e.size() - 2, 'x');
   e += "\"}";
@@ -91,6 +97,12 @@ class CountingStore final : public hb::ledger::TileStore {
     hb::Status s = inner_.commit(objects);
     std::lock_guard lock(mu_);
     commit_ms_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    objects_ += objects.size();
+    return s;
+  }
+  hb::Status write(const hb::ledger::TileObjects& objects) override {
+    hb::Status s = inner_.write(objects);
+    std::lock_guard lock(mu_);
     objects_ += objects.size();
     return s;
   }
@@ -119,7 +131,8 @@ struct TempLog {
 
   TempLog() {
     const char* parent = std::getenv("HB_LOG_BENCH_DIR");
-    fs::path base = parent != nullptr && *parent != '\0' ? fs::path(parent) : fs::temp_directory_path();
+    fs::path base =
+        parent != nullptr && *parent != '\0' ? fs::path(parent) : fs::temp_directory_path();
     std::mt19937_64 rng(std::random_device{}());
     dir = base / ("hb-log-bench-" + std::to_string(rng() % 1000000000));
     auto t = hb::ledger::DirectoryTileStore::open(dir);
@@ -128,7 +141,9 @@ struct TempLog {
     counting = std::make_unique<CountingStore>(*tiles);
     auto signer = hb::ledger::NoteSigner::generate("bench.example/log");
     if (!signer) die("note signer: " + signer.error().message());
-    auto l = Log::open(*counting, *signer);
+    hb::ledger::LogOptions options;
+    if (env_number("HB_LOG_BENCH_JOURNAL", 1) != 0) options.journal = dir.string() + ".journal";
+    auto l = Log::open(*counting, *signer, options);
     if (!l) die("opening the log: " + l.error().message());
     log = std::move(*l);
   }
@@ -136,6 +151,7 @@ struct TempLog {
     log.reset();
     std::error_code ec;
     fs::remove_all(dir, ec);
+    fs::remove(dir.string() + ".journal", ec);
   }
   TempLog(const TempLog&) = delete;
 };
@@ -145,6 +161,7 @@ struct Figures {
   double append_rps = 0, append_seconds = 0, batches = 0, entries_per_batch = 0;
   double commit_p50_ms = 0, commit_p99_ms = 0, append_p50_ms = 0, append_p99_ms = 0;
   long append_errors = 0;
+  std::size_t folder_commits = 0;
   int threads = 0;
   double receipt_p50_us = 0, receipt_p99_us = 0, proof_p50_us = 0, proof_p99_us = 0;
   uint64_t proof_log_size = 0;
@@ -191,8 +208,7 @@ void BM_LogAppend(benchmark::State& state) {
     const double secs = std::chrono::duration<double>(Clock::now() - g_append_start).count();
     const auto commits = g_append_log->counting->commit_ms();
     const double n = static_cast<double>(g_append_log->log->size());
-    // The first commit is the empty log's checkpoint, written by Log::open.
-    const double batches = static_cast<double>(commits.size() > 0 ? commits.size() - 1 : 0);
+    const double batches = static_cast<double>(g_append_log->log->batches());
     Figures& f = g_figures;
     f.threads = state.threads();
     f.append_seconds = secs;
@@ -201,13 +217,15 @@ void BM_LogAppend(benchmark::State& state) {
     f.entries_per_batch = batches > 0 ? n / batches : 0;
     f.commit_p50_ms = pct(commits, 0.5);
     f.commit_p99_ms = pct(commits, 0.99);
+    f.folder_commits = commits.size();
     f.append_errors = g_append_errors;
     state.counters["appends_per_s"] = f.append_rps;
     state.counters["batches"] = batches;
     state.counters["entries_per_batch"] = f.entries_per_batch;
     state.counters["commit_p50_ms"] = f.commit_p50_ms;
     state.counters["files_per_batch"] =
-        batches > 0 ? static_cast<double>(g_append_log->counting->objects()) / (batches + 1) : 0;
+        batches > 0 ? static_cast<double>(g_append_log->counting->objects()) / batches : 0;
+    state.counters["folder_commits"] = static_cast<double>(commits.size());
     g_append_log.reset();
   }
 }
@@ -232,8 +250,8 @@ TempLog& proof_log() {
   const uint64_t probe = n / 3;
   auto receipt = g_proof_log->log->receipt(probe);
   if (!receipt) die("receipt: " + receipt.error().message());
-  auto ok = hb::ledger::verify_receipt(*receipt, make_entry(probe, bytes), g_proof_log->log->verifier(),
-                                       g_proof_log->log->origin());
+  auto ok = hb::ledger::verify_receipt(*receipt, make_entry(probe, bytes),
+                                       g_proof_log->log->verifier(), g_proof_log->log->origin());
   if (!ok) die("a receipt from the tiles does not verify: " + ok.error().message());
   g_figures.proof_log_size = g_proof_log->log->size();
   return *g_proof_log;
@@ -259,7 +277,8 @@ void BM_ReceiptFromTiles(benchmark::State& state) {
   state.counters["log_size"] = static_cast<double>(size);
   state.counters["p50_us"] = g_figures.receipt_p50_us;
   state.counters["p99_us"] = g_figures.receipt_p99_us;
-  state.counters["receipt_bytes"] = us.empty() ? 0 : static_cast<double>(proof_bytes) / static_cast<double>(us.size());
+  state.counters["receipt_bytes"] =
+      us.empty() ? 0 : static_cast<double>(proof_bytes) / static_cast<double>(us.size());
 }
 
 void BM_InclusionProofFromTiles(benchmark::State& state) {
@@ -294,7 +313,9 @@ int main(int argc, char** argv) {
       ->UseRealTime()
       ->MinTime(seconds)
       ->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("log_receipt_from_tiles", BM_ReceiptFromTiles)->MinTime(1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("log_receipt_from_tiles", BM_ReceiptFromTiles)
+      ->MinTime(1)
+      ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("log_inclusion_proof_from_tiles", BM_InclusionProofFromTiles)
       ->MinTime(1)
       ->Unit(benchmark::kMicrosecond);
@@ -304,20 +325,29 @@ int main(int argc, char** argv) {
   const Figures& f = g_figures;
   {
     std::lock_guard lock(g_latency_mu);
-    std::printf("appends: %d threads, %.0f appends/s over %.2f s in %.0f batches (%.1f entries each; commit p50 "
-                "%.2f ms, p99 %.2f ms; one append p50 %.2f ms, p99 %.2f ms); errors %ld\n",
-                f.threads, f.append_rps, f.append_seconds, f.batches, f.entries_per_batch, f.commit_p50_ms,
-                f.commit_p99_ms, pct(g_append_ms, 0.5), pct(g_append_ms, 0.99), f.append_errors);
-    std::printf("proofs from tiles, log of %llu entries: receipt p50 %.1f us, p99 %.1f us; bare inclusion proof "
-                "p50 %.1f us, p99 %.1f us\n",
-                static_cast<unsigned long long>(f.proof_log_size), f.receipt_p50_us, f.receipt_p99_us,
-                f.proof_p50_us, f.proof_p99_us);
-    std::printf("RESULT append_rps=%.0f batches=%.0f entries_per_batch=%.1f commit_p50_ms=%.2f commit_p99_ms=%.2f "
-                "append_p50_ms=%.2f append_p99_ms=%.2f append_errors=%ld threads=%d receipt_p50_us=%.1f "
-                "receipt_p99_us=%.1f proof_p50_us=%.1f proof_p99_us=%.1f proof_log_size=%llu\n",
-                f.append_rps, f.batches, f.entries_per_batch, f.commit_p50_ms, f.commit_p99_ms, pct(g_append_ms, 0.5),
-                pct(g_append_ms, 0.99), f.append_errors, f.threads, f.receipt_p50_us, f.receipt_p99_us,
-                f.proof_p50_us, f.proof_p99_us, static_cast<unsigned long long>(f.proof_log_size));
+    std::printf(
+        "appends: %d threads, %.0f appends/s over %.2f s in %.0f batches (%.1f entries each; "
+        "commit p50 "
+        "%.2f ms, p99 %.2f ms over %zu folder commits; one append p50 %.2f ms, p99 %.2f ms); "
+        "errors %ld\n",
+        f.threads, f.append_rps, f.append_seconds, f.batches, f.entries_per_batch, f.commit_p50_ms,
+        f.commit_p99_ms, f.folder_commits, pct(g_append_ms, 0.5), pct(g_append_ms, 0.99),
+        f.append_errors);
+    std::printf(
+        "proofs from tiles, log of %llu entries: receipt p50 %.1f us, p99 %.1f us; bare inclusion "
+        "proof "
+        "p50 %.1f us, p99 %.1f us\n",
+        static_cast<unsigned long long>(f.proof_log_size), f.receipt_p50_us, f.receipt_p99_us,
+        f.proof_p50_us, f.proof_p99_us);
+    std::printf(
+        "RESULT append_rps=%.0f batches=%.0f entries_per_batch=%.1f commit_p50_ms=%.2f "
+        "commit_p99_ms=%.2f "
+        "append_p50_ms=%.2f append_p99_ms=%.2f append_errors=%ld threads=%d receipt_p50_us=%.1f "
+        "receipt_p99_us=%.1f proof_p50_us=%.1f proof_p99_us=%.1f proof_log_size=%llu\n",
+        f.append_rps, f.batches, f.entries_per_batch, f.commit_p50_ms, f.commit_p99_ms,
+        pct(g_append_ms, 0.5), pct(g_append_ms, 0.99), f.append_errors, f.threads, f.receipt_p50_us,
+        f.receipt_p99_us, f.proof_p50_us, f.proof_p99_us,
+        static_cast<unsigned long long>(f.proof_log_size));
   }
   return f.append_errors ? 1 : 0;
 }

@@ -177,7 +177,7 @@ int serve(const Common& common) {
   services::ProxyService proxies(*dd->store, vault, clock,
                                  {cfg->national_id_systems, cfg->guardian_until_age});
   http::Handler api = http::make_api_handler(
-      {*cfg, auth, records, *log->tiles, log->vkey, documents, accounts, book,
+      {*cfg, auth, records, *log->log, log->vkey, documents, accounts, book,
        cfg->clock_control ? &test_clock : nullptr, &shares, &access_log, &proxies,
        oidc ? &*oidc : nullptr});
   installed.store(&api, std::memory_order_release);
@@ -191,6 +191,7 @@ int serve(const Common& common) {
   access_log.stop();
   (*outbox)->stop();
   if (Status s = dd->store->flush(); !s) return fail(s);
+  if (Status s = log->log->flush(); !s) return fail(s);
   spdlog::info("healthbook stopped");
   return 0;
 }

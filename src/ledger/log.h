@@ -2,24 +2,34 @@
 //
 // The log's whole state is what it publishes in the C2SP tlog-tiles layout (tiles.h): the signed
 // checkpoint, the tiles and the entry bundles. A TileStore holds those objects by path, so a
-// DirectoryTileStore folder can be served as /log/ by any static file server and verified as it
-// is (verify.h). On open, the log reads the checkpoint and the partial tiles on its right edge and
-// checks they reproduce the checkpoint's root.
+// DirectoryTileStore folder can be verified as it is (verify.h). On open, the log reads the
+// checkpoint and the partial tiles on its right edge and checks they reproduce the checkpoint's
+// root. Readers go through the Log (it is a TileReader): the checkpoint and the partial tiles of
+// the right edge come from memory, everything else from the store.
 //
 // Appends are group-committed: callers that arrive while a batch is being written wait and then go
-// out together in the next batch, which writes its new tiles, entry bundles and ONE new signed
-// checkpoint in ONE TileStore::commit. A caller gets its indices and receipts (receipt.h) only
-// after that commit returned; if it fails, every caller of the batch gets the error and the log
-// stays at its previous checkpoint.
+// out together in the next batch, with ONE new signed checkpoint. A caller gets its indices and
+// receipts (receipt.h) only after the batch is durable; if that fails, every caller of the batch
+// gets the error and the log stays at its previous checkpoint. A batch is made durable in one of
+// two ways:
+//   - without a journal, one TileStore::commit of its new tiles, entry bundles and checkpoint;
+//   - with a journal (LogOptions::journal, journal.h), one record of its entries in the journal
+//     (one fdatasync); its partial tiles stay in memory, and a writer thread writes its full
+//     tiles without syncing (served from memory until then: creating files is what costs). When the
+//     journal is full, the batch that does not fit is committed the first way, which makes
+//     everything before it durable too, and the journal starts over. On open, the entries the
+//     journal holds beyond the stored checkpoint are appended again and committed. flush() (and the
+//     destructor) commit what the journal holds, so a stopped log leaves a complete tile folder.
 //
 // Entries are opaque bytes (at most 65535): the caller decides what goes in (document hash,
 // issuer id, kind, time). Never put patient data in an entry: the log is public and permanent.
 //
 // Thread-safety: Log is safe to use from many threads at once. MemoryTileStore is fully
-// synchronised. DirectoryTileStore: read() from any thread, commit() from one thread at a time
-// (the Log guarantees this).
+// synchronised. DirectoryTileStore: read() from any thread, commit() and write() from one thread
+// at a time (the Log guarantees this).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -27,12 +37,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "ledger/journal.h"
 #include "ledger/note.h"
 #include "ledger/tiles.h"
 
@@ -49,6 +62,10 @@ class TileStore : public TileReader {
   // in place. (Other objects a failed commit may have written are tiles of a size no checkpoint
   // ever named; the next commit overwrites them.)
   virtual Status commit(const TileObjects& objects) = 0;
+  // Writes tiles (not the checkpoint) without waiting for them to be durable; the next commit
+  // makes them durable. A crash may leave one of them torn, so only write what can be rebuilt:
+  // a log with a journal writes its full tiles this way, and replaying the journal rewrites them.
+  virtual Status write(const TileObjects& objects) = 0;
 };
 
 // In-memory store for tests, with fault injection and a commit counter.
@@ -56,6 +73,7 @@ class MemoryTileStore final : public TileStore {
  public:
   Result<std::string> read(std::string_view path) override;
   Status commit(const TileObjects& objects) override;
+  Status write(const TileObjects& objects) override;
 
   // The next `n` commits fail with kUnavailable and write nothing.
   void fail_next_commits(int n);
@@ -83,6 +101,7 @@ class DirectoryTileStore final : public TileStore {
 
   Result<std::string> read(std::string_view path) override;
   Status commit(const TileObjects& objects) override;
+  Status write(const TileObjects& objects) override;
   const std::filesystem::path& root() const { return root_; }
 
  private:
@@ -93,6 +112,10 @@ class DirectoryTileStore final : public TileStore {
 struct LogOptions {
   // Upper bound on the entries of one batch (one checkpoint); one caller's request is never split.
   std::size_t max_batch_entries = 4096;
+  // The journal file (journal.h), if any, and the size it is created with. The journal should be
+  // on the same file system as the store, whose syncfs then covers what the log wrote unsynced.
+  std::optional<std::filesystem::path> journal;
+  std::size_t journal_bytes = std::size_t{16} << 20;
 };
 
 // What a caller gets back for each entry it appended.
@@ -101,7 +124,7 @@ struct Appended {
   std::string receipt;  // c2sp.org/tlog-proof@v1 text against the batch's checkpoint
 };
 
-class Log {
+class Log final : public TileReader {
  public:
   // Opens the log kept in `store` (which must outlive the Log), signing checkpoints with `signer`
   // and using its key name as the checkpoint origin. An empty store gets a signed checkpoint of
@@ -109,6 +132,17 @@ class Log {
   // stored tiles do not reproduce its root.
   static Result<std::unique_ptr<Log>> open(TileStore& store, NoteSigner signer,
                                            LogOptions options = {});
+  // Flushes (best effort; call flush() first to see its errors).
+  ~Log() override;
+
+  // The published log by tlog-tiles path: the latest checkpoint, the partial tiles and entry
+  // bundles of its right edge (any width up to the current one) from memory, the rest from the
+  // store.
+  Result<std::string> read(std::string_view path) override;
+
+  // Commits what only the journal holds so the store alone has the whole log (a no-op without a
+  // journal or when it is empty).
+  Status flush();
 
   // Appends entries in order; they get consecutive indices. kInvalid (and nothing appended) when
   // an entry is over 65535 bytes; otherwise the batch's commit status.
@@ -122,6 +156,8 @@ class Log {
   NoteVerifier verifier() const { return signer_.verifier(); }
   // Appends waiting for the batch in flight to finish (a gauge for metrics, and for tests).
   std::size_t pending() const;
+  // Batches made durable since the log was opened (a counter for metrics and benchmarks).
+  uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   // A receipt for entry `index` against the latest checkpoint, computed from the stored tiles.
   Result<std::string> receipt(uint64_t index) const;
 
@@ -136,34 +172,90 @@ class Log {
   struct Request {
     const std::vector<std::string>* entries = nullptr;
     Result<std::vector<Appended>> result = Status(Code::kInternal, "not run");
-    bool done = false;
-    // Woken (under mu_) when the request is done or its caller is to lead the next batch: one
-    // wake-up per caller per batch, where a shared condition woke every waiting thread.
+    bool done = false;                      // result is set
+    bool released = false;                  // the caller may return (see release())
+    Request* wake[2] = {nullptr, nullptr};  // whom the caller releases as it returns
+    // Woken (under mu_) when the request is released or its caller is to lead the next batch:
+    // one wake-up per caller per batch, where a shared condition woke every waiting thread.
     std::condition_variable cv;
   };
 
   Log(TileStore& store, NoteSigner signer, LogOptions options)
-      : store_(store), signer_(std::move(signer)), options_(options) {}
+      : store_(store), signer_(std::move(signer)), options_(std::move(options)) {}
   Status load();
+  Status replay_journal();
   Result<std::string> sign_checkpoint(uint64_t size, const Hash& root) const;
-  // Builds, commits and answers one batch. Called by one leader at a time.
+  // Builds, makes durable and answers one batch. Called by one leader at a time.
   void run_batch(const std::vector<Request*>& batch);
-  Status build_and_commit(const std::vector<Request*>& batch, Edge& next,
-                          std::vector<std::vector<Appended>>& results);
+  // Marks a written batch done and starts releasing its callers (under mu_).
+  void release(const std::vector<Request*>& batch, Request& mine);
+  // Adds `entries` to `next` (a copy of the published edge): the full tiles they complete go to
+  // `full`, and `next` gets the new root's signed checkpoint. With `reader`, the caller can then
+  // take proofs in the new tree.
+  Status build(const std::vector<const std::string*>& entries, Edge& next,
+               std::map<std::string, std::string>& full, std::unique_ptr<TileHashReader>* reader);
+  // build() in two steps: the leaves and the tiles they fill, then the root and checkpoint.
+  Status add_leaves(const std::vector<const std::string*>& entries, Edge& next,
+                    std::map<std::string, std::string>& full);
+  Status sign_edge(Edge& next, const std::map<std::string, std::string>& full,
+                   std::unique_ptr<TileHashReader>* reader);
+  // The journal's fdatasync on the syncer thread.
+  void start_sync();
+  Status wait_sync();
+  void syncer_loop();
+  // Makes `next` durable the first way (see the top of the file): `full`, its partial tiles and
+  // its checkpoint in one TileStore::commit; the journal then starts over.
+  Status commit_edge(const Edge& next, std::map<std::string, std::string> full);
+  void publish(std::shared_ptr<const Edge> next);
+  std::shared_ptr<const Edge> published() const;
+  // Waits to be the batch leader, as a batch does (for flush()).
+  void lead();
+  void unlead();
+  // The store, with the full tiles the writer has not written yet.
+  class StoreView final : public TileReader {
+   public:
+    explicit StoreView(Log& log) : log_(log) {}
+    Result<std::string> read(std::string_view path) override;
+
+   private:
+    Log& log_;
+  };
+  void writer_loop();
+  void stop_writer();
 
   TileStore& store_;
   const NoteSigner signer_;
   const LogOptions options_;
-
-  Edge edge_;  // only the batch leader (leader_ == true) touches it
+  std::unique_ptr<Journal> journal_;  // only the batch leader touches it
+  uint64_t durable_size_ = 0;         // the store's checkpoint size; only the batch leader
 
   mutable std::mutex mu_;
-  std::deque<Request*> queue_;  // guarded by mu_
-  bool leader_ = false;         // guarded by mu_
+  std::deque<Request*> queue_;       // guarded by mu_
+  bool leader_ = false;              // guarded by mu_
+  std::condition_variable lead_cv_;  // for flush(): signalled when a leader steps down
 
   mutable std::mutex published_mu_;
-  std::string published_checkpoint_;  // guarded by published_mu_
-  uint64_t published_size_ = 0;       // guarded by published_mu_
+  std::shared_ptr<const Edge> published_;  // guarded by published_mu_; replaced, never changed
+  std::atomic<uint64_t> batches_{0};
+
+  // Full tiles of durable batches, until the writer has written them (or a commit took them).
+  StoreView view_{*this};
+  std::mutex pending_mu_;
+  std::condition_variable pending_cv_;
+  std::map<std::string, std::string, std::less<>> pending_;  // guarded by pending_mu_
+  std::deque<std::string> to_write_;  // guarded by pending_mu_: paths in pending_, oldest first
+  bool writing_ = false;              // guarded by pending_mu_: the writer holds some of them
+  bool writer_failed_ = false;        // guarded by pending_mu_: left to the next commit
+  bool stop_ = false;                 // guarded by pending_mu_
+  std::thread writer_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_go_ = false;               // guarded by sync_mu_
+  bool sync_done_ = false;             // guarded by sync_mu_
+  bool sync_stop_ = false;             // guarded by sync_mu_
+  Status sync_status_ = Status::ok();  // guarded by sync_mu_
+  std::thread syncer_;
 };
 
 }  // namespace hb::ledger

@@ -36,6 +36,7 @@ class GatedStore final : public TileStore {
     }
     return inner.commit(objects);
   }
+  Status write(const TileObjects& objects) override { return inner.write(objects); }
   // The n-th call of commit() (counting from 1) fails without writing anything.
   void fail_call(int n) {
     std::lock_guard lk(mu_);
