@@ -495,6 +495,13 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
     return;
   }
   v.jws = std::string(jws);
+  // The spec's rule is on the text: "any JWS longer than 1195 characters SHALL be split" (or, since
+  // chunking was deprecated, not put in one QR code). 1195 is also what version 22 holds at level
+  // L, the level with the most room, so it is the right limit whatever level the code was drawn
+  // at: this verifier only ever sees the scanned text, never the code's version or level, and a
+  // code at M, Q or H holds less, never more. The picture-level rules (version <= 22 from the
+  // actual version, no larger version than the actual level needs) are checked where the picture
+  // is: web/src/verify/qrImageCheck.ts.
   if (jws.size() > kMaxSingleQrJws) {
     v.add(Reason::kJwsTooLong, single_qr ? Severity::kError : Severity::kWarning,
           "JWS is " + std::to_string(jws.size()) +
