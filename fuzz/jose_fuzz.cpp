@@ -7,7 +7,11 @@
 //   - decoders are canonical: encode(decode(x)) == x;
 //   - an accepted JWS's signing input is the text up to its second dot;
 //   - an accepted key survives to_jwk() -> from_jwk() with the same thumbprint, and a junk
-//     signature never verifies under it.
+//     signature never verifies under it;
+//   - a key's "x5c" is either a chain of certificates or an error, never both, and a parsed
+//     chain's certificates answer every question (key, subject, SAN URIs, path validation)
+//     without crashing. The seed jwks-x5c.json (a copy of
+//     tests/data/shc/issuer/jwks.json) carries the SMART Health Cards example chain.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +21,7 @@
 #include "core/json.h"
 #include "crypto/encoding.h"
 #include "crypto/keys.h"
+#include "crypto/x509.h"
 
 namespace {
 
@@ -57,10 +62,28 @@ void exercise_key(const PublicKey& key) {
   }
 }
 
+void exercise_chain(const X5c& x5c) {
+  check(x5c.error.empty() != x5c.chain.empty());
+  for (const Certificate& c : x5c.chain) {
+    if (auto key = c.public_key()) exercise_key(*key);
+    (void)c.subject();
+    (void)c.san_uris();
+  }
+  if (!x5c.chain.empty()) {
+    // Anchored at its own last certificate, at both ends of the leaf's validity.
+    const Certificate& leaf = x5c.chain.front();
+    for (int64_t at : {leaf.not_before(), leaf.not_after()}) {
+      PathResult r = verify_certificate_path(x5c.chain, {x5c.chain.back()}, at);
+      check(r.ok() == r.message.empty());
+    }
+  }
+}
+
 void exercise_set(const JwkSet& set) {
   for (const Jwk& k : set.keys()) {
     exercise_key(k.key);
     check(!set.find(k.kid).empty());
+    if (k.x5c) exercise_chain(*k.x5c);
   }
 }
 

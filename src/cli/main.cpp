@@ -21,6 +21,7 @@
 #include "notify/outbox.h"
 #include "notify/transports.h"
 #include "crypto/encoding.h"
+#include "crypto/x509.h"
 #include "services/auth.h"
 #include "services/facilities.h"
 #include "services/housekeeping.h"
@@ -294,7 +295,8 @@ std::vector<CardInput> split_card_lines(std::string_view text) {
   return cards;
 }
 
-int verify_card(const std::string& card_arg, const std::string& issuers_file, bool as_json) {
+int verify_card(const std::string& card_arg, const std::string& issuers_file,
+                const std::string& anchors_file, bool as_json) {
   std::string dir_text;
   {
     std::ifstream in(issuers_file);
@@ -305,6 +307,17 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file, bo
   }
   auto directory = documents::IssuerDirectory::parse(dir_text);
   if (!directory) return fail(directory.error());
+  if (!anchors_file.empty()) {
+    std::ifstream in(anchors_file);
+    if (!in) return fail(not_found("cannot read the trust anchors " + anchors_file));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto anchors = crypto::Certificate::from_pem(ss.str());
+    if (!anchors) {
+      return fail(invalid("trust anchors " + anchors_file + ": " + anchors.error().message()));
+    }
+    directory->add_trust_anchors(std::move(anchors).value());
+  }
   const Clock& clock = SystemClock::instance();
   std::string text = card_arg;
   std::string name;
@@ -452,13 +465,17 @@ int main(int argc, char** argv) {
                 "argument holding shc:/... or a JWS, or a text file (- for standard input) of cards one per line "
                 "(shc:/... or JWS; a chunked card on consecutive lines); one verdict per card, and a total for "
                 "several; exit 0 when every card is valid, 1 when not (the reasons are printed)");
-  std::string card_arg, issuers_file;
+  std::string card_arg, issuers_file, anchors_file;
   bool verify_json = false;
   verify_cmd->add_option("card", card_arg, "file name (- for standard input), or the shc:/... text itself")
       ->required();
   verify_cmd->add_option("--issuers", issuers_file,
                          "trusted issuer directory (JSON; a server publishes its own at /api/v1/issuers)")
       ->required();
+  verify_cmd->add_option("--trust-anchors", anchors_file,
+                         "PEM file of root certificates of a PKI trust framework, added to the directory's "
+                         "\"trust_anchors\": an issuer key with an x5c certificate chain must then chain to one of "
+                         "them, name the issuer in its subjectAltName and have been valid when the card was issued");
   verify_cmd->add_flag("--json", verify_json, "print the verdict as JSON");
 
   auto* outbox_cmd = app.add_subcommand("outbox", "notifications waiting, sent or failed (never their recipients)");
@@ -483,7 +500,7 @@ int main(int argc, char** argv) {
 
   if (*serve_cmd) return serve(common);
   if (*lverify) return log_verify(log_source, log_vkey_arg, log_seen_file);
-  if (*verify_cmd) return verify_card(card_arg, issuers_file, verify_json);
+  if (*verify_cmd) return verify_card(card_arg, issuers_file, anchors_file, verify_json);
 
   auto cfg = load(common);
   if (!cfg) return fail(cfg.error());

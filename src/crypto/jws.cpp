@@ -4,6 +4,7 @@
 #include "crypto/encoding.h"
 #include "crypto/keys.h"
 #include "crypto/keys_internal.h"
+#include "crypto/x509.h"
 
 namespace hb::crypto {
 namespace {
@@ -59,8 +60,18 @@ Result<JwkSet> jwks_from_json(const Json& j, std::vector<Jwk>& keys) {
     }
     if (problems.size() == problems_before) {
       std::string thumbprint = key->thumbprint();
+      std::shared_ptr<X5c> x5c;
+      if (auto chain = entry.find("x5c"); chain != entry.end()) {
+        x5c = std::make_shared<X5c>();
+        auto parsed = parse_x5c(*chain);
+        if (parsed) {
+          x5c->chain = std::move(parsed).value();
+        } else {
+          x5c->error = parsed.error().message();
+        }
+      }
       keys.push_back(Jwk{std::move(kid), std::move(alg), std::move(use), std::move(key).value(),
-                         std::move(thumbprint)});
+                         std::move(thumbprint), std::move(x5c)});
     }
   }
   if (!problems.empty()) {

@@ -326,6 +326,13 @@ std::optional<KeyType> key_type_for_alg(std::string_view alg) {
   if (!info) return std::nullopt;
   return info->type;
 }
+
+Result<PublicKey> public_key_from_pkey(evp_pkey_st* owned) {
+  ossl::Pkey key(owned);
+  if (!key) return invalid("no public key");
+  HB_ASSIGN_OR_RETURN(KeyType type, classify(key.get()));
+  return PublicKey(share(std::move(key)), type);
+}
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------

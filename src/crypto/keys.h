@@ -69,12 +69,18 @@ class PrivateKey {
   KeyType type_;
 };
 
+struct X5c;  // crypto/x509.h
+
 struct Jwk {
   std::string kid;   // may be empty
   std::string alg;   // may be empty
   std::string use;   // may be empty
   PublicKey key;
   std::string thumbprint;  // RFC 7638, worked out once when the set is parsed
+  // The "x5c" certificate chain, parsed, when the JWK has one (null otherwise). A malformed x5c
+  // does not make the key or the set unusable: what a bad chain means is for the caller to decide
+  // (a SMART Health Card verifier refuses cards under that key), so the problem is kept in it.
+  std::shared_ptr<const X5c> x5c;
 };
 
 // A JWK Set ({"keys":[...]}). Keys that cannot be used (unknown kty, private members, bad curve)

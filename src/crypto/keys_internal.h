@@ -12,4 +12,8 @@ namespace hb::crypto::detail {
 // (including "none" and every HMAC algorithm: a public key never verifies a MAC).
 std::optional<KeyType> key_type_for_alg(std::string_view alg);
 
+// Takes a public key OpenSSL decoded elsewhere (a certificate's subject key) under the same rules
+// as a JWK: supported curves and RSA sizes only, kInvalid otherwise.
+Result<PublicKey> public_key_from_pkey(evp_pkey_st* owned);
+
 }  // namespace hb::crypto::detail

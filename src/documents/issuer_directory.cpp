@@ -136,6 +136,25 @@ Result<IssuerDirectory> IssuerDirectory::from_json(const Json& j) {
       }
       dir.issuers_.push_back(std::move(issuer));
     }
+    if (auto anchors = j.find("trust_anchors"); anchors != j.end()) {
+      if (!anchors->is_array()) {
+        problems.push_back({"trust_anchors", "must be an array of PEM strings", "structure"});
+      } else {
+        for (std::size_t a = 0; a < anchors->size(); ++a) {
+          const std::string path = "trust_anchors[" + std::to_string(a) + "]";
+          if (!(*anchors)[a].is_string()) {
+            problems.push_back({path, "must be a PEM string", "value"});
+            continue;
+          }
+          auto certs = crypto::Certificate::from_pem((*anchors)[a].get<std::string>());
+          if (!certs) {
+            problems.push_back({path, certs.error().message(), "value"});
+            continue;
+          }
+          dir.add_trust_anchors(std::move(certs).value());
+        }
+      }
+    }
     if (!problems.empty()) {
       std::string msg = "issuer directory is invalid";
       for (const Problem& p : problems) msg += "; " + p.path + ": " + p.message;
@@ -145,6 +164,10 @@ Result<IssuerDirectory> IssuerDirectory::from_json(const Json& j) {
   } catch (const std::exception& e) {
     return internal(std::string("issuer directory import failed: ") + e.what());
   }
+}
+
+void IssuerDirectory::add_trust_anchors(std::vector<crypto::Certificate> anchors) {
+  for (crypto::Certificate& c : anchors) trust_anchors_.push_back(std::move(c));
 }
 
 const TrustedIssuer* IssuerDirectory::find(std::string_view iss) const {

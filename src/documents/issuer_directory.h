@@ -4,10 +4,15 @@
 //   {"issuers": [{"iss": "https://issuer.example/shc", "name": "Example Clinic",
 //                 "jwks": {"keys": [ ...public JWKs... ]},
 //                 "crls": [{"kid": "...", "method": "rid", "ctr": 1, "rids": ["abc",
-//                 "def.1636977600"]}]}]}
+//                 "def.1636977600"]}]}],
+//    "trust_anchors": ["-----BEGIN CERTIFICATE-----\n...", ...]}
 //
 // Verification is offline: the directory holds what a verifier would otherwise download from
 // <iss>/.well-known/jwks.json and <iss>/.well-known/crl/<kid>.json.
+//
+// "trust_anchors" (optional) are the root certificates of a PKI-based trust framework, in PEM. With
+// anchors, a listed issuer key that carries an x5c certificate chain must also chain to one of
+// them (see verify.h); without, being listed is the whole of an issuer's trust.
 //
 // Thread-safety: immutable after parse(); safe to share between threads.
 #pragma once
@@ -22,6 +27,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "crypto/keys.h"
+#include "crypto/x509.h"
 
 namespace hb::documents {
 
@@ -60,8 +66,14 @@ class IssuerDirectory {
   const TrustedIssuer* find(std::string_view iss) const;
   const std::vector<TrustedIssuer>& issuers() const { return issuers_; }
 
+  // Roots for issuers' x5c chains: the file's "trust_anchors" plus any added (the CLI's
+  // --trust-anchors). Not thread-safe while adding; add before sharing the directory.
+  const std::vector<crypto::Certificate>& trust_anchors() const { return trust_anchors_; }
+  void add_trust_anchors(std::vector<crypto::Certificate> anchors);
+
  private:
   std::vector<TrustedIssuer> issuers_;
+  std::vector<crypto::Certificate> trust_anchors_;
 };
 
 // Parses one CRL document ({"kid", "method":"rid", "ctr", "rids"}).

@@ -56,6 +56,16 @@ const char* reason_name(Reason r) {
       return "unknown_kid";
     case Reason::kKidMismatch:
       return "kid_mismatch";
+    case Reason::kX5cMalformed:
+      return "x5c_malformed";
+    case Reason::kX5cKeyMismatch:
+      return "x5c_key_mismatch";
+    case Reason::kX5cSanMismatch:
+      return "x5c_san_mismatch";
+    case Reason::kX5cNotValidAtNbf:
+      return "x5c_not_valid_at_nbf";
+    case Reason::kX5cUntrusted:
+      return "x5c_untrusted";
     case Reason::kMissingClaim:
       return "missing_claim";
     case Reason::kNbfMilliseconds:

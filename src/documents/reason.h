@@ -42,6 +42,12 @@ enum class Reason {
   kUnknownIssuer,  // iss not in the trusted issuer directory
   kUnknownKid,     // the issuer has no key with the header's kid
   kKidMismatch,    // the issuer's key with this kid has a different RFC 7638 thumbprint
+  // The key's X.509 certificate chain ("x5c"), when it has one
+  kX5cMalformed,      // x5c is not an array of base64 DER certificates
+  kX5cKeyMismatch,    // the first certificate holds another public key than the JWK
+  kX5cSanMismatch,    // no subjectAltName URI of the leaf equals iss (warning without anchors)
+  kX5cNotValidAtNbf,  // a certificate was expired or not yet valid at nbf (warning without anchors)
+  kX5cUntrusted,      // the chain leads to none of the verifier's trust anchors
   // Claims
   kMissingClaim,        // no nbf, no vc.type, no credentialSubject, ...
   kNbfMilliseconds,     // nbf in milliseconds instead of seconds

@@ -1,11 +1,14 @@
 #include "documents/verify.h"
 
 #include <algorithm>
+#include <cmath>
+#include <ctime>
 #include <exception>
 #include <set>
 
 #include "crypto/encoding.h"
 #include "crypto/keys.h"
+#include "crypto/x509.h"
 #include "documents/health_card.h"
 #include "documents/numeric.h"
 #include "fhir/validate.h"
@@ -389,6 +392,101 @@ void check_claims(Verdict& v, const Json& p, const Clock& clock, const VerifyOpt
   }
 }
 
+std::string utc_text(double unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(std::floor(unix_seconds));
+  std::tm tm{};
+  char buf[32] = "?";
+  if (gmtime_r(&t, &tm) != nullptr) std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The checks of one JWK entry's x5c certificate chain (SHC "Certificates"), as findings.
+//
+// A malformed chain, or one whose first certificate is not for the JWK's own key, is a broken key
+// set (RFC 7517 4.7 says the key MUST match) and always an error. The rest is how a verifier that
+// trusts issuers through a PKI establishes trust: the leaf names the issuer (a subjectAltName URI
+// equal to iss), and a path of certificates valid at the card's issue time leads to a trust
+// anchor. The issue time (nbf), not today, because a card outlives the certificate of the key that
+// signed it; a certificate expired or not yet valid when the card was signed proves nothing for
+// it. Without trust anchors the directory listing is the trust decision, so the naming and time
+// findings are warnings and no path is built.
+std::vector<Finding> x5c_findings(const crypto::Jwk& jwk, const Verdict& v,
+                                  const std::vector<crypto::Certificate>& anchors) {
+  std::vector<Finding> out;
+  if (!jwk.x5c) return out;
+  const crypto::X5c& x5c = *jwk.x5c;
+  if (!x5c.error.empty() || x5c.chain.empty()) {
+    out.push_back({Reason::kX5cMalformed, Severity::kError,
+                   "the issuer key's x5c certificate chain is malformed: " + x5c.error});
+    return out;
+  }
+  const crypto::Certificate& leaf = x5c.chain.front();
+  auto leaf_key = leaf.public_key();
+  if (!leaf_key || leaf_key->thumbprint() != jwk.thumbprint) {
+    out.push_back({Reason::kX5cKeyMismatch, Severity::kError,
+                   "the first x5c certificate (" + leaf.subject() +
+                       ") is for another public key than the issuer's key " + jwk.kid});
+    return out;
+  }
+  const Severity pki = anchors.empty() ? Severity::kWarning : Severity::kError;
+  const std::vector<std::string> uris = leaf.san_uris();
+  if (!v.iss.empty() && std::find(uris.begin(), uris.end(), v.iss) == uris.end()) {
+    std::string listed;
+    for (const std::string& u : uris) listed += (listed.empty() ? "" : ", ") + u;
+    out.push_back({Reason::kX5cSanMismatch, pki,
+                   "the x5c certificate " + leaf.subject() + " names " +
+                       (listed.empty() ? std::string("no URI") : listed) +
+                       " in its subjectAltName, not the issuer " + v.iss});
+  }
+  const bool have_nbf = v.nbf && *v.nbf < kMillisThreshold && *v.nbf >= 0;
+  bool leaf_time_reported = false;
+  if (have_nbf && (*v.nbf < static_cast<double>(leaf.not_before()) ||
+                   *v.nbf > static_cast<double>(leaf.not_after()))) {
+    leaf_time_reported = true;
+    out.push_back({Reason::kX5cNotValidAtNbf, pki,
+                   "the card was issued at " + utc_text(*v.nbf) +
+                       ", outside the validity of its x5c certificate " + leaf.subject() + " (" +
+                       utc_text(static_cast<double>(leaf.not_before())) + " to " +
+                       utc_text(static_cast<double>(leaf.not_after())) + ")"});
+  }
+  if (!anchors.empty() && have_nbf) {
+    crypto::PathResult path = crypto::verify_certificate_path(
+        x5c.chain, anchors, static_cast<int64_t>(std::floor(*v.nbf)));
+    if (path.error == crypto::PathError::kNotValidAtTime) {
+      if (!leaf_time_reported) {
+        out.push_back({Reason::kX5cNotValidAtNbf, Severity::kError,
+                       "the x5c chain was not valid when the card was issued (" + utc_text(*v.nbf) +
+                           "): " + path.message});
+      }
+    } else if (!path.ok()) {
+      out.push_back({Reason::kX5cUntrusted, Severity::kError,
+                     "the x5c chain does not lead to a trusted root: " + path.message});
+    }
+  }
+  return out;
+}
+
+// The x5c findings for the key under the card's kid. The spec gives an issuer with several
+// certificates for one key one JWK entry per certificate (same key, different x5c), so the key
+// passes if any entry does; otherwise the first entry's findings explain the refusal.
+void check_key_certificates(Verdict& v, const std::vector<const crypto::Jwk*>& keys,
+                            const std::vector<crypto::Certificate>& anchors) {
+  std::optional<std::vector<Finding>> first;
+  for (const crypto::Jwk* k : keys) {
+    if (k->thumbprint != v.kid) continue;
+    std::vector<Finding> f = x5c_findings(*k, v, anchors);
+    const bool passes = std::none_of(
+        f.begin(), f.end(), [](const Finding& x) { return x.severity == Severity::kError; });
+    if (passes) {
+      first = std::move(f);
+      break;
+    }
+    if (!first) first = std::move(f);
+  }
+  if (!first) return;
+  for (Finding& f : *first) v.findings.push_back(std::move(f));
+}
+
 // The JWS layer onwards. `single_qr`: the JWS came from one QR code, so it must fit one.
 void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDirectory& dir,
                 const Clock& clock, const VerifyOptions& opt) {
@@ -397,6 +495,13 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
     return;
   }
   v.jws = std::string(jws);
+  // The spec's rule is on the text: "any JWS longer than 1195 characters SHALL be split" (or, since
+  // chunking was deprecated, not put in one QR code). 1195 is also what version 22 holds at level
+  // L, the level with the most room, so it is the right limit whatever level the code was drawn
+  // at: this verifier only ever sees the scanned text, never the code's version or level, and a
+  // code at M, Q or H holds less, never more. The picture-level rules (version <= 22 from the
+  // actual version, no larger version than the actual level needs) are checked where the picture
+  // is: web/src/verify/qrImageCheck.ts.
   if (jws.size() > kMaxSingleQrJws) {
     v.add(Reason::kJwsTooLong, single_qr ? Severity::kError : Severity::kWarning,
           "JWS is " + std::to_string(jws.size()) +
@@ -517,10 +622,13 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
       } else if (keys[0]->thumbprint != v.kid) {
         v.add(Reason::kKidMismatch, Severity::kError,
               "kid \"" + v.kid + "\" is not the RFC 7638 thumbprint of the issuer's key");
-      } else if (sig_ok_size && alg != header->end() && *alg == "ES256") {
-        Status s = keys[0]->key.verify("ES256", jws.substr(0, d2), *signature);
-        if (!s.is_ok()) {
-          v.add(Reason::kBadSignature, Severity::kError, "the signature does not verify");
+      } else {
+        check_key_certificates(v, keys, dir.trust_anchors());
+        if (sig_ok_size && alg != header->end() && *alg == "ES256") {
+          Status s = keys[0]->key.verify("ES256", jws.substr(0, d2), *signature);
+          if (!s.is_ok()) {
+            v.add(Reason::kBadSignature, Severity::kError, "the signature does not verify");
+          }
         }
       }
     }

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "documents/health_card.h"
+#include "documents/numeric.h"
 #include "documents/test_util.h"
 
 namespace hb::documents {
@@ -370,6 +372,28 @@ TEST(VerifyNegatives, MultiJwsFileCardsVerifyOneByOne) {
     // Signed by the example keys, but with an old (pre-1.3) bundle that is not minified fully.
     EXPECT_FALSE(v.has(Reason::kBadSignature)) << describe(v);
     EXPECT_FALSE(v.has(Reason::kUnknownKid)) << describe(v);
+  }
+}
+
+// From text the verifier knows neither the QR version nor its error-correction level, so the
+// one-QR limit is the spec's 1195 characters (version 22 at level L, the most room any level
+// gives), exactly: 1195 passes, 1196 is an error for one QR code and a warning for a file.
+TEST(VerifyInput, OneQrLimitIsExactly1195CharactersOfJws) {
+  ManualClock clock = example_clock();
+  const std::string base = read_file(shc_data("examples/example-00-d-jws.txt"));
+  for (std::size_t n : {std::size_t{1195}, std::size_t{1196}}) {
+    SCOPED_TRACE(n);
+    ASSERT_LT(base.size(), n);
+    // Same length: the example's JWS with its signature part padded out (it no longer verifies,
+    // which is beside the point here).
+    const std::string jws = base + std::string(n - base.size(), 'A');
+    auto qr = to_shc_numeric(jws);
+    ASSERT_TRUE(qr.is_ok());
+    Verdict one_qr = verify_health_card(*qr, test_directory(), clock);
+    Verdict file = verify_health_card(health_card_file({jws}), test_directory(), clock);
+    EXPECT_EQ(one_qr.has_error(Reason::kJwsTooLong), n > kMaxSingleQrJws);
+    EXPECT_EQ(file.has(Reason::kJwsTooLong), n > kMaxSingleQrJws);
+    EXPECT_FALSE(file.has_error(Reason::kJwsTooLong));
   }
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "harness.h"
 
@@ -19,6 +20,48 @@ TEST(Cli, HelpAndMisuse) {
   auto missing = run_healthbook({"facility", "add", "--code", "01001"});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("--name"), std::string::npos);
+}
+
+// `verify --trust-anchors`: the IG's example 01 is signed by a key whose x5c chain expired before
+// the card was issued. Trusted by listing it verifies (the expiry is only a warning); with the IG's
+// root as an anchor (a PKI trust framework) it is refused.
+TEST(Cli, VerifyWithTrustAnchorsChecksTheKeysCertificateChain) {
+  const std::string shc = std::string(HB_SOURCE_DIR) + "/tests/data/shc/";
+  const Json jwks = Json::parse(read_file(shc + "issuer/jwks.json"));
+  char tmpl[] = "/tmp/hb-cli-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string issuers = dir + "/issuers.json";
+  const Json issuer = {{"iss", "https://spec.smarthealth.cards/examples/issuer"}, {"jwks", jwks}};
+  std::ofstream(issuers) << Json{{"issuers", Json::array({issuer})}}.dump();
+  std::string root_b64;
+  for (const Json& k : jwks["keys"]) {
+    if (k.contains("x5c")) root_b64 = k["x5c"].back().get<std::string>();
+  }
+  std::string pem = "-----BEGIN CERTIFICATE-----\n";
+  for (std::size_t i = 0; i < root_b64.size(); i += 64) pem += root_b64.substr(i, 64) + "\n";
+  pem += "-----END CERTIFICATE-----\n";
+  const std::string roots = dir + "/roots.pem";
+  std::ofstream(roots) << pem;
+  const std::string card = shc + "examples/example-01-e-file.smart-health-card";
+
+  auto listed = run_healthbook({"verify", card, "--issuers", issuers});
+  EXPECT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  auto pki =
+      run_healthbook({"verify", card, "--issuers", issuers, "--trust-anchors", roots, "--json"});
+  EXPECT_EQ(pki.exit_code, 1) << pki.out << pki.err;
+  EXPECT_NE(pki.out.find("x5c_not_valid_at_nbf"), std::string::npos) << pki.out;
+  // Example 00's key has no x5c: unaffected by the anchors.
+  auto plain = run_healthbook({"verify", shc + "examples/example-00-e-file.smart-health-card",
+                               "--issuers", issuers, "--trust-anchors", roots});
+  EXPECT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  std::ofstream(dir + "/junk.pem") << "not a certificate";
+  auto junk =
+      run_healthbook({"verify", card, "--issuers", issuers, "--trust-anchors", dir + "/junk.pem"});
+  EXPECT_NE(junk.exit_code, 0);
+  EXPECT_NE(junk.err.find("trust anchors"), std::string::npos) << junk.err;
+  auto none =
+      run_healthbook({"verify", card, "--issuers", issuers, "--trust-anchors", dir + "/none.pem"});
+  EXPECT_NE(none.exit_code, 0);
 }
 
 TEST(Cli, InitRefusesToOverwriteAndCommandsNeedAnInitialisedFolder) {

@@ -4,6 +4,7 @@
 // SMART dev tools keep two such pictures (…-scaled-23.jpg, …-scaled-85.jpg) as valid cards that
 // need it, and retry at scales 0.5 to 2.0 with nearest-neighbour sampling; so do we.
 import type { QRCode } from 'jsqr';
+import { readEcLevel, type EcLevel } from './qrFormat';
 
 export interface Pixels {
   data: Uint8ClampedArray; // RGBA
@@ -30,16 +31,22 @@ export function resample(image: Pixels, scale: number): Pixels {
 // Tenths: 0.5, 0.6, ... 2.0 (1.0 is the first attempt, at the picture's own size).
 const retryScales = Array.from({ length: 16 }, (_, i) => (5 + i) / 10).filter((s) => s !== 1);
 
-export function decodePixels(decode: Decoder, image: Pixels, options: { thorough: boolean; maxSide?: number }): QRCode | null {
+// What was found, with its error-correction level read from the very picture it was found in
+// (null when the format information could not be read; see qrFormat.ts).
+export type FoundQr = QRCode & { ecLevel: EcLevel | null };
+
+export function decodePixels(decode: Decoder, image: Pixels, options: { thorough: boolean; maxSide?: number }): FoundQr | null {
   const inversionAttempts = options.thorough ? 'attemptBoth' : 'dontInvert';
+  const withLevel = (code: QRCode, from: Pixels): FoundQr => ({ ...code, ecLevel: readEcLevel(from, code) });
   const found = decode(image.data, image.width, image.height, { inversionAttempts });
-  if (found || !options.thorough) return found;
+  if (found) return withLevel(found, image);
+  if (!options.thorough) return null;
   const maxSide = options.maxSide ?? 1600;
   for (const scale of retryScales) {
     if (Math.max(image.width, image.height) * scale > maxSide) continue;
     const scaled = resample(image, scale);
     const again = decode(scaled.data, scaled.width, scaled.height, { inversionAttempts });
-    if (again) return again;
+    if (again) return withLevel(again, scaled);
   }
   return null;
 }

@@ -10,7 +10,8 @@ const vi = (k: Parameters<typeof translate>[1], p?: Record<string, string | numb
 const serverReasons = `trailing_characters unsupported_input malformed_file wrong_file_extension multiple_credentials
   bad_qr_header malformed_numeric bad_chunk_header missing_chunk chunk_too_small jws_too_long malformed_jws
   missing_header_field unsupported_algorithm der_signature bad_signature not_deflated zlib_not_raw_deflate
-  inflate_failed utf8_bom malformed_payload bad_issuer_url unknown_issuer unknown_kid kid_mismatch missing_claim
+  inflate_failed utf8_bom malformed_payload bad_issuer_url unknown_issuer unknown_kid kid_mismatch x5c_malformed
+  x5c_key_mismatch x5c_san_mismatch x5c_not_valid_at_nbf x5c_untrusted missing_claim
   nbf_milliseconds exp_milliseconds not_yet_valid expired exp_before_nbf vc_type_missing vc_type_unknown
   vc_type_inconsistent bad_fhir_version fhir_invalid fhir_empty_value fhir_not_minified fhir_bad_meta
   fhir_bad_reference fhir_status_not_completed revoked crl_outdated not_in_transparency_log`.split(/\s+/);

@@ -11,8 +11,8 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import QRCode, { type QRCodeSegment } from 'qrcode';
 import { describe, expect, test } from 'vitest';
-import { decodePixels, type Pixels } from '../lib/qrDecode';
-import { checkQrImage, dataBitsOf, smallestAllowedChunk, smallestVersion, type EcLevel, type QrProblemCode } from './qrImageCheck';
+import { decodePixels, resample, type Pixels } from '../lib/qrDecode';
+import { checkQrImage, dataBitsOf, judgingLevel, smallestAllowedChunk, smallestVersion, type EcLevel, type QrProblemCode } from './qrImageCheck';
 
 const shc = join(__dirname, '../../../tests/data/shc');
 const negative = join(shc, 'negative');
@@ -76,7 +76,11 @@ describe('the negative test pictures', () => {
 
   test('the exact reasons for the pictures with several faults', () => {
     const codes = (f: string) => checkQrImage(readQr(readImage(join(negative, f)))).problems.map((p) => p.code).sort();
-    expect(codes('test-example-00-g-qr-code-0-bad_qr_version.png')).toEqual(['qr_inflated_version', 'qr_version_too_high']);
+    // Example 00 drawn at level Q, at the smallest version Q allows for it (24): too high a version, but not
+    // inflated for its level (judged as L it would look inflated too; it was, before the level was
+    // read from the picture).
+    expect(codes('test-example-00-g-qr-code-0-bad_qr_version.png')).toEqual(['qr_version_too_high']);
+    expect(readQr(readImage(join(negative, 'test-example-00-g-qr-code-0-bad_qr_version.png')))).toMatchObject({ version: 24, ecLevel: 'Q' });
     expect(codes('test-example-00-g-qr-code-inflated-to-v22.png')).toEqual(['qr_inflated_version']);
     expect(codes('test-example-00-g-qr-code-0-qr_chunk_too_small.png')).toEqual(['qr_chunk_too_small']);
     expect(codes('test-example-00-g-qr-code-1-qr_chunk_too_small.png')).toEqual(['qr_chunk_too_small']);
@@ -127,12 +131,17 @@ describe('codes made the SMART Health Card way pass', () => {
     }
   });
 
-  test('a code at level M is judged by M when the level is known', () => {
+  test('a code at level M at its smallest version passes: the level is read from the picture', () => {
     const text = exampleText('examples/example-00-f-qr-code-numeric-value-0.txt');
     const found = readQr(render(text, { ec: 'M' }));
-    expect(checkQrImage(found, 'M').ok).toBe(true);
-    // jsQR does not tell the level; read as L (the default), a larger version looks inflated.
-    expect(checkQrImage(found).problems.map((p) => p.code)).toEqual(['qr_inflated_version']);
+    expect(found?.ecLevel).toBe('M');
+    expect(checkQrImage(found)).toEqual({ ok: true, text, problems: [] });
+    // Judged as if it were L, its larger version would look inflated.
+    expect(checkQrImage(found, 'L').problems.map((p) => p.code)).toEqual(['qr_inflated_version']);
+    // At Q and H example 00 needs more than version 22: refused for that, not as inflated.
+    for (const ec of ['Q', 'H'] as const) {
+      expect(checkQrImage(readQr(render(text, { ec }))).problems.map((p) => p.code), ec).toEqual(['qr_version_too_high']);
+    }
   });
 });
 
@@ -142,6 +151,15 @@ describe('codes made wrongly are refused', () => {
   test('inflated to a larger version than needed', () => {
     const result = checkQrImage(readQr(render(text, { version: 20 })));
     expect(result.problems).toEqual([{ code: 'qr_inflated_version', key: 'verify.qr.qr_inflated_version', params: { version: 20, needed: 18 } }]);
+  });
+
+  test('inflated at its own level: a level Q code two versions larger than Q needs', () => {
+    const needed = smallestVersion([{ mode: 'byte', length: 5 }, { mode: 'numeric', length: text.length - 5 }], 'Q')!;
+    const found = readQr(render(text, { ec: 'Q', version: needed + 2 }));
+    expect(found?.ecLevel).toBe('Q');
+    expect(checkQrImage(found).problems).toContainEqual(
+      { code: 'qr_inflated_version', key: 'verify.qr.qr_inflated_version', params: { version: needed + 2, needed } },
+    );
   });
 
   test('one byte segment for everything', () => {
@@ -164,6 +182,40 @@ describe('codes made wrongly are refused', () => {
 
   test('a QR code that is not a health card is left to the server', () => {
     expect(checkQrImage(readQr(render('https://example.org/', { segments: 'one' })))).toEqual({ ok: true, text: 'https://example.org/', problems: [] });
+  });
+});
+
+describe('the error-correction level of a picture', () => {
+  const text = exampleText('examples/example-00-f-qr-code-numeric-value-0.txt');
+
+  test('is read for every level, at several module sizes, light on dark too', () => {
+    for (const ec of ['L', 'M', 'Q', 'H'] as const) {
+      const image = render(text, { ec });
+      expect(readQr(image)?.ecLevel, ec).toBe(ec);
+      expect(readQr(resample(image, 0.75))?.ecLevel, `${ec} at 3 pixels a module`).toBe(ec);
+      const inverted = { ...image, data: image.data.map((v, i) => (i % 4 === 3 ? v : 255 - v)) };
+      expect(readQr(inverted)?.ecLevel, `${ec} inverted`).toBe(ec);
+    }
+  });
+
+  test('is read from every negative picture jsQR can read: level L, but Q for bad_qr_version', () => {
+    for (const file of images) {
+      const found = readQr(readImage(join(negative, file)));
+      if (found) expect(found.ecLevel, file).toBe(file.endsWith('-bad_qr_version.png') ? 'Q' : 'L');
+    }
+  });
+
+  test('unknown, a code is judged at the highest level its version holds the content at', () => {
+    const segments = [{ mode: 'byte' as const, length: 5 }, { mode: 'numeric' as const, length: text.length - 5 }];
+    const atM = smallestVersion(segments, 'M')!;
+    expect(judgingLevel(segments, atM)).toBe('M');
+    expect(judgingLevel(segments, atM, 'L')).toBe('L');
+    const found = readQr(render(text, { ec: 'M' }))!;
+    // Without the level, a smallest-version M code is not called inflated...
+    expect(checkQrImage({ ...found, ecLevel: null }).ok).toBe(true);
+    // ...but a level L code blown up to version 22 still is, at any level.
+    const inflated = readQr(render(text, { version: 22 }))!;
+    expect(checkQrImage({ ...inflated, ecLevel: null }).problems.map((p) => p.code)).toEqual(['qr_inflated_version']);
   });
 });
 

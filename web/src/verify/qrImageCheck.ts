@@ -10,16 +10,24 @@
 //   the SMART dev tools check). One picture holds one chunk, so a chunk that is too short to be
 //   part of such a split is refused.
 //
-// jsQR does not report the error-correction level. The smallest version is computed for level L
-// (the lowest, so the smallest version possible for the content, and the level the SMART Health
-// Cards FAQ's limits are given for) unless the caller knows the level. A card encoded at M, Q or H
-// at the smallest version for that level would be flagged as inflated under the L assumption;
-// issuers following the spec's examples use L.
+// "No larger version than needed" depends on the error-correction level: a card drawn at level M
+// needs a larger version than at L, legitimately (the spec does not require L). jsQR does not
+// report the level, so lib/qrDecode.ts reads it from the picture (lib/qrFormat.ts) and the check
+// uses it: the smallest version at the code's own level. When the level is not known (the format
+// information did not read), the code is judged at the highest level its version could hold the
+// content at, so that only a code inflated whatever its level is refused; assuming L there would
+// refuse every valid card drawn at M, Q or H at its smallest version.
+//
+// The JWS limits (1195 characters for one code, 1191 per chunk) are the spec's thresholds on the
+// text and do not depend on the level; version 22 is checked on the code's actual version.
 //
 // Pure: no DOM, no jsQR import (types only), so it stays out of the main bundle's weight and is
 // tested in Node.
 import type { QRCode } from 'jsqr';
 import type { MessageKey } from '../i18n/en';
+import type { EcLevel } from '../lib/qrFormat';
+
+export type { EcLevel };
 
 export type QrProblemCode =
   | 'no_qr_found'
@@ -41,10 +49,8 @@ export interface QrCheck {
   problems: QrProblem[];
 }
 
-export type EcLevel = 'L' | 'M' | 'Q' | 'H';
-
-// What this module reads from a jsQR result.
-export type QrRead = Pick<QRCode, 'data' | 'version' | 'chunks'>;
+// What this module reads from a jsQR result, plus the level when it was read from the picture.
+export type QrRead = Pick<QRCode, 'data' | 'version' | 'chunks'> & { ecLevel?: EcLevel | null };
 
 export const maxQrVersion = 22;
 export const maxSingleJws = 1195; // characters of JWS in one version-22 code at level L
@@ -138,7 +144,17 @@ export function smallestAllowedChunk(count: number): number {
 const isShc = (text: string) => /^shc:\//i.test(text);
 const chunkHeader = /^shc:\/([1-9][0-9]*)\/([1-9][0-9]*)\//;
 
-export function checkQrImage(result: QrRead | null | undefined, ec: EcLevel = 'L'): QrCheck {
+// The level to judge a code of this version by: the one given, else the one read from the
+// picture, else the highest level at which this version holds the content (null if none does:
+// then the version is too small for the content at any level, which jsQR would not have read).
+export function judgingLevel(segments: readonly Segment[], version: number, known?: EcLevel | null): EcLevel | null {
+  if (known) return known;
+  const bits = segments.reduce((sum, s) => sum + segmentBits(s, version), 0);
+  return (['H', 'Q', 'M', 'L'] as const).find((ec) => bits <= dataBitsOf(version, ec)) ?? null;
+}
+
+// `ec`: the code's error-correction level when the caller knows it better than the picture did.
+export function checkQrImage(result: QrRead | null | undefined, ec?: EcLevel): QrCheck {
   if (!result || !result.data) {
     return { ok: false, problems: [{ code: 'no_qr_found', key: 'verify.qr.no_qr_found' }] };
   }
@@ -170,7 +186,9 @@ export function checkQrImage(result: QrRead | null | undefined, ec: EcLevel = 'L
     problems.push({ code: 'qr_version_too_high', key: 'verify.qr.qr_version_too_high', params: { version, max: maxQrVersion } });
   }
 
-  const needed = smallestVersion(segmentsOf(chunks), ec);
+  const segments = segmentsOf(chunks);
+  const level = judgingLevel(segments, version, ec ?? result.ecLevel);
+  const needed = level ? smallestVersion(segments, level) : null;
   if (needed !== null && version > needed) {
     problems.push({ code: 'qr_inflated_version', key: 'verify.qr.qr_inflated_version', params: { version, needed } });
   }
