@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "crypto/random.h"
 
@@ -88,6 +90,60 @@ TEST(Base64Url, RejectsCharactersOutsideTheAlphabet) {
 TEST(Base64Url, RejectsImpossibleLength) {
   EXPECT_FALSE(base64url_decode("Z").is_ok());
   EXPECT_FALSE(base64url_decode("Zm9vY").is_ok());
+}
+
+// The decoder works four characters at a time; this is the plain bit-at-a-time form it replaced,
+// kept as the reference for the randomized comparison below (same results, same messages).
+Result<std::string> reference_base64url_decode(std::string_view text) {
+  const std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  if (text.size() % 4 == 1) return invalid("base64url: impossible length");
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::size_t v = alphabet.find(text[i]);
+    if (v == std::string_view::npos) {
+      return invalid("base64url: invalid character at offset " + std::to_string(i));
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    return invalid("base64url: non-zero trailing bits (not canonical)");
+  }
+  return out;
+}
+
+TEST(Base64Url, AgreesWithTheReferenceDecoderOnRandomText) {
+  // Mostly alphabet characters, some outside it (padding, whitespace, base64's +/, high bytes), and
+  // every length class, so that each error is met at every position of a group.
+  const std::string_view pool =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ .\n\xc3\xff";
+  for (int round = 0; round < 20000; ++round) {
+    const std::string r = random_bytes(24);
+    const std::size_t len = static_cast<unsigned char>(r[0]) % 23;
+    std::string text;
+    for (std::size_t i = 0; i < len; ++i) {
+      const auto pick = static_cast<unsigned char>(r[1 + i]);
+      // One text in four is drawn from the alphabet alone, so that trailing bits get tested.
+      text.push_back(pool[pick % (round % 4 == 0 ? 64 : pool.size())]);
+    }
+    SCOPED_TRACE(text);
+    auto got = base64url_decode(text);
+    auto want = reference_base64url_decode(text);
+    ASSERT_EQ(got.is_ok(), want.is_ok());
+    if (want.is_ok()) {
+      EXPECT_EQ(*got, *want);
+    } else {
+      EXPECT_EQ(got.error().message(), want.error().message());
+    }
+  }
 }
 
 TEST(Base64Url, RejectsNonCanonicalTrailingBits) {

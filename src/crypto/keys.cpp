@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
@@ -250,26 +251,32 @@ Json public_jwk(const EVP_PKEY* key, KeyType type) {
   return j;
 }
 
-// JOSE r||s (each exactly n bytes) to DER, for OpenSSL.
-Result<std::string> rs_to_der(std::string_view rs, std::size_t n) {
-  ossl::EcdsaSig sig(ECDSA_SIG_new());
-  ossl::Bn r(BN_bin2bn(ossl::u8(rs.data()), static_cast<int>(n), nullptr));
-  ossl::Bn s(BN_bin2bn(ossl::u8(rs.data() + n), static_cast<int>(n), nullptr));
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
-    ossl::clear_errors();
-    return internal("cannot build ECDSA signature");
-  }
-  // ECDSA_SIG_set0 took ownership of r and s.
-  (void)r.release();
-  (void)s.release();
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig.get(), &der);
-  ossl::Bytes owner(der);
-  if (len <= 0) {
-    ossl::clear_errors();
-    return internal("cannot encode ECDSA signature");
-  }
-  return std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+// JOSE r||s (each exactly n bytes) to DER, for OpenSSL: SEQUENCE { INTEGER r, INTEGER s }, each
+// INTEGER minimal (leading zero bytes dropped, one 0x00 put back when the top bit is set, zero as
+// one 0x00 byte), which is what i2d_ECDSA_SIG writes. Built by hand: going through BIGNUMs and
+// ECDSA_SIG cost a few allocations per verified card. n is at most 48 (P-384), so every length
+// fits the one-byte form.
+std::string rs_to_der(std::string_view rs, std::size_t n) {
+  auto integer = [](std::string_view v, std::string& out) {
+    std::size_t skip = 0;
+    while (skip + 1 < v.size() && v[skip] == 0) ++skip;
+    v.remove_prefix(skip);
+    const bool pad = (static_cast<unsigned char>(v[0]) & 0x80) != 0;
+    out += '\x02';
+    out += static_cast<char>(v.size() + (pad ? 1 : 0));
+    if (pad) out += '\0';
+    out.append(v);
+  };
+  std::string body;
+  body.reserve(2 * n + 6);
+  integer(rs.substr(0, n), body);
+  integer(rs.substr(n, n), body);
+  std::string der;
+  der.reserve(body.size() + 2);
+  der += '\x30';
+  der += static_cast<char>(body.size());
+  der += body;
+  return der;
 }
 
 // DER (from OpenSSL) to JOSE r||s.
@@ -317,6 +324,55 @@ Result<KeyType> classify(const EVP_PKEY* key) {
 
 // OpenSSL may ask for a passphrase while decoding PEM; we never have one to give.
 int no_passphrase(char*, int, int, void*) { return -1; }
+
+// ES256, the algorithm of every health card, verified as SHA-256 (hash.cpp keeps a context per
+// thread) and then the digest against a context kept per thread and key. EVP_DigestVerify made
+// and freed a context per call and fetched both algorithms from the provider store each time,
+// under a lock. The check is the same: OpenSSL's ECDSA verify of the SHA-256 digest, DER parsed
+// strictly (re-encoded and compared), the digest length held to SHA-256's.
+class VerifyContexts {
+ public:
+  // A context ready for EVP_PKEY_verify with this key, or nullptr if OpenSSL cannot make one.
+  EVP_PKEY_CTX* get(EVP_PKEY* key) {
+    for (const Entry& e : entries_) {
+      if (e.key == key) return e.ctx.get();
+    }
+    // A verifier meets few keys; a thread that met many starts afresh.
+    if (entries_.size() >= kMaxKeys) entries_.clear();
+    ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+    if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+      ossl::clear_errors();
+      return nullptr;
+    }
+    entries_.push_back({key, std::move(ctx)});
+    return entries_.back().ctx.get();
+  }
+
+ private:
+  static constexpr std::size_t kMaxKeys = 16;
+  // The context holds a reference on its key, so the key outlives the entry and its address
+  // cannot come back as another key's while the entry exists.
+  struct Entry {
+    EVP_PKEY* key;
+    ossl::PkeyCtx ctx;
+  };
+  std::vector<Entry> entries_;
+};
+
+Status verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_view der) {
+  thread_local VerifyContexts contexts;
+  EVP_PKEY_CTX* ctx = contexts.get(key);
+  if (!ctx) return internal("cannot set up ECDSA verification");
+  const std::string digest = sha256(signing_input);
+  if (EVP_PKEY_verify(ctx, ossl::u8(der.data()), der.size(), ossl::u8(digest.data()),
+                      digest.size()) != 1) {
+    ossl::clear_errors();
+    return unauthorized("signature does not verify");
+  }
+  return Status::ok();
+}
+
 
 }  // namespace
 
@@ -369,10 +425,9 @@ Status PublicKey::verify(std::string_view alg, std::string_view signing_input,
       return unauthorized(std::string(alg) + " signature must be " + std::to_string(2 * n) +
                           " bytes (r||s), got " + std::to_string(signature.size()));
     }
-    auto converted = rs_to_der(signature, n);
-    if (!converted) return converted.error();
-    der = std::move(converted).value();
+    der = rs_to_der(signature, n);
     sig = der;
+    if (type_ == KeyType::kEcP256) return verify_es256(key_.get(), signing_input, der);
   } else if (type_ == KeyType::kEd25519) {
     if (signature.size() != 64) return unauthorized("EdDSA signature must be 64 bytes");
   } else if (signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) {

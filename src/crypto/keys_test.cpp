@@ -222,6 +222,49 @@ TEST(PublicKeyVerify, RefusesDerEncodedEcdsaSignature) {
   EXPECT_TRUE(priv.public_key().verify("ES256", msg, rs).is_ok());
 }
 
+TEST(PublicKeyVerify, EcdsaIntegersOfEveryShape) {
+  // r||s goes to DER by hand: each INTEGER minimal, 0x00 in front of a set top bit. Sign until
+  // both shapes have turned up (a leading zero byte comes once in 128 signatures or so).
+  for (auto [type, alg] : {std::pair{KeyType::kEcP256, "ES256"}, std::pair{KeyType::kEcP384, "ES384"}}) {
+    SCOPED_TRACE(alg);
+    auto priv = PrivateKey::generate(type).value();
+    const PublicKey pub = priv.public_key();
+    const std::size_t n = type == KeyType::kEcP256 ? 32 : 48;
+    bool leading_zero = false;
+    bool top_bit = false;
+    for (int i = 0; i < 4000 && !(leading_zero && top_bit); ++i) {
+      const std::string msg = "card " + std::to_string(i);
+      const std::string sig = priv.sign(alg, msg).value();
+      ASSERT_EQ(sig.size(), 2 * n);
+      const bool zero = sig[0] == 0 || sig[n] == 0;
+      const bool top = (sig[0] & 0x80) != 0 || (sig[n] & 0x80) != 0;
+      leading_zero |= zero;
+      top_bit |= top;
+      ASSERT_TRUE(pub.verify(alg, msg, sig).is_ok()) << i;
+      EXPECT_EQ(pub.verify(alg, msg + ".", sig).code(), Code::kUnauthorized);
+    }
+    EXPECT_TRUE(leading_zero && top_bit);
+    // r or s of zero is a well-formed DER INTEGER that never verifies.
+    EXPECT_EQ(pub.verify(alg, "x", std::string(2 * n, '\0')).code(), Code::kUnauthorized);
+  }
+}
+
+TEST(PublicKeyVerify, ManyKeysOneThread) {
+  // ES256 keeps a verification context per thread and key, a bounded number of them: more keys
+  // than that, keys gone and keys made anew must each verify their own signatures only.
+  std::vector<PrivateKey> privs;
+  for (int i = 0; i < 40; ++i) privs.push_back(PrivateKey::generate(KeyType::kEcP256).value());
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < privs.size(); ++i) {
+      const std::string sig = privs[i].sign("ES256", "m").value();
+      EXPECT_TRUE(privs[i].public_key().verify("ES256", "m", sig).is_ok());
+      const PublicKey other = privs[(i + 1) % privs.size()].public_key();
+      EXPECT_EQ(other.verify("ES256", "m", sig).code(), Code::kUnauthorized);
+    }
+    privs[static_cast<std::size_t>(round)] = PrivateKey::generate(KeyType::kEcP256).value();
+  }
+}
+
 TEST(PublicKeyVerify, SafeFromManyThreads) {
   auto priv = PrivateKey::generate(KeyType::kEcP256).value();
   const PublicKey pub = priv.public_key();
