@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 
 namespace hb::documents {
 namespace {
@@ -39,30 +40,49 @@ class ZStream {
   bool ok_ = false;
 };
 
+// This thread's inflate stream for raw (-15) or zlib (15) DEFLATE, reset for a new input.
+// inflateInit2 allocates about 7 kB of state, past the allocator's per-thread cache, and
+// inflateEnd frees it: on every card a verifier inflates. A reset stream is as good as new.
+z_stream* inflater(int window_bits) {
+  thread_local ZStream raw(ZStream::Mode::kInflate, -15);
+  thread_local ZStream wrapped(ZStream::Mode::kInflate, 15);
+  ZStream& zs = window_bits == -15 ? raw : wrapped;
+  if (!zs.ok() || inflateReset(zs.get()) != Z_OK) return nullptr;
+  return zs.get();
+}
+
 Result<std::string> inflate_with(std::string_view data, std::size_t max_output, int window_bits,
                                  const char* what) {
   // zlib counts input in uInt; card payloads are far below that, anything bigger is hostile.
   if (data.size() > UINT_MAX / 2) return Status(Code::kTooLarge, "compressed data too large");
-  ZStream zs(ZStream::Mode::kInflate, window_bits);
-  if (!zs.ok()) return internal("inflateInit2 failed");
-  z_stream* z = zs.get();
+  z_stream* z = inflater(window_bits);
+  if (!z) return internal("inflateInit2 failed");
   z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z->avail_in = static_cast<uInt>(data.size());
 
-  std::string out;
-  char buf[16 * 1024];
+  // Inflate straight into the result, sized from a guess (cards compress about 2:1), asking for the
+  // whole stream at once (Z_FINISH): when it fits, zlib neither keeps a 32 kB sliding window nor
+  // copies the output into one. Growing the buffer continues the stream as Z_NO_FLUSH would.
+  // The buffer never exceeds max_output + 1 bytes, so reaching that size means "over the cap".
+  const std::size_t cap = max_output == SIZE_MAX ? max_output : max_output + 1;
+  std::string out(std::min(cap, std::max<std::size_t>(1024, 4 * data.size())), '\0');
+  std::size_t produced = 0;
   for (;;) {
-    z->next_out = reinterpret_cast<Bytef*>(buf);
-    z->avail_out = sizeof(buf);
-    int rc = inflate(z, Z_NO_FLUSH);
-    std::size_t produced = sizeof(buf) - z->avail_out;
-    if (out.size() + produced > max_output) {
+    const std::size_t room = std::min<std::size_t>(out.size() - produced, UINT_MAX / 2);
+    z->next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    z->avail_out = static_cast<uInt>(room);
+    int rc = inflate(z, Z_FINISH);
+    produced += room - z->avail_out;
+    if (produced > max_output) {
       return Status(Code::kTooLarge, std::string(what) + " output exceeds the limit of " +
                                          std::to_string(max_output) + " bytes");
     }
-    out.append(buf, produced);
     if (rc == Z_STREAM_END) break;
-    if (rc == Z_OK) continue;
+    if (rc == Z_OK || (rc == Z_BUF_ERROR && z->avail_out == 0)) {
+      // Out of room (more, up to the cap), or progress made: go on.
+      if (z->avail_out == 0) out.resize(std::min(cap, out.size() * 2));
+      continue;
+    }
     if (rc == Z_BUF_ERROR && z->avail_in == 0) {
       return invalid(std::string(what) + " data is truncated");
     }
@@ -70,6 +90,7 @@ Result<std::string> inflate_with(std::string_view data, std::size_t max_output, 
     return invalid(std::string(what) + " failed: " + msg);
   }
   if (z->avail_in != 0) return invalid(std::string(what) + " data has trailing bytes");
+  out.resize(produced);
   return out;
 }
 

@@ -2,7 +2,7 @@
 // zlib or gzip wrapper ("zip":"DEF"). Inflation is capped, so a small hostile payload cannot
 // expand into gigabytes (zip bomb): inputs that would inflate past `max_output` are refused.
 //
-// Thread-safety: stateless; safe from any thread (each call owns its z_stream).
+// Thread-safety: safe from any thread; each thread inflates with its own z_stream, reset per call.
 #pragma once
 
 #include <cstddef>

@@ -328,6 +328,47 @@ TEST(Numeric, EncodesAndDecodesTheExampleQrText) {
   EXPECT_FALSE(to_shc_numeric("a b").is_ok());
 }
 
+TEST(Numeric, AgreesWithAPairAtATimeDecoderOnRandomText) {
+  // parse_shc_text decodes eight digits at a time; a pair at a time is the plain reading of the
+  // spec. Both must give the same characters, or the same first defect.
+  auto reference = [](std::string_view digits) -> Result<std::string> {
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); i += 2) {
+      const char a = digits[i], b = digits[i + 1];
+      if (a < '0' || a > '9' || b < '0' || b > '9') {
+        return invalid("non-digit at position " + std::to_string(5 + i));
+      }
+      const int v = (a - '0') * 10 + (b - '0');
+      if (v > 77) {
+        return invalid("digit pair " + std::to_string(v) + " at position " +
+                       std::to_string(5 + i) + " is over 77");
+      }
+      out += static_cast<char>(v + 45);
+    }
+    return out;
+  };
+  const std::string pool = "0123456789012345670123456701234567: \x80\xff";  // no '/': headers
+  for (int round = 0; round < 20000; ++round) {
+    const std::string r = crypto::random_bytes(41);
+    const std::size_t pairs = 1 + static_cast<unsigned char>(r[0]) % 20;
+    std::string digits;
+    for (std::size_t i = 0; i < 2 * pairs; ++i) {
+      const auto pick = static_cast<unsigned char>(r[1 + i]);
+      // Most texts are clean (pairs 00..77 only); some carry a defect anywhere.
+      digits += round % 3 == 0 ? pool[pick % pool.size()] : static_cast<char>('0' + pick % 8);
+    }
+    SCOPED_TRACE(digits);
+    auto got = parse_shc_text("shc:/" + digits);
+    auto want = reference(digits);
+    ASSERT_EQ(got.is_ok(), want.is_ok());
+    if (want.is_ok()) {
+      EXPECT_EQ(got->jws_part, *want);
+    } else {
+      EXPECT_EQ(got.error().message(), want.error().message());
+    }
+  }
+}
+
 TEST(Deflate, RoundTripsRefusesZlibAndCapsOutput) {
   std::string data(10000, 'x');
   auto d = deflate_raw(data);
@@ -352,6 +393,42 @@ TEST(Deflate, RoundTripsRefusesZlibAndCapsOutput) {
   EXPECT_FALSE(inflate_raw(d->substr(0, d->size() - 2)).is_ok());
   EXPECT_FALSE(inflate_raw(*d + "junk").is_ok());
   EXPECT_FALSE(inflate_raw("").is_ok());
+}
+
+TEST(Deflate, CapIsExactAndMessagesNameTheDefect) {
+  // The output buffer grows from a guess; the cap must still be exact at every size, whether the
+  // stream needs one inflate call or several.
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{1023}, std::size_t{1024},
+                           std::size_t{5000}, std::size_t{300000}}) {
+    SCOPED_TRACE(size);
+    // Incompressible bytes (a 1:1 stream, past the 4x guess only by its own size) and a highly
+    // compressible run (far past the guess).
+    for (const std::string& data : {crypto::random_bytes(size), std::string(size, 'x')}) {
+      auto d = deflate_raw(data);
+      ASSERT_TRUE(d.is_ok());
+      auto exact = inflate_raw(*d, data.size());
+      ASSERT_TRUE(exact.is_ok()) << exact.error().message();
+      EXPECT_EQ(*exact, data);
+      if (!data.empty()) {
+        auto over = inflate_raw(*d, data.size() - 1);
+        ASSERT_FALSE(over.is_ok());
+        EXPECT_EQ(over.error().code(), Code::kTooLarge);
+        EXPECT_EQ(over.error().message(), "raw inflate output exceeds the limit of " +
+                                              std::to_string(data.size() - 1) + " bytes");
+      }
+    }
+  }
+  auto d = deflate_raw(std::string(10000, 'x') + crypto::random_bytes(3000));
+  ASSERT_TRUE(d.is_ok());
+  auto truncated = inflate_raw(d->substr(0, d->size() - 2));
+  ASSERT_FALSE(truncated.is_ok());
+  EXPECT_EQ(truncated.error().message(), "raw inflate data is truncated");
+  auto trailing = inflate_raw(*d + "junk");
+  ASSERT_FALSE(trailing.is_ok());
+  EXPECT_EQ(trailing.error().message(), "raw inflate data has trailing bytes");
+  auto corrupt = inflate_raw("\xff\xff\xff");
+  ASSERT_FALSE(corrupt.is_ok());
+  EXPECT_EQ(corrupt.error().message(), "raw inflate failed: invalid block type");
 }
 
 TEST(HealthCard, IssuerUrlsAreHttpsOrLoopback) {

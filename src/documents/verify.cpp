@@ -84,6 +84,40 @@ bool looks_like_coding(const Json& obj) {
   return true;
 }
 
+// Where a bundle check is in the tree: a chain of segments on the stack, parent first. The
+// FHIRPath-like text ("Bundle.entry[0].resource.meta") is built only for a finding: building it
+// for every node visited, as this checker once did, cost more than the checks themselves.
+struct PathSeg {
+  const PathSeg* parent = nullptr;
+  std::string_view name;     // a member name, or the root's text when there is no parent
+  std::ptrdiff_t index = -1;  // >= 0: the index-th item of the array at `parent`
+};
+
+void append_path(std::string& out, const PathSeg& seg) {
+  if (seg.parent) append_path(out, *seg.parent);
+  if (seg.index >= 0) {
+    out += '[';
+    out += std::to_string(seg.index);
+    out += ']';
+    return;
+  }
+  if (seg.parent) out += '.';
+  out.append(seg.name);
+}
+
+// The path's text followed by `rest`.
+std::string at(const PathSeg& seg, std::string_view rest) {
+  std::string out;
+  append_path(out, seg);
+  out.append(rest);
+  return out;
+}
+
+PathSeg member(const PathSeg& parent, std::string_view name) { return {&parent, name, -1}; }
+PathSeg item(const PathSeg& parent, std::size_t i) {
+  return {&parent, {}, static_cast<std::ptrdiff_t>(i)};
+}
+
 // Collects health-card bundle findings over the JSON tree.
 class BundleChecker {
  public:
@@ -109,136 +143,149 @@ class BundleChecker {
       if (s.problems().empty()) msg += ": " + s.message();
       add(Reason::kFhirInvalid, Severity::kError, msg);
     }
-    empty_values(bundle, "Bundle");
-    resource_rules(bundle, "Bundle");
-    const Json* entries = bundle.contains("entry") ? &bundle["entry"] : nullptr;
+    const PathSeg root{nullptr, "Bundle", -1};
+    empty_values(bundle, root);
+    resource_rules(bundle, root);
+    auto entries_it = bundle.find("entry");
+    const Json* entries = entries_it != bundle.end() ? &*entries_it : nullptr;
     if (!entries || !entries->is_array() || entries->empty()) {
       add(Reason::kFhirInvalid, Severity::kError, "Bundle has no entries");
       return;
     }
-    std::set<std::string> urls;
+    const PathSeg entry = member(root, "entry");
+    std::set<std::string, std::less<>> urls;
     for (std::size_t i = 0; i < entries->size(); ++i) {
       const Json& e = (*entries)[i];
-      const std::string path = "Bundle.entry[" + std::to_string(i) + "]";
       if (!e.is_object()) continue;
       auto full = e.find("fullUrl");
-      if (full == e.end() || !full->is_string() || !is_short_ref(full->get<std::string>())) {
+      if (full == e.end() || !full->is_string() ||
+          !is_short_ref(full->get_ref<const std::string&>())) {
         add(Reason::kFhirBadReference, minify_,
-            path + ".fullUrl must be a short resource-scheme URI such as \"resource:0\"");
+            at(item(entry, i),
+               ".fullUrl must be a short resource-scheme URI such as \"resource:0\""));
       } else {
-        urls.insert(full->get<std::string>());
+        urls.insert(full->get_ref<const std::string&>());
       }
     }
     for (std::size_t i = 0; i < entries->size(); ++i) {
       const Json& e = (*entries)[i];
-      if (!e.is_object() || !e.contains("resource")) continue;
-      walk(e["resource"], "Bundle.entry[" + std::to_string(i) + "].resource", urls);
+      if (!e.is_object()) continue;
+      auto r = e.find("resource");
+      if (r == e.end()) continue;
+      const PathSeg one = item(entry, i);
+      walk(*r, member(one, "resource"), urls);
     }
   }
 
  private:
   void add(Reason r, Severity s, std::string msg) { out_.push_back({r, s, std::move(msg)}); }
 
-  void empty_values(const Json& node, const std::string& path) {
+  void empty_values(const Json& node, const PathSeg& path) {
     if ((node.is_object() || node.is_array()) && node.empty()) {
       add(Reason::kFhirEmptyValue, Severity::kError,
-          path +
-              " is empty (FHIR JSON has no empty "
-              "objects or arrays)");
+          at(path, " is empty (FHIR JSON has no empty objects or arrays)"));
       return;
     }
     if (node.is_string() && node.get_ref<const std::string&>().empty()) {
-      add(Reason::kFhirEmptyValue, Severity::kError, path + " is an empty string");
+      add(Reason::kFhirEmptyValue, Severity::kError, at(path, " is an empty string"));
       return;
     }
     if (node.is_array()) {
-      for (std::size_t i = 0; i < node.size(); ++i)
-        empty_values(node[i], path + "[" + std::to_string(i) + "]");
+      for (std::size_t i = 0; i < node.size(); ++i) empty_values(node[i], item(path, i));
     } else if (node.is_object()) {
-      for (auto it = node.begin(); it != node.end(); ++it)
-        empty_values(it.value(), path + "." + it.key());
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        empty_values(it.value(), member(path, it.key()));
+      }
     }
   }
 
   // Resource-level minification: Resource.id, Resource.meta, DomainResource.text.
-  void resource_rules(const Json& r, const std::string& path) {
-    if (r.contains("id")) add(Reason::kFhirNotMinified, minify_, path + ".id must be left out");
-    if (r.contains("text")) add(Reason::kFhirNotMinified, minify_, path + ".text must be left out");
+  void resource_rules(const Json& r, const PathSeg& path) {
+    if (r.contains("id")) add(Reason::kFhirNotMinified, minify_, at(path, ".id must be left out"));
+    if (r.contains("text")) {
+      add(Reason::kFhirNotMinified, minify_, at(path, ".text must be left out"));
+    }
     auto meta = r.find("meta");
     if (meta == r.end()) return;
     if (!meta->is_object()) {
-      add(Reason::kFhirBadMeta, minify_, path + ".meta is not an object");
+      add(Reason::kFhirBadMeta, minify_, at(path, ".meta is not an object"));
       return;
     }
     for (auto it = meta->begin(); it != meta->end(); ++it) {
       if (it.key() != "security") {
         add(Reason::kFhirBadMeta, minify_,
-            path + ".meta." + it.key() + ": meta may hold only \"security\"");
+            at(path, ".meta." + it.key() + ": meta may hold only \"security\""));
       }
     }
     auto sec = meta->find("security");
     if (sec == meta->end()) {
-      add(Reason::kFhirBadMeta, minify_, path + ".meta without security must be left out");
+      add(Reason::kFhirBadMeta, minify_, at(path, ".meta without security must be left out"));
       return;
     }
     if (!sec->is_array() || sec->empty()) {
       add(Reason::kFhirBadMeta, Severity::kError,
-          path + ".meta.security must be a list of codings");
+          at(path, ".meta.security must be a list of codings"));
       return;
     }
+    const PathSeg meta_path = member(path, "meta");
+    const PathSeg security = member(meta_path, "security");
     for (std::size_t i = 0; i < sec->size(); ++i) {
       const Json& c = (*sec)[i];
-      const std::string p = path + ".meta.security[" + std::to_string(i) + "]";
+      const PathSeg p = item(security, i);
       if (!c.is_object() || !c.contains("code")) {
-        add(Reason::kFhirBadMeta, Severity::kError, p + " is not a Coding with a code");
+        add(Reason::kFhirBadMeta, Severity::kError, at(p, " is not a Coding with a code"));
         continue;
       }
       for (auto it = c.begin(); it != c.end(); ++it) {
         if (!coding_member(it.key())) {
           add(Reason::kFhirBadMeta, Severity::kError,
-              p + "." + it.key() + " is not a Coding member");
+              at(p, "." + it.key() + " is not a Coding member"));
         }
       }
     }
   }
 
-  void walk(const Json& node, const std::string& path, const std::set<std::string>& urls) {
+  void walk(const Json& node, const PathSeg& path,
+            const std::set<std::string, std::less<>>& urls) {
     if (node.is_array()) {
-      for (std::size_t i = 0; i < node.size(); ++i)
-        walk(node[i], path + "[" + std::to_string(i) + "]", urls);
+      for (std::size_t i = 0; i < node.size(); ++i) walk(node[i], item(path, i), urls);
       return;
     }
     if (!node.is_object()) return;
     if (node.contains("resourceType")) {
       resource_rules(node, path);
-      if (node.value("resourceType", "") == "Immunization" && node.contains("status") &&
-          node["status"] != "completed") {
+      // value() throws for a resourceType that is not a string; the verdict then says so
+      // (internal_failure), as it always has.
+      auto status = node.find("status");
+      if (node.value("resourceType", "") == "Immunization" && status != node.end() &&
+          *status != "completed") {
         add(Reason::kFhirStatusNotCompleted, Severity::kError,
-            path + ".status is " + node["status"].dump() +
-                "; a health card records completed immunizations only");
+            at(path, ".status is " + status->dump() +
+                         "; a health card records completed immunizations only"));
       }
     }
     if (node.contains("coding") && node.contains("text")) {
       add(Reason::kFhirNotMinified, minify_,
-          path + ".text (CodeableConcept.text) must be left out");
+          at(path, ".text (CodeableConcept.text) must be left out"));
     }
     if (looks_like_coding(node)) {
-      add(Reason::kFhirNotMinified, minify_, path + ".display (Coding.display) must be left out");
+      add(Reason::kFhirNotMinified, minify_,
+          at(path, ".display (Coding.display) must be left out"));
     }
     auto ref = node.find("reference");
     if (ref != node.end() && ref->is_string()) {
-      const std::string r = ref->get<std::string>();
+      const std::string& r = ref->get_ref<const std::string&>();
       if (!is_short_ref(r)) {
         add(Reason::kFhirBadReference, minify_,
-            path + ".reference \"" + r + "\" is not a short resource-scheme URI");
+            at(path, ".reference \"" + r + "\" is not a short resource-scheme URI"));
       } else if (!urls.contains(r)) {
         add(Reason::kFhirBadReference, Severity::kError,
-            path + ".reference \"" + r + "\" points to no entry of the bundle");
+            at(path, ".reference \"" + r + "\" points to no entry of the bundle"));
       }
     }
     for (auto it = node.begin(); it != node.end(); ++it) {
       if (it.key() == "reference") continue;
-      walk(it.value(), path + "." + it.key(), urls);
+      walk(it.value(), member(path, it.key()), urls);
     }
   }
 
@@ -268,13 +315,16 @@ bool bundle_has_covid_vaccine(const Json& bundle) {
 
 // The JWT claims and everything inside vc. `for_qr`: the card is small enough for one QR, so its
 // bundle must be minified.
-void check_claims(Verdict& v, const Json& p, const Clock& clock, const VerifyOptions& opt,
+// The parsed claims are moved into v.payload and checked there (a copy of the tree per card was a
+// visible share of verifying one).
+void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOptions& opt,
                   bool for_qr) {
-  if (!p.is_object()) {
+  if (!claims.is_object()) {
     v.add(Reason::kMalformedPayload, Severity::kError, "the payload is not a JSON object");
     return;
   }
-  v.payload = p;
+  v.payload = std::move(claims);
+  const Json& p = v.payload;
   const double now = static_cast<double>(unix_seconds(clock.now()));
   const double skew = static_cast<double>(opt.clock_skew.count());
 
@@ -520,12 +570,13 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
     v.add(Reason::kMalformedJws, Severity::kError, "a JWS part is not strict base64url");
     return;
   }
-  auto header = parse_json(*header_bytes, JsonLimits{4096, 8});
-  if (!header || !header->is_object() || header_bytes->starts_with(kBom)) {
+  auto parsed_header = parse_json(*header_bytes, JsonLimits{4096, 8});
+  if (!parsed_header || !parsed_header->is_object() || header_bytes->starts_with(kBom)) {
     v.add(Reason::kMalformedJws, Severity::kError, "the JWS header is not a JSON object");
     return;
   }
-  v.header = *header;
+  v.header = std::move(parsed_header).value();
+  const Json* header = &v.header;
   auto alg = header->find("alg");
   if (alg == header->end()) {
     v.add(Reason::kMissingHeaderField, Severity::kError, "the JWS header has no \"alg\"");
@@ -602,7 +653,7 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
       v.add(Reason::kMalformedPayload, Severity::kError,
             "the payload is not JSON: " + payload.error().message());
     } else {
-      check_claims(v, *payload, clock, opt, jws.size() <= kMaxSingleQrJws);
+      check_claims(v, std::move(payload).value(), clock, opt, jws.size() <= kMaxSingleQrJws);
     }
   }
 
@@ -753,7 +804,11 @@ std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& di
           "not a shc:/ QR text, a compact JWS or a .smart-health-card file");
   }
   run_hook(v, opt);
-  return {std::move(v)};
+  // Not `return {std::move(v)}`: an initializer list holds const elements, so the vector would
+  // deep-copy the verdict (its header, claims and bundle trees) once more for every card.
+  std::vector<Verdict> out;
+  out.push_back(std::move(v));
+  return out;
 }
 
 }  // namespace
@@ -873,7 +928,7 @@ Verdict check_payload_text(std::string_view json_text, const Clock& clock, bool 
     if (!j) {
       v.add(Reason::kMalformedPayload, Severity::kError, "not JSON: " + j.error().message());
     } else {
-      check_claims(v, *j, clock, options, for_qr);
+      check_claims(v, std::move(j).value(), clock, options, for_qr);
     }
     v.finish();
     return v;
