@@ -322,6 +322,9 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
     directory->add_trust_anchors(std::move(anchors).value());
   }
   const Clock& clock = SystemClock::instance();
+  // The text output names the outcome and reason only; --json shows the bundle too.
+  documents::VerifyOptions options;
+  options.copy_bundle = as_json;
   std::string text = card_arg;
   std::string name;
   if (card_arg == "-") {
@@ -395,21 +398,21 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
   };
   bool batch = false;
   if (name.ends_with(".smart-health-card")) {
-    for (const auto& v : documents::verify_health_card_file(name, text, *directory, clock)) report(v, 0);
+    for (const auto& v : documents::verify_health_card_file(name, text, *directory, clock, options)) report(v, 0);
   } else if (!name.empty() && !text.starts_with("{")) {
     // A text file: one card per line. A single card keeps the single-card output.
     std::vector<CardInput> inputs = split_card_lines(text);
     batch = inputs.size() > 1;
     for (const CardInput& c : inputs) {
-      report(c.parts.size() == 1 ? documents::verify_health_card(c.parts[0], *directory, clock)
-                                 : documents::verify_health_card_qr(c.parts, *directory, clock),
+      report(c.parts.size() == 1 ? documents::verify_health_card(c.parts[0], *directory, clock, options)
+                                 : documents::verify_health_card_qr(c.parts, *directory, clock, options),
              batch ? c.line : 0);
     }
-    if (inputs.empty()) report(documents::verify_health_card("", *directory, clock), 0);
+    if (inputs.empty()) report(documents::verify_health_card("", *directory, clock, options), 0);
   } else {
     // The argument itself, or a file of JSON (a JWS or shc:/ file usually ends with a newline).
     while (!name.empty() && !text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    report(documents::verify_health_card(text, *directory, clock), 0);
+    report(documents::verify_health_card(text, *directory, clock, options), 0);
   }
   const bool all_valid = cards > 0 && counts[0] == cards;
   if (as_json) {

@@ -426,7 +426,7 @@ void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOpt
     v.add(Reason::kMissingClaim, Severity::kError, "credentialSubject has no \"fhirBundle\"");
     return;
   }
-  v.fhir_bundle = *bundle;
+  if (opt.copy_bundle) v.fhir_bundle = *bundle;
   for (Finding& f : check_fhir_bundle(*bundle, for_qr)) v.findings.push_back(std::move(f));
 
   // The deprecated type refinements, when an issuer uses them, should agree with the content.
