@@ -21,9 +21,10 @@
 // batches, each made durable by one journal record (or, with HB_LOG_BENCH_JOURNAL=0, by one
 // TileStore::commit: files written, synced, renamed, then the checkpoint). A counting TileStore
 // between the Log and the folder counts the files and times the folder commits. Proofs:
-// Log::receipt(index) for random indices (a fresh TileHashReader over the stored tiles each time:
-// reads the tiles, expands them, builds the proof and the receipt text), and the bare
-// TileHashReader::inclusion_proof the same way.
+// Log::receipt(index) for random indices (a fresh TileHashReader over the published tiles each
+// time, read through the Log as /log/ serves them: the folder, the tiles not written yet and the
+// right edge in memory; it reads the tiles, expands them, builds the proof and the receipt text),
+// and the bare TileHashReader::inclusion_proof the same way.
 //
 // Only the public interfaces of ledger/log.h, tiles.h and receipt.h are used, so the program
 // follows changes inside the log.
@@ -289,7 +290,7 @@ void BM_InclusionProofFromTiles(benchmark::State& state) {
   for (auto _ : state) {
     const uint64_t index = rng() % size;
     auto s = Clock::now();
-    hb::ledger::TileHashReader reader(size, hb::ledger::fetch_from(*t.tiles));
+    hb::ledger::TileHashReader reader(size, hb::ledger::fetch_from(*t.log));
     auto proof = reader.inclusion_proof(index);
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s).count());
     if (!proof) die("proof " + std::to_string(index) + ": " + proof.error().message());
