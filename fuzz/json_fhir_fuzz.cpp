@@ -6,7 +6,9 @@
 //   - a rejection is kUnprocessable with 1..100 problems, each with a path-or-root, a message and
 //     one of the documented issue types;
 //   - validation is deterministic, and a valid resource stays valid after dump_json -> parse_json;
-//   - dump_json round-trips: plain values compare equal, FHIR decimal texts come back byte-exact.
+//   - dump_json round-trips: plain values compare equal, FHIR decimal texts come back byte-exact;
+//   - parse_json's fast path accepts only what the full parser accepts, with the same tree (value
+//     types included), and parse_json answers as the full parser does.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <string_view>
 
 #include "core/json.h"
+#include "core/json_internal.h"
 #include "fhir/validate.h"
 
 namespace {
@@ -37,6 +40,26 @@ bool finite(const hb::Json& j) {
   return true;
 }
 
+// Equal values of equal types all the way down (Json's == calls 1u and 1 equal).
+bool same(const hb::Json& a, const hb::Json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+      if (i.key() != j.key() || !same(i.value(), j.value())) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!same(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -45,6 +68,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // dump_json writes what parse_json read: re-reading it gives the same value, and FHIR parsing
   // (decimals kept as sent) writes back byte-identical text on the second round.
+  {
+    const hb::JsonLimits limits{1 << 20, 1 + size % 16};
+    auto full = hb::detail::parse_json_full(text, limits);
+    if (auto fast = hb::detail::parse_json_fast(text, limits.max_depth)) {
+      check(full.is_ok() && same(*fast, *full));
+    }
+    auto both = hb::parse_json(text, limits);
+    check(both.is_ok() == full.is_ok());
+    if (full.is_ok()) {
+      check(same(*both, *full));
+    } else {
+      check(both.error().message() == full.error().message());
+    }
+  }
   if (auto plain = hb::parse_json(text); plain.is_ok()) {
     auto back = hb::parse_json(hb::dump_json(*plain));
     check(back.is_ok());

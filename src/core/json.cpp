@@ -1,9 +1,14 @@
 #include "core/json.h"
 
+#include <simdjson.h>
+
 #include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/json_internal.h"
 #include "core/url.h"
 
 namespace hb {
@@ -37,7 +42,8 @@ class StrictBuilder {
     return true;
   }
 
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) {
     // nlohmann's message already names the byte position and what it expected.
     std::string what = ex.what();
     auto pos = what.find("] ");
@@ -106,7 +112,6 @@ class StrictBuilder {
   bool too_deep_ = false;
 };
 
-
 Result<Json> parse(std::string_view text, const JsonLimits& limits, bool keep_decimals) {
   if (text.size() > limits.max_bytes) {
     return Status(Code::kTooLarge, "JSON body of " + std::to_string(text.size()) +
@@ -128,6 +133,91 @@ Result<Json> parse(std::string_view text, const JsonLimits& limits, bool keep_de
   return builder.take();
 }
 
+// ---- the fast path (json_internal.h) ---------------------------------------------------------
+// simdjson parses and validates the text (UTF-8 included) in one pass, several times faster than
+// nlohmann's SAX parser, which copies every byte into a token buffer; the tree is then built from
+// simdjson's document. Whatever simdjson refuses, and whatever the two libraries might read
+// differently or our rules refuse, goes to the full parser, which decides with its own messages:
+// floating-point numbers, integers past 64 bits, duplicate keys, nesting past the limit, and "-0"
+// (an integer for both, but a signed one for nlohmann, which simdjson's document cannot tell
+// from 0).
+
+struct FromSimdjson {
+  std::string_view text;
+  std::size_t max_depth;
+  int minus_zero = -1;  // whether the text may hold the number -0 (-1: not looked yet)
+
+  // True when "-0" stands in the text as a whole number (followed by the end, a delimiter or
+  // whitespace); inside a string this only costs the fast path.
+  bool may_hold_minus_zero() {
+    if (minus_zero < 0) {
+      minus_zero = 0;
+      for (std::size_t i = text.find("-0"); i != std::string_view::npos;
+           i = text.find("-0", i + 1)) {
+        if (i + 2 == text.size() ||
+            std::string_view(",]} \t\r\n").find(text[i + 2]) != std::string_view::npos) {
+          minus_zero = 1;
+          break;
+        }
+      }
+    }
+    return minus_zero == 1;
+  }
+
+  bool build(simdjson::dom::element e, std::size_t depth, Json& out);
+};
+
+// Builds `out` from `e`; false when the full parser must decide.
+bool FromSimdjson::build(simdjson::dom::element e, std::size_t depth, Json& out) {
+  using simdjson::dom::element_type;
+  switch (e.type()) {
+    case element_type::OBJECT: {
+      if (depth >= max_depth) return false;
+      out = Json::object();
+      auto& obj = out.get_ref<Json::object_t&>();
+      for (auto field : simdjson::dom::object(e)) {
+        Json v;
+        if (!build(field.value, depth + 1, v)) return false;
+        if (!obj.emplace(std::string(field.key), std::move(v)).second) return false;  // duplicate
+      }
+      return true;
+    }
+    case element_type::ARRAY: {
+      if (depth >= max_depth) return false;
+      out = Json::array();
+      auto& arr = out.get_ref<Json::array_t&>();
+      for (auto item : simdjson::dom::array(e)) {
+        arr.emplace_back();
+        if (!build(item, depth + 1, arr.back())) return false;
+      }
+      return true;
+    }
+    case element_type::STRING:
+      out = std::string(std::string_view(e));
+      return true;
+    case element_type::INT64: {
+      // nlohmann types every non-negative integer as unsigned.
+      const int64_t v = int64_t(e);
+      if (v == 0 && may_hold_minus_zero()) return false;
+      out = v >= 0 ? Json(static_cast<Json::number_unsigned_t>(v))
+                   : Json(static_cast<Json::number_integer_t>(v));
+      return true;
+    }
+    case element_type::UINT64:
+      out = Json(static_cast<Json::number_unsigned_t>(uint64_t(e)));
+      return true;
+    case element_type::BOOL:
+      out = bool(e);
+      return true;
+    case element_type::NULL_VALUE:
+      out = nullptr;
+      return true;
+    case element_type::DOUBLE:
+    default:
+      return false;
+  }
+}
+
 constexpr std::string_view kDecimalMark("\0D", 2);
 
 void append_escaped(std::string& out, const std::string& s) {
@@ -145,13 +235,27 @@ void append_escaped(std::string& out, const std::string& s) {
     out.append(s, run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out.push_back(kHex[c >> 4]);
@@ -217,7 +321,34 @@ void append_json(std::string& out, const Json& j) {
 
 }  // namespace
 
+namespace detail {
+
+std::optional<Json> parse_json_fast(std::string_view text, std::size_t max_depth) {
+  // One parser per thread: it keeps its buffers between documents.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  // `true`: simdjson copies the text into a padded buffer when it cannot read past its end.
+  if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  Json out;
+  if (!FromSimdjson{text, max_depth}.build(root, 0, out)) return std::nullopt;
+  return out;
+}
+
+Result<Json> parse_json_full(std::string_view text, const JsonLimits& limits) {
+  return parse(text, limits, false);
+}
+
+}  // namespace detail
+
 Result<Json> parse_json(std::string_view text, const JsonLimits& limits) {
+  // The fast path first (json_internal.h). What it gives up on costs one partial pass more; JWTs,
+  // JWKs and API bodies are nearly always in its subset. Not for parse_fhir_json: FHIR resources
+  // often hold decimals, which the fast path leaves to the full parser.
+  if (text.size() <= limits.max_bytes) {
+    if (auto fast = detail::parse_json_fast(text, limits.max_depth)) return std::move(*fast);
+  }
   return parse(text, limits, false);
 }
 

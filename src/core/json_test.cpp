@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/json_internal.h"
+
 namespace hb {
 namespace {
 
@@ -94,11 +101,171 @@ TEST(Json, IsJsonNumberFollowsRfc8259) {
 }
 
 TEST(Json, DumpEscapesLikeJson) {
-  Json j = {{"k\"ey", "a\\b\n\t\x01 é"}, {"n", nullptr}, {"t", true}, {"big", 18446744073709551615u},
-            {"neg", -5}, {"f", 2.5}};
+  Json j = {{"k\"ey", "a\\b\n\t\x01 é"},    {"n", nullptr}, {"t", true},
+            {"big", 18446744073709551615u}, {"neg", -5},    {"f", 2.5}};
   std::string out = dump_json(j);
-  EXPECT_EQ(out, R"({"big":18446744073709551615,"f":2.5,"k\"ey":"a\\b\n\t\u0001 é","n":null,"neg":-5,"t":true})");
+  EXPECT_EQ(
+      out,
+      R"({"big":18446744073709551615,"f":2.5,"k\"ey":"a\\b\n\t\u0001 é","n":null,"neg":-5,"t":true})");
   EXPECT_EQ(*parse_json(out), j);
+}
+
+// Equal values of equal types all the way down (Json's == calls 1u and 1 equal).
+bool same(const Json& a, const Json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+      if (i.key() != j.key() || !same(i.value(), j.value())) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!same(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+// What the fast path answers, the full parser answers too; and parse_json as a whole answers
+// what the full parser does (the same value, or the same error).
+void expect_agreement(std::string_view text, std::size_t max_depth = 64) {
+  SCOPED_TRACE(std::string(text));
+  const JsonLimits limits{1 << 20, max_depth};
+  auto full = detail::parse_json_full(text, limits);
+  if (auto fast = detail::parse_json_fast(text, max_depth)) {
+    ASSERT_TRUE(full.is_ok()) << "the fast path accepted what the full parser refuses";
+    EXPECT_TRUE(same(*fast, *full)) << fast->dump() << " vs " << full->dump();
+  }
+  auto both = parse_json(text, limits);
+  ASSERT_EQ(both.is_ok(), full.is_ok());
+  if (full.is_ok()) {
+    EXPECT_TRUE(same(*both, *full));
+  } else {
+    EXPECT_EQ(both.error().code(), full.error().code());
+    EXPECT_EQ(both.error().message(), full.error().message());
+  }
+}
+
+TEST(JsonFastPath, TakesTheCommonShapes) {
+  for (const char* t : {"{}",
+                        "[]",
+                        "0",
+                        "7",
+                        "-7",
+                        "123456789012345678",
+                        "-123456789012345678",
+                        "true",
+                        "false",
+                        "null",
+                        "\"\"",
+                        " \t\r\n{ \"a\" : [ 1 , -2 , \"x\" ] } ",
+                        R"({"alg":"ES256","kid":"k","zip":"DEF"})",
+                        R"({"b":1,"a":{"c":[true,false,null,[],{}]}})",
+                        R"(["\"\\\/\b\f\n\r\t", "caf\u00e9"])",
+                        "\"Gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80\"",
+                        "\"\x7f\"",
+                        "1234567890123456789",
+                        "\"\\u00e9\"",
+                        "[0,-1,\"a-0\"]",
+                        "\"\\ud83d\\ude00\""}) {
+    expect_agreement(t);
+  }
+  EXPECT_TRUE(detail::parse_json_fast(R"({"b":1,"a":{"c":[true,null]}})", 64).has_value());
+  EXPECT_TRUE(detail::parse_json_fast("\"Gr\xc3\xbc\xc3\x9f\"", 64).has_value());
+  EXPECT_TRUE(detail::parse_json_fast("\"\\\"\\n\"", 64).has_value());
+}
+
+TEST(JsonFastPath, LeavesTheRestToTheFullParser) {
+  // Left to the full parser (valid JSON): floats, exponents, integers past 64 bits, -0, a BOM.
+  for (const char* t : {"1.5", "1e3", "-0", "[-0]", "{\"a\":-0}", "18446744073709551616",
+                        "\xef\xbb\xbf{}", "[1E2]"}) {
+    EXPECT_FALSE(detail::parse_json_fast(t, 64).has_value()) << t;
+    expect_agreement(t);
+  }
+  // Invalid JSON, each with the full parser's message.
+  for (const char* t : {"",
+                        " ",
+                        "{",
+                        "}",
+                        "[1,]",
+                        "[,1]",
+                        "{\"a\":1,}",
+                        "{\"a\" 1}",
+                        "{a:1}",
+                        "{\"a\":1,\"a\":2}",
+                        "01",
+                        "-",
+                        "1-2",
+                        "[1 2]",
+                        "tru",
+                        "truex",
+                        "nul",
+                        "\"abc",
+                        "\"a\nb\"",
+                        "\"\\x\"",
+                        "\"\\",
+                        "[\"\x80\"]",
+                        "\"\xc0\xaf\"",
+                        "\"\xed\xa0\x80\"",
+                        "\"\xf4\x90\x80\x80\"",
+                        "\"\xe0\x80\xaf\"",
+                        "\"\xc3\"",
+                        "{} {}",
+                        "[] x",
+                        "\x01",
+                        "{\"a\":1}\x00"}) {
+    expect_agreement(t);
+  }
+  expect_agreement(std::string_view("{\"a\":1}\0", 8));
+  expect_agreement(std::string_view("\"a\0b\"", 5));
+  // Nesting: the fast path gives up past the limit, and the full parser names it.
+  expect_agreement("[[[1]]]", 3);
+  expect_agreement("[[[[1]]]]", 3);
+  expect_agreement(R"({"a":{"b":{"c":{}}}})", 3);
+}
+
+TEST(JsonFastPath, AgreesWithTheFullParserOnMutatedDocuments) {
+  // Documents of the kinds parse_json sees (a JWS header, card claims), each mutated a byte at a
+  // time: a deleted, inserted or replaced byte from a pool of JSON's own punctuation and of bytes
+  // that are trouble.
+  const std::vector<std::string> seeds = {
+      R"({"alg":"ES256","kid":"3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s","zip":"DEF"})",
+      R"({"iss":"https://x.example/i","nbf":1796442893,"vc":{"credentialSubject":{"fhirBundle":)"
+      R"({"entry":[{"fullUrl":"resource:0","resource":{"birthDate":"1980-01-01","name":[{"family":)"
+      R"("Bench","given":["Person 0"]}],"resourceType":"Patient"}}],"resourceType":"Bundle",)"
+      R"("type":"collection"},"fhirVersion":"4.0.1"},"rid":"n8ckWnflDTI","type":[)"
+      R"("https://smarthealth.cards#health-card"]}})",
+      "[-1,0,12,[[]],{},\"\\t\",true,false,null,\"\xc3\xa9\"]"};
+  static constexpr char kPool[] = "{}[]:,\"\\ -.e01a\x80\xc3\xed\xf0\xff\x00\n\tuE+";
+  const std::string pool(kPool, sizeof kPool - 1);  // with the NUL inside
+  std::mt19937 rng(20261205);
+  for (const std::string& seed : seeds) {
+    expect_agreement(seed);
+    for (int round = 0; round < 3000; ++round) {
+      std::string t = seed;
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits && !t.empty(); ++e) {
+        const std::size_t at = rng() % t.size();
+        const char c = pool[rng() % pool.size()];
+        switch (rng() % 3) {
+          case 0:
+            t.erase(at, 1);
+            break;
+          case 1:
+            t.insert(t.begin() + static_cast<std::ptrdiff_t>(at), c);
+            break;
+          default:
+            t[at] = c;
+        }
+      }
+      expect_agreement(t, 1 + rng() % 8);
+      if (HasFatalFailure()) return;
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,25 @@
+// Private to src/core and its tests and fuzz targets: the two halves of parse_json.
+//
+// parse_json first tries simdjson, which with the tree built from its document is several times
+// faster than nlohmann's SAX parser; on anything it refuses or that the two might read differently
+// it answers "not sure" and the full parser decides, with its own error messages.
+// The differential tests and the fuzz target hold the fast path to the full parser's answers.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "core/json.h"
+
+namespace hb::detail {
+
+// The tree, when simdjson accepts the text and it holds nothing the fast path leaves to the full
+// parser; nullopt otherwise (invalid, or merely unusual: floating-point numbers, integers past 64
+// bits, duplicate keys, nesting past max_depth). Whatever it returns, the full parser returns too,
+// with the same value types.
+std::optional<Json> parse_json_fast(std::string_view text, std::size_t max_depth);
+
+// parse_json without the fast path.
+Result<Json> parse_json_full(std::string_view text, const JsonLimits& limits = {});
+
+}  // namespace hb::detail
