@@ -40,26 +40,6 @@ bool finite(const hb::Json& j) {
   return true;
 }
 
-// Equal values of equal types all the way down (Json's == calls 1u and 1 equal).
-bool same(const hb::Json& a, const hb::Json& b) {
-  if (a.type() != b.type()) return false;
-  if (a.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
-      if (i.key() != j.key() || !same(i.value(), j.value())) return false;
-    }
-    return true;
-  }
-  if (a.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      if (!same(a[i], b[i])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -72,12 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const hb::JsonLimits limits{1 << 20, 1 + size % 16};
     auto full = hb::detail::parse_json_full(text, limits);
     if (auto fast = hb::detail::parse_json_fast(text, limits.max_depth)) {
-      check(full.is_ok() && same(*fast, *full));
+      check(full.is_ok() && hb::detail::same_tree(*fast, *full));
     }
     auto both = hb::parse_json(text, limits);
     check(both.is_ok() == full.is_ok());
     if (full.is_ok()) {
-      check(same(*both, *full));
+      check(hb::detail::same_tree(*both, *full));
     } else {
       check(both.error().message() == full.error().message());
     }

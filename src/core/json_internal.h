@@ -19,6 +19,27 @@ namespace hb::detail {
 // with the same value types.
 std::optional<Json> parse_json_fast(std::string_view text, std::size_t max_depth);
 
+// Equal values of equal types all the way down (Json's == calls 1u and 1 equal): what the
+// differential tests and the fuzz target compare the two parsers' trees with.
+inline bool same_tree(const Json& a, const Json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+      if (i.key() != j.key() || !same_tree(i.value(), j.value())) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!same_tree(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 // parse_json without the fast path.
 Result<Json> parse_json_full(std::string_view text, const JsonLimits& limits = {});
 

@@ -110,26 +110,6 @@ TEST(Json, DumpEscapesLikeJson) {
   EXPECT_EQ(*parse_json(out), j);
 }
 
-// Equal values of equal types all the way down (Json's == calls 1u and 1 equal).
-bool same(const Json& a, const Json& b) {
-  if (a.type() != b.type()) return false;
-  if (a.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
-      if (i.key() != j.key() || !same(i.value(), j.value())) return false;
-    }
-    return true;
-  }
-  if (a.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      if (!same(a[i], b[i])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
 // What the fast path answers, the full parser answers too; and parse_json as a whole answers
 // what the full parser does (the same value, or the same error).
 void expect_agreement(std::string_view text, std::size_t max_depth = 64) {
@@ -138,12 +118,12 @@ void expect_agreement(std::string_view text, std::size_t max_depth = 64) {
   auto full = detail::parse_json_full(text, limits);
   if (auto fast = detail::parse_json_fast(text, max_depth)) {
     ASSERT_TRUE(full.is_ok()) << "the fast path accepted what the full parser refuses";
-    EXPECT_TRUE(same(*fast, *full)) << fast->dump() << " vs " << full->dump();
+    EXPECT_TRUE(detail::same_tree(*fast, *full)) << fast->dump() << " vs " << full->dump();
   }
   auto both = parse_json(text, limits);
   ASSERT_EQ(both.is_ok(), full.is_ok());
   if (full.is_ok()) {
-    EXPECT_TRUE(same(*both, *full));
+    EXPECT_TRUE(detail::same_tree(*both, *full));
   } else {
     EXPECT_EQ(both.error().code(), full.error().code());
     EXPECT_EQ(both.error().message(), full.error().message());

@@ -119,25 +119,26 @@ Status make_dirs(const fs::path& root, const fs::path& rel_dir, std::set<fs::pat
   return Status::ok();
 }
 
-// Writes `bytes` to a new temporary file beside `target` and returns its path; nothing is synced.
-Result<fs::path> write_temporary(const fs::path& target, std::string_view bytes) {
-  fs::path tmp =
-      target.parent_path() / ("." + target.filename().string() + ".tmp-" + crypto::random_token(8));
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return os_error("cannot create", tmp);
+// Creates (`flags` decide how) and writes the file `p`; nothing is synced.
+Status write_file(const fs::path& p, int flags, std::string_view bytes) {
+  Fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644));
+  if (fd.get() < 0) return os_error("cannot create", p);
   std::size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status s = os_error("cannot write", tmp);
-      ::unlink(tmp.c_str());
-      return s;
-    }
+    if (n <= 0) return os_error("cannot write", p);
     off += static_cast<std::size_t>(n);
   }
-  if (fd.close() != 0) {
-    Status s = os_error("cannot write", tmp);
+  if (fd.close() != 0) return os_error("cannot write", p);
+  return Status::ok();
+}
+
+// Writes `bytes` to a new temporary file beside `target` and returns its path; nothing is synced.
+Result<fs::path> write_temporary(const fs::path& target, std::string_view bytes) {
+  fs::path tmp =
+      target.parent_path() / ("." + target.filename().string() + ".tmp-" + crypto::random_token(8));
+  if (Status s = write_file(tmp, O_EXCL, bytes); !s.is_ok()) {
     ::unlink(tmp.c_str());
     return s;
   }
@@ -221,17 +222,7 @@ Status DirectoryTileStore::write(const TileObjects& objects) {
     // In place, without a temporary file and a rename: no checkpoint names these tiles yet, and
     // one a crash leaves torn is written again when the journal is replayed. (Creating the
     // temporary file cost a second inode allocation per tile.)
-    fs::path target = root_ / rel;
-    Fd fd(::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) return os_error("cannot create", target);
-    std::size_t off = 0;
-    while (off < bytes.size()) {
-      ssize_t n = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return os_error("cannot write", target);
-      off += static_cast<std::size_t>(n);
-    }
-    if (fd.close() != 0) return os_error("cannot write", target);
+    HB_RETURN_IF_ERROR(write_file(root_ / rel, O_TRUNC, bytes));
   }
   return Status::ok();
 }
