@@ -1,6 +1,7 @@
 #include "ledger/journal.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -91,6 +92,16 @@ Result<std::unique_ptr<Journal>> Journal::open(const fs::path& path, std::size_t
   }
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return os_error("cannot open", path);
+  // One writer: a second process appending to the same log would fork it.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const bool busy = errno == EWOULDBLOCK;
+    Status s = busy ? Status(Code::kUnavailable, "the log journal " + path.string() +
+                                                     " is in use by another process (is a "
+                                                     "healthbook server running on this folder?)")
+                    : os_error("cannot lock", path);
+    ::close(fd);
+    return s;
+  }
   return std::unique_ptr<Journal>(
       new Journal(path, fd, static_cast<std::size_t>(st.st_size), capacity));
 }
@@ -154,6 +165,12 @@ Status Journal::rebuild() {
   HB_RETURN_IF_ERROR(create_zeroed(path_, capacity_));
   int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return os_error("cannot open", path_);
+  // The new file is not locked yet: lock it before letting the old one (and its lock) go.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    Status s = os_error("cannot lock", path_);
+    ::close(fd);
+    return s;
+  }
   ::close(fd_);
   fd_ = fd;
   size_ = capacity_;

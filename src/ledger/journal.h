@@ -38,7 +38,8 @@ class Journal {
   static constexpr std::size_t kMinCapacity = 4096;
 
   // Opens the journal file at `path`, creating it (zero-filled, `capacity` bytes, durable) when
-  // it does not exist. An existing file keeps its size until rebuild().
+  // it does not exist. An existing file keeps its size until rebuild(). The file is locked
+  // (flock) while open: kUnavailable when another process (or another Journal) has it.
   static Result<std::unique_ptr<Journal>> open(const std::filesystem::path& path,
                                                std::size_t capacity);
   ~Journal();

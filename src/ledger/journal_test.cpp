@@ -242,6 +242,9 @@ TEST(Journal, RejectsATinyCapacityAndOversizedEntries) {
   ASSERT_TRUE(j->append(7, {&a, &b}).is_ok());
   EXPECT_EQ(j->replay(7).value(), (std::vector<std::string>{"a", "bb"}));
   EXPECT_TRUE(j->replay(6).value().empty());  // another base: not ours
+  // One writer at a time.
+  EXPECT_EQ(Journal::open(t.path / "j", Journal::kMinCapacity).status().code(), Code::kUnavailable);
+  j.reset();
   // A journal of another size is rebuilt at the asked size once its contents are durable.
   auto k = Journal::open(t.path / "j", 2 * Journal::kMinCapacity).value();
   EXPECT_EQ(k->replay(7).value().size(), 2u);
