@@ -32,9 +32,13 @@ uint64_t get_be(const unsigned char* p, int bytes) {
   return v;
 }
 
-uint32_t crc_of(std::string_view bytes) {
-  return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+// The CRC-32 of the record at `record` with `payload` bytes after its header: the header's fields
+// after the magic (base, first index, count, payload bytes), then the payload.
+uint32_t record_crc(const char* record, std::size_t payload) {
+  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(record + 4), 24);
+  crc = crc32(crc, reinterpret_cast<const Bytef*>(record + Journal::kRecordHeader),
+              static_cast<uInt>(payload));
+  return static_cast<uint32_t>(crc);
 }
 
 Status write_all(int fd, const char* data, std::size_t n, off_t off, const fs::path& p) {
@@ -134,10 +138,7 @@ Result<std::vector<std::string>> Journal::replay(uint64_t base) const {
     uint32_t crc = static_cast<uint32_t>(get_be(h + 28, 4));
     if (rec_base != base || first != base + entries.size()) break;
     if (payload > file.size() - off - kRecordHeader) break;
-    std::string_view covered(file.data() + off + 4, 24);
-    uint32_t want = static_cast<uint32_t>(
-        crc32(crc_of(covered), reinterpret_cast<const Bytef*>(file.data() + off + kRecordHeader),
-              static_cast<uInt>(payload)));
+    uint32_t want = record_crc(file.data() + off, payload);
     if (want != crc) break;
     // The payload is the entry-bundle encoding of `count` entries with nothing left over.
     std::vector<std::string> mine;
@@ -218,10 +219,7 @@ Status Journal::write(uint64_t first_index, const std::vector<const std::string*
     put_be(buffer_, e->size(), 2);
     buffer_ += *e;
   }
-  uint32_t crc = crc_of(std::string_view(buffer_).substr(4, 24));
-  crc = static_cast<uint32_t>(crc32(crc,
-                                    reinterpret_cast<const Bytef*>(buffer_.data() + kRecordHeader),
-                                    static_cast<uInt>(buffer_.size() - kRecordHeader)));
+  const uint32_t crc = record_crc(buffer_.data(), buffer_.size() - kRecordHeader);
   for (int i = 0; i < 4; ++i) buffer_[28 + i] = static_cast<char>((crc >> (8 * (3 - i))) & 0xff);
 
   written_ = buffer_.size();
