@@ -734,6 +734,71 @@ TEST(SqliteStoreGroupCommit, ConcurrentWritersShareCommits) {
   EXPECT_EQ(search(*reopened, q)->total, kThreads * kPerThread);
 }
 
+// The WAL is copied back into the database beside the writer (the checkpointer thread), and the
+// writer finishes each pass so that the WAL starts over: it stays near checkpoint_frames long
+// while writers keep going, and nothing written is lost, also with readers at the same time.
+TEST(SqliteStoreGroupCommit, CheckpointsBesideTheWriterKeepTheWalShort) {
+  TempDir dir;
+  const auto path = dir.file("hb.db");
+  auto o = options_for(path, /*durable=*/true);
+  o.checkpoint_frames = 64;
+  auto store = must_open(o);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 150;
+  const std::string body(3000, 'x');  // about a page a resource
+  std::atomic<int> failures{0};
+  auto write_all = [&](const std::string& round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          auto r = resource("Observation", round + std::to_string(t) + "-" + std::to_string(i), 1,
+                            "p" + std::to_string(t));
+          r.body = body;
+          auto fn = [&](Writer& w) { return w.put_resource(r, {token("code", "s", "c")}); };
+          if (!store->write_sync(fn).is_ok()) ++failures;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+  };
+  auto q = query();
+  q.clauses = {clause("code", IndexKind::kToken, {tok("s", "c")})};
+  q.want_total = true;
+  q.count = 1;
+
+  write_all("a-");
+  const auto stats = store->stats();
+  // kThreads * kPerThread pages and their index pages went through a WAL of 64 frames many
+  // times over: most of each checkpoint beside the writer, the rest by the writer.
+  EXPECT_GT(stats.background_checkpoints, 5);
+  EXPECT_GT(stats.writer_checkpoints, 5);
+  // Without checkpoints the WAL would hold every frame written: over 2,000 (8 MiB). Its size is
+  // the longest it ever was: 4 x 64 frames at most when the writer stops waiting for the
+  // checkpointer, plus a group or two (a WAL cannot start over while a checkpoint is running).
+  EXPECT_LT(std::filesystem::file_size(path + "-wal"), 6 * 64 * (4096 + 24) + 32);
+
+  // With a reader at all times the WAL may not start over (a reader may hold any frame of it),
+  // but every write and read still succeeds.
+  std::atomic<bool> writing{true};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (writing.load()) {
+      if (!search(*store, q).is_ok()) ++failures;
+      ++reads;
+    }
+  });
+  write_all("b-");
+  writing = false;
+  reader.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(search(*store, q)->total, 2 * kThreads * kPerThread);
+  store.reset();
+  auto reopened = must_open(options_for(path, true));
+  EXPECT_EQ(search(*reopened, q)->total, 2 * kThreads * kPerThread);
+}
+
 TEST(SqliteStoreGroupCommit, DestructorDrainsTheQueue) {
   TempDir dir;
   const auto path = dir.file("hb.db");

@@ -74,6 +74,10 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
     HB_RETURN_IF_ERROR(c->exec("PRAGMA journal_size_limit = 134217728"));
     HB_RETURN_IF_ERROR(c->exec(synchronous_full ? "PRAGMA synchronous = FULL"
                                                 : "PRAGMA synchronous = NORMAL"));
+  } else if (role == Role::kCheckpointer) {
+    // A checkpoint reads WAL frames and writes database pages directly: it needs no page cache.
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -1024"));
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA synchronous = FULL"));
   } else {
     HB_RETURN_IF_ERROR(c->exec("PRAGMA temp_store = MEMORY"));
     HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -32768"));

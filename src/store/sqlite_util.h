@@ -93,7 +93,9 @@ class Stmt {
 // One SQLite connection and its statement cache.
 class Conn {
  public:
-  enum class Role { kWriter, kReader };
+  // kCheckpointer: copies the WAL back into the database (never writes rows); its checkpoints sync
+  // the WAL before and the database after, whatever `synchronous_full` says.
+  enum class Role { kWriter, kReader, kCheckpointer };
 
   // Opens `path` (creating it for the writer) and applies the per-connection pragmas.
   static Result<std::unique_ptr<Conn>> open(const std::string& path, Role role,

@@ -215,6 +215,8 @@ struct StoreStats {
   int64_t commits = 0;          // durable group commits
   int64_t writes = 0;           // closures committed
   int64_t failed_writes = 0;    // closures rolled back
+  int64_t background_checkpoints = 0;  // WAL checkpoint passes beside the writer (SQLite)
+  int64_t writer_checkpoints = 0;      // checkpoints the writer ran between groups (SQLite)
 };
 
 class Store {
@@ -243,6 +245,7 @@ struct SqliteOptions {
   int read_connections = 4;    // pool size for readers
   int max_group = 512;         // most closures in one transaction
   bool synchronous_full = true;  // fsync every commit (durable); false only for throwaway tests
+  int checkpoint_frames = 16000;  // WAL length (4 KiB frames) that starts a checkpoint
 };
 
 // Opens (creating if needed) and migrates an SQLite store. kInternal if the file cannot be opened
