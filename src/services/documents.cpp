@@ -476,22 +476,28 @@ Json DocumentService::document_view(const store::Document& doc, const std::optio
 }
 
 Result<Json> DocumentService::link_view(const store::DocLink& link, const std::string& token,
-                                        const std::string& address, bool latest) {
-  std::optional<store::Document> doc;
+                                        const std::string& address, bool latest, const Opened* opened) {
+  std::optional<Opened> read;
   std::optional<store::Facility> facility;
-  Json body;
+  if (!opened || latest || opened->doc.id != link.document_id) opened = nullptr;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(doc, r.document(link.document_id));
-    if (!doc) return internal("a link names a missing document");
-    for (int hops = 0; latest && doc->status == "superseded" && !doc->superseded_by.empty() && hops < 100; ++hops) {
-      HB_ASSIGN_OR_RETURN(auto next, r.document(doc->superseded_by));
-      if (!next || next->patient_id != doc->patient_id) break;
-      doc = std::move(next);
+    if (!opened) {
+      HB_ASSIGN_OR_RETURN(auto doc, r.document(link.document_id));
+      if (!doc) return internal("a link names a missing document");
+      for (int hops = 0; latest && doc->status == "superseded" && !doc->superseded_by.empty() && hops < 100;
+           ++hops) {
+        HB_ASSIGN_OR_RETURN(auto next, r.document(doc->superseded_by));
+        if (!next || next->patient_id != doc->patient_id) break;
+        doc = std::move(next);
+      }
+      HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
+      read = Opened{std::move(*doc), std::move(body)};
     }
-    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(doc->facility_id));
-    HB_ASSIGN_OR_RETURN(body, open_document(r, *doc));
+    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id((opened ? opened->doc : read->doc).facility_id));
     return Status::ok();
   }));
+  const store::Document* doc = opened ? &opened->doc : &read->doc;
+  const Json& body = opened ? opened->body : read->body;
   Json view = document_view(*doc, facility, body, link.show_diagnosis);
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
@@ -557,6 +563,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     stored_birth = body["request"]["patient"].value("birthDate", "");
     out.shl_file = body.value("shlFile", "");
     out.shl_card = !body.value("card", "").empty();
+    out.opened = Opened{std::move(*doc), std::move(body)};
     return Status::ok();
   }));
   // An unknown link is treated as a known one whose birth date is never given right.
@@ -612,7 +619,7 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
     if (a.counters_reset) HB_RETURN_IF_ERROR(w.put_doc_link(*a.link));
     return w.put_link_device(device);
   }));
-  HB_ASSIGN_OR_RETURN(Json view, link_view(*a.link, token, address));
+  HB_ASSIGN_OR_RETURN(Json view, link_view(*a.link, token, address, false, a.opened ? &*a.opened : nullptr));
   return LinkResult{200, std::move(view), device_token};
 }
 

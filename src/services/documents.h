@@ -162,8 +162,14 @@ class DocumentService {
   Result<Json> open_document(store::Reader& r, const store::Document& d);
   // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
   Result<std::optional<store::DocLink>> unlocked(const std::string& token_hash, const std::string& device_token);
+  // A document and its opened body, as a read found them.
+  struct Opened {
+    store::Document doc;
+    Json body;
+  };
+  // The link's page. `opened`: the link's own document, already read (unlock), not read again.
   Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,
-                         bool latest = false);
+                         bool latest = false, const Opened* opened = nullptr);
   LinkResult refusal(const store::DocLink& state) const;
   // An audit event of the patient's: someone read their document through its link.
   void audit_link_read(const char* event, const char* client, const std::string& patient_id,
@@ -174,6 +180,7 @@ class DocumentService {
     bool counters_reset = false;        // ... and it had wrong answers to forget (a write is due)
     std::string shl_file;
     bool shl_card = true;  // the file is a health card (else a FHIR Bundle: link-only documents)
+    std::optional<Opened> opened;  // the link's document, when the link is known
   };
   // Checks a birth date for a link and counts a wrong one (durably for a real link).
   Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,
