@@ -43,6 +43,12 @@ std::string_view decimal_text(const Json& j);  // the number's text; "" unless i
 // RFC 8259 number syntax (no leading zeros, no '+', no bare '.', exponent with digits).
 bool is_json_number(std::string_view s);
 
+// Frees a tree, children before parents, and leaves `j` null. nlohmann's destructor first moves
+// every value of a tree onto a heap-allocated stack (so that a deep tree cannot overflow the call
+// stack), which for a small document costs about a third of building it. Levels past 64 (parse_json
+// never makes them, but a tree built in code might) are left to the destructor.
+void free_json(Json& j);
+
 // Compact serialisation; never throws. Decimal texts are written as the numbers they hold.
 // Strings are written as UTF-8 (invalid UTF-8, which parse_json never lets in, is replaced).
 std::string dump_json(const Json& j);

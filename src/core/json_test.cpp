@@ -130,6 +130,22 @@ void expect_agreement(std::string_view text, std::size_t max_depth = 64) {
   }
 }
 
+TEST(Json, FreeJsonEmptiesTheTree) {
+  auto r = parse_json(R"({"b":[1,{"c":"a string longer than fifteen bytes"},[]],"a":{"d":null}})");
+  ASSERT_TRUE(r.is_ok());
+  Json j = std::move(r).value();
+  free_json(j);
+  EXPECT_TRUE(j.is_null());
+  // Deeper than free_json goes itself: the destructor takes the rest.
+  Json deep = 1;
+  for (int i = 0; i < 200; ++i) deep = Json::array({std::move(deep), Json::object({{"k", i}})});
+  free_json(deep);
+  EXPECT_TRUE(deep.is_null());
+  Json scalar = "x";
+  free_json(scalar);
+  EXPECT_TRUE(scalar.is_null());
+}
+
 TEST(JsonFastPath, TakesTheCommonShapes) {
   for (const char* t : {"{}",
                         "[]",
@@ -177,6 +193,9 @@ TEST(JsonFastPath, LeavesTheRestToTheFullParser) {
                         "{\"a\" 1}",
                         "{a:1}",
                         "{\"a\":1,\"a\":2}",
+                        "{\"a\":1,\"b\":2,\"a\":3}",
+                        "{\"b\":1,\"a\":2,\"b\":3}",
+                        "{\"c\":{\"x\":[1,{\"y\":1,\"y\":1}]},\"a\":1}",
                         "01",
                         "-",
                         "1-2",

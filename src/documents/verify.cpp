@@ -76,14 +76,6 @@ bool coding_member(std::string_view k) {
          k == "id" || k == "extension";
 }
 
-bool looks_like_coding(const Json& obj) {
-  if (!obj.contains("display") || !(obj.contains("code") || obj.contains("system"))) return false;
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    if (!coding_member(it.key())) return false;
-  }
-  return true;
-}
-
 // Where a bundle check is in the tree: a chain of segments on the stack, parent first. The
 // FHIRPath-like text ("Bundle.entry[0].resource.meta") is built only for a finding: building it
 // for every node visited, as this checker once did, cost more than the checks themselves.
@@ -252,7 +244,33 @@ class BundleChecker {
       return;
     }
     if (!node.is_object()) return;
-    if (node.contains("resourceType")) {
+    // One pass over the members gathers what the rules below look at: a lookup by name costs a
+    // strlen and a memcmp at every level of the map, and this runs for every object of the bundle.
+    bool has_resource_type = false;
+    bool has_coding = false;
+    bool has_text = false;
+    bool has_display = false;
+    bool has_code_or_system = false;
+    bool coding_members_only = true;
+    const Json* reference = nullptr;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string_view k = it.key();
+      if (k == "resourceType") {
+        has_resource_type = true;
+      } else if (k == "coding") {
+        has_coding = true;
+      } else if (k == "text") {
+        has_text = true;
+      } else if (k == "display") {
+        has_display = true;
+      } else if (k == "code" || k == "system") {
+        has_code_or_system = true;
+      } else if (k == "reference") {
+        reference = &it.value();
+      }
+      if (!coding_member(k)) coding_members_only = false;
+    }
+    if (has_resource_type) {
       resource_rules(node, path);
       // value() throws for a resourceType that is not a string; the verdict then says so
       // (internal_failure), as it always has.
@@ -264,17 +282,17 @@ class BundleChecker {
                          "; a health card records completed immunizations only"));
       }
     }
-    if (node.contains("coding") && node.contains("text")) {
+    if (has_coding && has_text) {
       add(Reason::kFhirNotMinified, minify_,
           at(path, ".text (CodeableConcept.text) must be left out"));
     }
-    if (looks_like_coding(node)) {
+    // A Coding (only Coding members, a display and a code or system) that keeps its display.
+    if (has_display && has_code_or_system && coding_members_only) {
       add(Reason::kFhirNotMinified, minify_,
           at(path, ".display (Coding.display) must be left out"));
     }
-    auto ref = node.find("reference");
-    if (ref != node.end() && ref->is_string()) {
-      const std::string& r = ref->get_ref<const std::string&>();
+    if (reference && reference->is_string()) {
+      const std::string& r = reference->get_ref<const std::string&>();
       if (!is_short_ref(r)) {
         add(Reason::kFhirBadReference, minify_,
             at(path, ".reference \"" + r + "\" is not a short resource-scheme URI"));
@@ -284,7 +302,7 @@ class BundleChecker {
       }
     }
     for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it.key() == "reference") continue;
+      if (&it.value() == reference) continue;
       walk(it.value(), member(path, it.key()), urls);
     }
   }
@@ -823,6 +841,12 @@ const char* outcome_name(Outcome o) {
       return "revoked";
   }
   return "invalid";
+}
+
+Verdict::~Verdict() {
+  free_json(header);
+  free_json(payload);
+  free_json(fhir_bundle);
 }
 
 bool Verdict::has(Reason r) const {

@@ -31,6 +31,13 @@ enum class Outcome { kValid, kInvalid, kRevoked };
 const char* outcome_name(Outcome o);  // "valid", "invalid", "revoked"
 
 struct Verdict {
+  Verdict() = default;
+  Verdict(const Verdict&) = default;
+  Verdict(Verdict&&) noexcept = default;
+  Verdict& operator=(const Verdict&) = default;
+  Verdict& operator=(Verdict&&) noexcept = default;
+  ~Verdict();  // frees the trees with free_json: a batch verifier drops one verdict per card
+
   Outcome outcome = Outcome::kInvalid;
   Reason reason = Reason::kNone;  // the first error; kNone when valid
   std::string message;            // human-readable text for `reason` ("" when valid)
