@@ -329,8 +329,8 @@ TEST(Numeric, EncodesAndDecodesTheExampleQrText) {
 }
 
 TEST(Numeric, AgreesWithAPairAtATimeDecoderOnRandomText) {
-  // parse_shc_text decodes eight digits at a time; a pair at a time is the plain reading of the
-  // spec. Both must give the same characters, or the same first defect.
+  // parse_shc_text decodes sixteen or eight digits at a time; a pair at a time is the plain
+  // reading of the spec. Both must give the same characters, or the same first defect.
   auto reference = [](std::string_view digits) -> Result<std::string> {
     std::string out;
     for (std::size_t i = 0; i < digits.size(); i += 2) {
@@ -349,8 +349,8 @@ TEST(Numeric, AgreesWithAPairAtATimeDecoderOnRandomText) {
   };
   const std::string pool = "0123456789012345670123456701234567: \x80\xff";  // no '/': headers
   for (int round = 0; round < 20000; ++round) {
-    const std::string r = crypto::random_bytes(41);
-    const std::size_t pairs = 1 + static_cast<unsigned char>(r[0]) % 20;
+    const std::string r = crypto::random_bytes(81);
+    const std::size_t pairs = 1 + static_cast<unsigned char>(r[0]) % 40;
     std::string digits;
     for (std::size_t i = 0; i < 2 * pairs; ++i) {
       const auto pick = static_cast<unsigned char>(r[1 + i]);

@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace hb::documents {
 namespace {
 
@@ -62,6 +66,29 @@ bool decode_eight(const char* in, char* out) {
   return digits && in_range;
 }
 
+#if defined(__SSE2__)
+// Sixteen digits (eight pairs) to eight JWS characters with SSE2, which every x86-64 has: the same
+// tests as decode_eight on twice the digits, in a quarter of the instructions.
+bool decode_sixteen(const char* in, char* out) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  // A digit is 0..9 after the subtraction, as an unsigned byte (a byte below '0' wraps to >= 208).
+  const __m128i nine = _mm_set1_epi8(9);
+  const __m128i digits = _mm_cmpeq_epi8(_mm_max_epu8(d, nine), nine);
+  // Little-endian 16-bit lanes: the low byte is the first digit of a pair, the high byte the
+  // second.
+  const __m128i first = _mm_and_si128(d, _mm_set1_epi16(0x00FF));
+  const __m128i second = _mm_srli_epi16(d, 8);
+  // At most 255 * 10 + 255 even for non-digits: a positive 16-bit lane.
+  const __m128i pairs = _mm_add_epi16(_mm_mullo_epi16(first, _mm_set1_epi16(10)), second);
+  const __m128i over = _mm_cmpgt_epi16(pairs, _mm_set1_epi16(77));
+  const __m128i chars =
+      _mm_packus_epi16(_mm_add_epi16(pairs, _mm_set1_epi16(45)), _mm_setzero_si128());
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), chars);
+  return _mm_movemask_epi8(digits) == 0xFFFF && _mm_movemask_epi8(over) == 0;
+}
+#endif
+
 }  // namespace
 
 Result<std::string> to_shc_numeric(std::string_view jws) {
@@ -103,12 +130,17 @@ Result<ShcChunk> parse_shc_text(std::string_view text, Reason* reason) {
                 "odd number of digits (" + std::to_string(rest.size()) + ")");
   }
   // Written in place into a string sized up front (a card is a few thousand digits, and this runs
-  // for every card a verifier scans), eight digits at a time; the slow loop below runs only to
-  // name the first bad pair.
+  // for every card a verifier scans), sixteen or eight digits at a time; the slow loop below runs
+  // only to name the first bad pair.
   chunk.jws_part.resize(rest.size() / 2);
   char* out = chunk.jws_part.data();
   bool clean = true;
   std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= rest.size(); i += 16, out += 8) {
+    clean &= decode_sixteen(rest.data() + i, out);
+  }
+#endif
   for (; i + 8 <= rest.size(); i += 8, out += 4) {
     clean &= decode_eight(rest.data() + i, out);
   }
