@@ -179,7 +179,8 @@ bool FromSimdjson::build(simdjson::dom::element e, std::size_t depth, Json& out)
         // Inserted at the end: a text written by dump_json (every JWT and card we issue) has its
         // keys in order, and then the map needs one comparison per key instead of a descent.
         const std::size_t before = obj.size();
-        auto it = obj.emplace_hint(obj.end(), std::string(field.key), nullptr);
+        auto it = obj.emplace_hint(obj.end(), std::piecewise_construct,
+                                   std::forward_as_tuple(field.key), std::forward_as_tuple());
         if (obj.size() == before) return false;  // a duplicate key
         if (!build(field.value, depth + 1, it->second)) return false;
       }
@@ -198,7 +199,7 @@ bool FromSimdjson::build(simdjson::dom::element e, std::size_t depth, Json& out)
       return true;
     }
     case element_type::STRING:
-      out = std::string(std::string_view(e));
+      out = std::string_view(e);
       return true;
     case element_type::INT64: {
       // nlohmann types every non-negative integer as unsigned.
