@@ -182,11 +182,13 @@ class BundleChecker {
       add(Reason::kFhirEmptyValue, Severity::kError, at(path, " is an empty string"));
       return;
     }
+    // The containers themselves, not nlohmann's iterators, which switch on the type at every step.
     if (node.is_array()) {
-      for (std::size_t i = 0; i < node.size(); ++i) empty_values(node[i], item(path, i));
+      const auto& items = node.get_ref<const Json::array_t&>();
+      for (std::size_t i = 0; i < items.size(); ++i) empty_values(items[i], item(path, i));
     } else if (node.is_object()) {
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        empty_values(it.value(), member(path, it.key()));
+      for (const auto& [key, value] : node.get_ref<const Json::object_t&>()) {
+        empty_values(value, member(path, key));
       }
     }
   }
@@ -240,10 +242,12 @@ class BundleChecker {
   void walk(const Json& node, const PathSeg& path,
             const std::set<std::string, std::less<>>& urls) {
     if (node.is_array()) {
-      for (std::size_t i = 0; i < node.size(); ++i) walk(node[i], item(path, i), urls);
+      const auto& items = node.get_ref<const Json::array_t&>();
+      for (std::size_t i = 0; i < items.size(); ++i) walk(items[i], item(path, i), urls);
       return;
     }
     if (!node.is_object()) return;
+    const auto& members = node.get_ref<const Json::object_t&>();
     // One pass over the members gathers what the rules below look at: a lookup by name costs a
     // strlen and a memcmp at every level of the map, and this runs for every object of the bundle.
     bool has_resource_type = false;
@@ -253,8 +257,8 @@ class BundleChecker {
     bool has_code_or_system = false;
     bool coding_members_only = true;
     const Json* reference = nullptr;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const std::string_view k = it.key();
+    for (const auto& [key, value] : members) {
+      const std::string_view k = key;
       if (k == "resourceType") {
         has_resource_type = true;
       } else if (k == "coding") {
@@ -266,7 +270,7 @@ class BundleChecker {
       } else if (k == "code" || k == "system") {
         has_code_or_system = true;
       } else if (k == "reference") {
-        reference = &it.value();
+        reference = &value;
       }
       if (!coding_member(k)) coding_members_only = false;
     }
@@ -301,9 +305,9 @@ class BundleChecker {
             at(path, ".reference \"" + r + "\" points to no entry of the bundle"));
       }
     }
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (&it.value() == reference) continue;
-      walk(it.value(), member(path, it.key()), urls);
+    for (const auto& [key, value] : members) {
+      if (&value == reference) continue;
+      walk(value, member(path, key), urls);
     }
   }
 

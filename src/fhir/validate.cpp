@@ -416,10 +416,9 @@ class Validator {
     std::uint32_t value_variant[model::kMaxElems];  // choice elements: which key, when set
     std::uint32_t ext_variant[model::kMaxElems];
 
-    for (auto it = j.begin(); it != j.end(); ++it) {
+    // The map itself, not nlohmann's iterator, which switches on the value's type at every step.
+    for (const auto& [key, v] : j.get_ref<const Json::object_t&>()) {
       if (full()) return;
-      const std::string& key = it.key();
-      const Json& v = it.value();
       PathSeg seg{at, key, -1};
       bool underscore = !key.empty() && key[0] == '_';
       std::string_view name = underscore ? std::string_view(key).substr(1) : std::string_view(key);
