@@ -87,7 +87,10 @@ bool valid_issuer_url(std::string_view iss) {
   }
   if (!iss.starts_with(kScheme) || iss.size() <= kScheme.size()) return false;
   if (iss.ends_with('/')) return false;
-  if (iss.find_first_of("?# \t\r\n") != std::string_view::npos) return false;
+  // A loop, not find_first_of, which calls memchr on the six characters once per character.
+  for (char c : iss) {
+    if (c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
+  }
   std::string_view host = iss.substr(kScheme.size());
   host = host.substr(0, host.find('/'));
   return !host.empty();

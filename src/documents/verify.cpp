@@ -16,6 +16,10 @@
 namespace hb::documents {
 namespace {
 
+// Members are looked up by string_view ("iss"sv): by C string, every comparison in the map's
+// descent starts with a strlen.
+using namespace std::string_view_literals;
+
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 // Bounds on hostile inputs: a .smart-health-card file, a JWS (a chunked IPS card is a few kB).
 constexpr std::size_t kMaxFileBytes = 4 * 1024 * 1024;
@@ -61,6 +65,11 @@ std::string_view strip_outside(std::string_view text, Verdict& v) {
           "whitespace or a byte order mark around the card text");
   }
   return t;
+}
+
+bool is_base64url_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 bool is_short_ref(std::string_view s) {
@@ -138,7 +147,7 @@ class BundleChecker {
     const PathSeg root{nullptr, "Bundle", -1};
     empty_values(bundle, root);
     resource_rules(bundle, root);
-    auto entries_it = bundle.find("entry");
+    auto entries_it = bundle.find("entry"sv);
     const Json* entries = entries_it != bundle.end() ? &*entries_it : nullptr;
     if (!entries || !entries->is_array() || entries->empty()) {
       add(Reason::kFhirInvalid, Severity::kError, "Bundle has no entries");
@@ -149,7 +158,7 @@ class BundleChecker {
     for (std::size_t i = 0; i < entries->size(); ++i) {
       const Json& e = (*entries)[i];
       if (!e.is_object()) continue;
-      auto full = e.find("fullUrl");
+      auto full = e.find("fullUrl"sv);
       if (full == e.end() || !full->is_string() ||
           !is_short_ref(full->get_ref<const std::string&>())) {
         add(Reason::kFhirBadReference, minify_,
@@ -162,7 +171,7 @@ class BundleChecker {
     for (std::size_t i = 0; i < entries->size(); ++i) {
       const Json& e = (*entries)[i];
       if (!e.is_object()) continue;
-      auto r = e.find("resource");
+      auto r = e.find("resource"sv);
       if (r == e.end()) continue;
       const PathSeg one = item(entry, i);
       walk(*r, member(one, "resource"), urls);
@@ -195,11 +204,13 @@ class BundleChecker {
 
   // Resource-level minification: Resource.id, Resource.meta, DomainResource.text.
   void resource_rules(const Json& r, const PathSeg& path) {
-    if (r.contains("id")) add(Reason::kFhirNotMinified, minify_, at(path, ".id must be left out"));
-    if (r.contains("text")) {
+    if (r.contains("id"sv)) {
+      add(Reason::kFhirNotMinified, minify_, at(path, ".id must be left out"));
+    }
+    if (r.contains("text"sv)) {
       add(Reason::kFhirNotMinified, minify_, at(path, ".text must be left out"));
     }
-    auto meta = r.find("meta");
+    auto meta = r.find("meta"sv);
     if (meta == r.end()) return;
     if (!meta->is_object()) {
       add(Reason::kFhirBadMeta, minify_, at(path, ".meta is not an object"));
@@ -211,7 +222,7 @@ class BundleChecker {
             at(path, ".meta." + it.key() + ": meta may hold only \"security\""));
       }
     }
-    auto sec = meta->find("security");
+    auto sec = meta->find("security"sv);
     if (sec == meta->end()) {
       add(Reason::kFhirBadMeta, minify_, at(path, ".meta without security must be left out"));
       return;
@@ -226,7 +237,7 @@ class BundleChecker {
     for (std::size_t i = 0; i < sec->size(); ++i) {
       const Json& c = (*sec)[i];
       const PathSeg p = item(security, i);
-      if (!c.is_object() || !c.contains("code")) {
+      if (!c.is_object() || !c.contains("code"sv)) {
         add(Reason::kFhirBadMeta, Severity::kError, at(p, " is not a Coding with a code"));
         continue;
       }
@@ -278,7 +289,7 @@ class BundleChecker {
       resource_rules(node, path);
       // value() throws for a resourceType that is not a string; the verdict then says so
       // (internal_failure), as it always has.
-      auto status = node.find("status");
+      auto status = node.find("status"sv);
       if (node.value("resourceType", "") == "Immunization" && status != node.end() &&
           *status != "completed") {
         add(Reason::kFhirStatusNotCompleted, Severity::kError,
@@ -316,17 +327,17 @@ class BundleChecker {
 };
 
 bool bundle_has_covid_vaccine(const Json& bundle) {
-  if (!bundle.contains("entry") || !bundle["entry"].is_array()) return false;
+  if (!bundle.contains("entry"sv) || !bundle["entry"].is_array()) return false;
   for (const Json& e : bundle["entry"]) {
-    if (!e.is_object() || !e.contains("resource")) continue;
+    if (!e.is_object() || !e.contains("resource"sv)) continue;
     const Json& r = e["resource"];
     if (!r.is_object() || r.value("resourceType", "") != "Immunization") continue;
-    if (!r.contains("vaccineCode") || !r["vaccineCode"].is_object()) continue;
+    if (!r.contains("vaccineCode"sv) || !r["vaccineCode"].is_object()) continue;
     const Json& vc = r["vaccineCode"];
-    if (!vc.contains("coding") || !vc["coding"].is_array()) continue;
+    if (!vc.contains("coding"sv) || !vc["coding"].is_array()) continue;
     for (const Json& c : vc["coding"]) {
       if (c.is_object() && c.value("system", "") == "http://hl7.org/fhir/sid/cvx" &&
-          c.contains("code") && c["code"].is_string() &&
+          c.contains("code"sv) && c["code"].is_string() &&
           kCovidCvx.contains(c["code"].get<std::string>())) {
         return true;
       }
@@ -350,7 +361,7 @@ void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOpt
   const double now = static_cast<double>(unix_seconds(clock.now()));
   const double skew = static_cast<double>(opt.clock_skew.count());
 
-  auto iss = p.find("iss");
+  auto iss = p.find("iss"sv);
   if (iss == p.end() || !iss->is_string()) {
     v.add(Reason::kMissingClaim, Severity::kError, "the payload has no \"iss\"");
   } else {
@@ -361,7 +372,7 @@ void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOpt
     }
   }
 
-  auto nbf = p.find("nbf");
+  auto nbf = p.find("nbf"sv);
   if (nbf == p.end() || !nbf->is_number()) {
     v.add(Reason::kMissingClaim, Severity::kError, "the payload has no numeric \"nbf\"");
   } else {
@@ -372,7 +383,7 @@ void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOpt
       v.add(Reason::kNotYetValid, Severity::kError, "nbf is in the future: not yet valid");
     }
   }
-  auto exp = p.find("exp");
+  auto exp = p.find("exp"sv);
   if (exp != p.end()) {
     if (!exp->is_number()) {
       v.add(Reason::kMalformedPayload, Severity::kError, "\"exp\" is not a number");
@@ -389,13 +400,13 @@ void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOpt
     }
   }
 
-  auto vc = p.find("vc");
+  auto vc = p.find("vc"sv);
   if (vc == p.end() || !vc->is_object()) {
     v.add(Reason::kMissingClaim, Severity::kError, "the payload has no \"vc\" object");
     return;
   }
   std::set<std::string, std::less<>> types;
-  auto type = vc->find("type");
+  auto type = vc->find("type"sv);
   if (type == vc->end() || !type->is_array()) {
     v.add(Reason::kMissingClaim, Severity::kError, "vc has no \"type\" array");
   } else {
@@ -417,13 +428,12 @@ void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOpt
     }
   }
 
-  auto rid = vc->find("rid");
+  auto rid = vc->find("rid"sv);
   if (rid != vc->end()) {
     if (!rid->is_string() || rid->get<std::string>().empty() ||
         rid->get<std::string>().size() > 24 ||
-        rid->get<std::string>().find_first_not_of(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
-            std::string::npos) {
+        !std::all_of(rid->get_ref<const std::string&>().begin(),
+                     rid->get_ref<const std::string&>().end(), is_base64url_char)) {
       v.add(Reason::kMalformedPayload, Severity::kError,
             "vc.rid is not 1..24 base64url characters");
     } else {
@@ -431,19 +441,19 @@ void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOpt
     }
   }
 
-  auto subject = vc->find("credentialSubject");
+  auto subject = vc->find("credentialSubject"sv);
   if (subject == vc->end() || !subject->is_object()) {
     v.add(Reason::kMissingClaim, Severity::kError, "vc has no \"credentialSubject\" object");
     return;
   }
-  auto version = subject->find("fhirVersion");
+  auto version = subject->find("fhirVersion"sv);
   if (version == subject->end() || !version->is_string()) {
     v.add(Reason::kMissingClaim, Severity::kError, "credentialSubject has no \"fhirVersion\"");
   } else if (!version->get<std::string>().starts_with("4.0.")) {
     v.add(Reason::kBadFhirVersion, Severity::kError,
           "fhirVersion " + version->dump() + " is not FHIR R4 (4.0.1)");
   }
-  auto bundle = subject->find("fhirBundle");
+  auto bundle = subject->find("fhirBundle"sv);
   if (bundle == subject->end() || !bundle->is_object()) {
     v.add(Reason::kMissingClaim, Severity::kError, "credentialSubject has no \"fhirBundle\"");
     return;
@@ -599,14 +609,14 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
   }
   v.header = std::move(parsed_header).value();
   const Json* header = &v.header;
-  auto alg = header->find("alg");
+  auto alg = header->find("alg"sv);
   if (alg == header->end()) {
     v.add(Reason::kMissingHeaderField, Severity::kError, "the JWS header has no \"alg\"");
   } else if (*alg != "ES256") {
     v.add(Reason::kUnsupportedAlgorithm, Severity::kError,
           "JWS alg is " + alg->dump() + "; health cards use ES256");
   }
-  auto kid = header->find("kid");
+  auto kid = header->find("kid"sv);
   if (kid == header->end()) {
     v.add(Reason::kMissingHeaderField, Severity::kError, "the JWS header has no \"kid\"");
   } else if (!kid->is_string()) {
@@ -614,7 +624,7 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
   } else {
     v.kid = kid->get<std::string>();
   }
-  auto zip = header->find("zip");
+  auto zip = header->find("zip"sv);
   const bool zip_def = zip != header->end() && *zip == "DEF";
   if (zip == header->end()) {
     v.add(Reason::kMissingHeaderField, Severity::kError, "the JWS header has no \"zip\":\"DEF\"");
@@ -622,7 +632,7 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
     v.add(Reason::kUnsupportedAlgorithm, Severity::kError,
           "JWS zip is " + zip->dump() + "; health cards use \"DEF\"");
   }
-  if (header->contains("crit")) {
+  if (header->contains("crit"sv)) {
     v.add(Reason::kMalformedJws, Severity::kError, "the JWS header has \"crit\" extensions");
   }
 
@@ -752,14 +762,14 @@ std::optional<std::vector<std::string>> file_credentials(std::string_view text, 
     v.add(Reason::kMalformedFile, Severity::kError, "not a .smart-health-card JSON object");
     return std::nullopt;
   }
-  if (j->contains("resourceType")) {
+  if (j->contains("resourceType"sv)) {
     v.add(Reason::kUnsupportedInput, Severity::kError,
           "a FHIR " + (*j)["resourceType"].dump() +
               " (e.g. a $health-cards-issue response) is not a .smart-health-card file; "
               "take the credentials out of it first");
     return std::nullopt;
   }
-  auto list = j->find("verifiableCredential");
+  auto list = j->find("verifiableCredential"sv);
   if (list == j->end() || !list->is_array() || list->empty() || list->size() > kMaxCredentials) {
     v.add(Reason::kMalformedFile, Severity::kError,
           "the file needs a \"verifiableCredential\" array of 1..100 JWS strings");

@@ -5,12 +5,23 @@
 namespace hb::fhir::model {
 namespace {
 
-// a < b, bytewise. Most names differ in their first byte, so look at it before calling memcmp.
+// a < b, bytewise, in a loop: names are short (a few to a few dozen bytes) and most differ in
+// their first bytes, where a call to memcmp costs more than the comparison. Validating a bundle
+// looks up every member's key; with memcmp they were a hundred library calls per health card.
 inline bool less(std::string_view a, std::string_view b) {
-  if (!a.empty() && !b.empty() && a[0] != b[0]) {
-    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
   }
-  return a < b;
+  return a.size() < b.size();
+}
+
+inline bool same(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -20,7 +31,7 @@ const TypeDef* find_type(std::string_view n) {
   const std::uint16_t* last = kTypesByName + kTypeCount;
   const std::uint16_t* it = std::lower_bound(
       first, last, n, [](std::uint16_t i, std::string_view v) { return less(name(kTypes[i]), v); });
-  if (it == last || name(kTypes[*it]) != n) return nullptr;
+  if (it == last || !same(name(kTypes[*it]), n)) return nullptr;
   return &kTypes[*it];
 }
 
@@ -29,7 +40,7 @@ const KeyDef* find_key(const TypeDef& t, std::string_view key) {
   const KeyDef* last = first + t.key_count;
   const KeyDef* it = std::lower_bound(
       first, last, key, [](const KeyDef& k, std::string_view v) { return less(name(k), v); });
-  if (it == last || name(*it) != key) return nullptr;
+  if (it == last || !same(name(*it), key)) return nullptr;
   return it;
 }
 

@@ -355,7 +355,7 @@ class Validator {
       problem(at, std::string("a resource must be a JSON object, not ") + json_kind(j), kStructure);
       return;
     }
-    auto rt = j.find("resourceType");
+    auto rt = j.find(std::string_view("resourceType"));
     PathSeg rt_seg{at, "resourceType", -1};
     if (rt == j.end()) {
       problem(&rt_seg, "missing resourceType", kRequired);
