@@ -299,6 +299,17 @@ std::vector<CardInput> split_card_lines(std::string_view text) {
   return cards;
 }
 
+// Asks for the card's text to be brought into the cache while the card before it is verified.
+// split_card_lines has read the whole batch (tens of MB) before the first card is verified, so
+// each card's text is back in main memory by its turn, and its first reads (the last byte, to
+// strip whitespace; then the digits) waited for it.
+void prefetch(const CardInput& c) {
+  for (std::string_view part : c.parts) {
+    for (std::size_t at = 0; at < part.size(); at += 64) __builtin_prefetch(part.data() + at);
+    if (!part.empty()) __builtin_prefetch(part.data() + part.size() - 1);
+  }
+}
+
 int verify_card(const std::string& card_arg, const std::string& issuers_file,
                 const std::string& anchors_file, bool as_json) {
   std::string dir_text;
@@ -414,7 +425,9 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
     // A text file: one card per line. A single card keeps the single-card output.
     std::vector<CardInput> inputs = split_card_lines(text);
     batch = inputs.size() > 1;
-    for (const CardInput& c : inputs) {
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+      if (k + 1 < inputs.size()) prefetch(inputs[k + 1]);
+      const CardInput& c = inputs[k];
       report(c.parts.size() == 1 ? documents::verify_health_card(c.parts[0], *directory, clock, options)
                                  : documents::verify_health_card_qr(c.parts, *directory, clock, options),
              batch ? c.line : 0);
