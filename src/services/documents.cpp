@@ -461,7 +461,7 @@ Json DocumentService::document_view(const store::Document& doc, const std::optio
                {"patient", {{"name", p.value("given", "") + " " + p.value("family", "")},
                             {"maskedId", mask_id(p.value("nationalId", p.value("insuranceNumber", "")))}}},
                {"facility", {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
-               {"doctor", req["doctor"].value("name", "")},
+               {"doctor", req.contains("doctor") ? req["doctor"].value("name", "") : std::string()},
                {"issued", format_instant(doc.issued)},
                {"qr", body.value("qr", "")},
                {"showDiagnosis", show_diagnosis}};
@@ -481,7 +481,13 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   std::optional<store::Facility> facility;
   if (!opened || latest || opened->doc.id != link.document_id) opened = nullptr;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    if (!opened) {
+    if (opened) {
+      // The row again (no decryption): a revocation or replacement since the birth-date check
+      // changes it, never the sealed body.
+      HB_ASSIGN_OR_RETURN(auto doc, r.document(link.document_id));
+      if (!doc) return internal("a link names a missing document");
+      read = Opened{std::move(*doc), Json()};
+    } else {
       HB_ASSIGN_OR_RETURN(auto doc, r.document(link.document_id));
       if (!doc) return internal("a link names a missing document");
       for (int hops = 0; latest && doc->status == "superseded" && !doc->superseded_by.empty() && hops < 100;
@@ -493,10 +499,10 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
       HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
       read = Opened{std::move(*doc), std::move(body)};
     }
-    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id((opened ? opened->doc : read->doc).facility_id));
+    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(read->doc.facility_id));
     return Status::ok();
   }));
-  const store::Document* doc = opened ? &opened->doc : &read->doc;
+  const store::Document* doc = &read->doc;
   const Json& body = opened ? opened->body : read->body;
   Json view = document_view(*doc, facility, body, link.show_diagnosis);
   // The holder of a replaced document's link may open its replacement through the same link.

@@ -1584,6 +1584,10 @@ class SqliteStore final : public Store {
     sync_cv_.notify_all();
     if (sync_thread_.joinable()) sync_thread_.join();
     if (wal_fd_ >= 0) ::close(wal_fd_);
+    // The last connection to close copies the WAL into the database and deletes it, with its own
+    // synchronous mode: the writer's (OFF while it ran) must not skip the syncs of that last
+    // checkpoint, whichever connection closes last.
+    if (durable_) (void)writer_->exec("PRAGMA synchronous = FULL");
   }
 
   Status read(const std::function<Status(Reader&)>& fn) override {
@@ -1913,7 +1917,7 @@ class SqliteStore final : public Store {
     int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
                                        &done);
     if (durable_) (void)writer_->exec("PRAGMA synchronous = OFF");
-    writer_checkpoints_.fetch_add(1);
+    if (rc == SQLITE_OK) writer_checkpoints_.fetch_add(1);
     if (rc == SQLITE_OK && done >= log) {
       // All copied: the next transaction starts the WAL over, so no earlier pass is about it.
       wal_frames_ = 0;
@@ -1944,7 +1948,7 @@ class SqliteStore final : public Store {
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         std::fprintf(stderr, "store: background checkpoint failed: %s\n", sqlite3_errstr(rc));
       }
-      background_checkpoints_.fetch_add(1);
+      if (rc == SQLITE_OK) background_checkpoints_.fetch_add(1);
       std::lock_guard<std::mutex> l(ckpt_mu_);
       ckpt_running_ = false;
       ckpt_last_ = rc == SQLITE_OK ? CheckpointPass{generation, log, done} : CheckpointPass{};
@@ -2029,6 +2033,9 @@ Result<std::unique_ptr<Store>> open_impl(const SqliteOptions& o) {
   }
   if (o.read_connections < 1 || o.max_group < 1 || o.checkpoint_frames < 1) {
     return invalid("read_connections, max_group and checkpoint_frames must be at least 1");
+  }
+  if (o.checkpoint_frames > (1 << 24)) {  // 64 GiB of WAL; maybe_checkpoint multiplies it by 4
+    return invalid("checkpoint_frames is at most 16777216");
   }
   if (sqlite3_threadsafe() == 0) return internal("SQLite was built without thread support");
 

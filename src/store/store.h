@@ -215,8 +215,8 @@ struct StoreStats {
   int64_t commits = 0;          // durable group commits
   int64_t writes = 0;           // closures committed
   int64_t failed_writes = 0;    // closures rolled back
-  int64_t background_checkpoints = 0;  // WAL checkpoint passes beside the writer (SQLite)
-  int64_t writer_checkpoints = 0;      // checkpoints the writer ran between groups (SQLite)
+  int64_t background_checkpoints = 0;  // WAL checkpoint passes run beside the writer
+  int64_t writer_checkpoints = 0;      // checkpoints the writer ran between groups
 };
 
 class Store {
