@@ -477,33 +477,29 @@ Json DocumentService::document_view(const store::Document& doc, const std::optio
 
 Result<Json> DocumentService::link_view(const store::DocLink& link, const std::string& token,
                                         const std::string& address, bool latest, const Opened* opened) {
-  std::optional<Opened> read;
+  std::optional<store::Document> row;
+  Json read_body;
   std::optional<store::Facility> facility;
   if (!opened || latest || opened->doc.id != link.document_id) opened = nullptr;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    if (opened) {
-      // The row again (no decryption): a revocation or replacement since the birth-date check
-      // changes it, never the sealed body.
-      HB_ASSIGN_OR_RETURN(auto doc, r.document(link.document_id));
-      if (!doc) return internal("a link names a missing document");
-      read = Opened{std::move(*doc), Json()};
-    } else {
-      HB_ASSIGN_OR_RETURN(auto doc, r.document(link.document_id));
-      if (!doc) return internal("a link names a missing document");
-      for (int hops = 0; latest && doc->status == "superseded" && !doc->superseded_by.empty() && hops < 100;
+    // The row is read even for an opened document (no decryption): a revocation or replacement
+    // since the birth-date check changes it, never the sealed body.
+    HB_ASSIGN_OR_RETURN(row, r.document(link.document_id));
+    if (!row) return internal("a link names a missing document");
+    if (!opened) {
+      for (int hops = 0; latest && row->status == "superseded" && !row->superseded_by.empty() && hops < 100;
            ++hops) {
-        HB_ASSIGN_OR_RETURN(auto next, r.document(doc->superseded_by));
-        if (!next || next->patient_id != doc->patient_id) break;
-        doc = std::move(next);
+        HB_ASSIGN_OR_RETURN(auto next, r.document(row->superseded_by));
+        if (!next || next->patient_id != row->patient_id) break;
+        row = std::move(next);
       }
-      HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
-      read = Opened{std::move(*doc), std::move(body)};
+      HB_ASSIGN_OR_RETURN(read_body, open_document(r, *row));
     }
-    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(read->doc.facility_id));
+    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(row->facility_id));
     return Status::ok();
   }));
-  const store::Document* doc = &read->doc;
-  const Json& body = opened ? opened->body : read->body;
+  const store::Document* doc = &*row;
+  const Json& body = opened ? opened->body : read_body;
   Json view = document_view(*doc, facility, body, link.show_diagnosis);
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";

@@ -1892,7 +1892,7 @@ class SqliteStore final : public Store {
     const bool current = last.generation == wal_generation_ && last.log > 0 && last.log <= wal_frames_;
     const bool nearly_done =
         current && wal_frames_ - last.done <= std::max(kFinishMin, checkpoint_frames_ / kFinishShare);
-    if (!ckpt_conn_ || wal_frames_ >= checkpoint_frames_ * 4 || (!busy && nearly_done)) {
+    if (wal_frames_ >= checkpoint_frames_ * 4 || (!busy && nearly_done)) {
       checkpoint_here();
       return;
     }
@@ -1983,7 +1983,7 @@ class SqliteStore final : public Store {
     int log = 0;               // frames in the WAL when the pass began
     int done = 0;              // frames copied back by its end
   };
-  std::unique_ptr<Conn> ckpt_conn_;  // null: the writer checkpoints alone
+  std::unique_ptr<Conn> ckpt_conn_;
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
   bool ckpt_requested_ = false;
