@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 #include "core/ids.h"
 
 namespace hb {
@@ -26,10 +29,29 @@ TEST(Ids, UuidsAreValidFhirIdsAndDistinct) {
   EXPECT_EQ(a.size(), 36u);
   EXPECT_NE(a, b);
   EXPECT_TRUE(is_valid_fhir_id(a));
-  EXPECT_EQ(a[14], '4');
+  EXPECT_EQ(a[14], '7');  // RFC 9562 version 7
+  EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');  // variant 10
   EXPECT_FALSE(is_valid_fhir_id(""));
   EXPECT_FALSE(is_valid_fhir_id("a/b"));
   EXPECT_FALSE(is_valid_fhir_id(std::string(65, 'a')));
+}
+
+TEST(Ids, UuidsCarryTheirMillisecondInTheFirst48Bits) {
+  const auto ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const int64_t before = ms();
+  const std::string id = new_uuid();
+  const int64_t after = ms();
+  const int64_t stamp = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+  EXPECT_GE(stamp, before);
+  EXPECT_LE(stamp, after);
+  // Ids made in later milliseconds sort after earlier ones (what keeps B-tree inserts local).
+  std::string next = new_uuid();
+  while (next.substr(0, 13) == id.substr(0, 13)) next = new_uuid();
+  EXPECT_LT(id, next);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 
@@ -10,7 +11,11 @@ namespace hb {
 std::string new_uuid() {
   uint8_t b[16];
   if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  const auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));  // unix_ts_ms
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x70);
   b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
   static const char* hex = "0123456789abcdef";
   std::string s;
