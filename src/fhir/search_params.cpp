@@ -6,17 +6,14 @@
 // token        a = system ("" when none), b = code. CodeableConcept -> one row per coding with a code;
 //              Coding -> (system, code); code/boolean/string primitives -> ("", value).
 //
-// identifier   (token rows; the value never appears in clear). For Identifier {system S, value V}:
-//                S != "":  (a = S, b = blind("identifier", S + "|" + V))   -- for `S|V`
-//                          (a = S, b = blind("identifier", "|" + V))       -- for `V` (any system)
-//                S == "":  (a = "", b = blind("identifier", "|" + V))      -- for `V` and `|V`
-//              and queries become:
-//                `S|V` -> {a = S, b = blind(S|V)}              matches only the first row kind;
+// identifier   (token rows; the value never appears in clear). For Identifier {system S, value V},
+//              one row (a = S, b = blind("identifier", "|" + V)), S possibly "", and queries become:
+//                `S|V` -> {a = S, b = blind(|V)}               that system and value;
 //                `V`   -> {any_system, b = blind(|V)}          any identifier with that value;
-//                `|V`  -> {no_system, b = blind(|V)}           only a system-less identifier,
-//                                                              since the `V` row of S != "" has a = S;
+//                `|V`  -> {no_system, b = blind(|V)}           only a system-less identifier;
 //                `S|`  -> {a = S, b = ""}                      any identifier in system S.
-//              A `S|V` query cannot hit a `|V'` row: its hash input starts with S, not '|'.
+//              Rows written before 2026-12 also have a second row (a = S, b = blind(S|V)) when S
+//              is not empty; no query looks for it any more, and the first row is there too.
 //
 // token `S|`   for every token parameter, a value `system|` gives {a = system, b = ""}: the store
 //              treats an empty b with a non-empty a as "any code in that system".
@@ -33,8 +30,13 @@
 //              letters folded to ASCII; combining marks and apostrophes dropped) and split into
 //              words at anything else that is not a letter or digit; each word yields one row per
 //              prefix (1..32 code points): a = blind(<param name>, prefix). `name` covers family,
-//              given and text. A query value is normalised the same way; a multi-word value becomes
-//              one clause per word (ANDed), so "van der" needs both words in the name.
+//              given and text: where the type also has `family` and `given` (Patient,
+//              Practitioner) the `name` rows hold only the prefixes of a HumanName's text that its
+//              family and given words do not, and a `name` query word looks for any of
+//              blind("name", w), blind("family", w) and blind("given", w) (one clause, three
+//              values). Rows written before 2026-12 have every prefix under `name`; they still
+//              match. A query value is normalised the same way; a multi-word value becomes one
+//              clause per word (ANDed), so "van der" needs both words in the name.
 //
 // other strings (Organization/Location name and alias) -- kString, plain normalised text (words
 //              joined by one space), prefix match; with :exact the normalised text must be equal.
@@ -289,6 +291,17 @@ const ParamDef* find_param(std::string_view type, std::string_view name) {
     if (d.type == type && d.name == name) return &d;
   }
   return nullptr;
+}
+
+// Does `type` index a HumanName's family and given words under their own parameters (as well as
+// under `name`)? Then `name` rows are written only for the words those two leave out (a
+// HumanName's text) and a `name` query also looks in the `family` and `given` rows: the same
+// matches with about half the blind rows, which land on random pages of the index.
+bool name_has_parts(std::string_view type) {
+  const ParamDef* family = find_param(type, "family");
+  const ParamDef* given = find_param(type, "given");
+  return family && given && family->kind == ParamKind::kPersonName &&
+         given->kind == ParamKind::kPersonName;
 }
 
 // Where each type's patient compartment comes from, most specific first (R4 patient
@@ -613,7 +626,6 @@ class Extractor {
     const std::string value = string_at(v, "value");
     if (value.empty() || !blind_) return;
     const std::string system = string_at(v, "system");
-    if (!system.empty()) push(def, IndexKind::kToken, system, blind_("identifier", system + "|" + value));
     push(def, IndexKind::kToken, system, blind_("identifier", "|" + value));
   }
 
@@ -653,15 +665,17 @@ class Extractor {
   void person_name(const ParamDef& def, const Json& v) {
     if (!blind_) return;
     std::vector<std::string> parts;
+    std::vector<std::string> covered;  // parts whose prefixes the family and given rows hold
     if (v.is_string()) {
       parts.push_back(v.get<std::string>());
     } else if (v.is_object()) {  // HumanName
-      parts.push_back(string_at(v, "family"));
+      const bool split = def.name == "name" && name_has_parts(def.type);
+      (split ? covered : parts).push_back(string_at(v, "family"));
       parts.push_back(string_at(v, "text"));
       auto given = v.find("given");
       if (given != v.end() && given->is_array()) {
         for (const Json& g : *given) {
-          if (g.is_string()) parts.push_back(g.get<std::string>());
+          if (g.is_string()) (split ? covered : parts).push_back(g.get<std::string>());
         }
       }
     }
@@ -669,6 +683,11 @@ class Extractor {
     for (const std::string& part : parts) {
       for (const Word& w : words_of(part)) {
         for (std::size_t end : w.ends) prefixes.insert(w.text.substr(0, end));
+      }
+    }
+    for (const std::string& part : covered) {
+      for (const Word& w : words_of(part)) {
+        for (std::size_t end : w.ends) prefixes.erase(w.text.substr(0, end));
       }
     }
     for (const std::string& p : prefixes) {
@@ -1042,8 +1061,7 @@ class QueryParser {
         }
       }
       if (def.kind == ParamKind::kIdentifier && !code.empty()) {
-        sv.b = sv.any_system || sv.no_system ? blind("identifier", "|" + code)
-                                             : blind("identifier", sv.a + "|" + code);
+        sv.b = blind("identifier", "|" + code);
       } else {
         sv.b = std::move(code);
       }
@@ -1138,23 +1156,31 @@ class QueryParser {
       }
       values.push_back(std::move(words));
     }
-    auto value_of = [&](const Word& w) {
-      SearchValue sv;
-      sv.a = blind(def.name, w.text);
-      sv.exact = true;
-      return sv;
+    // A word of `name` is in the name rows (its text, and every part in rows written before
+    // 2026-12) or in the family or given rows (see name_has_parts).
+    std::vector<std::string_view> params = {def.name};
+    if (def.name == "name" && name_has_parts(type_)) params = {"name", "family", "given"};
+    auto add_word = [&](SearchClause& clause, const Word& w) {
+      for (std::string_view param : params) {
+        SearchValue sv;
+        sv.a = blind(param, w.text);
+        sv.exact = true;
+        if (param != def.name) sv.param = std::string(param);
+        clause.any_of.push_back(std::move(sv));
+      }
     };
     if (values.size() == 1) {  // every word must match (AND)
       std::set<std::string> seen;
       for (const Word& w : values[0]) {
         if (!seen.insert(w.text).second) continue;
-        out_.query.clauses.push_back(
-            SearchClause{std::string(def.name), IndexKind::kString, {value_of(w)}});
+        SearchClause clause{std::string(def.name), IndexKind::kString, {}};
+        add_word(clause, w);
+        out_.query.clauses.push_back(std::move(clause));
       }
       return;
     }
     SearchClause clause{std::string(def.name), IndexKind::kString, {}};
-    for (const auto& words : values) clause.any_of.push_back(value_of(words[0]));
+    for (const auto& words : values) add_word(clause, words[0]);
     out_.query.clauses.push_back(std::move(clause));
   }
 

@@ -12,12 +12,13 @@
 // name parts or their prefixes (each prefix is blind-indexed separately).
 //
 // Identifier scheme (token rows, b blinded with domain "identifier"): an Identifier {S, V} yields
-// (a=S, b=blind(S|V)) and (a=S, b=blind(|V)); one without a system yields (a="", b=blind(|V)).
-// Queries: `S|V` -> {a=S, b=blind(S|V)}; `V` -> {any_system, b=blind(|V)}; `|V` -> {no_system,
-// b=blind(|V)} (only system-less identifiers); `S|` -> {a=S, b=""}. For every token parameter an
-// empty b with a non-empty a means "any code in system a". Names: kString rows a=blind(param,
-// prefix) for each prefix of each normalised word, queried with exact=true. Details and the text
-// normalisation are described at the top of search_params.cpp.
+// one row (a=S, b=blind(|V)), S possibly "". Queries: `S|V` -> {a=S, b=blind(|V)}; `V` ->
+// {any_system, b=blind(|V)}; `|V` -> {no_system, b=blind(|V)} (only system-less identifiers);
+// `S|` -> {a=S, b=""}. For every token parameter an empty b with a non-empty a means "any code in
+// system a". Names: kString rows a=blind(param, prefix) for each prefix of each normalised word,
+// queried with exact=true; `name` rows only for the words of a HumanName's text that its family
+// and given do not already index, and a `name` query also looks in the `family` and `given` rows.
+// Details and the text normalisation are described at the top of search_params.cpp.
 //
 // Thread-safety: stateless functions over immutable tables.
 #pragma once

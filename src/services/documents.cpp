@@ -10,6 +10,7 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "documents/health_card.h"
+#include "documents/numeric.h"
 #include "documents/qr.h"
 #include "documents/request.h"
 #include "documents/shlink.h"
@@ -143,6 +144,27 @@ std::string log_entry(const store::Document& d, const std::string& iss) {
 std::string issuer_aad(const std::string& facility_id) { return "issuer-key/" + facility_id; }
 std::string document_aad(const store::Document& d) { return "document/" + d.id; }
 
+// A card's QR text (shc:/...), derived from the card: bodies stored since 2026-12 keep only the
+// card (the QR text doubled its size); earlier ones have it under "qr".
+std::string qr_of(const Json& body) {
+  const std::string card = body.value("card", "");
+  if (card.empty()) return {};
+  if (auto it = body.find("qr"); it != body.end() && it->is_string()) return it->get<std::string>();
+  auto qr = documents::to_shc_numeric(card);
+  return qr ? std::move(*qr) : std::string();
+}
+
+// The link's SMART Health Link file: for a card, encrypted now from the card with the link's
+// key; for a document too large for a card, the encrypted FHIR Bundle stored at issuance (its
+// only copy). Bodies stored before 2026-12 have the card's file too; either is a valid file.
+Result<std::string> shl_file_of(const Json& body) {
+  if (auto it = body.find("shlFile"); it != body.end() && it->is_string()) return it->get<std::string>();
+  const std::string card = body.value("card", "");
+  if (card.empty()) return internal("a link-only document without its file");
+  return documents::encrypt_shl_file(body.value("shlKey", ""), documents::health_card_file({card}),
+                                     documents::kContentTypeHealthCard);
+}
+
 Json answer(const store::Document& d, const Json& body, const std::string& iss) {
   return {{"id", d.id},
           {"documentId", d.facility_ref},
@@ -153,7 +175,7 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss) 
           {"patient", body.value("patient", "")},
           {"documentReference", body.value("documentReference", "")},
           {"card", body.value("card", "").empty() ? Json(nullptr)
-                                                 : Json{{"jws", body.value("card", "")}, {"qr", body.value("qr", "")}}},
+                                                 : Json{{"jws", body.value("card", "")}, {"qr", qr_of(body)}}},
           {"transparencyLog", {{"index", d.log_index}, {"receipt", body.value("receipt", "")}}}};
 }
 
@@ -312,26 +334,24 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // 256 bits: the link is also a SMART Health Link manifest URL, which needs that much entropy.
   const std::string link_token = crypto::random_token(32);
   const std::string shl_key = documents::new_shl_key();
-  // The link's file: the card, or for a document too large for a card, its FHIR Bundle.
-  HB_ASSIGN_OR_RETURN(std::string shl_file,
-                      card.jws.empty()
-                          ? documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir)
-                          : documents::encrypt_shl_file(shl_key, documents::health_card_file({card.jws}),
-                                                        documents::kContentTypeHealthCard));
   store::DocLink link;
   link.token_hash = crypto::sha256_hex(link_token);
   link.document_id = doc.id;
   link.created = doc.issued;
 
+  // The card's QR text and the link's file for a card are derived when needed (qr_of,
+  // shl_file_of): stored, they were half of every document row.
   Json body = {{"requestHash", request_hash},
                {"request", j},
                {"card", card.jws},
-               {"qr", card.qr_text},
                {"receipt", appended.receipt},
                {"details", req.details},
-               {"shlFile", shl_file},
                {"shlKey", shl_key},
                {"label", "Document from " + facility->name.substr(0, 60)}};
+  if (card.jws.empty()) {  // the link's file is the document's only copy of its FHIR Bundle
+    HB_ASSIGN_OR_RETURN(body["shlFile"],
+                        documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir));
+  }
   std::string bundle = dump_json(record_bundle(req, records_.options(), *facility, issued, doc.id));
   auto written = records_.transaction_with(
       who, bundle, [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
@@ -463,7 +483,7 @@ Json DocumentService::document_view(const store::Document& doc, const std::optio
                {"facility", {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
                {"doctor", req.contains("doctor") ? req["doctor"].value("name", "") : std::string()},
                {"issued", format_instant(doc.issued)},
-               {"qr", body.value("qr", "")},
+               {"qr", qr_of(body)},
                {"showDiagnosis", show_diagnosis}};
   if (req.contains("leave")) view["leave"] = req["leave"];
   if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
@@ -563,7 +583,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     if (!doc) return internal("a link names a missing document");
     HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
     stored_birth = body["request"]["patient"].value("birthDate", "");
-    out.shl_file = body.value("shlFile", "");
+    HB_ASSIGN_OR_RETURN(out.shl_file, shl_file_of(body));
     out.shl_card = !body.value("card", "").empty();
     out.opened = Opened{std::move(*doc), std::move(body)};
     return Status::ok();
@@ -783,7 +803,7 @@ Result<std::string> DocumentService::card_png(const Principal& who, const std::s
     HB_ASSIGN_OR_RETURN(auto d, r.document_by_ref(who.facility_id, facility_ref));
     if (!d) return not_found("this facility has no document " + facility_ref);
     HB_ASSIGN_OR_RETURN(auto body, open_document(r, *d));
-    qr_text = body.value("qr", "");
+    qr_text = qr_of(body);
     return Status::ok();
   }));
   if (qr_text.empty()) return not_found("this document is too large for a QR card; share it by its link");

@@ -20,6 +20,10 @@ struct SearchValue {
   // kDate: the query value's own period [lo, hi] and the comparison prefix.
   std::string a;
   std::string b;
+  // Non-empty: this value matches index rows of this parameter rather than the clause's (a
+  // person's `name` is found through the rows of `family` and `given` too: see
+  // fhir/search_params.cpp). Same kind as the clause.
+  std::string param;
   bool any_system = false;
   bool no_system = false;
   bool exact = false;

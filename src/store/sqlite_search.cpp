@@ -148,15 +148,30 @@ void value_condition(IndexKind kind, const SearchValue& v, char alias, Sql& out)
   out.append(part);
 }
 
+// The parameter whose index rows a value of clause c matches.
+const std::string& param_of(const SearchClause& c, const SearchValue& v) {
+  return v.param.empty() ? c.param : v.param;
+}
+
 // "AND EXISTS (an index row of clause c for the resource rid_expr)"; alias e.
 void probe(const SearchClause& c, const char* rid_expr, Sql& out) {
-  out << " AND EXISTS (SELECT 1 FROM " << table_of(c.kind) << " e WHERE e.rid = " << rid_expr
-      << " AND e.param = ";
-  out.arg(c.param) << " AND (";
+  out << " AND EXISTS (SELECT 1 FROM " << table_of(c.kind) << " e WHERE e.rid = " << rid_expr;
+  bool one_param = true;
+  for (const auto& v : c.any_of) one_param = one_param && (v.param.empty() || v.param == c.param);
+  if (one_param) {
+    out << " AND e.param = ";
+    out.arg(c.param);
+  }
+  out << " AND (";
   for (size_t j = 0; j < c.any_of.size(); ++j) {
+    const SearchValue& v = c.any_of[j];
     if (j > 0) out << " OR ";
     out << "(";
-    value_condition(c.kind, c.any_of[j], 'e', out);
+    if (!one_param) {
+      out << "e.param = ";
+      out.arg(param_of(c, v)) << " AND ";
+    }
+    value_condition(c.kind, v, 'e', out);
     out << ")";
   }
   out << "))";
@@ -241,7 +256,8 @@ Status validate(const SearchQuery& q) {
   for (const auto& c : q.clauses) {
     if (c.param.empty()) return invalid("search clause without a parameter");
     if (c.any_of.empty()) return invalid("search parameter " + c.param + " has no value");
-    if (c.any_of.size() > 100) return invalid("search parameter " + c.param + " has too many values");
+    // 100 values a parameter, each at most 3 alternatives (a name's family and given rows)
+    if (c.any_of.size() > 300) return invalid("search parameter " + c.param + " has too many values");
   }
   return Status::ok();
 }
@@ -329,7 +345,7 @@ void filters(const SearchQuery& q, Sql& out) {
     if (j > 0) out << " UNION ALL ";
     out << "SELECT x.rid FROM " << table_of(d.kind) << " x WHERE x.type = ";
     out.arg(q.type) << " AND x.param = ";
-    out.arg(d.param) << " AND ";
+    out.arg(param_of(d, d.any_of[j])) << " AND ";
     value_condition(d.kind, d.any_of[j], 'x', out);
     if (!q.patient_id.empty()) {
       out << " AND x.patient_id = ";

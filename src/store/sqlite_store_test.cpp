@@ -1432,7 +1432,7 @@ struct RefResource {
 };
 
 bool ref_value_matches(const SearchClause& c, const SearchValue& v, const IndexRow& ix) {
-  if (ix.param != c.param || ix.kind != c.kind) return false;
+  if (ix.param != (v.param.empty() ? c.param : v.param) || ix.kind != c.kind) return false;
   switch (c.kind) {
     case IndexKind::kToken:
       if (v.any_system) return ix.b == v.b;
