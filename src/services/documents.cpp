@@ -352,9 +352,9 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     HB_ASSIGN_OR_RETURN(body["shlFile"],
                         documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir));
   }
-  std::string bundle = dump_json(record_bundle(req, records_.options(), *facility, issued, doc.id));
+  Json bundle = record_bundle(req, records_.options(), *facility, issued, doc.id);
   auto written = records_.transaction_with(
-      who, bundle, [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
+      who, std::move(bundle), [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
         if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
         doc.patient_id = refs[0].substr(8);
         body["patient"] = refs[0];
