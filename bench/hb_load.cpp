@@ -897,6 +897,7 @@ int cmd_issue(const Args& a) {
   TokenSource tokens(base, a.need("client-id"), a.need("key"));
   long n = a.num("n", 2000);
   const long first = a.num("first", 0);
+  if (first < 0) die("issue: --first must be 0 or more");
   int conns = static_cast<int>(a.num("conns", 8));
   const std::string cards_file = a.get("save-cards");
   const std::string links_file = a.get("save-links");

@@ -994,7 +994,7 @@ Result<AccountResult> AccountService::totp_setup(const std::string& session_toke
   AccountResult out;
   out.body = {
       {"secret", crypto::base32_encode(secret)},
-      {"uri", crypto::otpauth_uri(kTotpIssuer, "resident-" + live.account.id.substr(0, 8), secret)},
+      {"uri", crypto::otpauth_uri(kTotpIssuer, "resident-" + live.account.id.substr(live.account.id.size() - 8), secret)},
       {"algorithm", "SHA1"},
       {"digits", 6},
       {"period", 30}};

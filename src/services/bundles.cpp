@@ -252,10 +252,10 @@ Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view 
 Result<FhirResult> RecordService::transaction_with(const Principal& who, std::string_view body,
                                                    AlsoWrite also) {
   HB_ASSIGN_OR_RETURN(Json b, parse_fhir_json(body, impl_->options.json_limits));
-  return transaction_with(who, std::move(b), std::move(also));
+  return transaction_json_with(who, std::move(b), std::move(also));
 }
 
-Result<FhirResult> RecordService::transaction_with(const Principal& who, Json b, AlsoWrite also) {
+Result<FhirResult> RecordService::transaction_json_with(const Principal& who, Json b, AlsoWrite also) {
   Engine& e = *impl_;
   if (!b.is_object() || !b.contains("resourceType") || b["resourceType"] != "Bundle") {
     return Status(Code::kInvalid, "POST to the base must be a Bundle", {{"resourceType", "must be Bundle", "invalid"}});

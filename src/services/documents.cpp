@@ -157,11 +157,14 @@ std::string qr_of(const Json& body) {
 // The link's SMART Health Link file: for a card, encrypted now from the card with the link's
 // key; for a document too large for a card, the encrypted FHIR Bundle stored at issuance (its
 // only copy). Bodies stored before 2026-12 have the card's file too; either is a valid file.
+// Empty when the document has none (bodies from before links were SMART Health Links have no
+// key).
 Result<std::string> shl_file_of(const Json& body) {
   if (auto it = body.find("shlFile"); it != body.end() && it->is_string()) return it->get<std::string>();
   const std::string card = body.value("card", "");
-  if (card.empty()) return internal("a link-only document without its file");
-  return documents::encrypt_shl_file(body.value("shlKey", ""), documents::health_card_file({card}),
+  const std::string key = body.value("shlKey", "");
+  if (card.empty() || key.empty()) return std::string();
+  return documents::encrypt_shl_file(key, documents::health_card_file({card}),
                                      documents::kContentTypeHealthCard);
 }
 
@@ -353,7 +356,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
                         documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir));
   }
   Json bundle = record_bundle(req, records_.options(), *facility, issued, doc.id);
-  auto written = records_.transaction_with(
+  auto written = records_.transaction_json_with(
       who, std::move(bundle), [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
         if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
         doc.patient_id = refs[0].substr(8);
@@ -583,8 +586,6 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     if (!doc) return internal("a link names a missing document");
     HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
     stored_birth = body["request"]["patient"].value("birthDate", "");
-    HB_ASSIGN_OR_RETURN(out.shl_file, shl_file_of(body));
-    out.shl_card = !body.value("card", "").empty();
     out.opened = Opened{std::move(*doc), std::move(body)};
     return Status::ok();
   }));
@@ -660,12 +661,17 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   if (a.counters_reset) {
     HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
   }
-  if (a.shl_file.empty()) return internal("the document has no SMART Health Link file");
+  if (!a.opened) return internal("a right birth date for a link without its document");
+  const Json& body = a.opened->body;
+  HB_ASSIGN_OR_RETURN(std::string file, shl_file_of(body));
+  if (file.empty()) return internal("the document has no SMART Health Link file");
   audit_link_read("shl-manifest", "smart-health-link", a.link->patient_id, a.link->document_id,
                   "recipient: " + req.recipient.substr(0, 200), address);
+  // The file is a health card, or for a link-only document (no card) its FHIR Bundle.
+  const bool card = !body.value("card", "").empty();
   documents::ShlManifest manifest;
-  manifest.files.push_back({std::string(a.shl_card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir),
-                            a.shl_file, std::nullopt});
+  manifest.files.push_back({std::string(card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir),
+                            std::move(file), std::nullopt});
   return LinkResult{200, manifest.to_json(), {}};
 }
 

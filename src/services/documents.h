@@ -178,8 +178,6 @@ class DocumentService {
     std::optional<LinkResult> refused;  // set when the answer is a refusal
     std::optional<store::DocLink> link; // set when the birth date was right (counters reset)
     bool counters_reset = false;        // ... and it had wrong answers to forget (a write is due)
-    std::string shl_file;
-    bool shl_card = true;  // the file is a health card (else a FHIR Bundle: link-only documents)
     std::optional<Opened> opened;  // the link's document, when the link is known
   };
   // Checks a birth date for a link and counts a wrong one (durably for a real link).

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 
 #include "core/ids.h"
 #include "crypto/envelope.h"
+#include "documents/shlink.h"
 #include "services/facilities.h"
 
 namespace hb::services {
@@ -184,6 +186,68 @@ TEST_F(DocumentsTest, TheLinkTokenIsStoredOnlyAsAHash) {
   bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
   EXPECT_EQ(bytes.find(token), std::string::npos);
   EXPECT_EQ(bytes.find("079201001234"), std::string::npos) << "nor the national id";
+}
+
+// Bodies stored before 2026-12 keep the card's QR text and link file; the first ones (before
+// links were SMART Health Links) have neither a link file nor its key. Their links still open,
+// and a manifest is given where there is a file. New bodies derive both from the card.
+TEST_F(DocumentsTest, LinksOfBodiesStoredEarlierStillOpen) {
+  const std::string token = issue("MC-7");
+  std::string id;
+  ASSERT_TRUE(store_->read([&](store::Reader& r) -> Status {
+                HB_ASSIGN_OR_RETURN(auto d, r.document_by_ref(who_.facility_id, "MC-7"));
+                id = d->id;
+                return Status::ok();
+              }).is_ok());
+  // Opens the stored body, lets `change` edit it (unless null), and returns it as it is then.
+  auto body_of = [&](const std::function<void(Json&)>& change) {
+    Json body;
+    EXPECT_TRUE(store_->write_sync([&](store::Writer& w) -> Status {
+                        HB_ASSIGN_OR_RETURN(auto d, w.document(id));
+                        HB_ASSIGN_OR_RETURN(auto key, vault_->key_for_write(w, d->patient_id));
+                        HB_ASSIGN_OR_RETURN(std::string plain, key.open(d->body, "document/" + id));
+                        body = Json::parse(plain);
+                        if (!change) return Status::ok();
+                        change(body);
+                        d->body = key.seal(dump_json(body), "document/" + id);
+                        return w.put_document(*d);
+                      }).is_ok());
+    return body;
+  };
+  auto manifest = [&]() {
+    auto m = docs_->shl_manifest(token, R"({"recipient":"Dr. Other","passcode":"1990-04-12"})", "10.0.0.2");
+    return m ? *m : LinkResult{500, {}, {}};
+  };
+  // Stored today: no QR text, no file; both derived, and the file opens with the link's key.
+  Json now = body_of(nullptr);
+  EXPECT_FALSE(now.contains("qr"));
+  EXPECT_FALSE(now.contains("shlFile"));
+  LinkResult open = unlock(token, "1990-04-12");
+  ASSERT_EQ(open.status, 200);
+  EXPECT_EQ(open.body["qr"].get<std::string>().rfind("shc:/", 0), 0u);
+  LinkResult m = manifest();
+  ASSERT_EQ(m.status, 200) << m.body.dump();
+  auto file = documents::decrypt_shl_file(now["shlKey"].get<std::string>(),
+                                          m.body["files"][0]["embedded"].get<std::string>());
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  EXPECT_NE(file->plaintext.find(now["card"].get<std::string>()), std::string::npos);
+  // As stored in 2026-11: the QR text and the file are used as they are.
+  const std::string qr = open.body["qr"];
+  body_of([&](Json& b) {
+    b["qr"] = qr;
+    b["shlFile"] = "stored-file";
+  });
+  EXPECT_EQ(unlock(token, "1990-04-12").body["qr"], qr);
+  m = manifest();
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.body["files"][0]["embedded"], "stored-file");
+  // The first bodies: no key and no file. The page opens; the manifest has nothing to give.
+  body_of([&](Json& b) {
+    b.erase("shlFile");
+    b.erase("shlKey");
+  });
+  EXPECT_EQ(unlock(token, "1990-04-12").status, 200);
+  EXPECT_FALSE(docs_->shl_manifest(token, R"({"recipient":"x","passcode":"1990-04-12"})", "10.0.0.2").is_ok());
 }
 
 }  // namespace

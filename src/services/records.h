@@ -80,7 +80,7 @@ class RecordService {
   using AlsoWrite = std::function<Status(store::Writer&, const std::vector<std::string>& written)>;
   Result<FhirResult> transaction_with(const Principal& who, std::string_view body, AlsoWrite also);
   // The same, for a Bundle the caller built itself (no serialising and parsing it again).
-  Result<FhirResult> transaction_with(const Principal& who, Json bundle, AlsoWrite also);
+  Result<FhirResult> transaction_json_with(const Principal& who, Json bundle, AlsoWrite also);
 
   // Where break-the-glass notices to residents go (null: none). Set before serving.
   void set_outbox(notify::Outbox* outbox);
