@@ -17,7 +17,8 @@ namespace hb::documents {
 // document (International Patient Summary) to a few hundred kB.
 inline constexpr std::size_t kMaxInflatedBytes = 1024 * 1024;
 
-// Raw DEFLATE at the best compression level (windowBits -15).
+// Raw DEFLATE at the best compression level, with the smallest window (9 to 15 bits) that holds
+// the input: for inputs of a few kB the same bytes as windowBits -15, at a fraction of the setup.
 Result<std::string> deflate_raw(std::string_view data);
 
 // Inflates raw DEFLATE. kInvalid if the data is not a complete raw DEFLATE stream (including
