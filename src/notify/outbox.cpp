@@ -66,7 +66,8 @@ Result<std::unique_ptr<Outbox>> Outbox::create(store::Store& store, Transport& s
   if (keys.index_key.size() < 32) return invalid("the recipient index key must be 32 bytes");
   if (options.max_attempts < 1 || options.batch < 1 || options.first_retry.count() <= 0 ||
       options.max_retry < options.first_retry || options.claim.count() <= 0 ||
-      options.poll.count() <= 0 || !(options.jitter >= 0.0 && options.jitter <= 1.0)) {
+      options.poll.count() <= 0 || options.gather.count() < 0 ||
+      options.gather > std::chrono::seconds(1) || !(options.jitter >= 0.0 && options.jitter <= 1.0)) {
     return invalid("outbox options out of range");
   }
   return std::unique_ptr<Outbox>(
@@ -325,6 +326,11 @@ void Outbox::run() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
     const bool woken = std::exchange(woken_, false);
+    if (woken && options_.gather.count() > 0) {
+      // Let the messages of the issuances running now join this pass; their wakes are this one.
+      if (cv_.wait_for(l, options_.gather, [&] { return stopping_; })) break;
+      woken_ = false;
+    }
     l.unlock();
     // A wake comes from inside a write closure, before its commit: wait for that group, so the
     // pass sees the message (or, if the closure failed, rightly does not).

@@ -65,6 +65,10 @@ struct OutboxOptions {
   // The dispatcher looks at the store at least this often, for messages other servers queued.
   std::chrono::milliseconds poll{std::chrono::seconds(30)};
   int batch = 32;  // messages claimed per pass
+  // After a wake, the dispatcher waits this long before its pass, so that the messages of many
+  // issuances share one claim and one commit instead of a pass each (0 = at once). Far inside
+  // the 5 s in which a document's SMS must leave.
+  std::chrono::milliseconds gather{20};
 };
 
 // The delay before the next try after `attempts` failed attempts (1, 2, ...): first_retry doubled

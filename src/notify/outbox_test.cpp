@@ -9,6 +9,10 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "core/ids.h"
 #include "notify/local_sink.h"
@@ -367,6 +371,42 @@ TEST_F(OutboxTest, DispatcherThreadSendsSoonAfterCommit) {
   outbox_->stop();  // finishes the pass, outcome recorded
   EXPECT_EQ(row(q->id).status, "sent");
   outbox_->stop();  // idempotent
+}
+
+// Issuances a few milliseconds apart each wake the dispatcher; it waits `gather` after the first
+// wake, so one pass claims them all (one claim, one commit) instead of a pass each.
+TEST_F(OutboxTest, MessagesWokenWithinTheGatherShareOnePass) {
+  options_.poll = std::chrono::hours(1);
+  options_.gather = std::chrono::milliseconds(800);
+  make_outbox();
+  std::vector<int64_t> ids;
+  std::mutex mu;
+  std::vector<std::string> seen_at_first_send;
+  std::promise<void> all_sent;
+  int sends = 0;
+  sms_.on_send([&] {
+    std::lock_guard lock(mu);
+    if (sends++ == 0) {
+      for (int64_t id : ids) seen_at_first_send.push_back(row(id).status);
+    }
+    if (sends == 3) all_sent.set_value();
+  });
+  outbox_->start();
+  for (int i = 0; i < 3; ++i) {
+    auto q = enqueue(sms("+8491234567" + std::to_string(i)));
+    ASSERT_TRUE(q.is_ok());
+    {
+      std::lock_guard lock(mu);
+      ids.push_back(q->id);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(all_sent.get_future().wait_for(seconds(5)), std::future_status::ready);
+  outbox_->stop();  // finishes the pass, outcomes recorded
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen_at_first_send.size(), 3u);
+  for (const std::string& status : seen_at_first_send) EXPECT_EQ(status, "sending");
+  for (int64_t id : ids) EXPECT_EQ(row(id).status, "sent");
 }
 
 TEST_F(OutboxTest, StopMidBatchReleasesWhatWasNotSent) {
