@@ -6,7 +6,7 @@
 //   hb_load load-synthetic   --patients N --obs M [--bundle 250] [--conns 4]
 //   hb_load latency  --mode read|search --patients N [--n 2000] [--conns 1]
 //   hb_load delay    --key2 PEM --client-id2 ID [--n 1000] [--background-conns 0]
-//   hb_load issue    [--n 2000] [--conns 8] [--first 0] [--save-cards FILE] [--save-links FILE]
+//   hb_load issue    [--n 2000] [--conns 8] [--first 0] [--patients 0] [--save-cards FILE] [--save-links FILE]
 //   hb_load rate     --base URL --links FILE [--mode unlock|link|page] [--rate 2000] [--seconds 10]
 //                    [--conns 32] [--grace 2] [--save-devices FILE]     fixed arrival rate (open loop)
 //
@@ -891,13 +891,18 @@ int cmd_token(const Args& a) {
 // --save-cards FILE writes each card's shc:/ text, one a line; --save-links FILE writes each
 // document link's token and the patient's birth date, tab-separated (for the verify and unlock
 // benchmarks). The answers are parsed after the clock stops. Each document is for a new patient
-// (national id, phone and given name from the document's number, --first onwards).
+// (national id, phone and given name from the document's number, --first onwards), or with
+// --patients M > 0 for one of M patients in turn (patient first + i % M: returning patients once
+// each has had one document; the birth date follows the patient, so saved links still unlock).
 int cmd_issue(const Args& a) {
   std::string base = a.need("base");
   TokenSource tokens(base, a.need("client-id"), a.need("key"));
   long n = a.num("n", 2000);
   const long first = a.num("first", 0);
   if (first < 0) die("issue: --first must be 0 or more");
+  const long patients = a.num("patients", 0);
+  if (patients < 0) die("issue: --patients must be 0 or more");
+  auto patient_of = [patients](long i) { return patients > 0 ? i % patients : i; };
   int conns = static_cast<int>(a.num("conns", 8));
   const std::string cards_file = a.get("save-cards");
   const std::string links_file = a.get("save-links");
@@ -927,7 +932,8 @@ int cmd_issue(const Args& a) {
                       R"({"documentId":"B-%s-%ld","kind":"mc-outpatient","patient":{"nationalId":"9%s%07ld",)"
                       R"("family":"Bench","given":"Person %ld","birthDate":"%s","phone":"+8490%07ld"},)"
                       R"("doctor":{"name":"Dr. Bench"},"leave":{"from":"2026-11-20","to":"2026-11-22"}})",
-                      run.c_str(), i, "00", first + i, first + i, birth_date(i).c_str(), first + i);
+                      run.c_str(), i, "00", first + patient_of(i), first + patient_of(i),
+                      birth_date(patient_of(i)).c_str(), first + patient_of(i));
         std::string b = body;
         auto s = Clock::now();
         Reply r = conn.request("POST", base + "/api/v1/documents", &b,
@@ -961,7 +967,7 @@ int cmd_issue(const Args& a) {
       if (cards && (*j)["card"].is_object()) cards << (*j)["card"].value("qr", "") << "\n";
       const std::string link = j->value("link", "");
       const size_t at = link.rfind("/c/");
-      if (links && at != std::string::npos) links << link.substr(at + 3) << "\t" << birth_date(static_cast<long>(i)) << "\n";
+      if (links && at != std::string::npos) links << link.substr(at + 3) << "\t" << birth_date(patient_of(static_cast<long>(i))) << "\n";
       ++saved;
     }
     if ((!cards_file.empty() && !cards) || (!links_file.empty() && !links)) die("issue: cannot write the saved cards or links");

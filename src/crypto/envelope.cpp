@@ -22,8 +22,10 @@ Result<MasterKey> MasterKey::create(std::string_view key) {
   std::string index_key = hkdf_sha256(key, {}, kIndexLabel, kKeyLen);
   auto aead = Aead256::create(wrap_key);
   OPENSSL_cleanse(wrap_key.data(), wrap_key.size());
+  HmacSha256 index(index_key);
+  OPENSSL_cleanse(index_key.data(), index_key.size());
   if (!aead) return aead.error();
-  return MasterKey(std::move(aead).value(), std::move(index_key));
+  return MasterKey(std::move(aead).value(), std::move(index));
 }
 
 std::string MasterKey::new_data_key() const { return random_bytes(kKeyLen); }
@@ -47,7 +49,7 @@ std::string MasterKey::blind_index(std::string_view domain, std::string_view val
   msg.append(domain);
   msg.push_back('\0');
   msg.append(value);
-  std::string out = hex_encode(hmac_sha256(index_key_, msg));
+  std::string out = hex_encode(index_.mac(msg));
   // The message holds the plain identifier (a national id, a phone number): do not leave it behind.
   OPENSSL_cleanse(msg.data(), msg.size());
   return out;

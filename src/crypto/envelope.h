@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "crypto/aead.h"
+#include "crypto/hash.h"
 
 namespace hb::crypto {
 
@@ -28,9 +29,9 @@ class MasterKey {
   std::string blind_index(std::string_view domain, std::string_view value) const;
 
  private:
-  MasterKey(Aead256 wrap, std::string index_key) : wrap_(std::move(wrap)), index_key_(std::move(index_key)) {}
+  MasterKey(Aead256 wrap, HmacSha256 index) : wrap_(std::move(wrap)), index_(std::move(index)) {}
   Aead256 wrap_;
-  std::string index_key_;
+  HmacSha256 index_;  // keyed with the index sub-key
 };
 
 }  // namespace hb::crypto

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "crypto/encoding.h"
 
@@ -48,7 +51,27 @@ TEST(HmacSha256, Rfc4231Vectors) {
   for (const auto& v : vectors) {
     SCOPED_TRACE(v.mac);
     EXPECT_EQ(hex_encode(hmac_sha256(v.key, v.data)), v.mac);
+    const HmacSha256 keyed(v.key);
+    EXPECT_EQ(hex_encode(keyed.mac(v.data)), v.mac);
+    EXPECT_EQ(hex_encode(keyed.mac(v.data)), v.mac);  // the keyed states are not used up
   }
+}
+
+TEST(HmacSha256, OneKeyFromManyThreads) {
+  const HmacSha256 keyed("Jefe");
+  const std::string want = hmac_sha256("Jefe", "what do ya want for nothing?");
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        if (keyed.mac("what do ya want for nothing?") != want) ++wrong;
+        if (keyed.mac(std::to_string(i)) != hmac_sha256("Jefe", std::to_string(i))) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(HmacSha256, EmptyKeyAndData) {
