@@ -433,7 +433,7 @@ LinkResult DocumentService::refusal(const store::DocLink& state) const {
     r.status = 401;
     r.body = {{"title", "locked"},
               {"detail", "Enter the date of birth of the person this document is for."},
-              {"remainingAttempts", std::max(0, std::min(kWrongPerHour - in_window, kWrongInARow - state.failures_total))}};
+              {"remainingAttempts", std::max(0, std::min(kWrongPerHour - in_window, kWrongInTotal - state.failures_total))}};
   }
   r.body["status"] = r.status;
   r.body["type"] = "about:blank";
@@ -528,7 +528,8 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
   // The same document for any SMART Health Link viewer: the manifest URL is this link's, the
   // passcode is the birth date.
-  if (body.contains("shlKey") && !latest) {
+  // Only while the document holds: a SMART Health Link viewer has no way to say "revoked".
+  if (body.contains("shlKey") && !latest && doc->status == "active") {
     documents::ShlPayload shl;
     shl.url = options_.base_url + "/shl/" + token;
     shl.key = body.value("shlKey", "");
@@ -567,7 +568,8 @@ Result<LinkResult> DocumentService::open_link(const std::string& token, const st
 
 Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::string& token,
                                                                    std::string_view birth_date,
-                                                                   const std::string& address) {
+                                                                   const std::string& address,
+                                                                   bool count_malformed) {
   const std::string hash = crypto::sha256_hex(token);
   const Time now = clock_.now();
   Attempt out;
@@ -575,6 +577,13 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     out.refused = LinkResult{429, {{"type", "about:blank"}, {"status", 429}, {"title", "locked"},
                                    {"detail", "Too many wrong answers from this network. Try again later."},
                                    {"retryAfter", 120}}, {}};
+    return out;
+  }
+  const std::string given = normalise_birth_date(birth_date);
+  if (given.empty() && !count_malformed) {
+    // The same for every link, known or not, so it tells nothing; a typing slip costs no attempt.
+    out.refused = LinkResult{400, {{"type", "about:blank"}, {"status", 400}, {"title", "not a date"},
+                                   {"detail", "Enter the date of birth as YYYY-MM-DD or DD/MM/YYYY."}}, {}};
     return out;
   }
   std::optional<store::DocLink> link;
@@ -599,11 +608,9 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     out.refused = refusal(state);
     return out;
   }
-  const std::string given = normalise_birth_date(birth_date);
   if (link && !given.empty() && crypto::equal_constant_time(given, stored_birth)) {
-    out.counters_reset = state.failures_total != 0 || state.failures_window != 0 ||
-                         state.locked_until != Time{};
-    state.failures_total = 0;
+    // The hour's count starts over; the total stays (kWrongInTotal is over the link's life).
+    out.counters_reset = state.failures_window != 0 || state.locked_until != Time{};
     state.failures_window = 0;
     state.locked_until = Time{};
     out.link = state;
@@ -618,7 +625,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
   ++state.failures_window;
   ++state.failures_total;
   if (state.failures_window >= kWrongPerHour) state.locked_until = now + std::chrono::hours(1);
-  if (state.failures_total >= kWrongInARow) state.disabled = true;
+  if (state.failures_total >= kWrongInTotal) state.disabled = true;
   if (link) {
     HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(state); }));
   } else {
@@ -633,7 +640,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
 
 Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::string_view birth_date,
                                                 const std::string& address) {
-  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address));
+  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address, false));
   if (a.refused) return std::move(*a.refused);
   const Time now = clock_.now();
   const std::string device_token = crypto::random_token(18);
@@ -650,7 +657,7 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
                                                  const std::string& address) {
   HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
   HB_ASSIGN_OR_RETURN(auto req, documents::ShlManifestRequest::from_json(j));
-  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, req.passcode.value_or(""), address));
+  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, req.passcode.value_or(""), address, true));
   if (a.refused) {
     LinkResult r = std::move(*a.refused);
     // SMART Health Links: a link that no longer works is 404.
@@ -662,6 +669,14 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
     HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
   }
   if (!a.opened) return internal("a right birth date for a link without its document");
+  if (a.opened->doc.status != "active") {
+    // SMART Health Links: a link that is no longer active is 404. Its page (/c/<token>) still says
+    // why: revoked, or replaced and by what.
+    return LinkResult{404, {{"type", "about:blank"}, {"title", "no longer active"}, {"status", 404},
+                            {"detail", "This document was " + a.opened->doc.status +
+                                           " by the clinic that issued it. Open the link in a browser to see more."}},
+                      {}};
+  }
   const Json& body = a.opened->body;
   HB_ASSIGN_OR_RETURN(std::string file, shl_file_of(body));
   if (file.empty()) return internal("the document has no SMART Health Link file");
@@ -692,13 +707,9 @@ Result<std::optional<std::string>> DocumentService::active_card_of(const std::st
 Result<LinkResult> DocumentService::set_link_preferences(const std::string& token,
                                                          const std::string& device_token,
                                                          bool show_diagnosis, const std::string& address) {
-  const std::string hash = crypto::sha256_hex(token);
-  HB_ASSIGN_OR_RETURN(auto link, unlocked(hash, device_token));
-  if (!link) return open_link(token, device_token, address);
-  link->show_diagnosis = show_diagnosis;
-  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*link); }));
-  HB_ASSIGN_OR_RETURN(Json view, link_view(*link, token, address));
-  return LinkResult{200, std::move(view), {}};
+  (void)token, (void)device_token, (void)show_diagnosis, (void)address;
+  return forbidden("only the patient, signed in to Healthbook, chooses whether the link shows the "
+                   "diagnosis (My documents)");
 }
 
 Result<std::pair<store::Document, store::Facility>> DocumentService::own_document(
@@ -997,6 +1008,11 @@ namespace {
 // The state of a document's links, as one word for its patient: "open" when any link answers a
 // birth date now, "locked" when the open ones are all in their hour, "disabled" when every link
 // needs reopening.
+// The patient's choice for a document: every link made since follows it, so any link tells.
+bool shows_diagnosis(const std::vector<store::DocLink>& links) {
+  return std::any_of(links.begin(), links.end(), [](const store::DocLink& l) { return l.show_diagnosis; });
+}
+
 Json links_state(const std::vector<store::DocLink>& links, Time now) {
   Json out = {{"count", links.size()}};
   bool any_open = false, any_locked = false;
@@ -1083,6 +1099,7 @@ Result<Json> DocumentService::resident_document(const Resident& me, const std::s
   Json view = document_view(doc, found->second, body, true);
   view["id"] = doc.id;
   view["links"] = links_state(links, clock_.now());
+  view["showDiagnosis"] = shows_diagnosis(links);
   if (!doc.superseded_by.empty()) view["supersededBy"] = doc.superseded_by;
   if (!body.value("card", "").empty()) view["card"] = body["card"];
   if (body.contains("receipt")) view["receipt"] = body["receipt"];
@@ -1131,7 +1148,12 @@ Result<Json> DocumentService::resident_new_link(const Resident& me, const std::s
   link.created = clock_.now();
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto found, residents_document(w, me, document_id));
+    if (found.first.status != "active") {
+      return Status(Code::kConflict, "this document is " + found.first.status +
+                                         ": a new link would show a document that no longer holds");
+    }
     HB_ASSIGN_OR_RETURN(auto links, w.doc_links_of(document_id));
+    link.show_diagnosis = shows_diagnosis(links);
     if (links.size() >= kMaxLinksPerDocument) {
       return Status(Code::kConflict, "this document has " + std::to_string(links.size()) +
                                          " links already, the most it may have");
@@ -1142,6 +1164,32 @@ Result<Json> DocumentService::resident_new_link(const Resident& me, const std::s
                         {"resident-link-new", "C", "Document/" + document_id, "new link made"},
                         address);
   return Json{{"link", options_.base_url + "/c/" + token}};
+}
+
+Result<Json> DocumentService::resident_set_preferences(const Resident& me, const std::string& document_id,
+                                                       bool show_diagnosis, const std::string& address) {
+  // Showing the diagnosis to whoever holds a link is sharing it: a carer needs that right.
+  HB_RETURN_IF_ERROR(require_right(me, ResidentRight::kManageShares));
+  int changed = 0;
+  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+    changed = 0;
+    HB_ASSIGN_OR_RETURN(auto found, residents_document(w, me, document_id));
+    (void)found;
+    HB_ASSIGN_OR_RETURN(auto links, w.doc_links_of(document_id));
+    for (auto& l : links) {
+      if (l.show_diagnosis == show_diagnosis) continue;
+      l.show_diagnosis = show_diagnosis;
+      HB_RETURN_IF_ERROR(w.put_doc_link(l));
+      ++changed;
+    }
+    return Status::ok();
+  }));
+  audit_resident_action(store_, clock_, me,
+                        {"resident-link-preferences", "U", "Document/" + document_id,
+                         std::string(show_diagnosis ? "diagnosis shown" : "diagnosis hidden") + " on " +
+                             std::to_string(changed) + " link(s)"},
+                        address);
+  return resident_document(me, document_id, address);
 }
 
 }  // namespace hb::services

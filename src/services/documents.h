@@ -97,12 +97,15 @@ class DocumentService {
 
   // The patient's link https://<host>/c/<token>. The birth date unlocks it; a browser that
   // unlocked it keeps access for kDeviceLifetime. Limits: kWrongPerHour wrong answers for a link
-  // lock it for an hour; kWrongInARow wrong answers without a right one disable it until the
-  // patient or the issuer reopens it; kWrongPerAddressHour wrong answers from one client address
-  // in an hour stop that address for a while. An unknown link answers exactly like a known one
-  // with a wrong birth date (its tries are counted in memory), so links cannot be probed.
+  // lock it for an hour; kWrongInTotal wrong answers over the link's life (right answers in
+  // between do not clear them) disable it until the patient or the issuer reopens it;
+  // kWrongPerAddressHour wrong answers from one client address in an hour stop that address for a
+  // while. An unknown link answers exactly like a known one with a wrong birth date (its tries are
+  // counted in memory), so links cannot be probed. On the page's own API (unlock_link) an answer
+  // that is not a date at all is refused (400) without counting; a SMART Health Link viewer's
+  // passcode counts as the protocol says.
   static constexpr int kWrongPerHour = 5;
-  static constexpr int kWrongInARow = 20;
+  static constexpr int kWrongInTotal = 20;
   static constexpr int kWrongPerAddressHour = 30;
   static constexpr std::chrono::hours kDeviceLifetime{24 * 7};
 
@@ -116,6 +119,9 @@ class DocumentService {
   // 401 {"remainingAttempts"}, 429 while locked, 404 once disabled.
   Result<LinkResult> shl_manifest(const std::string& token, std::string_view request_json,
                                   const std::string& address);
+  // Whether the link page shows the diagnosis is the patient's choice, made signed in
+  // (resident_set_preferences): whoever holds a link and the birth date may be the employer it
+  // was forwarded to. Over the link itself: 403 for everyone.
   Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
                                           bool show_diagnosis, const std::string& address);
 
@@ -128,7 +134,10 @@ class DocumentService {
   //   resident_reopen_links: the patient's way to open links that wrong birth dates locked or
   //     disabled (the issuing facility has reopen_link).
   //   resident_new_link: a fresh https://<host>/c/<token> for the document (for instance to send
-  //     an employer), protected by the birth date like the first; at most kMaxLinksPerDocument.
+  //     an employer), protected by the birth date like the first; at most kMaxLinksPerDocument;
+  //     only for an active document. It shows the diagnosis as the document's links do.
+  //   resident_set_preferences: whether every link of the document shows the diagnosis
+  //     ({"showDiagnosis": bool}); answers as resident_document, whose "showDiagnosis" says it.
   static constexpr std::size_t kMaxLinksPerDocument = 10;
   Result<Json> resident_documents(const Resident& me, const std::string& address);
   Result<Json> resident_document(const Resident& me, const std::string& document_id,
@@ -137,6 +146,8 @@ class DocumentService {
                                      const std::string& address);
   Result<Json> resident_new_link(const Resident& me, const std::string& document_id,
                                  const std::string& address);
+  Result<Json> resident_set_preferences(const Resident& me, const std::string& document_id,
+                                        bool show_diagnosis, const std::string& address);
   // The SMART Health Card (compact JWS) of the patient's document `document_id`, for a resident
   // who shares it: nullopt when the document is not the patient's, is no longer active, or has no
   // card (too large for one QR code).
@@ -181,8 +192,9 @@ class DocumentService {
     std::optional<Opened> opened;  // the link's document, when the link is known
   };
   // Checks a birth date for a link and counts a wrong one (durably for a real link).
+  // `count_malformed`: an answer that is no date counts as a wrong one (else: 400, not counted).
   Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,
-                                   const std::string& address);
+                                   const std::string& address, bool count_malformed);
 
   // The issuer directory, built once and kept until this service issues a first card for a
   // facility, revokes or replaces a card, or kDirectoryLifetime passes (facilities and revocations

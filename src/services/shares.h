@@ -59,7 +59,7 @@ class ShareService {
   static constexpr std::size_t kMaxPasscode = 64;
   static constexpr int kMaxActiveShares = 100;  // per resident
   static constexpr int kWrongPerHour = DocumentService::kWrongPerHour;
-  static constexpr int kWrongInARow = DocumentService::kWrongInARow;
+  static constexpr int kWrongInARow = 20;  // wrong passcodes without a right one between
   static constexpr int kWrongPerAddressHour = DocumentService::kWrongPerAddressHour;
   static constexpr int kListedShares = 200;   // newest first
   static constexpr int kListedAccesses = 50;  // per share, newest first

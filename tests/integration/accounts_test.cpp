@@ -330,6 +330,37 @@ TEST_F(Accounts, AResidentSeesAndReopensOnlyTheirOwnDocuments) {
                           R"({"birthDate":"1990-04-12"})", {kJsonCt}).status,
             200);
   EXPECT_EQ(get("", mai).json()["documents"][0]["links"]["count"], 2);
+
+  // The patient, and only the patient, chooses to show the diagnosis on the document's links.
+  auto prefs = [&](const std::string& cookie, const std::string& body) {
+    return http("POST", server_->base() + "/api/v1/me/documents/" + doc_id + "/preferences", body,
+                {kCsrf, kJsonCt, "Cookie: " + cookie});
+  };
+  EXPECT_FALSE(mine.json().value("showDiagnosis", false));
+  EXPECT_EQ(prefs(binh, R"({"showDiagnosis":true})").status, 404);
+  EXPECT_EQ(prefs(mai, R"({"showDiagnosis":"yes"})").status, 400);
+  auto chosen = prefs(mai, R"({"showDiagnosis":true})");
+  ASSERT_EQ(chosen.status, 200) << chosen.body;
+  EXPECT_TRUE(chosen.json()["showDiagnosis"].get<bool>());
+  auto seen = server_->send("POST", "/api/v1/links/" + fresh_token + "/unlock", "",
+                            R"({"birthDate":"1990-04-12"})", {kJsonCt});
+  ASSERT_EQ(seen.status, 200);
+  EXPECT_EQ(seen.json()["diagnosis"]["code"], "J20.9") << "every link of the document follows the choice";
+  auto third = post_doc("/" + doc_id + "/links", mai);
+  ASSERT_EQ(third.status, 201);
+  const std::string third_link = third.json()["link"];
+  auto third_view = server_->send("POST", "/api/v1/links/" + third_link.substr(third_link.rfind('/') + 1) + "/unlock",
+                                  "", R"({"birthDate":"1990-04-12"})", {kJsonCt});
+  EXPECT_EQ(third_view.json()["diagnosis"]["code"], "J20.9") << "a new link follows it too";
+  ASSERT_EQ(prefs(mai, R"({"showDiagnosis":false})").status, 200);
+  EXPECT_FALSE(server_->send("POST", "/api/v1/links/" + fresh_token + "/unlock", "",
+                             R"({"birthDate":"1990-04-12"})", {kJsonCt}).json().contains("diagnosis"));
+
+  // A revoked document gets no new links.
+  ASSERT_EQ(server_->send("POST", "/api/v1/documents/MC-9001/revoke", clinic_, R"({"reason":"issued in error"})",
+                          {kJsonCt}).status,
+            200);
+  EXPECT_EQ(post_doc("/" + doc_id + "/links", mai).status, 409);
 }
 }  // namespace
 }  // namespace hb::test

@@ -51,6 +51,7 @@ const ROUTES = [
   'GET /api/v1/me/documents/<id>',
   'POST /api/v1/me/documents/<id>/reopen-link',
   'POST /api/v1/me/documents/<id>/links',
+  'POST /api/v1/me/documents/<id>/preferences',
   'GET /api/v1/me/shares',
   'POST /api/v1/me/shares',
   'DELETE /api/v1/me/shares/<id>',
@@ -382,9 +383,11 @@ test('with A\'s session, no route reads or changes anything of B\'s', async () =
   route('GET /api/v1/me/documents/<id>');
   route('POST /api/v1/me/documents/<id>/reopen-link');
   route('POST /api/v1/me/documents/<id>/links');
-  for (const [method, path] of [['GET', ''], ['POST', '/reopen-link'], ['POST', '/links']]) {
+  route('POST /api/v1/me/documents/<id>/preferences');
+  for (const [method, path] of [['GET', ''], ['POST', '/reopen-link'], ['POST', '/links'], ['POST', '/preferences']]) {
+    const body = path === '/preferences' ? { showDiagnosis: true } : method === 'POST' ? {} : undefined;
     await likeAnUnknownId(mine.b.document,
-      (x) => me('a', method, `/documents/${encodeURIComponent(x)}${path}`, method === 'POST' ? {} : undefined), `${method} documents/<B's>${path}`);
+      (x) => me('a', method, `/documents/${encodeURIComponent(x)}${path}`, body), `${method} documents/<B's>${path}`);
   }
 
   route('GET /api/v1/me/shares');
