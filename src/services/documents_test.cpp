@@ -288,5 +288,24 @@ TEST_F(DocumentsTest, LinksOfBodiesStoredEarlierStillOpen) {
   EXPECT_FALSE(docs_->shl_manifest(token, R"({"recipient":"x","passcode":"1990-04-12"})", "10.0.0.2").is_ok());
 }
 
+TEST_F(DocumentsTest, ARevokedDocumentIsNoLongerASmartHealthLink) {
+  const std::string token = issue("MC-7");
+  const char* ask = R"({"recipient":"Dr. Other","passcode":"1990-04-12"})";
+  ASSERT_EQ(docs_->shl_manifest(token, ask, "10.0.0.2")->status, 200);
+  EXPECT_TRUE(unlock(token, "1990-04-12").body.contains("shlink"));
+  ASSERT_TRUE(docs_->revoke(who_, "MC-7", R"({"reason":"issued in error"})").is_ok());
+  auto m = docs_->shl_manifest(token, ask, "10.0.0.2");
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  EXPECT_EQ(m->status, 404) << "no longer active";
+  EXPECT_FALSE(m->body.contains("files"));
+  LinkResult page = unlock(token, "1990-04-12");
+  EXPECT_EQ(page.status, 200) << "the page still says what happened";
+  EXPECT_EQ(page.body["status"], "revoked");
+  EXPECT_FALSE(page.body.contains("shlink"));
+  // Before the passcode, a revoked link answers like any other.
+  auto wrong = docs_->shl_manifest(token, R"({"recipient":"x","passcode":"2000-01-01"})", "10.0.0.3");
+  EXPECT_EQ(wrong->status, 401);
+}
+
 }  // namespace
 }  // namespace hb::services
