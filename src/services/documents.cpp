@@ -32,8 +32,9 @@ constexpr const char* kPatientRef = "urn:uuid:00000000-0000-4000-8000-0000000000
 Json period_of(const Request& r) { return {{"start", r.from}, {"end", r.to}}; }
 
 // The patient's record: the Patient (found by identifier, or registered) and the DocumentReference.
+// `replaces`: "DocumentReference/<id>" of the document this one replaces, or "".
 Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Facility& f,
-                   const std::string& issued, const std::string& doc_id) {
+                   const std::string& issued, const std::string& doc_id, const std::string& replaces) {
   Json ids = Json::array();
   std::string match;
   if (!r.national_id.empty() && !ro.national_id_systems.empty()) {
@@ -64,6 +65,9 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
                  {"description", r.kind->label},
                  {"content", Json::array({{{"attachment", {{"contentType", "application/smart-health-card"}, {"title", r.kind->label}}}}})}};
   if (r.kind->leave || r.kind->family == Family::kDischarge) docref["context"] = {{"period", period_of(r)}};
+  if (!replaces.empty()) {
+    docref["relatesTo"] = Json::array({{{"code", "replaces"}, {"target", {{"reference", replaces}}}}});
+  }
   if (!r.summary.empty()) {
     docref["content"][0]["attachment"] = {{"contentType", "text/plain; charset=utf-8"},
                                           {"data", crypto::base64_encode(r.summary)},
@@ -277,9 +281,14 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   };
   if (existing) return replay(*existing);
   std::optional<store::Document> replaced;
+  std::string replaced_record;  // "DocumentReference/<id>" of the replaced document
   if (!req.replaces.empty()) {
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
       HB_ASSIGN_OR_RETURN(replaced, r.document_by_ref(who.facility_id, req.replaces));
+      if (replaced && replaced->status == "active") {
+        HB_ASSIGN_OR_RETURN(Json old_body, open_document(r, *replaced));
+        replaced_record = old_body.value("documentReference", "");
+      }
       return Status::ok();
     }));
     if (!replaced || replaced->status != "active") {
@@ -355,9 +364,12 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
     HB_ASSIGN_OR_RETURN(body["shlFile"],
                         documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir));
   }
-  Json bundle = record_bundle(req, records_.options(), *facility, issued, doc.id);
+  Json bundle = record_bundle(req, records_.options(), *facility, issued, doc.id, replaced_record);
+  // Only this service writes a verifiable document's DocumentReference (see Principal).
+  Principal issuer = who;
+  issuer.issues_documents = true;
   auto written = records_.transaction_json_with(
-      who, std::move(bundle), [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
+      issuer, std::move(bundle), [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
         if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
         doc.patient_id = refs[0].substr(8);
         body["patient"] = refs[0];
@@ -390,6 +402,9 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
           old->revoked = doc.issued;
           old->revoke_reason = "superseded";
           HB_RETURN_IF_ERROR(w.put_document(*old));
+          if (replaced_record.rfind("DocumentReference/", 0) == 0) {
+            HB_RETURN_IF_ERROR(records_.set_document_status(w, issuer, replaced_record.substr(18), "superseded"));
+          }
         }
         return Status::ok();
       });
@@ -742,6 +757,14 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
   const store::Facility* f = &own.second;
   if (d->status == "revoked") return status(who, facility_ref);
   if (d->status != "active") return Status(Code::kConflict, "the document was replaced; revoke its replacement");
+  std::string record;  // "DocumentReference/<id>"
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(Json body, open_document(r, *d));
+    record = body.value("documentReference", "");
+    return Status::ok();
+  }));
+  Principal issuer = who;
+  issuer.issues_documents = true;
   const Time now = clock_.now();
   // The reason stays with the document (the patient sees it); the public log says only that the
   // card was revoked, and when.
@@ -755,7 +778,10 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     cur->status = "revoked";
     cur->revoked = now;
     cur->revoke_reason = j["reason"].get<std::string>();
-    return w.put_document(*cur);
+    HB_RETURN_IF_ERROR(w.put_document(*cur));
+    // The patient's record says so too: FHIR has no "revoked"; a void document is entered in error.
+    if (record.rfind("DocumentReference/", 0) != 0) return Status::ok();
+    return records_.set_document_status(w, issuer, record.substr(18), "entered-in-error");
   }));
   directory_changed();  // a new rid on the facility's CRL
   return status(who, facility_ref);

@@ -565,11 +565,48 @@ std::optional<Json> merge_identifiers(const Json& stored, const Json& incoming, 
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kDocumentSystem = "urn:healthbook:document";
+
+bool names_a_document(const Json& resource) {
+  auto ids = resource.find("identifier");
+  if (ids == resource.end() || !ids->is_array()) return false;
+  return std::any_of(ids->begin(), ids->end(), [](const Json& i) {
+    return i.is_object() && i.value("system", "") == kDocumentSystem;
+  });
+}
+
+}  // namespace
+
+Status Engine::guard_document_record(store::Writer& w, const Principal& who, const std::string& type,
+                                     const Json* incoming, const std::optional<store::ResourceRow>& prev,
+                                     TxCache& tx) const {
+  if (type != "DocumentReference" || who.issues_documents) return Status::ok();
+  auto refuse = [&](const std::string& what) {
+    return Status(Code::kUnprocessable,
+                  what + " is the record of a verifiable document, which changes only through the "
+                         "documents API: replace it (POST /api/v1/documents with \"replaces\") or revoke "
+                         "it (POST /api/v1/documents/<documentId>/revoke), so that the change reaches the "
+                         "transparency log and the card's verifiers",
+                  {{"DocumentReference.identifier", "system " + std::string(kDocumentSystem) + " is reserved",
+                    "business-rule"}});
+  };
+  if (incoming != nullptr && names_a_document(*incoming)) return refuse("a DocumentReference naming " + std::string(kDocumentSystem));
+  if (prev && !prev->deleted) {
+    HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *prev, tx));
+    HB_ASSIGN_OR_RETURN(auto stored, parse_fhir_json(text));
+    if (names_a_document(stored)) return refuse("DocumentReference/" + prev->id);
+  }
+  return Status::ok();
+}
+
 Result<EntryResult> Engine::apply_create(store::Writer& w, const Principal& who,
                                          const std::string& type, Json resource,
                                          const CreateTarget& target, TxCache& tx) const {
   if (target.kind == CreateTarget::Kind::kNew) {
     if (!who.allows(type, 'c')) return forbidden("creating a " + type + " needs the create scope");
+    HB_RETURN_IF_ERROR(guard_document_record(w, who, type, &resource, std::nullopt, tx));
     HB_ASSIGN_OR_RETURN(auto existing, w.current(type, target.id));
     if (existing) return Status(Code::kConflict, type + "/" + target.id + " already exists");
     return write_version(*this, w, who, type, target.id, std::move(resource), std::nullopt, tx);
@@ -645,6 +682,7 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
                         (prev ? etag_of(prev->version) : std::string("none")));
     }
   }
+  HB_RETURN_IF_ERROR(guard_document_record(w, who, type, &resource, prev, tx));
   if (!prev && type == "Patient") {
     // Update-as-create of a Patient: the person may already be registered under another id.
     HB_ASSIGN_OR_RETURN(auto target, create_target(w, who, type, resource, std::nullopt, tx));
@@ -667,6 +705,7 @@ Result<EntryResult> Engine::apply_delete(store::Writer& w, const Principal& who,
     return Status(Code::kForbidden, "only the facility that created " + type + "/" + id + " may delete it");
   }
   if (prev->deleted) return EntryResult{204, type, id, prev->version, prev->last_updated, {}};
+  HB_RETURN_IF_ERROR(guard_document_record(w, who, type, nullptr, prev, tx));
   store::ResourceRow row;
   row.type = type;
   row.id = id;

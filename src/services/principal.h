@@ -51,6 +51,10 @@ struct Principal {
   // patient without the patient's consent (the X-Healthbook-Break-Glass header on /fhir reads and
   // searches). Set for one request only; the records service decides what it permits.
   std::optional<std::string> emergency_reason;
+  // Set only by DocumentService, on its own copy of the issuing facility's principal: it may write
+  // the DocumentReference of a verifiable document (identifier system urn:healthbook:document),
+  // which the FHIR API refuses to everyone else (its changes must reach the transparency log).
+  bool issues_documents = false;
 
   // The operator (the `healthbook` command on the machine): may do anything, audited as such.
   static Principal operator_principal();

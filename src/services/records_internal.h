@@ -134,6 +134,12 @@ struct Engine {
                                    const std::optional<std::string>& if_match, TxCache& tx) const;
   Result<EntryResult> apply_delete(store::Writer& w, const Principal& who,
                                    const std::string& type, const std::string& id, TxCache& tx) const;
+  // A verifiable document's DocumentReference (an identifier of system kDocumentSystem) is written
+  // by DocumentService only (Principal::issues_documents): kUnprocessable for anyone else who
+  // would create one (`incoming`) or change or delete one (`prev`).
+  Status guard_document_record(store::Writer& w, const Principal& who, const std::string& type,
+                               const Json* incoming, const std::optional<store::ResourceRow>& prev,
+                               TxCache& tx) const;
   // Appends the audit records a closure collected.
   Status flush_audits(store::Writer& w, const Principal& who, TxCache& tx) const;
 

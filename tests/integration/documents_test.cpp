@@ -236,6 +236,43 @@ TEST_F(Documents, OnlyTheIssuerRevokesOrReplacesAndVerifiersSeeIt) {
   EXPECT_EQ(Json::parse(latest.body)["leave"]["to"], "2026-11-26");
   replacement["documentId"] = "MC-0013";
   EXPECT_EQ(issue(replacement, a_).status, 422) << "an already replaced document cannot be replaced again";
+
+  // The patient's record follows: the revoked document is entered in error, the replaced one
+  // superseded, and its replacement says what it replaces.
+  auto record = [&](const std::string& ref) {
+    auto found = server_->get("/fhir/DocumentReference?identifier=urn:healthbook:document:01001%7C" + ref, a_);
+    EXPECT_EQ(found.status, 200) << found.body;
+    Json entries = Json::parse(found.body)["entry"];
+    return entries.size() == 1 ? entries[0]["resource"] : Json();
+  };
+  Json revoked_record = record("MC-0010");
+  EXPECT_EQ(revoked_record["status"], "entered-in-error");
+  Json replaced_record = record("MC-0011");
+  EXPECT_EQ(replaced_record["status"], "superseded");
+  Json new_record = record("MC-0012");
+  EXPECT_EQ(new_record["status"], "current");
+  EXPECT_EQ(new_record["relatesTo"][0]["code"], "replaces");
+  EXPECT_EQ(new_record["relatesTo"][0]["target"]["reference"],
+            "DocumentReference/" + replaced_record["id"].get<std::string>());
+
+  // Nobody changes such a record over FHIR, not even the issuer: the change would not reach the
+  // transparency log or the card's verifiers.
+  const std::string fhir_json = "Content-Type: application/fhir+json";
+  Json edited = new_record;
+  edited["context"]["period"]["end"] = "2026-12-31";
+  auto put = server_->send("PUT", "/fhir/DocumentReference/" + new_record["id"].get<std::string>(), a_,
+                           edited.dump(), {fhir_json});
+  EXPECT_EQ(put.status, 422) << put.body;
+  EXPECT_NE(put.body.find("OperationOutcome"), std::string::npos);
+  EXPECT_EQ(server_->send("DELETE", "/fhir/DocumentReference/" + new_record["id"].get<std::string>(), a_, "", {}).status,
+            422);
+  EXPECT_EQ(record("MC-0012")["context"]["period"]["end"], "2026-11-26") << "unchanged";
+  Json forged = new_record;
+  forged.erase("id");
+  forged.erase("meta");
+  forged.erase("relatesTo");
+  auto posted = server_->send("POST", "/fhir/DocumentReference", a_, forged.dump(), {fhir_json});
+  EXPECT_EQ(posted.status, 422) << "the identifier system urn:healthbook:document is reserved: " << posted.body;
 }
 
 // The same verdicts offline: `healthbook verify` with the issuer directory the server publishes.
