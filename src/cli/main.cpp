@@ -109,6 +109,7 @@ int serve(const Common& common) {
   so.waiting_threads = cfg->waiting_threads;
   so.waits = http::waits_for_commit;
   so.body_limit = cfg->body_bytes;
+  so.trusted_proxies = cfg->trusted_proxies;
   so.error_page = http::refusal_page;
   // The services need the public URL, which with port 0 is known only once the server is bound:
   // requests that arrive before the handler is installed get 503.

@@ -162,6 +162,7 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.integer("server", "worker_threads", c.worker_threads, 0, 1024);
   b.integer("server", "waiting_threads", c.waiting_threads, 1, 1024);
   b.str("server", "web_root", c.web_root);
+  b.list("server", "trusted_proxies", c.trusted_proxies);
   b.integer("limits", "body_bytes", c.body_bytes, 1024, int64_t{1} << 30);
   b.integer("limits", "json_depth", c.json_depth, 8, 1000);
   b.integer("limits", "token_requests_per_minute", c.token_requests_per_minute, 1, 1000000);

@@ -32,6 +32,8 @@ struct Config {
   int waiting_threads = 64;
   // The built web app (Vite output), served at / with the SPA's routes; "" serves no web app.
   std::string web_root = "web/dist";
+  // Reverse proxies (IP addresses) whose X-Forwarded-For names the client (http::ServerOptions).
+  std::vector<std::string> trusted_proxies;
 
   // [limits]
   std::size_t body_bytes = 16 * 1024 * 1024;

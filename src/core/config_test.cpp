@@ -39,6 +39,7 @@ TEST(Config, FileThenEnvironment) {
 [server]
 listen = "127.0.0.1:9000"
 public_url = "https://hb.example.org/"
+trusted_proxies = ["10.0.0.2", "fd00::2"]
 [limits]
 body_bytes = 2048
 [patients]
@@ -53,6 +54,7 @@ national_id_systems = ["urn:a", "urn:b"]
   EXPECT_EQ(c->body_bytes, 4096u);                      // environment wins
   EXPECT_EQ(c->national_id_systems, (std::vector<std::string>{"urn:a", "urn:b"}));
   EXPECT_EQ(c->insurance_systems, (std::vector<std::string>{"urn:x", "urn:y"}));
+  EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"10.0.0.2", "fd00::2"}));
 }
 
 TEST(Config, NamesEveryBadKey) {

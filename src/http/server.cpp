@@ -34,6 +34,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <cxxabi.h>
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -283,6 +284,7 @@ struct Server::Impl {
 
   ServerOptions opts;
   Handler handler;
+  std::vector<asio::ip::address> trusted;  // opts.trusted_proxies, parsed by start()
 
   // Declared first so it is destroyed last: pending coroutine frames die with it.
   asio::io_context ioc{std::max(1, opts.io_threads)};
@@ -315,6 +317,7 @@ struct Server::Impl {
   Response refuse(int status, std::string_view reason, std::string_view target) const {
     return opts.error_page ? opts.error_page(status, reason, target) : error_response(status, reason);
   }
+  void forwarded_client(Request& req) const;
   void build_request(bhttp::request<bhttp::string_body>& msg, const std::string& remote,
                      Request& req, bool& bad_target);
   void invoke(const Request& req, Response& res) noexcept;
@@ -346,6 +349,34 @@ void Server::Impl::invoke(const Request& req, Response& res) noexcept {
   } catch (...) {
     log_line("handler threw ", "a non-std exception");
     res = error_response(500, "internal");
+  }
+}
+
+// The client behind a trusted proxy: X-Forwarded-For lists the addresses each proxy saw, the
+// client's first; entries the client wrote itself can be anything, so the list is read from the
+// right, skipping our own proxies, and the first other entry is the client.
+void Server::Impl::forwarded_client(Request& req) const {
+  beast::error_code ec;
+  auto is_trusted = [&](const asio::ip::address& a) {
+    return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
+  };
+  const auto peer = asio::ip::make_address(req.remote_address, ec);
+  if (ec || !is_trusted(peer)) return;
+  std::string_view all;
+  for (const auto& [name, value] : req.headers) {
+    if (name == "x-forwarded-for") all = value;  // the last one, if a client sent its own too
+  }
+  while (!all.empty()) {
+    const size_t comma = all.rfind(',');
+    std::string_view item = comma == std::string_view::npos ? all : all.substr(comma + 1);
+    all = comma == std::string_view::npos ? std::string_view() : all.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    const auto a = asio::ip::make_address(std::string(item), ec);
+    if (ec) return;  // not an address: keep the proxy's own
+    if (is_trusted(a)) continue;
+    req.remote_address = a.to_string();
+    return;
   }
 }
 
@@ -393,6 +424,7 @@ void Server::Impl::build_request(bhttp::request<bhttp::string_body>& msg, const 
   req.headers.resize(n);
   req.body = std::move(msg.body());
   req.remote_address = remote;
+  if (!trusted.empty()) forwarded_client(req);
   req.keep_alive = msg.keep_alive();
 }
 
@@ -598,6 +630,12 @@ Status Server::Impl::start() {
   beast::error_code ec;
   auto address = asio::ip::make_address(opts.address, ec);
   if (ec) return Status(Code::kInvalid, "bad listen address '" + opts.address + "'");
+  trusted.clear();
+  for (const std::string& p : opts.trusted_proxies) {
+    auto a = asio::ip::make_address(p, ec);
+    if (ec) return Status(Code::kInvalid, "trusted proxy '" + p + "' is not an IP address");
+    trusted.push_back(a);
+  }
   tcp::endpoint endpoint(address, opts.port);
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);

@@ -34,7 +34,7 @@ struct Request {
   // Header names lower-cased; repeated headers kept in order.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string remote_address;         // peer IP, without port
+  std::string remote_address;         // client IP, without port (see ServerOptions::trusted_proxies)
   bool keep_alive = true;
 
   // First header value with this (lower-case) name, or nullopt.
@@ -75,6 +75,11 @@ struct ServerOptions {
   // request or target), 413 (body too large), 431 (headers too large). `target` is the request
   // target when it was read, else empty. Unset: a small JSON body {"error": reason}.
   std::function<Response(int status, std::string_view reason, std::string_view target)> error_page;
+  // Reverse proxies (IP addresses) whose X-Forwarded-For is believed: for a request from one of
+  // them, Request::remote_address is the rightmost X-Forwarded-For address that is not itself a
+  // trusted proxy (what the proxy saw). From any other peer the header is ignored. Empty: the
+  // peer's address always. A malformed header gives the peer's address.
+  std::vector<std::string> trusted_proxies;
 };
 
 class Server {

@@ -287,6 +287,41 @@ TEST_F(ServerTest, GetRoundTripWithStandardHeaders) {
   EXPECT_TRUE(seen.keep_alive);
 }
 
+TEST_F(ServerTest, TheClientBehindATrustedProxyIsTheRightmostForwardedAddress) {
+  ServerOptions opts;
+  opts.trusted_proxies = {"127.0.0.1", "10.0.0.2"};
+  start(opts);
+  auto seen = [&](const std::string& forwarded) {
+    auto r = fetch(port_, get_request("/", forwarded.empty() ? "" : "X-Forwarded-For: " + forwarded + "\r\n"));
+    EXPECT_TRUE(r && r->status == 200);
+    return last().remote_address;
+  };
+  EXPECT_EQ(seen(""), "127.0.0.1");
+  EXPECT_EQ(seen("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(seen("198.51.100.1, 203.0.113.9"), "203.0.113.9") << "what the client wrote comes first";
+  EXPECT_EQ(seen("203.0.113.9, 10.0.0.2"), "203.0.113.9") << "a chain of our own proxies is skipped";
+  EXPECT_EQ(seen("2001:db8::7"), "2001:db8::7");
+  EXPECT_EQ(seen("not-an-address"), "127.0.0.1");
+  EXPECT_EQ(seen("203.0.113.9, junk"), "127.0.0.1");
+}
+
+TEST_F(ServerTest, XForwardedForFromAnUntrustedPeerIsIgnored) {
+  ServerOptions opts;
+  opts.trusted_proxies = {"10.0.0.2"};
+  start(opts);
+  auto r = fetch(port_, get_request("/", "X-Forwarded-For: 203.0.113.9\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(last().remote_address, "127.0.0.1");
+}
+
+TEST(ServerOptions, ATrustedProxyMustBeAnAddress) {
+  ServerOptions opts;
+  opts.port = 0;
+  opts.trusted_proxies = {"proxy.example"};
+  Server server(opts, [](const Request&) { return Response{}; });
+  EXPECT_EQ(server.start().code(), Code::kInvalid);
+}
+
 TEST_F(ServerTest, PostRoundTripWithBodyAndHeaders) {
   start();
   std::string body = "{\"resourceType\":\"Patient\"}";
