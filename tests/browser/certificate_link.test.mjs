@@ -378,7 +378,7 @@ test('a discharge summary too large for a QR code goes by link only: dates, summ
   await context.close();
 });
 
-test('lab results: each test with its value, unit and reference range, those out of range flagged', async () => {
+test('lab results: each test with its value, unit and reference range, those out of range flagged, one without a name by its code', async () => {
   const loinc = (code, display) => ({ system: 'http://loinc.org', code, display });
   const { path } = await issue({
     kind: 'lab-result',
@@ -387,6 +387,8 @@ test('lab results: each test with its value, unit and reference range, those out
       { code: loinc('718-7', 'Haemoglobin'), effective: '2026-11-19', value: 135, unit: 'g/L', low: 130, high: 170 },
       { code: loinc('2823-3', 'Potassium'), effective: '2026-11-19', value: 3.1, unit: 'mmol/L', low: 3.5 },
       { code: loinc('7917-8', 'HIV antibody'), effective: '2026-11-19', text: 'Negative' },
+      // No display: "Result" and the code, not the bare code as if it were a name.
+      { code: { system: 'http://loinc.org', code: '2160-0' }, effective: '2026-11-19', value: 88, unit: 'umol/L', low: 62, high: 106 },
     ],
   });
   const { context, page } = await openDocument(path);
@@ -400,6 +402,7 @@ test('lab results: each test with its value, unit and reference range, those out
     ['Haemoglobin Sample taken 19 November 2026', '135 g/L', '130 to 170 g/L'],
     ['Potassium Sample taken 19 November 2026', '3.1 mmol/L ▼ Low', '3.5 mmol/L or more'],
     ['HIV antibody Sample taken 19 November 2026', 'Negative', ''],
+    ['Result LOINC 2160-0 Sample taken 19 November 2026', '88 umol/L', '62 to 106 umol/L'],
   ]);
   await page.getByText('Results outside the reference range are marked High or Low.', { exact: false }).waitFor();
   // Flags are words, not only colour; the arrows are decoration.

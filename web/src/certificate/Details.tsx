@@ -5,7 +5,7 @@ import { useId } from 'react';
 import { useI18n } from '../i18n/context';
 import type { MessageKey } from '../i18n/en';
 import { formatDate, formatDateTime } from '../lib/dates';
-import { rangeOf, valueOf, type Details, type LabResult } from '../lib/details';
+import { rangeOf, resultCode, valueOf, type Details, type LabResult } from '../lib/details';
 
 type T = (key: MessageKey, params?: Record<string, string | number>) => string;
 
@@ -70,7 +70,8 @@ function LabResults({ results }: { results: LabResult[] }) {
             return (
               <tr key={i} className={out ? 'results__row results__row--out' : 'results__row'} data-flag={r.flag}>
                 <th scope="row">
-                  {r.name}
+                  {r.name || t('lab.result')}
+                  {!r.name && r.code && <span className="facts__sub">{resultCode(r)}</span>}
                   {r.effective && (
                     <span className="facts__sub">{t('lab.taken', { date: formatDateTime(r.effective, locale) })}</span>
                   )}
