@@ -54,6 +54,7 @@ export const en = {
   'verdict.reason': 'Reason',
   'verdict.details': 'Technical details',
   'verdict.issuer': 'Issued by',
+  'verdict.claimedIssuer': 'Claims to be from',
   'verdict.content': 'What the certificate says',
   'verdict.logIndex': 'Transparency log entry',
 

@@ -54,6 +54,7 @@ export const vi: Record<MessageKey, string> = {
   'verdict.reason': 'Lý do',
   'verdict.details': 'Chi tiết kỹ thuật',
   'verdict.issuer': 'Cơ sở cấp',
+  'verdict.claimedIssuer': 'Tự nhận là của',
   'verdict.content': 'Nội dung giấy chứng nhận',
   'verdict.logIndex': 'Mục trong sổ minh bạch',
 

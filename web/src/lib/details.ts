@@ -89,14 +89,21 @@ export function readDetails(kind: string, details: unknown): Details | undefined
 
 const loinc = 'http://loinc.org';
 // Code systems a reader may know by name.
-const systemNames: Record<string, string> = { [loinc]: 'LOINC', 'http://snomed.info/sct': 'SNOMED CT' };
+const systemNames: Record<string, string> = {
+  [loinc]: 'LOINC', 'http://snomed.info/sct': 'SNOMED CT', 'http://hl7.org/fhir/sid/cvx': 'CVX',
+};
 
-// A result named only by a code, as a reader sees it: "LOINC 2345-7" (the code alone when its
-// system is not one people know by name); undefined for a result with a name.
+// A code as a reader sees it: "LOINC 2345-7", or the code alone when its system is not one people
+// know by name.
+export function codeWithSystem(code: string, system: string | undefined): string {
+  const name = system ? systemNames[system] : undefined;
+  return name ? `${name} ${code}` : code;
+}
+
+// A result named only by a code, as a reader sees it ("LOINC 2345-7"); undefined for a result
+// with a name.
 export function resultCode(r: LabResult): string | undefined {
-  if (r.name || !r.code) return undefined;
-  const system = r.system ? systemNames[r.system] : undefined;
-  return system ? `${system} ${r.code}` : r.code;
+  return r.name || !r.code ? undefined : codeWithSystem(r.code, r.system);
 }
 
 // A number as the clinic wrote it, in the reader's locale (decimal comma in Vietnamese), never
