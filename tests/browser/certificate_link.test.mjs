@@ -295,6 +295,39 @@ test('the right date of birth shows the certificate, its QR code, copy link and 
   await context.close();
 });
 
+test('printing works from a 320 px phone to A4: values keep their width, the QR code beside them when there is room', async () => {
+  const { path } = await issue({ patient: patient(901, { family: 'Nguyen', given: 'Thi Thanh Huong' }) });
+  const { context, page } = await openDocument(path);
+  await page.waitForFunction(() => document.querySelector('.certificate__qr img')?.naturalWidth > 0);
+  await page.emulateMedia({ media: 'print' });
+  const layout = () => page.evaluate(() => {
+    const rows = [...document.querySelectorAll('.facts--certificate .facts__row')];
+    const patientName = rows.find((r) => r.querySelector('dt').innerText.trim() === 'Patient').querySelector('dd');
+    const qr = document.querySelector('.certificate__qr img').getBoundingClientRect();
+    const facts = document.querySelector('.facts--certificate').getBoundingClientRect();
+    return {
+      name: patientName.getBoundingClientRect().width,
+      narrowest: Math.min(...rows.map((r) => r.querySelector('dd').getBoundingClientRect().width)),
+      qrBeside: qr.left >= facts.right,
+      qrWidth: qr.width,
+      scrollWidth: document.documentElement.scrollWidth,
+    };
+  });
+  // 794 px: A4's width; 375 and 320: phones printing the window as it is.
+  for (const width of [375, 320, 794]) {
+    await page.setViewportSize({ width, height: 740 });
+    const l = await layout();
+    assert.ok(l.name > 100, `${width} px: the patient's name is ${l.name} px wide`);
+    assert.ok(l.narrowest > 100, `${width} px: every value is over 100 px wide (narrowest ${l.narrowest})`);
+    assert.ok(l.scrollWidth <= width, `${width} px: nothing sticks out sideways`);
+    assert.ok(l.qrWidth > 150, `${width} px: the QR code is ${l.qrWidth} px, large enough to scan from paper`);
+    assert.equal(l.qrBeside, width > 640, `${width} px: the QR code ${width > 640 ? 'beside' : 'under'} the facts`);
+  }
+  await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
 test('a revoked certificate says so, with the reason, and is not offered to other apps', async () => {
   const { documentId, path } = await issue();
   const revoked = await facility(`/api/v1/documents/${documentId}/revoke`, { reason: 'issued in error' });
