@@ -3,7 +3,8 @@
 // Documents are issued through the facility API; the server's test clock (testing.clock_control)
 // moves past the hourly lock. Covered: the date-of-birth form's own checks; remaining attempts and
 // the hourly lock; twenty wrong answers in a row turning the link off; the certificate with its
-// QR code, copy link, print and the diagnosis choice; revoked and replaced documents; a document
+// QR code, copy link, print, the diagnosis not shown (the patient chooses on their own document
+// page, not here) and printing at phone width; revoked and replaced documents; a document
 // too large for a QR code (link only); the details of lab results, a vaccination and a referral;
 // the SMART Health Link offered to other health apps, read back from its QR code and opened as a
 // health app would; Vietnamese.
@@ -230,7 +231,7 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
   await context.close();
 });
 
-test('the right date of birth shows the certificate, its QR code, copy link, print and the diagnosis choice', async () => {
+test('the right date of birth shows the certificate, its QR code, copy link and print; the diagnosis is not shown', async () => {
   const { path } = await issue({ patient: patient(900, { family: 'Tran', given: 'Thi Mai', birthDate: '1990-07-04' }), diagnosis: { text: 'Influenza', code: 'J11' } });
   const { context, page } = await openLink(path);
   await page.getByRole('group', { name: 'Date of birth' }).waitFor();
@@ -247,7 +248,15 @@ test('the right date of birth shows the certificate, its QR code, copy link, pri
     assert.ok(text.includes(want), `shows ${want}`);
   }
   assert.match(text, /Issued\s+\d{1,2} \w+ 20\d\d at \d\d:\d\d GMT\+7/);
-  assert.doesNotMatch(text, /Influenza/, 'the diagnosis is hidden until the patient shows it');
+  // Whoever opened the link may be an employer it was forwarded to: nothing about the diagnosis
+  // but that it is not shown, and no switch to show it; the patient is told where they choose.
+  assert.doesNotMatch(text, /Influenza|J11/, 'the diagnosis is hidden unless the patient shows it');
+  const diagnosisRow = page.locator('.facts__row').filter({ has: page.locator('dt', { hasText: /^Diagnosis$/ }) });
+  assert.equal(await diagnosisRow.locator('dd').innerText(), 'Not shown');
+  assert.equal(await page.getByRole('switch').count(), 0, 'no diagnosis switch on the link page');
+  assert.equal(await page.getByRole('checkbox').count(), 0);
+  await page.getByText('You can choose to show your diagnosis here: sign in to Healthbook', { exact: false }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Your documents' }).getAttribute('href'), '/documents');
   // The QR code: the server's SVG drawn as an image (never markup), holding the card.
   const qr = page.getByRole('img', { name: /QR code of this document/ });
   assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml/);
@@ -255,21 +264,25 @@ test('the right date of birth shows the certificate, its QR code, copy link, pri
   assert.match(await qrText(page, '.certificate__qr img'), /^shc:\/\d+$/);
   assert.deepEqual(await seriousViolations(page), [], 'certificate');
 
+  // Nor can the browser that unlocked the link choose through the API (the server's 403 for
+  // everyone: the choice is the signed-in patient's, POST /api/v1/me/documents/<id>/preferences).
+  const refused = await page.evaluate(async (p) => {
+    const res = await fetch(`/api/v1/links/${p.slice(3)}/preferences`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ showDiagnosis: true }),
+    });
+    return { status: res.status, type: res.headers.get('content-type') };
+  }, path);
+  assert.equal(refused.status, 403);
+  assert.match(refused.type, /^application\/problem\+json/);
+  await page.reload();
+  await page.locator('article.certificate').waitFor();
+  assert.doesNotMatch(await page.locator('article.certificate').innerText(), /Influenza/);
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the unlock cookie is HttpOnly');
+
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hb.base });
   await page.getByRole('button', { name: 'Copy link' }).click();
   await page.getByText('Link copied.', { exact: false }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${hb.base}${path}`);
-
-  const toggle = page.getByRole('switch', { name: 'Show my diagnosis on this page' });
-  assert.equal(await toggle.isChecked(), false);
-  await toggle.check();
-  await page.getByText('Influenza (J11)').waitFor();
-  await page.getByText('Saved. The diagnosis is now shown on this page.').waitFor();
-  // The unlock lasts (an HttpOnly cookie), and so does the choice: a reload shows the diagnosis.
-  await page.reload();
-  await page.locator('article.certificate').waitFor();
-  assert.match(await page.locator('article.certificate').innerText(), /Influenza \(J11\)/);
-  assert.equal(await page.evaluate(() => document.cookie), '', 'the unlock cookie is HttpOnly');
 
   // Print: only the certificate and its QR code; no controls, no health app link.
   await page.emulateMedia({ media: 'print' });
@@ -278,10 +291,39 @@ test('the right date of birth shows the certificate, its QR code, copy link, pri
   assert.equal(await page.locator('.shl').isVisible(), false);
   assert.ok(await page.locator('.certificate__qr img').isVisible());
   await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
 
-  await page.getByRole('switch', { name: 'Show my diagnosis on this page' }).uncheck();
-  await page.getByText('Saved. The diagnosis is now hidden.').waitFor();
-  assert.doesNotMatch(await page.locator('article.certificate').innerText(), /Influenza/);
+test('printing works from a 320 px phone to A4: values keep their width, the QR code beside them when there is room', async () => {
+  const { path } = await issue({ patient: patient(901, { family: 'Nguyen', given: 'Thi Thanh Huong' }) });
+  const { context, page } = await openDocument(path);
+  await page.waitForFunction(() => document.querySelector('.certificate__qr img')?.naturalWidth > 0);
+  await page.emulateMedia({ media: 'print' });
+  const layout = () => page.evaluate(() => {
+    const rows = [...document.querySelectorAll('.facts--certificate .facts__row')];
+    const patientName = rows.find((r) => r.querySelector('dt').innerText.trim() === 'Patient').querySelector('dd');
+    const qr = document.querySelector('.certificate__qr img').getBoundingClientRect();
+    const facts = document.querySelector('.facts--certificate').getBoundingClientRect();
+    return {
+      name: patientName.getBoundingClientRect().width,
+      narrowest: Math.min(...rows.map((r) => r.querySelector('dd').getBoundingClientRect().width)),
+      qrBeside: qr.left >= facts.right,
+      qrWidth: qr.width,
+      scrollWidth: document.documentElement.scrollWidth,
+    };
+  });
+  // 794 px: A4's width; 375 and 320: phones printing the window as it is.
+  for (const width of [375, 320, 794]) {
+    await page.setViewportSize({ width, height: 740 });
+    const l = await layout();
+    assert.ok(l.name > 100, `${width} px: the patient's name is ${l.name} px wide`);
+    assert.ok(l.narrowest > 100, `${width} px: every value is over 100 px wide (narrowest ${l.narrowest})`);
+    assert.ok(l.scrollWidth <= width, `${width} px: nothing sticks out sideways`);
+    assert.ok(l.qrWidth > 150, `${width} px: the QR code is ${l.qrWidth} px, large enough to scan from paper`);
+    assert.equal(l.qrBeside, width > 640, `${width} px: the QR code ${width > 640 ? 'beside' : 'under'} the facts`);
+  }
+  await page.emulateMedia({ media: 'screen' });
   assert.deepEqual(page.problems, []);
   await context.close();
 });
@@ -369,7 +411,7 @@ test('a discharge summary too large for a QR code goes by link only: dates, summ
   await context.close();
 });
 
-test('lab results: each test with its value, unit and reference range, those out of range flagged', async () => {
+test('lab results: each test with its value, unit and reference range, those out of range flagged, one without a name by its code', async () => {
   const loinc = (code, display) => ({ system: 'http://loinc.org', code, display });
   const { path } = await issue({
     kind: 'lab-result',
@@ -378,6 +420,8 @@ test('lab results: each test with its value, unit and reference range, those out
       { code: loinc('718-7', 'Haemoglobin'), effective: '2026-11-19', value: 135, unit: 'g/L', low: 130, high: 170 },
       { code: loinc('2823-3', 'Potassium'), effective: '2026-11-19', value: 3.1, unit: 'mmol/L', low: 3.5 },
       { code: loinc('7917-8', 'HIV antibody'), effective: '2026-11-19', text: 'Negative' },
+      // No display: "Result" and the code, not the bare code as if it were a name.
+      { code: { system: 'http://loinc.org', code: '2160-0' }, effective: '2026-11-19', value: 88, unit: 'umol/L', low: 62, high: 106 },
     ],
   });
   const { context, page } = await openDocument(path);
@@ -391,6 +435,7 @@ test('lab results: each test with its value, unit and reference range, those out
     ['Haemoglobin Sample taken 19 November 2026', '135 g/L', '130 to 170 g/L'],
     ['Potassium Sample taken 19 November 2026', '3.1 mmol/L ▼ Low', '3.5 mmol/L or more'],
     ['HIV antibody Sample taken 19 November 2026', 'Negative', ''],
+    ['Result LOINC 2160-0 Sample taken 19 November 2026', '88 umol/L', '62 to 106 umol/L'],
   ]);
   await page.getByText('Results outside the reference range are marked High or Low.', { exact: false }).waitFor();
   // Flags are words, not only colour; the arrows are decoration.

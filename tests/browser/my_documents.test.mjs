@@ -3,7 +3,8 @@
 // code from the development sink) and finds it in their list and the document page with its QR
 // code; five wrong birth dates lock the link, the list says so in words and "Open my link again"
 // lets the right birth date in; "Make a new link" gives a link that opens with the birth date in
-// another browser; axe-core on both pages and the phone-sized layout.
+// another browser; the patient's choice to show the diagnosis on their links (made on the document
+// page, seen through a link); axe-core on both pages and the phone-sized layout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -35,14 +36,14 @@ after(async () => {
   await hb?.stop();
 });
 
-// The clinic's system issues a document for Lan; returns the answer and its /c/<token> path.
-async function issue(body) {
+// The clinic's system issues a document for Lan (or `who`); returns the answer and its /c/<token> path.
+async function issue(body, who = lan) {
   const token = await hb.token(client, 'system/*.cruds');
   const res = await fetch(`${hb.base}/api/v1/documents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      kind: 'mc-outpatient', patient: lan,
+      kind: 'mc-outpatient', patient: who,
       doctor: { name: 'Dr Le Van An', registration: 'HN-23456' },
       leave: { from: '2026-11-20', to: '2026-11-22' },
       ...body,
@@ -50,7 +51,7 @@ async function issue(body) {
   });
   const answer = await res.json();
   assert.equal(res.status, 201, JSON.stringify(answer));
-  return { answer, path: await linkPathOf(hb, answer, lan.phone) };
+  return { answer, path: await linkPathOf(hb, answer, who.phone) };
 }
 
 async function unlock(path, birthDate) {
@@ -153,6 +154,64 @@ test('the patient finds their certificate, reopens its locked link and makes a n
   // A deep link reaches the page too (the server serves the app for /documents/...).
   await page.goto(`${hb.base}/documents/${id}?lang=vi`);
   await page.getByRole('heading', { level: 2, name: 'Đường dẫn tới giấy này' }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+// What a browser that has never seen the link shows in the diagnosis row once the birth date is in.
+async function diagnosisThroughLink(path, birthDate) {
+  const [year, month, day] = birthDate.split('-');
+  const { context, page } = await phonePage(browser);
+  await page.goto(`${hb.base}${path}`);
+  await page.getByLabel('Day').fill(String(Number(day)));
+  await page.getByLabel('Month').fill(String(Number(month)));
+  await page.getByLabel('Year').fill(year);
+  await page.getByRole('button', { name: /^Show/ }).click();
+  await page.locator('article.certificate').waitFor();
+  const row = page.locator('.facts__row').filter({ has: page.locator('dt', { hasText: /^Diagnosis$/ }) });
+  const text = await row.locator('dd').innerText();
+  assert.equal(await page.getByRole('switch').count(), 0, 'the link page has no diagnosis switch');
+  await context.close();
+  return text;
+}
+
+// Needs the server's POST /api/v1/me/documents/<id>/preferences and the view's "showDiagnosis".
+test('the patient chooses on their document page whether their links show the diagnosis', async () => {
+  const minh = { nationalId: '079190004322', family: 'Vo', given: 'Van Minh', birthDate: '1988-09-30', phone: '+84903334466' };
+  const { answer, path } = await issue({
+    documentId: 'MC-DIAG-1', diagnosis: { text: 'Acute bronchitis', code: 'J20.9', system: 'http://hl7.org/fhir/sid/icd-10' },
+  }, minh);
+  const plain = await issue({ documentId: 'MC-DIAG-2' }, minh);
+  assert.equal(await diagnosisThroughLink(path, minh.birthDate), 'Not shown', 'hidden until the patient chooses');
+
+  const { context, page } = await phonePage(browser);
+  await signUpInBrowser(hb, page, minh, password, sms);
+  await page.goto(`${hb.base}/documents/${answer.id}`);
+  await page.getByRole('heading', { level: 2, name: 'Links to this document' }).waitFor();
+  assert.ok(await page.getByText('Acute bronchitis (J20.9)').isVisible(), 'the patient always sees their own diagnosis');
+  const toggle = page.getByRole('switch', { name: 'Show the diagnosis to people I send the link to' });
+  assert.equal(await toggle.isChecked(), false);
+  await page.getByText('Anyone who has a link to this document and your date of birth then sees your diagnosis', { exact: false }).waitFor();
+  await expectNoSeriousViolations(page, 'the document page with the diagnosis switch');
+  await fitsThePhone(page, 'the document page with the diagnosis switch');
+
+  await toggle.check();
+  await page.getByText('Saved. Your links now show the diagnosis.').waitFor();
+  assert.equal(await toggle.isChecked(), true);
+  assert.equal(await diagnosisThroughLink(path, minh.birthDate), 'Acute bronchitis (J20.9)');
+  // The choice is the server's, not the page's: a reload keeps it.
+  await page.reload();
+  await toggle.waitFor();
+  assert.equal(await toggle.isChecked(), true);
+
+  await toggle.uncheck();
+  await page.getByText('Saved. Your links no longer show the diagnosis.').waitFor();
+  assert.equal(await diagnosisThroughLink(path, minh.birthDate), 'Not shown');
+
+  // A document without a diagnosis has nothing to choose.
+  await page.goto(`${hb.base}/documents/${plain.answer.id}`);
+  await page.getByRole('heading', { level: 2, name: 'Links to this document' }).waitFor();
+  assert.equal(await page.getByRole('switch').count(), 0);
   assert.deepEqual(page.problems, []);
   await context.close();
 });

@@ -1,5 +1,6 @@
 // /verify in Chromium against the real server: a genuine card (pasted, and uploaded as a picture
-// of its QR code) is valid and shows its content; a tampered one is invalid with a reason; the
+// of its QR code) is valid and shows its content, for lab results, a vaccination, a referral and a
+// discharge summary too; a tampered one is invalid with a reason, and its issuer only a claim; the
 // page passes axe-core and runs under the strict Content-Security-Policy at phone width.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,10 +13,11 @@ import { Healthbook, launch, phonePage, issuer, shcOf, seriousViolations } from 
 let hb;
 let browser;
 let card;
+let issue;
 
 before(async () => {
   hb = await Healthbook.start();
-  const issue = await issuer(hb);
+  issue = await issuer(hb);
   ({ answer: { card } } = await issue());
   browser = await launch();
 });
@@ -55,7 +57,7 @@ test('a pasted genuine card is valid and shows what it says', async () => {
   assert.match(text, /Medical certificate: outpatient sick leave/);
   assert.match(text, /20 November 2026 to 22 November 2026 \(3 days\)/);
   assert.match(text, /Dr Tran Thi Binh/);
-  assert.match(text, /Hoan Kiem District Health Centre/);
+  assert.match(text, /Issued by\s+Hoan Kiem District Health Centre/);
   // The verdict takes the focus, so a screen reader announces it.
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'verdict-title');
   // Nothing sticks out sideways on a 360 px phone.
@@ -76,6 +78,75 @@ test('a card with a tampered signature is invalid, with the reason in words', as
   assert.match(text, /Reason: The signature does not match/);
   assert.match(text, /bad_signature/);
   assert.doesNotMatch(text, /Van An Nguyen/, 'an invalid card’s claims are not shown as facts');
+  // Nor is the facility it names presented as its issuer: only the issuer URL it claims.
+  assert.doesNotMatch(text, /Issued by|Hoan Kiem District Health Centre/);
+  assert.match(text, /Claims to be from\s+https?:\/\/\S+\/issuers\/01015/);
+  assertClean(page);
+  await context.close();
+});
+
+// The rows of the verdict's facts as "label: value", and the results table's rows.
+async function facts(verdict) {
+  return verdict.locator('.facts__row').evaluateAll((rows) =>
+    rows.map((r) => `${r.querySelector('dt').innerText.trim()}: ${r.querySelector('dd').innerText.replace(/\s+/g, ' ').trim()}`));
+}
+
+test('each kind shows what it says: lab results, a vaccination, a referral, a discharge summary', async () => {
+  const kinds = { leave: undefined, doctor: { name: 'Dr Tran Thi Binh' } };
+  const loinc = (code, display) => ({ system: 'http://loinc.org', code, ...(display ? { display } : {}) });
+  const lab = await issue({
+    ...kinds, kind: 'lab-result', results: [
+      { code: loinc('2345-7', 'Glucose'), effective: '2026-11-19', value: 7.9, unit: 'mmol/L', low: 3.9, high: 6.4 },
+      { code: loinc('7917-8', 'HIV antibody'), effective: '2026-11-19', text: 'Negative' },
+      { code: loinc('2160-0'), effective: '2026-11-19', value: 88, unit: 'umol/L', low: 62, high: 106 },
+    ],
+  });
+  const vaccination = await issue({
+    ...kinds, kind: 'vaccination', vaccine: { system: 'http://hl7.org/fhir/sid/cvx', code: '08', display: 'Hepatitis B (paediatric)' },
+    date: '2026-11-18', lotNumber: 'HB-2026-77', doseNumber: 2,
+  });
+  const referral = await issue({
+    ...kinds, kind: 'referral', referral: { to: 'Cardiology, Bach Mai Hospital', reason: 'Chest pain on exertion', priority: 'urgent' },
+  });
+  const discharge = await issue({
+    ...kinds, kind: 'discharge-summary', admission: { from: '2026-11-10', to: '2026-11-17' },
+    summary: 'Admitted with community-acquired pneumonia; treated with antibiotics. Home, walking unaided.',
+  });
+  const { context, page } = await openVerify();
+
+  let verdict = await paste(page, lab.answer.card.qr);
+  assert.equal(await verdict.getAttribute('data-outcome'), 'valid');
+  assert.ok((await facts(verdict)).includes('Document: Laboratory results'));
+  const table = verdict.getByRole('region', { name: 'Results' }).getByRole('table');
+  const rows = await table.locator('tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.innerText.replace(/\s+/g, ' ').trim())));
+  // A card carries codes, not names (SMART Health Cards drop Coding.display): each test by its code.
+  assert.deepEqual(rows, [
+    ['Result LOINC 2345-7 Sample taken 19 November 2026', '7.9 mmol/L ▲ High', '3.9 to 6.4 mmol/L'],
+    ['Result LOINC 7917-8 Sample taken 19 November 2026', 'Negative', ''],
+    ['Result LOINC 2160-0 Sample taken 19 November 2026', '88 umol/L', '62 to 106 umol/L'],
+  ]);
+  assert.deepEqual(await seriousViolations(page), [], 'lab results');
+
+  verdict = await paste(page, vaccination.answer.card.qr);
+  for (const row of ['Vaccine: CVX 08', 'Date given: 18 November 2026', 'Dose number: 2', 'Lot number: HB-2026-77']) {
+    assert.ok((await facts(verdict)).includes(row), row);
+  }
+
+  verdict = await paste(page, referral.answer.card.qr);
+  for (const row of ['Referred to: Cardiology, Bach Mai Hospital', 'Priority: Urgent', 'Reason for referral: Chest pain on exertion']) {
+    assert.ok((await facts(verdict)).includes(row), row);
+  }
+
+  verdict = await paste(page, discharge.answer.card.qr);
+  const shown = await facts(verdict);
+  for (const row of ['Document: Discharge summary', 'Admitted: 10 November 2026', 'Discharged: 17 November 2026']) {
+    assert.ok(shown.includes(row), row);
+  }
+  assert.ok(!shown.some((r) => r.startsWith('Leave:')), 'a hospital stay is not leave');
+  await verdict.getByRole('region', { name: 'Summary' }).getByText('Admitted with community-acquired pneumonia', { exact: false }).waitFor();
+  assert.deepEqual(await seriousViolations(page), [], 'discharge summary');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no horizontal scrolling');
   assertClean(page);
   await context.close();
 });

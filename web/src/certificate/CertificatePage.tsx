@@ -55,7 +55,7 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
   };
 
   if (state.step === 'open') {
-    return <Certificate token={token} view={state.view} onView={(view) => setState({ step: 'open', view })} />;
+    return <Certificate token={token} view={state.view} />;
   }
 
   // Until the date of birth is given the server does not say what kind of document this is (its

@@ -5,7 +5,7 @@ import { useId } from 'react';
 import { useI18n } from '../i18n/context';
 import type { MessageKey } from '../i18n/en';
 import { formatDate, formatDateTime } from '../lib/dates';
-import { rangeOf, valueOf, type Details, type LabResult } from '../lib/details';
+import { rangeOf, resultCode, valueOf, type Details, type LabResult } from '../lib/details';
 
 type T = (key: MessageKey, params?: Record<string, string | number>) => string;
 
@@ -49,13 +49,20 @@ function Range({ r }: { r: LabResult }) {
   return <>{t('lab.rangeAtMost', { high: range.high })}</>;
 }
 
-function LabResults({ results }: { results: LabResult[] }) {
+// The sections' headings: h2 on a document's page, h3 under the verify page's verdict (h2).
+type Level = 2 | 3;
+
+function Heading({ level, id, children }: { level: Level; id: string; children: string }) {
+  return level === 3 ? <h3 id={id}>{children}</h3> : <h2 id={id}>{children}</h2>;
+}
+
+function LabResults({ results, level }: { results: LabResult[]; level: Level }) {
   const { t, locale } = useI18n();
   const heading = useId();
   const anyRange = results.some((r) => r.flag !== undefined);
   return (
     <section className="results" aria-labelledby={heading}>
-      <h2 id={heading}>{t('doc.results')}</h2>
+      <Heading level={level} id={heading}>{t('doc.results')}</Heading>
       <table className="results__table">
         <thead>
           <tr>
@@ -70,7 +77,8 @@ function LabResults({ results }: { results: LabResult[] }) {
             return (
               <tr key={i} className={out ? 'results__row results__row--out' : 'results__row'} data-flag={r.flag}>
                 <th scope="row">
-                  {r.name}
+                  {r.name || t('lab.result')}
+                  {!r.name && r.code && <span className="facts__sub">{resultCode(r)}</span>}
                   {r.effective && (
                     <span className="facts__sub">{t('lab.taken', { date: formatDateTime(r.effective, locale) })}</span>
                   )}
@@ -96,20 +104,20 @@ function LabResults({ results }: { results: LabResult[] }) {
   );
 }
 
-function Summary({ text }: { text: string }) {
+function Summary({ text, level }: { text: string; level: Level }) {
   const { t } = useI18n();
   const heading = useId();
   return (
     <section className="summary" aria-labelledby={heading}>
-      <h2 id={heading}>{t('doc.summary')}</h2>
+      <Heading level={level} id={heading}>{t('doc.summary')}</Heading>
       <p className="summary__text">{text}</p>
     </section>
   );
 }
 
 // The parts of a document that need more room than a row of facts.
-export function DetailSections({ details }: { details: Details }) {
-  if (details.family === 'lab') return <LabResults results={details.results} />;
-  if (details.family === 'discharge') return <Summary text={details.summary} />;
+export function DetailSections({ details, level = 2 }: { details: Details; level?: Level }) {
+  if (details.family === 'lab') return <LabResults results={details.results} level={level} />;
+  if (details.family === 'discharge') return <Summary text={details.summary} level={level} />;
   return null;
 }

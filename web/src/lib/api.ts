@@ -28,6 +28,8 @@ export interface DocumentView {
   // too large for one QR code (linkOnly): it is shared by link only.
   qr: string;
   linkOnly?: boolean;
+  // Whether the document's links show the diagnosis: the patient's choice (on their own document
+  // page). The link view carries `diagnosis` only when true; the patient's own view always does.
   showDiagnosis: boolean;
   diagnosis?: { text: string; code?: string };
   // The kind-specific content (lab results, a vaccination, ...): read with readDetails().
@@ -100,13 +102,6 @@ export async function getLink(token: string, latest = false): Promise<ApiResult<
 
 export async function unlockLink(token: string, birthDate: string): Promise<ApiResult<DocumentView>> {
   return json(await call(`${linkPath(token)}/unlock`, { method: 'POST', body: JSON.stringify({ birthDate }) }), isDocumentView);
-}
-
-export async function setLinkPreferences(token: string, showDiagnosis: boolean): Promise<ApiResult<DocumentView>> {
-  return json(
-    await call(`${linkPath(token)}/preferences`, { method: 'POST', body: JSON.stringify({ showDiagnosis }) }),
-    isDocumentView,
-  );
 }
 
 // The QR code SVG as an image URL: drawn by <img>, so whatever the SVG holds never becomes part

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatNumber, rangeOf, readDetails, shlinkPayload, valueOf } from './details';
+import { formatNumber, rangeOf, readDetails, resultCode, shlinkPayload, valueOf } from './details';
 
 // The details objects as src/documents/request.cpp builds them.
 describe('readDetails', () => {
@@ -26,6 +26,18 @@ describe('readDetails', () => {
     expect(d).toEqual({ family: 'lab', results: [{ name: 'Potassium', value: '4.1' }] });
     expect(readDetails('lab-result', { results: [] })).toBeUndefined();
     expect(readDetails('lab-result', { results: 'Glucose' })).toBeUndefined();
+  });
+
+  test('a result the clinic named only by its code: the server sends the code as the name', () => {
+    const d = readDetails('lab-result', { results: [{ name: '2345-7', value: 5.4, unit: 'mmol/L' }, { name: 'GLU-X', value: 1 }] });
+    expect(d).toEqual({
+      family: 'lab',
+      results: [{ name: '', code: '2345-7', system: 'http://loinc.org', value: 5.4, unit: 'mmol/L' }, { name: 'GLU-X', value: 1 }],
+    });
+    expect(resultCode({ name: '', code: '2345-7', system: 'http://loinc.org' })).toBe('LOINC 2345-7');
+    expect(resultCode({ name: '', code: '44054006', system: 'http://snomed.info/sct' })).toBe('SNOMED CT 44054006');
+    expect(resultCode({ name: '', code: 'K-12', system: 'urn:lab:local' })).toBe('K-12');
+    expect(resultCode({ name: 'Glucose', code: '2345-7' })).toBeUndefined();
   });
 
   test('a vaccination, with and without dose and lot', () => {

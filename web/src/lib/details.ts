@@ -6,7 +6,10 @@
 export type LabFlag = 'L' | 'N' | 'H';
 
 export interface LabResult {
+  // The test's name; '' when the clinic named it only by a code (then `code`, and `system` if known).
   name: string;
+  code?: string;
+  system?: string;
   effective?: string;
   value?: number | string;
   unit?: string;
@@ -27,11 +30,15 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const text = (o: Obj, k: string): string | undefined => (typeof o[k] === 'string' && o[k] !== '' ? o[k] : undefined);
 const num = (o: Obj, k: string): number | undefined => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : undefined);
 
+// The server names a result by its coding's display, else by its code: a name shaped like a LOINC
+// code ("2345-7") is that code, not a name.
+const loincShape = /^\d{1,8}-\d$/;
+
 function labResult(x: unknown): LabResult | undefined {
   if (!isObj(x)) return undefined;
   const name = text(x, 'name');
   if (!name) return undefined;
-  const r: LabResult = { name };
+  const r: LabResult = loincShape.test(name) ? { name: '', code: name, system: loinc } : { name };
   const effective = text(x, 'effective');
   if (effective) r.effective = effective;
   const value = num(x, 'value') ?? text(x, 'value');
@@ -78,6 +85,25 @@ export function readDetails(kind: string, details: unknown): Details | undefined
     default:
       return undefined;
   }
+}
+
+const loinc = 'http://loinc.org';
+// Code systems a reader may know by name.
+const systemNames: Record<string, string> = {
+  [loinc]: 'LOINC', 'http://snomed.info/sct': 'SNOMED CT', 'http://hl7.org/fhir/sid/cvx': 'CVX',
+};
+
+// A code as a reader sees it: "LOINC 2345-7", or the code alone when its system is not one people
+// know by name.
+export function codeWithSystem(code: string, system: string | undefined): string {
+  const name = system ? systemNames[system] : undefined;
+  return name ? `${name} ${code}` : code;
+}
+
+// A result named only by a code, as a reader sees it ("LOINC 2345-7"); undefined for a result
+// with a name.
+export function resultCode(r: LabResult): string | undefined {
+  return r.name || !r.code ? undefined : codeWithSystem(r.code, r.system);
 }
 
 // A number as the clinic wrote it, in the reader's locale (decimal comma in Vietnamese), never

@@ -1,5 +1,10 @@
-import { describe, expect, test } from 'vitest';
-import { canReopen, documentPath, linkWords, readLinks, readMyDocuments, readNewLink } from './documents';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { translate } from '../i18n/translate';
+import type { DocumentView } from './api';
+import {
+  canReopen, diagnosisText, documentPath, linkDiagnosis, linkWords, readLinks, readMyDocuments, readNewLink, readView,
+  setDiagnosisShown,
+} from './documents';
 
 const doc = (over: Record<string, unknown> = {}) => ({
   id: 'MC-1', kind: 'mc-outpatient', label: 'Medical certificate', status: 'active', issued: '2026-11-20T02:00:00Z',
@@ -59,4 +64,51 @@ test('a new link is taken only when it is a document link', () => {
 
 test('documentPath', () => {
   expect(documentPath('MC-1')).toBe('/documents/MC-1');
+});
+
+describe('the diagnosis', () => {
+  const en = (k: Parameters<typeof translate>[1]) => translate('en', k);
+  const linkView = (over: Partial<DocumentView>) => ({ ...doc(), patient: { name: 'An', maskedId: '0***5' }, doctor: 'Dr B', qr: '', ...over }) as unknown as DocumentView;
+
+  test('the link page shows it only when the patient chose so, and otherwise never whether there is one', () => {
+    expect(linkDiagnosis(linkView({ showDiagnosis: true, diagnosis: { text: 'Influenza', code: 'J11' } }), en)).toBe('Influenza (J11)');
+    expect(linkDiagnosis(linkView({ showDiagnosis: true }), en)).toBe('This document has no diagnosis.');
+    // Even if a diagnosis came along with showDiagnosis false, the row says only "Not shown".
+    expect(linkDiagnosis(linkView({ showDiagnosis: false, diagnosis: { text: 'Influenza' } }), en)).toBe('Not shown');
+    expect(linkDiagnosis(linkView({ showDiagnosis: false }), en)).toBe('Not shown');
+    expect(diagnosisText({ text: 'Acute bronchitis' })).toBe('Acute bronchitis');
+  });
+
+  test("the patient's own view: showDiagnosis is the links' choice (absent: false), the diagnosis is theirs", () => {
+    const own = { ...doc(), patient: { name: 'An' }, diagnosis: { text: 'Acute bronchitis', code: 'J20.9', system: 'x' } };
+    expect(readView(own)).toMatchObject({ showDiagnosis: false, diagnosis: { text: 'Acute bronchitis', code: 'J20.9' } });
+    expect(readView({ ...own, showDiagnosis: true })?.showDiagnosis).toBe(true);
+    expect(readView({ ...own, showDiagnosis: 'yes' })?.showDiagnosis).toBe(false);
+    expect(readView({ ...own, diagnosis: { code: 'J20.9' } })?.diagnosis).toBeUndefined();
+    expect(readView({ ...own, diagnosis: 'J20.9' })?.diagnosis).toBeUndefined();
+  });
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  test('the choice is a POST to the document\'s preferences, with the CSRF header, answered with the document', async () => {
+    const answer = { ...doc(), patient: { name: 'An' }, showDiagnosis: true, diagnosis: { text: 'Influenza' } };
+    const fetch = vi.fn(async () => new Response(JSON.stringify(answer), { status: 200, headers: { 'content-type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetch);
+    const res = await setDiagnosisShown('MC 1', true);
+    expect(res.ok && res.value.showDiagnosis).toBe(true);
+    const [path, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(path).toBe('/api/v1/me/documents/MC%201/preferences');
+    expect(init.method).toBe('POST');
+    expect(init.credentials).toBe('same-origin');
+    expect((init.headers as Record<string, string>)['x-healthbook-csrf']).toBe('1');
+    expect(JSON.parse(init.body as string)).toEqual({ showDiagnosis: true });
+  });
+
+  test('a refusal stays a refusal', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{"status":403,"title":"forbidden"}', { status: 403 })));
+    const res = await setDiagnosisShown('MC-1', false);
+    expect(res.ok ? 0 : res.problem.status).toBe(403);
+  });
 });

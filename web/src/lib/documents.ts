@@ -1,7 +1,9 @@
 // The resident's own verifiable documents (docs/documents.md, "The patient's own documents"): the
 // list with the state of each document's links, one document as its link page shows it, reopening
-// links that wrong birth dates locked, and a new link. Readers accept only the documented shapes;
-// the calls go through residentCall (CSRF header on changes).
+// links that wrong birth dates locked, a new link, and the patient's choice to show the diagnosis
+// on the document's links (the link page's diagnosis row follows it). Readers accept only the
+// documented shapes; the calls go through residentCall (CSRF header on changes).
+import type { MessageKey } from '../i18n/en';
 import type { DocumentView } from './api';
 import { anyObject, residentCall } from './resident';
 
@@ -68,23 +70,43 @@ export function readMyDocuments(x: unknown): MyDocument[] | undefined {
   return docs.sort((a, b) => Date.parse(b.issued) - Date.parse(a.issued));
 }
 
+// A diagnosis as one line: "Influenza (J11)".
+export const diagnosisText = (d: { text: string; code?: string }) => (d.code ? `${d.text} (${d.code})` : d.text);
+
+// The link page's diagnosis row. Whoever opened the link may not be the patient: unless the
+// patient chose to show it, the row says only that it is not shown (never whether there is one).
+export function linkDiagnosis(view: DocumentView, t: (key: MessageKey) => string): string {
+  if (!view.showDiagnosis) return t('cert.diagnosis.hidden');
+  return view.diagnosis ? diagnosisText(view.diagnosis) : t('cert.diagnosis.none');
+}
+
 // Ids as the facility gave them; only these become a path of this site.
 export const isDocumentId = (s: string) => /^[A-Za-z0-9._-]{1,128}$/.test(s);
 export const documentPath = (id: string) => `/documents/${encodeURIComponent(id)}`;
 
-// A document as its link page shows it, plus its id and the state of its links.
+// A document as its link page shows it, plus its id and the state of its links; `diagnosis` is
+// always there when the document has one (it is the patient's own), and `showDiagnosis` says
+// whether its links show it too.
 export interface MyDocumentView extends DocumentView {
   id: string;
   links: LinkState;
 }
 
-function readView(x: unknown): MyDocumentView | undefined {
+export function readView(x: unknown): MyDocumentView | undefined {
   if (!anyObject(x) || typeof x.kind !== 'string' || typeof x.id !== 'string' || !anyObject(x.patient) ||
     !anyObject(x.facility) || typeof x.status !== 'string' || !statuses.includes(x.status)) return undefined;
   const links = readLinks(x.links);
   if (!links) return undefined;
   const v = { ...(x as unknown as MyDocumentView), links };
   if (typeof v.qr !== 'string') v.qr = '';
+  // Whether the document's links show the diagnosis (absent: they do not).
+  v.showDiagnosis = x.showDiagnosis === true;
+  const d = anyObject(x.diagnosis) ? x.diagnosis : undefined;
+  if (d && typeof d.text === 'string' && d.text !== '') {
+    v.diagnosis = typeof d.code === 'string' && d.code !== '' ? { text: d.text, code: d.code } : { text: d.text };
+  } else {
+    delete v.diagnosis;
+  }
   if (typeof v.supersededBy !== 'string' || !isDocumentId(v.supersededBy)) delete v.supersededBy;
   return v;
 }
@@ -136,4 +158,11 @@ export async function newLink(id: string) {
   if (!r.ok) return r;
   const link = readNewLink(r.value);
   return link ? { ok: true as const, value: link } : { ok: false as const, problem: { status: 502, detail: 'unexpected answer from the server' } };
+}
+
+// The patient's choice: show the diagnosis to whoever opens the document's links (with the birth
+// date), or not. Answers the document as GET does, with the new `showDiagnosis`.
+export async function setDiagnosisShown(id: string, showDiagnosis: boolean) {
+  const r = await residentCall('POST', `${base}/${encodeURIComponent(id)}/preferences`, { showDiagnosis }, isView);
+  return r.ok ? { ok: true as const, value: readView(r.value)! } : r;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cleanCardText, humanName, isVerifyAnswer, kindLabel, reasonSentence, summarizeBundle } from './verdict';
+import { cleanCardText, humanName, isVerifyAnswer, kindLabel, reasonSentence, summarizeBundle, trustsIssuer } from './verdict';
 import { translate } from '../i18n/translate';
 import { safeLinkPath, svgDataUrl } from './api';
 
@@ -96,6 +96,116 @@ describe('summarizeBundle', () => {
     expect(humanName({ text: 'Ms A', family: 'B' })).toBe('Ms A');
     expect(humanName({ family: 'Lee' })).toBe('Lee');
   });
+});
+
+// Cards as the server's card_bundle builds them (src/services/documents.cpp), one per kind beyond
+// leave: the Patient, the DocumentReference, then the kind's resources (src/documents/request.cpp).
+const patient0 = { fullUrl: 'resource:0', resource: { resourceType: 'Patient', name: [{ family: 'Nguyen', given: ['Van An'] }], birthDate: '1985-03-27' } };
+const docref = (kind: string, extra: Record<string, unknown> = {}) => ({
+  fullUrl: 'resource:1',
+  resource: {
+    resourceType: 'DocumentReference', status: 'current',
+    type: { coding: [{ system: 'urn:healthbook:document-kind', code: kind }] },
+    subject: { reference: 'resource:0' }, date: '2026-11-20T01:02:03Z',
+    author: [{ display: 'Dr Tran Thi Binh' }], custodian: { display: 'Bach Mai Hospital' },
+    content: [{ attachment: { contentType: 'text/plain', title: 'x' } }],
+    ...extra,
+  },
+});
+const card = (kind: string, resources: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({
+  resourceType: 'Bundle', type: 'collection',
+  entry: [patient0, docref(kind, extra), ...resources.map((resource, i) => ({ fullUrl: `resource:${i + 2}`, resource }))],
+});
+const loinc = 'http://loinc.org';
+const observation = (code: Record<string, string>, value: Record<string, unknown>) => ({
+  resourceType: 'Observation', status: 'final',
+  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+  code: { coding: [code] }, effectiveDateTime: '2026-11-19', subject: { reference: 'resource:0' }, ...value,
+});
+const range = (unit: string, low?: number, high?: number, flag = 'N') => ({
+  referenceRange: [{ ...(low !== undefined ? { low: { value: low, unit } } : {}), ...(high !== undefined ? { high: { value: high, unit } } : {}) }],
+  interpretation: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: flag }] }],
+});
+
+describe('summarizeBundle: the content of each kind', () => {
+  test('lab results: each with its value, unit, range and flag; a result without a name keeps its code', () => {
+    const c = summarizeBundle(card('lab-result', [
+      observation({ system: loinc, code: '2345-7', display: 'Glucose' }, { valueQuantity: { value: 7.9, unit: 'mmol/L' }, ...range('mmol/L', 3.9, 6.4, 'H') }),
+      observation({ system: loinc, code: '2823-3', display: 'Potassium' }, { valueQuantity: { value: 3.1, unit: 'mmol/L' }, ...range('mmol/L', 3.5, undefined, 'L') }),
+      observation({ system: loinc, code: '7917-8', display: 'HIV antibody' }, { valueString: 'Negative' }),
+      observation({ system: loinc, code: '718-7' }, { valueQuantity: { value: 135, unit: 'g/L' } }),
+    ]));
+    expect(c.kind).toBe('lab-result');
+    expect(c.leaveFrom).toBeUndefined();
+    expect(c.details).toEqual({
+      family: 'lab',
+      results: [
+        { name: 'Glucose', effective: '2026-11-19', value: 7.9, unit: 'mmol/L', low: 3.9, high: 6.4, flag: 'H' },
+        { name: 'Potassium', effective: '2026-11-19', value: 3.1, unit: 'mmol/L', low: 3.5, flag: 'L' },
+        { name: 'HIV antibody', effective: '2026-11-19', value: 'Negative' },
+        { name: '', code: '718-7', system: loinc, effective: '2026-11-19', value: 135, unit: 'g/L' },
+      ],
+    });
+  });
+
+  test('a vaccination: vaccine, date, lot and dose', () => {
+    const c = summarizeBundle(card('vaccination', [{
+      resourceType: 'Immunization', status: 'completed',
+      vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '08', display: 'Hepatitis B (paediatric)' }] },
+      occurrenceDateTime: '2026-11-18', lotNumber: 'HB-2026-77', protocolApplied: [{ doseNumberPositiveInt: 2 }],
+      patient: { reference: 'resource:0' }, performer: [{ actor: { display: 'Bach Mai Hospital' } }],
+    }]));
+    expect(c.details).toEqual({ family: 'vaccination', vaccine: 'Hepatitis B (paediatric)', date: '2026-11-18', lotNumber: 'HB-2026-77', doseNumber: 2 });
+  });
+
+  test('a minified card (codings without display, as SMART Health Cards sends them): the codes, with their system', () => {
+    const lab = summarizeBundle(card('lab-result', [
+      observation({ system: loinc, code: '2345-7' }, { valueQuantity: { value: 7.9, unit: 'mmol/L' }, ...range('mmol/L', 3.9, 6.4, 'H') }),
+    ]));
+    expect(lab.details).toEqual({
+      family: 'lab', results: [{ name: '', code: '2345-7', system: loinc, effective: '2026-11-19', value: 7.9, unit: 'mmol/L', low: 3.9, high: 6.4, flag: 'H' }],
+    });
+    const vaccination = summarizeBundle(card('vaccination', [{
+      resourceType: 'Immunization', status: 'completed', vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '08' }] },
+      occurrenceDateTime: '2026-11-18', patient: { reference: 'resource:0' },
+    }]));
+    expect(vaccination.details).toEqual({ family: 'vaccination', vaccine: 'CVX 08', date: '2026-11-18', lotNumber: undefined, doseNumber: undefined });
+  });
+
+  test('a referral: to whom, why and how soon', () => {
+    const c = summarizeBundle(card('referral', [{
+      resourceType: 'ServiceRequest', status: 'active', intent: 'order', priority: 'urgent',
+      code: { coding: [{ system: 'urn:healthbook:document-kind', code: 'referral' }] },
+      performer: [{ display: 'Cardiology, Bach Mai Hospital' }], note: [{ text: 'Chest pain on exertion' }],
+      subject: { reference: 'resource:0' }, authoredOn: '2026-11-20T01:02:03Z', requester: { display: 'Dr Tran Thi Binh' },
+    }]));
+    expect(c.details).toEqual({ family: 'referral', to: 'Cardiology, Bach Mai Hospital', reason: 'Chest pain on exertion', priority: 'urgent' });
+  });
+
+  test('a discharge summary: admission and discharge dates (not leave) and the summary text', () => {
+    const text = 'Admitted with pneumonia. Treated with antibiotics; discharged home, đi lại được.';
+    const data = btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+    const c = summarizeBundle(card('discharge-summary', [], {
+      context: { period: { start: '2026-11-10', end: '2026-11-17' } },
+      content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data } }],
+    }));
+    expect(c.leaveFrom).toBeUndefined();
+    expect(c.leaveTo).toBeUndefined();
+    expect(c.details).toEqual({ family: 'discharge', from: '2026-11-10', to: '2026-11-17', summary: text });
+  });
+
+  test('a leave certificate has no details, and broken content is left out', () => {
+    expect(summarizeBundle(bundle).details).toBeUndefined();
+    expect(summarizeBundle(card('lab-result', [observation({ system: loinc, code: '' }, { valueQuantity: { value: 1 } })])).details).toBeUndefined();
+    expect(summarizeBundle(card('vaccination', [{ resourceType: 'Immunization', vaccineCode: 'x' }])).details).toBeUndefined();
+    expect(summarizeBundle(card('referral', [{ resourceType: 'ServiceRequest', performer: [{ display: 'A' }] }])).details).toBeUndefined();
+    expect(summarizeBundle(card('discharge-summary', [], { content: [{ attachment: { data: '%%%' } }] })).details).toBeUndefined();
+  });
+});
+
+test('only a valid, revoked or replaced card vouches for its issuer', () => {
+  expect(['valid', 'revoked', 'superseded', 'invalid'].map((o) => trustsIssuer(o as Parameters<typeof trustsIssuer>[0])))
+    .toEqual([true, true, true, false]);
 });
 
 test('isVerifyAnswer accepts the four outcomes only', () => {

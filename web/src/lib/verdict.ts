@@ -1,7 +1,14 @@
 // The answer of POST /api/v1/verify, and what the page shows of it: the verdict, a sentence for
-// the reason code, and the certificate's content read from the card's FHIR bundle.
+// the reason code, and the certificate's content read from the card's FHIR bundle (the server's
+// card_bundle: the Patient, the DocumentReference, and for the other kinds than leave their
+// Observations, Immunization or ServiceRequest; a discharge summary's text is the
+// DocumentReference's attachment). A card is minified as SMART Health Cards require: its codings
+// lose their display and its concepts their text, so a test or a vaccine is mostly known by its
+// code ("LOINC 2345-7", "CVX 08").
 import { hasKey, type Params } from '../i18n/translate';
 import type { MessageKey } from '../i18n/en';
+import { codeWithSystem, type Details, type LabResult } from './details';
+import { observationResult } from './fhirView';
 
 export type Outcome = 'valid' | 'invalid' | 'revoked' | 'superseded';
 
@@ -46,6 +53,9 @@ export interface CardContent {
   doctor?: string;
   facility?: string;
   issued?: string;
+  // What a document of the other kinds says: lab results, a vaccination, a referral, a discharge
+  // summary (its admission and discharge dates here, not as leave).
+  details?: Details;
 }
 
 type Json = Record<string, unknown>;
@@ -63,9 +73,77 @@ export function humanName(name: unknown): string | undefined {
   return parts.length ? parts.join(' ') : undefined;
 }
 
-// Reads the card's bundle: the Patient and the DocumentReference, wherever they are in it.
-// Anything missing or of the wrong shape is simply left out: the bundle comes from a card,
-// and a card the server calls invalid may hold anything.
+// Base64 (the attachment's data) as UTF-8 text; undefined when it is not.
+function decodeText(data: string | undefined): string | undefined {
+  if (!data) return undefined;
+  try {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+// A CodeableConcept's words when the card kept any, else its first code.
+function conceptWords(x: unknown): string | undefined {
+  const c = obj(x);
+  return str(c?.text) ?? arr(c?.coding).map((k) => str(obj(k)?.display)).find((d) => d !== undefined);
+}
+const firstCoding = (x: unknown) => obj(arr(obj(x)?.coding).find((c) => str(obj(c)?.code)));
+
+// An Observation as a row of the results: named by its code's words, else by the code itself
+// (which the page shows as "Result" with the code beside it).
+function labResultOf(o: Json): LabResult | undefined {
+  const named = conceptWords(o.code);
+  const coding = firstCoding(o.code);
+  const r = observationResult(o, named ?? '');
+  if (!r || (!named && !coding)) return undefined;
+  if (!named && coding) {
+    r.code = str(coding.code);
+    const system = str(coding.system);
+    if (system) r.system = system;
+  }
+  const effective = str(o.effectiveDateTime);
+  if (effective) r.effective = effective;
+  return r;
+}
+
+// The content of the kinds other than leave, from the resources the card carries beside the
+// DocumentReference; undefined when the card holds none this page can show.
+function detailsOf(kind: string | undefined, resources: Json[], doc: Json | undefined): Details | undefined {
+  const of = (type: string) => resources.filter((r) => r.resourceType === type);
+  const results = of('Observation').map(labResultOf).filter((r) => r !== undefined);
+  if (results.length > 0) return { family: 'lab', results };
+  const imm = of('Immunization')[0];
+  if (imm) {
+    const coding = firstCoding(imm.vaccineCode);
+    const vaccine = conceptWords(imm.vaccineCode) ?? (coding && codeWithSystem(str(coding.code)!, str(coding.system)));
+    if (vaccine) {
+      const dose = obj(arr(imm.protocolApplied)[0])?.doseNumberPositiveInt;
+      return {
+        family: 'vaccination', vaccine, date: str(imm.occurrenceDateTime), lotNumber: str(imm.lotNumber),
+        doseNumber: typeof dose === 'number' && Number.isInteger(dose) ? dose : undefined,
+      };
+    }
+  }
+  const referral = of('ServiceRequest')[0];
+  if (referral) {
+    const to = arr(referral.performer).map((p) => str(obj(p)?.display)).find((p) => p !== undefined);
+    const reason = arr(referral.note).map((n) => str(obj(n)?.text)).find((n) => n !== undefined) ??
+      arr(referral.reasonCode).map(conceptWords).find((n) => n !== undefined);
+    if (to && reason) return { family: 'referral', to, reason, priority: str(referral.priority) };
+  }
+  if (kind === 'discharge-summary' && doc) {
+    const summary = decodeText(str(obj(obj(arr(doc.content)[0])?.attachment)?.data));
+    const period = obj(obj(doc.context)?.period);
+    if (summary) return { family: 'discharge', from: str(period?.start), to: str(period?.end), summary };
+  }
+  return undefined;
+}
+
+// Reads the card's bundle: the Patient, the DocumentReference and the kind's content, wherever
+// they are in it. Anything missing or of the wrong shape is simply left out: the bundle comes
+// from a card, and a card the server calls invalid may hold anything.
 export function summarizeBundle(bundle: unknown): CardContent {
   const out: CardContent = {};
   const resources = arr(obj(bundle)?.entry).map((e) => obj(obj(e)?.resource)).filter((r): r is Json => !!r);
@@ -78,15 +156,25 @@ export function summarizeBundle(bundle: unknown): CardContent {
   if (doc) {
     out.kind = str(obj(arr(obj(doc.type)?.coding)[0])?.code);
     out.label = str(obj(obj(arr(doc.content)[0])?.attachment)?.title) ?? str(obj(doc.type)?.text);
-    const period = obj(obj(doc.context)?.period);
-    out.leaveFrom = str(period?.start);
-    out.leaveTo = str(period?.end);
+    // A leave certificate's period is the leave; a discharge summary's is the hospital stay.
+    if (out.kind !== 'discharge-summary') {
+      const period = obj(obj(doc.context)?.period);
+      out.leaveFrom = str(period?.start);
+      out.leaveTo = str(period?.end);
+    }
     out.doctor = str(obj(arr(doc.author)[0])?.display);
     out.facility = str(obj(doc.custodian)?.display);
     out.issued = str(doc.date);
   }
+  const details = detailsOf(out.kind, resources, doc);
+  if (details) out.details = details;
   return out;
 }
+
+// Whether the verdict vouches for the card's issuer: a valid card was signed by it, and a revoked
+// or replaced one was too (it was withdrawn since). Any other verdict proves nothing about who
+// made the card, so its issuer is only a claim.
+export const trustsIssuer = (outcome: Outcome) => outcome === 'valid' || outcome === 'revoked' || outcome === 'superseded';
 
 export const verdictKeys: Record<Outcome, { title: MessageKey; help: MessageKey; icon: string }> = {
   valid: { title: 'verdict.valid', help: 'verdict.valid.help', icon: '✓' },

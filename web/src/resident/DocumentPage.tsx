@@ -1,11 +1,13 @@
 // /documents/<id>: one of the resident's own documents, laid out as its link page shows it (the
 // facts, the kind's details, the QR code anyone can check), with the diagnosis (it is their own),
-// the state of its links, and "Make a new link" for sending it on, say to an employer.
+// the state of its links, whether they show the diagnosis (the patient's choice, made only here:
+// whoever opens a link may be someone it was forwarded to), and "Make a new link" for sending it
+// on, say to an employer.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { NetworkError } from '../lib/api';
-import { documentPath, getMyDocument, newLink, type LinkState, type MyDocumentView } from '../lib/documents';
+import { diagnosisText, documentPath, getMyDocument, newLink, setDiagnosisShown, type LinkState, type MyDocumentView } from '../lib/documents';
 import { Link } from '../router';
 import { DocumentCard } from '../certificate/DocumentCard';
 import { Notice, refusalText, useRefusal } from './common';
@@ -54,21 +56,21 @@ export function DocumentPage({ id }: { id: string }) {
     );
   }
   const setLinks = (links: LinkState) => setState({ step: 'ready', view: { ...state.view, links } });
+  const setView = (view: MyDocumentView) => setState({ step: 'ready', view });
   return (
     <>
       <Document view={state.view} />
-      <Links view={state.view} onLinks={setLinks} />
+      <Links view={state.view} onLinks={setLinks} onView={setView} />
       {back}
     </>
   );
 }
 
 function Document({ view }: { view: MyDocumentView }) {
-  const d = view.diagnosis;
   return (
     <DocumentCard
       view={view}
-      diagnosis={d ? (d.code ? `${d.text} (${d.code})` : d.text) : null}
+      diagnosis={view.diagnosis ? diagnosisText(view.diagnosis) : null}
       newerHref={view.supersededBy ? documentPath(view.supersededBy) : null}
     />
   );
@@ -76,7 +78,62 @@ function Document({ view }: { view: MyDocumentView }) {
 
 type Made = { step: 'idle' } | { step: 'making' } | { step: 'made'; link: string } | { step: 'failed'; text: string };
 
-function Links({ view, onLinks }: { view: MyDocumentView; onLinks: (links: LinkState) => void }) {
+// "Show the diagnosis to people I send the link to": only for a document that has one. The switch
+// follows the click at once; the server's answer then confirms it (or it flips back).
+function DiagnosisChoice({ view, onView }: { view: MyDocumentView; onView: (view: MyDocumentView) => void }) {
+  const { t } = useI18n();
+  const refusal = useRefusal();
+  const ids = { toggle: useId(), help: useId() };
+  const [pending, setPending] = useState<boolean | null>(null);
+  const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
+
+  const toggle = async (show: boolean) => {
+    setPending(show);
+    setNotice(null);
+    try {
+      const res = await setDiagnosisShown(view.id, show);
+      if (res.ok) {
+        onView(res.value);
+        setNotice({ text: t(res.value.showDiagnosis ? 'docs.diagnosis.saved' : 'docs.diagnosis.removed'), error: false });
+      } else {
+        const r = refusal(res.problem);
+        if (r) setNotice({ text: r.kind === 'throttled' || r.kind === 'forbidden' ? refusalText(r, t) : t('resident.saveFailed'), error: true });
+      }
+    } catch (e) {
+      if (!(e instanceof NetworkError)) throw e;
+      setNotice({ text: t('resident.saveFailed'), error: true });
+    } finally {
+      setPending(null);
+    }
+  };
+
+  return (
+    <div className="doc-share__diagnosis">
+      <div className="toggle">
+        <input
+          id={ids.toggle}
+          type="checkbox"
+          role="switch"
+          checked={pending ?? view.showDiagnosis}
+          disabled={pending !== null}
+          aria-describedby={ids.help}
+          onChange={(e) => void toggle(e.target.checked)}
+        />
+        <label htmlFor={ids.toggle}>{t('docs.diagnosis.toggle')}</label>
+      </div>
+      <p id={ids.help} className="hint">{t('docs.diagnosis.help')}</p>
+      <Notice text={notice?.text ?? null} error={notice?.error} />
+    </div>
+  );
+}
+
+interface LinksProps {
+  view: MyDocumentView;
+  onLinks: (links: LinkState) => void;
+  onView: (view: MyDocumentView) => void;
+}
+
+function Links({ view, onLinks, onView }: LinksProps) {
   const { t } = useI18n();
   const refusal = useRefusal();
   const ids = { heading: useId(), help: useId(), link: useId() };
@@ -114,6 +171,7 @@ function Links({ view, onLinks }: { view: MyDocumentView; onLinks: (links: LinkS
     <section className="doc-share card" aria-labelledby={ids.heading}>
       <h2 id={ids.heading}>{t('docs.links')}</h2>
       <LinkStatus documentId={view.id} links={view.links} onLinks={onLinks} />
+      {view.diagnosis && <DiagnosisChoice view={view} onView={onView} />}
       <p id={ids.help} className="hint">{t('docs.newLinkHelp')}</p>
       <div className="actions">
         <button type="button" className="button" aria-describedby={ids.help} disabled={made.step === 'making'} onClick={() => void make()}>

@@ -1,16 +1,18 @@
 // One verdict: a large banner (icon, word and colour, so colour is never the only signal), why a
-// card was refused, who issued it, and what it says.
+// card was refused, who issued it, and what it says: the facts, then the kind's content (lab
+// results, vaccination, referral, discharge summary) as the document's own page shows it.
 import type { Ref } from 'react';
 import { useI18n } from '../i18n/context';
 import { describeLeave, formatDate, formatDateTime } from '../lib/dates';
-import { kindLabel, reasonSentence, summarizeBundle, verdictKeys, type VerifyAnswer } from '../lib/verdict';
+import { kindLabel, reasonSentence, summarizeBundle, trustsIssuer, verdictKeys, type VerifyAnswer } from '../lib/verdict';
+import { DetailSections, detailRows } from '../certificate/Details';
 
 export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingRef: Ref<HTMLHeadingElement> }) {
   const { t, locale } = useI18n();
   const keys = verdictKeys[answer.outcome];
   // What an invalid card says proves nothing, so it is not shown as if it were a certificate.
-  const content = answer.fhirBundle && answer.outcome !== 'invalid' ? summarizeBundle(answer.fhirBundle) : {};
-  const trusted = answer.outcome !== 'invalid';
+  const trusted = trustsIssuer(answer.outcome);
+  const content = answer.fhirBundle && trusted ? summarizeBundle(answer.fhirBundle) : {};
   const label = trusted ? kindLabel(content.kind ?? answer.document?.kind, content.label, t) : undefined;
   const issued = trusted ? content.issued ?? answer.document?.issued : undefined;
   const rows: [string, string | undefined][] = [
@@ -18,6 +20,7 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
     [t('doc.birthDate'), content.birthDate && formatDate(content.birthDate, locale)],
     [t('doc.kind'), label],
     [t('doc.leave'), content.leaveFrom && content.leaveTo ? describeLeave(content.leaveFrom, content.leaveTo, locale, t) : undefined],
+    ...(content.details ? detailRows(content.details, locale, t) : []),
     [t('doc.doctor'), content.doctor],
     [t('doc.facility'), content.facility],
     [t('doc.issued'), issued && formatDateTime(issued, locale)],
@@ -45,7 +48,7 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
           {answer.reason && <> (<code>{answer.reason}</code>)</>}
         </p>
       )}
-      {answer.issuer && (
+      {answer.issuer && trusted && (
         <dl className="facts">
           <div className="facts__row">
             <dt>{t('verdict.issuer')}</dt>
@@ -62,6 +65,16 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
           )}
         </dl>
       )}
+      {/* An invalid card's issuer is only what the card claims: never its name from our directory,
+          which would read as if that facility had issued it. */}
+      {answer.issuer && !trusted && (
+        <dl className="facts">
+          <div className="facts__row">
+            <dt>{t('verdict.claimedIssuer')}</dt>
+            <dd><code>{answer.issuer.iss}</code></dd>
+          </div>
+        </dl>
+      )}
       {shown.length > 0 && (
         <>
           <h3>{t('verdict.content')}</h3>
@@ -73,6 +86,7 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
               </div>
             ))}
           </dl>
+          {content.details && <DetailSections details={content.details} level={3} />}
         </>
       )}
     </section>
