@@ -1019,7 +1019,9 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
       out["document"]["supersededBy"] = doc->superseded_by;
     }
   }
-  if (!v.fhir_bundle.is_null()) out["fhirBundle"] = v.fhir_bundle;
+  // What a card says is shown only when its issuer's signature holds: a forged card's claims are
+  // not something to display beside a verdict.
+  if (!v.fhir_bundle.is_null() && out["outcome"] != "invalid") out["fhirBundle"] = v.fhir_bundle;
   return out;
 }
 

@@ -86,6 +86,7 @@ TEST_F(Documents, IssueVerifyAndFindInTheRecordAndTheLog) {
   Json bad = Json::parse(verify(altered).body);
   EXPECT_EQ(bad["outcome"], "invalid") << bad.dump();
   EXPECT_FALSE(bad["reason"].get<std::string>().empty());
+  EXPECT_FALSE(bad.contains("fhirBundle")) << "an altered card's claims are not shown";
   EXPECT_EQ(verify("not a card").status, 200);
   EXPECT_EQ(Json::parse(verify("not a card").body)["outcome"], "invalid");
   EXPECT_EQ(server_->send("POST", "/api/v1/verify", "", "[]", kJson).status, 400);
