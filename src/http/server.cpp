@@ -497,7 +497,9 @@ asio::awaitable<void> Server::Impl::serve_requests(Conn& c) {
           ec = {};
         } else if (ec) {
           std::string target;
-          if (parser->is_header_done()) {
+          // A Content-Length over the limit is refused while the headers are read, after the
+          // request line: its target is known and chooses the refusal's format (FHIR or not).
+          if (parser->is_header_done() || ec == bhttp::error::body_limit) {
             auto t = parser->get().target();
             target.assign(t.data(), t.size());
           }

@@ -427,6 +427,29 @@ TEST_F(ServerTest, BodyOverLimitByContentLengthIs413BeforeTheBodyIsRead) {
   EXPECT_EQ(calls(), 1);
 }
 
+TEST_F(ServerTest, ARefusalBeforeTheBodyStillKnowsTheTarget) {
+  // The refusal's format depends on the target (OperationOutcome on /fhir, problem+json on /api).
+  ServerOptions opts;
+  opts.body_limit = 1024;
+  std::mutex mu;
+  std::string seen = "(not called)";
+  opts.error_page = [&](int status, std::string_view, std::string_view target) {
+    std::lock_guard lk(mu);
+    seen = std::string(target);
+    Response r;
+    r.status = status;
+    return r;
+  };
+  start(opts);
+  TestClient c(port_);
+  ASSERT_TRUE(c.send("POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+  auto r = c.read_response(false, 2000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  std::lock_guard lk(mu);
+  EXPECT_EQ(seen, "/api/v1/documents");
+}
+
 TEST_F(ServerTest, ChunkedBodyIsAssembledAndLimited) {
   ServerOptions opts;
   opts.body_limit = 1024;
