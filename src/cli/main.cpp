@@ -348,6 +348,12 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
     owned = ss.str();
     text = owned;
     name = "-";
+  } else if (card_arg.rfind("shc:", 0) != 0 && card_arg.rfind("ey", 0) != 0 &&
+             card_arg.rfind("{", 0) != 0 && !std::filesystem::exists(card_arg)) {
+    // Not a card's text either: a mistyped file name, which "unsupported_input" would not say.
+    return fail(not_found("no such file: " + card_arg +
+                          " (give a file, - for standard input, or the shc:/ "
+                          "or JWS text itself)"));
   } else if (card_arg.rfind("shc:/", 0) != 0 && std::filesystem::exists(card_arg)) {
     // A regular file is mapped (cli/mapped_file.h): a batch of cards is tens of MB, and reading it
     // cost a microsecond per card in page faults and copying. Anything else is read in large
@@ -552,7 +558,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help (and --help-all) print their text and exit 0, as CLI11 does. A command-line mistake is
+    // a usage error like the others here: exit 2 and one plain line, not CLI11's own exit codes
+    // (106 for a missing option), which scripts would have to know.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    const int code = fail(invalid(e.what()));
+    std::cerr << "  run healthbook --help (or healthbook <command> --help) for the options\n";
+    return code;
   }
 
   if (*serve_cmd) return serve(common);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 
 namespace hb::documents {
 namespace {
@@ -93,6 +95,109 @@ bool valid_ref(std::string_view s) {
   });
 }
 
+// A national id or insurance number goes into FHIR token searches (system|value, comma for "or",
+// backslash to escape, $ for composites) and, with its system, into the patient's blind index:
+// letters, digits, '-', '.', '/' and single spaces between them keep it one unambiguous token.
+bool valid_identifier(std::string_view s) {
+  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == ' ' && s[i - 1] == ' ') return false;
+    const bool ascii_alnum =
+        (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!ascii_alnum && c != '-' && c != '.' && c != '/' && c != ' ') return false;
+  }
+  return true;
+}
+
+// Limits are stated in characters: a Vietnamese name takes more bytes than letters. The text is
+// valid UTF-8 (the JSON parser checked), so counting the bytes that start a character is enough.
+std::size_t code_points(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The first character of s that a reader of the page or the card would not see as written: a
+// control character (tab and line breaks aside), a bidirectional override or isolate that reorders
+// the text around it ("Nguyễn\u202eyrneH" shows as "NguyễnHenry"), or an invisible one. ZWNJ and
+// ZWJ (U+200C, U+200D) stay: Persian, Indic scripts and emoji need them. 0 when there is none;
+// *why says what it is.
+char32_t hidden_character(std::string_view s, const char** why) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
+    i += n;
+    if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F)) {
+      *why = "a control character";
+      return cp;
+    }
+    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+      *why = "a text-direction control that reorders the text around it";
+      return cp;
+    }
+    if (cp == 0x200B || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF) {
+      *why = "an invisible character";
+      return cp;
+    }
+  }
+  return 0;
+}
+
+std::string code_point_name(char32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+  return buf;
+}
+
+// Seconds since 1970 of a date-time that valid_datetime accepted (its offset applied).
+int64_t instant_of(std::string_view s) {
+  int64_t days = 0;
+  valid_date(s.substr(0, 10), &days);
+  auto two = [&](std::size_t i) { return (s[i] - '0') * 10 + (s[i + 1] - '0'); };
+  int64_t t = days * 86400 + two(11) * 3600 + two(14) * 60;
+  std::size_t i = 16;
+  if (s[i] == ':') t += two(i + 1), i += 3;
+  if (s[i] == '+' || s[i] == '-') {
+    const int64_t offset = two(i + 1) * 3600 + two(i + 4) * 60;
+    t += s[i] == '+' ? -offset : offset;
+  }
+  return t;
+}
+
+// The request's dates against the time it arrived and the patient's birth.
+struct Timeline {
+  int64_t now = 0;         // seconds since 1970
+  bool has_birth = false;  // the birth date is valid
+  int64_t birth = 0;       // days since 1970
+  // One day of allowance beyond now: a date has no time zone (east of UTC it is tomorrow for
+  // hours), and a date-time sent in local time but marked Z is hours ahead. What is refused is the
+  // date that cannot be right (2099), not the clinic whose clock or offset is off.
+  bool future_day(int64_t days) const { return days > now / 86400 + 1; }
+  bool future_instant(int64_t seconds) const { return seconds > now + 86400; }
+  bool before_birth(int64_t days) const { return has_birth && days < birth; }
+};
+
+std::string member_path(const std::string& prefix, const std::string& key) {
+  const std::string k = key.empty() ? std::string("\"\"") : key;
+  return prefix.empty() ? k : prefix + "." + k;
+}
+
+// Refuses the members of o that are not in `known`, as the top level does: a member the sender
+// thinks is on the document but that is dropped (a misspelt "registation") is worse than an error.
+template <typename Bad>
+void only_members(const Json& o, const std::string& path,
+                  std::initializer_list<std::string_view> known, Bad& bad) {
+  if (!o.is_object()) return;
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+      bad(member_path(path, it.key()), "unknown member");
+    }
+  }
+}
 
 bool is_number_value(const Json& v) { return v.is_number() || is_decimal_text(v); }
 double number_of(const Json& v) {
@@ -103,13 +208,14 @@ double number_of(const Json& v) {
 // The content of the kinds other than leave certificates, as FHIR resources (with "subject" or
 // "patient" left for the bundle to fill).
 template <typename Bad, typename Str>
-void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
+void parse_kind_content(const Json& j, Request& r, const Timeline& when, Bad& bad, Str& str) {
   const Json empty = Json::object();
   auto coding = [&](const Json& o, const std::string& path) -> Json {
     if (!o.is_object()) {
       bad(path, "required: an object with system and code");
       return Json();
     }
+    only_members(o, path, {"system", "code", "display"}, bad);
     std::string system = str(o, "system", path + ".system", true, 200);
     std::string code = str(o, "code", path + ".code", true, 64);
     std::string display = str(o, "display", path + ".display", false, 200);
@@ -123,12 +229,16 @@ void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
     case Family::kDischarge: {
       const Json& a = j.contains("admission") && j["admission"].is_object() ? j["admission"] : empty;
       if (!j.contains("admission") || !j["admission"].is_object()) bad("admission", "required: an object with from and to");
+      only_members(a, "admission", {"from", "to"}, bad);
       r.from = str(a, "from", "admission.from", true);
       r.to = str(a, "to", "admission.to", true);
       int64_t x = 0, y = 0;
       if (!r.from.empty() && !valid_date(r.from, &x)) bad("admission.from", "must be a date, YYYY-MM-DD");
       if (!r.to.empty() && !valid_date(r.to, &y)) bad("admission.to", "must be a date, YYYY-MM-DD");
       if (x && y && y < x) bad("admission.to", "is before admission.from");
+      if (!r.from.empty() && valid_date(r.from) && when.before_birth(x)) {
+        bad("admission.from", "is before the patient's birth date");
+      }
       r.summary = str(j, "summary", "summary", true, 4000);
       r.details = {{"admission", {{"from", r.from}, {"to", r.to}}}, {"summary", r.summary}};
       return;
@@ -147,11 +257,24 @@ void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
           bad(path, "must be an object");
           continue;
         }
+        only_members(x, path, {"code", "value", "text", "unit", "low", "high", "effective"}, bad);
         Json code = coding(x.contains("code") ? x["code"] : Json(), path + ".code");
         std::string unit = str(x, "unit", path + ".unit", false, 40);
         std::string effective = str(x, "effective", path + ".effective", true);
-        if (!effective.empty() && !valid_datetime(effective) && !valid_date(effective)) {
-          bad(path + ".effective", "must be a date or a date-time with its offset");
+        if (!effective.empty()) {
+          // A date-time's own calendar date is compared with the birth date: both are local dates.
+          int64_t day = 0;
+          const bool is_datetime = valid_datetime(effective);
+          if (!is_datetime && !valid_date(effective, &day)) {
+            bad(path + ".effective", "must be a date or a date-time with its offset");
+          } else {
+            if (is_datetime) valid_date(std::string_view(effective).substr(0, 10), &day);
+            if (is_datetime ? when.future_instant(instant_of(effective)) : when.future_day(day)) {
+              bad(path + ".effective", "is in the future");
+            } else if (when.before_birth(day)) {
+              bad(path + ".effective", "is before the patient's birth date");
+            }
+          }
         }
         Json obs = {{"resourceType", "Observation"},
                     {"status", "final"},
@@ -181,6 +304,10 @@ void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
               shown[bound] = *b;
             }
           }
+          if (range.contains("low") && range.contains("high") &&
+              number_of(range["low"]["value"]) > number_of(range["high"]["value"])) {
+            bad(path + ".low", "is above " + path + ".high");
+          }
           if (!range.empty()) {
             obs["referenceRange"] = Json::array({range});
             // The flag a reader looks for first: below, above or within the reference range.
@@ -207,7 +334,14 @@ void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
     case Family::kVaccination: {
       Json code = coding(j.contains("vaccine") ? j["vaccine"] : Json(), "vaccine");
       std::string date = str(j, "date", "date", true);
-      if (!date.empty() && !valid_date(date)) bad("date", "must be a date, YYYY-MM-DD");
+      int64_t day = 0;
+      if (!date.empty() && !valid_date(date, &day)) {
+        bad("date", "must be a date, YYYY-MM-DD");
+      } else if (!date.empty() && when.future_day(day)) {
+        bad("date", "is in the future");
+      } else if (!date.empty() && when.before_birth(day)) {
+        bad("date", "is before the patient's birth date");
+      }
       Json imm = {{"resourceType", "Immunization"},
                   {"status", "completed"},
                   {"vaccineCode", {{"coding", Json::array({code})}}},
@@ -231,6 +365,7 @@ void parse_kind_content(const Json& j, Request& r, Bad& bad, Str& str) {
     case Family::kReferral: {
       const Json& f = j.contains("referral") && j["referral"].is_object() ? j["referral"] : empty;
       if (!j.contains("referral") || !j["referral"].is_object()) bad("referral", "required: an object with to and reason");
+      only_members(f, "referral", {"to", "reason", "priority"}, bad);
       std::string to = str(f, "to", "referral.to", true, 200);
       std::string reason = str(f, "reason", "referral.reason", true, 1000);
       std::string priority = str(f, "priority", "referral.priority", false, 10);
@@ -269,17 +404,19 @@ Result<Request> parse_document_request(const Json& j, Time now) {
       return {};
     }
     const auto& v = it->get_ref<const std::string&>();
-    if (v.size() > max) bad(path, "longer than " + std::to_string(max) + " characters");
+    if (code_points(v) > max) bad(path, "longer than " + std::to_string(max) + " characters");
+    // Every member is checked, codes too: what is shown on the page or the card must read as sent.
+    const char* why = nullptr;
+    if (char32_t hidden = hidden_character(v, &why)) {
+      bad(path, "contains " + code_point_name(hidden) + ", " + why + "; remove it");
+    }
     return v;
   };
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    static constexpr std::array<const char*, 15> kKnown = {
-        "documentId", "kind",    "patient", "doctor",  "leave",    "diagnosis", "replaces",
-        "admission",  "summary", "results", "vaccine", "referral", "date",      "lotNumber", "doseNumber"};
-    if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return it.key() == k; }) == kKnown.end()) {
-      bad(it.key().empty() ? std::string("\"\"") : it.key(), "unknown member");
-    }
-  }
+  only_members(
+      j, "",
+      {"documentId", "kind", "patient", "doctor", "leave", "diagnosis", "replaces", "admission",
+       "summary", "results", "vaccine", "referral", "date", "lotNumber", "doseNumber"},
+      bad);
   Request r;
   r.ref = str(j, "documentId", "documentId", true, 64);
   if (!r.ref.empty() && !valid_ref(r.ref)) bad("documentId", "use letters, digits, '-', '.' and '_' only");
@@ -290,34 +427,74 @@ Result<Request> parse_document_request(const Json& j, Time now) {
     for (const auto& k : kAllKinds) list += (list.empty() ? "" : ", ") + std::string(k.code);
     bad("kind", "\"" + r.kind_code + "\" is not a kind this server issues (" + list + ")");
   }
+  if (r.kind) {
+    // The content of the other kinds would be dropped, and the sender think it on the document.
+    // null is "not given", as for every member.
+    struct Owner {
+      const char* member;
+      Family family;
+    };
+    static constexpr std::array<Owner, 9> kOwners = {{{"leave", Family::kLeave},
+                                                      {"admission", Family::kDischarge},
+                                                      {"summary", Family::kDischarge},
+                                                      {"results", Family::kLab},
+                                                      {"vaccine", Family::kVaccination},
+                                                      {"date", Family::kVaccination},
+                                                      {"lotNumber", Family::kVaccination},
+                                                      {"doseNumber", Family::kVaccination},
+                                                      {"referral", Family::kReferral}}};
+    for (const Owner& o : kOwners) {
+      auto it = j.find(o.member);
+      if (it != j.end() && !it->is_null() && o.family != r.kind->family) {
+        bad(o.member, std::string("not used by kind ") + r.kind->code);
+      }
+    }
+  }
   const Json empty = Json::object();
   const Json& p = j.contains("patient") && j["patient"].is_object() ? j["patient"] : empty;
   if (!j.contains("patient") || !j["patient"].is_object()) bad("patient", "required: an object");
+  only_members(p, "patient",
+               {"nationalId", "insuranceNumber", "family", "given", "birthDate", "phone"}, bad);
   r.national_id = str(p, "nationalId", "patient.nationalId", false, 64);
   r.insurance = str(p, "insuranceNumber", "patient.insuranceNumber", false, 64);
+  constexpr const char* kIdChars =
+      "use letters A-Z, digits, '-', '.', '/' and single spaces between them only";
+  if (!r.national_id.empty() && !valid_identifier(r.national_id)) {
+    bad("patient.nationalId", kIdChars);
+  }
+  if (!r.insurance.empty() && !valid_identifier(r.insurance)) {
+    bad("patient.insuranceNumber", kIdChars);
+  }
   if (r.national_id.empty() && r.insurance.empty()) {
     bad("patient", "needs nationalId or insuranceNumber (or both)");
   }
   r.family = str(p, "family", "patient.family", true, 100);
   r.given = str(p, "given", "patient.given", true, 100);
   r.birth_date = str(p, "birthDate", "patient.birthDate", true);
+  Timeline when;
+  when.now = unix_seconds(now);
   int64_t birth_days = 0;
   if (!r.birth_date.empty()) {
     if (!valid_date(r.birth_date, &birth_days)) {
       bad("patient.birthDate", "must be a date, YYYY-MM-DD");
     } else if (birth_days > unix_seconds(now) / 86400) {
       bad("patient.birthDate", "is in the future");
+    } else {
+      when.has_birth = true;
+      when.birth = birth_days;
     }
   }
   r.phone = str(p, "phone", "patient.phone", true, 16);
   if (!r.phone.empty() && !valid_e164(r.phone)) bad("patient.phone", "must be an E.164 number, e.g. +6591234567");
   const Json& d = j.contains("doctor") && j["doctor"].is_object() ? j["doctor"] : empty;
   if (!j.contains("doctor") || !j["doctor"].is_object()) bad("doctor", "required: an object");
+  only_members(d, "doctor", {"name", "registration"}, bad);
   r.doctor = str(d, "name", "doctor.name", true, 100);
   r.doctor_registration = str(d, "registration", "doctor.registration", false, 64);
   if (r.kind && r.kind->leave) {
     const Json& l = j.contains("leave") && j["leave"].is_object() ? j["leave"] : empty;
     if (!j.contains("leave") || !j["leave"].is_object()) bad("leave", "required: an object with from and to");
+    only_members(l, "leave", {"from", "to"}, bad);
     r.from = str(l, "from", "leave.from", true);
     r.to = str(l, "to", "leave.to", true);
     auto ok = [&](const std::string& v) { return r.kind->datetimes ? valid_datetime(v) : valid_date(v); };
@@ -326,18 +503,38 @@ Result<Request> parse_document_request(const Json& j, Time now) {
     bool good = true;
     if (!r.from.empty() && !ok(r.from)) bad("leave.from", std::string("must be ") + form), good = false;
     if (!r.to.empty() && !ok(r.to)) bad("leave.to", std::string("must be ") + form), good = false;
-    if (good && !r.from.empty() && !r.to.empty() && !r.kind->datetimes) {
+    if (good && !r.from.empty() && !r.to.empty()) {
+      // A time chit covers the hours of one visit; a certificate, days of leave. Compared as
+      // instants, so 09:00+07:00 to 09:30+08:00 is correctly a chit that ends before it starts.
       int64_t a = 0, b = 0;
-      valid_date(r.from, &a);
-      valid_date(r.to, &b);
+      if (r.kind->datetimes) {
+        a = instant_of(r.from);
+        b = instant_of(r.to);
+      } else {
+        valid_date(r.from, &a);
+        valid_date(r.to, &b);
+      }
       if (b < a) bad("leave.to", "is before leave.from");
-      if (b - a > 365) bad("leave", "longer than a year");
+      if (r.kind->datetimes && b - a > 24 * 3600) {
+        bad("leave", "longer than 24 hours: a time chit covers one visit");
+      }
+      if (!r.kind->datetimes && b - a > 365) bad("leave", "longer than a year");
+    }
+    // Leave may start in the future (a certificate for planned surgery), but not before birth.
+    for (const auto& [value, path] :
+         {std::pair{&r.from, "leave.from"}, std::pair{&r.to, "leave.to"}}) {
+      int64_t day = 0;
+      if (good && !value->empty() && valid_date(std::string_view(*value).substr(0, 10), &day) &&
+          when.before_birth(day)) {
+        bad(path, "is before the patient's birth date");
+      }
     }
   }
   if (auto dg = j.find("diagnosis"); dg != j.end() && !dg->is_null()) {
     if (!dg->is_object()) {
       bad("diagnosis", "must be an object");
     } else {
+      only_members(*dg, "diagnosis", {"text", "code", "system"}, bad);
       std::string text = str(*dg, "text", "diagnosis.text", true, 500);
       std::string code = str(*dg, "code", "diagnosis.code", false, 64);
       std::string system = str(*dg, "system", "diagnosis.system", false, 200);
@@ -346,7 +543,7 @@ Result<Request> parse_document_request(const Json& j, Time now) {
       if (!system.empty()) r.diagnosis["system"] = system;
     }
   }
-  if (r.kind) parse_kind_content(j, r, bad, str);
+  if (r.kind) parse_kind_content(j, r, when, bad, str);
   r.replaces = str(j, "replaces", "replaces", false, 64);
   if (!r.replaces.empty() && r.replaces == r.ref) bad("replaces", "a document cannot replace itself");
   if (!problems.empty()) {

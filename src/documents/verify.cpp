@@ -41,8 +41,13 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-// Strips surrounding whitespace and a leading BOM, recording kTrailingCharacters if any.
-std::string_view strip_outside(std::string_view text, Verdict& v) {
+// Strips surrounding whitespace and a leading BOM, recording kTrailingCharacters if any: as an
+// error for a shc:/ text or a JWS, which a scanner or a copy gives exactly, and for a payload or
+// bundle checked on its own (inside a card it is minified). With `file`, a .smart-health-card
+// file's JSON gets a warning only: a file may have whitespace around it as inside it (editors end
+// files with a newline; the IG's own examples are pretty-printed), and the IG's validator only
+// warns about it too.
+std::string_view strip_outside(std::string_view text, Verdict& v, bool file = false) {
   std::string_view t = text;
   bool changed = false;
   for (;;) {
@@ -60,7 +65,10 @@ std::string_view strip_outside(std::string_view text, Verdict& v) {
     t.remove_suffix(1);
     changed = true;
   }
-  if (changed) {
+  if (changed && file && t.starts_with("{")) {
+    v.add(Reason::kTrailingCharacters, Severity::kWarning,
+          "whitespace or a byte order mark around the JSON text (accepted)");
+  } else if (changed) {
     v.add(Reason::kTrailingCharacters, Severity::kError,
           "whitespace or a byte order mark around the card text");
   }
@@ -789,7 +797,7 @@ std::optional<std::vector<std::string>> file_credentials(std::string_view text, 
 std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& dir,
                                 const Clock& clock, const VerifyOptions& opt, bool expect_one) {
   Verdict v;
-  std::string_view t = strip_outside(text, v);
+  std::string_view t = strip_outside(text, v, true);
   if (t.starts_with("shc:")) {
     Reason why = Reason::kNone;
     auto chunk = parse_shc_text(t, &why);

@@ -247,8 +247,9 @@ const std::map<std::string, NegativeCase>& negative_table() {
       {"test-example-00-e-file-multi-jws.smart-health-card",
        {Via::kText, Reason::kMultipleCredentials}},
       {"test-example-00-e-file-no_deflate.smart-health-card", {Via::kFile, Reason::kNotDeflated}},
+      // Whitespace around a file's JSON: a file may end with a newline (the IG's validator warns).
       {"test-example-00-e-file-trailing_chars.smart-health-card",
-       {Via::kFile, Reason::kTrailingCharacters}},
+       {Via::kFile, Reason::kTrailingCharacters, Expect::kFlagged}},
       {"test-example-00-e-file.wrong-extension", {Via::kFile, Reason::kWrongFileExtension}},
       // QR numeric text (verify_health_card)
       {"test-example-00-f-qr-code-numeric-value-0-index-out-of-range.txt",
@@ -394,6 +395,28 @@ TEST(VerifyInput, OneQrLimitIsExactly1195CharactersOfJws) {
     EXPECT_EQ(one_qr.has_error(Reason::kJwsTooLong), n > kMaxSingleQrJws);
     EXPECT_EQ(file.has(Reason::kJwsTooLong), n > kMaxSingleQrJws);
     EXPECT_FALSE(file.has_error(Reason::kJwsTooLong));
+  }
+}
+
+// A .smart-health-card file is JSON: saved by an editor it ends with a newline, and it may be
+// pretty-printed or minified. Only a bare shc:/ or JWS text must be exact.
+TEST(VerifyInput, AFileMayHaveWhitespaceAroundAndInsideItsJson) {
+  ManualClock clock = example_clock();
+  const std::string jws = read_file(shc_data("examples/example-00-d-jws.txt"));
+  const std::string minified = health_card_file({jws});
+  const std::string pretty = "{\n  \"verifiableCredential\": [\n    \"" + jws + "\"\n  ]\n}";
+  for (const std::string& file :
+       {minified + "\n", minified + "\r\n", "\n\t " + pretty + "\n\n", pretty}) {
+    SCOPED_TRACE(file.substr(0, 40));
+    Verdict one = verify_health_card(file, test_directory(), clock);  // as POST /api/v1/verify
+    EXPECT_TRUE(one.valid()) << describe(one);
+    auto all = verify_health_card_file("card.smart-health-card", file, test_directory(), clock);
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_TRUE(all[0].valid()) << describe(all[0]);
+  }
+  for (const std::string& exact : {jws + "\n", " " + jws, *to_shc_numeric(jws) + "\n"}) {
+    Verdict v = verify_health_card(exact, test_directory(), clock);
+    EXPECT_TRUE(v.has_error(Reason::kTrailingCharacters)) << describe(v);
   }
 }
 

@@ -295,6 +295,18 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
       return Status(Code::kUnprocessable, "the document to replace is not an active document of this facility",
                     {{"replaces", "no active document " + req.replaces + " issued here", "not-found"}});
     }
+    // A replacement corrects a document; it does not turn it into another one. A verifier holding
+    // the old card is told "superseded" and sent to the new one, which must answer the same
+    // question (sick leave, not a referral). Another kind is a new document, and the old one is
+    // revoked if it was wrong.
+    if (replaced->kind != req.kind->code) {
+      return Status(Code::kUnprocessable, "a replacement must be of the same kind",
+                    {{"replaces",
+                      "names a " + replaced->kind + " document; a replacement must be a " +
+                          replaced->kind + " too (issue a " + req.kind->code +
+                          " as a new document, and revoke the old one if it was wrong)",
+                      "invalid"}});
+    }
   }
 
   HB_ASSIGN_OR_RETURN(SigningKey signing, signing_key(*facility));

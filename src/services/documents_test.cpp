@@ -307,5 +307,40 @@ TEST_F(DocumentsTest, ARevokedDocumentIsNoLongerASmartHealthLink) {
   EXPECT_EQ(wrong->status, 401);
 }
 
+TEST_F(DocumentsTest, AReplacementIsOfTheSameKind) {
+  auto request = [](const std::string& ref, const std::string& kind, const std::string& replaces) {
+    Json req = {{"documentId", ref},
+                {"kind", kind},
+                {"patient",
+                 {{"nationalId", "079201001234"},
+                  {"family", "Nguyen"},
+                  {"given", "Mai"},
+                  {"birthDate", "1990-04-12"},
+                  {"phone", "+84901234567"}}},
+                {"doctor", {{"name", "Dr. Binh"}}}};
+    if (kind == "referral") {
+      req["referral"] = {{"to", "Cardiology"}, {"reason", "murmur"}};
+    } else {
+      req["leave"] = {{"from", "2026-11-20"}, {"to", "2027-02-20"}};
+    }
+    if (!replaces.empty()) req["replaces"] = replaces;
+    return dump_json(req);
+  };
+  ASSERT_TRUE(docs_->issue(who_, request("MAT-1", "mc-maternity", "")).is_ok());
+  for (const char* other : {"referral", "mc-outpatient"}) {
+    auto r = docs_->issue(who_, request(std::string("R-") + other, other, "MAT-1"));
+    ASSERT_FALSE(r.is_ok()) << other;
+    EXPECT_EQ(r.error().code(), Code::kUnprocessable);
+    ASSERT_EQ(r.error().problems().size(), 1u);
+    EXPECT_EQ(r.error().problems()[0].path, "replaces");
+    EXPECT_NE(r.error().problems()[0].message.find("mc-maternity"), std::string::npos)
+        << r.error().problems()[0].message;
+  }
+  // Nothing was superseded by the refusals; the same kind replaces it.
+  auto same = docs_->issue(who_, request("MAT-2", "mc-maternity", "MAT-1"));
+  ASSERT_TRUE(same.is_ok()) << same.status().to_string();
+  EXPECT_EQ(same->status, 201);
+}
+
 }  // namespace
 }  // namespace hb::services

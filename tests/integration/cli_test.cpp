@@ -18,8 +18,44 @@ TEST(Cli, HelpAndMisuse) {
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_FALSE(unknown.err.empty());
   auto missing = run_healthbook({"facility", "add", "--code", "01001"});
-  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("--name"), std::string::npos);
+  // A usage error exits 2 with a plain line, not with CLI11's own code (106 for RequiredError).
+  auto no_issuers = run_healthbook({"verify", "card.smart-health-card"});
+  EXPECT_EQ(no_issuers.exit_code, 2) << no_issuers.err;
+  EXPECT_NE(no_issuers.err.find("healthbook: --issuers is required"), std::string::npos)
+      << no_issuers.err;
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+}
+
+// A .smart-health-card file saved by an editor ends with a newline, or is pretty-printed: it
+// verifies. A file that is not there is said to be missing, not "unsupported input".
+TEST(Cli, VerifyReadsJsonFilesAsEditorsSaveThemAndNamesAMissingFile) {
+  const std::string shc = std::string(HB_SOURCE_DIR) + "/tests/data/shc/";
+  char tmpl[] = "/tmp/hb-cli-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string issuers = dir + "/issuers.json";
+  const Json issuer = {{"iss", "https://spec.smarthealth.cards/examples/issuer"},
+                       {"jwks", Json::parse(read_file(shc + "issuer/jwks.json"))}};
+  std::ofstream(issuers) << Json{{"issuers", Json::array({issuer})}}.dump();
+  const std::string pretty = read_file(shc + "examples/example-00-e-file.smart-health-card");
+  const std::string jws = read_file(shc + "examples/example-00-d-jws.txt");
+  const std::string minified = Json{{"verifiableCredential", Json::array({jws})}}.dump();
+  int n = 0;
+  for (const std::string& text : {pretty + "\n", minified + "\n", "\n" + pretty + "\r\n"}) {
+    const std::string file = dir + "/card" + std::to_string(++n) + ".smart-health-card";
+    std::ofstream(file) << text;
+    auto r = run_healthbook({"verify", file, "--issuers", issuers});
+    EXPECT_EQ(r.exit_code, 0) << file << "\n" << r.out << r.err;
+    EXPECT_EQ(r.out.find("trailing_characters"), std::string::npos) << r.out;
+  }
+  auto none =
+      run_healthbook({"verify", dir + "/nonexistent.smart-health-card", "--issuers", issuers});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no such file: " + dir + "/nonexistent.smart-health-card"),
+            std::string::npos)
+      << none.err;
+  EXPECT_EQ(none.out.find("unsupported_input"), std::string::npos) << none.out;
 }
 
 // `verify --trust-anchors`: the IG's example 01 is signed by a key whose x5c chain expired before

@@ -79,6 +79,13 @@ TEST_F(Documents, IssueVerifyAndFindInTheRecordAndTheLog) {
   EXPECT_EQ(bundle.find("J06.9"), std::string::npos) << "the card carries no diagnosis";
   EXPECT_EQ(bundle.find("079201001234"), std::string::npos) << "nor the national id";
   EXPECT_EQ(Json::parse(verify(doc["card"]["jws"]).body)["outcome"], "valid");
+  // And as a .smart-health-card file's text, pasted as saved: pretty-printed, ending with a
+  // newline.
+  const Json file = {{"verifiableCredential", Json::array({doc["card"]["jws"]})}};
+  for (const std::string& text : {file.dump() + "\n", file.dump(2) + "\n"}) {
+    auto pasted = verify(text);
+    EXPECT_EQ(Json::parse(pasted.body)["outcome"], "valid") << pasted.body;
+  }
 
   // Altered: one digit of the QR changed.
   std::string altered = qr;
