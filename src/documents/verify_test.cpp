@@ -247,9 +247,9 @@ const std::map<std::string, NegativeCase>& negative_table() {
       {"test-example-00-e-file-multi-jws.smart-health-card",
        {Via::kText, Reason::kMultipleCredentials}},
       {"test-example-00-e-file-no_deflate.smart-health-card", {Via::kFile, Reason::kNotDeflated}},
-      // Whitespace around a file's JSON: a file may end with a newline (the IG's validator warns).
+      // More than the one line break a saved text file ends with.
       {"test-example-00-e-file-trailing_chars.smart-health-card",
-       {Via::kFile, Reason::kTrailingCharacters, Expect::kFlagged}},
+       {Via::kFile, Reason::kTrailingCharacters}},
       {"test-example-00-e-file.wrong-extension", {Via::kFile, Reason::kWrongFileExtension}},
       // QR numeric text (verify_health_card)
       {"test-example-00-f-qr-code-numeric-value-0-index-out-of-range.txt",
@@ -398,15 +398,19 @@ TEST(VerifyInput, OneQrLimitIsExactly1195CharactersOfJws) {
   }
 }
 
-// A .smart-health-card file is JSON: saved by an editor it ends with a newline, and it may be
-// pretty-printed or minified. Only a bare shc:/ or JWS text must be exact.
-TEST(VerifyInput, AFileMayHaveWhitespaceAroundAndInsideItsJson) {
+// A .smart-health-card file is JSON: saved by an editor it ends with a line break, and it may be
+// pretty-printed or minified. More whitespace around it is refused (the IG's negative example),
+// and a bare shc:/ or JWS text must be exact.
+TEST(VerifyInput, AFileMayEndWithALineBreakAndBePrettyPrinted) {
   ManualClock clock = example_clock();
   const std::string jws = read_file(shc_data("examples/example-00-d-jws.txt"));
   const std::string minified = health_card_file({jws});
   const std::string pretty = "{\n  \"verifiableCredential\": [\n    \"" + jws + "\"\n  ]\n}";
-  for (const std::string& file :
-       {minified + "\n", minified + "\r\n", "\n\t " + pretty + "\n\n", pretty}) {
+  for (const std::string& more : {"\n\t " + pretty + "\n", pretty + "\n\n", pretty + " \n", " " + minified}) {
+    SCOPED_TRACE(more.substr(0, 40));
+    EXPECT_TRUE(verify_health_card(more, test_directory(), clock).has_error(Reason::kTrailingCharacters));
+  }
+  for (const std::string& file : {minified + "\n", minified + "\r\n", pretty + "\n", pretty}) {
     SCOPED_TRACE(file.substr(0, 40));
     Verdict one = verify_health_card(file, test_directory(), clock);  // as POST /api/v1/verify
     EXPECT_TRUE(one.valid()) << describe(one);

@@ -28,8 +28,8 @@ TEST(Cli, HelpAndMisuse) {
   EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
 }
 
-// A .smart-health-card file saved by an editor ends with a newline, or is pretty-printed: it
-// verifies. A file that is not there is said to be missing, not "unsupported input".
+// A .smart-health-card file saved by an editor ends with a line break, or is pretty-printed: it
+// verifies; more whitespace around it does not. A file that is not there is said to be missing, not "unsupported input".
 TEST(Cli, VerifyReadsJsonFilesAsEditorsSaveThemAndNamesAMissingFile) {
   const std::string shc = std::string(HB_SOURCE_DIR) + "/tests/data/shc/";
   char tmpl[] = "/tmp/hb-cli-XXXXXX";
@@ -42,13 +42,19 @@ TEST(Cli, VerifyReadsJsonFilesAsEditorsSaveThemAndNamesAMissingFile) {
   const std::string jws = read_file(shc + "examples/example-00-d-jws.txt");
   const std::string minified = Json{{"verifiableCredential", Json::array({jws})}}.dump();
   int n = 0;
-  for (const std::string& text : {pretty + "\n", minified + "\n", "\n" + pretty + "\r\n"}) {
+  for (const std::string& text : {pretty + "\n", minified + "\n", pretty + "\r\n"}) {
     const std::string file = dir + "/card" + std::to_string(++n) + ".smart-health-card";
     std::ofstream(file) << text;
     auto r = run_healthbook({"verify", file, "--issuers", issuers});
     EXPECT_EQ(r.exit_code, 0) << file << "\n" << r.out << r.err;
     EXPECT_EQ(r.out.find("trailing_characters"), std::string::npos) << r.out;
   }
+  // More than one line break around it is what the IG's negative example refuses.
+  const std::string padded = dir + "/padded.smart-health-card";
+  std::ofstream(padded) << "\n" << pretty << "\n \t\n";
+  auto refused = run_healthbook({"verify", padded, "--issuers", issuers});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.out.find("trailing_characters"), std::string::npos) << refused.out;
   auto none =
       run_healthbook({"verify", dir + "/nonexistent.smart-health-card", "--issuers", issuers});
   EXPECT_EQ(none.exit_code, 2);
