@@ -562,13 +562,31 @@ std::string normalise_birth_date(std::string_view in) {
   for (char c : in) {
     if (c != ' ') s.push_back(c);
   }
+  auto digits = [](std::string_view p) {
+    return !p.empty() && std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
   std::string out;
-  if (s.size() == 10 && s[4] == '-') {
-    out = s;
-  } else if (s.size() == 10 && (s[2] == '/' || s[2] == '-' || s[2] == '.') && s[5] == s[2]) {
-    out = s.substr(6, 4) + "-" + s.substr(3, 2) + "-" + s.substr(0, 2);
-  } else if (s.size() == 8 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (s.size() == 8 && digits(s)) {
     out = s.substr(4, 4) + "-" + s.substr(2, 2) + "-" + s.substr(0, 2);
+  } else if (!s.empty()) {
+    // Three numbers with one separator, the same both times: year first, or day first.
+    const size_t first = s.find_first_not_of("0123456789");
+    if (first == std::string::npos) return {};
+    const char sep = s[first];
+    if (sep != '-' && sep != '/' && sep != '.') return {};
+    const size_t a = s.find(sep);
+    const size_t b = s.find(sep, a + 1);
+    if (b == std::string::npos || s.find(sep, b + 1) != std::string::npos) return {};
+    std::string_view p1 = std::string_view(s).substr(0, a);
+    std::string_view p2 = std::string_view(s).substr(a + 1, b - a - 1);
+    std::string_view p3 = std::string_view(s).substr(b + 1);
+    if (!digits(p1) || !digits(p2) || !digits(p3)) return {};
+    auto two = [](std::string_view p) { return p.size() == 1 ? "0" + std::string(p) : std::string(p); };
+    if (p1.size() == 4 && p2.size() <= 2 && p3.size() <= 2) {
+      out = std::string(p1) + "-" + two(p2) + "-" + two(p3);
+    } else if (p3.size() == 4 && p1.size() <= 2 && p2.size() <= 2) {
+      out = std::string(p3) + "-" + two(p2) + "-" + two(p1);
+    }
   }
   return valid_date(out) ? out : std::string();
 }

@@ -57,8 +57,10 @@ bool valid_date(std::string_view s, int64_t* days = nullptr);
 bool valid_datetime(std::string_view s);
 // "+" then 8 to 15 digits, the first not 0.
 bool valid_e164(std::string_view s);
-// A birth date as people type it: 1990-04-12, 12/04/1990, 12-04-1990, 12.04.1990 or 12041990
-// (day first, as in Vietnam and Singapore), as YYYY-MM-DD; "" when it is none of these.
+// A birth date as people type it, as YYYY-MM-DD; "" when it is none of these. The year first
+// (1990-04-12, 1990/4/12, 1990.04.12), or last with the day first, as in Vietnam, Singapore and
+// Sweden's neighbours (12/04/1990, 12-4-1990, 12.04.1990, 8/8/1988), or 12041990; a day or month
+// may have one digit where a separator follows.
 std::string normalise_birth_date(std::string_view in);
 
 }  // namespace hb::documents

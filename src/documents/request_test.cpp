@@ -255,7 +255,18 @@ TEST(DocumentRequest, BirthDatesAsPeopleTypeThem) {
   EXPECT_EQ(normalise_birth_date("12.04.1990"), "1990-04-12");
   EXPECT_EQ(normalise_birth_date(" 12041990 "), "1990-04-12");
   EXPECT_EQ(normalise_birth_date("31/02/1990"), "");
-  EXPECT_EQ(normalise_birth_date("1990-4-12"), "");
+  EXPECT_EQ(normalise_birth_date("1990-4-12"), "1990-04-12");
+  EXPECT_EQ(normalise_birth_date("1990/04/12"), "1990-04-12");
+  EXPECT_EQ(normalise_birth_date("1990.4.2"), "1990-04-02");
+  EXPECT_EQ(normalise_birth_date("8/8/1988"), "1988-08-08");
+  EXPECT_EQ(normalise_birth_date("12-4-1990"), "1990-04-12");
+  EXPECT_EQ(normalise_birth_date("1990/04-12"), "") << "one separator";
+  EXPECT_EQ(normalise_birth_date("12/04/90"), "") << "a two-digit year is a guess";
+  EXPECT_EQ(normalise_birth_date("1990-04-12-1"), "");
+  EXPECT_EQ(normalise_birth_date("04/1990"), "");
+  EXPECT_EQ(normalise_birth_date("123/04/1990"), "");
+  EXPECT_EQ(normalise_birth_date("12 April 1990"), "");
+  EXPECT_EQ(normalise_birth_date("-"), "");
   EXPECT_EQ(normalise_birth_date(""), "");
 }
 
