@@ -379,15 +379,16 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
   // Each verdict is reported as soon as it is made and then dropped: a batch of many cards holds
   // one decoded card at a time.
   std::size_t cards = 0;
-  std::size_t counts[3] = {0, 0, 0};  // valid, invalid, revoked
+  std::size_t counts[4] = {0, 0, 0, 0};  // valid, invalid, revoked, superseded (replaced)
   Json out = Json::array();
   std::string buffer;  // text output, written in large pieces
   auto report = [&](const documents::Verdict& v, std::size_t line) {
     ++cards;
-    const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
-                          : v.outcome == documents::Outcome::kRevoked ? "revoked"
-                                                                      : "invalid";
-    ++counts[v.outcome == documents::Outcome::kValid ? 0 : v.outcome == documents::Outcome::kRevoked ? 2 : 1];
+    const bool revoked = v.outcome == documents::Outcome::kRevoked;
+    const char* outcome = v.outcome == documents::Outcome::kValid ? "valid"
+                          : revoked                               ? (v.superseded ? "superseded" : "revoked")
+                                                                  : "invalid";
+    ++counts[v.outcome == documents::Outcome::kValid ? 0 : revoked ? (v.superseded ? 3 : 2) : 1];
     if (as_json) {
       Json j = {{"outcome", outcome}, {"issuer", v.issuer_name.empty() ? v.iss : v.issuer_name}};
       if (line > 0) j["line"] = line;
@@ -453,7 +454,9 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
   } else {
     if (cards > 1) {
       buffer += std::to_string(cards) + " cards: " + std::to_string(counts[0]) + " valid, " +
-                std::to_string(counts[1]) + " invalid, " + std::to_string(counts[2]) + " revoked\n";
+                std::to_string(counts[1]) + " invalid, " + std::to_string(counts[2]) + " revoked";
+      if (counts[3] > 0) buffer += ", " + std::to_string(counts[3]) + " superseded";
+      buffer += "\n";
     }
     std::cout << buffer;
   }

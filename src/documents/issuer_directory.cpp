@@ -1,5 +1,7 @@
 #include "documents/issuer_directory.h"
 
+#include <algorithm>
+
 #include <exception>
 
 #include "documents/health_card.h"
@@ -134,6 +136,14 @@ Result<IssuerDirectory> IssuerDirectory::from_json(const Json& j) {
           issuer.crls[kid] = std::move(crl).value();
         }
       }
+      if (auto sup = e.find("superseded"); sup != e.end()) {
+        if (!sup->is_array() || !std::all_of(sup->begin(), sup->end(), [](const Json& r) { return r.is_string(); })) {
+          problems.push_back({path + ".superseded", "must be an array of rids", "structure"});
+          continue;
+        }
+        for (const Json& r : *sup) issuer.superseded.push_back(r.get<std::string>());
+        std::sort(issuer.superseded.begin(), issuer.superseded.end());
+      }
       dir.issuers_.push_back(std::move(issuer));
     }
     if (auto anchors = j.find("trust_anchors"); anchors != j.end()) {
@@ -175,6 +185,10 @@ const TrustedIssuer* IssuerDirectory::find(std::string_view iss) const {
     if (i.iss == iss) return &i;
   }
   return nullptr;
+}
+
+bool TrustedIssuer::was_superseded(std::string_view rid) const {
+  return std::binary_search(superseded.begin(), superseded.end(), rid, std::less<>());
 }
 
 }  // namespace hb::documents

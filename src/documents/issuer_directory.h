@@ -4,8 +4,13 @@
 //   {"issuers": [{"iss": "https://issuer.example/shc", "name": "Example Clinic",
 //                 "jwks": {"keys": [ ...public JWKs... ]},
 //                 "crls": [{"kid": "...", "method": "rid", "ctr": 1, "rids": ["abc",
-//                 "def.1636977600"]}]}],
+//                 "def.1636977600"]}],
+//                 "superseded": ["abc"]}],
 //    "trust_anchors": ["-----BEGIN CERTIFICATE-----\n...", ...]}
+//
+// "superseded" (optional, Healthbook's own): the revoked rids whose cards were replaced by a
+// newer document rather than withdrawn, so that an offline verifier says "superseded" as the
+// issuer's server does.
 //
 // Verification is offline: the directory holds what a verifier would otherwise download from
 // <iss>/.well-known/jwks.json and <iss>/.well-known/crl/<kid>.json.
@@ -53,6 +58,9 @@ struct TrustedIssuer {
   crypto::JwkSet keys;
   std::map<std::string, int64_t> crl_versions;  // kid -> crlVersion published with the key
   std::map<std::string, Crl> crls;              // kid -> revocation list
+  std::vector<std::string> superseded;          // revoked rids that were replaced (sorted)
+
+  bool was_superseded(std::string_view rid) const;
 };
 
 class IssuerDirectory {

@@ -740,8 +740,10 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
     }
     if (crl != issuer->crls.end() && !v.rid.empty() && v.nbf &&
         crl->second.revokes(v.rid, *v.nbf)) {
+      v.superseded = issuer->was_superseded(v.rid);
       v.add(Reason::kRevoked, Severity::kError,
-            "the issuer has revoked this card (rid " + v.rid + ")");
+            v.superseded ? "the issuer has replaced this card by a newer one (rid " + v.rid + ")"
+                         : "the issuer has revoked this card (rid " + v.rid + ")");
     }
   }
 }

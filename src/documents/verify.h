@@ -52,6 +52,9 @@ struct Verdict {
   std::string issuer_name;  // from the directory
   std::string kid;
   std::string rid;
+  // Revoked because the issuer replaced the document (the directory's "superseded"), not
+  // withdrawn: the outcome is kRevoked either way; a verifier says "superseded".
+  bool superseded = false;
   std::optional<double> nbf;  // seconds (may be fractional)
   std::optional<double> exp;
 

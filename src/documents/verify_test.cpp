@@ -116,6 +116,18 @@ TEST(VerifyRevocation, Example03AgainstTimestampedAndPlainCrlEntries) {
     // Revoked is not "invalid": the signature and the data are still intact and displayable.
     EXPECT_EQ(v.fhir_bundle.value("resourceType", ""), "Bundle");
   }
+  // A rid the issuer lists as superseded: still revoked, and marked as replaced.
+  {
+    Json dir = testing::test_directory_json();
+    dir["issuers"][0]["crls"][0]["rids"] = Json::array({"vwAjHdarZuc"});
+    dir["issuers"][0]["superseded"] = Json::array({"vwAjHdarZuc"});
+    auto d = IssuerDirectory::from_json(dir);
+    ASSERT_TRUE(d.is_ok()) << d.error().to_string();
+    Verdict v = verify_health_card(jws, *d, clock);
+    EXPECT_EQ(v.outcome, Outcome::kRevoked);
+    EXPECT_TRUE(v.superseded);
+    EXPECT_FALSE(shipped.superseded);
+  }
   // Other examples are untouched by that list.
   Json dir = testing::test_directory_json();
   dir["issuers"][0]["crls"][0]["rids"] = Json::array({"vwAjHdarZuc"});
@@ -453,6 +465,11 @@ TEST(IssuerDirectory, RefusesBadIssuerUrlsAndCrls) {
   d["issuers"].push_back(good["issuers"][0]);
   EXPECT_FALSE(IssuerDirectory::from_json(d).is_ok());
   EXPECT_FALSE(IssuerDirectory::parse("{\"issuers\": 1}").is_ok());
+  d = good;
+  d["issuers"][0]["superseded"] = "vwAjHdarZuc";
+  EXPECT_FALSE(IssuerDirectory::from_json(d).is_ok()) << "superseded is a list of rids";
+  d["issuers"][0]["superseded"] = Json::array({1});
+  EXPECT_FALSE(IssuerDirectory::from_json(d).is_ok());
 }
 
 TEST(IssuerDirectory, CrlTimestampsRevokeOnlyEarlierCards) {

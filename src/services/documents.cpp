@@ -914,6 +914,22 @@ Result<Json> DocumentService::crl(const std::string& facility_code, const std::s
   return Json{{"kid", kid}, {"method", "rid"}, {"ctr", rids.size() + 1}, {"rids", rids}};
 }
 
+Result<Json> DocumentService::superseded_rids(const std::string& facility_code) {
+  Json rids = Json::array();
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto f, r.facility_by_code(facility_code));
+    if (!f) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto k, r.issuer_key(f->id));
+    if (!k) return Status::ok();
+    HB_ASSIGN_OR_RETURN(auto docs, r.revoked_documents(f->id, k->kid));
+    for (const auto& d : docs) {
+      if (d.status == "superseded") rids.push_back(d.rid);
+    }
+    return Status::ok();
+  }));
+  return rids;
+}
+
 Result<Json> DocumentService::issuer_directory() {
   HB_ASSIGN_OR_RETURN(auto dir, directory());
   return dir->json;
@@ -962,7 +978,10 @@ Result<Json> DocumentService::build_issuer_directory() {
       HB_ASSIGN_OR_RETURN(Json c, crl(f.code, k["kid"].get<std::string>()));
       crls.push_back(std::move(c));
     }
-    issuers.push_back({{"iss", issuer_url(f.code)}, {"name", f.name}, {"jwks", keys}, {"crls", crls}});
+    Json entry = {{"iss", issuer_url(f.code)}, {"name", f.name}, {"jwks", keys}, {"crls", crls}};
+    HB_ASSIGN_OR_RETURN(Json superseded, superseded_rids(f.code));
+    if (!superseded.empty()) entry["superseded"] = std::move(superseded);
+    issuers.push_back(std::move(entry));
   }
   return Json{{"issuers", issuers}};
 }

@@ -208,6 +208,8 @@ class DocumentService {
   static constexpr std::chrono::seconds kDirectoryLifetime{5};
   Result<std::shared_ptr<const Directory>> directory();
   Result<Json> build_issuer_directory();
+  // The rids of the facility's replaced (superseded) cards: the directory's "superseded".
+  Result<Json> superseded_rids(const std::string& facility_code);
   void directory_changed();
   Json document_view(const store::Document& doc, const std::optional<store::Facility>& facility,
                      const Json& body, bool show_diagnosis);

@@ -304,6 +304,21 @@ TEST_F(Documents, TheCommandLineVerifiesOfflineWithTheIssuerDirectory) {
   auto foreign = run_healthbook({"verify", examples + "example-00-e-file.smart-health-card", "--issuers", dir_file});
   EXPECT_EQ(foreign.exit_code, 1);
   EXPECT_NE(foreign.out.find("unknown_issuer"), std::string::npos) << foreign.out;
+  // A replaced card, offline: superseded, as the server says, not merely revoked.
+  auto first = issue(mc_request("MC-0021"), a_);
+  ASSERT_EQ(first.status, 201);
+  Json replacement = mc_request("MC-0022", "2026-11-26");
+  replacement["replaces"] = "MC-0021";
+  ASSERT_EQ(issue(replacement, a_).status, 201);
+  ASSERT_EQ(server_->send("POST", "/api/v1/documents/MC-0020/revoke", a_, R"({"reason":"issued in error"})", kJson).status,
+            200);
+  auto later = server_->get("/api/v1/issuers", "");
+  std::ofstream(dir_file) << later.body;
+  auto superseded = run_healthbook({"verify", Json::parse(first.body)["card"]["qr"], "--issuers", dir_file, "--json"});
+  EXPECT_EQ(superseded.exit_code, 1);
+  EXPECT_EQ(Json::parse(superseded.out)["outcome"], "superseded") << superseded.out;
+  auto revoked = run_healthbook({"verify", qr, "--issuers", dir_file});
+  EXPECT_NE(revoked.out.find("revoked: issued by Bach Mai Hospital"), std::string::npos) << revoked.out;
   EXPECT_NE(run_healthbook({"verify", qr, "--issuers", "/nonexistent.json"}).exit_code, 0);
   EXPECT_NE(run_healthbook({"verify", qr}).exit_code, 0);
 }
