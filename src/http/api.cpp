@@ -434,8 +434,20 @@ class Api {
     r.set("Cache-Control", "no-store");
     if (req.method == "OPTIONS") {
       r.status = 204;
-      r.set("Access-Control-Allow-Methods", "POST");
+      r.set("Access-Control-Allow-Methods", parts.size() == 3 ? "GET" : "POST");
       r.set("Access-Control-Allow-Headers", "Content-Type");
+      return r;
+    }
+    // A file the manifest gave as a `location` (single use, short-lived).
+    if (parts.size() == 3 && parts[1] == "file" && req.method == "GET") {
+      auto file = s_.documents.shl_location_file(parts[2]);
+      if (!file) {
+        Response p = problem(not_found("no such file: it was fetched already, or its time passed"));
+        p.set("Access-Control-Allow-Origin", "*");
+        return p;
+      }
+      r.set("Content-Type", "application/jose");
+      r.body = std::move(*file);
       return r;
     }
     if (parts.size() != 2 || req.method != "POST") {

@@ -712,9 +712,35 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   // The file is a health card, or for a link-only document (no card) its FHIR Bundle.
   const bool card = !body.value("card", "").empty();
   documents::ShlManifest manifest;
-  manifest.files.push_back({std::string(card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir),
-                            std::move(file), std::nullopt});
+  const std::string type(card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir);
+  if (req.embedded_length_max && static_cast<int64_t>(file.size()) > *req.embedded_length_max) {
+    const std::string location = crypto::random_token(32);
+    const Time now = clock_.now();
+    {
+      std::lock_guard lock(locations_mu_);
+      if (locations_.size() >= kMaxLocations) std::erase_if(locations_, [&](const auto& e) { return e.second.expires <= now; });
+      if (locations_.size() >= kMaxLocations) {
+        return Status(Code::kUnavailable, "too many files are waiting to be fetched; try again in a few minutes");
+      }
+      locations_[crypto::sha256_hex(location)] = Location{std::move(file), now + kLocationLifetime};
+    }
+    manifest.files.push_back({type, std::nullopt, options_.base_url + "/shl/file/" + location});
+  } else {
+    manifest.files.push_back({type, std::move(file), std::nullopt});
+  }
   return LinkResult{200, manifest.to_json(), {}};
+}
+
+std::optional<std::string> DocumentService::shl_location_file(const std::string& token) {
+  const std::string hash = crypto::sha256_hex(token);
+  const Time now = clock_.now();
+  std::lock_guard lock(locations_mu_);
+  auto it = locations_.find(hash);
+  if (it == locations_.end()) return std::nullopt;
+  std::optional<std::string> out;
+  if (it->second.expires > now) out = std::move(it->second.file);
+  locations_.erase(it);  // single use
+  return out;
 }
 
 Result<std::optional<std::string>> DocumentService::active_card_of(const std::string& patient_id,

@@ -117,8 +117,16 @@ class DocumentService {
   // SMART Health Links: the manifest of the link's document for a viewer, which sends
   // {"recipient", "passcode"} (the birth date, counted as on the page): 200 {"files": [...]},
   // 401 {"remainingAttempts"}, 429 while locked, 404 once disabled.
+  // With "embeddedLengthMax" below the file's length, the file is not embedded but given as a
+  // `location`: https://<host>/shl/file/<256-bit token>, which serves it once, within
+  // kLocationLifetime (the SMART Health Links rule for short-lived, single-use locations).
   Result<LinkResult> shl_manifest(const std::string& token, std::string_view request_json,
                                   const std::string& address);
+  static constexpr std::chrono::minutes kLocationLifetime{10};
+  static constexpr std::size_t kMaxLocations = 10000;
+  // The file behind a location (GET /shl/file/<token>): the JWE, once; nullopt when the token is
+  // unknown, used or expired.
+  std::optional<std::string> shl_location_file(const std::string& token);
   // Whether the link page shows the diagnosis is the patient's choice, made signed in
   // (resident_set_preferences): whoever holds a link and the birth date may be the employer it
   // was forwarded to. Over the link itself: 403 for everyone.
@@ -226,6 +234,12 @@ class DocumentService {
   RateLimiter wrong_by_address_;
   std::mutex unknown_mu_;
   std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
+  struct Location {
+    std::string file;  // the JWE
+    Time expires;
+  };
+  std::mutex locations_mu_;
+  std::map<std::string, Location> locations_;  // by token hash; guarded by locations_mu_
   std::mutex keys_mu_;
   std::map<std::string, SigningKey> keys_;  // by facility id; guarded by keys_mu_
   ledger::CheckpointCache checkpoints_;  // receipts' checkpoints that verified

@@ -307,6 +307,39 @@ TEST_F(DocumentsTest, ARevokedDocumentIsNoLongerASmartHealthLink) {
   EXPECT_EQ(wrong->status, 401);
 }
 
+TEST_F(DocumentsTest, AFileLongerThanTheViewerTakesIsGivenByASingleUseLocation) {
+  const std::string token = issue("MC-8");
+  auto embedded = docs_->shl_manifest(token, R"({"recipient":"x","passcode":"1990-04-12"})", "10.0.0.2");
+  ASSERT_TRUE(embedded.is_ok());
+  const std::string jwe = embedded->body["files"][0]["embedded"];
+  auto small = docs_->shl_manifest(
+      token, R"({"recipient":"x","passcode":"1990-04-12","embeddedLengthMax":100})", "10.0.0.2");
+  ASSERT_TRUE(small.is_ok());
+  ASSERT_EQ(small->status, 200);
+  const Json& file = small->body["files"][0];
+  EXPECT_FALSE(file.contains("embedded"));
+  const std::string location = file["location"];
+  const std::string prefix = "http://localhost:8080/shl/file/";
+  ASSERT_EQ(location.rfind(prefix, 0), 0u) << location;
+  const std::string loc_token = location.substr(prefix.size());
+  EXPECT_GE(loc_token.size(), 43u) << "256 random bits";
+  auto got = docs_->shl_location_file(loc_token);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->size(), jwe.size()) << "the same file, encrypted afresh or not";
+  EXPECT_FALSE(docs_->shl_location_file(loc_token).has_value()) << "single use";
+  // A location not fetched in time is gone.
+  auto again = docs_->shl_manifest(
+      token, R"({"recipient":"x","passcode":"1990-04-12","embeddedLengthMax":100})", "10.0.0.2");
+  const std::string late = again->body["files"][0]["location"].get<std::string>().substr(prefix.size());
+  clock_.advance(DocumentService::kLocationLifetime + std::chrono::seconds(1));
+  EXPECT_FALSE(docs_->shl_location_file(late).has_value());
+  EXPECT_FALSE(docs_->shl_location_file("unknown").has_value());
+  // Large enough: embedded as before.
+  auto big = docs_->shl_manifest(
+      token, R"({"recipient":"x","passcode":"1990-04-12","embeddedLengthMax":100000})", "10.0.0.2");
+  EXPECT_TRUE(big->body["files"][0].contains("embedded"));
+}
+
 TEST_F(DocumentsTest, AReplacementIsOfTheSameKind) {
   auto request = [](const std::string& ref, const std::string& kind, const std::string& replaces) {
     Json req = {{"documentId", ref},

@@ -82,6 +82,23 @@ test('the certificate link works as a passcode-protected SMART Health Link', asy
   const claims = JSON.parse(inflateRawSync(Buffer.from(signed)).toString('utf8'));
   assert.equal(claims.vc.credentialSubject.fhirBundle.entry[0].resource.birthDate, '1979-02-28');
 
+  // A viewer that takes only short embedded files gets a single-use location to fetch instead.
+  const byLocation = await fetch(payload.url, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recipient: 'Example Employer HR', passcode: '1979-02-28', embeddedLengthMax: 64 }),
+  });
+  assert.equal(byLocation.status, 200, await byLocation.clone().text());
+  const located = (await byLocation.json()).files[0];
+  assert.equal(located.embedded, undefined);
+  assert.ok(located.location.startsWith(`${hb.base}/shl/file/`), located.location);
+  const fetched = await fetch(located.location);
+  assert.equal(fetched.status, 200);
+  assert.equal(fetched.headers.get('content-type'), 'application/jose');
+  assert.equal(fetched.headers.get('access-control-allow-origin'), '*');
+  const again = await jose.compactDecrypt(await fetched.text(), Buffer.from(payload.key, 'base64url'));
+  assert.equal(JSON.parse(new TextDecoder().decode(again.plaintext)).verifiableCredential[0], doc.card.jws);
+  assert.equal((await fetch(located.location)).status, 404, 'a location serves its file once');
+
   // Five wrong passcodes lock it (429), as on the page.
   for (let i = 0; i < 4; i++) await ask('1900-01-01');
   const locked = await ask('1900-01-01');
