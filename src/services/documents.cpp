@@ -386,6 +386,12 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
         doc.patient_id = refs[0].substr(8);
         body["patient"] = refs[0];
         body["documentReference"] = refs[1];
+        // The results, vaccination or referral the document brought: they follow a revocation.
+        Json clinical = Json::array();
+        for (size_t i = 2; i < refs.size(); ++i) {
+          if (!refs[i].empty()) clinical.push_back(refs[i]);
+        }
+        if (!clinical.empty()) body["clinicalRecords"] = std::move(clinical);
         HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_write(w, doc.patient_id));
         doc.body = dek.seal(dump_json(body), document_aad(doc));
         HB_RETURN_IF_ERROR(w.put_document(doc));
@@ -415,7 +421,8 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
           old->revoke_reason = "superseded";
           HB_RETURN_IF_ERROR(w.put_document(*old));
           if (replaced_record.rfind("DocumentReference/", 0) == 0) {
-            HB_RETURN_IF_ERROR(records_.set_document_status(w, issuer, replaced_record.substr(18), "superseded"));
+            HB_RETURN_IF_ERROR(
+                records_.set_document_status(w, issuer, "DocumentReference", replaced_record.substr(18), "superseded"));
           }
         }
         return Status::ok();
@@ -796,9 +803,15 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
   if (d->status == "revoked") return status(who, facility_ref);
   if (d->status != "active") return Status(Code::kConflict, "the document was replaced; revoke its replacement");
   std::string record;  // "DocumentReference/<id>"
+  std::vector<std::string> clinical;  // "Observation/<id>", ... (documents issued since 2026-12)
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(Json body, open_document(r, *d));
     record = body.value("documentReference", "");
+    if (auto c = body.find("clinicalRecords"); c != body.end() && c->is_array()) {
+      for (const Json& ref : *c) {
+        if (ref.is_string()) clinical.push_back(ref.get<std::string>());
+      }
+    }
     return Status::ok();
   }));
   Principal issuer = who;
@@ -817,9 +830,16 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     cur->revoked = now;
     cur->revoke_reason = j["reason"].get<std::string>();
     HB_RETURN_IF_ERROR(w.put_document(*cur));
-    // The patient's record says so too: FHIR has no "revoked"; a void document is entered in error.
+    // The patient's record says so too: FHIR has no "revoked"; a void document is entered in
+    // error, and so are the results, vaccination or referral it brought.
+    for (const std::string& ref : clinical) {
+      const size_t slash = ref.find('/');
+      if (slash == std::string::npos) continue;
+      HB_RETURN_IF_ERROR(
+          records_.set_document_status(w, issuer, ref.substr(0, slash), ref.substr(slash + 1), "entered-in-error"));
+    }
     if (record.rfind("DocumentReference/", 0) != 0) return Status::ok();
-    return records_.set_document_status(w, issuer, record.substr(18), "entered-in-error");
+    return records_.set_document_status(w, issuer, "DocumentReference", record.substr(18), "entered-in-error");
   }));
   directory_changed();  // a new rid on the facility's CRL
   return status(who, facility_ref);

@@ -289,18 +289,18 @@ Result<FhirResult> RecordService::conditional_update(const Principal& who, const
   return render(e, result);
 }
 
-Status RecordService::set_document_status(store::Writer& w, const Principal& who, const std::string& id,
-                                          const std::string& status) {
+Status RecordService::set_document_status(store::Writer& w, const Principal& who, const std::string& type,
+                                          const std::string& id, const std::string& status) {
   if (!who.issues_documents) return internal("set_document_status is for the documents service");
   Engine& e = *impl_;
   detail::TxCache tx;
-  HB_ASSIGN_OR_RETURN(auto row, w.current("DocumentReference", id));
+  HB_ASSIGN_OR_RETURN(auto row, w.current(type, id));
   if (!row || row->deleted) return Status::ok();
   HB_ASSIGN_OR_RETURN(auto text, e.open_in_write(w, *row, tx));
   HB_ASSIGN_OR_RETURN(Json resource, parse_fhir_json(text));
   if (resource.value("status", "") == status) return Status::ok();
   resource["status"] = status;
-  HB_RETURN_IF_ERROR(e.apply_update(w, who, "DocumentReference", id, std::move(resource), std::nullopt, tx).status());
+  HB_RETURN_IF_ERROR(e.apply_update(w, who, type, id, std::move(resource), std::nullopt, tx).status());
   return e.flush_audits(w, who, tx);
 }
 

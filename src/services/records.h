@@ -83,10 +83,11 @@ class RecordService {
   Result<FhirResult> transaction_json_with(const Principal& who, Json bundle, AlsoWrite also);
 
   // Inside the caller's write: sets the status of a verifiable document's DocumentReference
-  // ("superseded", "entered-in-error"), as a new version. `who` must have issues_documents set.
-  // Nothing when the DocumentReference is gone (deleted before such records were guarded).
-  Status set_document_status(store::Writer& w, const Principal& who, const std::string& id,
-                             const std::string& status);
+  // ("superseded", "entered-in-error"), or of a record the document brought (an Observation, an
+  // Immunization, a ServiceRequest), as a new version. `who` must have issues_documents set.
+  // Nothing when the resource is gone (deleted before such records were guarded).
+  Status set_document_status(store::Writer& w, const Principal& who, const std::string& type,
+                             const std::string& id, const std::string& status);
 
   // Where break-the-glass notices to residents go (null: none). Set before serving.
   void set_outbox(notify::Outbox* outbox);

@@ -402,6 +402,17 @@ TEST_F(Documents, ResultsVaccinationsReferralsAndDischargeSummaries) {
   EXPECT_EQ(Json::parse(verify(Json::parse(r.body)["card"]["qr"]).body)["outcome"], "valid");
   EXPECT_EQ(server_->get("/fhir/Immunization?identifier=urn:healthbook:document:01001%7CVAX-1/0", a_).json()["entry"].size(), 1u);
 
+  // Revoked, the lab result's Observations are entered in error too, not left as final results.
+  ASSERT_EQ(server_->send("POST", "/api/v1/documents/LAB-1/revoke", a_, R"({"reason":"wrong sample"})", kJson).status,
+            200);
+  Json revoked_obs = server_->get("/fhir/Observation?identifier=urn:healthbook:document:01001%7CLAB-1/0", a_).json();
+  ASSERT_EQ(revoked_obs["entry"].size(), 1u);
+  EXPECT_EQ(revoked_obs["entry"][0]["resource"]["status"], "entered-in-error");
+  EXPECT_EQ(server_->get("/fhir/Immunization?identifier=urn:healthbook:document:01001%7CVAX-1/0", a_)
+                .json()["entry"][0]["resource"]["status"],
+            "completed")
+      << "another document's records are untouched";
+
   Json referral = with(mc_request("REF-1"), "referral");
   referral["referral"] = {{"to", "Cho Ray Hospital, cardiology"}, {"reason", "Chest pain on exertion"}, {"priority", "urgent"}};
   r = issue(referral, a_);
