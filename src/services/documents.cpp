@@ -721,21 +721,26 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   documents::ShlManifest manifest;
   const std::string type(card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir);
   if (req.embedded_length_max && static_cast<int64_t>(file.size()) > *req.embedded_length_max) {
-    const std::string location = crypto::random_token(32);
-    const Time now = clock_.now();
-    {
-      std::lock_guard lock(locations_mu_);
-      if (locations_.size() >= kMaxLocations) std::erase_if(locations_, [&](const auto& e) { return e.second.expires <= now; });
-      if (locations_.size() >= kMaxLocations) {
-        return Status(Code::kUnavailable, "too many files are waiting to be fetched; try again in a few minutes");
-      }
-      locations_[crypto::sha256_hex(location)] = Location{std::move(file), now + kLocationLifetime};
-    }
-    manifest.files.push_back({type, std::nullopt, options_.base_url + "/shl/file/" + location});
+    HB_ASSIGN_OR_RETURN(std::string location, shl_location(std::move(file)));
+    manifest.files.push_back({type, std::nullopt, std::move(location)});
   } else {
     manifest.files.push_back({type, std::move(file), std::nullopt});
   }
   return LinkResult{200, manifest.to_json(), {}};
+}
+
+Result<std::string> DocumentService::shl_location(std::string jwe) {
+  const std::string token = crypto::random_token(32);
+  const Time now = clock_.now();
+  std::lock_guard lock(locations_mu_);
+  if (locations_.size() >= kMaxLocations) {
+    std::erase_if(locations_, [&](const auto& e) { return e.second.expires <= now; });
+  }
+  if (locations_.size() >= kMaxLocations) {
+    return Status(Code::kUnavailable, "too many files are waiting to be fetched; try again in a few minutes");
+  }
+  locations_[crypto::sha256_hex(token)] = Location{std::move(jwe), now + kLocationLifetime};
+  return options_.base_url + "/shl/file/" + token;
 }
 
 std::optional<std::string> DocumentService::shl_location_file(const std::string& token) {

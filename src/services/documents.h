@@ -127,6 +127,9 @@ class DocumentService {
   // The file behind a location (GET /shl/file/<token>): the JWE, once; nullopt when the token is
   // unknown, used or expired.
   std::optional<std::string> shl_location_file(const std::string& token);
+  // Keeps a JWE for one fetch within kLocationLifetime and gives its location URL (also for the
+  // residents' shares, ShareService). kUnavailable while kMaxLocations wait.
+  Result<std::string> shl_location(std::string jwe);
   // Whether the link page shows the diagnosis is the patient's choice, made signed in
   // (resident_set_preferences): whoever holds a link and the birth date may be the employer it
   // was forwarded to. Over the link itself: 403 for everyone.

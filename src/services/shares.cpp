@@ -491,7 +491,14 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
   if (!answered) return gone();
   documents::ShlManifest manifest;
   for (const Json& f : body["files"]) {
-    manifest.files.push_back({f.value("contentType", ""), f.value("jwe", ""), std::nullopt});
+    std::string jwe = f.value("jwe", "");
+    if (req.embedded_length_max && static_cast<int64_t>(jwe.size()) > *req.embedded_length_max) {
+      // Longer than the viewer takes embedded: a single-use, short-lived location.
+      HB_ASSIGN_OR_RETURN(std::string location, documents_.shl_location(std::move(jwe)));
+      manifest.files.push_back({f.value("contentType", ""), std::nullopt, std::move(location)});
+    } else {
+      manifest.files.push_back({f.value("contentType", ""), std::move(jwe), std::nullopt});
+    }
   }
   return ShareAnswer{200, manifest.to_json()};
 }

@@ -121,6 +121,21 @@ test('a resident share opens in an independent SMART Health Link client', async 
     assert.equal(protectedHeader.enc, 'A256GCM');
     opened[f.contentType] = JSON.parse(new TextDecoder().decode(plaintext));
   }
+  // A viewer that takes short embedded files only gets single-use locations, with the same files.
+  const small = await fetch(payload.url, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recipient: 'Dr. Hoa, Family Clinic', passcode: 'lotus-2718', embeddedLengthMax: 32 }),
+  });
+  assert.equal(small.status, 200, await small.clone().text());
+  for (const f of (await small.json()).files) {
+    assert.equal(f.embedded, undefined);
+    const got = await fetch(f.location);
+    assert.equal(got.status, 200, f.location);
+    const { plaintext } = await jose.compactDecrypt(await got.text(), key);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(plaintext)), opened[f.contentType]);
+    assert.equal((await fetch(f.location)).status, 404, 'once');
+  }
+
   const bundle = opened['application/fhir+json'];
   assert.equal(bundle.resourceType, 'Bundle');
   assert.equal(bundle.type, 'collection');
