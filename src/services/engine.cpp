@@ -589,7 +589,10 @@ Status Engine::guard_document_record(store::Writer& w, const Principal& who, con
                          "documents API: replace it (POST /api/v1/documents with \"replaces\") or revoke "
                          "it (POST /api/v1/documents/<documentId>/revoke), so that the change reaches the "
                          "transparency log and the card's verifiers",
-                  {{"DocumentReference.identifier", "system " + std::string(kDocumentSystem) + " is reserved",
+                  {{"DocumentReference.identifier",
+                    "system " + std::string(kDocumentSystem) +
+                        " is reserved: the document changes through POST /api/v1/documents (\"replaces\") "
+                        "or POST /api/v1/documents/<documentId>/revoke",
                     "business-rule"}});
   };
   if (incoming != nullptr && names_a_document(*incoming)) return refuse("a DocumentReference naming " + std::string(kDocumentSystem));
