@@ -18,6 +18,7 @@
 #include "store/sqlite_schema.h"
 #include "store/sqlite_search.h"
 #include "store/sqlite_util.h"
+#include "store/sqlite_walbuf.h"
 #include "store/store.h"
 
 namespace hb::store {
@@ -1545,11 +1546,11 @@ class SqliteStore final : public Store {
       checkpoint_loop();
     });
     if (durable_) {
-      // Commits write the WAL without waiting for the disk; the syncer thread makes them durable
-      // (one fdatasync for every group that committed meanwhile) and only then completes their
-      // futures, while the writer already runs the next group. Checkpoints sync as SQLite's FULL
-      // mode does (maybe_checkpoint).
-      (void)writer_->exec("PRAGMA synchronous = OFF");
+      // Commits write the WAL without waiting for the disk (the writer thread defers their WAL
+      // syncs, sqlite_walbuf.h); the syncer thread makes them durable (one fdatasync for every
+      // group that committed meanwhile) and only then completes their futures, while the writer
+      // already runs the next group. Checkpoints sync as SQLite's FULL mode does
+      // (checkpoint_here).
       sync_thread_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "hb-store-sync");
         sync_loop();
@@ -1584,10 +1585,8 @@ class SqliteStore final : public Store {
     sync_cv_.notify_all();
     if (sync_thread_.joinable()) sync_thread_.join();
     if (wal_fd_ >= 0) ::close(wal_fd_);
-    // The last connection to close copies the WAL into the database and deletes it, with its own
-    // synchronous mode: the writer's (OFF while it ran) must not skip the syncs of that last
-    // checkpoint, whichever connection closes last.
-    if (durable_) (void)writer_->exec("PRAGMA synchronous = FULL");
+    // The last connection to close copies the WAL into the database and deletes it, syncing
+    // both: this thread does not defer WAL syncs as the writer thread did.
   }
 
   Status read(const std::function<Status(Reader&)>& fn) override {
@@ -1707,6 +1706,9 @@ class SqliteStore final : public Store {
   }
 
   void writer_loop() {
+    // A commit's WAL sync only writes its frames out (one call, sqlite_walbuf.h): the syncer makes
+    // commits durable, or nothing does (synchronous_full off, SQLite's NORMAL).
+    sqlite::DeferredWalSync deferred(true);
     for (;;) {
       std::vector<Op> ops;
       std::vector<AuditRecord> audits;
@@ -1910,13 +1912,14 @@ class SqliteStore final : public Store {
   void checkpoint_here() {
     int log = 0;
     int done = 0;
-    // With synchronous FULL a checkpoint syncs the WAL before copying it and the database file
-    // after, so the WAL is never started over while the database lacks what it held (commits
-    // themselves run with OFF: the syncer makes them durable).
-    if (durable_) (void)writer_->exec("PRAGMA synchronous = FULL");
-    int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                       &done);
-    if (durable_) (void)writer_->exec("PRAGMA synchronous = OFF");
+    // A checkpoint syncs the WAL before copying it and the database file after, so the WAL is
+    // never started over while the database lacks what it held (commits themselves defer their
+    // syncs: the syncer makes them durable).
+    int rc = 0;
+    {
+      sqlite::DeferredWalSync real_syncs(false);
+      rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    }
     if (rc == SQLITE_OK) writer_checkpoints_.fetch_add(1);
     if (rc == SQLITE_OK && done >= log) {
       // All copied: the next transaction starts the WAL over, so no earlier pass is about it.
@@ -2040,7 +2043,11 @@ Result<std::unique_ptr<Store>> open_impl(const SqliteOptions& o) {
   if (sqlite3_threadsafe() == 0) return internal("SQLite was built without thread support");
 
   HB_ASSIGN_OR_RETURN(auto writer, Conn::open(o.path, Conn::Role::kWriter, o.synchronous_full));
-  HB_RETURN_IF_ERROR(sqlite::migrate(*writer));
+  {
+    // Without synchronous_full, commits are not synced (SQLite's NORMAL), migrations' neither.
+    sqlite::DeferredWalSync deferred(!o.synchronous_full);
+    HB_RETURN_IF_ERROR(sqlite::migrate(*writer));
+  }
   HB_ASSIGN_OR_RETURN(int64_t seq, last_seq(*writer));
   HB_ASSIGN_OR_RETURN(auto checkpointer,
                       Conn::open(o.path, Conn::Role::kCheckpointer, o.synchronous_full));

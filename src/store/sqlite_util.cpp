@@ -1,5 +1,7 @@
 #include "store/sqlite_util.h"
 
+#include "store/sqlite_walbuf.h"
+
 #include <mutex>
 
 namespace hb::store::sqlite {
@@ -48,7 +50,8 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (role == Role::kWriter) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // The writer's WAL frames go out in one write a commit (sqlite_walbuf.h).
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, role == Role::kWriter ? wal_buffer_vfs() : nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return db_error(db.get(), rc, "cannot open the database");
   sqlite3_extended_result_codes(db.get(), 1);
@@ -72,8 +75,11 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
     // The store checkpoints when the WAL passes ~64 MiB (sqlite_store.cpp); a WAL that a long
     // read made grow further is cut back to this size when it starts over.
     HB_RETURN_IF_ERROR(c->exec("PRAGMA journal_size_limit = 134217728"));
-    HB_RETURN_IF_ERROR(c->exec(synchronous_full ? "PRAGMA synchronous = FULL"
-                                                : "PRAGMA synchronous = NORMAL"));
+    // FULL either way: its sync at each commit is when the WAL buffer writes the commit's frames
+    // out. The store's writer thread defers those syncs (sqlite_walbuf.h), which leaves them to
+    // its syncer when synchronous_full, and to nobody otherwise (SQLite's NORMAL).
+    (void)synchronous_full;
+    HB_RETURN_IF_ERROR(c->exec("PRAGMA synchronous = FULL"));
   } else if (role == Role::kCheckpointer) {
     // A checkpoint reads WAL frames and writes database pages directly: it needs no page cache.
     HB_RETURN_IF_ERROR(c->exec("PRAGMA cache_size = -1024"));
