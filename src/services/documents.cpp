@@ -172,7 +172,9 @@ Result<std::string> shl_file_of(const Json& body) {
                                      documents::kContentTypeHealthCard);
 }
 
-Json answer(const store::Document& d, const Json& body, const std::string& iss) {
+// `qr`: the card's QR text when the caller has it (issuance), else derived from the card.
+Json answer(const store::Document& d, const Json& body, const std::string& iss, std::string qr = {}) {
+  if (qr.empty()) qr = qr_of(body);
   return {{"id", d.id},
           {"documentId", d.facility_ref},
           {"kind", d.kind},
@@ -182,7 +184,7 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss) 
           {"patient", body.value("patient", "")},
           {"documentReference", body.value("documentReference", "")},
           {"card", body.value("card", "").empty() ? Json(nullptr)
-                                                 : Json{{"jws", body.value("card", "")}, {"qr", qr_of(body)}}},
+                                                 : Json{{"jws", body.value("card", "")}, {"qr", std::move(qr)}}},
           {"transparencyLog", {{"index", d.log_index}, {"receipt", body.value("receipt", "")}}}};
 }
 
@@ -443,7 +445,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // speculation.h), before it was stored: wake it again now that the SMS is there to send.
   if (outbox_) outbox_->wake();
   if (replaced) directory_changed();  // the replaced card's rid joins the CRL
-  Json out = answer(doc, body, iss);
+  Json out = answer(doc, body, iss, std::move(card.qr_text));
   out["link"] = options_.base_url + "/c/" + link_token;
   return IssuedDocument{201, std::move(out)};
 }

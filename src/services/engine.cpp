@@ -243,6 +243,7 @@ Result<std::vector<std::string>> Engine::find(store::Reader& r, const Principal&
   }
   restrict(who, parsed.query);
   parsed.query.count = 2;
+  parsed.query.ids_only = true;  // which resources, not what they hold
   HB_ASSIGN_OR_RETURN(auto page, r.search(parsed.query));
   std::vector<std::string> ids;
   for (auto& row : page.rows) ids.push_back(row.id);

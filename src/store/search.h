@@ -65,6 +65,9 @@ struct SearchQuery {
   // Keyset cursor from a previous page: results strictly after this position in the sort order.
   std::optional<std::string> after;
   bool want_total = false;  // also count all matches (for _summary=count and Bundle.total)
+  // Rows without their body (ResourceRow::body empty): for a caller that needs only which
+  // resources match (a conditional request), not what they hold.
+  bool ids_only = false;
 };
 
 struct SearchPage {

@@ -11,6 +11,10 @@ namespace {
 constexpr const char* kSearchColumns =
     "r.type, r.id, r.version, r.patient_id, r.facility_id, r.last_updated, r.deleted, r.seq, "
     "(SELECT v.body FROM resource_versions v WHERE v.seq = r.seq), r.rid";
+// The same columns with no body (SearchQuery::ids_only): the version row is not read.
+constexpr const char* kSearchColumnsNoBody =
+    "r.type, r.id, r.version, r.patient_id, r.facility_id, r.last_updated, r.deleted, r.seq, "
+    "X'', r.rid";
 
 // The largest code point, UTF-8 encoded: every string that starts with `p` sorts below
 // p + kMaxChar under SQLite's BINARY (memcmp) collation.
@@ -412,7 +416,7 @@ Result<SearchSql> build_search_sql(const SearchQuery& q) {
   filters(q, where);
 
   Sql page;
-  page << "SELECT " << kSearchColumns << ", ";
+  page << "SELECT " << (q.ids_only ? kSearchColumnsNoBody : kSearchColumns) << ", ";
   if (q.sort == SortKey::kDate) {
     date_key(q, page);
   } else {

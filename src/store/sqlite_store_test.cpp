@@ -1160,6 +1160,22 @@ TEST_F(SqliteSearch, TokenSystemAndCodeVariants) {
   q.clauses = {clause("code", IndexKind::kToken, {tok("http://loinc.org", "")}),
                clause("category", IndexKind::kToken, {tok("c", "")})};
   EXPECT_EQ(match(q), (Ids{"t7"}));
+
+  // Which resources match, without what they hold (a conditional request's search).
+  q = query();
+  q.clauses = {clause("code", IndexKind::kToken, {any_system("1234")})};
+  auto full = search(*store_, q);
+  q.ids_only = true;
+  auto bare = search(*store_, q);
+  ASSERT_TRUE(full.is_ok() && bare.is_ok());
+  EXPECT_EQ(ids_of(*bare), ids_of(*full));
+  ASSERT_EQ(bare->rows.size(), 4u);
+  for (size_t i = 0; i < bare->rows.size(); ++i) {
+    EXPECT_FALSE(full->rows[i].body.empty());
+    EXPECT_TRUE(bare->rows[i].body.empty());
+    EXPECT_EQ(bare->rows[i].version, full->rows[i].version);
+    EXPECT_EQ(bare->rows[i].seq, full->rows[i].seq);
+  }
 }
 
 TEST_F(SqliteSearch, ReferenceWithAndWithoutTargetType) {
