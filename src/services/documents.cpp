@@ -508,7 +508,8 @@ Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::strin
 }
 
 // What a document shows its patient (and whoever they gave the link to): the link page's and the
-// resident's own view. The diagnosis only when `show_diagnosis`.
+// resident's own view. The diagnosis only when `show_diagnosis`; a revocation's reason only in the
+// resident's view (resident_document).
 Json DocumentService::document_view(const store::Document& doc, const std::optional<store::Facility>& facility,
                                     const Json& body, bool show_diagnosis) {
   const Json& req = body["request"];
@@ -527,7 +528,6 @@ Json DocumentService::document_view(const store::Document& doc, const std::optio
   if (req.contains("leave")) view["leave"] = req["leave"];
   if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
   if (body.value("card", "").empty()) view["linkOnly"] = true;  // too large for a QR card
-  if (doc.status == "revoked") view["revokedReason"] = doc.revoke_reason;
   if (show_diagnosis && req.contains("diagnosis")) view["diagnosis"] = req["diagnosis"];
   // The QR code itself is drawn by the page from "qr": choosing its mask cost about 3 ms of
   // server CPU per document, the most of a first view (docs/benchmarks.md, step 8).
@@ -1209,6 +1209,10 @@ Result<Json> DocumentService::resident_document(const Resident& me, const std::s
   const store::Document& doc = found->first;
   // The patient always sees their own diagnosis; the link page shows it only when they chose so.
   Json view = document_view(doc, found->second, body, true);
+  // The facility's reason for a revocation is free text, which may say something of the patient's
+  // health: the patient reads it here, signed in; the link page, which the patient may have
+  // forwarded to an employer, says only that the document was revoked.
+  if (doc.status == "revoked") view["revokedReason"] = doc.revoke_reason;
   view["id"] = doc.id;
   view["links"] = links_state(links, clock_.now());
   view["showDiagnosis"] = shows_diagnosis(links);

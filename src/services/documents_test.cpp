@@ -302,6 +302,8 @@ TEST_F(DocumentsTest, ARevokedDocumentIsNoLongerASmartHealthLink) {
   EXPECT_EQ(page.status, 200) << "the page still says what happened";
   EXPECT_EQ(page.body["status"], "revoked");
   EXPECT_FALSE(page.body.contains("shlink"));
+  EXPECT_EQ(dump_json(page.body).find("issued in error"), std::string::npos)
+      << "the facility's reason is for the patient, signed in, not for whoever holds the link";
   // Before the passcode, a revoked link answers like any other.
   auto wrong = docs_->shl_manifest(token, R"({"recipient":"x","passcode":"2000-01-01"})", "10.0.0.3");
   EXPECT_EQ(wrong->status, 401);

@@ -361,6 +361,16 @@ TEST_F(Accounts, AResidentSeesAndReopensOnlyTheirOwnDocuments) {
                           {kJsonCt}).status,
             200);
   EXPECT_EQ(post_doc("/" + doc_id + "/links", mai).status, 409);
+  // Its reason (free text from the facility) is the patient's to read, not the link holder's.
+  auto revoked_view = get("/" + doc_id, mai);
+  ASSERT_EQ(revoked_view.status, 200) << revoked_view.body;
+  EXPECT_EQ(revoked_view.json()["status"], "revoked");
+  EXPECT_EQ(revoked_view.json()["revokedReason"], "issued in error");
+  auto link_page = server_->send("POST", "/api/v1/links/" + fresh_token + "/unlock", "",
+                                 R"({"birthDate":"1990-04-12"})", {kJsonCt});
+  ASSERT_EQ(link_page.status, 200);
+  EXPECT_EQ(link_page.json()["status"], "revoked");
+  EXPECT_EQ(link_page.body.find("issued in error"), std::string::npos) << link_page.body;
 }
 }  // namespace
 }  // namespace hb::test
