@@ -116,5 +116,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     environment: 'node',
+    // JSON.parse's source text for revivers (src/lib/json.ts), as in the browsers we support;
+    // Node.js 20 has it behind this flag.
+    execArgv: ['--harmony-json-parse-with-source'],
   },
 });

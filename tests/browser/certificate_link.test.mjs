@@ -39,7 +39,9 @@ async function facility(path, body) {
   const res = await fetch(`${hb.base}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    // '#dec:3.10' sends the number 3.10 as written, trailing zero and all (JSON.stringify would
+    // send 3.1): a clinic's decimal keeps its precision.
+    body: JSON.stringify(body).replace(/"#dec:(-?[0-9.]+)"/g, '$1'),
   });
   const answer = await res.json();
   return { status: res.status, answer };
@@ -412,14 +414,15 @@ test('a discharge summary too large for a QR code goes by link only: dates, summ
   await context.close();
 });
 
-test('lab results: each test with its value, unit and reference range, those out of range flagged, one without a name by its code', async () => {
+test('lab results: each test with its value (as precise as measured), unit and reference range, those out of range flagged, one without a name by its code', async () => {
   const loinc = (code, display) => ({ system: 'http://loinc.org', code, display });
   const { path } = await issue({
     kind: 'lab-result',
     results: [
       { code: loinc('2345-7', 'Glucose'), effective: '2026-11-19', value: 7.9, unit: 'mmol/L', low: 3.9, high: 6.4 },
       { code: loinc('718-7', 'Haemoglobin'), effective: '2026-11-19', value: 135, unit: 'g/L', low: 130, high: 170 },
-      { code: loinc('2823-3', 'Potassium'), effective: '2026-11-19', value: 3.1, unit: 'mmol/L', low: 3.5 },
+      // Measured to two places: 3.10, not 3.1 (FHIR decimals keep their trailing zeros).
+      { code: loinc('2823-3', 'Potassium'), effective: '2026-11-19', value: '#dec:3.10', unit: 'mmol/L', low: '#dec:3.50' },
       { code: loinc('7917-8', 'HIV antibody'), effective: '2026-11-19', text: 'Negative' },
       // No display: "Result" and the code, not the bare code as if it were a name.
       { code: { system: 'http://loinc.org', code: '2160-0' }, effective: '2026-11-19', value: 88, unit: 'umol/L', low: 62, high: 106 },
@@ -434,7 +437,7 @@ test('lab results: each test with its value, unit and reference range, those out
   assert.deepEqual(rows, [
     ['Glucose Sample taken 19 November 2026', '7.9 mmol/L ▲ High', '3.9 to 6.4 mmol/L'],
     ['Haemoglobin Sample taken 19 November 2026', '135 g/L', '130 to 170 g/L'],
-    ['Potassium Sample taken 19 November 2026', '3.1 mmol/L ▼ Low', '3.5 mmol/L or more'],
+    ['Potassium Sample taken 19 November 2026', '3.10 mmol/L ▼ Low', '3.50 mmol/L or more'],
     ['HIV antibody Sample taken 19 November 2026', 'Negative', ''],
     ['Result LOINC 2160-0 Sample taken 19 November 2026', '88 umol/L', '62 to 106 umol/L'],
   ]);

@@ -1,6 +1,7 @@
 // Calls to the Healthbook platform API. Every call resolves to a tagged result; only a broken
 // network rejects (as NetworkError), so pages can tell "the server said no" from "no server".
 import { isVerifyAnswer, type VerifyAnswer } from './verdict';
+import { parseJson } from './json';
 
 export interface Problem {
   status: number;
@@ -77,7 +78,7 @@ export async function readProblem(res: Response): Promise<Problem> {
 
 async function json<T>(res: Response, check: (x: unknown) => x is T): Promise<ApiResult<T>> {
   if (!res.ok) return { ok: false, problem: await readProblem(res) };
-  const body: unknown = await res.json().catch(() => undefined);
+  const body: unknown = await res.text().then(parseJson).catch(() => undefined);
   if (!check(body)) return { ok: false, problem: { status: 502, detail: 'unexpected answer from the server' } };
   return { ok: true, value: body };
 }

@@ -3,6 +3,8 @@
 // are the server's (src/documents/request.cpp): lab results, a vaccination, a referral or a
 // discharge summary. Leave certificates have none.
 
+import { decimalText, fractionDigits } from './json';
+
 export type LabFlag = 'L' | 'N' | 'H';
 
 export interface LabResult {
@@ -15,6 +17,9 @@ export interface LabResult {
   unit?: string;
   low?: number;
   high?: number;
+  // The digits after the point of value, low and high as the clinic wrote them (5.40: 2), where
+  // the JSON was read with parseJson; a number printed with fewer would claim less precision.
+  digits?: { value?: number; low?: number; high?: number };
   // Set when the result has a reference range: below it, within it or above it.
   flag?: LabFlag;
 }
@@ -51,7 +56,20 @@ function labResult(x: unknown): LabResult | undefined {
   if (high !== undefined) r.high = high;
   const flag = x.flag;
   if (flag === 'L' || flag === 'N' || flag === 'H') r.flag = flag;
+  keepDigits(r, { value: x, low: x, high: x });
   return r;
+}
+
+// Records in r.digits the written precision of r's value, low and high: holders[k] is the object
+// that held k's number in the JSON, under the name `key` (k itself when not given).
+export function keepDigits(r: LabResult, holders: { value?: unknown; low?: unknown; high?: unknown }, key?: string) {
+  const digits: NonNullable<LabResult['digits']> = {};
+  for (const k of ['value', 'low', 'high'] as const) {
+    if (typeof r[k] !== 'number') continue;
+    const d = fractionDigits(decimalText(holders[k], key ?? k));
+    if (d !== undefined) digits[k] = d;
+  }
+  if (Object.keys(digits).length > 0) r.digits = digits;
 }
 
 // The details of a document of `kind`, or undefined when there are none this page can show.
@@ -108,8 +126,11 @@ export function resultCode(r: LabResult): string | undefined {
 
 // A number as the clinic wrote it, in the reader's locale (decimal comma in Vietnamese), never
 // rounded: 13.25 stays 13,25, not 13,3.
-export function formatNumber(n: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: 20, useGrouping: false }).format(n);
+// `digits`: at least this many after the point, as written (5.40 stays 5,40).
+export function formatNumber(n: number, locale: string, digits?: number): string {
+  return new Intl.NumberFormat(locale, {
+    minimumFractionDigits: Math.min(digits ?? 0, 20), maximumFractionDigits: 20, useGrouping: false,
+  }).format(n);
 }
 
 // The reference range as one phrase's parts: both bounds, only a lower one, or only an upper one.
@@ -118,16 +139,19 @@ export type RangeParts = { kind: 'between'; low: string; high: string } | { kind
 export function rangeOf(r: LabResult, locale: string): RangeParts | undefined {
   const unit = r.unit ? ` ${r.unit}` : '';
   if (r.low !== undefined && r.high !== undefined) {
-    return { kind: 'between', low: formatNumber(r.low, locale), high: `${formatNumber(r.high, locale)}${unit}` };
+    return {
+      kind: 'between', low: formatNumber(r.low, locale, r.digits?.low),
+      high: `${formatNumber(r.high, locale, r.digits?.high)}${unit}`,
+    };
   }
-  if (r.low !== undefined) return { kind: 'atLeast', low: `${formatNumber(r.low, locale)}${unit}` };
-  if (r.high !== undefined) return { kind: 'atMost', high: `${formatNumber(r.high, locale)}${unit}` };
+  if (r.low !== undefined) return { kind: 'atLeast', low: `${formatNumber(r.low, locale, r.digits?.low)}${unit}` };
+  if (r.high !== undefined) return { kind: 'atMost', high: `${formatNumber(r.high, locale, r.digits?.high)}${unit}` };
   return undefined;
 }
 
 export function valueOf(r: LabResult, locale: string): string {
   if (r.value === undefined) return '';
-  const v = typeof r.value === 'number' ? formatNumber(r.value, locale) : r.value;
+  const v = typeof r.value === 'number' ? formatNumber(r.value, locale, r.digits?.value) : r.value;
   return r.unit && typeof r.value === 'number' ? `${v} ${r.unit}` : v;
 }
 

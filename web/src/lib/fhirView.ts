@@ -2,7 +2,8 @@
 // (what, when, status, value and range, who, where, notes), each as a label key and plain text.
 // Anything else stays out; nothing here renders raw JSON. Pure; tested with fixtures.
 import type { MessageKey } from '../i18n/en';
-import type { LabResult } from './details';
+import { keepDigits, type LabResult } from './details';
+import { decimalText } from './json';
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -33,7 +34,7 @@ export const referenceText = (x: unknown): string | undefined =>
 export function quantityText(x: unknown): string | undefined {
   if (!isObj(x) || typeof x.value !== 'number') return undefined;
   const unit = str(x.unit) ?? str(x.code);
-  return `${x.comparator ?? ''}${x.value}${unit ? ` ${unit}` : ''}`;
+  return `${x.comparator ?? ''}${decimalText(x, 'value') ?? x.value}${unit ? ` ${unit}` : ''}`;
 }
 
 // The measured value of an Observation as a lab result (for the range and the High/Low flag).
@@ -56,6 +57,7 @@ export function observationResult(o: Obj, name: string): LabResult | undefined {
     if (isObj(range.low) && typeof range.low.value === 'number') r.low = range.low.value;
     if (isObj(range.high) && typeof range.high.value === 'number') r.high = range.high.value;
   }
+  keepDigits(r, { value: q, low: range?.low, high: range?.high }, 'value');
   const interp = arr(o.interpretation).flatMap((c) => (isObj(c) ? arr(c.coding) : []))
     .map((c) => (isObj(c) ? str(c.code) : undefined));
   if (interp.some((c) => c === 'H' || c === 'HH' || c === 'HU')) r.flag = 'H';

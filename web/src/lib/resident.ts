@@ -3,6 +3,7 @@
 // changes something carries the X-Healthbook-CSRF header (docs/accounts.md), which a page on
 // another site cannot add without a CORS preflight the server never grants.
 import { NetworkError, readProblem, type ApiResult, type Problem } from './api';
+import { parseJson } from './json';
 
 export const csrfHeader = 'x-healthbook-csrf';
 // The person the resident acts for (a guardian for a child, a carer for the person who chose
@@ -59,7 +60,7 @@ export async function residentCall<T>(
   }
   if (!res.ok) return { ok: false, problem: await readProblem(res) };
   if (res.status === 204) return check(undefined) ? { ok: true, value: undefined as T } : { ok: true, value: {} as T };
-  const parsed: unknown = await res.json().catch(() => undefined);
+  const parsed: unknown = await res.text().then(parseJson).catch(() => undefined);
   if (!check(parsed)) return { ok: false, problem: { status: 502, detail: 'unexpected answer from the server' } };
   return { ok: true, value: parsed };
 }

@@ -4,6 +4,7 @@
 // leaves the page (it travels in the URL's fragment, which browsers do not send to servers).
 // A file is a FHIR resource (application/fhir+json) or SMART Health Cards
 // (application/smart-health-card: {"verifiableCredential": [JWS, ...]}).
+import { parseJson } from './json';
 
 export interface ShlinkPayload {
   url: string;
@@ -87,7 +88,7 @@ export async function healthCardClaims(jws: string): Promise<Record<string, unkn
   const parts = jws.split('.');
   if (parts.length !== 3) throw new Error('not a compact JWS');
   const json = new TextDecoder().decode(await inflateRaw(base64urlBytes(parts[1]!)));
-  const claims: unknown = JSON.parse(json);
+  const claims: unknown = parseJson(json);
   if (typeof claims !== 'object' || claims === null) throw new Error('not a health card');
   return claims as Record<string, unknown>;
 }
@@ -158,7 +159,7 @@ export async function openFile(f: ManifestFile, key: string): Promise<OpenedFile
   }
   if (jwe === undefined) throw new Error('file has no content');
   const plain = new TextDecoder().decode(await decryptJwe(jwe, key));
-  if (f.contentType === 'application/fhir+json') return { type: 'fhir', resource: JSON.parse(plain) };
+  if (f.contentType === 'application/fhir+json') return { type: 'fhir', resource: parseJson(plain) };
   if (f.contentType === 'application/smart-health-card') {
     const vcs = (JSON.parse(plain) as { verifiableCredential?: unknown }).verifiableCredential;
     const jwss = Array.isArray(vcs) ? vcs.filter((v): v is string => typeof v === 'string') : [];
