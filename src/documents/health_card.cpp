@@ -128,7 +128,7 @@ Result<Json> minify_bundle(const Json& bundle) {
     for (std::size_t i = 0; i < entries->size(); ++i) {
       Json resource = (*entries)[i]["resource"];
       HB_RETURN_IF_ERROR(m.walk(resource, "Bundle.entry[" + std::to_string(i) + "].resource"));
-      out_entries.push_back({{"fullUrl", "resource:" + std::to_string(i)}, {"resource", resource}});
+      out_entries.push_back({{"fullUrl", "resource:" + std::to_string(i)}, {"resource", std::move(resource)}});
     }
     out["entry"] = std::move(out_entries);
     return out;

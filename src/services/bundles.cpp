@@ -72,7 +72,8 @@ Result<std::string> string_member(const Json& j, const char* key, const std::str
   return it->get<std::string>();
 }
 
-Status parse_entry(const Engine& e, const Principal& who, const Json& j, Entry& out) {
+// Moves the entry's resource into `out` (the Bundle is the caller's, dropped after parsing).
+Status parse_entry(const Engine& e, const Principal& who, Json& j, Entry& out) {
   const std::string root = entry_path(out.index);
   if (!j.is_object()) return Status(Code::kInvalid, "entry must be an object", {{root, "must be an object", "structure"}});
   HB_ASSIGN_OR_RETURN(out.full_url, string_member(j, "fullUrl", root));
@@ -139,7 +140,7 @@ Status parse_entry(const Engine& e, const Principal& who, const Json& j, Entry& 
     }
     Status s = e.check_resource(*res, out.type);
     if (!s) return at_entry(s, out.index, out.type);
-    out.resource = *res;
+    out.resource = std::move(*res);
   }
   return Status::ok();
 }

@@ -46,7 +46,7 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
     if (match.empty()) match = "identifier=" + ro.insurance_systems[0] + "|" + r.insurance;
   }
   Json patient = {{"resourceType", "Patient"},
-                  {"identifier", ids},
+                  {"identifier", std::move(ids)},
                   {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
                   {"birthDate", r.birth_date},
                   {"telecom", Json::array({{{"system", "phone"}, {"value", r.phone}, {"use", "mobile"}}})}};
@@ -74,9 +74,9 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
                                           {"title", r.kind->label}};
   }
   Json entries = Json::array({{{"fullUrl", kPatientRef},
-                               {"resource", patient},
+                               {"resource", std::move(patient)},
                                {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
-                              {{"resource", docref},
+                              {{"resource", std::move(docref)},
                                {"request", {{"method", "POST"}, {"url", "DocumentReference"},
                                             {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref}}}}});
   for (size_t i = 0; i < r.clinical.size(); ++i) {
@@ -89,11 +89,11 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
     }
     if (res["resourceType"] == "Immunization") res["performer"] = Json::array({{{"actor", {{"display", f.name}}}}});
     std::string type = res["resourceType"];
-    entries.push_back({{"resource", res},
+    entries.push_back({{"resource", std::move(res)},
                        {"request", {{"method", "POST"}, {"url", type},
                                     {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref + "/" + std::to_string(i)}}}});
   }
-  return {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", entries}};
+  return {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", std::move(entries)}};
 }
 
 // The card's content: what a verifier sees. No identifiers and no diagnosis: an employer checking
@@ -116,7 +116,7 @@ Json card_bundle(const Request& r, const store::Facility& f, const std::string& 
                                {"resource", {{"resourceType", "Patient"},
                                              {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
                                              {"birthDate", r.birth_date}}}},
-                              {{"fullUrl", "resource:1"}, {"resource", docref}}});
+                              {{"fullUrl", "resource:1"}, {"resource", std::move(docref)}}});
   for (const Json& c : r.clinical) {
     Json res = c;
     res[res["resourceType"] == "Immunization" ? "patient" : "subject"] = {{"reference", "resource:0"}};
@@ -127,7 +127,7 @@ Json card_bundle(const Request& r, const store::Facility& f, const std::string& 
     if (res["resourceType"] == "Immunization") res["performer"] = Json::array({{{"actor", {{"display", f.name}}}}});
     entries.push_back({{"fullUrl", "resource:" + std::to_string(entries.size())}, {"resource", std::move(res)}});
   }
-  return {{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", entries}};
+  return {{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", std::move(entries)}};
 }
 
 // An identity number with all but its first and last four characters hidden.
@@ -368,7 +368,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // The card's QR text and the link's file for a card are derived when needed (qr_of,
   // shl_file_of): stored, they were half of every document row.
   Json body = {{"requestHash", request_hash},
-               {"request", j},
+               {"request", std::move(j)},  // not read again
                {"card", card.jws},
                {"receipt", appended.receipt},
                {"details", req.details},
