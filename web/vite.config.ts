@@ -11,6 +11,16 @@ import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
+// Whether this Node.js gives JSON.parse's revivers the source text of each value.
+function jsonParseHasSource(): boolean {
+  let seen = false;
+  JSON.parse('1.0', (_key: string, value: unknown, context?: { source?: string }) => {
+    seen = context?.source === '1.0';
+    return value;
+  });
+  return seen;
+}
+
 export const contentSecurityPolicy = [
   "default-src 'self'",
   "script-src 'self'",
@@ -117,7 +127,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     environment: 'node',
     // JSON.parse's source text for revivers (src/lib/json.ts), as in the browsers we support;
-    // Node.js 20 has it behind this flag.
-    execArgv: ['--harmony-json-parse-with-source'],
+    // Node.js 20 has it behind this flag, later versions without it.
+    execArgv: jsonParseHasSource() ? [] : ['--harmony-json-parse-with-source'],
   },
 });
