@@ -23,6 +23,7 @@
 #include "store/sqlite_search.h"
 #include "store/sqlite_util.h"
 #include "store/store.h"
+#include "store/test_fixture.h"
 
 // GCC 12 at -O3 reports impossible overlaps in `"x" + std::to_string(n)` (GCC bug 105329).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -33,25 +34,6 @@ namespace hb::store {
 namespace {
 
 using P = SearchValue::Prefix;
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hb-store-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    if (p == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A plain SQLite connection for looking behind the store's back.
 class RawDb {

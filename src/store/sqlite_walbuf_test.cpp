@@ -2,34 +2,16 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 
 #include "store/sqlite_util.h"
+#include "store/test_fixture.h"
 
 namespace hb::store::sqlite {
 namespace {
-
-class Folder {
- public:
-  Folder() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hb-walbuf-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~Folder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // This process's write system calls so far (Linux).
 int64_t write_calls() {
@@ -65,7 +47,7 @@ void insert(Conn& c, int rows, int size) {
 // and whole, whether it was one frame, many (written in several calls: the unix VFS writes at
 // most 128 KiB a call) or more than the buffer holds.
 TEST(WalBuffer, CommitsAreReadableAtOnceAndSurviveReopening) {
-  Folder dir;
+  TempDir dir;
   const std::string path = dir.file("t.db");
   int64_t expected = 0;
   {
