@@ -40,7 +40,6 @@ void fill_random(uint8_t* out, size_t n) {
     pool.used = 0;
   }
   std::memcpy(out, pool.bytes + pool.used, n);
-  std::memset(pool.bytes + pool.used, 0, n);  // handed out once
   pool.used += n;
 }
 

@@ -8,13 +8,11 @@ namespace {
 
 // The body is kept only with the version: fetched by seq (resource_versions' rowid) for the rows
 // the page returns.
-constexpr const char* kSearchColumns =
-    "r.type, r.id, r.version, r.patient_id, r.facility_id, r.last_updated, r.deleted, r.seq, "
-    "(SELECT v.body FROM resource_versions v WHERE v.seq = r.seq), r.rid";
-// The same columns with no body (SearchQuery::ids_only): the version row is not read.
-constexpr const char* kSearchColumnsNoBody =
-    "r.type, r.id, r.version, r.patient_id, r.facility_id, r.last_updated, r.deleted, r.seq, "
-    "X'', r.rid";
+constexpr const char* kRowColumns =
+    "r.type, r.id, r.version, r.patient_id, r.facility_id, r.last_updated, r.deleted, r.seq, ";
+constexpr const char* kBodyColumn = "(SELECT v.body FROM resource_versions v WHERE v.seq = r.seq)";
+// SearchQuery::ids_only: an empty body, and the version row is not read.
+constexpr const char* kNoBodyColumn = "X''";
 
 // The largest code point, UTF-8 encoded: every string that starts with `p` sorts below
 // p + kMaxChar under SQLite's BINARY (memcmp) collation.
@@ -416,7 +414,7 @@ Result<SearchSql> build_search_sql(const SearchQuery& q) {
   filters(q, where);
 
   Sql page;
-  page << "SELECT " << (q.ids_only ? kSearchColumnsNoBody : kSearchColumns) << ", ";
+  page << "SELECT " << kRowColumns << (q.ids_only ? kNoBodyColumn : kBodyColumn) << ", r.rid, ";
   if (q.sort == SortKey::kDate) {
     date_key(q, page);
   } else {

@@ -2042,7 +2042,7 @@ Result<std::unique_ptr<Store>> open_impl(const SqliteOptions& o) {
   }
   if (sqlite3_threadsafe() == 0) return internal("SQLite was built without thread support");
 
-  HB_ASSIGN_OR_RETURN(auto writer, Conn::open(o.path, Conn::Role::kWriter, o.synchronous_full));
+  HB_ASSIGN_OR_RETURN(auto writer, Conn::open(o.path, Conn::Role::kWriter));
   {
     // Without synchronous_full, commits are not synced (SQLite's NORMAL), migrations' neither.
     sqlite::DeferredWalSync deferred(!o.synchronous_full);
@@ -2050,10 +2050,10 @@ Result<std::unique_ptr<Store>> open_impl(const SqliteOptions& o) {
   }
   HB_ASSIGN_OR_RETURN(int64_t seq, last_seq(*writer));
   HB_ASSIGN_OR_RETURN(auto checkpointer,
-                      Conn::open(o.path, Conn::Role::kCheckpointer, o.synchronous_full));
+                      Conn::open(o.path, Conn::Role::kCheckpointer));
   std::vector<std::unique_ptr<Conn>> readers;
   for (int i = 0; i < o.read_connections; ++i) {
-    HB_ASSIGN_OR_RETURN(auto r, Conn::open(o.path, Conn::Role::kReader, o.synchronous_full));
+    HB_ASSIGN_OR_RETURN(auto r, Conn::open(o.path, Conn::Role::kReader));
     readers.push_back(std::move(r));
   }
   return std::unique_ptr<Store>(

@@ -258,7 +258,7 @@ TEST(SqliteStoreOpen, UpgradesAnOlderSchemaOneStepAtATime) {
   TempDir dir;
   const auto path = dir.file("hb.db");
   {
-    auto conn = sqlite::Conn::open(path, sqlite::Conn::Role::kWriter, false);
+    auto conn = sqlite::Conn::open(path, sqlite::Conn::Role::kWriter);
     ASSERT_TRUE(conn.is_ok());
     ASSERT_TRUE(sqlite::migrate(**conn, 1).is_ok());
     auto v = sqlite::schema_version(**conn);

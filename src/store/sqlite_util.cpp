@@ -1,8 +1,8 @@
 #include "store/sqlite_util.h"
 
-#include "store/sqlite_walbuf.h"
-
 #include <mutex>
+
+#include "store/sqlite_walbuf.h"
 
 namespace hb::store::sqlite {
 
@@ -43,15 +43,15 @@ void configure_library() {
 
 }  // namespace
 
-Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
-                                         bool synchronous_full) {
+Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role) {
   configure_library();
   // Each connection is used by one thread at a time, so SQLite's own mutexes are not needed.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (role == Role::kWriter) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
   // The writer's WAL frames go out in one write a commit (sqlite_walbuf.h).
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, role == Role::kWriter ? wal_buffer_vfs() : nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags,
+                           role == Role::kWriter ? wal_buffer_vfs() : nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return db_error(db.get(), rc, "cannot open the database");
   sqlite3_extended_result_codes(db.get(), 1);
@@ -75,10 +75,9 @@ Result<std::unique_ptr<Conn>> Conn::open(const std::string& path, Role role,
     // The store checkpoints when the WAL passes ~64 MiB (sqlite_store.cpp); a WAL that a long
     // read made grow further is cut back to this size when it starts over.
     HB_RETURN_IF_ERROR(c->exec("PRAGMA journal_size_limit = 134217728"));
-    // FULL either way: its sync at each commit is when the WAL buffer writes the commit's frames
-    // out. The store's writer thread defers those syncs (sqlite_walbuf.h), which leaves them to
-    // its syncer when synchronous_full, and to nobody otherwise (SQLite's NORMAL).
-    (void)synchronous_full;
+    // FULL, durable store or not: its sync at each commit is when the WAL buffer writes the
+    // commit's frames out. The store's writer thread defers those syncs (sqlite_walbuf.h), which
+    // leaves them to its syncer when synchronous_full, and to nobody otherwise (SQLite's NORMAL).
     HB_RETURN_IF_ERROR(c->exec("PRAGMA synchronous = FULL"));
   } else if (role == Role::kCheckpointer) {
     // A checkpoint reads WAL frames and writes database pages directly: it needs no page cache.

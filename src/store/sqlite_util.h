@@ -93,13 +93,13 @@ class Stmt {
 // One SQLite connection and its statement cache.
 class Conn {
  public:
-  // kCheckpointer: copies the WAL back into the database (never writes rows); its checkpoints sync
-  // the WAL before and the database after, whatever `synchronous_full` says.
+  // kWriter: synchronous = FULL, through the WAL buffer (sqlite_walbuf.h), whose DeferredWalSync
+  // decides whether a commit's sync reaches the disk. kCheckpointer: copies the WAL back into the
+  // database (never writes rows); its checkpoints sync the WAL before and the database after.
   enum class Role { kWriter, kReader, kCheckpointer };
 
   // Opens `path` (creating it for the writer) and applies the per-connection pragmas.
-  static Result<std::unique_ptr<Conn>> open(const std::string& path, Role role,
-                                            bool synchronous_full);
+  static Result<std::unique_ptr<Conn>> open(const std::string& path, Role role);
 
   sqlite3* db() const { return db_.get(); }
 

@@ -51,11 +51,11 @@ TEST(WalBuffer, CommitsAreReadableAtOnceAndSurviveReopening) {
   const std::string path = dir.file("t.db");
   int64_t expected = 0;
   {
-    auto writer = Conn::open(path, Conn::Role::kWriter, true);
+    auto writer = Conn::open(path, Conn::Role::kWriter);
     ASSERT_TRUE(writer.is_ok()) << writer.error().to_string();
     Conn& w = **writer;
     ASSERT_TRUE(w.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB NOT NULL)").is_ok());
-    auto reader = Conn::open(path, Conn::Role::kReader, true);
+    auto reader = Conn::open(path, Conn::Role::kReader);
     ASSERT_TRUE(reader.is_ok()) << reader.error().to_string();
     Conn& r = **reader;
 
@@ -97,7 +97,7 @@ TEST(WalBuffer, CommitsAreReadableAtOnceAndSurviveReopening) {
     expected += 5;
     EXPECT_EQ(count(r, "SELECT COUNT(*) FROM t"), expected);
   }
-  auto again = Conn::open(path, Conn::Role::kReader, true);
+  auto again = Conn::open(path, Conn::Role::kReader);
   ASSERT_TRUE(again.is_ok());
   EXPECT_EQ(count(**again, "SELECT COUNT(*) FROM t"), expected);
   auto check = (*again)->prepare("PRAGMA integrity_check");
