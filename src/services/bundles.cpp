@@ -244,20 +244,10 @@ Status run_transaction(const Engine& e, store::Writer& w, const Principal& who,
   return also(w, written);
 }
 
-}  // namespace
-
-Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view body) {
-  return transaction_with(who, body, nullptr);
-}
-
-Result<FhirResult> RecordService::transaction_with(const Principal& who, std::string_view body,
-                                                   AlsoWrite also) {
-  HB_ASSIGN_OR_RETURN(Json b, parse_fhir_json(body, impl_->options.json_limits));
-  return transaction_json_with(who, std::move(b), std::move(also));
-}
-
-Result<FhirResult> RecordService::transaction_json_with(const Principal& who, Json b, AlsoWrite also) {
-  Engine& e = *impl_;
+// Parses and runs a transaction or batch Bundle; `entries` gets each entry with its result or
+// error. A transaction's error is returned (nothing was written); a batch's are in the entries.
+Status run_bundle(Engine& e, const Principal& who, Json b, const RecordService::AlsoWrite& also,
+                  std::vector<Entry>& entries, bool& transaction) {
   if (!b.is_object() || !b.contains("resourceType") || b["resourceType"] != "Bundle") {
     return Status(Code::kInvalid, "POST to the base must be a Bundle", {{"resourceType", "must be Bundle", "invalid"}});
   }
@@ -266,10 +256,9 @@ Result<FhirResult> RecordService::transaction_json_with(const Principal& who, Js
     return Status(Code::kInvalid, "Bundle.type must be transaction or batch",
                   {{"Bundle.type", "must be transaction or batch, not \"" + kind + "\"", "value"}});
   }
-  bool transaction = kind == "transaction";
+  transaction = kind == "transaction";
   if (also && !transaction) return internal("writes beside a Bundle need a transaction");
   HB_RETURN_IF_ERROR(e.check_link_allowance(who));
-  std::vector<Entry> entries;
   if (auto it = b.find("entry"); it != b.end()) {
     if (!it->is_array()) return Status(Code::kInvalid, "Bundle.entry must be an array", {{"Bundle.entry", "must be an array", "structure"}});
     entries.resize(it->size());
@@ -352,6 +341,24 @@ Result<FhirResult> RecordService::transaction_json_with(const Principal& who, Js
       }
     }
   }
+
+  return Status::ok();
+}
+
+}  // namespace
+
+Status RecordService::transaction_json_with(const Principal& who, Json b, AlsoWrite also) {
+  std::vector<Entry> entries;
+  bool transaction = false;
+  return run_bundle(*impl_, who, std::move(b), also, entries, transaction);
+}
+
+Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view body) {
+  Engine& e = *impl_;
+  HB_ASSIGN_OR_RETURN(Json b, parse_fhir_json(body, e.options.json_limits));
+  std::vector<Entry> entries;
+  bool transaction = false;
+  HB_RETURN_IF_ERROR(run_bundle(e, who, std::move(b), nullptr, entries, transaction));
 
   // Reads run after the writes, and see them.
   for (auto& en : entries) {

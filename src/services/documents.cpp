@@ -382,7 +382,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
   // Only this service writes a verifiable document's DocumentReference (see Principal).
   Principal issuer = who;
   issuer.issues_documents = true;
-  auto written = records_.transaction_json_with(
+  Status written = records_.transaction_json_with(
       issuer, std::move(bundle), [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
         if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
         doc.patient_id = refs[0].substr(8);
@@ -430,7 +430,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
         return Status::ok();
       });
   if (!written) {
-    if (written.error().code() == Code::kConflict) {
+    if (written.code() == Code::kConflict) {
       // The same documentId, issued at the same moment by another request of this facility.
       std::optional<store::Document> raced;
       HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
@@ -439,7 +439,7 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
       }));
       if (raced) return replay(*raced);
     }
-    return written.error();
+    return written;
   }
   // enqueue() woke the dispatcher, but perhaps while the write was prepared on this thread (see
   // speculation.h), before it was stored: wake it again now that the SMS is there to send.

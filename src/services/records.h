@@ -74,13 +74,12 @@ class RecordService {
   // A transaction (all or nothing) or batch (each entry on its own) Bundle.
   Result<FhirResult> bundle(const Principal& who, std::string_view body);
 
-  // A transaction Bundle whose writes commit together with the caller's own (`also`, run in the
-  // same store transaction after the entries, given "Type/id" of each entry in order; "" for
-  // entries that wrote nothing). For services that keep rows beside the FHIR record.
+  // A transaction Bundle, built by the caller, whose writes commit together with the caller's own
+  // (`also`, run in the same store transaction after the entries, given "Type/id" of each entry in
+  // order; "" for entries that wrote nothing). For services that keep rows beside the FHIR record.
+  // No response Bundle is made: `also` is where the caller learns what was written.
   using AlsoWrite = std::function<Status(store::Writer&, const std::vector<std::string>& written)>;
-  Result<FhirResult> transaction_with(const Principal& who, std::string_view body, AlsoWrite also);
-  // The same, for a Bundle the caller built itself (no serialising and parsing it again).
-  Result<FhirResult> transaction_json_with(const Principal& who, Json bundle, AlsoWrite also);
+  Status transaction_json_with(const Principal& who, Json bundle, AlsoWrite also);
 
   // Inside the caller's write: sets the status of a verifiable document's DocumentReference
   // ("superseded", "entered-in-error"), or of a record the document brought (an Observation, an

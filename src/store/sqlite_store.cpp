@@ -121,6 +121,9 @@ Document document_from(const Stmt& st) {
 constexpr const char* kOutboxColumns =
     "id, channel, patient_id, recipient_sealed, recipient_index, subject, body, status, attempts, "
     "next_attempt, last_error, created, sent_at, dedupe_key";
+// The messages still in play (queued, sending or failed): the WHERE of the partial index
+// outbox_due, which a query must repeat term for term for SQLite to use that index.
+constexpr const char* kOutboxInPlay = "status <> 'sent' AND status <> 'dead'";
 
 OutboxMessage outbox_from(const Stmt& st) {
   OutboxMessage m;
@@ -358,10 +361,10 @@ class Session final : public Writer {
 
   Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) override {
     if (limit <= 0) return std::vector<OutboxMessage>();
-    // The status list repeats the partial index's WHERE, so SQLite uses that index.
+    // The status terms repeat the partial index's WHERE, so SQLite uses that index.
     static const std::string sql = std::string("SELECT ") + kOutboxColumns +
-                                   " FROM outbox WHERE status IN ('queued', 'sending', 'failed') "
-                                   "AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?";
+                                   " FROM outbox WHERE " + kOutboxInPlay +
+                                   " AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?";
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     st.bind(1, unix_millis(now));
     st.bind(2, static_cast<int64_t>(limit));
@@ -369,8 +372,8 @@ class Session final : public Writer {
   }
 
   Result<std::optional<Time>> outbox_next_due() override {
-    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("SELECT MIN(next_attempt) FROM outbox WHERE status IN "
-                                            "('queued', 'sending', 'failed')"));
+    static const std::string sql = std::string("SELECT MIN(next_attempt) FROM outbox WHERE ") + kOutboxInPlay;
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     int rc = st.step();
     if (rc != SQLITE_ROW) return db_error(c_.db(), rc, "outbox_next_due");
     if (st.is_null(0)) return std::optional<Time>();
@@ -1360,10 +1363,10 @@ class Session final : public Writer {
     if (!outbox_status_known(mark.status)) {
       return invalid("an outbox message cannot move to status \"" + mark.status + "\"");
     }
-    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare("UPDATE outbox SET status = ?, attempts = ?, "
-                                            "next_attempt = ?, last_error = ?, sent_at = ? "
-                                            "WHERE id = ? AND attempts = ? AND status IN "
-                                            "('queued', 'sending', 'failed')"));
+    static const std::string sql = std::string("UPDATE outbox SET status = ?, attempts = ?, next_attempt = ?, "
+                                               "last_error = ?, sent_at = ? WHERE id = ? AND attempts = ? AND ") +
+                                   kOutboxInPlay;
+    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     st.bind(1, mark.status);
     st.bind(2, static_cast<int64_t>(mark.attempts));
     st.bind(3, unix_millis(mark.next_attempt));
