@@ -110,6 +110,28 @@ TEST(Json, DumpEscapesLikeJson) {
   EXPECT_EQ(*parse_json(out), j);
 }
 
+// dump_json skips eight bytes at a time while none needs an escape: every byte that does (each
+// control character, '"', '\\'), at every offset around an eight-byte word, and next to
+// multi-byte UTF-8 and bytes just above and below the limits, is escaped as nlohmann escapes it.
+TEST(Json, DumpEscapesAtEveryOffsetOfAWord) {
+  std::vector<std::string> specials = {"\"", "\\", "\x1f", "\x01", std::string(1, '\0'), "\n", "\x7f", " ", "!", "#",
+                                       "[", "]", "\xc3\xa9", "\xe1\xbb\x87"};
+  for (const std::string& special : specials) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      for (std::size_t len : {at + 1, at + 3, std::size_t{24}, std::size_t{33}}) {
+        if (at >= len) continue;
+        std::string text(len, 'a');
+        text.replace(at, 1, special);
+        Json j = text;
+        SCOPED_TRACE(::testing::PrintToString(text));
+        EXPECT_EQ(dump_json(j), j.dump());
+      }
+    }
+  }
+  std::string digits = "shc:/" + std::string(2000, '5');  // a long run with nothing to escape
+  EXPECT_EQ(dump_json(Json(digits)), "\"" + digits + "\"");
+}
+
 // What the fast path answers, the full parser answers too; and parse_json as a whole answers
 // what the full parser does (the same value, or the same error).
 void expect_agreement(std::string_view text, std::size_t max_depth = 64) {
