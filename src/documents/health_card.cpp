@@ -177,7 +177,7 @@ Result<IssuedCard> issue_health_card(const Json& bundle, const crypto::PrivateKe
                                        " characters, the limit is 1195; share it as a link");
   }
   HB_ASSIGN_OR_RETURN(std::string qr_text, to_shc_numeric(jws));
-  return IssuedCard{std::move(jws), std::move(qr_text), std::move(payload)};
+  return IssuedCard{std::move(jws), std::move(qr_text)};
 }
 
 std::string health_card_file(const std::vector<std::string>& jws_list) {

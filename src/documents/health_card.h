@@ -45,7 +45,6 @@ struct IssueOptions {
 struct IssuedCard {
   std::string jws;      // compact JWS, at most 1195 characters
   std::string qr_text;  // "shc:/" + digits
-  Json payload;         // the signed claims, decompressed, for the record
 };
 
 // Validates the bundle (hb_fhir), minifies it, builds and signs the payload with `key` (a P-256

@@ -400,8 +400,7 @@ class Api {
           return problem(Status(Code::kInvalid, "the body must be {\"showDiagnosis\": true|false}",
                                 {{"showDiagnosis", "required: a boolean", "required"}}));
         }
-        out = s_.documents.set_link_preferences(token, device, (*body)["showDiagnosis"].get<bool>(),
-                                                req.remote_address);
+        out = s_.documents.link_preferences_refusal();
       }
     }
     if (!out) {

@@ -771,10 +771,7 @@ Result<std::optional<std::string>> DocumentService::active_card_of(const std::st
   return out;
 }
 
-Result<LinkResult> DocumentService::set_link_preferences(const std::string& token,
-                                                         const std::string& device_token,
-                                                         bool show_diagnosis, const std::string& address) {
-  (void)token, (void)device_token, (void)show_diagnosis, (void)address;
+Status DocumentService::link_preferences_refusal() const {
   return forbidden("only the patient, signed in to Healthbook, chooses whether the link shows the "
                    "diagnosis (My documents)");
 }

@@ -132,9 +132,9 @@ class DocumentService {
   Result<std::string> shl_location(std::string jwe);
   // Whether the link page shows the diagnosis is the patient's choice, made signed in
   // (resident_set_preferences): whoever holds a link and the birth date may be the employer it
-  // was forwarded to. Over the link itself: 403 for everyone.
-  Result<LinkResult> set_link_preferences(const std::string& token, const std::string& device_token,
-                                          bool show_diagnosis, const std::string& address);
+  // was forwarded to. Over the link itself (POST /api/v1/links/<token>/preferences) the answer is
+  // this refusal, 403 for everyone, whatever the link, device or choice.
+  Status link_preferences_refusal() const;
 
   // The signed-in resident's own documents (their patient's, nothing else; another person's id
   // reads as not found). All audited.

@@ -197,9 +197,7 @@ TEST_F(DocumentsTest, TheDiagnosisShowsOnlyWhenThePatientChooses) {
   ASSERT_EQ(open.status, 200);
   EXPECT_FALSE(open.body.contains("diagnosis"));
   // Whoever holds the link and the birth date (the employer it was forwarded to) cannot show it.
-  auto shown = docs_->set_link_preferences(token, open.device_token, true, "10.0.0.1");
-  ASSERT_FALSE(shown.is_ok());
-  EXPECT_EQ(shown.status().code(), Code::kForbidden);
+  EXPECT_EQ(docs_->link_preferences_refusal().code(), Code::kForbidden);
   auto again = docs_->open_link(token, open.device_token, "10.0.0.1");
   ASSERT_TRUE(again.is_ok());
   EXPECT_EQ(again->status, 200);
