@@ -614,6 +614,7 @@ void Log::run_batch(const std::vector<Request*>& batch) {
     for (Request* r : batch) r->result = s;  // nothing published: the old checkpoint stands
     return;
   }
+  edge_tiles_ = reader->take_right_edge();
   publish(std::move(next));
   batches_.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result = std::move(results[i]);
@@ -693,9 +694,15 @@ Status Log::sign_edge(Edge& next, const std::map<std::string, std::string>& full
     return fetch_from(view_)(id);
   };
   auto reader = std::make_unique<TileHashReader>(next.size, std::move(fetch));
+  // The last batch's edge: only the hashes above this batch's leaves are new.
+  reader->reuse(std::exchange(edge_tiles_, {}));
   HB_ASSIGN_OR_RETURN(Hash root, reader->root());
   HB_ASSIGN_OR_RETURN(next.checkpoint, sign_checkpoint(next.size, root));
-  if (reader_out != nullptr) *reader_out = std::move(reader);
+  if (reader_out != nullptr) {
+    *reader_out = std::move(reader);
+  } else {
+    edge_tiles_ = reader->take_right_edge();
+  }
   return Status::ok();
 }
 

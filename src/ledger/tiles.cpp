@@ -1,5 +1,6 @@
 #include "ledger/tiles.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -213,18 +214,42 @@ Result<const TileHashReader::Expanded*> TileHashReader::tile(int level, uint64_t
   auto hashes = parse_tile(data, width);
   if (!hashes)
     return Status(hashes.status().code(), tile_path(id) + ": " + hashes.status().message());
+  // An expansion handed over by reuse() stands if its hashes begin this tile: the nodes above them
+  // are then the same, and only those above the tile's other hashes are computed.
   Expanded e;
-  e.sub.push_back(std::move(hashes).value());
+  auto hint = hints_.find(key);
+  if (hint != hints_.end() && hint->second.sub.size() == kTileHeight &&
+      hint->second.sub[0].size() <= width &&
+      std::equal(hint->second.sub[0].begin(), hint->second.sub[0].end(), hashes->begin())) {
+    e = std::move(hint->second);
+  } else {
+    e.sub.assign(kTileHeight, {});
+  }
+  if (hint != hints_.end()) hints_.erase(hint);
+  e.sub[0] = std::move(hashes).value();
   for (int s = 1; s < kTileHeight; ++s) {
-    const auto& below = e.sub.back();
-    std::vector<Hash> up;
+    const auto& below = e.sub[s - 1];
+    auto& up = e.sub[s];
     up.reserve(below.size() / 2);
-    for (std::size_t j = 0; j + 1 < below.size(); j += 2)
-      up.push_back(node_hash(below[j], below[j + 1]));
-    e.sub.push_back(std::move(up));
+    for (std::size_t j = up.size(); 2 * j + 1 < below.size(); ++j) {
+      up.push_back(node_hash(below[2 * j], below[2 * j + 1]));
+    }
   }
   return &cache_.emplace(key, std::move(e)).first->second;
 }
+
+TileHashReader::Tiles TileHashReader::take_right_edge() {
+  Tiles edge;
+  for (int level = 0; level < 8; ++level) {
+    const uint64_t count = hashes_at_level(level, size_);
+    if (count == 0) break;
+    auto it = cache_.find({level, (count - 1) / kTileWidth});
+    if (it != cache_.end()) edge.insert(cache_.extract(it));
+  }
+  return edge;
+}
+
+void TileHashReader::reuse(Tiles tiles) { hints_ = std::move(tiles); }
 
 Result<Hash> TileHashReader::node(int level, uint64_t index) {
   if (level < 0 || level >= 64) return invalid("subtree level out of range");

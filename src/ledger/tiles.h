@@ -88,6 +88,13 @@ TileFetch fetch_from(TileReader& reader);
 // is first needed), so a proof costs a handful of fetches and no more than 255 hashes per tile.
 class TileHashReader {
  public:
+  // A tile and the hashes computed from it: sub[s][j], the node of height s inside the tile, j-th
+  // from the left (sub[0] is the tile itself).
+  struct Expanded {
+    std::vector<std::vector<Hash>> sub;
+  };
+  using Tiles = std::map<std::pair<int, uint64_t>, Expanded>;  // by (level, index)
+
   TileHashReader(uint64_t size, TileFetch fetch) : size_(size), fetch_(std::move(fetch)) {}
 
   uint64_t size() const { return size_; }
@@ -105,16 +112,24 @@ class TileHashReader {
     return ledger::consistency_proof(old_size, size_, nodes());
   }
 
+  // The expanded tiles of this tree's right edge (the last tile of each level), taken out of the
+  // reader. Given to the reader of a larger tree of the same log (reuse), they spare it the
+  // hashes they hold: a log's next batch then computes only what its new leaves add, not up to
+  // 255 hashes a tile of the edge again.
+  Tiles take_right_edge();
+  // Starts from another reader's tiles, as hints: when this reader needs one of those tiles, it
+  // still fetches it, and keeps the hint's hashes only if they begin the tile it fetched (then
+  // it computes just the nodes above the rest). A hint from another log, or from a batch that
+  // failed, is expanded afresh: a wrong hint costs time, never a wrong hash.
+  void reuse(Tiles tiles);
+
  private:
-  // sub[s][j]: the node of height s inside the tile, j-th from the left.
-  struct Expanded {
-    std::vector<std::vector<Hash>> sub;
-  };
   Result<const Expanded*> tile(int level, uint64_t index);
 
   uint64_t size_;
   TileFetch fetch_;
-  std::map<std::pair<int, uint64_t>, Expanded> cache_;
+  Tiles cache_;  // fetched and expanded for this tree
+  Tiles hints_;  // from reuse(), not checked yet
 };
 
 }  // namespace hb::ledger

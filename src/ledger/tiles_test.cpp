@@ -185,6 +185,47 @@ TEST(TileHashReader, ServesProofsFromTiles) {
   }
 }
 
+// A reader that starts from the last reader's right edge (as a log's batch leader does) answers
+// exactly what a fresh one does, as the tree grows by a few leaves or across many tiles; and a
+// hint from another tree (other leaves) is expanded afresh, not trusted.
+TEST(TileHashReader, ReusingTheLastRightEdgeGivesTheSameHashes) {
+  MemoryTree t;
+  MemoryTree other;
+  MapReader tiles;
+  MapReader other_tiles;
+  std::mt19937_64 rng(5);
+  uint64_t published = 0;
+  uint64_t other_published = 0;
+  TileHashReader::Tiles edge;
+  while (t.size() < 140000) {
+    uint64_t grow = 1 + rng() % (t.size() < 2000 ? 40 : 20000);
+    for (uint64_t i = 0; i < grow; ++i) t.append("e" + std::to_string(t.size()));
+    publish(t, published, tiles);
+    published = t.size();
+    TileHashReader r(t.size(), fetch_from(tiles));
+    r.reuse(std::move(edge));
+    auto root = r.root();
+    ASSERT_TRUE(root.is_ok()) << root.status().to_string();
+    EXPECT_EQ(*root, t.root()) << t.size();
+    uint64_t idx = t.size() - 1 - rng() % std::min<uint64_t>(t.size(), 300);
+    auto p = r.inclusion_proof(idx);
+    ASSERT_TRUE(p.is_ok());
+    EXPECT_EQ(*p, inclusion_proof(idx, t.size(), t.nodes()).value());
+    edge = r.take_right_edge();
+    EXPECT_FALSE(edge.empty());
+
+    // The same shape of tree with other leaves: its edge is a wrong hint for t's next reader.
+    while (other.size() < t.size()) other.append("x" + std::to_string(other.size()));
+    publish(other, other_published, other_tiles);
+    other_published = other.size();
+    TileHashReader o(other.size(), fetch_from(other_tiles));
+    ASSERT_TRUE(o.root().is_ok());
+    TileHashReader wrong(t.size(), fetch_from(tiles));
+    wrong.reuse(o.take_right_edge());
+    EXPECT_EQ(wrong.root().value(), t.root()) << t.size();
+  }
+}
+
 TEST(TileHashReader, FallsBackToFullTileWhenPartialIsGone) {
   MemoryTree t;
   MapReader tiles;
