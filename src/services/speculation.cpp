@@ -31,7 +31,9 @@ Result<std::optional<store::AccessToken>> Speculation::access_token(const std::s
 Result<std::optional<store::ResourceRow>> Speculation::current(const std::string& type,
                                                                const std::string& id) {
   TypeId key{type, id};
-  if (auto it = rows_.find(key); it != rows_.end()) return std::optional(writes_[it->second].row);
+  if (auto it = rows_.find(key); it != rows_.end()) {
+    return std::optional(std::get<ResourceWrite>(writes_[it->second]).row);
+  }
   HB_ASSIGN_OR_RETURN(auto row, r_.current(type, id));
   versions_read_.emplace(std::move(key), row ? row->version : 0);
   return row;
@@ -154,15 +156,11 @@ Status Speculation::put_issuer_key(const store::IssuerKey&) { return not_in_spec
 // to write them. A unique key they break (a documentId issued meanwhile, a dedupe key) fails the
 // replay, and the caller runs the write again the ordinary way.
 Status Speculation::put_document(const store::Document& d) {
-  Write w{Write::Kind::kDocument};
-  w.document = d;
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(d);
   return Status::ok();
 }
 Status Speculation::put_doc_link(const store::DocLink& l) {
-  Write w{Write::Kind::kDocLink};
-  w.doc_link = l;
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(l);
   return Status::ok();
 }
 Status Speculation::put_link_device(const store::LinkDevice&) { return not_in_speculation("unlock links"); }
@@ -176,21 +174,15 @@ Status Speculation::put_resource(const store::ResourceRow& row,
   if (row.version != want) {
     return Status(Code::kConflict, "version conflict on " + row.type + "/" + row.id);
   }
-  Write w{Write::Kind::kResource};
-  w.row = row;
-  w.index = index;
   rows_[TypeId{row.type, row.id}] = writes_.size();
   written_types_.insert(row.type);
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(ResourceWrite{row, index});
   return Status::ok();
 }
 
 Status Speculation::put_patient_key(const std::string& patient_id, const std::string& wrapped_key) {
-  Write w{Write::Kind::kPatientKey};
-  w.a = patient_id;
-  w.b = wrapped_key;
   keys_[patient_id] = wrapped_key;
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(KeyWrite{patient_id, wrapped_key});
   return Status::ok();
 }
 
@@ -200,31 +192,22 @@ Status Speculation::bind_identifier(const std::string& blind_index, const std::s
     if (*bound == patient_id) return Status::ok();
     return conflict("the identifier belongs to another patient");
   }
-  Write w{Write::Kind::kIdentifier};
-  w.a = blind_index;
-  w.b = patient_id;
   identifiers_[blind_index] = patient_id;
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(IdentifierWrite{blind_index, patient_id});
   return Status::ok();
 }
 
 Status Speculation::link_facility(const std::string& patient_id, const std::string& facility_id,
                                   Time when) {
-  Write w{Write::Kind::kLink};
-  w.a = patient_id;
-  w.b = facility_id;
-  w.when = when;
   links_.emplace(patient_id, facility_id);
   // Links decide which Patients a facility's searches see.
   written_types_.insert("Patient");
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(LinkWrite{patient_id, facility_id, when});
   return Status::ok();
 }
 
 Status Speculation::append_audit(const store::AuditRecord& a) {
-  Write w{Write::Kind::kAudit};
-  w.audit = a;
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(a);
   return Status::ok();
 }
 
@@ -256,9 +239,7 @@ Result<bool> Speculation::consent_shared(const std::string&, const std::string&)
   return not_in_speculation("read consents");
 }
 Status Speculation::put_timeline(const store::TimelineRow& t) {
-  Write w{Write::Kind::kTimeline};
-  w.timeline = t;
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(t);
   return Status::ok();
 }
 Status Speculation::put_consent_grant(const store::ConsentGrant&) {
@@ -291,9 +272,7 @@ Result<int64_t> Speculation::outbox_count_to(const std::string&, Time) {
   return not_in_speculation("read the outbox");
 }
 Result<int64_t> Speculation::outbox_enqueue(const store::OutboxMessage& m) {
-  Write w{Write::Kind::kOutbox};
-  w.message = m;
-  writes_.push_back(std::move(w));
+  writes_.emplace_back(m);
   return int64_t{0};
 }
 Status Speculation::outbox_mark(int64_t, int, const store::OutboxMark&) {
@@ -335,16 +314,24 @@ Status Speculation::replay(store::Writer& w) const {
     }
   }
   for (const Write& x : writes_) {
-    switch (x.kind) {
-      case Write::Kind::kResource: HB_RETURN_IF_ERROR(w.put_resource(x.row, x.index)); break;
-      case Write::Kind::kPatientKey: HB_RETURN_IF_ERROR(w.put_patient_key(x.a, x.b)); break;
-      case Write::Kind::kIdentifier: HB_RETURN_IF_ERROR(w.bind_identifier(x.a, x.b)); break;
-      case Write::Kind::kLink: HB_RETURN_IF_ERROR(w.link_facility(x.a, x.b, x.when)); break;
-      case Write::Kind::kAudit: HB_RETURN_IF_ERROR(w.append_audit(x.audit)); break;
-      case Write::Kind::kDocument: HB_RETURN_IF_ERROR(w.put_document(x.document)); break;
-      case Write::Kind::kDocLink: HB_RETURN_IF_ERROR(w.put_doc_link(x.doc_link)); break;
-      case Write::Kind::kOutbox: HB_RETURN_IF_ERROR(w.outbox_enqueue(x.message).status()); break;
-      case Write::Kind::kTimeline: HB_RETURN_IF_ERROR(w.put_timeline(x.timeline)); break;
+    if (const auto* r = std::get_if<ResourceWrite>(&x)) {
+      HB_RETURN_IF_ERROR(w.put_resource(r->row, r->index));
+    } else if (const auto* k = std::get_if<KeyWrite>(&x)) {
+      HB_RETURN_IF_ERROR(w.put_patient_key(k->owner, k->wrapped));
+    } else if (const auto* i = std::get_if<IdentifierWrite>(&x)) {
+      HB_RETURN_IF_ERROR(w.bind_identifier(i->blind_index, i->patient_id));
+    } else if (const auto* l = std::get_if<LinkWrite>(&x)) {
+      HB_RETURN_IF_ERROR(w.link_facility(l->patient_id, l->facility_id, l->when));
+    } else if (const auto* a = std::get_if<store::AuditRecord>(&x)) {
+      HB_RETURN_IF_ERROR(w.append_audit(*a));
+    } else if (const auto* d = std::get_if<store::Document>(&x)) {
+      HB_RETURN_IF_ERROR(w.put_document(*d));
+    } else if (const auto* dl = std::get_if<store::DocLink>(&x)) {
+      HB_RETURN_IF_ERROR(w.put_doc_link(*dl));
+    } else if (const auto* m = std::get_if<store::OutboxMessage>(&x)) {
+      HB_RETURN_IF_ERROR(w.outbox_enqueue(*m).status());
+    } else if (const auto* t = std::get_if<store::TimelineRow>(&x)) {
+      HB_RETURN_IF_ERROR(w.put_timeline(*t));
     }
   }
   return Status::ok();

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <variant>
 #include <vector>
 
 #include "store/store.h"
@@ -130,20 +131,25 @@ class Speculation final : public store::Writer {
 
  private:
   using TypeId = std::pair<std::string, std::string>;
-  struct Write {
-    enum class Kind { kResource, kPatientKey, kIdentifier, kLink, kAudit, kDocument, kDocLink, kOutbox, kTimeline } kind;
-    store::ResourceRow row;               // kResource
-    std::vector<store::IndexRow> index;   // kResource
-    std::string a, b;                     // key: (owner, wrapped); identifier: (index, patient);
-                                          // link: (patient, facility)
-    Time when{};                          // kLink
-    store::AuditRecord audit;             // kAudit
-    store::Document document;             // kDocument: a new document (reading documents is
-                                          // refused, so a speculation never updates one)
-    store::DocLink doc_link;              // kDocLink
-    store::OutboxMessage message;         // kOutbox
-    store::TimelineRow timeline;          // kTimeline
+  // A buffered write: one of these, only as large as the largest (a document's row).
+  struct ResourceWrite {
+    store::ResourceRow row;
+    std::vector<store::IndexRow> index;
   };
+  struct KeyWrite {
+    std::string owner, wrapped;
+  };
+  struct IdentifierWrite {
+    std::string blind_index, patient_id;
+  };
+  struct LinkWrite {
+    std::string patient_id, facility_id;
+    Time when{};
+  };
+  // A new document (reading documents is refused, so a speculation never updates one), its link,
+  // the audit record, the SMS and the timeline entry are store rows as they are.
+  using Write = std::variant<ResourceWrite, KeyWrite, IdentifierWrite, LinkWrite, store::AuditRecord,
+                             store::Document, store::DocLink, store::OutboxMessage, store::TimelineRow>;
 
   store::Reader& r_;
   std::vector<Write> writes_;
