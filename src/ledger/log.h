@@ -227,8 +227,8 @@ class Log final : public TileReader {
   const NoteSigner signer_;
   const LogOptions options_;
   std::unique_ptr<Journal> journal_;  // only the batch leader touches it
-  // The right edge's expanded tiles from the last batch that succeeded (see
-  // TileHashReader::take_right_edge); only the batch leader touches them.
+  // The right edge's expanded tiles from the last batch (TileHashReader::take_right_edge): hints
+  // for the next one, which checks them against its tiles; only the batch leader touches them.
   TileHashReader::Tiles edge_tiles_;
   uint64_t durable_size_ = 0;         // the store's checkpoint size; only the batch leader
 
