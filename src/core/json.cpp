@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "core/json_internal.h"
-#include "core/url.h"
 
 namespace hb {
 namespace {
@@ -236,7 +235,7 @@ inline bool needs_no_escape(uint64_t w) {
   const uint64_t quote = w ^ (k01 * '"');
   const uint64_t backslash = w ^ (k01 * '\\');
   const uint64_t control = (w - k01 * 0x20) & ~w;
-  return (((quote - k01) & ~quote) | ((backslash - k01) & ~backslash) | control) & k80 ? false : true;
+  return ((((quote - k01) & ~quote) | ((backslash - k01) & ~backslash) | control) & k80) == 0;
 }
 
 void append_escaped(std::string& out, const std::string& s) {
