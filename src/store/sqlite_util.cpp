@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "store/sqlite_pcache.h"
 #include "store/sqlite_walbuf.h"
 
 namespace hb::store::sqlite {
@@ -38,8 +39,14 @@ void configure_library() {
     // spills for most write closures; a journal kept in memory with temp_store = MEMORY grows in
     // 1 KiB chunks instead, a malloc/free pair per KiB journalled.
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20);
+    // Commits that do not walk the whole page cache after a B-tree rebalance (sqlite_pcache.h).
+    install_page_cache();
   });
 }
+
+// Before main, so that nothing in the process (a test's own connection, say) can initialize
+// SQLite first; Conn::open calls it again in case this file's initializers had not run yet.
+[[maybe_unused]] const bool configured_at_start = (configure_library(), true);
 
 }  // namespace
 
