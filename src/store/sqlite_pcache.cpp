@@ -48,13 +48,16 @@ sqlite3_pcache_page* fetch(sqlite3_pcache* p, unsigned key, int create_flag) {
   return base.xFetch(of(p)->inner, inner_key(of(p), key), create_flag);
 }
 
-void unpin(sqlite3_pcache* p, sqlite3_pcache_page* page, int discard) { base.xUnpin(of(p)->inner, page, discard); }
+void unpin(sqlite3_pcache* p, sqlite3_pcache_page* page, int discard) {
+  base.xUnpin(of(p)->inner, page, discard);
+}
 
 void rekey(sqlite3_pcache* p, sqlite3_pcache_page* page, unsigned from, unsigned to) {
   Cache* c = of(p);
   if (to == c->spare) parked.fetch_add(1, std::memory_order_relaxed);
   const unsigned inner_to = inner_key(c, to);
-  if (inner_to > largest_rekey.load(std::memory_order_relaxed)) largest_rekey.store(inner_to, std::memory_order_relaxed);
+  if (inner_to > largest_rekey.load(std::memory_order_relaxed))
+    largest_rekey.store(inner_to, std::memory_order_relaxed);
   base.xRekey(c->inner, page, inner_key(c, from), inner_to);
 }
 
@@ -73,7 +76,8 @@ void shrink(sqlite3_pcache* p) { base.xShrink(of(p)->inner); }
 }  // namespace
 
 bool install_page_cache() {
-  if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &base) != SQLITE_OK || base.xCreate == nullptr) return false;
+  if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &base) != SQLITE_OK || base.xCreate == nullptr)
+    return false;
   sqlite3_pcache_methods2 layer{};
   layer.iVersion = 1;
   layer.pArg = nullptr;

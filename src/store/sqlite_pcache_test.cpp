@@ -31,13 +31,15 @@ TEST(PageCache, RebalancesParkPagesWithoutTheDefaultCacheSeeingTheSpareNumber) {
     auto writer = Conn::open(path, Conn::Role::kWriter);  // installs the layer (first SQLite use)
     ASSERT_TRUE(writer.is_ok()) << writer.error().to_string();
     Conn& w = **writer;
-    ASSERT_TRUE(w.exec("CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID").is_ok());
+    ASSERT_TRUE(
+        w.exec("CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID").is_ok());
     auto reader = Conn::open(path, Conn::Role::kReader);
     ASSERT_TRUE(reader.is_ok()) << reader.error().to_string();
     for (int tx = 0; tx < 200; ++tx) {
       ASSERT_TRUE(w.exec("BEGIN").is_ok());
       for (int i = 0; i < 40; ++i) {
-        auto st = w.prepare("INSERT INTO t(k, v) VALUES (hex(randomblob(16)), randomblob(120)) RETURNING k");
+        auto st = w.prepare(
+            "INSERT INTO t(k, v) VALUES (hex(randomblob(16)), randomblob(120)) RETURNING k");
         ASSERT_TRUE(st.is_ok());
         ASSERT_EQ(st->step(), SQLITE_ROW);
         keys.insert(std::string(st->text(0)));
@@ -51,7 +53,8 @@ TEST(PageCache, RebalancesParkPagesWithoutTheDefaultCacheSeeingTheSpareNumber) {
     EXPECT_EQ(text(w, "PRAGMA integrity_check"), "ok");
   }
   const PageCacheStats stats = page_cache_stats();
-  EXPECT_GT(stats.parked, parked_before) << "no rebalance parked a page: the test no longer covers it";
+  EXPECT_GT(stats.parked, parked_before)
+      << "no rebalance parked a page: the test no longer covers it";
   constexpr unsigned kSpare = 0x40000000 / 4096 + 1;  // the pending byte's page, 4 KiB pages
   EXPECT_LT(stats.largest_rekey, kSpare) << "the default cache was given the spare page number";
 
