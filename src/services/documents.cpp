@@ -33,6 +33,10 @@ Json period_of(const Request& r) { return {{"start", r.from}, {"end", r.to}}; }
 
 // The patient's record: the Patient (found by identifier, or registered) and the DocumentReference.
 // `replaces`: "DocumentReference/<id>" of the document this one replaces, or "".
+// The DocumentReference and the records the document brings are always new: a document is issued
+// once (the documents table holds one row per facility and documentId, and the replay answers a
+// repeat), so there is nothing of its own to find, and a resource that a facility wrote through
+// /fhir with the same identifier is not the document's record.
 Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Facility& f,
                    const std::string& issued, const std::string& doc_id, const std::string& replaces) {
   Json ids = Json::array();
@@ -73,12 +77,12 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
                                           {"data", crypto::base64_encode(r.summary)},
                                           {"title", r.kind->label}};
   }
-  Json entries = Json::array({{{"fullUrl", kPatientRef},
-                               {"resource", std::move(patient)},
-                               {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
-                              {{"resource", std::move(docref)},
-                               {"request", {{"method", "POST"}, {"url", "DocumentReference"},
-                                            {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref}}}}});
+  Json entries =
+      Json::array({{{"fullUrl", kPatientRef},
+                    {"resource", std::move(patient)},
+                    {"request", {{"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", match}}}},
+                   {{"resource", std::move(docref)},
+                    {"request", {{"method", "POST"}, {"url", "DocumentReference"}}}}});
   for (size_t i = 0; i < r.clinical.size(); ++i) {
     Json res = r.clinical[i];
     res[res["resourceType"] == "Immunization" ? "patient" : "subject"] = {{"reference", kPatientRef}};
@@ -89,9 +93,8 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
     }
     if (res["resourceType"] == "Immunization") res["performer"] = Json::array({{{"actor", {{"display", f.name}}}}});
     std::string type = res["resourceType"];
-    entries.push_back({{"resource", std::move(res)},
-                       {"request", {{"method", "POST"}, {"url", type},
-                                    {"ifNoneExist", "identifier=" + doc_system + "|" + r.ref + "/" + std::to_string(i)}}}});
+    entries.push_back(
+        {{"resource", std::move(res)}, {"request", {{"method", "POST"}, {"url", type}}}});
   }
   return {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", std::move(entries)}};
 }

@@ -375,5 +375,57 @@ TEST_F(DocumentsTest, AReplacementIsOfTheSameKind) {
   EXPECT_EQ(same->status, 201);
 }
 
+// A DocumentReference that the facility wrote through /fhir is not a document's record, even with
+// the identifier the documents service gives its own: issuing that documentId makes a new one.
+TEST_F(DocumentsTest, TheDocumentsRecordIsItsOwnNotAFacilitysLookalike) {
+  Json patient = {{"resourceType", "Patient"},
+                  {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "079201001234"}}})},
+                  {"name", Json::array({{{"family", "Nguyen"}, {"given", Json::array({"Mai"})}}})},
+                  {"birthDate", "1990-04-12"}};
+  auto p = records_->create(who_, "Patient", dump_json(patient), std::nullopt);
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  const std::string patient_id = parse_json(p->body)->at("id");
+  Json lookalike = {
+      {"resourceType", "DocumentReference"},
+      {"status", "current"},
+      {"identifier",
+       Json::array({{{"system", "urn:healthbook:document:01001"}, {"value", "MC-9"}}})},
+      {"subject", {{"reference", "Patient/" + patient_id}}},
+      {"description", "written by the facility"},
+      {"content",
+       Json::array({{{"attachment", {{"contentType", "text/plain"}, {"title", "note"}}}}})}};
+  auto l = records_->create(who_, "DocumentReference", dump_json(lookalike), std::nullopt);
+  ASSERT_TRUE(l.is_ok()) << l.status().to_string();
+  const std::string lookalike_ref =
+      "DocumentReference/" + parse_json(l->body)->at("id").get<std::string>();
+
+  // Issued, then the same request again: the replay answers with the record the issuance made.
+  ASSERT_FALSE(issue("MC-9").empty());
+  Json req = {{"documentId", "MC-9"},
+              {"kind", "mc-outpatient"},
+              {"patient",
+               {{"nationalId", "079201001234"},
+                {"family", "Nguyen"},
+                {"given", "Mai"},
+                {"birthDate", "1990-04-12"},
+                {"phone", "+84901234567"}}},
+              {"doctor", {{"name", "Dr. Binh"}}},
+              {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}},
+              {"diagnosis", {{"text", "Influenza"}}}};
+  auto again = docs_->issue(who_, dump_json(req));
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(again->status, 200);
+  const std::string record = again->body["documentReference"];
+  ASSERT_EQ(record.rfind("DocumentReference/", 0), 0u) << record;
+  EXPECT_NE(record, lookalike_ref);
+  EXPECT_EQ(again->body["patient"], "Patient/" + patient_id);
+  auto read = records_->read(who_, "DocumentReference", record.substr(18));
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(parse_json(read->body)->at("type")["coding"][0]["code"], "mc-outpatient");
+  auto mine = records_->read(who_, "DocumentReference", lookalike_ref.substr(18));
+  ASSERT_TRUE(mine.is_ok()) << mine.status().to_string();
+  EXPECT_EQ(parse_json(mine->body)->at("description"), "written by the facility");
+}
+
 }  // namespace
 }  // namespace hb::services
