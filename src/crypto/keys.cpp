@@ -325,22 +325,26 @@ Result<KeyType> classify(const EVP_PKEY* key) {
 // OpenSSL may ask for a passphrase while decoding PEM; we never have one to give.
 int no_passphrase(char*, int, int, void*) { return -1; }
 
-// ES256, the algorithm of every health card, verified as SHA-256 (hash.cpp keeps a context per
-// thread) and then the digest against a context kept per thread and key. EVP_DigestVerify made
-// and freed a context per call and fetched both algorithms from the provider store each time,
-// under a lock. The check is the same: OpenSSL's ECDSA verify of the SHA-256 digest, DER parsed
-// strictly (re-encoded and compared), the digest length held to SHA-256's.
-class VerifyContexts {
+// ES256, the algorithm of every health card, signed and verified as SHA-256 (hash.cpp keeps a
+// context per thread) and then the digest against a context kept per thread and key.
+// EVP_DigestSign and EVP_DigestVerify made and freed a context per call and fetched both
+// algorithms from the provider store each time, under a lock. The operations are the same:
+// OpenSSL's ECDSA of the SHA-256 digest (a fresh nonce each signature); on verification the DER is
+// parsed strictly (re-encoded and compared) and the digest length held to SHA-256's.
+class Es256Contexts {
  public:
-  // A context ready for EVP_PKEY_verify with this key, or nullptr if OpenSSL cannot make one.
+  // `init` is EVP_PKEY_sign_init or EVP_PKEY_verify_init.
+  explicit Es256Contexts(int (*init)(EVP_PKEY_CTX*)) : init_(init) {}
+
+  // A context ready for the operation with this key, or nullptr if OpenSSL cannot make one.
   EVP_PKEY_CTX* get(EVP_PKEY* key) {
     for (const Entry& e : entries_) {
       if (e.key == key) return e.ctx.get();
     }
-    // A verifier meets few keys; a thread that met many starts afresh.
+    // A thread meets few keys; one that met many starts afresh.
     if (entries_.size() >= kMaxKeys) entries_.clear();
     ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-    if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+    if (!ctx || init_(ctx.get()) != 1 ||
         EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
       ossl::clear_errors();
       return nullptr;
@@ -357,11 +361,12 @@ class VerifyContexts {
     EVP_PKEY* key;
     ossl::PkeyCtx ctx;
   };
+  int (*init_)(EVP_PKEY_CTX*);
   std::vector<Entry> entries_;
 };
 
 Status verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_view der) {
-  thread_local VerifyContexts contexts;
+  thread_local Es256Contexts contexts(EVP_PKEY_verify_init);
   EVP_PKEY_CTX* ctx = contexts.get(key);
   if (!ctx) return internal("cannot set up ECDSA verification");
   const std::string digest = sha256(signing_input);
@@ -373,6 +378,25 @@ Status verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_v
   return Status::ok();
 }
 
+// The DER-encoded ECDSA signature of SHA-256(signing_input).
+Result<std::string> sign_es256(EVP_PKEY* key, std::string_view signing_input) {
+  thread_local Es256Contexts contexts(EVP_PKEY_sign_init);
+  EVP_PKEY_CTX* ctx = contexts.get(key);
+  if (!ctx) return internal("cannot set up ECDSA signing");
+  const std::string digest = sha256(signing_input);
+  std::size_t len = 0;
+  if (EVP_PKEY_sign(ctx, nullptr, &len, ossl::u8(digest.data()), digest.size()) != 1) {
+    ossl::clear_errors();
+    return internal("signing failed");
+  }
+  std::string der(len, '\0');
+  if (EVP_PKEY_sign(ctx, ossl::u8(der.data()), &len, ossl::u8(digest.data()), digest.size()) != 1) {
+    ossl::clear_errors();
+    return internal("signing failed");
+  }
+  der.resize(len);
+  return der;
+}
 
 }  // namespace
 
@@ -560,6 +584,10 @@ Result<std::string> PrivateKey::sign(std::string_view alg, std::string_view data
   if (!info) return invalid("unsupported JWS alg \"" + std::string(alg) + "\"");
   if (info->type != type_) {
     return invalid("alg " + std::string(alg) + " does not fit a " + type_name(type_) + " key");
+  }
+  if (type_ == KeyType::kEcP256) {
+    HB_ASSIGN_OR_RETURN(std::string der, sign_es256(key_.get(), data));
+    return der_to_rs(der, ec_coord_len(type_));
   }
   ossl::MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx) return internal("out of memory");

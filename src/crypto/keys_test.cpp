@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <atomic>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -283,6 +284,32 @@ TEST(PublicKeyVerify, SafeFromManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(good.load(), 200);
+}
+
+TEST(PrivateKey, Es256SignsFromManyThreadsWithAFreshNonceEachTime) {
+  // ES256 keeps a signing context per thread and key: each signature still takes its own nonce
+  // (two signatures of one message differ) and verifies, whichever thread made it.
+  auto priv = PrivateKey::generate(KeyType::kEcP256).value();
+  const PublicKey pub = priv.public_key();
+  std::vector<std::vector<std::string>> sigs(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < sigs.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i)
+        sigs[t].push_back(priv.sign("ES256", "the same message").value());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> distinct;
+  for (const auto& list : sigs) {
+    for (const auto& sig : list) {
+      EXPECT_EQ(sig.size(), 64u);
+      EXPECT_TRUE(pub.verify("ES256", "the same message", sig).is_ok());
+      EXPECT_FALSE(pub.verify("ES256", "another message", sig).is_ok());
+      distinct.insert(sig);
+    }
+  }
+  EXPECT_EQ(distinct.size(), 200u);
 }
 
 TEST(PublicKeyFromJwk, RejectsBadEcKeys) {
