@@ -15,12 +15,13 @@ namespace hb {
 
 namespace {
 
-// Random bytes for ids, drawn from OpenSSL's generator 512 at a time: RAND_bytes costs about a
-// microsecond a call whatever its length, and a document makes about ten ids. The bytes are
-// OpenSSL's; a forked child drops what its parent had drawn (ids must not repeat).
 std::atomic<uint64_t> g_forks{0};
 
-void fill_random(uint8_t* out, size_t n) {
+}  // namespace
+
+// RAND_bytes costs about a microsecond a call whatever its length, and a document makes about ten
+// ids and as many nonces. A forked child drops what its parent had drawn (nothing may repeat).
+void fill_public_random(void* out, std::size_t n) {
   struct Pool {
     uint8_t bytes[512];
     size_t used = sizeof bytes;
@@ -34,6 +35,11 @@ void fill_random(uint8_t* out, size_t n) {
     pool.used = sizeof pool.bytes;
     pool.forks = forks;
   }
+  if (n > sizeof pool.bytes) {
+    if (RAND_bytes(static_cast<uint8_t*>(out), static_cast<int>(n)) != 1)
+      throw std::runtime_error("RAND_bytes failed");
+    return;
+  }
   if (sizeof pool.bytes - pool.used < n) {
     if (RAND_bytes(pool.bytes, sizeof pool.bytes) != 1)
       throw std::runtime_error("RAND_bytes failed");
@@ -43,11 +49,9 @@ void fill_random(uint8_t* out, size_t n) {
   pool.used += n;
 }
 
-}  // namespace
-
 std::string new_uuid() {
   uint8_t b[16];
-  fill_random(b, sizeof b);
+  fill_public_random(b, sizeof b);
   const auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count());

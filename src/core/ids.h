@@ -14,6 +14,7 @@
 // a secret.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,10 @@ bool is_valid_fhir_id(std::string_view id);
 // 8-4-4-4-12 hexadecimal digits (either case), whatever the version nibble: the form of an id a
 // client may choose when it creates a resource by PUT (see docs/fhir-api.md, "Choosing ids").
 bool is_uuid_shaped(std::string_view id);
+
+// Random bytes for values that must not repeat but are not secret (ids, AEAD nonces): OpenSSL's
+// generator, drawn 512 bytes at a time into a pool per thread. Secrets (keys, tokens) come from
+// crypto::random_bytes, straight from the generator, so that they never wait in a pool.
+void fill_public_random(void* out, std::size_t n);
 
 }  // namespace hb

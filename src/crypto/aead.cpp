@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <climits>
 
+#include "core/ids.h"
 #include "crypto/openssl_util.h"
-#include "crypto/random.h"
 
 namespace hb::crypto {
 namespace {
@@ -33,6 +33,23 @@ bool update_all(Update update, unsigned char* out, std::string_view in) {
   return true;
 }
 
+// AES-256-GCM, fetched from the provider once: EVP_aes_256_gcm() made every init look it up
+// again. A context per thread, set up afresh (key and nonce) for each message.
+const EVP_CIPHER* gcm() {
+  static EVP_CIPHER* cipher = [] {
+    EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    if (c == nullptr) ossl::fatal("aead: AES-256-GCM is not available");
+    return c;
+  }();
+  return cipher;
+}
+
+EVP_CIPHER_CTX* thread_context() {
+  thread_local ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) ossl::fatal("aead: context");
+  return ctx.get();
+}
+
 }  // namespace
 
 Result<Aead256> Aead256::create(std::string_view key) {
@@ -42,15 +59,13 @@ Result<Aead256> Aead256::create(std::string_view key) {
 
 std::string Aead256::seal(std::string_view plaintext, std::string_view aad) const {
   std::string out(kNonceLen + plaintext.size() + kTagLen, '\0');
-  std::string nonce = random_bytes(kNonceLen);
-  std::copy(nonce.begin(), nonce.end(), out.begin());
+  // A random 96-bit nonce, as NIST SP 800-38D allows: not secret, and with one key a patient's,
+  // never near the 2^32 messages a key may seal.
+  fill_public_random(out.data(), kNonceLen);
   auto* body = ossl::u8(out.data() + kNonceLen);
 
-  ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) ossl::fatal("aead seal: context");
-  EVP_CIPHER_CTX* c = ctx.get();
-  if (EVP_EncryptInit_ex2(c, EVP_aes_256_gcm(), ossl::u8(key_.data()), ossl::u8(nonce.data()),
-                          nullptr) != 1) {
+  EVP_CIPHER_CTX* c = thread_context();
+  if (EVP_EncryptInit_ex2(c, gcm(), ossl::u8(key_.data()), ossl::u8(out.data()), nullptr) != 1) {
     ossl::fatal("aead seal: init");
   }
   auto enc = [c](unsigned char* o, int* ol, const unsigned char* i, int il) {
@@ -75,11 +90,9 @@ Result<std::string> Aead256::open(std::string_view sealed, std::string_view aad)
   std::string_view ciphertext = sealed.substr(kNonceLen, sealed.size() - kNonceLen - kTagLen);
   std::string tag(sealed.substr(sealed.size() - kTagLen));
 
-  ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) return internal("aead open: no context");
-  EVP_CIPHER_CTX* c = ctx.get();
-  if (EVP_DecryptInit_ex2(c, EVP_aes_256_gcm(), ossl::u8(key_.data()), ossl::u8(nonce.data()),
-                          nullptr) != 1) {
+  EVP_CIPHER_CTX* c = thread_context();
+  if (EVP_DecryptInit_ex2(c, gcm(), ossl::u8(key_.data()), ossl::u8(nonce.data()), nullptr) != 1) {
+    EVP_CIPHER_CTX_reset(c);
     ossl::clear_errors();
     return internal("aead open: init failed");
   }
@@ -93,6 +106,7 @@ Result<std::string> Aead256::open(std::string_view sealed, std::string_view aad)
       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagLen), tag.data()) == 1 &&
       EVP_DecryptFinal_ex(c, ossl::u8(plain.data()) + plain.size(), &final_len) == 1;
   if (!ok) {
+    EVP_CIPHER_CTX_reset(c);  // the next message starts from a clean context
     ossl::clear_errors();
     // Never hand back unauthenticated plaintext, not even in memory the caller might reuse.
     OPENSSL_cleanse(plain.data(), plain.size());

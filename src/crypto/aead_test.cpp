@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "crypto/encoding.h"
 
@@ -44,6 +47,33 @@ TEST(Aead256, FreshNonceEverySeal) {
   std::string b = aead.seal("same", "aad");
   EXPECT_NE(a.substr(0, 12), b.substr(0, 12));
   EXPECT_NE(a, b);
+}
+
+// Each thread keeps one cipher context for every message: a failed open, another key, or another
+// thread's messages leave nothing behind for the next message.
+TEST(Aead256, OneContextAThreadServesEveryKeyAndSurvivesFailures) {
+  const Aead256 a = make();
+  const Aead256 b = make(std::string(32, '\x17'));
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        const std::string plain = "message " + std::to_string(t) + "/" + std::to_string(i);
+        const std::string sa = a.seal(plain, "aad");
+        const std::string sb = b.seal(plain, "aad");
+        std::string bad = sa;
+        bad.back() = static_cast<char>(bad.back() ^ 1);
+        bool ok = !a.open(bad, "aad").is_ok() && !b.open(sa, "aad").is_ok();
+        auto oa = a.open(sa, "aad");
+        auto ob = b.open(sb, "aad");
+        ok = ok && oa.is_ok() && *oa == plain && ob.is_ok() && *ob == plain;
+        if (ok) ++good;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 400);
 }
 
 // The McGrew-Viega GCM test case 16 (AES-256, 96-bit IV, with AAD), laid out in our sealed
