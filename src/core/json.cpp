@@ -368,11 +368,31 @@ void free_json(Json& j) {
   j = nullptr;
 }
 
+namespace {
+
+// One parser per thread: it keeps its buffers between documents.
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+}  // namespace
+
+std::optional<std::string> json_string_member(std::string_view text, std::string_view key) {
+  simdjson::dom::element root;
+  if (thread_parser().parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS)
+    return std::nullopt;
+  simdjson::dom::object object;
+  if (root.get(object) != simdjson::SUCCESS) return std::nullopt;
+  std::string_view value;
+  if (object.at_key(key).get(value) != simdjson::SUCCESS) return std::nullopt;
+  return std::string(value);
+}
+
 namespace detail {
 
 std::optional<Json> parse_json_fast(std::string_view text, std::size_t max_depth) {
-  // One parser per thread: it keeps its buffers between documents.
-  thread_local simdjson::dom::parser parser;
+  simdjson::dom::parser& parser = thread_parser();
   simdjson::dom::element root;
   // `true`: simdjson copies the text into a padded buffer when it cannot read past its end.
   if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +44,11 @@ bool is_decimal_text(const Json& j);
 std::string_view decimal_text(const Json& j);  // the number's text; "" unless is_decimal_text
 // RFC 8259 number syntax (no leading zeros, no '+', no bare '.', exponent with digits).
 bool is_json_number(std::string_view s);
+
+// The string member `key` of the JSON object in `text`, without building a tree (the text is
+// still parsed and checked in full, by simdjson): nullopt when the text is not a JSON object or the
+// member is absent or not a string. For reading one field of a large stored object.
+std::optional<std::string> json_string_member(std::string_view text, std::string_view key);
 
 // Frees a tree, children before parents, and leaves `j` null. nlohmann's destructor first moves
 // every value of a tree onto a heap-allocated stack (so that a deep tree cannot overflow the call

@@ -19,6 +19,19 @@ TEST(Json, ParsesObject) {
   EXPECT_EQ((*r)["b"]["c"], "d");
 }
 
+TEST(Json, StringMemberWithoutATree) {
+  const std::string text =
+      R"({"n":1.50,"receipt":"a\"b\u00e9\n","nested":{"receipt":"inner"},"x":null})";
+  EXPECT_EQ(json_string_member(text, "receipt"), std::optional<std::string>("a\"b\xc3\xa9\n"));
+  EXPECT_EQ(json_string_member(text, "missing"), std::nullopt);
+  EXPECT_EQ(json_string_member(text, "n"), std::nullopt);       // not a string
+  EXPECT_EQ(json_string_member(text, "nested"), std::nullopt);  // not a string either
+  EXPECT_EQ(json_string_member(R"(["receipt"])", "receipt"), std::nullopt);
+  EXPECT_EQ(json_string_member(R"({"receipt":"x")", "receipt"), std::nullopt);       // cut short
+  EXPECT_EQ(json_string_member("{\"receipt\":\"\xff\"}", "receipt"), std::nullopt);  // not UTF-8
+  EXPECT_EQ(json_string_member(R"({"receipt":""})", "receipt"), std::optional<std::string>(""));
+}
+
 TEST(Json, RejectsDuplicateKeys) {
   auto r = parse_json(R"({"a":1,"b":{"x":1,"x":2}})");
   ASSERT_FALSE(r.is_ok());

@@ -180,7 +180,9 @@ class DocumentService {
   // One of the facility's own documents by its id for it, with the facility; kNotFound otherwise.
   Result<std::pair<store::Document, store::Facility>> own_document(const Principal& who,
                                                                    const std::string& facility_ref);
-  // A document's sealed body (request, card, receipt, link file), opened with the patient's key.
+  // A document's sealed body (request, card, receipt, link file), opened with the patient's key:
+  // as JSON text, and parsed.
+  Result<std::string> open_document_text(store::Reader& r, const store::Document& d);
   Result<Json> open_document(store::Reader& r, const store::Document& d);
   // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
   Result<std::optional<store::DocLink>> unlocked(const std::string& token_hash, const std::string& device_token);
