@@ -8,7 +8,7 @@
 //   - validation is deterministic, and a valid resource stays valid after dump_json -> parse_json;
 //   - dump_json round-trips: plain values compare equal, FHIR decimal texts come back byte-exact;
 //   - parse_json's fast path accepts only what the full parser accepts, with the same tree (value
-//     types included), and parse_json answers as the full parser does.
+//     types included), and parse_json and parse_fhir_json answer as their full parsers do.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +60,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(hb::detail::same_tree(*both, *full));
     } else {
       check(both.error().message() == full.error().message());
+    }
+    auto fhir_full = hb::detail::parse_fhir_json_full(text, limits);
+    auto fhir = hb::parse_fhir_json(text, limits);
+    check(fhir.is_ok() == fhir_full.is_ok());
+    if (fhir_full.is_ok()) {
+      check(hb::detail::same_tree(*fhir, *fhir_full));
+    } else {
+      check(fhir.error().message() == fhir_full.error().message());
     }
   }
   if (auto plain = hb::parse_json(text); plain.is_ok()) {

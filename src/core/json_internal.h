@@ -42,5 +42,7 @@ inline bool same_tree(const Json& a, const Json& b) {
 
 // parse_json without the fast path.
 Result<Json> parse_json_full(std::string_view text, const JsonLimits& limits = {});
+// The same for parse_fhir_json: non-integer numbers kept as decimal texts.
+Result<Json> parse_fhir_json_full(std::string_view text, const JsonLimits& limits = {});
 
 }  // namespace hb::detail

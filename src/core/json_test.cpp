@@ -163,6 +163,18 @@ void expect_agreement(std::string_view text, std::size_t max_depth = 64) {
     EXPECT_EQ(both.error().code(), full.error().code());
     EXPECT_EQ(both.error().message(), full.error().message());
   }
+  // And FHIR parsing, which takes the same fast path, answers what its full parser does
+  // (decimals as decimal texts).
+  auto fhir_full = detail::parse_fhir_json_full(text, limits);
+  auto fhir = parse_fhir_json(text, limits);
+  ASSERT_EQ(fhir.is_ok(), fhir_full.is_ok());
+  if (fhir_full.is_ok()) {
+    EXPECT_TRUE(detail::same_tree(*fhir, *fhir_full))
+        << fhir->dump() << " vs " << fhir_full->dump();
+  } else {
+    EXPECT_EQ(fhir.error().code(), fhir_full.error().code());
+    EXPECT_EQ(fhir.error().message(), fhir_full.error().message());
+  }
 }
 
 TEST(Json, FreeJsonEmptiesTheTree) {
