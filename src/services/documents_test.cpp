@@ -50,8 +50,8 @@ class DocumentsTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // Issues a certificate and returns its link token.
-  std::string issue(const std::string& ref) {
+  // The issuance request of an outpatient certificate.
+  static std::string certificate_request(const std::string& ref) {
     Json req = {{"documentId", ref},
                 {"kind", "mc-outpatient"},
                 {"patient", {{"nationalId", "079201001234"}, {"family", "Nguyen"}, {"given", "Mai"},
@@ -59,7 +59,12 @@ class DocumentsTest : public ::testing::Test {
                 {"doctor", {{"name", "Dr. Binh"}}},
                 {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}},
                 {"diagnosis", {{"text", "Influenza"}}}};
-    auto r = docs_->issue(who_, dump_json(req));
+    return dump_json(req);
+  }
+
+  // Issues a certificate and returns its link token.
+  std::string issue(const std::string& ref) {
+    auto r = docs_->issue(who_, certificate_request(ref));
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     if (!r) return "";
     std::string link = r->body["link"];
@@ -401,18 +406,7 @@ TEST_F(DocumentsTest, TheDocumentsRecordIsItsOwnNotAFacilitysLookalike) {
 
   // Issued, then the same request again: the replay answers with the record the issuance made.
   ASSERT_FALSE(issue("MC-9").empty());
-  Json req = {{"documentId", "MC-9"},
-              {"kind", "mc-outpatient"},
-              {"patient",
-               {{"nationalId", "079201001234"},
-                {"family", "Nguyen"},
-                {"given", "Mai"},
-                {"birthDate", "1990-04-12"},
-                {"phone", "+84901234567"}}},
-              {"doctor", {{"name", "Dr. Binh"}}},
-              {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}},
-              {"diagnosis", {{"text", "Influenza"}}}};
-  auto again = docs_->issue(who_, dump_json(req));
+  auto again = docs_->issue(who_, certificate_request("MC-9"));
   ASSERT_TRUE(again.is_ok()) << again.status().to_string();
   EXPECT_EQ(again->status, 200);
   const std::string record = again->body["documentReference"];
