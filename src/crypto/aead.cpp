@@ -59,8 +59,9 @@ Result<Aead256> Aead256::create(std::string_view key) {
 
 std::string Aead256::seal(std::string_view plaintext, std::string_view aad) const {
   std::string out(kNonceLen + plaintext.size() + kTagLen, '\0');
-  // A random 96-bit nonce, as NIST SP 800-38D allows: not secret, and with one key a patient's,
-  // never near the 2^32 messages a key may seal.
+  // A random 96-bit nonce, as NIST SP 800-38D allows: not secret. A data key seals one patient's
+  // records and the master key one wrapped key a patient, far below the 2^32 messages a key may
+  // seal with random nonces.
   fill_public_random(out.data(), kNonceLen);
   auto* body = ossl::u8(out.data() + kNonceLen);
 
