@@ -203,6 +203,8 @@ DocumentService::DocumentService(store::Store& store, Vault& vault, RecordServic
       clock_(clock),
       options_(std::move(options)),
       outbox_(outbox),
+      device_mac_(
+          crypto::hkdf_sha256(options_.rid_secret, "", "healthbook link-device cookies v1", 32)),
       wrong_by_address_(clock, kWrongPerAddressHour / 60.0, kWrongPerAddressHour) {}
 
 Result<std::string> DocumentService::open_document_text(store::Reader& r,
@@ -501,13 +503,49 @@ void DocumentService::audit_link_read(const char* event, const char* client, con
   store_.append_audit_async(std::move(a));
 }
 
+namespace {
+// What a device cookie's MAC covers: the link (its token hash) and the expiry.
+std::string device_cookie_input(const std::string& token_hash, std::string_view expires) {
+  std::string in = "link-device\n";
+  in.append(token_hash).append("\n").append(expires);
+  return in;
+}
+}  // namespace
+
+std::string DocumentService::device_cookie(const std::string& token_hash, Time expires) const {
+  const std::string at = std::to_string(unix_seconds(expires));
+  return at + "." + crypto::base64url_encode(device_mac_.mac(device_cookie_input(token_hash, at)));
+}
+
+bool DocumentService::device_cookie_holds(const std::string& token_hash,
+                                          std::string_view cookie) const {
+  const std::size_t dot = cookie.find('.');
+  if (dot == 0 || dot > 12 || dot == std::string_view::npos) return false;
+  const std::string_view at = cookie.substr(0, dot);
+  if (!std::all_of(at.begin(), at.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+  const std::string expected =
+      crypto::base64url_encode(device_mac_.mac(device_cookie_input(token_hash, at)));
+  if (!crypto::equal_constant_time(cookie.substr(dot + 1), expected)) return false;
+  const int64_t now = unix_seconds(clock_.now());
+  const int64_t expires = std::stoll(std::string(at));
+  // A cookie names its own expiry, but only this service makes them, never further ahead.
+  return expires > now && expires <= now + std::chrono::seconds(kDeviceLifetime).count();
+}
+
 Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::string& token_hash,
                                                                 const std::string& device_token) {
   std::optional<store::DocLink> out;
   if (device_token.empty()) return out;
+  // A signed cookie speaks for itself; one without a '.' is a random token from before them.
+  const bool signed_cookie = device_token.find('.') != std::string::npos;
+  if (signed_cookie && !device_cookie_holds(token_hash, device_token)) return out;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(auto device, r.link_device(crypto::sha256_hex(device_token)));
-    if (!device || device->token_hash != token_hash || device->expires <= clock_.now()) return Status::ok();
+    if (!signed_cookie) {
+      HB_ASSIGN_OR_RETURN(auto device, r.link_device(crypto::sha256_hex(device_token)));
+      if (!device || device->token_hash != token_hash || device->expires <= clock_.now()) {
+        return Status::ok();
+      }
+    }
     HB_ASSIGN_OR_RETURN(out, r.doc_link(token_hash));
     return Status::ok();
   }));
@@ -548,12 +586,14 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   Json read_body;
   std::optional<store::Facility> facility;
   if (!opened || latest || opened->doc.id != link.document_id) opened = nullptr;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    // The row is read even for an opened document (no decryption): a revocation or replacement
-    // since the birth-date check changes it, never the sealed body.
-    HB_ASSIGN_OR_RETURN(row, r.document(link.document_id));
-    if (!row) return internal("a link names a missing document");
-    if (!opened) {
+  // An opened document is shown as the birth-date check's snapshot saw it, status included: a
+  // revocation committed after that snapshot is ordered after this answer, as if it had come a
+  // moment later. Reading it again cost a sixth of an unlock (every commit empties a reader's
+  // page cache in WAL mode, so each read goes back to the file).
+  if (!opened) {
+    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+      HB_ASSIGN_OR_RETURN(row, r.document(link.document_id));
+      if (!row) return internal("a link names a missing document");
       for (int hops = 0; latest && row->status == "superseded" && !row->superseded_by.empty() && hops < 100;
            ++hops) {
         HB_ASSIGN_OR_RETURN(auto next, r.document(row->superseded_by));
@@ -561,12 +601,13 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
         row = std::move(next);
       }
       HB_ASSIGN_OR_RETURN(read_body, open_document(r, *row));
-    }
-    HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(row->facility_id));
-    return Status::ok();
-  }));
-  const store::Document* doc = &*row;
+      HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(row->facility_id));
+      return Status::ok();
+    }));
+  }
+  const store::Document* doc = opened ? &opened->doc : &*row;
   const Json& body = opened ? opened->body : read_body;
+  if (opened) facility = opened->facility;
   Json view = document_view(*doc, facility, body, link.show_diagnosis);
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
@@ -638,8 +679,9 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     HB_ASSIGN_OR_RETURN(auto doc, r.document(link->document_id));
     if (!doc) return internal("a link names a missing document");
     HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
+    HB_ASSIGN_OR_RETURN(auto facility, r.facility_by_id(doc->facility_id));
     stored_birth = body["request"]["patient"].value("birthDate", "");
-    out.opened = Opened{std::move(*doc), std::move(body)};
+    out.opened = Opened{std::move(*doc), std::move(body), std::move(facility)};
     return Status::ok();
   }));
   // An unknown link is treated as a known one whose birth date is never given right.
@@ -686,13 +728,13 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
                                                 const std::string& address) {
   HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address, false));
   if (a.refused) return std::move(*a.refused);
-  const Time now = clock_.now();
-  const std::string device_token = crypto::random_token(18);
-  store::LinkDevice device{crypto::sha256_hex(device_token), a.link->token_hash, now, now + kDeviceLifetime};
-  HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
-    if (a.counters_reset) HB_RETURN_IF_ERROR(w.put_doc_link(*a.link));
-    return w.put_link_device(device);
-  }));
+  // The hour's wrong answers are forgotten, durably, before the browser is let in.
+  if (a.counters_reset) {
+    HB_RETURN_IF_ERROR(
+        store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
+  }
+  const std::string device_token =
+      device_cookie(a.link->token_hash, clock_.now() + kDeviceLifetime);
   HB_ASSIGN_OR_RETURN(Json view, link_view(*a.link, token, address, false, a.opened ? &*a.opened : nullptr));
   return LinkResult{200, std::move(view), device_token};
 }
@@ -1044,6 +1086,25 @@ Result<Json> DocumentService::build_issuer_directory() {
   return Json{{"issuers", issuers}};
 }
 
+namespace {
+std::string proved_key(const store::Document& d) {
+  return d.id + " " + std::to_string(d.log_index);
+}
+}  // namespace
+
+bool DocumentService::proved(const store::Document& d) {
+  const std::string key = proved_key(d);
+  std::lock_guard lock(proved_mu_);
+  return proved_.count(key) != 0;
+}
+
+void DocumentService::remember_proved(const store::Document& d) {
+  std::string key = proved_key(d);
+  std::lock_guard lock(proved_mu_);
+  if (proved_.size() >= kProvedCapacity) proved_.clear();
+  proved_.insert(std::move(key));
+}
+
 Result<Json> DocumentService::verify(std::string_view card_text) {
   HB_ASSIGN_OR_RETURN(auto dir, directory());
   if (!dir->parsed) {
@@ -1058,9 +1119,11 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
     const std::string hash = crypto::sha256_hex(v.jws);
     std::string receipt;
     std::string iss;
+    bool known = false;  // proved before: only the row (its status) is read
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
       HB_ASSIGN_OR_RETURN(doc, r.document_by_card(hash));
       if (!doc || doc->log_index < 0) return Status::ok();
+      if ((known = proved(*doc))) return Status::ok();
       HB_ASSIGN_OR_RETURN(auto f, r.facility_by_id(doc->facility_id));
       iss = f ? issuer_url(f->code) : "";
       // Only the receipt: the body's tree (the issuance request, the card, the details) is not
@@ -1070,11 +1133,14 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
       return Status::ok();
     }));
     if (!doc || doc->log_index < 0) return not_found("the card is not in this server's transparency log");
+    if (known) return Status::ok();
     // Inclusion, proved: the document's receipt (an inclusion proof against a signed checkpoint)
     // must verify for the log entry that names this card.
     const std::string entry = log_entry(*doc, iss);
-    auto proved = ledger::verify_receipt(receipt, entry, log_.verifier(), log_.origin(), &checkpoints_);
-    if (!proved) return not_found("the card's inclusion in the transparency log does not verify");
+    auto included =
+        ledger::verify_receipt(receipt, entry, log_.verifier(), log_.origin(), &checkpoints_);
+    if (!included) return not_found("the card's inclusion in the transparency log does not verify");
+    remember_proved(*doc);
     return Status::ok();
   };
   documents::Verdict v = documents::verify_health_card(card_text, directory, clock_, opts);

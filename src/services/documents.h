@@ -21,11 +21,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/json.h"
+#include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "documents/issuer_directory.h"
 #include "documents/verify.h"
@@ -42,7 +44,9 @@ namespace hb::services {
 
 struct DocumentOptions {
   std::string base_url;     // public URL, e.g. https://healthbook.example
-  std::string rid_secret;   // key for revocation ids (SHC rid); derived from the master key
+  // Derived from the master key: the key of revocation ids (SHC rid), and, through HKDF, of the
+  // cookies of browsers that unlocked a link.
+  std::string rid_secret;
 };
 
 // The answer to a link request: 200 with the document view, or a refusal (401 with
@@ -96,9 +100,12 @@ class DocumentService {
   Result<Json> verify(std::string_view card_text);
 
   // The patient's link https://<host>/c/<token>. The birth date unlocks it; a browser that
-  // unlocked it keeps access for kDeviceLifetime. Limits: kWrongPerHour wrong answers for a link
-  // lock it for an hour; kWrongInTotal wrong answers over the link's life (right answers in
-  // between do not clear them) disable it until the patient or the issuer reopens it;
+  // unlocked it keeps access for kDeviceLifetime, with a cookie that says so itself (the link's
+  // token hash and the expiry under a MAC; nothing is stored, so an unlock writes nothing unless
+  // it clears wrong answers). Cookies from before 2026-12-06 are random tokens whose hashes are in
+  // link_devices; they are still honoured until they expire. Limits: kWrongPerHour wrong answers
+  // for a link lock it for an hour; kWrongInTotal wrong answers over the link's life (right answers
+  // in between do not clear them) disable it until the patient or the issuer reopens it;
   // kWrongPerAddressHour wrong answers from one client address in an hour stop that address for a
   // while. An unknown link answers exactly like a known one with a wrong birth date (its tries are
   // counted in memory), so links cannot be probed. On the page's own API (unlock_link) an answer
@@ -185,13 +192,20 @@ class DocumentService {
   Result<std::string> open_document_text(store::Reader& r, const store::Document& d);
   Result<Json> open_document(store::Reader& r, const store::Document& d);
   // The document behind a link, if the device holds access to it (nullopt: ask for the birth date).
+  // A browser's cookie for a link it unlocked: "<expiry, unix seconds>.<MAC>", the MAC
+  // (HMAC-SHA256, base64url) over the link's token hash and the expiry.
+  std::string device_cookie(const std::string& token_hash, Time expires) const;
+  // Whether `cookie` is such a cookie for this link, unexpired.
+  bool device_cookie_holds(const std::string& token_hash, std::string_view cookie) const;
   Result<std::optional<store::DocLink>> unlocked(const std::string& token_hash, const std::string& device_token);
   // A document and its opened body, as a read found them.
   struct Opened {
     store::Document doc;
     Json body;
+    std::optional<store::Facility> facility;  // the document's issuer
   };
-  // The link's page. `opened`: the link's own document, already read (unlock), not read again.
+  // The link's page. `opened`: the link's own document and its issuer, read in the same snapshot
+  // as the birth-date check (unlock); nothing is read again.
   Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,
                          bool latest = false, const Opened* opened = nullptr);
   LinkResult refusal(const store::DocLink& state) const;
@@ -236,6 +250,7 @@ class DocumentService {
   const Clock& clock_;
   DocumentOptions options_;
   notify::Outbox* outbox_;
+  crypto::HmacSha256 device_mac_;  // device cookies' key (see device_cookie)
   RateLimiter wrong_by_address_;
   std::mutex unknown_mu_;
   std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
@@ -248,6 +263,15 @@ class DocumentService {
   std::mutex keys_mu_;
   std::map<std::string, SigningKey> keys_;  // by facility id; guarded by keys_mu_
   ledger::CheckpointCache checkpoints_;  // receipts' checkpoints that verified
+  // Documents whose inclusion in the log verified here, as "<document id> <log index>". The proof
+  // is a function of what never changes once a document is issued (its row's card hash, kind,
+  // time and index, its issuer, the receipt in its sealed body), so it holds for good; the status
+  // is still read for every verification. Bounded: when full it starts again empty.
+  static constexpr std::size_t kProvedCapacity = 65536;
+  bool proved(const store::Document& d);
+  void remember_proved(const store::Document& d);
+  std::mutex proved_mu_;
+  std::unordered_set<std::string> proved_;  // guarded by proved_mu_
   std::mutex directory_mu_;
   std::shared_ptr<const Directory> directory_;  // guarded by directory_mu_; null = build again
   uint64_t directory_generation_ = 0;           // guarded by directory_mu_; bumped on changes

@@ -11,6 +11,7 @@
 
 #include "core/ids.h"
 #include "crypto/envelope.h"
+#include "crypto/hash.h"
 #include "documents/shlink.h"
 #include "services/facilities.h"
 
@@ -121,6 +122,10 @@ TEST_F(DocumentsTest, ADeviceKeepsAccessForSevenDaysThenTheLinkAsksAgain) {
   auto again = docs_->open_link(token, open.device_token, "10.0.0.9");
   ASSERT_TRUE(again.is_ok());
   EXPECT_EQ(again->status, 200);
+  // The unlock shows what it read for the birth-date check; a later visit reads it all again.
+  EXPECT_FALSE(open.body["facility"]["name"].get<std::string>().empty());
+  EXPECT_EQ(dump_json(again->body), dump_json(open.body))
+      << "the two ways to the page show the same";
   EXPECT_EQ(docs_->open_link(token, "", "10.0.0.9")->status, 401) << "another browser must ask";
   EXPECT_EQ(docs_->open_link(issue("MC-3"), open.device_token, "10.0.0.9")->status, 401)
       << "a device unlocks only the link it answered for";
@@ -310,6 +315,78 @@ TEST_F(DocumentsTest, ARevokedDocumentIsNoLongerASmartHealthLink) {
   // Before the passcode, a revoked link answers like any other.
   auto wrong = docs_->shl_manifest(token, R"({"recipient":"x","passcode":"2000-01-01"})", "10.0.0.3");
   EXPECT_EQ(wrong->status, 401);
+}
+
+// A card verified again skips the inclusion proof that already held, never the document's status:
+// a revocation by another process (the command line), which this service's issuer directory has
+// not caught up with, still shows at once.
+// The device cookie is the server's own word, under a MAC: no other link, no later expiry, no
+// made-up cookie opens anything, and an unlock stores nothing. A random cookie from before signed
+// ones, whose hash is in link_devices, still opens its link until it expires.
+TEST_F(DocumentsTest, ADeviceCookieOpensOnlyItsOwnLinkAndCannotBeMadeUp) {
+  const std::string token = issue("MC-D1");
+  const std::string other = issue("MC-D2");
+  const int64_t writes = store_->stats().writes;
+  LinkResult open = unlock(token, "1990-04-12");
+  ASSERT_EQ(open.status, 200);
+  ASSERT_TRUE(store_->flush().is_ok());
+  EXPECT_EQ(store_->stats().writes, writes)
+      << "a first right answer writes nothing (its audit record aside)";
+  const std::string cookie = open.device_token;
+  ASSERT_NE(cookie.find('.'), std::string::npos) << cookie;
+  auto status = [&](const std::string& t, const std::string& c) {
+    return docs_->open_link(t, c, "10.0.0.9")->status;
+  };
+  EXPECT_EQ(status(token, cookie), 200);
+  EXPECT_EQ(status(other, cookie), 401) << "another link";
+  const std::string at = cookie.substr(0, cookie.find('.'));
+  const std::string mac = cookie.substr(cookie.find('.') + 1);
+  EXPECT_EQ(status(token, std::to_string(std::stoll(at) + 3600) + "." + mac), 401)
+      << "a later expiry";
+  std::string flipped = mac;
+  flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(status(token, at + "." + flipped), 401) << "a changed MAC";
+  for (const std::string& junk : {std::string("."), "." + mac, at + ".", "x" + at + "." + mac,
+                                  at + "." + mac + "=", std::string(40, '9') + "." + mac}) {
+    EXPECT_EQ(status(token, junk), 401) << junk;
+  }
+  DocumentService elsewhere(*store_, *vault_, *records_, *log_, clock_,
+                            DocumentOptions{"http://localhost:8080", "other"});
+  EXPECT_EQ(elsewhere.open_link(token, cookie, "10.0.0.9")->status, 401) << "another server secret";
+
+  // A cookie from before: a random token whose hash the store holds, until it expires.
+  const std::string legacy = "legacy-device-token-0123456789";
+  ASSERT_TRUE(store_
+                  ->write_sync([&](store::Writer& w) {
+                    return w.put_link_device({crypto::sha256_hex(legacy), crypto::sha256_hex(token),
+                                              clock_.now(), clock_.now() + std::chrono::hours(1)});
+                  })
+                  .is_ok());
+  EXPECT_EQ(status(token, legacy), 200);
+  EXPECT_EQ(status(other, legacy), 401);
+  clock_.advance(std::chrono::hours(2));
+  EXPECT_EQ(status(token, legacy), 401) << "expired";
+  EXPECT_EQ(status(token, cookie), 200) << "the signed cookie lasts its 7 days";
+}
+
+TEST_F(DocumentsTest, AVerifiedCardIsReadForItsStatusEveryTime) {
+  const DocumentOptions https{"https://hb.example", "rid-secret"};
+  DocumentService here(*store_, *vault_, *records_, *log_, clock_, https);
+  DocumentService elsewhere(*store_, *vault_, *records_, *log_, clock_, https);
+  auto issued = here.issue(who_, certificate_request("MC-V1"));
+  ASSERT_TRUE(issued.is_ok()) << issued.status().to_string();
+  const std::string qr = issued->body["card"]["qr"];
+  for (int i = 0; i < 2; ++i) {
+    auto v = here.verify(qr);
+    ASSERT_TRUE(v.is_ok()) << v.status().to_string();
+    EXPECT_EQ((*v)["outcome"], "valid") << dump_json(*v);
+    EXPECT_EQ((*v)["document"]["status"], "active");
+  }
+  ASSERT_TRUE(elsewhere.revoke(who_, "MC-V1", R"({"reason":"issued in error"})").is_ok());
+  auto v = here.verify(qr);
+  ASSERT_TRUE(v.is_ok()) << v.status().to_string();
+  EXPECT_EQ((*v)["outcome"], "revoked") << dump_json(*v);
+  EXPECT_EQ((*v)["document"]["status"], "revoked");
 }
 
 TEST_F(DocumentsTest, AFileLongerThanTheViewerTakesIsGivenByASingleUseLocation) {
