@@ -10,9 +10,10 @@
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
 #include "http/account_api.h"
-#include "http/oidc_api.h"
 #include "http/book_api.h"
+#include "http/cookie.h"
 #include "http/me_documents_api.h"
+#include "http/oidc_api.h"
 #include "http/proxy_api.h"
 #include "http/share_api.h"
 #include "http/static_files.h"
@@ -370,17 +371,8 @@ class Api {
     const std::string& token = parts[3];
     const std::string& m = req.method;
     std::string device;
-    if (auto cookies = req.header("cookie")) {
-      std::string_view c = *cookies;
-      for (size_t i = 0; i < c.size();) {
-        size_t j = c.find(';', i);
-        if (j == std::string_view::npos) j = c.size();
-        std::string_view kv = c.substr(i, j - i);
-        while (!kv.empty() && kv.front() == ' ') kv.remove_prefix(1);
-        if (kv.rfind("hb_link=", 0) == 0) device = std::string(kv.substr(8));
-        i = j + 1;
-      }
-    }
+    if (auto cookies = req.header("cookie"))
+      device = cookie_value(*cookies, "hb_link").value_or("");
     Result<services::LinkResult> out = Status(Code::kNotFound, "no such endpoint");
     if (parts.size() == 4 && (m == "GET" || m == "HEAD")) {
       bool latest = false;

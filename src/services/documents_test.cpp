@@ -317,9 +317,6 @@ TEST_F(DocumentsTest, ARevokedDocumentIsNoLongerASmartHealthLink) {
   EXPECT_EQ(wrong->status, 401);
 }
 
-// A card verified again skips the inclusion proof that already held, never the document's status:
-// a revocation by another process (the command line), which this service's issuer directory has
-// not caught up with, still shows at once.
 // The device cookie is the server's own word, under a MAC: no other link, no later expiry, no
 // made-up cookie opens anything, and an unlock stores nothing. A random cookie from before signed
 // ones, whose hash is in link_devices, still opens its link until it expires.
@@ -341,8 +338,10 @@ TEST_F(DocumentsTest, ADeviceCookieOpensOnlyItsOwnLinkAndCannotBeMadeUp) {
   EXPECT_EQ(status(other, cookie), 401) << "another link";
   const std::string at = cookie.substr(0, cookie.find('.'));
   const std::string mac = cookie.substr(cookie.find('.') + 1);
-  EXPECT_EQ(status(token, std::to_string(std::stoll(at) + 3600) + "." + mac), 401)
-      << "a later expiry";
+  // Expiries that only the MAC can refuse (within the 7 days a cookie may name).
+  EXPECT_EQ(status(token, std::to_string(std::stoll(at) - 3600) + "." + mac), 401)
+      << "an earlier expiry";
+  EXPECT_EQ(status(token, "0" + at + "." + mac), 401) << "the same expiry, written otherwise";
   std::string flipped = mac;
   flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
   EXPECT_EQ(status(token, at + "." + flipped), 401) << "a changed MAC";
@@ -367,8 +366,13 @@ TEST_F(DocumentsTest, ADeviceCookieOpensOnlyItsOwnLinkAndCannotBeMadeUp) {
   clock_.advance(std::chrono::hours(2));
   EXPECT_EQ(status(token, legacy), 401) << "expired";
   EXPECT_EQ(status(token, cookie), 200) << "the signed cookie lasts its 7 days";
+  EXPECT_EQ(status(token, std::to_string(std::stoll(at) + 3600) + "." + mac), 401)
+      << "a later expiry";
 }
 
+// A card verified again skips the inclusion proof that already held, never the document's status:
+// a revocation by another process (the command line), which this service's issuer directory has
+// not caught up with, still shows at once.
 TEST_F(DocumentsTest, AVerifiedCardIsReadForItsStatusEveryTime) {
   const DocumentOptions https{"https://hb.example", "rid-secret"};
   DocumentService here(*store_, *vault_, *records_, *log_, clock_, https);
