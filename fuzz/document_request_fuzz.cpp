@@ -3,7 +3,9 @@
 //   - a refused request has no problem listed, or a problem without a path or message;
 //   - an accepted request lacks what issuing relies on (a kind, a reference, a birth date that is
 //     a real date, an E.164 phone), or a lab result without its Observation;
-//   - a normalised birth date is not a valid YYYY-MM-DD, or normalising it again changes it.
+//   - a normalised birth date is not a valid YYYY-MM-DD, or normalising it again changes it;
+//   - a device cookie (hb_link) parses into other than 1-12 digits and 43 base64url characters, or
+//     one that is not this key's cookie for the link holds.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include <string_view>
 
 #include "core/json.h"
+#include "documents/device_cookie.h"
 #include "documents/request.h"
 
 namespace {
@@ -28,6 +31,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!n.empty()) {
       check(hb::documents::valid_date(n));
       check(hb::documents::normalise_birth_date(n) == n);
+    }
+  }
+  if (size <= 64) {
+    if (auto c = hb::documents::parse_device_cookie(text)) {
+      check(!c->expires_text.empty() && c->expires_text.size() <= 12 && c->mac.size() == 43);
+      check(c->expires_text.size() + 1 + c->mac.size() == text.size());
+      static const hb::crypto::HmacSha256 key(std::string(32, 'k'));
+      const bool holds = hb::documents::device_cookie_holds(key, "link", text, 0, INT64_MAX);
+      check(holds ==
+            (text == hb::documents::make_device_cookie(key, "link", c->expires) && c->expires > 0));
     }
   }
   auto json = hb::parse_fhir_json(text, hb::JsonLimits{64 * 1024, 16});

@@ -9,6 +9,7 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "documents/device_cookie.h"
 #include "documents/health_card.h"
 #include "documents/numeric.h"
 #include "documents/qr.h"
@@ -503,34 +504,17 @@ void DocumentService::audit_link_read(const char* event, const char* client, con
   store_.append_audit_async(std::move(a));
 }
 
-namespace {
-// What a device cookie's MAC covers: the link (its token hash) and the expiry.
-std::string device_cookie_input(const std::string& token_hash, std::string_view expires) {
-  std::string in = "link-device\n";
-  in.append(token_hash).append("\n").append(expires);
-  return in;
-}
-}  // namespace
-
 std::string DocumentService::device_cookie(const std::string& token_hash, Time expires) const {
-  const std::string at = std::to_string(unix_seconds(expires));
-  return at + "." + crypto::base64url_encode(device_mac_.mac(device_cookie_input(token_hash, at)));
+  return documents::make_device_cookie(device_mac_, token_hash, unix_seconds(expires));
 }
 
 bool DocumentService::device_cookie_holds(const std::string& token_hash,
                                           std::string_view cookie) const {
-  const std::size_t dot = cookie.find('.');
-  if (dot == 0 || dot > 12 || dot == std::string_view::npos) return false;
-  const std::string_view at = cookie.substr(0, dot);
-  if (!std::all_of(at.begin(), at.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
-  const std::string expected =
-      crypto::base64url_encode(device_mac_.mac(device_cookie_input(token_hash, at)));
-  if (!crypto::equal_constant_time(cookie.substr(dot + 1), expected)) return false;
   const int64_t now = unix_seconds(clock_.now());
-  const int64_t expires = std::stoll(std::string(at));
   // A cookie names its own expiry, but only this service makes them, never further ahead (with
   // five minutes for a server clock set back meanwhile).
-  return expires > now && expires <= now + std::chrono::seconds(kDeviceLifetime).count() + 300;
+  const int64_t latest = now + std::chrono::seconds(kDeviceLifetime).count() + 300;
+  return documents::device_cookie_holds(device_mac_, token_hash, cookie, now, latest);
 }
 
 Result<std::optional<store::DocLink>> DocumentService::unlocked(const std::string& token_hash,

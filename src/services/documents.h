@@ -191,8 +191,7 @@ class DocumentService {
   // as JSON text, and parsed.
   Result<std::string> open_document_text(store::Reader& r, const store::Document& d);
   Result<Json> open_document(store::Reader& r, const store::Document& d);
-  // A browser's cookie for a link it unlocked: "<expiry, unix seconds>.<MAC>", the MAC
-  // (HMAC-SHA256, base64url) over the link's token hash and the expiry.
+  // A browser's cookie for a link it unlocked (documents/device_cookie.h).
   std::string device_cookie(const std::string& token_hash, Time expires) const;
   // Whether `cookie` is such a cookie for this link, unexpired.
   bool device_cookie_holds(const std::string& token_hash, std::string_view cookie) const;
