@@ -38,8 +38,9 @@ std::optional<DeviceCookie> parse_device_cookie(std::string_view cookie) {
                    [](char ch) { return ch >= '0' && ch <= '9'; })) {
     return std::nullopt;
   }
-  if (c.mac.size() != kMacLength || !std::all_of(c.mac.begin(), c.mac.end(), base64url_char))
+  if (c.mac.size() != kMacLength || !std::all_of(c.mac.begin(), c.mac.end(), base64url_char)) {
     return std::nullopt;
+  }
   for (char ch : c.expires_text) c.expires = c.expires * 10 + (ch - '0');  // 12 digits: no overflow
   return c;
 }
@@ -54,8 +55,9 @@ bool device_cookie_holds(const crypto::HmacSha256& key, std::string_view token_h
                          std::string_view cookie, int64_t now, int64_t latest) {
   auto c = parse_device_cookie(cookie);
   if (!c) return false;
-  if (!crypto::equal_constant_time(c->mac, mac_text(key, token_hash, c->expires_text)))
+  if (!crypto::equal_constant_time(c->mac, mac_text(key, token_hash, c->expires_text))) {
     return false;
+  }
   return c->expires > now && c->expires <= latest;
 }
 

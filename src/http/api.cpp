@@ -371,8 +371,9 @@ class Api {
     const std::string& token = parts[3];
     const std::string& m = req.method;
     std::string device;
-    if (auto cookies = req.header("cookie"))
+    if (auto cookies = req.header("cookie")) {
       device = cookie_value(*cookies, "hb_link").value_or("");
+    }
     Result<services::LinkResult> out = Status(Code::kNotFound, "no such endpoint");
     if (parts.size() == 4 && (m == "GET" || m == "HEAD")) {
       bool latest = false;

@@ -657,17 +657,18 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     return out;
   }
   std::optional<store::DocLink> link;
-  std::string stored_birth;
+  bool right = false;  // a known link, and its birth date
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(link, r.doc_link(hash));
     if (!link) return Status::ok();
     HB_ASSIGN_OR_RETURN(auto doc, r.document(link->document_id));
     if (!doc) return internal("a link names a missing document");
     HB_ASSIGN_OR_RETURN(auto body, open_document(r, *doc));
-    stored_birth = body["request"]["patient"].value("birthDate", "");
+    const std::string stored_birth = body["request"]["patient"].value("birthDate", "");
+    right = !given.empty() && crypto::equal_constant_time(given, stored_birth);
     // The issuer, for the page a right answer opens (in this snapshot: see link_view).
     std::optional<store::Facility> facility;
-    if (!given.empty() && crypto::equal_constant_time(given, stored_birth)) {
+    if (right) {
       HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(doc->facility_id));
     }
     out.opened = Opened{std::move(*doc), std::move(body), std::move(facility)};
@@ -683,7 +684,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     out.refused = refusal(state);
     return out;
   }
-  if (link && !given.empty() && crypto::equal_constant_time(given, stored_birth)) {
+  if (right) {
     // The hour's count starts over; the total stays (kWrongInTotal is over the link's life).
     out.counters_reset = state.failures_window != 0 || state.locked_until != Time{};
     state.failures_window = 0;
