@@ -266,6 +266,14 @@ AccountResult AccountService::locked(Time until) const {
   return r;
 }
 
+AccountResult AccountService::busy() const {
+  AccountResult r =
+      refused(429, "busy", "Another attempt for this account is being checked. Try again.");
+  r.retry_after = 1;
+  r.body["retryAfter"] = 1;
+  return r;
+}
+
 AccountResult AccountService::limited(const std::string& detail, int retry_after) const {
   AccountResult r = refused(429, "rate-limited", detail);
   r.retry_after = retry_after;
@@ -676,6 +684,14 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }
   const std::string key = id_indexes(national_id)[0];
+  // Attempts sent at once do not share one look at the counts (services/rate_limit.h): the
+  // address pays before the password is checked, and one attempt for a national id (an account
+  // or none: the same) is checked at a time, up to its durable count.
+  Charge charge(wrong_by_address_, "addr:" + address);
+  if (!charge.charged())
+    return limited("Too many wrong attempts from this network. Try again later.", 60);
+  const InFlight::Claim claim = checking_.claim("login:" + key);
+  if (!claim.held()) return busy();
   std::optional<store::Account> account;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     for (const auto& index : id_indexes(national_id)) {
@@ -707,7 +723,7 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
       crypto::verify_password(password, has_password ? account->password_hash : dummy_hash_) &&
       has_password;
   if (!right) {
-    wrong_by_address_.allow("addr:" + address);
+    charge.keep();
     bool now_locked = false;
     if (account) {
       HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -863,10 +879,24 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   HB_LIVE_SESSION(live, session_token, false, address);
   if (live.session.second_factor) return AccountResult{200, {{"signedIn", true}}, "", false, 0};
   const Time now = clock_.now();
-  if (live.account.locked_until > now) return locked(live.account.locked_until);
   if (wrong_by_address_.exhausted("addr:" + address)) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }
+  // As for the password: one code for an account is checked at a time (the strikes are the
+  // account's), and the address pays first.
+  Charge charge(wrong_by_address_, "addr:" + address);
+  if (!charge.charged())
+    return limited("Too many wrong attempts from this network. Try again later.", 60);
+  const InFlight::Claim claim = checking_.claim("second-factor:" + live.account.id);
+  if (!claim.held()) return busy();
+  // The account as it is now: an attempt that held the claim before this one may have locked it.
+  std::optional<store::Account> account_now;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(account_now, r.account(live.account.id));
+    return Status::ok();
+  }));
+  if (!account_now) return internal("an account vanished");
+  if (account_now->locked_until > now) return locked(account_now->locked_until);
   const std::string code = trim(code_in);
   const std::string session_hash = live.session.token_hash;
   const std::string k = login_code_key(session_hash);
@@ -874,11 +904,11 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   bool sms_right = false;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     if (!is_code(code)) return Status::ok();
-    if (!live.account.totp_sealed.empty()) {
-      HB_ASSIGN_OR_RETURN(auto secret, open_totp(r, live.account, live.account.totp_sealed));
+    if (!account_now->totp_sealed.empty()) {
+      HB_ASSIGN_OR_RETURN(auto secret, open_totp(r, *account_now, account_now->totp_sealed));
       int64_t step = crypto::totp_match(secret, code, now);
       // A code whose time step was already accepted is a replay.
-      if (step >= 0 && step > live.account.totp_last_step) totp_step = step;
+      if (step >= 0 && step > account_now->totp_last_step) totp_step = step;
     }
     HB_ASSIGN_OR_RETURN(auto row, r.one_time_code(k));
     sms_right = row && row->purpose == "login" && row->subject == session_hash && !row->used &&
@@ -887,7 +917,7 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   }));
 
   if (totp_step < 0 && !sms_right) {
-    wrong_by_address_.allow("addr:" + address);
+    charge.keep();
     bool now_locked = false, ended = false;
     int remaining = 0;
     Time until{};

@@ -221,6 +221,8 @@ class AccountService {
   AccountResult locked(Time until) const;
   AccountResult refused(int status, const std::string& title, const std::string& detail) const;
   AccountResult limited(const std::string& detail, int retry_after) const;
+  // 429 "busy": another attempt for the same account is being checked (see InFlight).
+  AccountResult busy() const;
   store::AuditRecord audit_record(const char* event, const char* action, const char* outcome,
                                   const std::string& patient_id, const std::string& account_id,
                                   const std::string& address, std::string detail) const;
@@ -240,6 +242,7 @@ class AccountService {
   RateLimiter signups_by_id_;
   RateLimiter signups_by_address_;
   RateLimiter wrong_by_address_;
+  InFlight checking_;  // the logins (by national id) and second factors (by account) being checked
   RateLimiter totp_confirms_;
   RateLimiter login_codes_;  // SMS codes per half session (by its hash)
   std::mutex unknown_mu_;

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -367,6 +370,42 @@ TEST_F(AccountsTest, FiveWrongPasswordsLockTheAccountAndAnUnknownIdLooksTheSame)
   AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.10"));
   EXPECT_EQ(half.status, 200);
   EXPECT_EQ(half.body["secondFactor"]["smsSent"], true);
+}
+
+// Passwords sent at once are checked one after another against the account's strikes: a script
+// cannot get more than kWrongPerAccount tries by sending them together, nor the right password
+// past the lock that the ones beside it set. Each from its own address, so that only the
+// account's own limit is at work.
+TEST_F(AccountsTest, PasswordsSentAtOnceAreCheckedOneAfterAnother) {
+  register_patient(kMai);
+  sign_up(kMai);
+  int wrong = 0;
+  int round = 0;
+  bool locked = false;
+  for (; round < 50 && !locked; ++round) {
+    std::vector<AccountResult> results(6);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < 6) std::this_thread::yield();
+        auto r = accounts_->login(kMai.national_id, "wrong password " + std::to_string(i),
+                                  "10.7." + std::to_string(round) + "." + std::to_string(i));
+        if (r) results[i] = std::move(*r);
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const AccountResult& r : results) {
+      ASSERT_TRUE(r.status == 401 || r.status == 429) << r.status << " " << dump_json(r.body);
+      if (r.status == 401) ++wrong;
+      if (r.status == 429 && r.body.value("title", "") == "locked") locked = true;
+    }
+  }
+  ASSERT_TRUE(locked) << "in " << round << " rounds";
+  // The fifth wrong password locks the account and says so (429), like every attempt after it.
+  EXPECT_EQ(wrong, AccountService::kWrongPerAccount - 1) << "in " << round << " rounds";
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.7.99.1")).status, 429);
 }
 
 TEST_F(AccountsTest, OneAddressCannotGuessManyAccounts) {

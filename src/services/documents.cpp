@@ -636,6 +636,20 @@ Result<LinkResult> DocumentService::open_link(const std::string& token, const st
   return refusal(*state);
 }
 
+namespace {
+
+LinkResult too_many_from_address() {
+  return LinkResult{429,
+                    {{"type", "about:blank"},
+                     {"status", 429},
+                     {"title", "locked"},
+                     {"detail", "Too many wrong answers from this network. Try again later."},
+                     {"retryAfter", 120}},
+                    {}};
+}
+
+}  // namespace
+
 Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::string& token,
                                                                    std::string_view birth_date,
                                                                    const std::string& address,
@@ -643,10 +657,9 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
   const std::string hash = crypto::sha256_hex(token);
   const Time now = clock_.now();
   Attempt out;
-  if (wrong_by_address_.exhausted("addr:" + address)) {
-    out.refused = LinkResult{429, {{"type", "about:blank"}, {"status", 429}, {"title", "locked"},
-                                   {"detail", "Too many wrong answers from this network. Try again later."},
-                                   {"retryAfter", 120}}, {}};
+  const std::string address_key = "addr:" + address;
+  if (wrong_by_address_.exhausted(address_key)) {
+    out.refused = too_many_from_address();
     return out;
   }
   const std::string given = normalise_birth_date(birth_date);
@@ -654,6 +667,26 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     // The same for every link, known or not, so it tells nothing; a typing slip costs no attempt.
     out.refused = LinkResult{400, {{"type", "about:blank"}, {"status", 400}, {"title", "not a date"},
                                    {"detail", "Enter the date of birth as YYYY-MM-DD or DD/MM/YYYY."}}, {}};
+    return out;
+  }
+  // Answers sent at once do not share one look at the counts (services/rate_limit.h): the
+  // address pays before the answer is checked, and one answer for a link (or for a link that
+  // does not exist: the same) is checked at a time, up to its durable count.
+  Charge charge(wrong_by_address_, address_key);
+  if (!charge.charged()) {
+    out.refused = too_many_from_address();
+    return out;
+  }
+  const InFlight::Claim claim = checking_.claim(hash);
+  if (!claim.held()) {
+    out.refused =
+        LinkResult{429,
+                   {{"type", "about:blank"},
+                    {"status", 429},
+                    {"title", "busy"},
+                    {"detail", "Another answer for this document is being checked. Try again."},
+                    {"retryAfter", 1}},
+                   {}};
     return out;
   }
   std::optional<store::DocLink> link;
@@ -685,15 +718,20 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     return out;
   }
   if (right) {
-    // The hour's count starts over; the total stays (kWrongInTotal is over the link's life).
-    out.counters_reset = state.failures_window != 0 || state.locked_until != Time{};
+    // The hour's count starts over, durably before the browser is let in; the total stays
+    // (kWrongInTotal is over the link's life).
+    const bool reset = state.failures_window != 0 || state.locked_until != Time{};
     state.failures_window = 0;
     state.locked_until = Time{};
+    if (reset) {
+      HB_RETURN_IF_ERROR(
+          store_.write_sync([&](store::Writer& w) { return w.put_doc_link(state); }));
+    }
     out.link = state;
     return out;
   }
   // Wrong (or unknown): count it, durably for a real link, before answering.
-  wrong_by_address_.allow("addr:" + address);
+  charge.keep();
   if (now - state.window_start >= std::chrono::hours(1)) {
     state.window_start = now;
     state.failures_window = 0;
@@ -718,11 +756,6 @@ Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::s
                                                 const std::string& address) {
   HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address, false));
   if (a.refused) return std::move(*a.refused);
-  // The hour's wrong answers are forgotten, durably, before the browser is let in.
-  if (a.counters_reset) {
-    HB_RETURN_IF_ERROR(
-        store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
-  }
   const std::string device_token =
       device_cookie(a.link->token_hash, clock_.now() + kDeviceLifetime);
   HB_ASSIGN_OR_RETURN(Json view, link_view(*a.link, token, address, false, a.opened ? &*a.opened : nullptr));
@@ -740,9 +773,6 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
     if (r.status == 410) r.status = 404;
     r.body["status"] = r.status;
     return r;
-  }
-  if (a.counters_reset) {
-    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(*a.link); }));
   }
   if (!a.opened) return internal("a right birth date for a link without its document");
   if (a.opened->doc.status != "active") {

@@ -110,7 +110,10 @@ class DocumentService {
   // while. An unknown link answers exactly like a known one with a wrong birth date (its tries are
   // counted in memory), so links cannot be probed. On the page's own API (unlock_link) an answer
   // that is not a date at all is refused (400) without counting; a SMART Health Link viewer's
-  // passcode counts as the protocol says.
+  // passcode counts as the protocol says. Answers sent at once cannot share a count: the answers
+  // for one link are checked one at a time (another sent meanwhile is told to try again, 429
+  // "busy", and costs nothing), and an address is charged before its answer is checked (a right
+  // answer gets the charge back).
   static constexpr int kWrongPerHour = 5;
   static constexpr int kWrongInTotal = 20;
   static constexpr int kWrongPerAddressHour = 30;
@@ -213,11 +216,11 @@ class DocumentService {
                        const std::string& document_id, std::string detail, const std::string& address);
   struct Attempt {
     std::optional<LinkResult> refused;  // set when the answer is a refusal
-    std::optional<store::DocLink> link; // set when the birth date was right (counters reset)
-    bool counters_reset = false;        // ... and it had wrong answers to forget (a write is due)
+    std::optional<store::DocLink> link;  // set when the birth date was right (counters reset)
     std::optional<Opened> opened;  // the link's document, when the link is known
   };
-  // Checks a birth date for a link and counts a wrong one (durably for a real link).
+  // Checks a birth date for a link and counts a wrong one (durably for a real link); a right one
+  // that clears the hour's wrong answers writes that too. Both are durable before it returns.
   // `count_malformed`: an answer that is no date counts as a wrong one (else: 400, not counted).
   Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,
                                    const std::string& address, bool count_malformed);
@@ -251,6 +254,7 @@ class DocumentService {
   notify::Outbox* outbox_;
   crypto::HmacSha256 device_mac_;  // device cookies' key (see device_cookie)
   RateLimiter wrong_by_address_;
+  InFlight checking_;  // the token hashes of the links whose answer is being checked now
   std::mutex unknown_mu_;
   std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
   struct Location {

@@ -4,16 +4,20 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <thread>
 
 #include "core/ids.h"
+#include "crypto/encoding.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
 #include "documents/shlink.h"
 #include "services/facilities.h"
+#include "services/shares.h"
 
 namespace hb::services {
 namespace {
@@ -75,6 +79,40 @@ class DocumentsTest : public ::testing::Test {
     auto r = docs_->unlock_link(token, birth, addr);
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return r ? *r : LinkResult{};
+  }
+
+  struct Try {
+    std::string token;
+    std::string birth_date;
+    std::string address;
+  };
+  // The answers sent at once, as a script would: every thread waits for all the others to be
+  // ready, then answers. An error reads as status 0.
+  std::vector<LinkResult> answer_at_once(const std::vector<Try>& tries) {
+    std::vector<LinkResult> results(tries.size());
+    std::atomic<std::size_t> ready{0};
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < tries.size(); ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < tries.size()) std::this_thread::yield();
+        auto r = docs_->unlock_link(tries[i].token, tries[i].birth_date, tries[i].address);
+        if (r) results[i] = std::move(*r);
+      });
+    }
+    for (auto& t : threads) t.join();
+    return results;
+  }
+  store::DocLink link_state(const std::string& token) {
+    store::DocLink out;
+    EXPECT_TRUE(store_
+                    ->read([&](store::Reader& r) -> Status {
+                      HB_ASSIGN_OR_RETURN(auto l, r.doc_link(crypto::sha256_hex(token)));
+                      if (l) out = *l;
+                      return Status::ok();
+                    })
+                    .is_ok());
+    return out;
   }
 
   fs::path dir_;
@@ -199,6 +237,130 @@ TEST_F(DocumentsTest, OneAddressCannotTryManyLinks) {
   }
   EXPECT_GE(refused, 5);
   EXPECT_EQ(unlock(issue("MC-B"), "1990-04-12", "192.0.2.8").status, 200) << "other addresses are not affected";
+}
+
+// Wrong answers sent at once are checked one after another, each against the counts the ones
+// before it left: a script cannot get more than kWrongPerHour tries by sending them together, nor
+// a right answer past a lock that the answers beside it set. (Each from its own address, so that
+// only the link's own limit is at work.)
+TEST_F(DocumentsTest, AnswersSentAtOnceAreCheckedOneAfterAnother) {
+  const std::string token = issue("MC-R1");
+  int wrong = 0;
+  int rounds = 0;
+  for (; rounds < 50 && link_state(token).locked_until <= clock_.now(); ++rounds) {
+    std::vector<Try> tries;
+    for (int i = 0; i < 8; ++i) {
+      tries.push_back({token, "2001-01-0" + std::to_string(1 + i),
+                       "198.51.100." + std::to_string(rounds * 8 + i)});
+    }
+    for (const LinkResult& r : answer_at_once(tries)) {
+      ASSERT_TRUE(r.status == 401 || r.status == 429) << r.status << " " << dump_json(r.body);
+      if (r.status == 401) ++wrong;
+    }
+  }
+  // The fifth wrong answer locks the link and says so (429), like every answer after it.
+  EXPECT_EQ(wrong, DocumentService::kWrongPerHour - 1) << "in " << rounds << " rounds";
+  const store::DocLink state = link_state(token);
+  EXPECT_EQ(state.failures_total, DocumentService::kWrongPerHour)
+      << "no count lost to another's write";
+  EXPECT_GT(state.locked_until, clock_.now());
+  // The right answer, sent at once with wrong ones on the locked link, is refused like them.
+  std::vector<Try> tries = {{token, "1990-04-12", "198.51.100.250"}};
+  for (int i = 0; i < 7; ++i)
+    tries.push_back(
+        {token, "2001-02-0" + std::to_string(1 + i), "198.51.100.25" + std::to_string(i)});
+  for (const LinkResult& r : answer_at_once(tries)) EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(link_state(token).failures_total, DocumentService::kWrongPerHour);
+}
+
+// The same for one address trying many links at once: it is charged for an answer before the
+// answer is checked, so no more than kWrongPerAddressHour are checked.
+TEST_F(DocumentsTest, AnAddressTryingManyLinksAtOnceGetsNoMoreTries) {
+  std::vector<Try> tries;
+  for (int i = 0; i < DocumentService::kWrongPerAddressHour + 10; ++i) {
+    tries.push_back({issue("MC-R2-" + std::to_string(i)), "2001-01-01", "203.0.113.9"});
+  }
+  int wrong = 0;
+  for (const LinkResult& r : answer_at_once(tries)) {
+    ASSERT_TRUE(r.status == 401 || r.status == 429) << r.status;
+    if (r.status == 401) ++wrong;
+  }
+  EXPECT_EQ(wrong, DocumentService::kWrongPerAddressHour);
+  // Right answers cost the address nothing: a person behind it who knows the date gets in.
+  EXPECT_EQ(unlock(issue("MC-R2-x"), "1990-04-12", "203.0.113.10").status, 200);
+}
+
+// A right answer is given back the address's charge; a wrong one keeps it.
+TEST_F(DocumentsTest, RightAnswersDoNotUseAnAddressesTries) {
+  const std::string token = issue("MC-R3");
+  const std::string unknown = "BBBBBBBBBBBBBBBBBBBBBBBB";
+  for (int i = 0; i < DocumentService::kWrongPerAddressHour - 1; ++i) {
+    ASSERT_EQ(unlock(unknown + std::to_string(i), "2001-01-01", "203.0.113.20").status, 401);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(unlock(token, "1990-04-12", "203.0.113.20").status, 200);
+  EXPECT_EQ(unlock(unknown + "x", "2001-01-01", "203.0.113.20").status, 401) << "the last try";
+  EXPECT_EQ(unlock(unknown + "y", "2001-01-01", "203.0.113.20").status, 429);
+  EXPECT_EQ(unlock(token, "1990-04-12", "203.0.113.20").status, 429) << "the address is stopped";
+}
+
+// The same for a resident's share with a passcode: a right passcode sent at once with the wrong
+// ones that lock the share is refused like them.
+TEST_F(DocumentsTest, SharePasscodesSentAtOnceAreCheckedOneAfterAnother) {
+  auto issued = docs_->issue(who_, certificate_request("MC-S1"));
+  ASSERT_TRUE(issued.is_ok()) << issued.status().to_string();
+  const std::string patient = issued->body["patient"].get<std::string>().substr(8);
+  ShareService shares(*store_, *vault_, *docs_, clock_,
+                      ShareOptions{"http://localhost:8080", crypto::PasswordCost{1, 8 * 1024}});
+  const Json request = {{"records", Json::array({issued->body["documentReference"]})},
+                        {"label", "For my employer"},
+                        {"expiresIn", 3600},
+                        {"passcode", "lotus-2718"}};
+  auto made =
+      shares.create(Resident{"account-1", patient, std::nullopt}, dump_json(request), "10.0.0.1");
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  const std::string url = (*made)["viewerUrl"];
+  const Json payload =
+      parse_json(*crypto::base64url_decode(url.substr(url.find("#shlink:/") + 9))).value();
+  const std::string link = payload["url"];
+  const std::string token = link.substr(link.rfind('/') + 1);
+  auto ask = [&](const std::string& passcode, const std::string& address) {
+    auto r = shares.manifest(
+        token, dump_json(Json{{"recipient", "an employer"}, {"passcode", passcode}}), address);
+    return r ? *r : ShareAnswer{0, {}};
+  };
+  // Four wrong, one by one; then the fifth wrong and the right one, many times over, at once.
+  for (int i = 0; i < ShareService::kWrongPerHour - 1; ++i) {
+    ASSERT_EQ(ask("lotus-000" + std::to_string(i), "10.1.0." + std::to_string(i)).status, 401);
+  }
+  std::vector<ShareAnswer> answers(16);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < 16) std::this_thread::yield();
+      answers[i] = ask(i % 2 ? "lotus-2718" : "lotus-1111", "10.2.0." + std::to_string(i));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int opened = 0, wrong = 0, locked = 0;
+  for (const ShareAnswer& a : answers) {
+    ASSERT_TRUE(a.status == 200 || a.status == 401 || a.status == 429) << a.status;
+    opened += a.status == 200;
+    wrong += a.status == 401;
+    locked += a.status == 429 && a.body.value("title", "") == "locked";
+  }
+  // Checked one at a time, the first answer checked decides. A wrong one is the fifth: it locks
+  // the share, and nothing after it is checked. A right one opens the share and clears the
+  // count, and a lock after it takes five more wrong answers, four of them answered 401.
+  if (opened == 0) {
+    EXPECT_EQ(wrong, 0);
+    EXPECT_GT(locked, 0);
+    EXPECT_EQ(ask("lotus-2718", "10.3.0.1").status, 429) << "locked, even for the right passcode";
+  } else if (locked > 0) {
+    EXPECT_GE(wrong, ShareService::kWrongPerHour - 1)
+        << "locked after a right answer with only " << wrong << " wrong ones";
+  }
 }
 
 TEST_F(DocumentsTest, TheDiagnosisShowsOnlyWhenThePatientChooses) {

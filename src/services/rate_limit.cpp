@@ -1,6 +1,7 @@
 #include "services/rate_limit.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace hb::services {
 
@@ -32,6 +33,37 @@ bool RateLimiter::exhausted(const std::string& key) {
   if (it == buckets_.end()) return false;
   double secs = std::chrono::duration<double>(now - it->second.updated).count();
   return std::min(burst_, it->second.tokens + secs * rate_per_second_) < 1.0;
+}
+
+void RateLimiter::refund(const std::string& key) {
+  Time now = clock_.now();
+  std::lock_guard lock(mu_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) return;  // forgotten: it had refilled completely
+  Bucket& b = it->second;
+  double secs = std::chrono::duration<double>(now - b.updated).count();
+  if (secs > 0) b.tokens = std::min(burst_, b.tokens + secs * rate_per_second_);
+  b.updated = now;
+  b.tokens = std::min(burst_, b.tokens + 1.0);
+}
+
+Charge::Charge(RateLimiter& limiter, std::string key) : limiter_(limiter), key_(std::move(key)) {
+  charged_ = limiter_.allow(key_);
+}
+
+Charge::~Charge() {
+  if (charged_ && !kept_) limiter_.refund(key_);
+}
+
+InFlight::Claim::Claim(InFlight& owner, std::string key) : owner_(owner), key_(std::move(key)) {
+  std::lock_guard lock(owner_.mu_);
+  held_ = owner_.keys_.insert(key_).second;
+}
+
+InFlight::Claim::~Claim() {
+  if (!held_) return;
+  std::lock_guard lock(owner_.mu_);
+  owner_.keys_.erase(key_);
 }
 
 }  // namespace hb::services

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/clock.h"
 
@@ -22,6 +23,10 @@ class RateLimiter {
   bool allow(const std::string& key);
   // True if the key has no token left now (takes nothing): for limits charged only on failures.
   bool exhausted(const std::string& key);
+  // Gives back a token that allow() took, for a request that turned out not to count (a limit on
+  // failures charges every attempt up front, so that attempts made at once cannot all pass a
+  // check that none of them has charged yet, and refunds those that did not fail).
+  void refund(const std::string& key);
 
  private:
   struct Bucket {
@@ -33,6 +38,54 @@ class RateLimiter {
   double burst_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
+};
+
+// A try charged to a limiter's key before the answer is checked, and given back when it goes out
+// of scope unless kept (the answer was checked and wrong). A limit on failures that charged only
+// after the check would let tries sent at once all pass a check that none had charged yet.
+class Charge {
+ public:
+  Charge(RateLimiter& limiter, std::string key);
+  ~Charge();
+  Charge(const Charge&) = delete;
+  Charge& operator=(const Charge&) = delete;
+  bool charged() const { return charged_; }  // false: the key had no try left
+  void keep() { kept_ = true; }
+
+ private:
+  RateLimiter& limiter_;
+  std::string key_;
+  bool charged_ = false;
+  bool kept_ = false;
+};
+
+// One check at a time for each key (a link, an account). Checking a guess reads its counts,
+// compares, and writes the counts back; two checks at once would both read the same counts, and
+// a burst of guesses would get past a lock that the first of them set. A check holds its key
+// until it has written; another check of the same key meanwhile is refused (its caller answers
+// "busy, try again", uncounted) rather than queued, so a burst cannot tie up the threads.
+// Within one process (the store has one).
+class InFlight {
+ public:
+  class Claim {
+   public:
+    ~Claim();
+    Claim(const Claim&) = delete;
+    Claim& operator=(const Claim&) = delete;
+    bool held() const { return held_; }  // false: another check holds the key
+
+   private:
+    friend class InFlight;
+    Claim(InFlight& owner, std::string key);
+    InFlight& owner_;
+    std::string key_;
+    bool held_ = false;
+  };
+  Claim claim(std::string key) { return Claim(*this, std::move(key)); }
+
+ private:
+  std::mutex mu_;
+  std::unordered_set<std::string> keys_;  // guarded by mu_
 };
 
 }  // namespace hb::services

@@ -115,6 +115,58 @@ TEST(RateLimiterTest, RefillsWithTheClock) {
   EXPECT_FALSE(limiter.allow("k"));
 }
 
+TEST(RateLimiterTest, ARefundGivesBackOneTokenAndNeverMoreThanTheBurst) {
+  ManualClock clock;
+  RateLimiter limiter(clock, 60, 2);
+  EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_TRUE(limiter.exhausted("k"));
+  limiter.refund("k");
+  EXPECT_FALSE(limiter.exhausted("k"));
+  EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_FALSE(limiter.allow("k"));
+  // Refunds past a full bucket are lost: two refunds on a full bucket still leave two tokens.
+  clock.advance(std::chrono::seconds(10));
+  limiter.refund("k");
+  limiter.refund("k");
+  EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_TRUE(limiter.allow("k"));
+  EXPECT_FALSE(limiter.allow("k"));
+  limiter.refund("never-seen");  // nothing to give back
+  EXPECT_FALSE(limiter.exhausted("never-seen"));
+}
+
+TEST(RateLimiterTest, AChargeIsGivenBackUnlessKept) {
+  ManualClock clock;
+  RateLimiter limiter(clock, 60, 2);
+  {
+    Charge c(limiter, "k");
+    EXPECT_TRUE(c.charged());
+  }
+  {
+    Charge kept(limiter, "k");
+    kept.keep();
+  }
+  {
+    Charge last(limiter, "k");
+    EXPECT_TRUE(last.charged());
+    Charge none(limiter, "k");
+    EXPECT_FALSE(none.charged()) << "one was kept, one is held";
+  }
+  EXPECT_FALSE(limiter.exhausted("k"));
+}
+
+TEST(InFlightTest, OneClaimAKeyAtATime) {
+  InFlight checks;
+  {
+    const InFlight::Claim first = checks.claim("link-a");
+    EXPECT_TRUE(first.held());
+    EXPECT_FALSE(checks.claim("link-a").held());
+    EXPECT_TRUE(checks.claim("link-b").held()) << "other keys are free";
+  }
+  EXPECT_TRUE(checks.claim("link-a").held()) << "released with its claim";
+}
+
 TEST_F(Services, FacilityRegistryRejectsMalformedAndDuplicateCodes) {
   EXPECT_EQ(facilities_->add({"1234", "X", "clinic", ""}).error().code(), Code::kInvalid);
   EXPECT_EQ(facilities_->add({"12345", "X", "spaceport", ""}).error().code(), Code::kInvalid);

@@ -397,16 +397,37 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
                                            const std::string& address) {
   HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
   HB_ASSIGN_OR_RETURN(auto req, documents::ShlManifestRequest::from_json(j));
-  if (wrong_by_address_.exhausted("addr:" + address)) {
+  if (token.size() != 43) return gone();
+  const std::string hash = crypto::sha256_hex(token);
+  if (!req.passcode) return answer(hash, req, address, nullptr);
+  // A passcode is a guess. Passcodes sent at once do not share one look at the counts
+  // (services/rate_limit.h): the address pays before the passcode is checked, and one passcode
+  // for a share is checked at a time, up to its durable count.
+  const ShareAnswer too_many{
+      429,
+      {{"type", "about:blank"},
+       {"status", 429},
+       {"title", "locked"},
+       {"detail", "Too many wrong passcodes from this network. Try again later."},
+       {"retryAfter", 120}}};
+  if (wrong_by_address_.exhausted("addr:" + address)) return too_many;
+  Charge charge(wrong_by_address_, "addr:" + address);
+  if (!charge.charged()) return too_many;
+  const InFlight::Claim claim = checking_.claim(hash);
+  if (!claim.held()) {
     return ShareAnswer{429,
                        {{"type", "about:blank"},
                         {"status", 429},
-                        {"title", "locked"},
-                        {"detail", "Too many wrong passcodes from this network. Try again later."},
-                        {"retryAfter", 120}}};
+                        {"title", "busy"},
+                        {"detail", "Another passcode for this link is being checked. Try again."},
+                        {"retryAfter", 1}}};
   }
-  if (token.size() != 43) return gone();
-  const std::string hash = crypto::sha256_hex(token);
+  return answer(hash, req, address, &charge);
+}
+
+Result<ShareAnswer> ShareService::answer(const std::string& hash,
+                                         const documents::ShlManifestRequest& req,
+                                         const std::string& address, Charge* charge) {
   std::optional<store::Share> share;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(share, r.share_by_token(hash));
@@ -421,7 +442,7 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
     // No passcode at all is not a guess: the client is told one is needed, nothing is counted.
     if (!req.passcode) return refusal(*share);
     if (!crypto::verify_password(*req.passcode, share->passcode_hash)) {
-      wrong_by_address_.allow("addr:" + address);
+      if (charge) charge->keep();
       std::optional<store::Share> counted;
       HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
         HB_ASSIGN_OR_RETURN(counted, w.share(share->id));
@@ -459,9 +480,16 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
   for (const auto& ref : body["records"]) entities += " " + ref.get<std::string>();
   const std::string recipient = utf8_prefix(req.recipient, kMaxRecipient);
   bool answered = false;
+  std::optional<store::Share> locked_meanwhile;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, w.share(share->id));
     if (!cur || cur->status != "active" || now >= cur->expires) return Status::ok();
+    // Locked since it was read (by another server process: this one checks one passcode a share
+    // at a time): the right passcode does not get past the lock either.
+    if (cur->locked_until > now) {
+      locked_meanwhile = *cur;
+      return Status::ok();
+    }
     cur->failures_total = 0;
     cur->failures_window = 0;
     cur->locked_until = Time{};
@@ -488,6 +516,7 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
     answered = true;
     return Status::ok();
   }));
+  if (locked_meanwhile) return refusal(*locked_meanwhile);
   if (!answered) return gone();
   documents::ShlManifest manifest;
   for (const Json& f : body["files"]) {

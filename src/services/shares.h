@@ -29,6 +29,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "crypto/password.h"
+#include "documents/shlink.h"
 #include "services/accounts.h"
 #include "services/documents.h"
 #include "services/rate_limit.h"
@@ -87,6 +88,10 @@ class ShareService {
   Json share_json(const store::Share& s, const Json& body, const Json& accesses) const;
   ShareAnswer refusal(const store::Share& s) const;
   ShareAnswer gone() const;
+  // The manifest's answer for the share whose token has this hash; `charge`: the address's charge
+  // for the passcode the request carries (kept when it is wrong), null when it carries none.
+  Result<ShareAnswer> answer(const std::string& hash, const documents::ShlManifestRequest& req,
+                             const std::string& address, Charge* charge);
 
   store::Store& store_;
   Vault& vault_;
@@ -94,6 +99,7 @@ class ShareService {
   const Clock& clock_;
   ShareOptions options_;
   RateLimiter wrong_by_address_;
+  InFlight checking_;  // the token hashes of the shares whose passcode is being checked
 };
 
 }  // namespace hb::services

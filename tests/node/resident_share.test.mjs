@@ -150,6 +150,23 @@ test('a resident share opens in an independent SMART Health Link client', async 
   const claims = JSON.parse(inflateRawSync(Buffer.from(signed)).toString('utf8'));
   assert.equal(claims.vc.credentialSubject.fhirBundle.entry[0].resource.birthDate, person.birthDate);
 
+  // Wrong passcodes sent at once are checked one after another: the fifth locks the share (429),
+  // and none gets past that lock, however many come together.
+  let wrongAnswers = 0;
+  let locked = false;
+  for (let round = 0; round < 20 && !locked; round++) {
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => ask(`lotus-${round}${i}00`)));
+    for (const a of answers) {
+      const body = await a.json();
+      assert.ok(a.status === 401 || a.status === 429, `${a.status} ${JSON.stringify(body)}`);
+      if (a.status === 401) wrongAnswers++;
+      if (a.status === 429 && body.title === 'locked') locked = true;
+    }
+  }
+  assert.ok(locked);
+  assert.equal(wrongAnswers, 4);
+  assert.equal((await ask('lotus-2718')).status, 429, 'locked, even for the right passcode');
+
   // The resident sees the opening, then revokes: the client gets 404.
   const listed = await (await fetch(`${hb.base}/api/v1/me/shares`, { headers: { cookie } })).json();
   assert.equal(listed.shares[0].accesses[0].recipient, 'Dr. Hoa, Family Clinic');
