@@ -882,12 +882,12 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   if (wrong_by_address_.exhausted("addr:" + address)) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }
-  // As for the password: one code for an account is checked at a time (the strikes are the
-  // account's), and the address pays first.
+  // As for a login: one attempt for the account's strikes at a time (a code here, the current
+  // password when changing it), the address paying first.
   Charge charge(wrong_by_address_, "addr:" + address);
   if (!charge.charged())
     return limited("Too many wrong attempts from this network. Try again later.", 60);
-  const InFlight::Claim claim = checking_.claim("second-factor:" + live.account.id);
+  const InFlight::Claim claim = checking_.claim("account:" + live.account.id);
   if (!claim.held()) return busy();
   // The account as it is now: an attempt that held the claim before this one may have locked it.
   std::optional<store::Account> account_now;
@@ -1140,13 +1140,24 @@ Result<AccountResult> AccountService::change_password(const std::string& session
   if (wrong_by_address_.exhausted("addr:" + address)) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }
+  // As for a login: one attempt for the account's strikes at a time, the address paying first.
+  Charge charge(wrong_by_address_, "addr:" + address);
+  if (!charge.charged()) return limited("Too many wrong attempts from this network. Try again later.", 60);
+  const InFlight::Claim claim = checking_.claim("account:" + live.account.id);
+  if (!claim.held()) return busy();
+  std::optional<store::Account> account_now;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(account_now, r.account(live.account.id));
+    return Status::ok();
+  }));
+  if (!account_now) return internal("an account vanished");
   const Time now = clock_.now();
-  if (live.account.locked_until > now) {
+  if (account_now->locked_until > now) {
     audit("account-password", "4", live.account.patient_id, live.account.id, address, "locked");
-    return locked(live.account.locked_until);
+    return locked(account_now->locked_until);
   }
-  if (!crypto::verify_password(current_password, live.account.password_hash)) {
-    wrong_by_address_.allow("addr:" + address);
+  if (!crypto::verify_password(current_password, account_now->password_hash)) {
+    charge.keep();
     bool now_locked = false;
     Time until{};
     HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {

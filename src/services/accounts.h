@@ -242,7 +242,9 @@ class AccountService {
   RateLimiter signups_by_id_;
   RateLimiter signups_by_address_;
   RateLimiter wrong_by_address_;
-  InFlight checking_;  // the logins (by national id) and second factors (by account) being checked
+  // The attempts being checked: logins by national id, second factors and password changes by
+  // account (they strike the same account).
+  InFlight checking_;
   RateLimiter totp_confirms_;
   RateLimiter login_codes_;  // SMS codes per half session (by its hash)
   std::mutex unknown_mu_;

@@ -635,6 +635,39 @@ TEST_F(AccountsTest, ChangingThePasswordLocksAfterTooManyWrongTries) {
   EXPECT_EQ(ok(accounts_->change_password(here, kPassword, "Another good one 7", "10.0.0.1")).status, 200);
 }
 
+// The same with current passwords sent at once by whoever holds a session: four are answered
+// wrong, the fifth locks the account, and the right one sent with them does not change it.
+TEST_F(AccountsTest, CurrentPasswordsSentAtOnceAreCheckedOneAfterAnother) {
+  register_patient(kMai);
+  const std::string here = sign_up(kMai);
+  int wrong = 0;
+  int round = 0;
+  bool locked = false;
+  for (; round < 50 && !locked; ++round) {
+    std::vector<AccountResult> results(6);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < 6) std::this_thread::yield();
+        auto r = accounts_->change_password(here, "not my password " + std::to_string(i), "Another good one 7",
+                                            "10.8." + std::to_string(round) + "." + std::to_string(i));
+        if (r) results[i] = std::move(*r);
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const AccountResult& r : results) {
+      ASSERT_TRUE(r.status == 401 || r.status == 429) << r.status << " " << dump_json(r.body);
+      if (r.status == 401) ++wrong;
+      if (r.status == 429 && r.body.value("title", "") == "locked") locked = true;
+    }
+  }
+  ASSERT_TRUE(locked) << "in " << round << " rounds";
+  EXPECT_EQ(wrong, AccountService::kWrongPerAccount - 1) << "in " << round << " rounds";
+  EXPECT_EQ(ok(accounts_->change_password(here, kPassword, "Another good one 7", "10.8.99.1")).status, 429);
+}
+
 // Forgotten password: the same proof as sign-up (national id + birth date + the SMS code), then a
 // new password; every session ends and a new one opens.
 TEST_F(AccountsTest, AForgottenPasswordIsResetWithTheSmsCodeAndEveryOtherSessionEnds) {
