@@ -702,6 +702,11 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
     }
     return Status::ok();
   }));
+  // The account's strikes are shared with its second factors and password changes: hold them too
+  // (an unknown id holds a key of its own, for the same work).
+  const InFlight::Claim account_claim =
+      checking_.claim(account ? "account:" + account->id : "no-account:" + key);
+  if (!account_claim.held()) return busy();
   const Time now = clock_.now();
   Strikes strikes;
   if (account) {
@@ -764,9 +769,16 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   const store::AccountSession& session = opened.second;
   const bool send_sms = sms && !totp && login_codes_.allow(session.token_hash);
   const std::string code = new_code();
+  std::optional<Time> locked_meanwhile;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, w.account(account->id));
     if (!cur) return internal("an account vanished");
+    // Locked since it was read (by another server process: this one holds the account's claim):
+    // the right password does not get past the lock either.
+    if (cur->locked_until > now) {
+      locked_meanwhile = cur->locked_until;
+      return Status::ok();
+    }
     cur->failures = 0;
     cur->failures_window_start = Time{};
     if (!new_hash.empty()) cur->password_hash = new_hash;
@@ -780,6 +792,7 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
     }
     return Status::ok();
   }));
+  if (locked_meanwhile) return locked(*locked_meanwhile);
   if (send_sms && outbox_) outbox_->wake();
   audit("account-login-password", "0", account->patient_id, account->id, address,
         "password right; second factor next");
@@ -965,11 +978,16 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   full.failures = 0;
   full.last_seen = now;
   bool replayed = false;
+  std::optional<Time> locked_meanwhile;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto acct, w.account(live.account.id));
     HB_ASSIGN_OR_RETURN(auto sess, w.account_session(session_hash));
     if (!acct || !sess) {
       replayed = true;
+      return Status::ok();
+    }
+    if (acct->locked_until > now) {  // locked since it was read (by another server process)
+      locked_meanwhile = acct->locked_until;
       return Status::ok();
     }
     if (totp_step >= 0) {
@@ -993,6 +1011,11 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
     HB_RETURN_IF_ERROR(w.delete_account_session(session_hash));
     return w.put_account_session(full);
   }));
+  if (locked_meanwhile) {
+    AccountResult r = locked(*locked_meanwhile);
+    r.clear_session = true;
+    return r;
+  }
   if (replayed) {
     AccountResult r = refused(401, "start-again", "That code was already used. Log in again.");
     r.clear_session = true;
@@ -1173,9 +1196,14 @@ Result<AccountResult> AccountService::change_password(const std::string& session
     return refused(401, "wrong-credentials", "The current password is wrong.");
   }
   HB_ASSIGN_OR_RETURN(std::string hash, crypto::hash_password(new_password, options_.password_cost));
+  std::optional<Time> locked_meanwhile;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, w.account(live.account.id));
     if (!cur) return internal("an account vanished");
+    if (cur->locked_until > now) {  // locked since it was read (by another server process)
+      locked_meanwhile = cur->locked_until;
+      return Status::ok();
+    }
     cur->password_hash = hash;
     cur->failures = 0;
     HB_RETURN_IF_ERROR(w.put_account(*cur));
@@ -1184,6 +1212,7 @@ Result<AccountResult> AccountService::change_password(const std::string& session
     HB_RETURN_IF_ERROR(w.put_account_session(live.session));
     return queue_password_notice(w, p, cur->patient_id);
   }));
+  if (locked_meanwhile) return locked(*locked_meanwhile);
   if (outbox_) outbox_->wake();
   audit("account-password", "0", live.account.patient_id, live.account.id, address,
         "password changed; other sessions ended");

@@ -408,6 +408,47 @@ TEST_F(AccountsTest, PasswordsSentAtOnceAreCheckedOneAfterAnother) {
   EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.7.99.1")).status, 429);
 }
 
+// The right password sent at once with the wrong ones that lock the account: the first one checked
+// decides, as if they had come one by one.
+TEST_F(AccountsTest, TheRightPasswordSentWithTheOnesThatLockTheAccountIsCheckedInTurn) {
+  register_patient(kMai);
+  sign_up(kMai);
+  for (int n = 0; n < 3; ++n) {
+    clock_.advance(AccountService::kLockFor + seconds(1));  // a fresh start each time
+    for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
+      ASSERT_EQ(ok(accounts_->login(kMai.national_id, "wrong password 1",
+                                    "10.6." + std::to_string(n) + "." + std::to_string(i)))
+                    .status,
+                401);
+    }
+    std::vector<AccountResult> results(6);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < 6) std::this_thread::yield();
+        auto r = accounts_->login(kMai.national_id, i % 2 ? kPassword : "wrong password 2",
+                                  "10.7." + std::to_string(n) + "." + std::to_string(i));
+        if (r) results[i] = std::move(*r);
+      });
+    }
+    for (auto& t : threads) t.join();
+    int opened = 0, wrong = 0, locked = 0;
+    for (const AccountResult& r : results) {
+      ASSERT_TRUE(r.status == 200 || r.status == 401 || r.status == 429) << r.status;
+      opened += r.status == 200;
+      wrong += r.status == 401;
+      locked += r.status == 429 && r.body.value("title", "") == "locked";
+    }
+    EXPECT_FALSE(opened > 0 && locked > 0)
+        << "round " << n << ": " << opened << " in, " << locked << " locked";
+    if (opened == 0) {
+      EXPECT_EQ(wrong, 0) << "round " << n;
+    }
+  }
+}
+
 TEST_F(AccountsTest, OneAddressCannotGuessManyAccounts) {
   for (int i = 0; i < AccountService::kWrongPerAddress; ++i) {
     EXPECT_EQ(

@@ -720,29 +720,46 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
   if (right) {
     // The hour's count starts over, durably before the browser is let in; the total stays
     // (kWrongInTotal is over the link's life).
+    // The row is read again in the write and only its counts change: the patient's choices and
+    // a reopening by the issuer, written meanwhile by other requests, stay.
     const bool reset = state.failures_window != 0 || state.locked_until != Time{};
     state.failures_window = 0;
     state.locked_until = Time{};
     if (reset) {
-      HB_RETURN_IF_ERROR(
-          store_.write_sync([&](store::Writer& w) { return w.put_doc_link(state); }));
+      HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+        HB_ASSIGN_OR_RETURN(auto cur, w.doc_link(hash));
+        if (!cur) return Status::ok();
+        cur->failures_window = 0;
+        cur->locked_until = Time{};
+        state = *cur;
+        return w.put_doc_link(*cur);
+      }));
     }
     out.link = state;
     return out;
   }
   // Wrong (or unknown): count it, durably for a real link, before answering.
   charge.keep();
-  if (now - state.window_start >= std::chrono::hours(1)) {
-    state.window_start = now;
-    state.failures_window = 0;
-  }
-  ++state.failures_window;
-  ++state.failures_total;
-  if (state.failures_window >= kWrongPerHour) state.locked_until = now + std::chrono::hours(1);
-  if (state.failures_total >= kWrongInTotal) state.disabled = true;
+  auto count_wrong = [&](store::DocLink& l) {
+    if (now - l.window_start >= std::chrono::hours(1)) {
+      l.window_start = now;
+      l.failures_window = 0;
+    }
+    ++l.failures_window;
+    ++l.failures_total;
+    if (l.failures_window >= kWrongPerHour) l.locked_until = now + std::chrono::hours(1);
+    if (l.failures_total >= kWrongInTotal) l.disabled = true;
+  };
   if (link) {
-    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) { return w.put_doc_link(state); }));
+    HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
+      HB_ASSIGN_OR_RETURN(auto cur, w.doc_link(hash));
+      if (!cur) return internal("a link vanished");
+      count_wrong(*cur);
+      state = *cur;
+      return w.put_doc_link(*cur);
+    }));
   } else {
+    count_wrong(state);
     std::lock_guard lock(unknown_mu_);
     if (unknown_links_.size() > 100000) unknown_links_.clear();  // bounded memory
     unknown_links_[hash] = state;

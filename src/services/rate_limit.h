@@ -45,7 +45,7 @@ class RateLimiter {
 // after the check would let tries sent at once all pass a check that none had charged yet.
 class Charge {
  public:
-  Charge(RateLimiter& limiter, std::string key);
+  [[nodiscard]] Charge(RateLimiter& limiter, std::string key);
   ~Charge();
   Charge(const Charge&) = delete;
   Charge& operator=(const Charge&) = delete;
@@ -81,7 +81,7 @@ class InFlight {
     std::string key_;
     bool held_ = false;
   };
-  Claim claim(std::string key) { return Claim(*this, std::move(key)); }
+  [[nodiscard]] Claim claim(std::string key) { return Claim(*this, std::move(key)); }
 
  private:
   std::mutex mu_;
