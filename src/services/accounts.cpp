@@ -266,6 +266,16 @@ AccountResult AccountService::locked(Time until) const {
   return r;
 }
 
+Result<store::Account> AccountService::current_account(const std::string& id) {
+  std::optional<store::Account> a;
+  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(a, r.account(id));
+    return Status::ok();
+  }));
+  if (!a) return internal("an account vanished");
+  return std::move(*a);
+}
+
 AccountResult AccountService::busy() const {
   AccountResult r =
       refused(429, "busy", "Another attempt for this account is being checked. Try again.");
@@ -903,13 +913,8 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   const InFlight::Claim claim = checking_.claim("account:" + live.account.id);
   if (!claim.held()) return busy();
   // The account as it is now: an attempt that held the claim before this one may have locked it.
-  std::optional<store::Account> account_now;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(account_now, r.account(live.account.id));
-    return Status::ok();
-  }));
-  if (!account_now) return internal("an account vanished");
-  if (account_now->locked_until > now) return locked(account_now->locked_until);
+  HB_ASSIGN_OR_RETURN(const store::Account account_now, current_account(live.account.id));
+  if (account_now.locked_until > now) return locked(account_now.locked_until);
   const std::string code = trim(code_in);
   const std::string session_hash = live.session.token_hash;
   const std::string k = login_code_key(session_hash);
@@ -917,11 +922,11 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   bool sms_right = false;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     if (!is_code(code)) return Status::ok();
-    if (!account_now->totp_sealed.empty()) {
-      HB_ASSIGN_OR_RETURN(auto secret, open_totp(r, *account_now, account_now->totp_sealed));
+    if (!account_now.totp_sealed.empty()) {
+      HB_ASSIGN_OR_RETURN(auto secret, open_totp(r, account_now, account_now.totp_sealed));
       int64_t step = crypto::totp_match(secret, code, now);
       // A code whose time step was already accepted is a replay.
-      if (step >= 0 && step > account_now->totp_last_step) totp_step = step;
+      if (step >= 0 && step > account_now.totp_last_step) totp_step = step;
     }
     HB_ASSIGN_OR_RETURN(auto row, r.one_time_code(k));
     sms_right = row && row->purpose == "login" && row->subject == session_hash && !row->used &&
@@ -1168,18 +1173,13 @@ Result<AccountResult> AccountService::change_password(const std::string& session
   if (!charge.charged()) return limited("Too many wrong attempts from this network. Try again later.", 60);
   const InFlight::Claim claim = checking_.claim("account:" + live.account.id);
   if (!claim.held()) return busy();
-  std::optional<store::Account> account_now;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(account_now, r.account(live.account.id));
-    return Status::ok();
-  }));
-  if (!account_now) return internal("an account vanished");
+  HB_ASSIGN_OR_RETURN(const store::Account account_now, current_account(live.account.id));
   const Time now = clock_.now();
-  if (account_now->locked_until > now) {
+  if (account_now.locked_until > now) {
     audit("account-password", "4", live.account.patient_id, live.account.id, address, "locked");
-    return locked(account_now->locked_until);
+    return locked(account_now.locked_until);
   }
-  if (!crypto::verify_password(current_password, account_now->password_hash)) {
+  if (!crypto::verify_password(current_password, account_now.password_hash)) {
     charge.keep();
     bool now_locked = false;
     Time until{};

@@ -223,6 +223,8 @@ class AccountService {
   AccountResult limited(const std::string& detail, int retry_after) const;
   // 429 "busy": another attempt for the same account is being checked (see InFlight).
   AccountResult busy() const;
+  // The account as stored now (read again under the account's claim).
+  Result<store::Account> current_account(const std::string& id);
   store::AuditRecord audit_record(const char* event, const char* action, const char* outcome,
                                   const std::string& patient_id, const std::string& account_id,
                                   const std::string& address, std::string detail) const;

@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
-
 #include <filesystem>
+#include <functional>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "core/ids.h"
 #include "crypto/envelope.h"
@@ -131,6 +131,24 @@ class AccountsTest : public ::testing::Test {
   AccountResult ok(Result<AccountResult> r) {
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return r ? *r : AccountResult{};
+  }
+  // `attempt(i)` for i in [0, n), all at once: every thread waits for the others to be ready.
+  // An error reads as status 0.
+  static std::vector<AccountResult> at_once(
+      int n, const std::function<Result<AccountResult>(int)>& attempt) {
+    std::vector<AccountResult> results(static_cast<std::size_t>(n));
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < n) std::this_thread::yield();
+        auto r = attempt(i);
+        if (r) results[static_cast<std::size_t>(i)] = std::move(*r);
+      });
+    }
+    for (auto& t : threads) t.join();
+    return results;
   }
 
   // Signs the resident up; returns the full session's token.
@@ -383,19 +401,10 @@ TEST_F(AccountsTest, PasswordsSentAtOnceAreCheckedOneAfterAnother) {
   int round = 0;
   bool locked = false;
   for (; round < 50 && !locked; ++round) {
-    std::vector<AccountResult> results(6);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < 6; ++i) {
-      threads.emplace_back([&, i] {
-        ready.fetch_add(1);
-        while (ready.load() < 6) std::this_thread::yield();
-        auto r = accounts_->login(kMai.national_id, "wrong password " + std::to_string(i),
-                                  "10.7." + std::to_string(round) + "." + std::to_string(i));
-        if (r) results[i] = std::move(*r);
-      });
-    }
-    for (auto& t : threads) t.join();
+    const std::vector<AccountResult> results = at_once(6, [&](int i) {
+      return accounts_->login(kMai.national_id, "wrong password " + std::to_string(i),
+                              "10.7." + std::to_string(round) + "." + std::to_string(i));
+    });
     for (const AccountResult& r : results) {
       ASSERT_TRUE(r.status == 401 || r.status == 429) << r.status << " " << dump_json(r.body);
       if (r.status == 401) ++wrong;
@@ -421,19 +430,10 @@ TEST_F(AccountsTest, TheRightPasswordSentWithTheOnesThatLockTheAccountIsCheckedI
                     .status,
                 401);
     }
-    std::vector<AccountResult> results(6);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < 6; ++i) {
-      threads.emplace_back([&, i] {
-        ready.fetch_add(1);
-        while (ready.load() < 6) std::this_thread::yield();
-        auto r = accounts_->login(kMai.national_id, i % 2 ? kPassword : "wrong password 2",
-                                  "10.7." + std::to_string(n) + "." + std::to_string(i));
-        if (r) results[i] = std::move(*r);
-      });
-    }
-    for (auto& t : threads) t.join();
+    const std::vector<AccountResult> results = at_once(6, [&](int i) {
+      return accounts_->login(kMai.national_id, i % 2 ? kPassword : "wrong password 2",
+                              "10.7." + std::to_string(n) + "." + std::to_string(i));
+    });
     int opened = 0, wrong = 0, locked = 0;
     for (const AccountResult& r : results) {
       ASSERT_TRUE(r.status == 200 || r.status == 401 || r.status == 429) << r.status;
@@ -685,19 +685,11 @@ TEST_F(AccountsTest, CurrentPasswordsSentAtOnceAreCheckedOneAfterAnother) {
   int round = 0;
   bool locked = false;
   for (; round < 50 && !locked; ++round) {
-    std::vector<AccountResult> results(6);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < 6; ++i) {
-      threads.emplace_back([&, i] {
-        ready.fetch_add(1);
-        while (ready.load() < 6) std::this_thread::yield();
-        auto r = accounts_->change_password(here, "not my password " + std::to_string(i), "Another good one 7",
-                                            "10.8." + std::to_string(round) + "." + std::to_string(i));
-        if (r) results[i] = std::move(*r);
-      });
-    }
-    for (auto& t : threads) t.join();
+    const std::vector<AccountResult> results = at_once(6, [&](int i) {
+      return accounts_->change_password(here, "not my password " + std::to_string(i),
+                                        "Another good one 7",
+                                        "10.8." + std::to_string(round) + "." + std::to_string(i));
+    });
     for (const AccountResult& r : results) {
       ASSERT_TRUE(r.status == 401 || r.status == 429) << r.status << " " << dump_json(r.body);
       if (r.status == 401) ++wrong;
