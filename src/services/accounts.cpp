@@ -698,8 +698,9 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   // address pays before the password is checked, and one attempt for a national id (an account
   // or none: the same) is checked at a time, up to its durable count.
   Charge charge(wrong_by_address_, "addr:" + address);
-  if (!charge.charged())
+  if (!charge.charged()) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
+  }
   const InFlight::Claim claim = checking_.claim("login:" + key);
   if (!claim.held()) return busy();
   std::optional<store::Account> account;
@@ -908,8 +909,9 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   // As for a login: one attempt for the account's strikes at a time (a code here, the current
   // password when changing it), the address paying first.
   Charge charge(wrong_by_address_, "addr:" + address);
-  if (!charge.charged())
+  if (!charge.charged()) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
+  }
   const InFlight::Claim claim = checking_.claim("account:" + live.account.id);
   if (!claim.held()) return busy();
   // The account as it is now: an attempt that held the claim before this one may have locked it.
@@ -1170,7 +1172,9 @@ Result<AccountResult> AccountService::change_password(const std::string& session
   }
   // As for a login: one attempt for the account's strikes at a time, the address paying first.
   Charge charge(wrong_by_address_, "addr:" + address);
-  if (!charge.charged()) return limited("Too many wrong attempts from this network. Try again later.", 60);
+  if (!charge.charged()) {
+    return limited("Too many wrong attempts from this network. Try again later.", 60);
+  }
   const InFlight::Claim claim = checking_.claim("account:" + live.account.id);
   if (!claim.held()) return busy();
   HB_ASSIGN_OR_RETURN(const store::Account account_now, current_account(live.account.id));
