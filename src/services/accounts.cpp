@@ -94,7 +94,8 @@ AccountService::AccountService(store::Store& store, Vault& vault, const Clock& c
       signups_by_address_(clock, kSignupsPerAddress / 60.0, kSignupsPerAddress),
       wrong_by_address_(clock, kWrongPerAddress / 15.0, kWrongPerAddress),
       totp_confirms_(clock, kCodeTries / 15.0, kCodeTries),
-      login_codes_(clock, kLoginCodesPerSession / 10.0, kLoginCodesPerSession) {
+      login_codes_(clock, kLoginCodesPerSession / 10.0, kLoginCodesPerSession),
+      login_codes_by_account_(clock, kLoginCodesPerAccount / 60.0, kLoginCodesPerAccount) {
   // A hash of a password nobody knows, with the configured cost: a login for an unknown national
   // id verifies against it, so it takes as long as one for a real account.
   if (auto h = crypto::hash_password(crypto::random_token(16), options_.password_cost))
@@ -433,7 +434,10 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
                                                     const std::string& address) {
   const std::string code = trim(code_in);
   HB_RETURN_IF_ERROR(check_password(password, ""));
-  if (wrong_by_address_.exhausted("addr:" + address)) {
+  // The address pays before the code is checked, and is paid back unless it was wrong: codes sent
+  // at once cannot all pass a check of the address's count made before any of them was counted.
+  Charge charge(wrong_by_address_, "addr:" + address);
+  if (!charge.charged()) {
     return limited("Too many wrong codes from this network. Try again later.", 60);
   }
   const Time now = clock_.now();
@@ -453,7 +457,7 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   if (!right) {
     return wrong_challenge_answer(hash, *row, "account-signup", "wrong code", gone,
                                   refused(401, "wrong-code", "That is not the code we sent."),
-                                  address);
+                                  address, charge);
   }
 
   HB_ASSIGN_OR_RETURN(std::string password_hash, hash_new_password(row->subject, password));
@@ -508,13 +512,11 @@ AccountResult AccountService::code_gone() const {
                  "This code no longer works (expired, used or too many tries). Start again.");
 }
 
-Result<AccountResult> AccountService::wrong_challenge_answer(const std::string& challenge_hash,
-                                                             const store::OneTimeCode& row,
-                                                             const char* event, const char* why,
-                                                             const AccountResult& gone,
-                                                             AccountResult refusal,
-                                                             const std::string& address) {
-  wrong_by_address_.allow("addr:" + address);
+Result<AccountResult> AccountService::wrong_challenge_answer(
+    const std::string& challenge_hash, const store::OneTimeCode& row, const char* event,
+    const char* why, const AccountResult& gone, AccountResult refusal, const std::string& address,
+    Charge& charge) {
+  charge.keep();
   int attempts = 0;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto cur, w.one_time_code(challenge_hash));
@@ -538,7 +540,8 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
   const std::string code = trim(code_in);
   const std::string authenticator_code = trim(authenticator_code_in);
   HB_RETURN_IF_ERROR(check_password(password, ""));
-  if (wrong_by_address_.exhausted("addr:" + address)) {
+  Charge charge(wrong_by_address_, "addr:" + address);  // as at sign-up
+  if (!charge.charged()) {
     return limited("Too many wrong codes from this network. Try again later.", 60);
   }
   const Time now = clock_.now();
@@ -565,7 +568,7 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
   if (!right) {
     return wrong_challenge_answer(hash, *row, "account-reset", "wrong code", gone,
                                   refused(401, "wrong-code", "That is not the code we sent."),
-                                  address);
+                                  address, charge);
   }
   // With an authenticator app, the SMS code alone would make the phone the only factor: the app's
   // code is needed too. Asking for it costs no try (only the holder of the SMS code learns that
@@ -580,8 +583,8 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
     if (totp_step < 0 || totp_step <= account->totp_last_step) {
       return wrong_challenge_answer(
           hash, *row, "account-reset", "wrong authenticator code", gone,
-          refused(401, "wrong-authenticator-code", "That is not the code your app shows."),
-          address);
+          refused(401, "wrong-authenticator-code", "That is not the code your app shows."), address,
+          charge);
     }
   }
 
@@ -778,7 +781,8 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   const auto opened = new_session(*account, false);
   const std::string& token = opened.first;
   const store::AccountSession& session = opened.second;
-  const bool send_sms = sms && !totp && login_codes_.allow(session.token_hash);
+  const bool send_sms = sms && !totp && login_codes_.allow(session.token_hash) &&
+                        login_codes_by_account_.allow(account->id);
   const std::string code = new_code();
   std::optional<Time> locked_meanwhile;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
@@ -790,10 +794,12 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
       locked_meanwhile = cur->locked_until;
       return Status::ok();
     }
-    cur->failures = 0;
-    cur->failures_window_start = Time{};
-    if (!new_hash.empty()) cur->password_hash = new_hash;
-    HB_RETURN_IF_ERROR(w.put_account(*cur));
+    // The strikes stay until the second factor is right too: were a right password to clear them,
+    // someone who has the password could guess codes without end, a login between every four.
+    if (!new_hash.empty()) {
+      cur->password_hash = new_hash;
+      HB_RETURN_IF_ERROR(w.put_account(*cur));
+    }
     HB_RETURN_IF_ERROR(w.put_account_session(session));
     if (send_sms) {
       const std::string k = login_code_key(session.token_hash);
@@ -885,6 +891,9 @@ Result<AccountResult> AccountService::send_login_code(const std::string& session
   const std::string code = new_code();
   if (!login_codes_.allow(live.session.token_hash)) {
     return limited("No more codes for this login. Log in again later.", 600);
+  }
+  if (!login_codes_by_account_.allow(live.account.id)) {
+    return limited("Too many codes were sent to your phone. Try again later.", 600);
   }
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_RETURN_IF_ERROR(w.put_one_time_code({k, "login", live.session.token_hash, code_mac(k, code),

@@ -76,6 +76,7 @@ class AccountService {
   static constexpr int kSignupsPerId = 3;          // sign-up codes per national id per hour
   static constexpr int kSignupsPerAddress = 10;    // sign-up starts per address per hour
   static constexpr int kLoginCodesPerSession = 3;  // SMS codes one login may ask for
+  static constexpr int kLoginCodesPerAccount = 10;  // login SMS codes to one account an hour
   static constexpr std::size_t kMinPassword = 10;
   static constexpr std::size_t kMaxPassword = 256;  // bytes
   // last_seen is written at most this often (a read does not always cost a write).
@@ -202,12 +203,13 @@ class AccountService {
   static bool answerable(const std::optional<store::OneTimeCode>& row, std::string_view purpose,
                          Time now);
   AccountResult code_gone() const;  // 410 code-expired
-  // A wrong answer to a sign-up or reset challenge: one try used (and one for the address);
-  // `refusal` with {"remainingAttempts"}, or `gone` when that was the last try.
+  // A wrong answer to a sign-up or reset challenge: one try used, and the address's `charge`
+  // kept; `refusal` with {"remainingAttempts"}, or `gone` when that was the last try.
   Result<AccountResult> wrong_challenge_answer(const std::string& challenge_hash,
                                                const store::OneTimeCode& row, const char* event,
                                                const char* why, const AccountResult& gone,
-                                               AccountResult refusal, const std::string& address);
+                                               AccountResult refusal, const std::string& address,
+                                               Charge& charge);
   // The SMS that says the password changed (no health data); nothing without a phone or outbox.
   Status queue_password_notice(store::Writer& w, const Person& p, const std::string& patient_id);
   std::string code_mac(const std::string& challenge_hash, std::string_view code) const;
@@ -249,6 +251,9 @@ class AccountService {
   InFlight checking_;
   RateLimiter totp_confirms_;
   RateLimiter login_codes_;  // SMS codes per half session (by its hash)
+  // Login SMS codes per account: each login is a new half session, and someone who has the
+  // password could otherwise send the owner's phone a text with every one.
+  RateLimiter login_codes_by_account_;
   std::mutex unknown_mu_;
   std::map<std::string, Strikes> unknown_;  // by national id index; guarded by unknown_mu_
 };

@@ -354,6 +354,42 @@ TEST_F(AccountsTest, SignUpIsRateLimitedPerNationalIdAndPerAddress) {
   EXPECT_EQ(ok(accounts_->start_signup(kMai.national_id, kMai.birth_date, "10.0.3.1")).status, 202);
 }
 
+// Sign-up codes sent at once from one address: the address pays for each before it is checked,
+// so no more than kWrongPerAddress of them are checked and counted against their challenges.
+TEST_F(AccountsTest, CodesSentAtOnceFromOneAddressGetNoMoreTries) {
+  constexpr int kPeople = 7;  // kPeople * kCodeTries > kWrongPerAddress
+  static_assert(kPeople * AccountService::kCodeTries > AccountService::kWrongPerAddress);
+  std::vector<std::string> challenges;
+  std::set<std::string> codes;
+  for (int i = 0; i < kPeople; ++i) {
+    const std::string n = std::to_string(i);
+    Resident r{"07920100100" + n, "1990-04-12", "+8490123450" + n, "Nguyen", "Person " + n};
+    register_patient(r);
+    AccountResult start = ok(accounts_->start_signup(r.national_id, r.birth_date, "10.1.0." + n));
+    ASSERT_EQ(start.status, 202);
+    challenges.push_back(start.body["challenge"]);
+    codes.insert(last_code(r.phone));
+  }
+  std::string wrong = "100000";
+  while (codes.count(wrong)) wrong = std::to_string(std::stoi(wrong) + 1);
+  const std::vector<AccountResult> results =
+      at_once(kPeople * AccountService::kCodeTries, [&](int i) {
+        return accounts_->finish_signup(challenges[static_cast<std::size_t>(i % kPeople)], wrong,
+                                        kPassword, "10.9.9.9");
+      });
+  int checked = 0, limited = 0;
+  for (const AccountResult& r : results) {
+    if (r.status == 429) {
+      ++limited;
+    } else {
+      ++checked;
+      EXPECT_TRUE(r.status == 401 || r.status == 410) << r.status << " " << dump_json(r.body);
+    }
+  }
+  EXPECT_EQ(checked, AccountService::kWrongPerAddress);
+  EXPECT_EQ(limited, kPeople * AccountService::kCodeTries - AccountService::kWrongPerAddress);
+}
+
 TEST_F(AccountsTest, PasswordPolicy) {
   EXPECT_TRUE(AccountService::check_password("correct horse 42", "079201001234").is_ok());
   EXPECT_TRUE(AccountService::check_password("Đường-phố-cũ", "").is_ok())
@@ -501,6 +537,61 @@ TEST_F(AccountsTest, WrongSecondFactorsEndTheLoginAndLockTheAccount) {
   EXPECT_EQ(ok(accounts_->second_factor(half.session_token, code, "10.0.0.1")).status, 401)
       << "the login ended";
   EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1")).status, 429);
+}
+
+// A right password opens only a half session: the account's strikes stay until the second factor
+// is right too. Were a right password to clear them, someone who has the password could guess
+// codes for ever, logging in again after every kWrongPerAccount - 1 of them.
+TEST_F(AccountsTest, ARightPasswordDoesNotClearTheSecondFactorsStrikes) {
+  register_patient(kMai);
+  sign_up(kMai);
+  auto wrong_codes = [&](int n) {
+    AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+    EXPECT_EQ(half.status, 200) << dump_json(half.body);
+    const std::string code = last_code(kMai.phone);
+    const std::string wrong = code == "111111" ? "222222" : "111111";
+    AccountResult r;
+    for (int i = 0; i < n; ++i)
+      r = ok(accounts_->second_factor(half.session_token, wrong, "10.0.0.1"));
+    return std::make_pair(half.session_token, r);
+  };
+  AccountResult r = wrong_codes(AccountService::kWrongPerAccount - 1).second;
+  EXPECT_EQ(r.status, 401) << dump_json(r.body);
+  r = wrong_codes(1).second;
+  EXPECT_EQ(r.status, 429) << "the fifth wrong code, after a second right password, locks";
+  EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1")).status, 429);
+
+  // A whole sign-in clears them.
+  clock_.advance(AccountService::kLockFor + seconds(1));
+  wrong_codes(AccountService::kWrongPerAccount - 1);
+  log_in(kMai);
+  r = wrong_codes(AccountService::kWrongPerAccount - 1).second;
+  EXPECT_EQ(r.status, 401) << dump_json(r.body);
+}
+
+// Every login with the right password asks for an SMS code under a new half session; the phone
+// gets at most kLoginCodesPerAccount of them an hour, however many logins there are.
+TEST_F(AccountsTest, LoginCodesToOnePhoneAreLimitedAcrossLogins) {
+  register_patient(kMai);
+  sign_up(kMai);
+  std::string last_half;
+  for (int i = 0; i < AccountService::kLoginCodesPerAccount; ++i) {
+    AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+    ASSERT_EQ(half.status, 200);
+    EXPECT_EQ(half.body["secondFactor"]["smsSent"], true) << i;
+    last_half = half.session_token;
+  }
+  EXPECT_EQ(texts().size(), static_cast<std::size_t>(AccountService::kLoginCodesPerAccount));
+  AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+  ASSERT_EQ(half.status, 200);
+  EXPECT_EQ(half.body["secondFactor"]["smsSent"], false);
+  EXPECT_EQ(ok(accounts_->send_login_code(half.session_token, "10.0.0.1")).status, 429);
+  EXPECT_EQ(ok(accounts_->send_login_code(last_half, "10.0.0.1")).status, 429);
+  EXPECT_TRUE(texts().empty());
+  clock_.advance(std::chrono::hours(1));
+  AccountResult later = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
+  EXPECT_EQ(later.body["secondFactor"]["smsSent"], true);
+  EXPECT_EQ(texts().size(), 1u);
 }
 
 TEST_F(AccountsTest, TotpEnrolmentAndLoginRefuseAReplayedCode) {
