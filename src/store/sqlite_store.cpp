@@ -1897,7 +1897,19 @@ class SqliteStore final : public Store {
     const bool current = last.generation == wal_generation_ && last.log > 0 && last.log <= wal_frames_;
     const bool nearly_done =
         current && wal_frames_ - last.done <= std::max(kFinishMin, checkpoint_frames_ / kFinishShare);
-    if (wal_frames_ >= checkpoint_frames_ * 4 || (!busy && nearly_done)) {
+    if (wal_frames_ >= checkpoint_frames_ * 4) {
+      // Far past the mark: the checkpointer is not keeping up (its thread waiting for a core or
+      // its fsync on a busy disk). While its pass runs, SQLite refuses the writer's checkpoint as
+      // busy, group after group, and the WAL grows for as long as the pass lasts; so the writer
+      // waits for that pass to end (one not yet started is called off) and copies the rest itself.
+      std::unique_lock<std::mutex> l(ckpt_mu_);
+      ckpt_requested_ = false;
+      ckpt_idle_cv_.wait(l, [&] { return !ckpt_running_; });
+      l.unlock();
+      checkpoint_here();
+      return;
+    }
+    if (!busy && nearly_done) {
       checkpoint_here();
       return;
     }
@@ -1955,9 +1967,12 @@ class SqliteStore final : public Store {
         std::fprintf(stderr, "store: background checkpoint failed: %s\n", sqlite3_errstr(rc));
       }
       if (rc == SQLITE_OK) background_checkpoints_.fetch_add(1);
-      std::lock_guard<std::mutex> l(ckpt_mu_);
-      ckpt_running_ = false;
-      ckpt_last_ = rc == SQLITE_OK ? CheckpointPass{generation, log, done} : CheckpointPass{};
+      {
+        std::lock_guard<std::mutex> l(ckpt_mu_);
+        ckpt_running_ = false;
+        ckpt_last_ = rc == SQLITE_OK ? CheckpointPass{generation, log, done} : CheckpointPass{};
+      }
+      ckpt_idle_cv_.notify_all();
     }
   }
 
@@ -1991,7 +2006,8 @@ class SqliteStore final : public Store {
   };
   std::unique_ptr<Conn> ckpt_conn_;
   std::mutex ckpt_mu_;
-  std::condition_variable ckpt_cv_;
+  std::condition_variable ckpt_cv_;       // a pass is asked for, or the thread is to stop
+  std::condition_variable ckpt_idle_cv_;  // a pass has ended
   bool ckpt_requested_ = false;
   bool ckpt_running_ = false;
   int64_t ckpt_request_generation_ = 0;
