@@ -3,25 +3,28 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
-import { getLink, NetworkError, unlockLink, type ApiResult, type DocumentView } from '../lib/api';
+import { getLink, isBusy, NetworkError, unlockLink, type ApiResult, type DocumentView } from '../lib/api';
 import { formatTime, retryAt } from '../lib/dates';
 import { wordedKey } from '../lib/wording';
 import { Link } from '../router';
-import { DobForm } from './DobForm';
+import { DobForm, type DobRefusal } from './DobForm';
 import { Certificate } from './Certificate';
 
 type State =
   | { step: 'loading' }
-  | { step: 'locked'; remaining?: number; wrong: boolean }
+  | { step: 'locked'; refused?: DobRefusal; remaining?: number }
   | { step: 'throttled'; at: Date; minutes: number }
   | { step: 'gone' }
   | { step: 'error'; network: boolean; status: number }
   | { step: 'open'; view: DocumentView };
 
-function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State {
+export function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State {
   if (res.ok) return { step: 'open', view: res.value };
   const p = res.problem;
-  if (p.status === 401) return { step: 'locked', remaining: p.remainingAttempts, wrong: afterAttempt };
+  if (p.status === 401) return { step: 'locked', remaining: p.remainingAttempts, refused: afterAttempt ? 'wrong' : undefined };
+  // Another date of birth for this link was being checked at that moment: nothing is locked or
+  // counted, so the form stays (with what was typed) for another go.
+  if (isBusy(p)) return { step: 'locked', refused: 'busy' };
   if (p.status === 429) return { step: 'throttled', ...retryAt(new Date(), p.retryAfter ?? 60) };
   if (p.status === 410) return { step: 'gone' };
   return { step: 'error', network: false, status: p.status };
@@ -66,7 +69,7 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
       <PageHeading title={title}>{title}</PageHeading>
       {state.step === 'loading' && <p role="status">{t('app.loading')}</p>}
       {state.step === 'locked' && (
-        <DobForm onSubmit={unlock} busy={busy} wrong={state.wrong} remaining={state.remaining} />
+        <DobForm onSubmit={unlock} busy={busy} refused={state.refused} remaining={state.remaining} />
       )}
       {state.step === 'throttled' && (
         <>

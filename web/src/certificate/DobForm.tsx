@@ -5,16 +5,21 @@ import { useI18n } from '../i18n/context';
 import { localToday, parseDob, type DobError, type DobField } from '../lib/dates';
 import { wordedKey } from '../lib/wording';
 
+// What the server said to the last date given: not the patient's ('wrong'), or another date for
+// this link was being checked at that moment ('busy': nothing counted, the person just tries again).
+export type DobRefusal = 'wrong' | 'busy';
+
 interface Props {
   // The kind of document, when known (not before unlocking): the wording is neutral without it.
   kind?: string;
   onSubmit: (birthDate: string) => void;
   busy: boolean;
-  wrong: boolean;
+  refused?: DobRefusal;
+  // Tries left before the link locks, when the server counts them (after a wrong date).
   remaining?: number;
 }
 
-export function DobForm({ kind, onSubmit, busy, wrong, remaining }: Props) {
+export function DobForm({ kind, onSubmit, busy, refused, remaining }: Props) {
   const { t } = useI18n();
   const [values, setValues] = useState<Record<DobField, string>>({ day: '', month: '', year: '' });
   const [errors, setErrors] = useState<DobError[]>([]);
@@ -40,7 +45,7 @@ export function DobForm({ kind, onSubmit, busy, wrong, remaining }: Props) {
   };
 
   const fieldError = (f: DobField) => errors.find((e) => e.field === f);
-  const describedBy = [id('hint'), errors.length ? id('errors') : '', wrong ? id('wrong') : ''].filter(Boolean).join(' ');
+  const describedBy = [id('hint'), errors.length ? id('errors') : '', refused ? id('refused') : ''].filter(Boolean).join(' ');
   const fields: { f: DobField; label: string; size: number; auto: string }[] = [
     { f: 'day', label: t('link.dob.day'), size: 2, auto: 'bday-day' },
     { f: 'month', label: t('link.dob.month'), size: 2, auto: 'bday-month' },
@@ -62,11 +67,17 @@ export function DobForm({ kind, onSubmit, busy, wrong, remaining }: Props) {
           </ul>
         </div>
       )}
-      {wrong && errors.length === 0 && (
-        <div id={id('wrong')} className="message message--error" role="alert" key={attempt}>
-          <p>{t('link.dob.wrong')}</p>
-          {remaining !== undefined && (
-            <p>{remaining === 1 ? t('link.dob.remainingOne') : t('link.dob.remaining', { n: remaining })}</p>
+      {refused && errors.length === 0 && (
+        <div id={id('refused')} className="message message--error" role="alert" key={attempt}>
+          {refused === 'busy' ? (
+            <p>{t('link.dob.busy')}</p>
+          ) : (
+            <>
+              <p>{t('link.dob.wrong')}</p>
+              {remaining !== undefined && (
+                <p>{remaining === 1 ? t('link.dob.remainingOne') : t('link.dob.remaining', { n: remaining })}</p>
+              )}
+            </>
           )}
         </div>
       )}

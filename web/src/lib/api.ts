@@ -14,6 +14,11 @@ export interface Problem {
 
 export class NetworkError extends Error {}
 
+// A 429 titled "busy": another guess on the same thing (a certificate link, a share, an account)
+// was being checked at that moment. Not a lock and no attempt was counted, so the person can
+// simply try again; every other 429 is a real wait of retryAfter seconds.
+export const isBusy = (p: { status: number; title?: string }) => p.status === 429 && p.title === 'busy';
+
 export interface DocumentView {
   kind: string;
   label: string;

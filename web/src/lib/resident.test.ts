@@ -13,12 +13,19 @@ describe('classify', () => {
   test('429 carries Retry-After (60 s when missing); 422 its field errors', () => {
     expect(classify({ status: 429, retryAfter: 900 })).toEqual({ kind: 'throttled', retryAfter: 900 });
     expect(classify({ status: 429 })).toEqual({ kind: 'throttled', retryAfter: 60 });
+    expect(classify({ status: 429, title: 'locked', retryAfter: 900 })).toEqual({ kind: 'throttled', retryAfter: 900 });
     expect(classify({ status: 422, detail: 'too weak', errors: [{ path: 'password', message: 'at least 10 characters' }] }))
       .toEqual({ kind: 'invalid', fields: [{ path: 'password', message: 'at least 10 characters' }], detail: 'too weak' });
     expect(classify({ status: 410 })).toEqual({ kind: 'startAgain' });
     expect(classify({ status: 409 })).toEqual({ kind: 'conflict' });
     expect(classify({ status: 403 })).toEqual({ kind: 'forbidden' });
     expect(classify({ status: 503 })).toEqual({ kind: 'other', status: 503 });
+  });
+  test('a 429 titled busy is another attempt being checked at that moment, not a wait', () => {
+    expect(classify({ status: 429, title: 'busy', retryAfter: 1 })).toEqual({ kind: 'busy' });
+    expect(classify({ status: 429, title: 'busy' })).toEqual({ kind: 'busy' });
+    // Only a 429 says busy.
+    expect(classify({ status: 401, title: 'busy' })).toEqual({ kind: 'wrong' });
   });
 });
 

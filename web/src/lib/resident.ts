@@ -2,7 +2,7 @@
 // the page. The session lives in an HttpOnly cookie the page never sees; every request that
 // changes something carries the X-Healthbook-CSRF header (docs/accounts.md), which a page on
 // another site cannot add without a CORS preflight the server never grants.
-import { NetworkError, readProblem, type ApiResult, type Problem } from './api';
+import { isBusy, NetworkError, readProblem, type ApiResult, type Problem } from './api';
 import { parseJson } from './json';
 
 export const csrfHeader = 'x-healthbook-csrf';
@@ -77,6 +77,8 @@ export type Refusal =
   // This login or code can no longer be used (too many tries, expired, replayed): start over.
   | { kind: 'startAgain' }
   | { kind: 'throttled'; retryAfter: number }
+  // Another attempt for the same account was being checked at that moment: try again now.
+  | { kind: 'busy' }
   | { kind: 'invalid'; fields: { path: string; message: string }[]; detail?: string }
   | { kind: 'conflict' }
   | { kind: 'notFound' }
@@ -103,7 +105,7 @@ export function classify(p: Problem): Refusal {
     case 400:
       return { kind: 'invalid', fields: p.errors ?? [], ...(p.detail ? { detail: p.detail } : {}) };
     case 429:
-      return { kind: 'throttled', retryAfter: p.retryAfter ?? 60 };
+      return isBusy(p) ? { kind: 'busy' } : { kind: 'throttled', retryAfter: p.retryAfter ?? 60 };
     default:
       return { kind: 'other', status: p.status };
   }

@@ -1,9 +1,12 @@
 // The viewer's decryption against JWEs made by an independent implementation (the npm `jose`
 // package, from the repository's tools), and payload parsing.
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { deflateRawSync } from 'node:zlib';
 import { CompactEncrypt } from 'jose';
-import { base64urlBytes, bytesBase64url, cardBundle, decryptJwe, healthCardClaims, isExpired, needsPasscode, parseShlink, readManifest } from './shlink';
+import {
+  base64urlBytes, bytesBase64url, cardBundle, decryptJwe, healthCardClaims, isExpired, needsPasscode, parseShlink, readManifest,
+  requestManifest,
+} from './shlink';
 
 const key = new Uint8Array(32).map((_, i) => i * 7 + 1);
 const keyText = bytesBase64url(key);
@@ -81,5 +84,25 @@ describe('health cards and manifests', () => {
     const b = new Uint8Array([0, 250, 251, 252, 253, 254, 255]);
     expect(base64urlBytes(bytesBase64url(b))).toEqual(b);
     expect(() => base64urlBytes('a+b')).toThrow();
+  });
+});
+
+describe('requestManifest refusals', () => {
+  const payload = { url: 'http://127.0.0.1:8080/shl/abc', key: keyText, flag: 'P' };
+  const answering = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } }));
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  test('a busy answer keeps its title, so the page can tell it from a lock', async () => {
+    answering(429, { type: 'about:blank', status: 429, title: 'busy', detail: 'Another passcode is being checked.', retryAfter: 1 });
+    expect(await requestManifest(payload, 'Dr Lan', '1234')).toEqual({ ok: false, status: 429, title: 'busy', retryAfter: 1 });
+  });
+  test('a lock, with Retry-After when the body has no retryAfter; a title that is not a string is left out', async () => {
+    answering(429, { title: 'locked' }, { 'retry-after': '3600' });
+    expect(await requestManifest(payload, 'Dr Lan', '1234')).toEqual({ ok: false, status: 429, title: 'locked', retryAfter: 3600 });
+    answering(401, { title: ['busy'], remainingAttempts: 4 });
+    expect(await requestManifest(payload, 'Dr Lan', '1234')).toEqual({ ok: false, status: 401, remainingAttempts: 4 });
   });
 });

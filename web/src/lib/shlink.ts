@@ -120,7 +120,7 @@ export function readManifest(x: unknown): ManifestFile[] | undefined {
 
 export type ManifestAnswer =
   | { ok: true; files: ManifestFile[] }
-  | { ok: false; status: number; remainingAttempts?: number; retryAfter?: number };
+  | { ok: false; status: number; title?: string; remainingAttempts?: number; retryAfter?: number };
 
 // POSTs the manifest request: who is opening it (the recipient's own words) and the passcode.
 export async function requestManifest(p: ShlinkPayload, recipient: string, passcode?: string): Promise<ManifestAnswer> {
@@ -138,6 +138,7 @@ export async function requestManifest(p: ShlinkPayload, recipient: string, passc
   }
   const o = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const out: ManifestAnswer = { ok: false, status: res.status };
+  if (typeof o.title === 'string') out.title = o.title;
   if (typeof o.remainingAttempts === 'number') out.remainingAttempts = o.remainingAttempts;
   const retry = typeof o.retryAfter === 'number' ? o.retryAfter : Number(res.headers.get('retry-after') ?? NaN);
   if (Number.isFinite(retry)) out.retryAfter = retry;

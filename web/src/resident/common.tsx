@@ -17,6 +17,8 @@ export function refusalText(r: Refusal, t: T, now = new Date()): string {
       const { at, minutes } = retryAt(now, r.retryAfter);
       return t('resident.throttled', { time: formatTime(at), minutes });
     }
+    case 'busy':
+      return t('resident.busy');
     case 'forbidden':
       return t('resident.forbidden');
     case 'notFound':

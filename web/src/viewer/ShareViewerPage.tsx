@@ -4,12 +4,16 @@
 // the files are decrypted here with WebCrypto and shown readably.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n/context';
+import type { MessageKey } from '../i18n/en';
+import type { Params } from '../i18n/translate';
 import { PageHeading } from '../components/PageHeading';
 import { ResourceFacts } from '../components/ResourceDetails';
+import { isBusy } from '../lib/api';
 import { formatDate, formatDateTime, formatTime } from '../lib/dates';
 import { bundleResources, describeResource, patientOf } from '../lib/fhirView';
 import {
-  cardBundle, isExpired, needsPasscode, openFile, parseShlink, requestManifest, type OpenedFile, type ShlinkPayload,
+  cardBundle, isExpired, needsPasscode, openFile, parseShlink, requestManifest, type ManifestAnswer, type OpenedFile,
+  type ShlinkPayload,
 } from '../lib/shlink';
 import { Link } from '../router';
 import { ErrorSummary, type FieldError } from '../resident/common';
@@ -19,6 +23,25 @@ type State =
   | { step: 'opening' }
   | { step: 'gone' }
   | { step: 'open'; files: OpenedFile[] };
+
+// Words for a refused manifest request, shown above the form for another go (an unknown or ended
+// link, 404 or 410, has its own screen instead).
+export function refusedText(
+  answer: Extract<ManifestAnswer, { ok: false }>,
+  t: (key: MessageKey, params?: Params) => string,
+  now = new Date(),
+): string {
+  if (answer.status === 401) {
+    const more = answer.remainingAttempts !== undefined ? ` ${t('viewer.remaining', { n: answer.remainingAttempts })}` : '';
+    return `${t('viewer.wrongPasscode')}${more}`;
+  }
+  // Another passcode for this share was being checked at that moment: not a lock, try again now.
+  if (isBusy(answer)) return t('viewer.busy');
+  if (answer.status === 429) {
+    return t('viewer.locked', { time: formatTime(new Date(now.getTime() + (answer.retryAfter ?? 60) * 1000)) });
+  }
+  return t('app.serverError', { status: answer.status });
+}
 
 export function ShareViewerPage() {
   const { t } = useI18n();
@@ -70,17 +93,7 @@ function Viewer({ payload }: { payload: ShlinkPayload }) {
       try {
         const answer = await requestManifest(payload, recipient.trim(), wantPasscode ? passcode : undefined);
         if (!answer.ok) {
-          if (answer.status === 401) {
-            const more = answer.remainingAttempts !== undefined ? ` ${t('viewer.remaining', { n: answer.remainingAttempts })}` : '';
-            setState({ step: 'ask', message: `${t('viewer.wrongPasscode')}${more}` });
-          } else if (answer.status === 404 || answer.status === 410) {
-            setState({ step: 'gone' });
-          } else if (answer.status === 429) {
-            const at = new Date(Date.now() + (answer.retryAfter ?? 60) * 1000);
-            setState({ step: 'ask', message: t('viewer.locked', { time: formatTime(at) }) });
-          } else {
-            setState({ step: 'ask', message: t('app.serverError', { status: answer.status }) });
-          }
+          setState(answer.status === 404 || answer.status === 410 ? { step: 'gone' } : { step: 'ask', message: refusedText(answer, t) });
           return;
         }
         const files = await Promise.all(answer.files.map((f) => openFile(f, payload.key)));
