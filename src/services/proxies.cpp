@@ -312,7 +312,10 @@ Result<Json> ProxyService::grant_carer(const Resident& self, std::string_view bo
     }
   }
   if (!problems.empty()) return Status(Code::kInvalid, "the grant has problems", problems);
-  if (carer_misses_.exhausted(self.account_id)) {
+  // Each try pays first and is paid back unless the id found no account: grants sent at once
+  // cannot all pass a look at the count that none of them has added to yet.
+  Charge charge(carer_misses_, self.account_id);
+  if (!charge.charged()) {
     return Status(Code::kTooManyRequests,
                   "too many national ids without an account: try again in an hour");
   }
@@ -375,7 +378,7 @@ Result<Json> ProxyService::grant_carer(const Resident& self, std::string_view bo
                               address));
   });
   if (!written) {
-    if (missed) carer_misses_.allow(self.account_id);
+    if (missed) charge.keep();
     return written;
   }
   return grant_json(g, carer_name);

@@ -5,7 +5,10 @@
 // is refused on every /api/v1/me route exactly like an unknown id.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
+#include <vector>
 
 #include "harness.h"
 #include "services/proxies.h"
@@ -244,6 +247,37 @@ TEST_F(Proxies, CarerHoldsOnlyTheRightsGrantedUntilTheEndOrRevocation) {
   auto limited = grant_to(mai_again, kBinh.national_id);
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_EQ(grant_to(binh_again, "079999990000").status, 422);
+}
+
+// Guesses at who has an account sent at once get no more tries than sent one by one: each pays
+// before its national id is looked up, and only a miss keeps the payment.
+TEST_F(Proxies, CarerGuessesSentAtOnceGetNoMoreTries) {
+  register_patient(*server_, clinic_, kMai);
+  const std::string mai = sign_up(*server_, *codes_, kMai);
+  constexpr int kTries = 2 * hb::services::ProxyService::kCarerMissesPerHour;
+  std::vector<long> status(kTries);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kTries; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kTries) std::this_thread::yield();
+      status[static_cast<std::size_t>(i)] =
+          me("POST", "carers", mai, "",
+             {{"nationalId", "07999999" + std::to_string(2000 + i)},
+              {"rights", Json::array({"view-records"})},
+              {"endsAt", date_from_today(30, 0)}})
+              .status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  int missed = 0, limited = 0;
+  for (long s : status) {
+    if (s == 422) ++missed;
+    if (s == 429) ++limited;
+  }
+  EXPECT_EQ(missed, hb::services::ProxyService::kCarerMissesPerHour);
+  EXPECT_EQ(limited, kTries - hb::services::ProxyService::kCarerMissesPerHour);
 }
 
 TEST_F(Proxies, NoRouteLetsAHeaderReachSomeoneWithoutARelation) {
