@@ -817,7 +817,10 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   if (totp) methods.push_back("totp");
   if (sms) methods.push_back("sms");
   AccountResult out;
-  out.body = {{"secondFactor", {{"methods", methods}, {"smsSent", send_sms}}}};
+  // smsLimited: no code went out because the phone had as many login codes as an hour allows.
+  out.body = {
+      {"secondFactor",
+       {{"methods", methods}, {"smsSent", send_sms}, {"smsLimited", sms && !totp && !send_sms}}}};
   out.session_token = token;
   return out;
 }
@@ -889,12 +892,15 @@ Result<AccountResult> AccountService::send_login_code(const std::string& session
   const Time now = clock_.now();
   const std::string k = login_code_key(live.session.token_hash);
   const std::string code = new_code();
-  if (!login_codes_.allow(live.session.token_hash)) {
+  // The login's own budget is taken back when the account's refuses: a refusal sends nothing.
+  Charge for_login(login_codes_, live.session.token_hash);
+  if (!for_login.charged()) {
     return limited("No more codes for this login. Log in again later.", 600);
   }
   if (!login_codes_by_account_.allow(live.account.id)) {
     return limited("Too many codes were sent to your phone. Try again later.", 600);
   }
+  for_login.keep();
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_RETURN_IF_ERROR(w.put_one_time_code({k, "login", live.session.token_hash, code_mac(k, code),
                                             now, now + kCodeLifetime, 0, false}));
@@ -962,7 +968,9 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
         return Status::ok();
       }
       ++sess->failures;
-      remaining = kCodeTries - sess->failures;
+      // The login's own tries, or fewer when the account's strikes (kept across right passwords)
+      // leave fewer before its lock.
+      remaining = std::min(kCodeTries - sess->failures, kWrongPerAccount - acct->failures);
       if (remaining <= 0 || now_locked) {
         ended = true;
         return w.delete_account_session(session_hash);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -453,12 +454,15 @@ TEST_F(AccountsTest, PasswordsSentAtOnceAreCheckedOneAfterAnother) {
   EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.7.99.1")).status, 429);
 }
 
-// The right password sent at once with the wrong ones that lock the account: the first one checked
-// decides, as if they had come one by one.
+// The right password sent at once with the wrong ones that lock the account: they are checked one
+// after another, as if they had come one by one. A right password does not clear the strikes, so
+// with four of them any wrong password checked locks, and no right one is let in after that.
 TEST_F(AccountsTest, TheRightPasswordSentWithTheOnesThatLockTheAccountIsCheckedInTurn) {
-  register_patient(kMai);
+  const std::string pid = register_patient(kMai);
   sign_up(kMai);
   for (int n = 0; n < 3; ++n) {
+    int64_t last_seq = 0;
+    for (const auto& a : audit_of(pid)) last_seq = std::max(last_seq, a.seq);
     clock_.advance(AccountService::kLockFor + seconds(1));  // a fresh start each time
     for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
       ASSERT_EQ(ok(accounts_->login(kMai.national_id, "wrong password 1",
@@ -477,11 +481,28 @@ TEST_F(AccountsTest, TheRightPasswordSentWithTheOnesThatLockTheAccountIsCheckedI
       wrong += r.status == 401;
       locked += r.status == 429 && r.body.value("title", "") == "locked";
     }
-    EXPECT_FALSE(opened > 0 && locked > 0)
-        << "round " << n << ": " << opened << " in, " << locked << " locked";
-    if (opened == 0) {
-      EXPECT_EQ(wrong, 0) << "round " << n;
+    EXPECT_EQ(wrong, 0) << "round " << n;
+    // Each check writes its audit event while it holds the account, so their order is the order
+    // of the checks: no right password after the first lock.
+    std::vector<store::AuditRecord> events;
+    for (const auto& a : audit_of(pid)) {
+      if (a.seq > last_seq) events.push_back(a);
     }
+    std::sort(events.begin(), events.end(),
+              [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    bool locked_before = false;
+    int let_in = 0;
+    for (const auto& a : events) {
+      if (a.event_type == "account-login-password") {
+        ++let_in;
+        EXPECT_FALSE(locked_before) << "round " << n << ": a right password let in after the lock";
+      }
+      if (a.event_type == "account-login" && a.detail.find("locked") != std::string::npos) {
+        locked_before = true;
+      }
+    }
+    EXPECT_EQ(let_in, opened) << "round " << n;
+    EXPECT_EQ(locked_before, locked > 0) << "round " << n;
   }
 }
 
@@ -567,6 +588,15 @@ TEST_F(AccountsTest, ARightPasswordDoesNotClearTheSecondFactorsStrikes) {
   log_in(kMai);
   r = wrong_codes(AccountService::kWrongPerAccount - 1).second;
   EXPECT_EQ(r.status, 401) << dump_json(r.body);
+
+  // The tries a wrong code says are left are the account's when it has fewer than the login.
+  clock_.advance(AccountService::kLockWindow + seconds(1));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ok(accounts_->login(kMai.national_id, "wrong password 1", "10.0.0.1")).status, 401);
+  }
+  r = wrong_codes(1).second;
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body["remainingAttempts"], 1) << "3 wrong passwords and 1 wrong code of 5";
 }
 
 // Every login with the right password asks for an SMS code under a new half session; the phone
@@ -579,12 +609,14 @@ TEST_F(AccountsTest, LoginCodesToOnePhoneAreLimitedAcrossLogins) {
     AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
     ASSERT_EQ(half.status, 200);
     EXPECT_EQ(half.body["secondFactor"]["smsSent"], true) << i;
+    EXPECT_EQ(half.body["secondFactor"]["smsLimited"], false) << i;
     last_half = half.session_token;
   }
   EXPECT_EQ(texts().size(), static_cast<std::size_t>(AccountService::kLoginCodesPerAccount));
   AccountResult half = ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1"));
   ASSERT_EQ(half.status, 200);
   EXPECT_EQ(half.body["secondFactor"]["smsSent"], false);
+  EXPECT_EQ(half.body["secondFactor"]["smsLimited"], true);
   EXPECT_EQ(ok(accounts_->send_login_code(half.session_token, "10.0.0.1")).status, 429);
   EXPECT_EQ(ok(accounts_->send_login_code(last_half, "10.0.0.1")).status, 429);
   EXPECT_TRUE(texts().empty());

@@ -65,8 +65,9 @@ class ProxyService {
   Result<Json> acting_for(const Resident& self, const std::string& address);
 
   // POST /api/v1/me/carers {"nationalId", "rights": [...], "endsAt"}: 201 with the carer. The
-  // carer must hold an account (422 otherwise; after kCarerMissesPerHour of those, 429 for the
-  // rest of the hour). Only the person themself (not a proxy) manages their carers.
+  // carer must hold an account (422 otherwise; after kCarerMissesPerHour of those, 429 until the
+  // limit refills, a try every 6 minutes). Only the person themself (not a proxy) manages their
+  // carers.
   Result<Json> grant_carer(const Resident& self, std::string_view body, const std::string& address);
   // GET /api/v1/me/carers: {"carers": [...]}, newest first, every state.
   Result<Json> carers(const Resident& self, const std::string& address);

@@ -1883,7 +1883,7 @@ class SqliteStore final : public Store {
   // which a checkpoint beside a busy writer never achieves, so the writer then copies the few
   // frames committed meanwhile itself, between groups, where no commit can slip in. When the WAL
   // has grown far past the mark (the checkpointer cannot keep up, or a long read holds it back),
-  // the writer checkpoints as it did before.
+  // the writer waits for a running pass to end and checkpoints itself, as it did before.
   void maybe_checkpoint() {
     if (wal_frames_ < checkpoint_frames_) return;
     CheckpointPass last;

@@ -327,6 +327,7 @@ export const en = {
   'login.secondTitle': 'Confirm it is you',
   'login.secondIntroTotp': 'Enter the 6-digit code from your authenticator app, or ask for a code by SMS.',
   'login.secondIntroSms': 'We sent a 6-digit code by SMS to your phone. Enter it here.',
+  'login.smsLimited': 'We could not send a code: your phone has had as many login codes as we send in an hour. Log in again later.',
   'login.smsSent': 'We sent a code by SMS to your phone.',
   'login.sendSms': 'Send me a code by SMS',
   'login.sendingSms': 'Sending…',

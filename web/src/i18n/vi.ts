@@ -324,6 +324,7 @@ export const vi: Record<MessageKey, string> = {
   'login.secondTitle': 'Xác nhận đúng là bạn',
   'login.secondIntroTotp': 'Nhập mã 6 chữ số từ ứng dụng xác thực, hoặc yêu cầu mã qua SMS.',
   'login.secondIntroSms': 'Chúng tôi đã gửi mã 6 chữ số qua SMS đến điện thoại của bạn. Hãy nhập mã vào đây.',
+  'login.smsLimited': 'Chúng tôi không thể gửi mã: điện thoại của bạn đã nhận đủ số mã đăng nhập cho phép trong một giờ. Vui lòng đăng nhập lại sau.',
   'login.smsSent': 'Chúng tôi đã gửi mã qua SMS đến điện thoại của bạn.',
   'login.sendSms': 'Gửi mã cho tôi qua SMS',
   'login.sendingSms': 'Đang gửi…',

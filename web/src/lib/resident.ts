@@ -141,7 +141,8 @@ function isMe(x: unknown): x is Me {
 
 export interface SignupStart { challenge: string; expiresIn: number }
 const isSignupStart = (x: unknown): x is SignupStart => anyObject(x) && typeof x.challenge === 'string';
-export interface LoginAnswer { secondFactor: { methods: string[]; smsSent: boolean } }
+// smsLimited: no code was sent because the phone already had as many login codes as an hour allows.
+export interface LoginAnswer { secondFactor: { methods: string[]; smsSent: boolean; smsLimited?: boolean } }
 const isLoginAnswer = (x: unknown): x is LoginAnswer =>
   anyObject(x) && anyObject(x.secondFactor) && Array.isArray(x.secondFactor.methods);
 export interface TotpSetup { secret: string; uri: string; digits: number; period: number }

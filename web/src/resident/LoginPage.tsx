@@ -69,6 +69,11 @@ export function LoginPage({ search }: { search: string }) {
       if (res.ok) {
         const sf = res.value.secondFactor;
         setPassword('');
+        if (sf.smsLimited === true) {
+          // Without an authenticator app there is nothing to enter until a code can be sent again.
+          setMessage({ text: t('login.smsLimited'), error: true });
+          return;
+        }
         setStep({ step: 'second', totp: sf.methods.includes('totp'), smsSent: sf.smsSent });
         if (sf.smsSent) setMessage({ text: t('login.smsSent'), error: false });
         return;
