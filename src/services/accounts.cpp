@@ -227,6 +227,12 @@ Result<std::string> AccountService::open_totp(store::Reader& r, const store::Acc
   return key.open(sealed, totp_aad(a.id));
 }
 
+std::chrono::minutes AccountService::lock_length(int locks) {
+  std::chrono::minutes d = kLockFor;
+  for (int i = 0; i < locks && d < kLockForMost; ++i) d *= 2;
+  return std::min<std::chrono::minutes>(d, kLockForMost);
+}
+
 bool AccountService::count_strike(Strikes& s) const {
   const Time now = clock_.now();
   if (now - s.window_start >= kLockWindow) {
@@ -235,7 +241,10 @@ bool AccountService::count_strike(Strikes& s) const {
   }
   ++s.failures;
   if (s.failures >= kWrongPerAccount) {
-    s.locked_until = now + kLockFor;
+    // Locks in a row: a lock that ended a day or more ago no longer counts towards this one.
+    if (s.locked_until != Time{} && now - s.locked_until >= kLockForMost) s.locks = 0;
+    s.locked_until = now + lock_length(s.locks);
+    ++s.locks;
     s.failures = 0;
     s.window_start = now;
     return true;
@@ -244,11 +253,12 @@ bool AccountService::count_strike(Strikes& s) const {
 }
 
 bool AccountService::strike(store::Account& a) const {
-  Strikes s{a.failures, a.failures_window_start, a.locked_until};
+  Strikes s{a.failures, a.failures_window_start, a.locked_until, a.locks};
   const bool now_locked = count_strike(s);
   a.failures = s.failures;
   a.failures_window_start = s.window_start;
   a.locked_until = s.locked_until;
+  a.locks = s.locks;
   return now_locked;
 }
 
@@ -605,6 +615,7 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
     acct->password_hash = password_hash;
     acct->failures = 0;
     acct->locked_until = Time{};
+    acct->locks = 0;
     if (totp_step >= 0) acct->totp_last_step = totp_step;
     HB_RETURN_IF_ERROR(w.put_account(*acct));
     // Whoever was signed in with the old password is signed out.
@@ -724,7 +735,8 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   const Time now = clock_.now();
   Strikes strikes;
   if (account) {
-    strikes = {account->failures, account->failures_window_start, account->locked_until};
+    strikes = {account->failures, account->failures_window_start, account->locked_until,
+               account->locks};
   } else {
     std::lock_guard lock(unknown_mu_);
     if (auto it = unknown_.find(key); it != unknown_.end()) strikes = it->second;
@@ -749,7 +761,7 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
         HB_ASSIGN_OR_RETURN(auto cur, w.account(account->id));
         if (!cur) return internal("an account vanished");
         now_locked = strike(*cur);
-        strikes = {cur->failures, cur->failures_window_start, cur->locked_until};
+        strikes = {cur->failures, cur->failures_window_start, cur->locked_until, cur->locks};
         return w.put_account(*cur);
       }));
     } else {
@@ -1031,6 +1043,7 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
     }
     acct->failures = 0;
     acct->failures_window_start = Time{};
+    acct->locks = 0;
     HB_RETURN_IF_ERROR(w.put_account(*acct));
     HB_RETURN_IF_ERROR(w.delete_account_session(session_hash));
     return w.put_account_session(full);
@@ -1227,6 +1240,7 @@ Result<AccountResult> AccountService::change_password(const std::string& session
     }
     cur->password_hash = hash;
     cur->failures = 0;
+    cur->locks = 0;
     HB_RETURN_IF_ERROR(w.put_account(*cur));
     // Whoever else was signed in with the old password is signed out; this session stays.
     HB_RETURN_IF_ERROR(w.delete_account_sessions(cur->id));

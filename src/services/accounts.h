@@ -14,8 +14,10 @@
 //
 // Every guessable step is limited: codes die after kCodeTries wrong answers and kCodeLifetime;
 // kWrongPerAccount wrong passwords or second factors within kLockWindow lock the account for
-// kLockFor; wrong answers from one address and sign-ups per national id and per address are rate
-// limited. Refusals that concern a guess are answers (AccountResult with a status), not errors.
+// kLockFor, each lock in a row twice as long as the one before (up to kLockForMost) until a whole
+// sign-in, a password reset or a password change; wrong answers from one address and sign-ups per
+// national id and per address are rate limited. Refusals that concern a guess are answers
+// (AccountResult with a status), not errors.
 //
 // Thread-safety: safe from any number of threads; all durable state lives in the store.
 #pragma once
@@ -71,7 +73,12 @@ class AccountService {
   static constexpr std::chrono::minutes kCodeLifetime{10};
   static constexpr int kWrongPerAccount = 5;
   static constexpr std::chrono::minutes kLockWindow{15};
-  static constexpr std::chrono::minutes kLockFor{15};
+  static constexpr std::chrono::minutes kLockFor{
+      15};  // the first lock; each next one twice as long
+  static constexpr std::chrono::hours kLockForMost{24};
+  // How long the lock after `locks` locks in a row lasts: kLockFor, doubled for each, at most
+  // kLockForMost.
+  static std::chrono::minutes lock_length(int locks);
   static constexpr int kWrongPerAddress = 30;      // wrong passwords and codes per 15 minutes
   static constexpr int kSignupsPerId = 3;          // sign-up codes per national id per hour
   static constexpr int kSignupsPerAddress = 10;    // sign-up starts per address per hour
@@ -171,6 +178,7 @@ class AccountService {
     int failures = 0;
     Time window_start{};
     Time locked_until{};
+    int locks = 0;  // in a row, since the last whole sign-in
   };
   struct Person {
     std::string patient_id;

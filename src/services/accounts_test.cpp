@@ -427,6 +427,48 @@ TEST_F(AccountsTest, FiveWrongPasswordsLockTheAccountAndAnUnknownIdLooksTheSame)
   EXPECT_EQ(half.body["secondFactor"]["smsSent"], true);
 }
 
+// Each lock in a row lasts twice as long as the one before, up to a day, until a whole sign-in (or
+// a day after the last lock ended): with
+// the password alone, five guesses at the second factor a quarter of an hour for ever would
+// come to tens of thousands a year. An unknown id locks the same way, so the lock says nothing.
+TEST_F(AccountsTest, LocksInARowGetLongerUntilAWholeSignIn) {
+  EXPECT_EQ(AccountService::lock_length(0), AccountService::kLockFor);
+  EXPECT_EQ(AccountService::lock_length(1), 2 * AccountService::kLockFor);
+  EXPECT_EQ(AccountService::lock_length(6), 64 * AccountService::kLockFor);
+  EXPECT_EQ(AccountService::lock_length(7), AccountService::kLockForMost);
+  EXPECT_EQ(AccountService::lock_length(1000), AccountService::kLockForMost);
+
+  register_patient(kMai);
+  sign_up(kMai);
+  int address = 0;
+  auto lock = [&](const std::string& national_id) {
+    AccountResult r;
+    for (int i = 0; i < AccountService::kWrongPerAccount; ++i) {
+      r = ok(accounts_->login(national_id, "wrong password 1",
+                              "10.3.0." + std::to_string(++address % 250)));
+    }
+    EXPECT_EQ(r.status, 429) << dump_json(r.body);
+    return r;
+  };
+  for (int k = 0; k < 3; ++k) {
+    const AccountResult real = lock(kMai.national_id);
+    const AccountResult fake = lock("079299999999");
+    const int minutes = 15 << k;
+    EXPECT_NEAR(real.retry_after, minutes * 60, 1) << "lock " << k;
+    EXPECT_EQ(dump_json(real.body), dump_json(fake.body)) << "lock " << k;
+    clock_.advance(std::chrono::minutes(minutes) - seconds(1));
+    EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.3.1.1")).status, 429);
+    clock_.advance(seconds(2));
+  }
+  log_in(kMai);  // a whole sign-in: the next lock is the first again
+  EXPECT_NEAR(lock(kMai.national_id).retry_after, 15 * 60, 1);
+  // So is one a day or more after the last lock ended.
+  clock_.advance(AccountService::kLockFor + AccountService::kLockForMost - seconds(1));
+  EXPECT_NEAR(lock(kMai.national_id).retry_after, 30 * 60, 1) << "a day after, less a second";
+  clock_.advance(2 * AccountService::kLockFor + AccountService::kLockForMost);
+  EXPECT_NEAR(lock(kMai.national_id).retry_after, 15 * 60, 1);
+}
+
 // Passwords sent at once are checked one after another against the account's strikes: a script
 // cannot get more than kWrongPerAccount tries by sending them together, nor the right password
 // past the lock that the ones beside it set. Each from its own address, so that only the
@@ -463,7 +505,8 @@ TEST_F(AccountsTest, TheRightPasswordSentWithTheOnesThatLockTheAccountIsCheckedI
   for (int n = 0; n < 3; ++n) {
     int64_t last_seq = 0;
     for (const auto& a : audit_of(pid)) last_seq = std::max(last_seq, a.seq);
-    clock_.advance(AccountService::kLockFor + seconds(1));  // a fresh start each time
+    // A fresh start each time: past any lock, and a day after it (locks in a row get longer).
+    clock_.advance(2 * AccountService::kLockForMost);
     for (int i = 1; i < AccountService::kWrongPerAccount; ++i) {
       ASSERT_EQ(ok(accounts_->login(kMai.national_id, "wrong password 1",
                                     "10.6." + std::to_string(n) + "." + std::to_string(i)))

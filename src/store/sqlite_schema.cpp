@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 14> kSteps = {
+constexpr std::array<const char*, 15> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -190,7 +190,8 @@ CREATE INDEX documents_by_patient ON documents(patient_id, issued);
 CREATE INDEX documents_revoked ON documents(facility_id, kid, revoked) WHERE status != 'active';
 )sql",
 
-    // 6: patients' links to their documents (token hashes only) and the browsers that unlocked them.
+    // 6: patients' links to their documents (token hashes only) and the browsers that unlocked
+    // them.
     R"sql(
 CREATE TABLE doc_links(
   token_hash TEXT PRIMARY KEY,
@@ -440,6 +441,12 @@ CREATE INDEX outbox_due ON outbox(next_attempt, id) WHERE status <> 'sent' AND s
 CREATE INDEX outbox_by_status ON outbox(status, id);
 CREATE INDEX outbox_by_recipient ON outbox(recipient_index, created);
 CREATE INDEX outbox_by_patient ON outbox(patient_id);
+)sql",
+    // 15: an account's locks in a row: each lasts longer than the one before, until a whole
+    // sign-in, so that someone who has the password cannot keep guessing second factors at the
+    // pace of one lock window after another.
+    R"sql(
+ALTER TABLE accounts ADD COLUMN locks INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -737,7 +737,7 @@ class Session final : public Writer {
 
   static constexpr const char* kAccountColumns =
       "SELECT id, patient_id, password_hash, totp_sealed, totp_pending_sealed, totp_last_step, "
-      "failures, failures_window_start, locked_until, created FROM accounts ";
+      "failures, failures_window_start, locked_until, created, locks FROM accounts ";
   static Account account_from(const Stmt& s) {
     Account a;
     a.id = s.text(0);
@@ -750,6 +750,7 @@ class Session final : public Writer {
     a.failures_window_start = from_unix_millis(s.int64(7));
     a.locked_until = from_unix_millis(s.int64(8));
     a.created = from_unix_millis(s.int64(9));
+    a.locks = static_cast<int>(s.int64(10));
     return a;
   }
 
@@ -812,14 +813,17 @@ class Session final : public Writer {
     if (a.id.empty() || a.patient_id.empty()) {
       return invalid("an account needs an id and a patient");
     }
-    HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(
-        "INSERT INTO accounts(id, patient_id, password_hash, totp_sealed, totp_pending_sealed, "
-        "totp_last_step, failures, failures_window_start, locked_until, created) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-        "password_hash = excluded.password_hash, totp_sealed = excluded.totp_sealed, "
-        "totp_pending_sealed = excluded.totp_pending_sealed, totp_last_step = excluded.totp_last_step, "
-        "failures = excluded.failures, failures_window_start = excluded.failures_window_start, "
-        "locked_until = excluded.locked_until"));
+    HB_ASSIGN_OR_RETURN(
+        Stmt st,
+        c_.prepare(
+            "INSERT INTO accounts(id, patient_id, password_hash, totp_sealed, totp_pending_sealed, "
+            "totp_last_step, failures, failures_window_start, locked_until, created, locks) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "password_hash = excluded.password_hash, totp_sealed = excluded.totp_sealed, "
+            "totp_pending_sealed = excluded.totp_pending_sealed, totp_last_step = "
+            "excluded.totp_last_step, "
+            "failures = excluded.failures, failures_window_start = excluded.failures_window_start, "
+            "locked_until = excluded.locked_until, locks = excluded.locks"));
     st.bind(1, a.id);
     st.bind(2, a.patient_id);
     st.bind(3, a.password_hash);
@@ -830,6 +834,7 @@ class Session final : public Writer {
     st.bind(8, unix_millis(a.failures_window_start));
     st.bind(9, unix_millis(a.locked_until));
     st.bind(10, unix_millis(a.created));
+    st.bind(11, static_cast<int64_t>(a.locks));
     return c_.run(st, "put_account");
   }
 

@@ -156,6 +156,7 @@ struct Account {
   int failures = 0;                 // wrong passwords and second factors in the current window
   Time failures_window_start{};
   Time locked_until{};              // zero when not locked
+  int locks = 0;                    // locks in a row since the last whole sign-in (each longer)
   Time created{};
 };
 

@@ -261,6 +261,7 @@ export const en = {
   'resident.sessionEnded': 'Your session ended, so we signed you out. Log in again to continue.',
   'resident.signInFirst': 'Log in to see your health book.',
   'resident.throttled': 'Too many attempts. Try again at {time} (in about {minutes} minutes).',
+  'resident.throttledHours': 'Too many attempts. Try again in about {hours} hours.',
   'resident.busy': 'Another attempt for this account is being checked right now. Try again in a moment.',
   'resident.forbidden': 'The server refused this request. Reload the page and try again.',
   'resident.notFound': 'We could not find this. It may have been removed.',

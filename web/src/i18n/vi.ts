@@ -258,6 +258,7 @@ export const vi: Record<MessageKey, string> = {
   'resident.sessionEnded': 'Phiên làm việc đã kết thúc nên bạn đã được đăng xuất. Hãy đăng nhập lại để tiếp tục.',
   'resident.signInFirst': 'Hãy đăng nhập để xem sổ sức khỏe của bạn.',
   'resident.throttled': 'Bạn đã thử quá nhiều lần. Hãy thử lại lúc {time} (khoảng {minutes} phút nữa).',
+  'resident.throttledHours': 'Bạn đã thử quá nhiều lần. Hãy thử lại sau khoảng {hours} giờ nữa.',
   'resident.busy': 'Một lần thử khác cho tài khoản này đang được kiểm tra. Hãy thử lại sau giây lát.',
   'resident.forbidden': 'Máy chủ đã từ chối yêu cầu này. Hãy tải lại trang và thử lại.',
   'resident.notFound': 'Chúng tôi không tìm thấy mục này. Có thể nó đã bị xóa.',

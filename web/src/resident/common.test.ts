@@ -14,6 +14,12 @@ describe('refusalText', () => {
     expect(text).toBe(t('resident.busy'));
     expect(text).not.toMatch(/minute|Too many/);
   });
+  test('a lock of hours says the hours, not a clock time that may be tomorrow', () => {
+    expect(refusalText(classify({ status: 429, title: 'locked', retryAfter: 86400 }), t, now))
+      .toBe('Too many attempts. Try again in about 24 hours.');
+    expect(refusalText(classify({ status: 429, title: 'locked', retryAfter: 5400 }), t, now))
+      .toMatch(/in about 90 minutes/);
+  });
   test('any other 429 still names the time to come back', () => {
     const at = new Date('2026-11-20T10:15:00Z');
     expect(refusalText(classify({ status: 429, title: 'locked', retryAfter: 900 }), t, now))

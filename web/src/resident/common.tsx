@@ -15,6 +15,9 @@ export function refusalText(r: Refusal, t: T, now = new Date()): string {
   switch (r.kind) {
     case 'throttled': {
       const { at, minutes } = retryAt(now, r.retryAfter);
+      // An account's locks in a row grow to a day: past an hour and a half, hours read better
+      // than a clock time that may be tomorrow's.
+      if (minutes > 90) return t('resident.throttledHours', { hours: Math.round(minutes / 60) });
       return t('resident.throttled', { time: formatTime(at), minutes });
     }
     case 'busy':
