@@ -645,6 +645,21 @@ Status AccountService::queue_password_notice(store::Writer& w, const Person& p,
   return outbox_->enqueue(w, sms).status();
 }
 
+Status AccountService::queue_lock_notice(store::Writer& w, const std::string& patient_id) {
+  if (!outbox_) return Status::ok();
+  HB_ASSIGN_OR_RETURN(Person p, person(w, patient_id));
+  if (p.phone.empty()) return Status::ok();
+  notify::Message sms;
+  sms.channel = notify::Channel::kSms;
+  sms.recipient = p.phone;
+  sms.patient_id = patient_id;
+  sms.text =
+      "Healthbook: your account was locked after wrong sign-in codes were entered with your "
+      "password. If this was not you, reset your password now (Forgot password? when you "
+      "log in).";
+  return outbox_->enqueue(w, sms).status();
+}
+
 // ---- the national eID ---------------------------------------------------------------------------
 
 Result<AccountResult> AccountService::eid_sign_in(std::string_view national_id_in,
@@ -975,6 +990,8 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
       now_locked = strike(*acct);
       until = acct->locked_until;
       HB_RETURN_IF_ERROR(w.put_account(*acct));
+      // Whoever got here had the password: if it was not the owner, they should know.
+      if (now_locked) HB_RETURN_IF_ERROR(queue_lock_notice(w, acct->patient_id));
       if (!sess) {
         ended = true;
         return Status::ok();
@@ -989,6 +1006,7 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
       }
       return w.put_account_session(*sess);
     }));
+    if (now_locked && outbox_) outbox_->wake();
     audit("account-login", "4", live.account.patient_id, live.account.id, address,
           now_locked ? "wrong second factor; locked" : "wrong second factor");
     if (now_locked) {

@@ -220,6 +220,9 @@ class AccountService {
                                                Charge& charge);
   // The SMS that says the password changed (no health data); nothing without a phone or outbox.
   Status queue_password_notice(store::Writer& w, const Person& p, const std::string& patient_id);
+  // The SMS that says wrong second factors after the right password locked the account: someone
+  // else may have the password (no health data; nothing without a phone or outbox).
+  Status queue_lock_notice(store::Writer& w, const std::string& patient_id);
   std::string code_mac(const std::string& challenge_hash, std::string_view code) const;
   std::string new_code() const;
   Status queue_code_sms(store::Writer& w, const std::string& phone, const std::string& patient_id,

@@ -598,6 +598,9 @@ TEST_F(AccountsTest, WrongSecondFactorsEndTheLoginAndLockTheAccount) {
     r = ok(accounts_->second_factor(half.session_token, wrong, "10.0.0.1"));
   EXPECT_EQ(r.status, 429) << "five wrong second factors also lock the account";
   EXPECT_TRUE(r.clear_session);
+  ASSERT_TRUE(outbox_->dispatch_due().is_ok());
+  ASSERT_EQ(sms_.sent.size(), 1u) << "the owner is told of the lock";
+  EXPECT_NE(sms_.sent[0].text.find("reset your password"), std::string::npos);
   EXPECT_EQ(ok(accounts_->second_factor(half.session_token, code, "10.0.0.1")).status, 401)
       << "the login ended";
   EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1")).status, 429);
@@ -623,6 +626,15 @@ TEST_F(AccountsTest, ARightPasswordDoesNotClearTheSecondFactorsStrikes) {
   EXPECT_EQ(r.status, 401) << dump_json(r.body);
   r = wrong_codes(1).second;
   EXPECT_EQ(r.status, 429) << "the fifth wrong code, after a second right password, locks";
+  // The owner is told by SMS (nothing about their health): whoever sent the codes had the password.
+  ASSERT_TRUE(outbox_->dispatch_due().is_ok());
+  ASSERT_EQ(sms_.sent.size(), 1u);
+  EXPECT_EQ(sms_.sent[0].to, kMai.phone);
+  EXPECT_EQ(
+      sms_.sent[0].text.rfind("Healthbook: your account was locked after wrong sign-in codes", 0),
+      0u)
+      << sms_.sent[0].text;
+  sms_.sent.clear();
   EXPECT_EQ(ok(accounts_->login(kMai.national_id, kPassword, "10.0.0.1")).status, 429);
 
   // A whole sign-in clears them.
