@@ -4,7 +4,7 @@
 // page passes axe-core and runs under the strict Content-Security-Policy at phone width.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
@@ -233,7 +233,8 @@ function qrVideo(text) {
 }
 
 test('scanning with the camera asks for it only on Start, then reads the QR code', async () => {
-  const video = join(mkdtempSync(join(tmpdir(), 'hb-cam-')), 'qr.y4m');
+  const videoDir = mkdtempSync(join(tmpdir(), 'hb-cam-'));
+  const video = join(videoDir, 'qr.y4m');
   writeFileSync(video, qrVideo(card.qr));
   const camBrowser = await launch([
     '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`,
@@ -264,5 +265,6 @@ test('scanning with the camera asks for it only on Start, then reads the QR code
     await context.close();
   } finally {
     await camBrowser.close();
+    rmSync(videoDir, { recursive: true, force: true });
   }
 });

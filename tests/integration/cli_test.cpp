@@ -3,11 +3,33 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
+#include <string>
 
 #include "harness.h"
 
 namespace hb::test {
 namespace {
+
+// A folder under /tmp for one test, removed with all it holds when the test ends.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    char tmpl[] = "/tmp/hb-cli-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 TEST(Cli, HelpAndMisuse) {
   auto help = run_healthbook({"--help"});
@@ -32,8 +54,8 @@ TEST(Cli, HelpAndMisuse) {
 // verifies; more whitespace around it does not. A file that is not there is said to be missing, not "unsupported input".
 TEST(Cli, VerifyReadsJsonFilesAsEditorsSaveThemAndNamesAMissingFile) {
   const std::string shc = std::string(HB_SOURCE_DIR) + "/tests/data/shc/";
-  char tmpl[] = "/tmp/hb-cli-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string issuers = dir + "/issuers.json";
   const Json issuer = {{"iss", "https://spec.smarthealth.cards/examples/issuer"},
                        {"jwks", Json::parse(read_file(shc + "issuer/jwks.json"))}};
@@ -70,8 +92,8 @@ TEST(Cli, VerifyReadsJsonFilesAsEditorsSaveThemAndNamesAMissingFile) {
 TEST(Cli, VerifyWithTrustAnchorsChecksTheKeysCertificateChain) {
   const std::string shc = std::string(HB_SOURCE_DIR) + "/tests/data/shc/";
   const Json jwks = Json::parse(read_file(shc + "issuer/jwks.json"));
-  char tmpl[] = "/tmp/hb-cli-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string issuers = dir + "/issuers.json";
   const Json issuer = {{"iss", "https://spec.smarthealth.cards/examples/issuer"}, {"jwks", jwks}};
   std::ofstream(issuers) << Json{{"issuers", Json::array({issuer})}}.dump();
@@ -107,8 +129,8 @@ TEST(Cli, VerifyWithTrustAnchorsChecksTheKeysCertificateChain) {
 }
 
 TEST(Cli, InitRefusesToOverwriteAndCommandsNeedAnInitialisedFolder) {
-  char tmpl[] = "/tmp/hb-cli-XXXXXX";
-  std::string dir = std::string(mkdtemp(tmpl)) + "/data";
+  const ScratchDir scratch;
+  std::string dir = scratch.path() + "/data";
   auto none = run_healthbook({"facility", "list", "--data", dir});
   EXPECT_NE(none.exit_code, 0);
   EXPECT_NE(none.err.find("healthbook init"), std::string::npos);
