@@ -9,6 +9,7 @@
 #include "services/accounts.h"
 #include "services/book.h"
 #include "services/records_internal.h"
+#include "services/speculation.h"
 
 namespace hb::services::detail {
 namespace {
@@ -424,9 +425,13 @@ Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& wh
       HB_ASSIGN_OR_RETURN(auto pid, w.patient_by_identifier(person_index(*this, system, value)));
       if (pid) found.insert(*pid);
     }
+    if (!found.empty()) HB_RETURN_IF_ERROR(link_try_allowed(w, who));
     if (found.size() > 1) {
-      return Status(Code::kConflict, "the identifiers belong to different registered people",
-                    {{"Patient.identifier", "identifiers of two different people; nothing was merged", "conflict"}});
+      return refuse_link(
+          w, who,
+          Status(Code::kConflict, "the identifiers belong to different registered people",
+                 {{"Patient.identifier", "identifiers of two different people; nothing was merged",
+                   "conflict"}}));
     }
     if (found.size() == 1) {
       HB_ASSIGN_OR_RETURN(auto row, w.current("Patient", *found.begin()));
@@ -434,13 +439,18 @@ Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& wh
       if (row->deleted) {
         // Only the facility that registered the person may register them again.
         if (!who.is_operator() && row->facility_id != who.facility_id) {
-          return Status(Code::kConflict, "these identifiers belong to a record that was deleted; nothing was merged",
-                        {{"Patient.identifier", "registered to a deleted record", "conflict"}});
+          return refuse_link(
+              w, who,
+              Status(Code::kConflict,
+                     "these identifiers belong to a record that was deleted; nothing was merged",
+                     {{"Patient.identifier", "registered to a deleted record", "conflict"}}));
         }
       } else {
         HB_ASSIGN_OR_RETURN(auto text, open_in_write(w, *row, tx));
         HB_ASSIGN_OR_RETURN(auto stored, parse_fhir_json(text));
-        HB_RETURN_IF_ERROR(same_person(stored, resource));
+        if (Status same = same_person(stored, resource); !same) {
+          return refuse_link(w, who, std::move(same));
+        }
       }
       return CreateTarget{CreateTarget::Kind::kSamePerson, *found.begin()};
     }
@@ -515,8 +525,12 @@ Result<EntryResult> write_version(const Engine& e, store::Writer& w, const Princ
       std::string bi = person_index(e, system, value);
       HB_ASSIGN_OR_RETURN(auto owner, w.patient_by_identifier(bi));
       if (owner && *owner != id) {
-        return Status(Code::kConflict, "an identifier is registered to another person",
-                      {{"Patient.identifier", system + " identifier is registered to another person", "conflict"}});
+        HB_RETURN_IF_ERROR(e.link_try_allowed(w, who));
+        return e.refuse_link(
+            w, who,
+            Status(Code::kConflict, "an identifier is registered to another person",
+                   {{"Patient.identifier", system + " identifier is registered to another person",
+                     "conflict"}}));
       }
       if (!owner) HB_RETURN_IF_ERROR(w.bind_identifier(bi, id));
     }
@@ -691,8 +705,11 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
     // Update-as-create of a Patient: the person may already be registered under another id.
     HB_ASSIGN_OR_RETURN(auto target, create_target(w, who, type, resource, std::nullopt, tx));
     if (target.kind == CreateTarget::Kind::kSamePerson) {
-      return Status(Code::kConflict, "this person is already registered; POST the Patient to link to them",
-                    {{"Patient.identifier", "already registered", "duplicate"}});
+      return refuse_link(
+          w, who,
+          Status(Code::kConflict,
+                 "this person is already registered; POST the Patient to link to them",
+                 {{"Patient.identifier", "already registered", "duplicate"}}));
     }
   }
   return write_version(*this, w, who, type, id, std::move(resource), prev, tx);
@@ -734,13 +751,35 @@ Status Engine::check_link_allowance(const Principal& who) const {
   return Status::ok();
 }
 
+Status Engine::link_try_allowed(store::Writer& w, const Principal& who) const {
+  if (who.is_operator()) return Status::ok();
+  auto check = [this, key = "facility:" + who.facility_id]() -> Status {
+    if (!link_refusals.exhausted(key)) return Status::ok();
+    return Status(Code::kTooManyRequests,
+                  "too many refused attempts to link to registered people; try again later");
+  };
+  // A speculation's link goes through only if its replay, on the writer thread, finds tries left:
+  // else speculations sent at once, none charged, would say which of them guessed right.
+  if (auto* spec = dynamic_cast<Speculation*>(&w)) {
+    spec->check_at_replay(std::move(check));
+    return Status::ok();
+  }
+  return check();
+}
+
+Status Engine::refuse_link(const store::Writer& w, const Principal& who, Status refusal) const {
+  if (!who.is_operator() && dynamic_cast<const Speculation*>(&w) == nullptr) {
+    link_refusals.allow("facility:" + who.facility_id);
+  }
+  return refusal;
+}
+
 void Engine::note_link_refusal(const Principal& who, const Status& s) const {
   bool link = s.code() == Code::kConflict &&
               std::any_of(s.problems().begin(), s.problems().end(), [](const Problem& p) {
                 return p.path.find("Patient.identifier") != std::string::npos;
               });
   if (!link) return;
-  link_refusals.allow("facility:" + who.facility_id);
   store::AuditRecord a = audit(who, "E", "create", "", "", "refused: patient link");
   a.outcome = "4";
   store.append_audit_async(std::move(a));

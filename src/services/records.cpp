@@ -245,6 +245,7 @@ Result<FhirResult> RecordService::update(const Principal& who, const std::string
     HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match, tx));
     return e.flush_audits(w, who, tx);
   });
+  if (!s) e.note_link_refusal(who, s);
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
 }
@@ -285,6 +286,7 @@ Result<FhirResult> RecordService::conditional_update(const Principal& who, const
     HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, ids[0], resource, if_match, tx));
     return e.flush_audits(w, who, tx);
   });
+  if (!s) e.note_link_refusal(who, s);
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
 }

@@ -1,9 +1,12 @@
 // The services against a real SQLite store in a temporary folder, with a test clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
+#include <vector>
 
 #include "core/ids.h"
 #include "crypto/envelope.h"
@@ -69,6 +72,14 @@ class Services : public ::testing::Test {
                           {"status", "final"},
                           {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "8480-6"}}})}}},
                           {"subject", {{"reference", "Patient/" + pid}}}});
+  }
+  // PUT Patient/<a new id>: update as create.
+  Result<FhirResult> put_new_patient(const Principal& who, const std::string& nid,
+                                     const std::string& birth) {
+    const std::string id = new_uuid();
+    Json p = *parse_json(patient(nid, birth));
+    p["id"] = id;
+    return records_->update(who, "Patient", id, dump_json(p), std::nullopt);
   }
   std::string id_of(const Result<FhirResult>& r) {
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
@@ -247,6 +258,118 @@ TEST_F(Services, GuessingAPersonsDetailsIsRateLimitedAndAudited) {
   int failures = 0;
   for (const auto& a : recs) failures += a.outcome == "4";
   EXPECT_EQ(failures, 20);
+}
+
+// A PUT of a Patient under a new id links like a POST: the same refusal, charged to the same
+// allowance (it was neither checked nor charged, so it guessed without end).
+TEST_F(Services, GuessingThroughPutIsLimitedToo) {
+  std::string pid =
+      id_of(records_->create(a_, "Patient", patient("N10", "1980-01-01"), std::nullopt));
+  int refused = 0;
+  for (int day = 2; day <= 28; ++day) {
+    std::string guess = "1980-01-" + std::string(day < 10 ? "0" : "") + std::to_string(day);
+    auto r = put_new_patient(b_, "N10", guess);
+    ASSERT_FALSE(r.is_ok());
+    if (r.error().code() == Code::kTooManyRequests) break;
+    EXPECT_EQ(r.error().code(), Code::kConflict) << r.error().to_string();
+    ++refused;
+  }
+  EXPECT_EQ(refused, 20);
+  // The right answer, by PUT or by POST, is refused alike until the allowance refills.
+  EXPECT_EQ(put_new_patient(b_, "N10", "1980-01-01").error().code(), Code::kTooManyRequests);
+  EXPECT_EQ(
+      records_->create(b_, "Patient", patient("N10", "1980-01-01"), std::nullopt).error().code(),
+      Code::kTooManyRequests);
+  clock_.advance(std::chrono::minutes(2));
+  // A PUT that would register the person again says so; a POST links.
+  auto again = put_new_patient(b_, "N10", "1980-01-01");
+  ASSERT_FALSE(again.is_ok());
+  EXPECT_EQ(again.error().code(), Code::kConflict);
+  EXPECT_EQ(id_of(records_->create(b_, "Patient", patient("N10", "1980-01-01"), std::nullopt)),
+            pid);
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::vector<store::AuditRecord> recs;
+  ASSERT_TRUE(store_
+                  ->read([&](store::Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(recs, r.audit(b_.facility_id, "", 0, 1000));
+                    return Status::ok();
+                  })
+                  .is_ok());
+  int failures = 0;
+  for (const auto& a : recs) failures += a.outcome == "4";
+  EXPECT_EQ(failures, 21);
+}
+
+// Guesses sent at once, by every path, get no more tries than guesses sent one by one: the
+// allowance is checked and charged inside the write, which runs one at a time. (Checked before
+// the write and charged after it, 40 POSTs at once were all checked against the same full
+// allowance; and a transaction's speculation, made on the handler thread, linked on the right
+// guess with no check at all.)
+TEST_F(Services, LinkGuessesSentAtOnceGetNoMoreTries) {
+  std::string pid =
+      id_of(records_->create(a_, "Patient", patient("N11", "1980-01-01"), std::nullopt));
+  auto guess = [](int day) {
+    return "1981-02-" + std::string(day < 10 ? "0" : "") + std::to_string(day);
+  };
+  std::atomic<int> conflicts{0}, limited{0}, other{0};
+  auto count = [&](const Result<FhirResult>& r) {
+    if (r.is_ok()) {
+      ++other;
+    } else if (r.error().code() == Code::kConflict) {
+      ++conflicts;
+    } else if (r.error().code() == Code::kTooManyRequests) {
+      ++limited;
+    } else {
+      ++other;
+    }
+  };
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 40; ++i) {
+      threads.emplace_back([&, i] {
+        count(i % 2 == 0
+                  ? records_->create(b_, "Patient", patient("N11", guess(i % 28 + 1)), std::nullopt)
+                  : put_new_patient(b_, "N11", guess(i % 28 + 1)));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_EQ(conflicts.load(), 20);
+  EXPECT_EQ(limited.load(), 20);
+  EXPECT_EQ(other.load(), 0);
+
+  // One try left, then 16 transactions at once, the right answer among them: at most one wrong
+  // guess is answered, and the right one links only if it came while the try was left.
+  clock_.advance(std::chrono::seconds(3));  // 20 a minute: one token back
+  conflicts = 0;
+  limited = 0;
+  std::atomic<int> linked{0};
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 16; ++i) {
+      threads.emplace_back([&, i] {
+        Json p = *parse_json(patient("N11", i == 7 ? "1980-01-01" : guess(i + 1)));
+        Json bundle{
+            {"resourceType", "Bundle"},
+            {"type", "transaction"},
+            {"entry", Json::array({{{"resource", p},
+                                    {"request", {{"method", "POST"}, {"url", "Patient"}}}}})}};
+        auto r = records_->bundle(b_, dump_json(bundle));
+        if (r.is_ok()) {
+          ++linked;
+        } else {
+          count(r);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_LE(conflicts.load(), 1);
+  EXPECT_LE(linked.load(), 1);
+  EXPECT_GE(conflicts.load() + linked.load(), 1);
+  EXPECT_EQ(conflicts.load() + linked.load() + limited.load(), 16);
+  EXPECT_EQ(other.load(), 0);
+  if (linked.load() == 1) EXPECT_TRUE(records_->read(b_, "Patient", pid).is_ok());
 }
 
 TEST_F(Services, BodiesAreEncryptedAtRest) {

@@ -287,6 +287,7 @@ Status Speculation::replay(store::Writer& w) const {
   auto stale = [](const std::string& what) {
     return Status(Code::kUnavailable, "the speculative write is stale: " + what + " changed");
   };
+  for (const auto& check : replay_checks_) HB_RETURN_IF_ERROR(check());
   for (const auto& [key, version] : versions_read_) {
     // Resources this speculation writes are checked by put_resource's own version rule below
     // (kConflict there; the caller treats any failure of a replay as stale).

@@ -16,6 +16,7 @@
 // and replayed inside one writer closure.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -37,6 +38,14 @@ class Speculation final : public store::Writer {
   // order. kUnavailable when a read no longer holds and nothing was written; any other error comes
   // from applying a write (the closure's savepoint undoes the part already applied).
   Status replay(store::Writer& w) const;
+
+  // A check that only the writer can make (one that must not race with other writes, like a
+  // facility's allowance of link tries: Engine::link_try_allowed). replay runs it before anything
+  // else; its error fails the replay, and the caller then runs the write the ordinary way, where
+  // the same check runs again.
+  void check_at_replay(std::function<Status()> check) {
+    replay_checks_.push_back(std::move(check));
+  }
 
   // Reader
   Result<std::optional<store::Facility>> facility_by_id(const std::string& id) override;
@@ -165,6 +174,7 @@ class Speculation final : public store::Writer {
   std::map<std::string, std::optional<std::string>> identifiers_read_;
   std::map<std::pair<std::string, std::string>, bool> links_read_;
   std::vector<std::pair<store::SearchQuery, std::vector<std::string>>> searches_;
+  std::vector<std::function<Status()>> replay_checks_;
 };
 
 }  // namespace hb::services::detail
