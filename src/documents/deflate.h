@@ -2,7 +2,8 @@
 // zlib or gzip wrapper ("zip":"DEF"). Inflation is capped, so a small hostile payload cannot
 // expand into gigabytes (zip bomb): inputs that would inflate past `max_output` are refused.
 //
-// Thread-safety: safe from any thread; each thread inflates with its own z_stream, reset per call.
+// Inflation is libdeflate's (whole buffer; zlib only to word why a stream is refused), deflation
+// zlib's. Thread-safety: safe from any thread; each thread has its own decompressor and z_streams.
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,9 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace hb::documents {
 namespace {
@@ -65,6 +67,62 @@ TEST(Deflate, LargeInputsRoundTrip) {
   auto back = inflate_raw(*d);
   ASSERT_TRUE(back.is_ok());
   EXPECT_EQ(*back, data);
+}
+
+// zlib's verdict on a raw DEFLATE stream: the inflated bytes, or nothing when zlib refuses it
+// (corrupt, truncated, or with bytes after the final block).
+std::optional<std::string> zlib_inflate_whole(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, -15), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  const bool whole = rc == Z_STREAM_END && z.avail_in == 0;
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  if (!whole) return std::nullopt;
+  return out;
+}
+
+// inflate_raw is libdeflate's; a card must be accepted or refused the same as by zlib (the
+// inflater of most other verifiers), with the same bytes. Damaged card payloads: single bit
+// flips, cut ends, and bytes appended, over many seeds.
+TEST(Deflate, AgreesWithZlibOnDamagedStreams) {
+  int accepted = 0;
+  int refused = 0;
+  for (uint32_t seed = 1; seed <= 30; ++seed) {
+    const std::string data = card_like(300 + 37 * seed, seed);
+    auto d = deflate_raw(data);
+    ASSERT_TRUE(d.is_ok());
+    std::vector<std::string> damaged;
+    for (std::size_t bit = seed % 7; bit < d->size() * 8; bit += 23) {
+      std::string x = *d;
+      x[bit / 8] = static_cast<char>(x[bit / 8] ^ (1 << (bit % 8)));
+      damaged.push_back(std::move(x));
+    }
+    for (std::size_t cut = 1; cut < 4 && cut < d->size(); ++cut) {
+      damaged.push_back(d->substr(0, d->size() - cut));
+    }
+    damaged.push_back(*d + std::string(1, static_cast<char>(seed)));
+    for (const std::string& x : damaged) {
+      const auto ours = inflate_raw(x);
+      const auto theirs = zlib_inflate_whole(x);
+      ASSERT_EQ(ours.is_ok(), theirs.has_value()) << "seed " << seed;
+      if (theirs) {
+        EXPECT_EQ(*ours, *theirs);
+        ++accepted;
+      } else {
+        EXPECT_EQ(ours.error().code(), Code::kInvalid);
+        ++refused;
+      }
+    }
+  }
+  // Both kinds were tried: damage that still decodes (a flipped literal) and damage that does not.
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(refused, 100);
 }
 
 }  // namespace
