@@ -719,9 +719,6 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   }
   if (options_.national_id_systems.empty())
     return Status(Code::kUnavailable, "no national id system is configured");
-  if (wrong_by_address_.exhausted("addr:" + address)) {
-    return limited("Too many wrong attempts from this network. Try again later.", 60);
-  }
   const std::string key = id_indexes(national_id)[0];
   // Attempts sent at once do not share one look at the counts (services/rate_limit.h): the
   // address pays before the password is checked, and one attempt for a national id (an account
@@ -945,9 +942,6 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   HB_LIVE_SESSION(live, session_token, false, address);
   if (live.session.second_factor) return AccountResult{200, {{"signedIn", true}}, "", false, 0};
   const Time now = clock_.now();
-  if (wrong_by_address_.exhausted("addr:" + address)) {
-    return limited("Too many wrong attempts from this network. Try again later.", 60);
-  }
   // As for a login: one attempt for the account's strikes at a time (a code here, the current
   // password when changing it), the address paying first.
   Charge charge(wrong_by_address_, "addr:" + address);
@@ -1215,9 +1209,6 @@ Result<AccountResult> AccountService::change_password(const std::string& session
   // The policy first: a new password that fails it costs no strike (as at sign-up).
   const std::string national_id = p.national_ids.empty() ? std::string() : p.national_ids[0];
   HB_RETURN_IF_ERROR(check_password(new_password, national_id));
-  if (wrong_by_address_.exhausted("addr:" + address)) {
-    return limited("Too many wrong attempts from this network. Try again later.", 60);
-  }
   // As for a login: one attempt for the account's strikes at a time, the address paying first.
   Charge charge(wrong_by_address_, "addr:" + address);
   if (!charge.charged()) {

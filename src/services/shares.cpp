@@ -410,7 +410,6 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
        {"title", "locked"},
        {"detail", "Too many wrong passcodes from this network. Try again later."},
        {"retryAfter", 120}}};
-  if (wrong_by_address_.exhausted("addr:" + address)) return too_many;
   Charge charge(wrong_by_address_, "addr:" + address);
   if (!charge.charged()) return too_many;
   const InFlight::Claim claim = checking_.claim(hash);
