@@ -293,7 +293,6 @@ Status run_bundle(Engine& e, const Principal& who, Json b, const RecordService::
     });
     if (s) s = e.store.write_sync([&](store::Writer& w) { return spec->replay(w); });
     if (!s) s = e.store.write_sync(run);
-    if (!s) e.note_link_refusal(who, s);
     HB_RETURN_IF_ERROR(s);
   } else {
     std::vector<std::pair<Entry*, std::future<Status>>> pending;
@@ -335,10 +334,7 @@ Status run_bundle(Engine& e, const Principal& who, Json b, const RecordService::
     }
     for (auto& [p, f] : pending) {
       Status s = f.get();
-      if (!s) {
-        e.note_link_refusal(who, s);
-        p->status = at_entry(s, p->index, p->type);
-      }
+      if (!s) p->status = at_entry(s, p->index, p->type);
     }
   }
 

@@ -385,6 +385,17 @@ std::string person_index(const Engine& e, const std::string& system, const std::
   return e.vault.blind("person", system + "|" + value);
 }
 
+// The registered people an incoming Patient's national ids and insurance numbers belong to.
+Result<std::set<std::string>> registered_people(const Engine& e, store::Reader& r,
+                                                const Json& resource) {
+  std::set<std::string> found;
+  for (const auto& [system, value] : person_ids(resource, e.options).ids) {
+    HB_ASSIGN_OR_RETURN(auto pid, r.patient_by_identifier(person_index(e, system, value)));
+    if (pid) found.insert(*pid);
+  }
+  return found;
+}
+
 // Linking a facility to a registered person needs more than an identifier, which others may know:
 // the incoming Patient must give the birth date and the family and first given name, and they must
 // match the stored ones. The refusal is the same whatever differs or is missing, so it cannot be
@@ -420,11 +431,7 @@ Result<CreateTarget> Engine::create_target(store::Writer& w, const Principal& wh
     if (ids.size() == 1) return CreateTarget{CreateTarget::Kind::kExisting, ids[0]};
   }
   if (type == "Patient") {
-    std::set<std::string> found;
-    for (const auto& [system, value] : person_ids(resource, options).ids) {
-      HB_ASSIGN_OR_RETURN(auto pid, w.patient_by_identifier(person_index(*this, system, value)));
-      if (pid) found.insert(*pid);
-    }
+    HB_ASSIGN_OR_RETURN(const std::set<std::string> found, registered_people(*this, w, resource));
     if (!found.empty()) HB_RETURN_IF_ERROR(link_try_allowed(w, who));
     if (found.size() > 1) {
       return refuse_link(
@@ -702,14 +709,18 @@ Result<EntryResult> Engine::apply_update(store::Writer& w, const Principal& who,
   }
   HB_RETURN_IF_ERROR(guard_document_record(w, who, type, &resource, prev, tx));
   if (!prev && type == "Patient") {
-    // Update-as-create of a Patient: the person may already be registered under another id.
-    HB_ASSIGN_OR_RETURN(auto target, create_target(w, who, type, resource, std::nullopt, tx));
-    if (target.kind == CreateTarget::Kind::kSamePerson) {
+    // Update-as-create of a Patient: the person may already be registered under another id. The
+    // refusal is one and the same whether the details match or not (comparing them here would
+    // confirm a guessed birth date without a link), and costs a link try like any.
+    HB_ASSIGN_OR_RETURN(const std::set<std::string> found, registered_people(*this, w, resource));
+    if (!found.empty()) {
+      HB_RETURN_IF_ERROR(link_try_allowed(w, who));
       return refuse_link(
           w, who,
           Status(Code::kConflict,
-                 "this person is already registered; POST the Patient to link to them",
-                 {{"Patient.identifier", "already registered", "duplicate"}}));
+                 "these identifiers are registered to a person; POST the Patient to link to them, "
+                 "with the same birth date, family name and first given name. Nothing was merged",
+                 {{"Patient.identifier", "registered to a person; POST to link", "conflict"}}));
     }
   }
   return write_version(*this, w, who, type, id, std::move(resource), prev, tx);
@@ -768,21 +779,13 @@ Status Engine::link_try_allowed(store::Writer& w, const Principal& who) const {
 }
 
 Status Engine::refuse_link(const store::Writer& w, const Principal& who, Status refusal) const {
-  if (!who.is_operator() && dynamic_cast<const Speculation*>(&w) == nullptr) {
-    link_refusals.allow("facility:" + who.facility_id);
-  }
-  return refusal;
-}
-
-void Engine::note_link_refusal(const Principal& who, const Status& s) const {
-  bool link = s.code() == Code::kConflict &&
-              std::any_of(s.problems().begin(), s.problems().end(), [](const Problem& p) {
-                return p.path.find("Patient.identifier") != std::string::npos;
-              });
-  if (!link) return;
+  if (dynamic_cast<const Speculation*>(&w) != nullptr) return refusal;
+  if (!who.is_operator()) link_refusals.allow("facility:" + who.facility_id);
+  // Queued beside the write, not in it: the write is about to be rolled back with this refusal.
   store::AuditRecord a = audit(who, "E", "create", "", "", "refused: patient link");
   a.outcome = "4";
   store.append_audit_async(std::move(a));
+  return refusal;
 }
 
 Status Engine::flush_audits(store::Writer& w, const Principal& who, TxCache& tx) const {

@@ -156,7 +156,6 @@ Result<FhirResult> RecordService::create(const Principal& who, const std::string
     HB_ASSIGN_OR_RETURN(result, e.apply_create(w, who, type, resource, target, tx));
     return e.flush_audits(w, who, tx);
   });
-  if (!s) e.note_link_refusal(who, s);
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
 }
@@ -245,7 +244,6 @@ Result<FhirResult> RecordService::update(const Principal& who, const std::string
     HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, id, resource, if_match, tx));
     return e.flush_audits(w, who, tx);
   });
-  if (!s) e.note_link_refusal(who, s);
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
 }
@@ -267,7 +265,8 @@ Result<FhirResult> RecordService::conditional_update(const Principal& who, const
     }
     HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type, tx));
     if (ids.empty()) {
-      if (!who.allows(type, 'c')) return forbidden("conditional create needs the create scope on " + type);
+      if (!who.allows(type, 'c'))
+        return forbidden("conditional create needs the create scope on " + type);
       std::string id;
       if (auto it = resource.find("id"); it != resource.end() && it->is_string()) {
         id = it->get<std::string>();
@@ -286,7 +285,6 @@ Result<FhirResult> RecordService::conditional_update(const Principal& who, const
     HB_ASSIGN_OR_RETURN(result, e.apply_update(w, who, type, ids[0], resource, if_match, tx));
     return e.flush_audits(w, who, tx);
   });
-  if (!s) e.note_link_refusal(who, s);
   HB_RETURN_IF_ERROR(s);
   return render(e, result);
 }

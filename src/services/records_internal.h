@@ -73,15 +73,13 @@ struct Engine {
   Status check_link_allowance(const Principal& who) const;
   // Inside a write, where an incoming Patient's identifiers turned out to be registered and before
   // anything is compared or said about them: 429 when the facility has no link tries left.
-  // refuse_link charges a refusal, in the same write. Writes run one at a time on the store's
-  // writer thread, so requests sent at once cannot all pass the check before any of them is
-  // charged, whichever path (POST, PUT, a transaction or batch, issuance) they come by. A
-  // speculation (speculation.h, on a handler thread) leaves the check to its replay on the writer
-  // thread, and charges nothing: whatever it refuses is run again inside the writer.
+  // refuse_link charges a refusal and audits it (outcome 4), in the same write. Writes run one at a
+  // time on the store's writer thread, so requests sent at once cannot all pass the check before
+  // any of them is charged, whichever path (POST, PUT, a transaction or batch, issuance) they come
+  // by. A speculation (speculation.h, on a handler thread) leaves the check to its replay on the
+  // writer thread, and charges nothing: whatever it refuses is run again inside the writer.
   Status link_try_allowed(store::Writer& w, const Principal& who) const;
   Status refuse_link(const store::Writer& w, const Principal& who, Status refusal) const;
-  // After a write failed: audits a refused link attempt (outcome 4); charged by refuse_link.
-  void note_link_refusal(const Principal& who, const Status& s) const;
 
   Engine(store::Store& s, Vault& v, const Clock& c, RecordsOptions o);
 

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "crypto/envelope.h"
 #include "services/records.h"
+#include "services/records_internal.h"
 #include "services/vault.h"
 
 namespace hb::services::detail {
@@ -338,6 +339,42 @@ TEST_F(SpeculationTest, DocumentsLinksAndMessagesAreStoredByTheReplay) {
   Status refused;
   EXPECT_FALSE(speculate([](store::Writer& w) { return w.document("d1").status(); }, &refused).has_value());
   EXPECT_EQ(refused.code(), Code::kUnavailable);
+}
+
+// A transaction's speculation that would link a facility to a registered person compares the
+// details on the handler thread and charges nothing; the facility's link tries are checked when
+// it is replayed, on the writer thread. Tries used up in between (by wrong guesses answered
+// meanwhile) refuse the replay: a right guess sent at once with wrong ones gets no free pass.
+TEST_F(SpeculationTest, ALinkIsReplayedOnlyWhileTheFacilityHasTriesLeft) {
+  RecordService& records = record_service();
+  const Json person = {
+      {"resourceType", "Patient"},
+      {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "N7"}}})},
+      {"name", Json::array({{{"family", "Pham"}, {"given", Json::array({"Duc"})}}})},
+      {"birthDate", "1970-07-07"}};
+  ASSERT_TRUE(
+      records.create(facility_principal(), "Patient", dump_json(person), std::nullopt).is_ok());
+  // Another facility, through an engine of its own (its own allowance) over the same store.
+  Engine engine(*store_, *vault_, clock_,
+                RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
+  Principal other = facility_principal();
+  other.client_id = "c2";
+  other.facility_id = "f2";
+  other.facility_code = "01002";
+  auto prepare = [&](store::Writer& w) -> Status {
+    TxCache tx;
+    HB_ASSIGN_OR_RETURN(auto target,
+                        engine.create_target(w, other, "Patient", person, std::nullopt, tx));
+    EXPECT_EQ(target.kind, CreateTarget::Kind::kSamePerson);
+    return Status::ok();
+  };
+  auto first = speculate(prepare);
+  auto second = speculate(prepare);
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(store_->write_sync([&](store::Writer& w) { return first->replay(w); }).is_ok());
+  for (int i = 0; i < 20; ++i) engine.link_refusals.allow("facility:f2");
+  EXPECT_EQ(store_->write_sync([&](store::Writer& w) { return second->replay(w); }).code(),
+            Code::kTooManyRequests);
 }
 
 }  // namespace
