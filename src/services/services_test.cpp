@@ -73,6 +73,20 @@ class Services : public ::testing::Test {
                           {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "8480-6"}}})}}},
                           {"subject", {{"reference", "Patient/" + pid}}}});
   }
+  // The facility's audit events with outcome 4 (refused), once queued audits are stored.
+  int refusals_audited(const Principal& who) {
+    EXPECT_TRUE(store_->flush().is_ok());
+    std::vector<store::AuditRecord> recs;
+    EXPECT_TRUE(store_
+                    ->read([&](store::Reader& r) -> Status {
+                      HB_ASSIGN_OR_RETURN(recs, r.audit(who.facility_id, "", 0, 1000));
+                      return Status::ok();
+                    })
+                    .is_ok());
+    int refused = 0;
+    for (const auto& a : recs) refused += a.outcome == "4";
+    return refused;
+  }
   // PUT Patient/<a new id>: update as create.
   Result<FhirResult> put_new_patient(const Principal& who, const std::string& nid,
                                      const std::string& birth) {
@@ -249,15 +263,7 @@ TEST_F(Services, GuessingAPersonsDetailsIsRateLimitedAndAudited) {
   auto linked = records_->create(b_, "Patient", patient("N9", "1980-01-01"), std::nullopt);
   ASSERT_TRUE(linked.is_ok()) << linked.status().to_string();
   EXPECT_EQ(id_of(linked), pid);
-  ASSERT_TRUE(store_->flush().is_ok());
-  std::vector<store::AuditRecord> recs;
-  ASSERT_TRUE(store_->read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(recs, r.audit(b_.facility_id, "", 0, 1000));
-    return Status::ok();
-  }).is_ok());
-  int failures = 0;
-  for (const auto& a : recs) failures += a.outcome == "4";
-  EXPECT_EQ(failures, 20);
+  EXPECT_EQ(refusals_audited(b_), 20);
 }
 
 // A PUT of a Patient under a new id links like a POST: the same refusal, charged to the same
@@ -290,17 +296,7 @@ TEST_F(Services, GuessingThroughPutIsLimitedToo) {
   EXPECT_EQ(again.error().to_string(), wrong_answer);
   EXPECT_EQ(id_of(records_->create(b_, "Patient", patient("N10", "1980-01-01"), std::nullopt)),
             pid);
-  ASSERT_TRUE(store_->flush().is_ok());
-  std::vector<store::AuditRecord> recs;
-  ASSERT_TRUE(store_
-                  ->read([&](store::Reader& r) -> Status {
-                    HB_ASSIGN_OR_RETURN(recs, r.audit(b_.facility_id, "", 0, 1000));
-                    return Status::ok();
-                  })
-                  .is_ok());
-  int failures = 0;
-  for (const auto& a : recs) failures += a.outcome == "4";
-  EXPECT_EQ(failures, 21);
+  EXPECT_EQ(refusals_audited(b_), 21);
 }
 
 // Guesses sent at once, by every path, get no more tries than guesses sent one by one: the
@@ -387,17 +383,7 @@ TEST_F(Services, ARefusedLinkInATransactionIsAudited) {
   auto r = records_->bundle(b_, dump_json(bundle));
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.error().code(), Code::kConflict);
-  ASSERT_TRUE(store_->flush().is_ok());
-  std::vector<store::AuditRecord> recs;
-  ASSERT_TRUE(store_
-                  ->read([&](store::Reader& rd) -> Status {
-                    HB_ASSIGN_OR_RETURN(recs, rd.audit(b_.facility_id, "", 0, 1000));
-                    return Status::ok();
-                  })
-                  .is_ok());
-  int failures = 0;
-  for (const auto& a : recs) failures += a.outcome == "4";
-  EXPECT_EQ(failures, 1);
+  EXPECT_EQ(refusals_audited(b_), 1);
 }
 
 TEST_F(Services, BodiesAreEncryptedAtRest) {
