@@ -265,8 +265,9 @@ Result<FhirResult> RecordService::conditional_update(const Principal& who, const
     }
     HB_RETURN_IF_ERROR(e.resolve_references(w, who, resource, {}, type, tx));
     if (ids.empty()) {
-      if (!who.allows(type, 'c'))
+      if (!who.allows(type, 'c')) {
         return forbidden("conditional create needs the create scope on " + type);
+      }
       std::string id;
       if (auto it = resource.find("id"); it != resource.end() && it->is_string()) {
         id = it->get<std::string>();
