@@ -368,7 +368,9 @@ TEST_F(Services, LinkGuessesSentAtOnceGetNoMoreTries) {
   EXPECT_GE(conflicts.load() + linked.load(), 1);
   EXPECT_EQ(conflicts.load() + linked.load() + limited.load(), 16);
   EXPECT_EQ(other.load(), 0);
-  if (linked.load() == 1) EXPECT_TRUE(records_->read(b_, "Patient", pid).is_ok());
+  if (linked.load() == 1) {
+    EXPECT_TRUE(records_->read(b_, "Patient", pid).is_ok());
+  }
 }
 
 // A refusal inside a transaction (a document's issuance comes that way too) is audited like a
