@@ -199,6 +199,40 @@ TEST(JournaledLog, ConcurrentAppendsShareRecords) {
   EXPECT_EQ(again.log->checkpoint(), l.log->checkpoint());
 }
 
+// flush() takes the lead between batches: the callers queued meanwhile are led on once it is
+// done (none is left waiting), and what it committed is the stored checkpoint.
+TEST(JournaledLog, FlushesBetweenConcurrentAppends) {
+  TempDir t;
+  auto signer = NoteSigner::generate("healthbook.example/log").value();
+  JournaledLog l(t.path / "live", signer);
+  constexpr int kThreads = 12, kEach = 60;
+  std::atomic<int> failures{0}, running{kThreads}, flushes{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kEach; ++j) {
+        std::string e = "t" + std::to_string(i) + "-" + std::to_string(j);
+        auto r = l.log->append(e);
+        if (!r || !verify_receipt(r->receipt, e, signer.verifier()).is_ok()) ++failures;
+      }
+      --running;
+    });
+  }
+  std::thread flusher([&] {
+    while (running.load() > 0) {
+      if (!l.log->flush().is_ok()) ++failures;
+      ++flushes;
+    }
+  });
+  for (auto& th : threads) th.join();
+  flusher.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GE(flushes.load(), 1);
+  EXPECT_EQ(l.log->size(), uint64_t{kThreads * kEach});
+  ASSERT_TRUE(l.log->flush().is_ok());
+  EXPECT_EQ(l.stored_size(), l.log->size());
+}
+
 TEST(JournaledLog, AFailedCommitFailsItsBatchAndLeavesTheLog) {
   TempDir t;
   auto signer = NoteSigner::generate("healthbook.example/log").value();

@@ -170,14 +170,14 @@ class Log final : public TileReader {
     std::string checkpoint;            // signed note for `size`
   };
   struct Request {
+    // What another thread tells the waiting caller, stored with release order and waited on with
+    // a futex (await()): a woken caller reads its result without taking mu_, where a condition
+    // variable had every woken caller queue again for the lock the leader and new callers hold.
+    enum State : int { kWaiting, kLead, kReleased };
     const std::vector<std::string>* entries = nullptr;
     Result<std::vector<Appended>> result = Status(Code::kInternal, "not run");
-    bool done = false;                      // result is set
-    bool released = false;                  // the caller may return (see release())
     Request* wake[2] = {nullptr, nullptr};  // whom the caller releases as it returns
-    // Woken (under mu_) when the request is released or its caller is to lead the next batch:
-    // one wake-up per caller per batch, where a shared condition woke every waiting thread.
-    std::condition_variable cv;
+    std::atomic<int> state{kWaiting};
   };
 
   Log(TileStore& store, NoteSigner signer, LogOptions options)
@@ -187,8 +187,14 @@ class Log final : public TileReader {
   Result<std::string> sign_checkpoint(uint64_t size, const Hash& root) const;
   // Builds, makes durable and answers one batch. Called by one leader at a time.
   void run_batch(const std::vector<Request*>& batch);
-  // Marks a written batch done and starts releasing its callers (under mu_).
+  // Releases a written batch's callers (see the wake tree in log.cpp).
   void release(const std::vector<Request*>& batch, Request& mine);
+  // The leader steps down (under mu_): the first caller still queued is the one to lead next
+  // (returned, to be woken once mu_ is let go), unless none is queued or flush() waits.
+  Request* step_down();
+  // Waits until another thread moves `r` on from kWaiting; returns the state it moved it to.
+  static int await(Request& r);
+  static void wake(Request* r, Request::State to);
   // Adds `entries` to `next` (a copy of the published edge): the full tiles they complete go to
   // `full`, and `next` gets the new root's signed checkpoint. With `reader`, the caller can then
   // take proofs in the new tree.
@@ -235,6 +241,7 @@ class Log final : public TileReader {
   mutable std::mutex mu_;
   std::deque<Request*> queue_;       // guarded by mu_
   bool leader_ = false;              // guarded by mu_
+  int lead_waiters_ = 0;             // flush() calls waiting to lead; guarded by mu_
   std::condition_variable lead_cv_;  // for flush(): signalled when a leader steps down
 
   mutable std::mutex published_mu_;
