@@ -174,23 +174,31 @@ TEST(JournaledLog, AFullJournalCommitsAndStartsOver) {
   EXPECT_EQ(again.stored_size(), 950u);
 }
 
+// `threads` threads that each append `each` entries one at a time and check each receipt; every
+// failure counts in `failures`, and each thread counts `running` down as it ends.
+std::vector<std::thread> start_appenders(JournaledLog& l, int threads, int each,
+                                         std::atomic<int>& failures, std::atomic<int>& running) {
+  std::vector<std::thread> out;
+  for (int i = 0; i < threads; ++i) {
+    out.emplace_back([&l, &failures, &running, i, each] {
+      for (int j = 0; j < each; ++j) {
+        std::string e = "t" + std::to_string(i) + "-" + std::to_string(j);
+        auto r = l.log->append(e);
+        if (!r || !verify_receipt(r->receipt, e, l.signer.verifier()).is_ok()) ++failures;
+      }
+      --running;
+    });
+  }
+  return out;
+}
+
 TEST(JournaledLog, ConcurrentAppendsShareRecords) {
   TempDir t;
   auto signer = NoteSigner::generate("healthbook.example/log").value();
   JournaledLog l(t.path / "live", signer);
   constexpr int kThreads = 16, kEach = 40;
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      for (int j = 0; j < kEach; ++j) {
-        std::string e = "t" + std::to_string(i) + "-" + std::to_string(j);
-        auto r = l.log->append(e);
-        if (!r || !verify_receipt(r->receipt, e, signer.verifier()).is_ok()) ++failures;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
+  std::atomic<int> failures{0}, running{kThreads};
+  for (auto& th : start_appenders(l, kThreads, kEach, failures, running)) th.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(l.log->size(), uint64_t{kThreads * kEach});
   crash_image(t.path / "live", t.path / "crashed");
@@ -207,17 +215,7 @@ TEST(JournaledLog, FlushesBetweenConcurrentAppends) {
   JournaledLog l(t.path / "live", signer);
   constexpr int kThreads = 12, kEach = 60;
   std::atomic<int> failures{0}, running{kThreads}, flushes{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      for (int j = 0; j < kEach; ++j) {
-        std::string e = "t" + std::to_string(i) + "-" + std::to_string(j);
-        auto r = l.log->append(e);
-        if (!r || !verify_receipt(r->receipt, e, signer.verifier()).is_ok()) ++failures;
-      }
-      --running;
-    });
-  }
+  std::vector<std::thread> threads = start_appenders(l, kThreads, kEach, failures, running);
   std::thread flusher([&] {
     while (running.load() > 0) {
       if (!l.log->flush().is_ok()) ++failures;
