@@ -8,7 +8,10 @@
 //   - validation is deterministic, and a valid resource stays valid after dump_json -> parse_json;
 //   - dump_json round-trips: plain values compare equal, FHIR decimal texts come back byte-exact;
 //   - parse_json's fast path accepts only what the full parser accepts, with the same tree (value
-//     types included), and parse_json and parse_fhir_json answer as their full parsers do.
+//     types included), and parse_json and parse_fhir_json answer as their full parsers do;
+//   - parse_json_into answers as parse_json does, whatever tree it starts from: the input is split
+//     at its first NUL byte (which JSON never holds), the first part parsed and the second parsed
+//     into its tree (an input without one is parsed into its own tree).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +53,21 @@ void same_answer(const hb::Result<hb::Json>& with_fast_path, const hb::Result<hb
   }
 }
 
+// parse_json_into(b) over the tree of parse_json_into(a) gives parse_json(b): the same tree, or
+// the same error and a null tree.
+void same_when_reused(std::string_view a, std::string_view b, const hb::JsonLimits& limits) {
+  hb::Json tree;
+  (void)hb::parse_json_into(a, limits, tree);
+  hb::Status s = hb::parse_json_into(b, limits, tree);
+  auto fresh = hb::parse_json(b, limits);
+  check(s.is_ok() == fresh.is_ok());
+  if (fresh.is_ok()) {
+    check(hb::detail::same_tree(tree, *fresh));
+  } else {
+    check(tree.is_null() && s.message() == fresh.error().message());
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -66,6 +84,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     same_answer(hb::parse_json(text, limits), full);
     same_answer(hb::parse_fhir_json(text, limits), hb::detail::parse_fhir_json_full(text, limits));
+    const std::size_t nul = text.find('\0');
+    if (nul == std::string_view::npos) {
+      same_when_reused(text, text, limits);
+    } else {
+      same_when_reused(text.substr(0, nul), text.substr(nul + 1), limits);
+    }
   }
   if (auto plain = hb::parse_json(text); plain.is_ok()) {
     auto back = hb::parse_json(hb::dump_json(*plain));

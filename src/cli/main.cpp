@@ -433,12 +433,18 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
     // A text file: one card per line. A single card keeps the single-card output.
     std::vector<CardInput> inputs = split_card_lines(text);
     batch = inputs.size() > 1;
+    // One verdict for the whole batch: each card's payload is parsed into the tree of the card
+    // before (verify_health_card_into).
+    documents::Verdict verdict;
     for (std::size_t k = 0; k < inputs.size(); ++k) {
       if (k + 1 < inputs.size()) prefetch(inputs[k + 1]);
       const CardInput& c = inputs[k];
-      report(c.parts.size() == 1 ? documents::verify_health_card(c.parts[0], *directory, clock, options)
-                                 : documents::verify_health_card_qr(c.parts, *directory, clock, options),
-             batch ? c.line : 0);
+      if (c.parts.size() == 1) {
+        documents::verify_health_card_into(c.parts[0], *directory, clock, options, verdict);
+      } else {
+        verdict = documents::verify_health_card_qr(c.parts, *directory, clock, options);
+      }
+      report(verdict, batch ? c.line : 0);
     }
     if (inputs.empty()) report(documents::verify_health_card("", *directory, clock, options), 0);
   } else {

@@ -165,6 +165,9 @@ struct FromSimdjson {
   }
 
   bool build(simdjson::dom::element e, std::size_t depth, Json& out);
+  // As build, keeping what it can of the tree `out` already holds: the nodes of members, items
+  // and strings where the new value has the same place and kind.
+  bool reuse(simdjson::dom::element e, std::size_t depth, Json& out);
 };
 
 // Builds `out` from `e`; false when the full parser must decide.
@@ -221,6 +224,71 @@ bool FromSimdjson::build(simdjson::dom::element e, std::size_t depth, Json& out)
     case element_type::DOUBLE:
     default:
       return false;
+  }
+}
+
+// An object's keys in strictly ascending order (as dump_json writes them): they can then be merged
+// with a std::map in one pass, and no key repeats.
+bool keys_ascend(simdjson::dom::object obj) {
+  std::string_view before;
+  bool first = true;
+  for (auto field : obj) {
+    if (!first && !(before < field.key)) return false;
+    before = field.key;
+    first = false;
+  }
+  return true;
+}
+
+bool FromSimdjson::reuse(simdjson::dom::element e, std::size_t depth, Json& out) {
+  using simdjson::dom::element_type;
+  switch (e.type()) {
+    case element_type::OBJECT: {
+      const simdjson::dom::object fields(e);
+      if (!out.is_object() || !keys_ascend(fields)) {
+        out = nullptr;
+        return build(e, depth, out);
+      }
+      if (depth >= max_depth) return false;
+      // One pass over the old members and the new keys, both in order: an old member whose key
+      // is gone is dropped, a new key gets a new member, a kept key keeps its node.
+      auto& obj = out.get_ref<Json::object_t&>();
+      auto it = obj.begin();
+      for (auto field : fields) {
+        while (it != obj.end() && std::string_view(it->first) < field.key) it = obj.erase(it);
+        if (it == obj.end() || std::string_view(it->first) != field.key) {
+          it = obj.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(field.key),
+                                std::forward_as_tuple());
+        }
+        if (!reuse(field.value, depth + 1, it->second)) return false;
+        ++it;
+      }
+      obj.erase(it, obj.end());
+      return true;
+    }
+    case element_type::ARRAY: {
+      if (!out.is_array()) {
+        out = nullptr;
+        return build(e, depth, out);
+      }
+      if (depth >= max_depth) return false;
+      auto& arr = out.get_ref<Json::array_t&>();
+      const simdjson::dom::array items(e);
+      arr.resize(items.size());
+      std::size_t i = 0;
+      for (auto item : items) {
+        if (!reuse(item, depth + 1, arr[i++])) return false;
+      }
+      return true;
+    }
+    case element_type::STRING:
+      if (out.is_string()) {
+        out.get_ref<std::string&>().assign(std::string_view(e));
+        return true;
+      }
+      return build(e, depth, out);
+    default:
+      return build(e, depth, out);
   }
 }
 
@@ -403,6 +471,13 @@ std::optional<Json> parse_json_fast(std::string_view text, std::size_t max_depth
   return out;
 }
 
+bool parse_json_fast_into(std::string_view text, std::size_t max_depth, Json& out) {
+  simdjson::dom::parser& parser = thread_parser();
+  simdjson::dom::element root;
+  if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) return false;
+  return FromSimdjson{text, max_depth}.reuse(root, 0, out);
+}
+
 Result<Json> parse_json_full(std::string_view text, const JsonLimits& limits) {
   return parse(text, limits, false);
 }
@@ -420,6 +495,20 @@ Result<Json> parse_json(std::string_view text, const JsonLimits& limits) {
     if (auto fast = detail::parse_json_fast(text, limits.max_depth)) return std::move(*fast);
   }
   return parse(text, limits, false);
+}
+
+Status parse_json_into(std::string_view text, const JsonLimits& limits, Json& out) {
+  if (text.size() <= limits.max_bytes &&
+      detail::parse_json_fast_into(text, limits.max_depth, out)) {
+    return Status::ok();
+  }
+  auto full = parse(text, limits, false);
+  if (!full) {
+    out = nullptr;
+    return full.error();
+  }
+  out = std::move(full).value();
+  return Status::ok();
 }
 
 Result<Json> parse_fhir_json(std::string_view text, const JsonLimits& limits) {

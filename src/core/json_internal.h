@@ -19,6 +19,10 @@ namespace hb::detail {
 // with the same value types.
 std::optional<Json> parse_json_fast(std::string_view text, std::size_t max_depth);
 
+// As parse_json_fast, into `out`, reusing its tree where it can (parse_json_into); false where
+// parse_json_fast gives nullopt, with `out` then holding a partial tree.
+bool parse_json_fast_into(std::string_view text, std::size_t max_depth, Json& out);
+
 // Equal values of equal types all the way down (Json's == calls 1u and 1 equal): what the
 // differential tests and the fuzz target compare the two parsers' trees with.
 inline bool same_tree(const Json& a, const Json& b) {

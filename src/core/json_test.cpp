@@ -177,6 +177,53 @@ void expect_agreement(std::string_view text, std::size_t max_depth = 64) {
   }
 }
 
+// parse_json_into over `tree` (whatever it holds) answers as parse_json does; `tree` keeps the
+// result for the next call.
+void expect_same_when_reused(Json& tree, std::string_view text, std::size_t max_depth = 64) {
+  SCOPED_TRACE(std::string(text));
+  const JsonLimits limits{1 << 20, max_depth};
+  Status s = parse_json_into(text, limits, tree);
+  auto fresh = parse_json(text, limits);
+  ASSERT_EQ(s.is_ok(), fresh.is_ok());
+  if (fresh.is_ok()) {
+    EXPECT_TRUE(detail::same_tree(tree, *fresh)) << tree.dump() << " vs " << fresh->dump();
+  } else {
+    EXPECT_TRUE(tree.is_null());
+    EXPECT_EQ(s.code(), fresh.error().code());
+    EXPECT_EQ(s.message(), fresh.error().message());
+  }
+}
+
+TEST(Json, ParseIntoReusesTheTreeAndAnswersAsParse) {
+  // Each text is parsed into the tree the one before it left: members kept, added, dropped and
+  // changing kind, keys out of order, arrays growing and shrinking, and texts the fast path
+  // leaves to the full parser (a decimal, -0, a duplicate key, nesting past the limit).
+  Json tree;
+  for (const char* t :
+       {R"({"a":"x","b":[1,2,3],"c":{"d":"y"}})",
+        R"({"a":"a longer string than the sixteen bytes kept inline","b":[4],"c":{"d":"z","e":1}})",
+        R"({"b":[4,5,6,7],"c":{"e":[]},"f":null})", R"({"a":1,"b":{"x":1},"c":"now a string"})",
+        R"({"z":1,"a":2,"m":{"q":1,"b":2}})", R"({"a":[{"k":"v"},{"k":"w"}],"b":true})",
+        R"({"a":[{"k":"v","l":2}],"b":false})", R"(["x",{"a":1},[2]])", R"({"a":1.5,"b":[1]})",
+        R"({"a":"x","b":-0})", R"({"a":"x","a":"y"})", R"({"a":"x","b":"y"})",
+        R"({"a":"x","b":"y"} trailing)", R"({"a":"x","b":"y"})", R"("just a string")", "12",
+        R"({"a":{"b":{"c":{"d":1}}}})"}) {
+    expect_same_when_reused(tree, t);
+  }
+  expect_same_when_reused(tree, R"({"a":{"b":{"c":{"d":1}}}})", 3);
+  expect_same_when_reused(tree, R"({"a":{"b":{"c":{}}}})", 4);
+  expect_same_when_reused(tree, R"({"a":{"b":[[[1]]]}})", 4);
+  // The nodes are kept: a member's string keeps its buffer when the next text has one there.
+  ASSERT_TRUE(
+      parse_json_into(R"({"k":"a string longer than fifteen bytes, on the heap"})", {}, tree)
+          .is_ok());
+  const char* buffer = tree["k"].get_ref<const std::string&>().data();
+  ASSERT_TRUE(
+      parse_json_into(R"({"k":"another string, no longer than the first"})", {}, tree).is_ok());
+  EXPECT_EQ(tree["k"].get_ref<const std::string&>().data(), buffer);
+  EXPECT_EQ(tree["k"], "another string, no longer than the first");
+}
+
 TEST(Json, FreeJsonEmptiesTheTree) {
   auto r = parse_json(R"({"b":[1,{"c":"a string longer than fifteen bytes"},[]],"a":{"d":null}})");
   ASSERT_TRUE(r.is_ok());
@@ -289,6 +336,7 @@ TEST(JsonFastPath, AgreesWithTheFullParserOnMutatedDocuments) {
   static constexpr char kPool[] = "{}[]:,\"\\ -.e01a\x80\xc3\xed\xf0\xff\x00\n\tuE+";
   const std::string pool(kPool, sizeof kPool - 1);  // with the NUL inside
   std::mt19937 rng(20261205);
+  Json reused;  // parse_json_into's tree, carried from each document to the next
   for (const std::string& seed : seeds) {
     expect_agreement(seed);
     for (int round = 0; round < 3000; ++round) {
@@ -308,7 +356,9 @@ TEST(JsonFastPath, AgreesWithTheFullParserOnMutatedDocuments) {
             t[at] = c;
         }
       }
-      expect_agreement(t, 1 + rng() % 8);
+      const std::size_t depth = 1 + rng() % 8;
+      expect_agreement(t, depth);
+      expect_same_when_reused(reused, t, depth);
       if (HasFatalFailure()) return;
     }
   }

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <exception>
 #include <set>
+#include <utility>
 
 #include "crypto/encoding.h"
 #include "crypto/keys.h"
@@ -362,15 +363,14 @@ bool bundle_has_covid_vaccine(const Json& bundle) {
 
 // The JWT claims and everything inside vc. `for_qr`: the card is small enough for one QR, so its
 // bundle must be minified.
-// The parsed claims are moved into v.payload and checked there (a copy of the tree per card was a
-// visible share of verifying one).
-void check_claims(Verdict& v, Json&& claims, const Clock& clock, const VerifyOptions& opt,
-                  bool for_qr) {
-  if (!claims.is_object()) {
+// The parsed claims are in v.payload and checked there (a copy of the tree per card was a visible
+// share of verifying one); a payload that is not an object is not kept.
+void check_claims(Verdict& v, const Clock& clock, const VerifyOptions& opt, bool for_qr) {
+  if (!v.payload.is_object()) {
+    v.payload = nullptr;
     v.add(Reason::kMalformedPayload, Severity::kError, "the payload is not a JSON object");
     return;
   }
-  v.payload = std::move(claims);
   const Json& p = v.payload;
   const double now = static_cast<double>(unix_seconds(clock.now()));
   const double skew = static_cast<double>(opt.clock_skew.count());
@@ -590,6 +590,9 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
     v.add(Reason::kMalformedJws, Severity::kError, "JWS is over 1 MiB");
     return;
   }
+  // A tree left in v.payload is an earlier card's (verify_health_card_into), for this card's
+  // payload to be parsed into; v.payload itself stays null until this card's is parsed.
+  Json spare = std::exchange(v.payload, nullptr);
   v.jws = std::string(jws);
   // The spec's rule is on the text: "any JWS longer than 1195 characters SHALL be split" (or, since
   // chunking was deprecated, not put in one QR code). 1195 is also what version 22 holds at level
@@ -694,12 +697,13 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
       v.add(Reason::kUtf8Bom, Severity::kError, "the payload JSON starts with a byte order mark");
       t.remove_prefix(kBom.size());
     }
-    auto payload = parse_json(t, JsonLimits{opt.max_inflated_bytes, 64});
-    if (!payload) {
+    Status parsed = parse_json_into(t, JsonLimits{opt.max_inflated_bytes, 64}, spare);
+    if (!parsed.is_ok()) {
       v.add(Reason::kMalformedPayload, Severity::kError,
-            "the payload is not JSON: " + payload.error().message());
+            "the payload is not JSON: " + parsed.message());
     } else {
-      check_claims(v, std::move(payload).value(), clock, opt, jws.size() <= kMaxSingleQrJws);
+      v.payload = std::move(spare);
+      check_claims(v, clock, opt, jws.size() <= kMaxSingleQrJws);
     }
   }
 
@@ -802,8 +806,10 @@ std::optional<std::vector<std::string>> file_credentials(std::string_view text, 
   return out;
 }
 
+// `spare`: a tree to parse a single card's payload into (verify_health_card_into).
 std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& dir,
-                                const Clock& clock, const VerifyOptions& opt, bool expect_one) {
+                                const Clock& clock, const VerifyOptions& opt, bool expect_one,
+                                Json spare = nullptr) {
   Verdict v;
   std::string_view t = strip_outside(text, v, true);
   if (t.starts_with("shc:")) {
@@ -824,6 +830,7 @@ std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& di
             "this is chunk " + std::to_string(chunk->index) + " of " +
                 std::to_string(chunk->total) + "; scan all chunks together");
     } else {
+      v.payload = std::move(spare);
       verify_jws(v, chunk->jws_part, true, dir, clock, opt);
     }
   } else if (t.starts_with("{")) {
@@ -846,6 +853,7 @@ std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& di
       }
     }
   } else if (t.starts_with("ey")) {
+    v.payload = std::move(spare);
     verify_jws(v, t, false, dir, clock, opt);
   } else {
     v.add(Reason::kUnsupportedInput, Severity::kError,
@@ -929,6 +937,16 @@ Verdict verify_health_card(std::string_view text, const IssuerDirectory& directo
   }
 }
 
+void verify_health_card_into(std::string_view text, const IssuerDirectory& directory,
+                             const Clock& clock, const VerifyOptions& options, Verdict& v) {
+  try {
+    Json spare = std::move(v.payload);
+    v = std::move(verify_all(text, directory, clock, options, true, std::move(spare)).front());
+  } catch (const std::exception& e) {
+    v = internal_failure(e);
+  }
+}
+
 std::vector<Verdict> verify_health_cards(std::string_view text, const IssuerDirectory& directory,
                                          const Clock& clock, const VerifyOptions& options) {
   try {
@@ -982,7 +1000,8 @@ Verdict check_payload_text(std::string_view json_text, const Clock& clock, bool 
     if (!j) {
       v.add(Reason::kMalformedPayload, Severity::kError, "not JSON: " + j.error().message());
     } else {
-      check_claims(v, std::move(j).value(), clock, options, for_qr);
+      v.payload = std::move(j).value();
+      check_claims(v, clock, options, for_qr);
     }
     v.finish();
     return v;

@@ -86,6 +86,13 @@ struct VerifyOptions {
 Verdict verify_health_card(std::string_view text, const IssuerDirectory& directory,
                            const Clock& clock, const VerifyOptions& options = {});
 
+// As verify_health_card, into `v`, which may hold the verdict of a card before: that card's
+// payload tree is reused for this one's (a batch of cards from one issuer has one shape, and
+// reusing the tree spares allocating and freeing most of its nodes). `v` ends as
+// verify_health_card would return it.
+void verify_health_card_into(std::string_view text, const IssuerDirectory& directory,
+                             const Clock& clock, const VerifyOptions& options, Verdict& v);
+
 // Every card in the text: one verdict per credential of a .smart-health-card file, else one.
 std::vector<Verdict> verify_health_cards(std::string_view text, const IssuerDirectory& directory,
                                          const Clock& clock, const VerifyOptions& options = {});

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -361,6 +362,56 @@ TEST(VerifyNegatives, EveryFileIsRefusedOrFlaggedForTheReasonInItsName) {
   }
   EXPECT_EQ(images, 9);
   EXPECT_EQ(checked, 76);  // 86 files: LICENSE, 9 images, 76 checked here
+}
+
+// verify_health_card_into, as the command line uses it over a batch: each card verified into the
+// verdict of the card before ends exactly as a fresh verification does, whatever that card was
+// (valid, refused at any stage, of another shape), in both orders.
+TEST(VerifyBatch, AVerdictReusedFromTheCardBeforeEndsAsAFreshOne) {
+  ManualClock clock = example_clock();
+  std::vector<std::string> texts;
+  for (int n = 0; n <= 3; ++n) {
+    const std::string base = "examples/example-0" + std::to_string(n);
+    texts.push_back(read_file(shc_data(base + "-d-jws.txt")));
+    // Refused before the payload is read (a part not base64url; a header not JSON), after and
+    // before a valid card: nothing of the valid card's may be left in the verdict.
+    texts.push_back("eyJhbGciOiJFUzI1NiJ9.not base64.AAAA");
+    texts.push_back(read_file(shc_data(base + "-d-jws.txt")));
+    texts.push_back("eyJh.e30.AAAA");
+    texts.push_back(read_file(shc_data(base + "-e-file.smart-health-card")));
+    if (n != 2) texts.push_back(read_file(shc_data(base + "-f-qr-code-numeric-value-0.txt")));
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(shc_data("negative"))) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".txt")) texts.push_back(read_file(entry.path()));
+  }
+  texts.push_back("");
+  texts.push_back("ey.not.base64!");
+  ASSERT_GT(texts.size(), 40u);
+  for (bool reversed : {false, true}) {
+    if (reversed) std::reverse(texts.begin(), texts.end());
+    Verdict reused;
+    for (const std::string& t : texts) {
+      SCOPED_TRACE(t.substr(0, 60));
+      verify_health_card_into(t, test_directory(), clock, {}, reused);
+      const Verdict fresh = verify_health_card(t, test_directory(), clock);
+      EXPECT_EQ(reused.outcome, fresh.outcome);
+      EXPECT_EQ(reused.reason, fresh.reason);
+      EXPECT_EQ(reused.message, fresh.message);
+      EXPECT_EQ(describe(reused), describe(fresh));
+      EXPECT_EQ(reused.findings.size(), fresh.findings.size());
+      EXPECT_EQ(reused.jws, fresh.jws);
+      EXPECT_EQ(reused.header, fresh.header);
+      EXPECT_EQ(reused.payload, fresh.payload);
+      EXPECT_EQ(dump_json(reused.payload), dump_json(fresh.payload));
+      EXPECT_EQ(reused.fhir_bundle, fresh.fhir_bundle);
+      EXPECT_EQ(reused.iss, fresh.iss);
+      EXPECT_EQ(reused.kid, fresh.kid);
+      EXPECT_EQ(reused.rid, fresh.rid);
+      EXPECT_EQ(reused.nbf, fresh.nbf);
+      EXPECT_EQ(reused.exp, fresh.exp);
+    }
+  }
 }
 
 TEST(VerifyNegatives, AllSeventeenSmallChunksTogetherAreStillTooSmall) {

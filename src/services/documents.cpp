@@ -1142,6 +1142,20 @@ void DocumentService::remember_proved(const store::Document& d) {
   proved_.insert(std::move(key));
 }
 
+namespace {
+// payload.vc.credentialSubject.fhirBundle, when the claims hold an object there.
+Json* claims_bundle(Json& claims) {
+  Json* at = &claims;
+  for (std::string_view key : {"vc", "credentialSubject", "fhirBundle"}) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at->is_object() ? at : nullptr;
+}
+}  // namespace
+
 Result<Json> DocumentService::verify(std::string_view card_text) {
   HB_ASSIGN_OR_RETURN(auto dir, directory());
   if (!dir->parsed) {
@@ -1152,6 +1166,7 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
   const documents::IssuerDirectory& directory = *dir->parsed;
   std::optional<store::Document> doc;
   documents::VerifyOptions opts;
+  opts.copy_bundle = false;  // the answer takes the bundle out of the verdict's claims instead
   opts.transparency_check = [&](const documents::Verdict& v) -> Status {
     const std::string hash = crypto::sha256_hex(v.jws);
     std::string receipt;
@@ -1215,7 +1230,9 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
   }
   // What a card says is shown only when its issuer's signature holds: a forged card's claims are
   // not something to display beside a verdict.
-  if (!v.fhir_bundle.is_null() && out["outcome"] != "invalid") out["fhirBundle"] = v.fhir_bundle;
+  if (out["outcome"] != "invalid") {
+    if (Json* bundle = claims_bundle(v.payload)) out["fhirBundle"] = std::move(*bundle);
+  }
   return out;
 }
 
