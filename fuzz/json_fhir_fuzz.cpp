@@ -64,7 +64,8 @@ void same_when_reused(std::string_view a, std::string_view b, const hb::JsonLimi
   if (fresh.is_ok()) {
     check(hb::detail::same_tree(tree, *fresh));
   } else {
-    check(tree.is_null() && s.message() == fresh.error().message());
+    check(tree.is_null() && s.code() == fresh.error().code() &&
+          s.message() == fresh.error().message());
   }
 }
 

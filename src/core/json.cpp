@@ -272,13 +272,14 @@ bool FromSimdjson::reuse(simdjson::dom::element e, std::size_t depth, Json& out)
         return build(e, depth, out);
       }
       if (depth >= max_depth) return false;
+      // By index, not by items.size(): simdjson stops counting at 0xFFFFFF items.
       auto& arr = out.get_ref<Json::array_t&>();
-      const simdjson::dom::array items(e);
-      arr.resize(items.size());
       std::size_t i = 0;
-      for (auto item : items) {
+      for (auto item : simdjson::dom::array(e)) {
+        if (i == arr.size()) arr.emplace_back();
         if (!reuse(item, depth + 1, arr[i++])) return false;
       }
+      arr.resize(i);
       return true;
     }
     case element_type::STRING:

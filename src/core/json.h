@@ -33,7 +33,8 @@ Result<Json> parse_json(std::string_view text, const JsonLimits& limits = {});
 // As parse_json, into `out`, keeping the nodes of the tree `out` already holds where the new value
 // has a member, item or string in the same place: a batch verifier parses many documents of one
 // shape in a row, and reusing the last one's tree spares allocating and freeing most nodes. `out`
-// ends equal to what parse_json returns, or null on an error (which is parse_json's).
+// ends equal to what parse_json returns, or null on an error (which is parse_json's). `text` must
+// not point into `out`'s tree.
 Status parse_json_into(std::string_view text, const JsonLimits& limits, Json& out);
 
 // As parse_json, for FHIR: every non-integer number is kept as the exact text it was sent as, so

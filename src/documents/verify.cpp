@@ -586,13 +586,13 @@ void check_key_certificates(Verdict& v, const std::vector<const crypto::Jwk*>& k
 // The JWS layer onwards. `single_qr`: the JWS came from one QR code, so it must fit one.
 void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDirectory& dir,
                 const Clock& clock, const VerifyOptions& opt) {
+  // A tree left in v.payload is an earlier card's (verify_health_card_into), for this card's
+  // payload to be parsed into; v.payload itself stays null until this card's is parsed.
+  Json spare = std::exchange(v.payload, nullptr);
   if (jws.size() > kMaxJwsBytes) {
     v.add(Reason::kMalformedJws, Severity::kError, "JWS is over 1 MiB");
     return;
   }
-  // A tree left in v.payload is an earlier card's (verify_health_card_into), for this card's
-  // payload to be parsed into; v.payload itself stays null until this card's is parsed.
-  Json spare = std::exchange(v.payload, nullptr);
   v.jws = std::string(jws);
   // The spec's rule is on the text: "any JWS longer than 1195 characters SHALL be split" (or, since
   // chunking was deprecated, not put in one QR code). 1195 is also what version 22 holds at level

@@ -73,7 +73,8 @@ struct VerifyOptions {
   std::size_t max_inflated_bytes = kMaxInflatedBytes;
   // Whether the verdict gets its own copy of the bundle in fhir_bundle (payload keeps the whole
   // claims either way). The bundle is checked either way: a caller that shows only outcomes, like
-  // the CLI's text output, saves copying (and freeing) the largest part of every card.
+  // the CLI's text output, or that takes the bundle out of `payload` itself, like the server's
+  // verify API, saves copying (and freeing) the largest part of every card.
   bool copy_bundle = true;
   // Hook for the transparency log (ledger module): called only for cards that passed every other
   // check; a non-ok Status makes the verdict invalid with kNotInTransparencyLog and its message.

@@ -387,12 +387,15 @@ TEST(VerifyBatch, AVerdictReusedFromTheCardBeforeEndsAsAFreshOne) {
   }
   texts.push_back("");
   texts.push_back("ey.not.base64!");
+  // Over the 1 MiB a JWS may have, after a valid card: refused before anything is decoded.
+  texts.push_back(read_file(shc_data("examples/example-00-d-jws.txt")));
+  texts.push_back("ey" + std::string(1100 * 1024, 'A'));
   ASSERT_GT(texts.size(), 40u);
   for (bool reversed : {false, true}) {
     if (reversed) std::reverse(texts.begin(), texts.end());
     Verdict reused;
     for (const std::string& t : texts) {
-      SCOPED_TRACE(t.substr(0, 60));
+      SCOPED_TRACE(t.substr(0, 60) + " (" + std::to_string(t.size()) + " bytes)");
       verify_health_card_into(t, test_directory(), clock, {}, reused);
       const Verdict fresh = verify_health_card(t, test_directory(), clock);
       EXPECT_EQ(reused.outcome, fresh.outcome);
@@ -406,6 +409,8 @@ TEST(VerifyBatch, AVerdictReusedFromTheCardBeforeEndsAsAFreshOne) {
       EXPECT_EQ(dump_json(reused.payload), dump_json(fresh.payload));
       EXPECT_EQ(reused.fhir_bundle, fresh.fhir_bundle);
       EXPECT_EQ(reused.iss, fresh.iss);
+      EXPECT_EQ(reused.issuer_name, fresh.issuer_name);
+      EXPECT_EQ(reused.superseded, fresh.superseded);
       EXPECT_EQ(reused.kid, fresh.kid);
       EXPECT_EQ(reused.rid, fresh.rid);
       EXPECT_EQ(reused.nbf, fresh.nbf);

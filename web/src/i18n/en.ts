@@ -189,7 +189,6 @@ export const en = {
   'link.dob.remainingOne': '1 attempt left before this link is locked.',
   'link.dob.busy': 'Another date of birth for this link is being checked right now. Try again in a moment.',
   'link.locked': 'Too many wrong attempts. This link is locked until {time} ({minutes} minutes).',
-  'link.lockedSoon': 'Too many wrong attempts. This link is locked for a few moments; try again shortly.',
   'link.gone': 'This link has been turned off. Ask the clinic that issued the document for a new link.',
   'link.error.dayMissing': 'Enter the day.',
   'link.error.monthMissing': 'Enter the month.',

@@ -188,7 +188,6 @@ export const vi: Record<MessageKey, string> = {
   'link.dob.remainingOne': 'Còn 1 lần thử trước khi đường liên kết bị khóa.',
   'link.dob.busy': 'Một ngày sinh khác cho đường liên kết này đang được kiểm tra. Hãy thử lại sau giây lát.',
   'link.locked': 'Nhập sai quá nhiều lần. Đường liên kết bị khóa đến {time} ({minutes} phút).',
-  'link.lockedSoon': 'Nhập sai quá nhiều lần. Đường liên kết đang bị khóa trong giây lát; hãy thử lại sau.',
   'link.gone': 'Đường liên kết này đã bị tắt. Hãy liên hệ cơ sở y tế đã cấp tài liệu để nhận đường liên kết mới.',
   'link.error.dayMissing': 'Hãy nhập ngày.',
   'link.error.monthMissing': 'Hãy nhập tháng.',
