@@ -1,5 +1,5 @@
 # Healthbook: the two commands are `make run` and `make test`.
-.PHONY: run test deps web web-test build build-asan build-fuzz unit fuzz node-test browser-test bench format clean
+.PHONY: run test deps web web-test build build-all build-asan build-fuzz unit fuzz node-test browser-test bench format clean
 
 PORT ?= 8080
 DATA ?= var
@@ -29,7 +29,12 @@ web:
 web-test: web
 	cd web && npm test
 
+# `make run` needs the server only; `make bench` builds everything (the load generators too).
 build:
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target healthbook
+
+build-all:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
@@ -54,7 +59,7 @@ node-test:
 browser-test: web build-asan
 	HB_BINARY=$(CURDIR)/build/asan/healthbook node --test --test-concurrency=1 tests/browser/
 
-bench: deps build
+bench: deps build-all
 	./scripts/bench
 
 format:

@@ -16,7 +16,7 @@ std::string test_master() {
   return k;
 }
 
-MasterKey make(const std::string& k = test_master()) { return MasterKey::create(k).value(); }
+MasterKey make_master(const std::string& k = test_master()) { return MasterKey::create(k).value(); }
 
 TEST(MasterKey, RequiresExactly32Bytes) {
   EXPECT_FALSE(MasterKey::create("").is_ok());
@@ -27,7 +27,7 @@ TEST(MasterKey, RequiresExactly32Bytes) {
 }
 
 TEST(MasterKey, NewDataKeysAreFresh32ByteKeys) {
-  MasterKey mk = make();
+  MasterKey mk = make_master();
   std::string a = mk.new_data_key();
   std::string b = mk.new_data_key();
   EXPECT_EQ(a.size(), 32u);
@@ -35,7 +35,7 @@ TEST(MasterKey, NewDataKeysAreFresh32ByteKeys) {
 }
 
 TEST(MasterKey, WrapUnwrapRoundTripBoundToOwner) {
-  MasterKey mk = make();
+  MasterKey mk = make_master();
   std::string dk = mk.new_data_key();
   std::string wrapped = mk.wrap(dk, "Patient/123");
   EXPECT_EQ(wrapped.find(dk), std::string::npos);
@@ -49,12 +49,12 @@ TEST(MasterKey, WrapUnwrapRoundTripBoundToOwner) {
 }
 
 TEST(MasterKey, OtherMasterKeyCannotUnwrap) {
-  std::string wrapped = make().wrap(make().new_data_key(), "Patient/1");
-  EXPECT_FALSE(make(std::string(32, '\x01')).unwrap(wrapped, "Patient/1").is_ok());
+  std::string wrapped = make_master().wrap(make_master().new_data_key(), "Patient/1");
+  EXPECT_FALSE(make_master(std::string(32, '\x01')).unwrap(wrapped, "Patient/1").is_ok());
 }
 
 TEST(MasterKey, WrapsUnderHkdfDerivedSubKeyNotTheMasterItself) {
-  MasterKey mk = make();
+  MasterKey mk = make_master();
   std::string wrapped = mk.wrap(std::string(32, 'd'), "Patient/1");
   // The master secret itself does not open it ...
   EXPECT_FALSE(Aead256::create(test_master())->open(wrapped, "Patient/1").is_ok());
@@ -67,7 +67,7 @@ TEST(MasterKey, WrapsUnderHkdfDerivedSubKeyNotTheMasterItself) {
 }
 
 TEST(MasterKey, UnwrapRejectsWrongLengthKeys) {
-  MasterKey mk = make();
+  MasterKey mk = make_master();
   auto r = mk.unwrap(mk.wrap("short", "Patient/1"), "Patient/1");
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.error().code(), Code::kInvalid);
@@ -76,19 +76,19 @@ TEST(MasterKey, UnwrapRejectsWrongLengthKeys) {
 TEST(MasterKey, BlindIndexKnownAnswer) {
   // Reference: Python, HMAC-SHA256(HKDF-SHA256(master, info="healthbook blind-index v1"),
   // "national-id\0199001011234").
-  EXPECT_EQ(make().blind_index("national-id", "199001011234"),
+  EXPECT_EQ(make_master().blind_index("national-id", "199001011234"),
             "e6194e6ccc07603a84517c7e5b0a4420a843f5a77d72a3a92836991680dd6ed9");
 }
 
 TEST(MasterKey, BlindIndexSeparatesDomainsValuesAndKeys) {
-  MasterKey mk = make();
+  MasterKey mk = make_master();
   std::string a = mk.blind_index("phone", "+4670000000");
   EXPECT_EQ(a.size(), 64u);
   EXPECT_EQ(a, mk.blind_index("phone", "+4670000000"));
   EXPECT_NE(a, mk.blind_index("national-id", "+4670000000"));
   EXPECT_NE(a, mk.blind_index("phone", "+4670000001"));
   EXPECT_NE(mk.blind_index("ab", "c"), mk.blind_index("a", "bc"));
-  EXPECT_NE(a, make(std::string(32, '\x07')).blind_index("phone", "+4670000000"));
+  EXPECT_NE(a, make_master(std::string(32, '\x07')).blind_index("phone", "+4670000000"));
   // The index key is not the wrap key nor the master key.
   EXPECT_NE(a, hex_encode(hmac_sha256(test_master(), std::string("phone\0+4670000000", 17))));
 }

@@ -12,7 +12,7 @@
 namespace hb::crypto {
 namespace {
 
-std::string unhex(std::string_view h) { return hex_decode(h).value(); }
+std::string from_hex(std::string_view h) { return hex_decode(h).value(); }
 
 TEST(Sha256, KnownAnswers) {
   // FIPS 180-2 appendix B and the empty string.
@@ -23,7 +23,7 @@ TEST(Sha256, KnownAnswers) {
   EXPECT_EQ(sha256_hex(std::string(1'000'000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   EXPECT_EQ(sha256("abc"),
-            unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+            from_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
   EXPECT_EQ(sha256("abc").size(), 32u);
 }
 
@@ -39,7 +39,7 @@ TEST(HmacSha256, Rfc4231Vectors) {
        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
       {std::string(20, '\xaa'), std::string(50, '\xdd'),
        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
-      {unhex("0102030405060708090a0b0c0d0e0f10111213141516171819"), std::string(50, '\xcd'),
+      {from_hex("0102030405060708090a0b0c0d0e0f10111213141516171819"), std::string(50, '\xcd'),
        "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
       {std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
@@ -82,8 +82,8 @@ TEST(HmacSha256, EmptyKeyAndData) {
 
 // RFC 5869 appendix A.1 and A.3.
 TEST(HkdfSha256, Rfc5869Vectors) {
-  EXPECT_EQ(hex_encode(hkdf_sha256(std::string(22, '\x0b'), unhex("000102030405060708090a0b0c"),
-                                   unhex("f0f1f2f3f4f5f6f7f8f9"), 42)),
+  EXPECT_EQ(hex_encode(hkdf_sha256(std::string(22, '\x0b'), from_hex("000102030405060708090a0b0c"),
+                                   from_hex("f0f1f2f3f4f5f6f7f8f9"), 42)),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
   EXPECT_EQ(hex_encode(hkdf_sha256(std::string(22, '\x0b'), "", "", 42)),
             "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");

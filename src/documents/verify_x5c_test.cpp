@@ -20,7 +20,7 @@ namespace {
 using testing::read_file;
 using testing::shc_data;
 
-constexpr const char* kIss = "https://issuer.example/shc";
+constexpr const char* kX5cIss = "https://issuer.example/shc";
 constexpr int64_t kDay = 86'400;
 // The test cards' issue time (nbf), 2024-07-03.
 constexpr int64_t kIssued = 1'720'000'000;
@@ -136,7 +136,7 @@ class X5cTest : public ::testing::Test {
       s.issuer = inter_.get();
       s.issuer_key = inter_key_.get();
     }
-    if (s.san.empty()) s.san = std::string("URI:") + kIss;
+    if (s.san.empty()) s.san = std::string("URI:") + kX5cIss;
     return make_cert(s);
   }
 
@@ -154,7 +154,7 @@ class X5cTest : public ::testing::Test {
   }
 
   IssuerDirectory directory(const Json& keys, std::vector<X509*> anchors) const {
-    Json dir = {{"issuers", Json::array({Json{{"iss", kIss}, {"jwks", {{"keys", keys}}}}})}};
+    Json dir = {{"issuers", Json::array({Json{{"iss", kX5cIss}, {"jwks", {{"keys", keys}}}}})}};
     if (!anchors.empty()) {
       Json a = Json::array();
       for (X509* c : anchors) a.push_back(pem(c));
@@ -169,7 +169,7 @@ class X5cTest : public ::testing::Test {
   Verdict verify(const IssuerDirectory& dir) const {
     ManualClock at_issue{Time(std::chrono::seconds(kIssued))};
     Json bundle = Json::parse(read_file(shc_data("examples/example-00-a-fhirBundle.json")));
-    auto card = issue_health_card(bundle, issuer_key_, {.iss = kIss, .kid = kid_}, at_issue);
+    auto card = issue_health_card(bundle, issuer_key_, {.iss = kX5cIss, .kid = kid_}, at_issue);
     EXPECT_TRUE(card.is_ok()) << card.status().message();
     ManualClock later{Time(std::chrono::seconds(kIssued + kDay))};
     return verify_health_card(card->jws, dir, later);
@@ -226,7 +226,7 @@ TEST_F(X5cTest, ChainToAnUntrustedRootIsRefused) {
   Verdict v = verify(directory(Json::array({jwk_with(chain(l.get()))}), {other_root.get()}));
   EXPECT_EQ(v.reason, Reason::kX5cUntrusted) << describe(v);
   // A self-signed leaf brings its own "root"; it is not an anchor.
-  Cert self = make_cert({.cn = "Self", .key = leaf_key_.get(), .san = std::string("URI:") + kIss});
+  Cert self = make_cert({.cn = "Self", .key = leaf_key_.get(), .san = std::string("URI:") + kX5cIss});
   v = verify(
       directory(Json::array({jwk_with(Json::array({der_base64(self.get())}))}), {root_.get()}));
   EXPECT_EQ(v.reason, Reason::kX5cUntrusted) << describe(v);
@@ -270,7 +270,7 @@ TEST_F(X5cTest, LeafThatDoesNotNameTheIssuerIsRefused) {
     EXPECT_EQ(v.reason, Reason::kX5cSanMismatch) << describe(v);
   }
   // Among several URIs, one equal to iss is enough.
-  Cert l = leaf({.san = std::string("URI:https://other.example/shc,URI:") + kIss});
+  Cert l = leaf({.san = std::string("URI:https://other.example/shc,URI:") + kX5cIss});
   Verdict v = verify(directory(Json::array({jwk_with(chain(l.get()))}), {root_.get()}));
   EXPECT_TRUE(v.valid()) << describe(v);
 }

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 NoteSigner test_signer() { return NoteSigner::generate("healthbook.example/log").value(); }
 
-std::string entry(uint64_t i) { return "doc-hash:" + std::to_string(i) + "|issuer:f1|kind:mc"; }
+std::string log_entry(uint64_t i) { return "doc-hash:" + std::to_string(i) + "|issuer:f1|kind:mc"; }
 
 // A store whose commits can be held at a gate, to make batching deterministic.
 class GatedStore final : public TileStore {
@@ -89,7 +89,7 @@ TEST(Log, AppendsAndReceiptsVerify) {
   MemoryTree reference;
   for (uint64_t i = 0; i < 600; i += 37) {
     std::vector<std::string> batch;
-    for (uint64_t j = i; j < i + 37; ++j) batch.push_back(entry(j));
+    for (uint64_t j = i; j < i + 37; ++j) batch.push_back(log_entry(j));
     auto got = log->append(batch);
     ASSERT_TRUE(got.is_ok()) << got.status().to_string();
     ASSERT_EQ(got->size(), batch.size());
@@ -107,7 +107,7 @@ TEST(Log, AppendsAndReceiptsVerify) {
   for (uint64_t i : {0, 255, 256, 511, 600}) {
     auto r = log->receipt(i);
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-    EXPECT_TRUE(verify_receipt(*r, entry(i), signer.verifier()).is_ok());
+    EXPECT_TRUE(verify_receipt(*r, log_entry(i), signer.verifier()).is_ok());
   }
   EXPECT_EQ(log->receipt(log->size()).status().code(), Code::kNotFound);
   // What is stored is exactly the tlog-tiles objects: a full level-0 tile and bundle exist.
@@ -275,7 +275,7 @@ TEST(Log, ReopensFromStoreAfterRestart) {
     ASSERT_TRUE(log.is_ok()) << log.status().to_string();
     EXPECT_EQ((*log)->size(), ref.size());
     std::vector<std::string> batch;
-    for (int i = 0; i < 150; ++i) batch.push_back(entry(ref.size() + i));
+    for (int i = 0; i < 150; ++i) batch.push_back(log_entry(ref.size() + i));
     auto got = (*log)->append(batch);
     ASSERT_TRUE(got.is_ok()) << got.status().to_string();
     for (const auto& e : batch) ref.append(e);
@@ -305,7 +305,7 @@ TEST(DirectoryTileStore, PersistsInTlogTilesLayout) {
     auto store = DirectoryTileStore::open(dir).value();
     auto log = Log::open(*store, signer).value();
     std::vector<std::string> batch;
-    for (int i = 0; i < 300; ++i) batch.push_back(entry(i));
+    for (int i = 0; i < 300; ++i) batch.push_back(log_entry(i));
     ASSERT_TRUE(log->append(batch).is_ok());
   }
   EXPECT_TRUE(fs::exists(dir / "checkpoint"));

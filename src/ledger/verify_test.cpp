@@ -18,7 +18,7 @@
 namespace hb::ledger {
 namespace {
 
-constexpr const char* kTesseraVkey =
+constexpr const char* kTesseraLogVkey =
     "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx";
 
 std::vector<std::string> tessera_checkpoints() {
@@ -32,7 +32,7 @@ std::vector<std::string> tessera_checkpoints() {
 
 TEST(VerifyLog, TesseraReferenceLogFromFolder) {
   FolderTileReader reader(testing::tlog_data("tessera-log"));
-  auto report = verify_log(reader, kTesseraVkey, tessera_checkpoints());
+  auto report = verify_log(reader, kTesseraLogVkey, tessera_checkpoints());
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->checkpoint.size, 15u);
   EXPECT_EQ(report->entries, 15u);
@@ -52,7 +52,7 @@ TEST(VerifyLog, TesseraEntriesAndReceipts) {
   std::string cp = reader.read("checkpoint").value();
   TileHashReader tiles(15, fetch_from(reader));
   Receipt r{std::nullopt, 2, tiles.inclusion_proof(2).value(), cp};
-  auto key = NoteVerifier::parse(kTesseraVkey).value();
+  auto key = NoteVerifier::parse(kTesseraLogVkey).value();
   EXPECT_TRUE(verify_receipt(format_receipt(r), "three", key).is_ok());
   EXPECT_FALSE(verify_receipt(format_receipt(r), "four", key).is_ok());
   // Every earlier checkpoint's root is reproduced from the size-15 tiles.
@@ -68,7 +68,7 @@ TEST(VerifyLog, RejectsWrongKeyAndOrigin) {
   FolderTileReader reader(testing::tlog_data("tessera-log"));
   auto other = NoteSigner::generate("example.com/log/testdata").value();
   EXPECT_EQ(verify_log(reader, other.vkey(), {}).status().code(), Code::kUnauthorized);
-  EXPECT_EQ(verify_log(reader, kTesseraVkey, {}, "example.com/elsewhere").status().code(),
+  EXPECT_EQ(verify_log(reader, kTesseraLogVkey, {}, "example.com/elsewhere").status().code(),
             Code::kUnauthorized);
   EXPECT_EQ(verify_log(reader, "not a key", {}).status().code(), Code::kInvalid);
 }
@@ -243,7 +243,7 @@ TEST(VerifyLog, OverHttp) {
   FolderServer server(testing::tlog_data("tessera-log"));
   auto reader = open_tile_reader(server.prefix());
   ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
-  auto report = verify_log(**reader, kTesseraVkey, tessera_checkpoints());
+  auto report = verify_log(**reader, kTesseraLogVkey, tessera_checkpoints());
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->checkpoint.size, 15u);
   EXPECT_GE(server.requests(), 3);

@@ -42,7 +42,7 @@ class NoEmail final : public notify::Transport {
   Status send(const notify::Outgoing&) override { return invalid("no e-mail in these tests"); }
 };
 
-struct Resident {
+struct Applicant {
   std::string national_id;
   std::string birth_date;
   std::string phone;
@@ -50,8 +50,8 @@ struct Resident {
   std::string given;
 };
 
-const Resident kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
-const Resident kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
+const Applicant kMai{"079201001234", "1990-04-12", "+84901234567", "Nguyen", "Thi Mai"};
+const Applicant kBinh{"079201005678", "1985-01-30", "+84907654321", "Tran", "Van Binh"};
 const std::string kPassword = "correct horse 42";
 
 class AccountsTest : public ::testing::Test {
@@ -94,7 +94,7 @@ class AccountsTest : public ::testing::Test {
   }
 
   // A facility registers the person, with the phone they gave at the counter.
-  std::string register_patient(const Resident& p) {
+  std::string register_patient(const Applicant& p) {
     Json patient = {
         {"resourceType", "Patient"},
         {"identifier", Json::array({{{"system", "urn:nid"}, {"value", p.national_id}}})},
@@ -153,7 +153,7 @@ class AccountsTest : public ::testing::Test {
   }
 
   // Signs the resident up; returns the full session's token.
-  std::string sign_up(const Resident& p, const std::string& address = "10.0.0.1") {
+  std::string sign_up(const Applicant& p, const std::string& address = "10.0.0.1") {
     AccountResult start = ok(accounts_->start_signup(p.national_id, p.birth_date, address));
     EXPECT_EQ(start.status, 202);
     AccountResult done = ok(
@@ -164,7 +164,7 @@ class AccountsTest : public ::testing::Test {
   }
 
   // Logs in with the password and the SMS code; returns the full session's token.
-  std::string log_in(const Resident& p, const std::string& address = "10.0.0.1") {
+  std::string log_in(const Applicant& p, const std::string& address = "10.0.0.1") {
     AccountResult half = ok(accounts_->login(p.national_id, kPassword, address));
     EXPECT_EQ(half.status, 200) << dump_json(half.body);
     AccountResult full =
@@ -364,7 +364,7 @@ TEST_F(AccountsTest, CodesSentAtOnceFromOneAddressGetNoMoreTries) {
   std::set<std::string> codes;
   for (int i = 0; i < kPeople; ++i) {
     const std::string n = std::to_string(i);
-    Resident r{"07920100100" + n, "1990-04-12", "+8490123450" + n, "Nguyen", "Person " + n};
+    Applicant r{"07920100100" + n, "1990-04-12", "+8490123450" + n, "Nguyen", "Person " + n};
     register_patient(r);
     AccountResult start = ok(accounts_->start_signup(r.national_id, r.birth_date, "10.1.0." + n));
     ASSERT_EQ(start.status, 202);

@@ -14,7 +14,6 @@
 namespace hb::test {
 namespace {
 
-const std::string& kPassword = kResidentPassword;
 
 class Book : public ::testing::Test {
  protected:
@@ -79,7 +78,7 @@ class Book : public ::testing::Test {
   std::string sign_up(const Person& p, std::string* half = nullptr) {
     const std::string full = hb::test::sign_up(*server_, *codes_, p);
     if (half) {
-      auto h = post_account("login", {{"nationalId", p.national_id}, {"password", kPassword}});
+      auto h = post_account("login", {{"nationalId", p.national_id}, {"password", kResidentPassword}});
       EXPECT_EQ(h.status, 200) << h.body;
       *half = cookie_of(h);
     }

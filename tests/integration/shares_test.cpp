@@ -17,7 +17,6 @@
 namespace hb::test {
 namespace {
 
-const std::string& kPassword = kResidentPassword;
 
 class Shares : public ::testing::Test {
  protected:
@@ -337,7 +336,7 @@ TEST_F(Shares, RoutesNeedAFullSessionAndStateChangesTheCsrfHeader) {
     EXPECT_EQ(anon.status, 401) << route;
     EXPECT_EQ(anon.headers["content-type"], "application/problem+json");
   }
-  auto half = account("login", {{"nationalId", kMai.national_id}, {"password", kPassword}});
+  auto half = account("login", {{"nationalId", kMai.national_id}, {"password", kResidentPassword}});
   ASSERT_EQ(half.status, 200) << half.body;
   auto refused = me("GET", "shares", cookie_of(half), nullptr, false);
   EXPECT_EQ(refused.status, 401);
