@@ -9,7 +9,7 @@
 namespace hb::crypto {
 namespace {
 
-constexpr std::size_t kKeyLen = 32;
+constexpr std::size_t kMasterKeyLen = 32;
 // HKDF "info" labels: one per use of the master key. Changing one orphans everything under it.
 constexpr std::string_view kWrapLabel = "healthbook wrap v1";
 constexpr std::string_view kIndexLabel = "healthbook blind-index v1";
@@ -17,9 +17,9 @@ constexpr std::string_view kIndexLabel = "healthbook blind-index v1";
 }  // namespace
 
 Result<MasterKey> MasterKey::create(std::string_view key) {
-  if (key.size() != kKeyLen) return invalid("master key must be 32 bytes");
-  std::string wrap_key = hkdf_sha256(key, {}, kWrapLabel, kKeyLen);
-  std::string index_key = hkdf_sha256(key, {}, kIndexLabel, kKeyLen);
+  if (key.size() != kMasterKeyLen) return invalid("master key must be 32 bytes");
+  std::string wrap_key = hkdf_sha256(key, {}, kWrapLabel, kMasterKeyLen);
+  std::string index_key = hkdf_sha256(key, {}, kIndexLabel, kMasterKeyLen);
   auto aead = Aead256::create(wrap_key);
   OPENSSL_cleanse(wrap_key.data(), wrap_key.size());
   HmacSha256 index(index_key);
@@ -28,7 +28,7 @@ Result<MasterKey> MasterKey::create(std::string_view key) {
   return MasterKey(std::move(aead).value(), std::move(index));
 }
 
-std::string MasterKey::new_data_key() const { return random_bytes(kKeyLen); }
+std::string MasterKey::new_data_key() const { return random_bytes(kMasterKeyLen); }
 
 std::string MasterKey::wrap(std::string_view data_key, std::string_view owner) const {
   return wrap_.seal(data_key, owner);
@@ -36,7 +36,7 @@ std::string MasterKey::wrap(std::string_view data_key, std::string_view owner) c
 
 Result<std::string> MasterKey::unwrap(std::string_view wrapped, std::string_view owner) const {
   HB_ASSIGN_OR_RETURN(std::string key, wrap_.open(wrapped, owner));
-  if (key.size() != kKeyLen) {
+  if (key.size() != kMasterKeyLen) {
     OPENSSL_cleanse(key.data(), key.size());
     return invalid("wrapped data key has the wrong length");
   }

@@ -132,7 +132,7 @@ class Cursor {
   std::size_t i_ = 0;
 };
 
-int days_in_month(int y, int m) {
+int month_length(int y, int m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
   return kDays[m - 1];
@@ -173,7 +173,7 @@ bool match_date_time(std::string_view s, int need, bool allow_time) {
     ++parts;
     if (c.eat('-')) {
       int d = c.number(2);
-      if (d < 1 || d > days_in_month(y, m)) return false;
+      if (d < 1 || d > month_length(y, m)) return false;
       ++parts;
       if (allow_time && c.eat('T')) {
         if (!match_time(c) || !match_zone(c)) return false;

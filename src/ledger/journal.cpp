@@ -18,7 +18,7 @@ namespace {
 
 constexpr char kMagic[4] = {'h', 'b', 'j', '1'};
 
-Status os_error(const std::string& what, const fs::path& p) {
+Status journal_error(const std::string& what, const fs::path& p) {
   return internal(what + " " + p.string() + ": " + std::strerror(errno));
 }
 
@@ -46,7 +46,7 @@ Status write_all(int fd, const char* data, std::size_t n, off_t off, const fs::p
   while (done < n) {
     ssize_t w = ::pwrite(fd, data + done, n - done, off + static_cast<off_t>(done));
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return os_error("cannot write", p);
+    if (w <= 0) return journal_error("cannot write", p);
     done += static_cast<std::size_t>(w);
   }
   return Status::ok();
@@ -60,27 +60,27 @@ Status create_zeroed(const fs::path& path, std::size_t size) {
   fs::path tmp =
       path.parent_path() / ("." + path.filename().string() + ".tmp-" + crypto::random_token(8));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return os_error("cannot create", tmp);
+  if (fd < 0) return journal_error("cannot create", tmp);
   std::string zeros(std::size_t{1} << 20, '\0');
   Status s = Status::ok();
   for (std::size_t off = 0; off < size && s.is_ok(); off += zeros.size()) {
     s = write_all(fd, zeros.data(), std::min(zeros.size(), size - off), static_cast<off_t>(off),
                   tmp);
   }
-  if (s.is_ok() && ::fsync(fd) != 0) s = os_error("cannot fsync", tmp);
-  if (::close(fd) != 0 && s.is_ok()) s = os_error("cannot write", tmp);
+  if (s.is_ok() && ::fsync(fd) != 0) s = journal_error("cannot fsync", tmp);
+  if (::close(fd) != 0 && s.is_ok()) s = journal_error("cannot write", tmp);
   if (s.is_ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-    s = os_error("cannot rename into", path);
+    s = journal_error("cannot rename into", path);
   if (!s.is_ok()) {
     ::unlink(tmp.c_str());
     return s;
   }
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return os_error("cannot open folder", dir);
+  if (dfd < 0) return journal_error("cannot open folder", dir);
   int rc = ::fsync(dfd);
   ::close(dfd);
-  if (rc != 0) return os_error("cannot fsync folder", dir);
+  if (rc != 0) return journal_error("cannot fsync folder", dir);
   return Status::ok();
 }
 
@@ -90,19 +90,19 @@ Result<std::unique_ptr<Journal>> Journal::open(const fs::path& path, std::size_t
   if (capacity < kMinCapacity) return invalid("a log journal needs at least 4096 bytes");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) return os_error("cannot read", path);
+    if (errno != ENOENT) return journal_error("cannot read", path);
     HB_RETURN_IF_ERROR(create_zeroed(path, capacity));
-    if (::stat(path.c_str(), &st) != 0) return os_error("cannot read", path);
+    if (::stat(path.c_str(), &st) != 0) return journal_error("cannot read", path);
   }
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return os_error("cannot open", path);
+  if (fd < 0) return journal_error("cannot open", path);
   // One writer: a second process appending to the same log would fork it.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const bool busy = errno == EWOULDBLOCK;
     Status s = busy ? Status(Code::kUnavailable, "the log journal " + path.string() +
                                                      " is in use by another process (is a "
                                                      "healthbook server running on this folder?)")
-                    : os_error("cannot lock", path);
+                    : journal_error("cannot lock", path);
     ::close(fd);
     return s;
   }
@@ -120,7 +120,7 @@ Result<std::vector<std::string>> Journal::replay(uint64_t base) const {
   while (got < size_) {
     ssize_t n = ::pread(fd_, file.data() + got, size_ - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return os_error("cannot read", path_);
+    if (n < 0) return journal_error("cannot read", path_);
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
@@ -165,10 +165,10 @@ Status Journal::rebuild() {
   if (size_ == capacity_) return Status::ok();
   HB_RETURN_IF_ERROR(create_zeroed(path_, capacity_));
   int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return os_error("cannot open", path_);
+  if (fd < 0) return journal_error("cannot open", path_);
   // The new file is not locked yet: lock it before letting the old one (and its lock) go.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    Status s = os_error("cannot lock", path_);
+    Status s = journal_error("cannot lock", path_);
     ::close(fd);
     return s;
   }
@@ -229,7 +229,7 @@ Status Journal::write(uint64_t first_index, const std::vector<const std::string*
 }
 
 Status Journal::sync() {
-  if (::fdatasync(fd_) != 0) return os_error("cannot fdatasync", path_);
+  if (::fdatasync(fd_) != 0) return journal_error("cannot fdatasync", path_);
   return Status::ok();
 }
 

@@ -103,7 +103,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string trim(std::string_view s) {
+std::string trim_space(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return std::string(s);
@@ -177,7 +177,7 @@ void split_into(const std::string& value, std::vector<std::string>& out) {
   while (i <= value.size()) {
     size_t j = value.find(',', i);
     if (j == std::string::npos) j = value.size();
-    std::string v = trim(std::string_view(value).substr(i, j - i));
+    std::string v = trim_space(std::string_view(value).substr(i, j - i));
     if (!v.empty()) out.push_back(v);
     i = j + 1;
   }
@@ -406,7 +406,7 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
         q.to = p->second;
     } else if (k == "q") {
       if (v.size() > 200) return bad_param(k, "at most 200 characters");
-      words = lower(trim(v));
+      words = lower(trim_space(v));
     } else if (k == "limit") {
       char* end = nullptr;
       long n = std::strtol(v.c_str(), &end, 10);
