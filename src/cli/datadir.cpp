@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file.h"
 #include "crypto/keys.h"
 #include "crypto/random.h"
 
@@ -18,20 +19,11 @@ namespace {
 
 // Writes a new file with mode 0600, failing if it exists; fsyncs it.
 Status write_secret(const fs::path& path, const std::string& bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return internal("cannot create " + path.string() + ": " + std::strerror(errno));
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      return internal("cannot write " + path.string());
-    }
-    off += static_cast<size_t>(n);
-  }
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return internal("cannot fsync " + path.string());
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return os_error("cannot create", path);
+  HB_RETURN_IF_ERROR(write_all(fd.get(), bytes, path));
+  if (::fsync(fd.get()) != 0) return os_error("cannot fsync", path);
+  if (fd.close() != 0) return os_error("cannot write", path);
   return Status::ok();
 }
 

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "fhir/calendar.h"
+
 namespace hb::documents {
 namespace {
 
@@ -21,10 +23,6 @@ constexpr std::array<Kind, 8> kAllKinds = {{
     {"referral", "Referral letter", Family::kReferral, false, false},
 }};
 
-
-
-
-
 const Kind* find_kind_in(std::string_view code) {
   for (const auto& k : kAllKinds) {
     if (code == k.code) return &k;
@@ -32,9 +30,6 @@ const Kind* find_kind_in(std::string_view code) {
   return nullptr;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-// YYYY-MM-DD that is a real calendar date; its days since 1970-01-01 in *days.
 }  // namespace
 
 bool valid_date(std::string_view s, int64_t* days) {
@@ -45,9 +40,8 @@ bool valid_date(std::string_view s, int64_t* days) {
   int y = std::stoi(std::string(s.substr(0, 4)));
   int m = std::stoi(std::string(s.substr(5, 2)));
   int d = std::stoi(std::string(s.substr(8, 2)));
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (y < 1900 || m < 1 || m > 12 || d < 1) return false;
-  if (d > kDays[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return false;
+  if (d > fhir::days_in_month(y, m)) return false;
   if (days) {
     // Days from civil (proleptic Gregorian).
     int yy = m <= 2 ? y - 1 : y;

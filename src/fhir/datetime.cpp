@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "fhir/calendar.h"
 #include "fhir/search_params.h"
 
 namespace hb::fhir {
@@ -25,13 +26,6 @@ constexpr int64_t kMsPerHour = 60 * kMsPerMinute;
 constexpr int64_t kMsPerDay = 24 * kMsPerHour;
 // Longer input cannot be a valid date (fraction digits aside, which nobody sends by the hundred).
 constexpr std::size_t kMaxDateLength = 64;
-
-bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int days_in_month(int y, int m) {
-  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {

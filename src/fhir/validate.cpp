@@ -14,6 +14,7 @@
 #include <limits>
 #include <string>
 
+#include "fhir/calendar.h"
 #include "fhir/model.h"
 
 namespace hb::fhir {
@@ -132,12 +133,6 @@ class Cursor {
   std::size_t i_ = 0;
 };
 
-int month_length(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-  return kDays[m - 1];
-}
-
 // hh:mm:ss(.f+)?
 bool match_time(Cursor& c) {
   int h = c.number(2);
@@ -173,7 +168,7 @@ bool match_date_time(std::string_view s, int need, bool allow_time) {
     ++parts;
     if (c.eat('-')) {
       int d = c.number(2);
-      if (d < 1 || d > month_length(y, m)) return false;
+      if (d < 1 || d > days_in_month(y, m)) return false;
       ++parts;
       if (allow_time && c.eat('T')) {
         if (!match_time(c) || !match_zone(c)) return false;

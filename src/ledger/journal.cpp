@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/file.h"
 #include "crypto/random.h"
 
 namespace hb::ledger {
@@ -17,10 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[4] = {'h', 'b', 'j', '1'};
-
-Status journal_error(const std::string& what, const fs::path& p) {
-  return internal(what + " " + p.string() + ": " + std::strerror(errno));
-}
 
 void put_be(std::string& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -41,17 +38,6 @@ uint32_t record_crc(const char* record, std::size_t payload) {
   return static_cast<uint32_t>(crc);
 }
 
-Status write_all(int fd, const char* data, std::size_t n, off_t off, const fs::path& p) {
-  std::size_t done = 0;
-  while (done < n) {
-    ssize_t w = ::pwrite(fd, data + done, n - done, off + static_cast<off_t>(done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return journal_error("cannot write", p);
-    done += static_cast<std::size_t>(w);
-  }
-  return Status::ok();
-}
-
 // Writes a zero-filled file of `size` bytes at `path` durably: written beside it, synced, renamed
 // into place, folder synced. Real zeros, not a sparse or fallocated file: a record written into a
 // hole or an unwritten extent changes the file's block map, and its fdatasync would wait for a
@@ -59,29 +45,23 @@ Status write_all(int fd, const char* data, std::size_t n, off_t off, const fs::p
 Status create_zeroed(const fs::path& path, std::size_t size) {
   fs::path tmp =
       path.parent_path() / ("." + path.filename().string() + ".tmp-" + crypto::random_token(8));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return journal_error("cannot create", tmp);
-  std::string zeros(std::size_t{1} << 20, '\0');
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return os_error("cannot create", tmp);
+  const std::string zeros(std::size_t{1} << 20, '\0');
   Status s = Status::ok();
   for (std::size_t off = 0; off < size && s.is_ok(); off += zeros.size()) {
-    s = write_all(fd, zeros.data(), std::min(zeros.size(), size - off), static_cast<off_t>(off),
-                  tmp);
+    s = write_all_at(fd.get(), std::string_view(zeros).substr(0, size - off),
+                     static_cast<off_t>(off), tmp);
   }
-  if (s.is_ok() && ::fsync(fd) != 0) s = journal_error("cannot fsync", tmp);
-  if (::close(fd) != 0 && s.is_ok()) s = journal_error("cannot write", tmp);
+  if (s.is_ok() && ::fsync(fd.get()) != 0) s = os_error("cannot fsync", tmp);
+  if (fd.close() != 0 && s.is_ok()) s = os_error("cannot write", tmp);
   if (s.is_ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-    s = journal_error("cannot rename into", path);
+    s = os_error("cannot rename into", path);
   if (!s.is_ok()) {
     ::unlink(tmp.c_str());
     return s;
   }
-  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return journal_error("cannot open folder", dir);
-  int rc = ::fsync(dfd);
-  ::close(dfd);
-  if (rc != 0) return journal_error("cannot fsync folder", dir);
-  return Status::ok();
+  return fsync_dir(path.parent_path().empty() ? fs::path(".") : path.parent_path());
 }
 
 }  // namespace
@@ -90,19 +70,19 @@ Result<std::unique_ptr<Journal>> Journal::open(const fs::path& path, std::size_t
   if (capacity < kMinCapacity) return invalid("a log journal needs at least 4096 bytes");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) return journal_error("cannot read", path);
+    if (errno != ENOENT) return os_error("cannot read", path);
     HB_RETURN_IF_ERROR(create_zeroed(path, capacity));
-    if (::stat(path.c_str(), &st) != 0) return journal_error("cannot read", path);
+    if (::stat(path.c_str(), &st) != 0) return os_error("cannot read", path);
   }
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return journal_error("cannot open", path);
+  if (fd < 0) return os_error("cannot open", path);
   // One writer: a second process appending to the same log would fork it.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const bool busy = errno == EWOULDBLOCK;
     Status s = busy ? Status(Code::kUnavailable, "the log journal " + path.string() +
                                                      " is in use by another process (is a "
                                                      "healthbook server running on this folder?)")
-                    : journal_error("cannot lock", path);
+                    : os_error("cannot lock", path);
     ::close(fd);
     return s;
   }
@@ -120,7 +100,7 @@ Result<std::vector<std::string>> Journal::replay(uint64_t base) const {
   while (got < size_) {
     ssize_t n = ::pread(fd_, file.data() + got, size_ - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return journal_error("cannot read", path_);
+    if (n < 0) return os_error("cannot read", path_);
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
@@ -165,10 +145,10 @@ Status Journal::rebuild() {
   if (size_ == capacity_) return Status::ok();
   HB_RETURN_IF_ERROR(create_zeroed(path_, capacity_));
   int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return journal_error("cannot open", path_);
+  if (fd < 0) return os_error("cannot open", path_);
   // The new file is not locked yet: lock it before letting the old one (and its lock) go.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    Status s = journal_error("cannot lock", path_);
+    Status s = os_error("cannot lock", path_);
     ::close(fd);
     return s;
   }
@@ -223,13 +203,13 @@ Status Journal::write(uint64_t first_index, const std::vector<const std::string*
   for (int i = 0; i < 4; ++i) buffer_[28 + i] = static_cast<char>((crc >> (8 * (3 - i))) & 0xff);
 
   written_ = buffer_.size();
-  Status s = write_all(fd_, buffer_.data(), buffer_.size(), static_cast<off_t>(offset_), path_);
+  Status s = write_all_at(fd_, buffer_, static_cast<off_t>(offset_), path_);
   if (!s.is_ok()) return finish(s);
   return Status::ok();
 }
 
 Status Journal::sync() {
-  if (::fdatasync(fd_) != 0) return journal_error("cannot fdatasync", path_);
+  if (::fdatasync(fd_) != 0) return os_error("cannot fdatasync", path_);
   return Status::ok();
 }
 
@@ -244,7 +224,8 @@ Status Journal::finish(Status synced) {
   // The callers are told the batch failed, so a replay must not bring it back.
   written_ = 0;
   char zeros[kRecordHeader] = {};
-  if (!write_all(fd_, zeros, sizeof zeros, static_cast<off_t>(offset_), path_).is_ok() ||
+  if (!write_all_at(fd_, std::string_view(zeros, sizeof zeros), static_cast<off_t>(offset_), path_)
+           .is_ok() ||
       ::fdatasync(fd_) != 0) {
     broken_ = true;
   }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "core/file.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "ledger/receipt.h"
@@ -75,37 +76,6 @@ std::map<std::string, std::string> MemoryTileStore::objects() const {
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting the error close() may carry for written data.
-  int close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-Status os_error(const std::string& what, const fs::path& p) {
-  return internal(what + " " + p.string() + ": " + std::strerror(errno));
-}
-
-Status fsync_dir(const fs::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return os_error("cannot open folder", dir);
-  if (::fsync(fd.get()) != 0) return os_error("cannot fsync folder", dir);
-  return Status::ok();
-}
-
 // mkdir -p below `root`, remembering the parent of every folder it creates (to fsync them).
 Status make_dirs(const fs::path& root, const fs::path& rel_dir, std::set<fs::path>& dirty) {
   fs::path cur = root;
@@ -123,15 +93,9 @@ Status make_dirs(const fs::path& root, const fs::path& rel_dir, std::set<fs::pat
 
 // Creates (`flags` decide how) and writes the file `p`; nothing is synced.
 Status write_file(const fs::path& p, int flags, std::string_view bytes) {
-  Fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644));
-  if (fd.get() < 0) return os_error("cannot create", p);
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return os_error("cannot write", p);
-    off += static_cast<std::size_t>(n);
-  }
+  UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644));
+  if (!fd.valid()) return os_error("cannot create", p);
+  HB_RETURN_IF_ERROR(write_all(fd.get(), bytes, p));
   if (fd.close() != 0) return os_error("cannot write", p);
   return Status::ok();
 }
@@ -162,8 +126,8 @@ Status rename_into(const fs::path& tmp, const fs::path& target) {
 // the file system since the last call, so an error here may be another file's; it still fails
 // the commit, which is the safe side.
 Status sync_file_system(const fs::path& root) {
-  Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return os_error("cannot open folder", root);
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return os_error("cannot open folder", root);
   if (::syncfs(fd.get()) != 0) return os_error("cannot sync the file system of", root);
   return Status::ok();
 }

@@ -3,45 +3,20 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
+#include "core/file.h"
 #include "core/json.h"
 
 namespace hb::notify {
 namespace {
 
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 Status append_line(const std::string& path, const std::string& line) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-  if (fd.get() < 0) {
-    return Status(Code::kUnavailable, "cannot open the sink file: " + std::string(strerror(errno)));
-  }
+  // Unavailable, not internal: the outbox tries a failed delivery again later.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid())
+    return Status(Code::kUnavailable, os_error("cannot open the sink file", path).message());
   // One write: O_APPEND keeps concurrent lines whole on a local file system.
-  size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::write(fd.get(), line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return Status(Code::kUnavailable,
-                    "cannot write the sink file: " + std::string(strerror(errno)));
-    }
-    done += static_cast<size_t>(n);
-  }
+  if (Status s = write_all(fd.get(), line, path); !s.is_ok())
+    return Status(Code::kUnavailable, s.message());
   return Status::ok();
 }
 
