@@ -37,7 +37,7 @@ TEST_F(FileTest, WritesEverythingAndAtAnOffset) {
   const fs::path p = dir_ / "a";
   UniqueFd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600));
   ASSERT_TRUE(fd.valid());
-  const std::string big(3 << 20, 'x');  // more than one write(2) may take at once on some systems
+  const std::string big(3 << 20, 'x');
   ASSERT_TRUE(write_all(fd.get(), big, p).is_ok());
   ASSERT_TRUE(write_all_at(fd.get(), "abc", 1, p).is_ok());
   EXPECT_EQ(fd.close(), 0);
@@ -78,6 +78,22 @@ TEST_F(FileTest, OwnershipMovesAndClosesOnce) {
   EXPECT_EQ(c.close(), 0);
   EXPECT_EQ(c.close(), 0);               // nothing left to close
   EXPECT_EQ(::fcntl(raw, F_GETFD), -1);  // closed for real
+  // Going out of scope closes; so does being assigned another descriptor.
+  int scoped = -1;
+  {
+    UniqueFd d(::open(p.c_str(), O_RDONLY));
+    scoped = d.get();
+    ASSERT_GE(scoped, 0);
+  }
+  EXPECT_EQ(::fcntl(scoped, F_GETFD), -1);
+  UniqueFd e(::open(p.c_str(), O_RDONLY));
+  const int replaced = e.get();
+  ASSERT_GE(replaced, 0);
+  e = UniqueFd(::open(p.c_str(), O_RDONLY));  // opened while the old one is still open
+  ASSERT_TRUE(e.valid());
+  EXPECT_NE(e.get(), replaced);
+  EXPECT_EQ(::fcntl(replaced, F_GETFD), -1);
+
   const int released = UniqueFd(::open(p.c_str(), O_RDONLY)).release();
   ASSERT_GE(released, 0);
   EXPECT_NE(::fcntl(released, F_GETFD), -1);  // release() gave it up open

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "core/file.h"
 #include "core/json.h"
 
@@ -11,11 +13,12 @@ namespace {
 
 Status append_line(const std::string& path, const std::string& line) {
   // Unavailable, not internal: the outbox tries a failed delivery again later.
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  const std::filesystem::path file(path);  // built before open(2): nothing may touch errno between
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid())
-    return Status(Code::kUnavailable, os_error("cannot open the sink file", path).message());
+    return Status(Code::kUnavailable, os_error("cannot open the sink file", file).message());
   // One write: O_APPEND keeps concurrent lines whole on a local file system.
-  if (Status s = write_all(fd.get(), line, path); !s.is_ok())
+  if (Status s = write_all(fd.get(), line, file); !s.is_ok())
     return Status(Code::kUnavailable, s.message());
   return Status::ok();
 }
