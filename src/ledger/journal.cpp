@@ -74,31 +74,26 @@ Result<std::unique_ptr<Journal>> Journal::open(const fs::path& path, std::size_t
     HB_RETURN_IF_ERROR(create_zeroed(path, capacity));
     if (::stat(path.c_str(), &st) != 0) return os_error("cannot read", path);
   }
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return os_error("cannot open", path);
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) return os_error("cannot open", path);
   // One writer: a second process appending to the same log would fork it.
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     const bool busy = errno == EWOULDBLOCK;
     Status s = busy ? Status(Code::kUnavailable, "the log journal " + path.string() +
                                                      " is in use by another process (is a "
                                                      "healthbook server running on this folder?)")
                     : os_error("cannot lock", path);
-    ::close(fd);
     return s;
   }
   return std::unique_ptr<Journal>(
-      new Journal(path, fd, static_cast<std::size_t>(st.st_size), capacity));
-}
-
-Journal::~Journal() {
-  if (fd_ >= 0) ::close(fd_);
+      new Journal(path, std::move(fd), static_cast<std::size_t>(st.st_size), capacity));
 }
 
 Result<std::vector<std::string>> Journal::replay(uint64_t base) const {
   std::string file(size_, '\0');
   std::size_t got = 0;
   while (got < size_) {
-    ssize_t n = ::pread(fd_, file.data() + got, size_ - got, static_cast<off_t>(got));
+    ssize_t n = ::pread(fd_.get(), file.data() + got, size_ - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return os_error("cannot read", path_);
     if (n == 0) break;
@@ -144,16 +139,11 @@ Result<std::vector<std::string>> Journal::replay(uint64_t base) const {
 Status Journal::rebuild() {
   if (size_ == capacity_) return Status::ok();
   HB_RETURN_IF_ERROR(create_zeroed(path_, capacity_));
-  int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return os_error("cannot open", path_);
+  UniqueFd fd(::open(path_.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) return os_error("cannot open", path_);
   // The new file is not locked yet: lock it before letting the old one (and its lock) go.
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    Status s = os_error("cannot lock", path_);
-    ::close(fd);
-    return s;
-  }
-  ::close(fd_);
-  fd_ = fd;
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return os_error("cannot lock", path_);
+  fd_ = std::move(fd);  // closes the old file, which lets its lock go
   size_ = capacity_;
   restart(base_);
   return Status::ok();
@@ -203,13 +193,13 @@ Status Journal::write(uint64_t first_index, const std::vector<const std::string*
   for (int i = 0; i < 4; ++i) buffer_[28 + i] = static_cast<char>((crc >> (8 * (3 - i))) & 0xff);
 
   written_ = buffer_.size();
-  Status s = write_all_at(fd_, buffer_, static_cast<off_t>(offset_), path_);
+  Status s = write_all_at(fd_.get(), buffer_, static_cast<off_t>(offset_), path_);
   if (!s.is_ok()) return finish(s);
   return Status::ok();
 }
 
 Status Journal::sync() {
-  if (::fdatasync(fd_) != 0) return os_error("cannot fdatasync", path_);
+  if (::fdatasync(fd_.get()) != 0) return os_error("cannot fdatasync", path_);
   return Status::ok();
 }
 
@@ -224,9 +214,10 @@ Status Journal::finish(Status synced) {
   // The callers are told the batch failed, so a replay must not bring it back.
   written_ = 0;
   char zeros[kRecordHeader] = {};
-  if (!write_all_at(fd_, std::string_view(zeros, sizeof zeros), static_cast<off_t>(offset_), path_)
+  if (!write_all_at(fd_.get(), std::string_view(zeros, sizeof zeros), static_cast<off_t>(offset_),
+                    path_)
            .is_ok() ||
-      ::fdatasync(fd_) != 0) {
+      ::fdatasync(fd_.get()) != 0) {
     broken_ = true;
   }
   return synced;

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file.h"
 #include "core/status.h"
 
 namespace hb::ledger {
@@ -42,7 +43,6 @@ class Journal {
   // (flock) while open: kUnavailable when another process (or another Journal) has it.
   static Result<std::unique_ptr<Journal>> open(const std::filesystem::path& path,
                                                std::size_t capacity);
-  ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
@@ -81,11 +81,11 @@ class Journal {
   std::size_t capacity() const { return size_; }
 
  private:
-  Journal(std::filesystem::path path, int fd, std::size_t size, std::size_t capacity)
-      : path_(std::move(path)), fd_(fd), size_(size), capacity_(capacity) {}
+  Journal(std::filesystem::path path, UniqueFd fd, std::size_t size, std::size_t capacity)
+      : path_(std::move(path)), fd_(std::move(fd)), size_(size), capacity_(capacity) {}
 
   std::filesystem::path path_;
-  int fd_;
+  UniqueFd fd_;
   std::size_t size_;      // the file's size
   std::size_t capacity_;  // the size rebuild() gives it
   uint64_t base_ = 0;
