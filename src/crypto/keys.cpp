@@ -18,6 +18,7 @@
 #include "crypto/hash.h"
 #include "crypto/keys_internal.h"
 #include "crypto/openssl_util.h"
+#include "crypto/p256_table.h"
 
 namespace hb::crypto {
 namespace {
@@ -365,11 +366,10 @@ class Es256Contexts {
   std::vector<Entry> entries_;
 };
 
-Status verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_view der) {
+Status verify_es256(EVP_PKEY* key, std::string_view digest, std::string_view der) {
   thread_local Es256Contexts contexts(EVP_PKEY_verify_init);
   EVP_PKEY_CTX* ctx = contexts.get(key);
   if (!ctx) return internal("cannot set up ECDSA verification");
-  const std::string digest = sha256(signing_input);
   if (EVP_PKEY_verify(ctx, ossl::u8(der.data()), der.size(), ossl::u8(digest.data()),
                       digest.size()) != 1) {
     ossl::clear_errors();
@@ -418,6 +418,21 @@ Result<PublicKey> public_key_from_pkey(evp_pkey_st* owned) {
 // ---------------------------------------------------------------------------------------------
 // PublicKey
 
+PublicKey::PublicKey(std::shared_ptr<evp_pkey_st> key, KeyType type)
+    : key_(std::move(key)), type_(type) {
+  if (type_ != KeyType::kEcP256) return;
+  std::array<unsigned char, 65> point;
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(key_.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                      point.size(), &len) != 1 ||
+      len != point.size()) {
+    ossl::clear_errors();  // no slot: the key verifies the plain way
+    return;
+  }
+  p256_ = detail::KeyTableSlot::for_point(
+      std::string_view(reinterpret_cast<const char*>(point.data()), len));
+}
+
 Result<PublicKey> PublicKey::from_jwk(const Json& jwk) {
   try {
     if (!jwk.is_object()) return jwk_problem("", "a JWK must be a JSON object");
@@ -449,9 +464,16 @@ Status PublicKey::verify(std::string_view alg, std::string_view signing_input,
       return unauthorized(std::string(alg) + " signature must be " + std::to_string(2 * n) +
                           " bytes (r||s), got " + std::to_string(signature.size()));
     }
+    if (type_ == KeyType::kEcP256) {
+      const std::string digest = sha256(signing_input);
+      if (const detail::P256KeyTable* table = p256_ ? p256_->use() : nullptr) {
+        if (table->verify(digest, signature)) return Status::ok();
+        return unauthorized("signature does not verify");
+      }
+      return verify_es256(key_.get(), digest, rs_to_der(signature, n));
+    }
     der = rs_to_der(signature, n);
     sig = der;
-    if (type_ == KeyType::kEcP256) return verify_es256(key_.get(), signing_input, der);
   } else if (type_ == KeyType::kEd25519) {
     if (signature.size() != 64) return unauthorized("EdDSA signature must be 64 bytes");
   } else if (signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) {

@@ -5,7 +5,8 @@
 // its type and curve; anything else is refused (no "alg":"none", no HMAC with public keys).
 //
 // Thread-safety: PublicKey and PrivateKey are immutable after construction and safe to use from
-// many threads at once (each operation creates its own OpenSSL context).
+// many threads at once (OpenSSL contexts are kept per thread; what a P-256 key's copies share, its
+// verification count and table, is atomic).
 #pragma once
 
 #include <memory>
@@ -20,6 +21,9 @@
 struct evp_pkey_st;  // OpenSSL's EVP_PKEY
 
 namespace hb::crypto {
+namespace detail {
+class KeyTableSlot;
+}
 
 enum class KeyType { kEcP256, kEcP384, kRsa, kEd25519 };
 
@@ -40,11 +44,14 @@ class PublicKey {
   std::string thumbprint() const;
 
   // Internal: takes ownership of an EVP_PKEY.
-  PublicKey(std::shared_ptr<evp_pkey_st> key, KeyType type) : key_(std::move(key)), type_(type) {}
+  PublicKey(std::shared_ptr<evp_pkey_st> key, KeyType type);
 
  private:
   std::shared_ptr<evp_pkey_st> key_;
   KeyType type_;
+  // P-256 keys only: the key's verification count and, once it has earned one, its table of
+  // multiples (p256_table.h), shared with every other PublicKey of the same point.
+  std::shared_ptr<detail::KeyTableSlot> p256_;
 };
 
 class PrivateKey {
