@@ -478,7 +478,7 @@ LinkResult DocumentService::refusal(const store::DocLink& state) const {
     const bool fresh_window = now - state.window_start >= std::chrono::hours(1);
     const int in_window = fresh_window ? 0 : state.failures_window;
     r.status = 401;
-    r.body = {{"title", "locked"},
+    r.body = {{"title", "birth-date-required"},
               {"detail", "Enter the date of birth of the person this document is for."},
               {"remainingAttempts", std::max(0, std::min(kWrongPerHour - in_window, kWrongInTotal - state.failures_total))}};
   }

@@ -134,11 +134,13 @@ TEST_F(DocumentsTest, WrongBirthDatesLockTheLinkAndAnUnknownLinkLooksTheSame) {
     LinkResult real = unlock(token, "1990-04-13");
     LinkResult fake = unlock(unknown, "1990-04-13");
     EXPECT_EQ(real.status, 401);
+    EXPECT_EQ(real.body["title"], "birth-date-required");
     EXPECT_EQ(real.body["remainingAttempts"], DocumentService::kWrongPerHour - i);
     EXPECT_EQ(dump_json(real.body), dump_json(fake.body)) << "unknown and wrong must look the same";
   }
   LinkResult locked = unlock(token, "1990-04-13");
   EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(locked.body["title"], "locked");
   EXPECT_EQ(dump_json(locked.body), dump_json(unlock(unknown, "1990-04-13").body));
   // Locked: even the right date is refused for the hour.
   EXPECT_EQ(unlock(token, "1990-04-12").status, 429);
