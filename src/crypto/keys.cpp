@@ -467,8 +467,10 @@ Status PublicKey::verify(std::string_view alg, std::string_view signing_input,
     if (type_ == KeyType::kEcP256) {
       const std::string digest = sha256(signing_input);
       if (const detail::P256KeyTable* table = p256_ ? p256_->use() : nullptr) {
-        if (table->verify(digest, signature)) return Status::ok();
-        return unauthorized("signature does not verify");
+        if (std::optional<bool> valid = table->verify(digest, signature)) {
+          if (*valid) return Status::ok();
+          return unauthorized("signature does not verify");
+        }
       }
       return verify_es256(key_.get(), digest, rs_to_der(signature, n));
     }

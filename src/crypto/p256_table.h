@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,16 +26,20 @@ namespace hb::crypto::detail {
 class P256KeyTable {
  public:
   // `point` is the key's uncompressed SEC1 encoding (0x04 || X || Y, 65 bytes). nullptr when the
-  // point is not on the curve or OpenSSL cannot build the table.
+  // point is not on the curve, when OpenSSL cannot build the table, when OpenSSL runs in FIPS mode
+  // (verification must then stay inside the provider), and on machines where OpenSSL has no
+  // P-256 code that uses such a table (its nistz256 code, built for x86-64 and ARM64; elsewhere
+  // EC_POINT_mul would ignore the table and take the constant-time ladder, which is slower).
   static std::unique_ptr<P256KeyTable> build(std::string_view point);
   ~P256KeyTable();
   P256KeyTable(const P256KeyTable&) = delete;
   P256KeyTable& operator=(const P256KeyTable&) = delete;
 
-  // True if `rs` (r || s, 32 bytes each, big-endian) is a valid ECDSA signature of `digest` (the
-  // 32-byte SHA-256 of the message) under this key. Any other length is false. Safe to call from
-  // many threads at once.
-  bool verify(std::string_view digest, std::string_view rs) const;
+  // Whether `rs` (r || s, 32 bytes each, big-endian) is a valid ECDSA signature of `digest` (the
+  // 32-byte SHA-256 of the message) under this key; any other length is not. nullopt when OpenSSL
+  // could not do the arithmetic (out of memory): the caller verifies the plain way. Safe to call
+  // from many threads at once.
+  std::optional<bool> verify(std::string_view digest, std::string_view rs) const;
 
  private:
   explicit P256KeyTable(ec_group_st* group) : group_(group) {}
@@ -51,7 +56,8 @@ class KeyTableSlot {
   // if none can go the key gets no slot (nullptr) and verifies the plain way.
   static std::shared_ptr<KeyTableSlot> for_point(std::string_view point);
 
-  // Builds the table on the use that crosses `build_after` (if fewer than kMaxTables exist).
+  // Builds the table on the use that crosses `build_after`. With kMaxTables built, the slots no
+  // key holds any more are dropped first; if that frees none, the count starts again.
   KeyTableSlot(std::string point, std::uint32_t build_after);
   ~KeyTableSlot();
   KeyTableSlot(const KeyTableSlot&) = delete;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -25,6 +26,8 @@
 namespace hb::crypto::detail {
 namespace {
 
+using BnCtx = ossl::Owned<BN_CTX, BN_CTX_free>;
+
 std::string bytes(const unsigned char* p, std::size_t n) {
   return std::string(reinterpret_cast<const char*>(p), n);
 }
@@ -33,6 +36,7 @@ struct Key {
   ossl::Pkey pkey;
   std::string point;  // uncompressed SEC1
 
+  Key(ossl::Pkey key, std::string encoded) : pkey(std::move(key)), point(std::move(encoded)) {}
   Key() : pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")) {
     if (!pkey) ossl::fatal("keygen");
     std::array<unsigned char, 65> buf;
@@ -95,6 +99,13 @@ std::string order_bytes(int add) {
   return bytes(out.data(), out.size());
 }
 
+// The table's verdict; every input here is one OpenSSL can do the arithmetic for.
+bool verdict(const P256KeyTable& table, const std::string& digest, const std::string& rs) {
+  std::optional<bool> v = table.verify(digest, rs);
+  EXPECT_TRUE(v.has_value());
+  return v.value_or(false);
+}
+
 std::string random_bytes(std::mt19937_64& rng, std::size_t n) {
   std::string out(n, '\0');
   for (char& c : out) c = static_cast<char>(rng());
@@ -111,7 +122,7 @@ TEST(P256KeyTable, AgreesWithOpenSslOnValidAndDamagedSignatures) {
     for (int i = 0; i < 60; ++i) {
       const std::string digest = random_bytes(rng, 32);
       const std::string rs = key.sign(digest);
-      ASSERT_TRUE(table->verify(digest, rs));
+      ASSERT_TRUE(verdict(*table, digest, rs));
       ++valid;
       // (r, n - s) is the same signature's other half: ECDSA accepts both, and so does OpenSSL.
       std::vector<std::pair<std::string, std::string>> variants;
@@ -135,7 +146,7 @@ TEST(P256KeyTable, AgreesWithOpenSslOnValidAndDamagedSignatures) {
       variants.emplace_back(digest, random_bytes(rng, 64));
       for (const auto& [d, sig] : variants) {
         const bool expected = key.openssl_verifies(d, sig);
-        EXPECT_EQ(table->verify(d, sig), expected) << "case " << cases;
+        EXPECT_EQ(verdict(*table, d, sig), expected) << "case " << cases;
         ++cases;
         if (expected) ++valid;
       }
@@ -159,24 +170,152 @@ TEST(P256KeyTable, IntegersAtTheEdgesOfTheRange) {
   for (const std::string& edge :
        {zero, one, order_bytes(-1), order_bytes(0), order_bytes(1), std::string(32, '\xff')}) {
     for (const std::string& sig : {edge + s, r + edge, edge + edge}) {
-      EXPECT_EQ(table->verify(digest, sig), key.openssl_verifies(digest, sig));
-      EXPECT_FALSE(table->verify(digest, sig));
+      EXPECT_EQ(verdict(*table, digest, sig), key.openssl_verifies(digest, sig));
+      EXPECT_FALSE(verdict(*table, digest, sig));
     }
   }
-  // Digests that are 0 mod n make u1 = 0, so R = u2*Q alone; signed and checked both ways.
+  // Digests at the edges, signed and checked both ways: 0 and n are 0 mod n, so u1 = 0 and
+  // R = u2*Q alone; n+1 and 2^256-1 are over n, so e is reduced.
   for (const std::string& d : {zero, order_bytes(0), order_bytes(1), std::string(32, '\xff')}) {
     const std::string sig = key.sign(d);
     EXPECT_TRUE(key.openssl_verifies(d, sig));
-    EXPECT_TRUE(table->verify(d, sig));
+    EXPECT_TRUE(verdict(*table, d, sig));
     std::string other = d;
     other[31] ^= 1;
-    EXPECT_EQ(table->verify(other, sig), key.openssl_verifies(other, sig));
+    EXPECT_EQ(verdict(*table, other, sig), key.openssl_verifies(other, sig));
   }
   // Lengths other than 32 and 64.
-  EXPECT_FALSE(table->verify(digest.substr(0, 31), rs));
-  EXPECT_FALSE(table->verify(digest, rs.substr(0, 63)));
-  EXPECT_FALSE(table->verify(digest, rs + '\0'));
-  EXPECT_FALSE(table->verify(digest + '\0', rs));
+  EXPECT_FALSE(verdict(*table, digest.substr(0, 31), rs));
+  EXPECT_FALSE(verdict(*table, digest, rs.substr(0, 63)));
+  EXPECT_FALSE(verdict(*table, digest, rs + '\0'));
+  EXPECT_FALSE(verdict(*table, digest + '\0', rs));
+}
+
+// Signatures made by hand for the corners of u1*G + u2*Q: the two products equal (the sum is a
+// doubling), opposite (the sum is the point at infinity), and a sum whose x is n or more (r is x
+// reduced mod n). Keys include G itself and -G. OpenSSL's verification must agree on each.
+class Corners : public ::testing::Test {
+ protected:
+  Corners()
+      : group_(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)),
+        ctx_(BN_CTX_new()),
+        n_(EC_GROUP_get0_order(group_.get())) {}
+
+  ossl::Bn bn() { return ossl::Bn(BN_new()); }
+  ossl::Bn random_scalar() {
+    ossl::Bn b = bn();
+    do {
+      BN_rand_range(b.get(), n_);
+    } while (BN_is_zero(b.get()));
+    return b;
+  }
+  std::string be32(const BIGNUM* b) {
+    std::array<unsigned char, 32> out;
+    BN_bn2binpad(b, out.data(), 32);
+    return bytes(out.data(), out.size());
+  }
+  std::string encode(const EC_POINT* p) {
+    std::array<unsigned char, 65> out;
+    const std::size_t len = EC_POINT_point2oct(group_.get(), p, POINT_CONVERSION_UNCOMPRESSED,
+                                               out.data(), out.size(), ctx_.get());
+    return bytes(out.data(), len);
+  }
+  ossl::Owned<EC_POINT, EC_POINT_free> point() {
+    return ossl::Owned<EC_POINT, EC_POINT_free>(EC_POINT_new(group_.get()));
+  }
+  // x(P) mod n.
+  ossl::Bn x_mod_n(const EC_POINT* p) {
+    ossl::Bn x = bn();
+    EC_POINT_get_affine_coordinates(group_.get(), p, x.get(), nullptr, ctx_.get());
+    BN_nnmod(x.get(), x.get(), n_, ctx_.get());
+    return x;
+  }
+
+  // The table's verdict and OpenSSL's on the same key (by its point), digest and r || s.
+  void expect_both(const std::string& point, const BIGNUM* e, const BIGNUM* r, const BIGNUM* s,
+                   bool valid, const char* what) {
+    ossl::ParamBld bld(OSSL_PARAM_BLD_new());
+    ASSERT_TRUE(bld);
+    OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
+    OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                     point.size());
+    ossl::Params params(OSSL_PARAM_BLD_to_param(bld.get()));
+    ossl::PkeyCtx make(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    EVP_PKEY* raw = nullptr;
+    ASSERT_TRUE(params && make && EVP_PKEY_fromdata_init(make.get()) == 1 &&
+                EVP_PKEY_fromdata(make.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) == 1);
+    Key key{ossl::Pkey(raw), point};
+    auto table = P256KeyTable::build(point);
+    ASSERT_NE(table, nullptr) << what;
+    const std::string digest = be32(e), rs = be32(r) + be32(s);
+    EXPECT_EQ(key.openssl_verifies(digest, rs), valid) << what;
+    EXPECT_EQ(verdict(*table, digest, rs), valid) << what;
+  }
+
+  ossl::Owned<EC_GROUP, EC_GROUP_free> group_;
+  BnCtx ctx_;
+  const BIGNUM* n_;
+};
+
+TEST_F(Corners, EqualAndOppositeProducts) {
+  for (int round = 0; round < 4; ++round) {
+    ossl::Bn d = random_scalar();
+    if (round == 1) BN_one(d.get());                      // Q = G
+    if (round == 2) BN_sub(d.get(), n_, BN_value_one());  // Q = -G
+    auto q = point();
+    ASSERT_EQ(EC_POINT_mul(group_.get(), q.get(), d.get(), nullptr, nullptr, ctx_.get()), 1);
+    const std::string key = encode(q.get());
+    // R = k*G, r = x(R); with e = r*d, u1*G = (e/s)*G and u2*Q = (r*d/s)*G are the same point.
+    ossl::Bn k = random_scalar(), k_inv = bn(), e = bn(), twice = bn(), s = bn();
+    auto big_r = point();
+    EC_POINT_mul(group_.get(), big_r.get(), k.get(), nullptr, nullptr, ctx_.get());
+    ossl::Bn r = x_mod_n(big_r.get());
+    BN_mod_mul(e.get(), r.get(), d.get(), n_, ctx_.get());
+    BN_mod_inverse(k_inv.get(), k.get(), n_, ctx_.get());
+    BN_mod_add(twice.get(), e.get(), e.get(), n_, ctx_.get());
+    BN_mod_mul(s.get(), k_inv.get(), twice.get(), n_, ctx_.get());  // s = (e + r*d) / k
+    expect_both(key, e.get(), r.get(), s.get(), true, "u1*G == u2*Q");
+    ossl::Bn e_plus_n(BN_dup(e.get()));
+    BN_add(e_plus_n.get(), e_plus_n.get(), n_);
+    if (BN_num_bits(e_plus_n.get()) <= 256) {
+      expect_both(key, e_plus_n.get(), r.get(), s.get(), true, "the same, digest e + n");
+    }
+    // e = -r*d: u1*G = -u2*Q, and the sum is the point at infinity.
+    ossl::Bn minus = bn();
+    BN_mod_sub(minus.get(), n_, e.get(), n_, ctx_.get());
+    expect_both(key, minus.get(), r.get(), s.get(), false, "u1*G == -u2*Q");
+  }
+}
+
+TEST_F(Corners, SumWhoseXIsNOrMore) {
+  // The first x at or above n with a point on the curve (p - n is about 2^128, so there are many).
+  ossl::Bn x(BN_dup(n_));
+  auto big_r = point();
+  while (EC_POINT_set_compressed_coordinates(group_.get(), big_r.get(), x.get(), 0, ctx_.get()) !=
+         1) {
+    ossl::clear_errors();
+    BN_add_word(x.get(), 1);
+  }
+  ossl::Bn r = bn();
+  BN_sub(r.get(), x.get(), n_);
+  for (int i = 0; i < 3; ++i) {
+    ossl::Bn e = random_scalar(), s = random_scalar();
+    if (i == 2) BN_zero(e.get());  // and u1 = 0
+    // The key that makes (r, s) valid for e: Q = (R - u1*G) / u2.
+    ossl::Bn w = bn(), u1 = bn(), u2 = bn(), u2_inv = bn();
+    BN_mod_inverse(w.get(), s.get(), n_, ctx_.get());
+    BN_mod_mul(u1.get(), e.get(), w.get(), n_, ctx_.get());
+    BN_mod_mul(u2.get(), r.get(), w.get(), n_, ctx_.get());
+    BN_mod_inverse(u2_inv.get(), u2.get(), n_, ctx_.get());
+    auto t = point(), q = point();
+    EC_POINT_mul(group_.get(), t.get(), u1.get(), nullptr, nullptr, ctx_.get());
+    EC_POINT_invert(group_.get(), t.get(), ctx_.get());
+    EC_POINT_add(group_.get(), t.get(), t.get(), big_r.get(), ctx_.get());
+    ASSERT_EQ(EC_POINT_mul(group_.get(), q.get(), nullptr, t.get(), u2_inv.get(), ctx_.get()), 1);
+    const std::string key = encode(q.get());
+    expect_both(key, e.get(), r.get(), s.get(), true, "r = x - n");
+    expect_both(key, e.get(), x.get(), s.get(), false, "r = x, not reduced (not below n)");
+  }
 }
 
 TEST(P256KeyTable, ASignatureFitsOnlyItsOwnKey) {
@@ -186,9 +325,9 @@ TEST(P256KeyTable, ASignatureFitsOnlyItsOwnKey) {
   ASSERT_NE(table_a, nullptr);
   ASSERT_NE(table_b, nullptr);
   const std::string digest = sha256("whose key");
-  EXPECT_TRUE(table_a->verify(digest, a.sign(digest)));
-  EXPECT_FALSE(table_b->verify(digest, a.sign(digest)));
-  EXPECT_FALSE(table_a->verify(digest, b.sign(digest)));
+  EXPECT_TRUE(verdict(*table_a, digest, a.sign(digest)));
+  EXPECT_FALSE(verdict(*table_b, digest, a.sign(digest)));
+  EXPECT_FALSE(verdict(*table_a, digest, b.sign(digest)));
 }
 
 TEST(P256KeyTable, BuildRefusesWhatIsNotAPointOnTheCurve) {
@@ -215,7 +354,7 @@ TEST(KeyTableSlot, BuildsTheTableOnTheUseThatCrossesTheThreshold) {
   ASSERT_NE(table, nullptr);
   EXPECT_EQ(slot.use(), table);
   const std::string digest = sha256("slot");
-  EXPECT_TRUE(table->verify(digest, key.sign(digest)));
+  EXPECT_TRUE(verdict(*table, digest, key.sign(digest)));
 
   std::string off = key.point;
   off[64] ^= 1;
@@ -230,6 +369,32 @@ TEST(KeyTableSlot, OneSlotPerPoint) {
   ASSERT_NE(slot_a, nullptr);
   EXPECT_EQ(KeyTableSlot::for_point(a.point), slot_a);
   EXPECT_NE(KeyTableSlot::for_point(b.point), slot_a);
+}
+
+// kMaxTables bounds the memory. With every place taken by a key still held, a new key gets no
+// table and counts again; once a held key is let go, the next build takes its place.
+TEST(KeyTableSlot, TablesAreBoundedAndAKeyLetGoGivesUpItsPlace) {
+  auto cross = [](KeyTableSlot& slot) {
+    const P256KeyTable* table = nullptr;
+    for (std::uint32_t i = 0; i < KeyTableSlot::kBuildAfter; ++i) table = slot.use();
+    return table;
+  };
+  std::vector<std::shared_ptr<KeyTableSlot>> held;
+  for (int i = 0; i < KeyTableSlot::kMaxTables; ++i) {
+    held.push_back(KeyTableSlot::for_point(Key().point));
+    ASSERT_NE(held.back(), nullptr);
+    ASSERT_NE(cross(*held.back()), nullptr) << "table " << i;
+  }
+  Key late_key;
+  auto late = KeyTableSlot::for_point(late_key.point);
+  ASSERT_NE(late, nullptr);
+  EXPECT_EQ(cross(*late), nullptr) << "every place is held";
+  EXPECT_EQ(late->use(), nullptr) << "the count started again";
+  held.front().reset();
+  const P256KeyTable* table = cross(*late);
+  ASSERT_NE(table, nullptr) << "the key let go gave up its place";
+  const std::string digest = sha256("late");
+  EXPECT_TRUE(verdict(*table, digest, late_key.sign(digest)));
 }
 
 // Through PublicKey: many threads verify with copies of one key while its table is built, then
