@@ -2,12 +2,12 @@
 //
 // An ECDSA P-256 verification computes u1*G + u2*Q. OpenSSL keeps a table of the base point G's
 // multiples, so u1*G is a few dozen point additions; u2*Q, against a key it has not seen before,
-// takes 256 doublings and about half the verification's time. A verifier that meets the same few
-// issuer keys again and again (the server's /api/v1/verify, `healthbook verify` over a file of
-// cards) can give each key the table OpenSSL gives G: OpenSSL builds it (EC_GROUP_precompute_mult
-// on a copy of the curve whose generator is the key), and EC_POINT_mul uses it. The arithmetic
-// stays OpenSSL's; this file only puts the two products together and checks the result the way FIPS
-// 186-5 section 6.4.2 says. A table costs ~150 KB and ~30 ms to build, so a key earns one only
+// takes 256 doublings and about three quarters of the verification's time (52 of 71 µs on our
+// machine). A verifier that meets the same few issuer keys again and again (the server's
+// /api/v1/verify, `healthbook verify` over a file of cards) can give each key the table OpenSSL
+// gives G: OpenSSL builds it (EC_GROUP_precompute_mult on a copy of the curve whose generator is
+// the key), and EC_POINT_mul uses it. The arithmetic stays OpenSSL's; this file only puts the two
+// products together and checks the result the way FIPS 186-5 section 6.4.2 says. A table costs ~150 KB and ~30 ms to build, so a key earns one only
 // after many verifications (KeyTableSlot), and the tables are few (kMaxTables).
 #pragma once
 
