@@ -11,6 +11,7 @@
 #include <cassert>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -51,14 +52,22 @@ struct Problem {
   std::string issue_type;
 };
 
+// What `Status::ok()` gives: a success that converts to a Status and to nothing else. Were ok()
+// a Status, `status.ok()` on a value would compile, call the static, and always be true; a test
+// asserting it would assert nothing. As this tag has no truth value, `EXPECT_TRUE(s.ok())` and
+// `if (!s.ok())` do not compile: the check is `s.is_ok()`.
+struct OkStatus {};
+static_assert(!std::is_constructible_v<bool, OkStatus>, "Status::ok() must have no truth value");
+
 class [[nodiscard]] Status {
  public:
   Status() = default;
+  Status(OkStatus) {}  // NOLINT(google-explicit-constructor): `return Status::ok();`
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
   Status(Code code, std::string message, std::vector<Problem> problems)
       : code_(code), message_(std::move(message)), problems_(std::move(problems)) {}
 
-  static Status ok() { return {}; }
+  static constexpr OkStatus ok() { return {}; }
 
   bool is_ok() const { return code_ == Code::kOk; }
   explicit operator bool() const { return is_ok(); }

@@ -122,7 +122,7 @@ Status put(Store& s, const ResourceRow& r, const std::vector<IndexRow>& ix = {})
 
 std::optional<ResourceRow> current(Store& s, const std::string& type, const std::string& id) {
   std::optional<ResourceRow> out;
-  Status st = s.read([&](Reader& r) {
+  Status st = s.read([&](Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(out, r.current(type, id));
     return Status::ok();
   });
