@@ -6,9 +6,11 @@
 // machine). A verifier that meets the same few issuer keys again and again (the server's
 // /api/v1/verify, `healthbook verify` over a file of cards) can give each key the table OpenSSL
 // gives G: OpenSSL builds it (EC_GROUP_precompute_mult on a copy of the curve whose generator is
-// the key), and EC_POINT_mul uses it. The arithmetic stays OpenSSL's; this file only puts the two
-// products together and checks the result the way FIPS 186-5 section 6.4.2 says. A table costs ~150 KB and ~30 ms to build, so a key earns one only
-// after many verifications (KeyTableSlot), and the tables are few (kMaxTables).
+// the key), and EC_POINT_mul uses it. The curve arithmetic stays OpenSSL's; the scalars (s's
+// inverse, u1 and u2, mod n) and the final check (R's x against r, done on R's Jacobian
+// coordinates, with no field inversion) are GMP's, as FIPS 186-5 section 6.4.2 says them. A table
+// costs ~150 KB and ~30 ms to build, so a key earns one only after many verifications
+// (KeyTableSlot), and the tables are few (kMaxTables).
 #pragma once
 
 #include <atomic>
