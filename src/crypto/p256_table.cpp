@@ -37,26 +37,22 @@ class Mpz {
   mpz_t z_;
 };
 
-// P-256's group order n, for GMP.
+// A number of the curve's, for GMP, set once.
+struct Constant {
+  explicit Constant(const char* hex) { mpz_set_str(value.get(), hex, 16); }
+  Mpz value;
+};
+
+// P-256's group order n.
 mpz_srcptr order() {
-  static const struct Order {
-    Order() {
-      mpz_set_str(n.get(), "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", 16);
-    }
-    Mpz n;
-  } order;
-  return order.n.get();
+  static const Constant n("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+  return n.value.get();
 }
 
 // P-256's field prime p.
 mpz_srcptr prime() {
-  static const struct Prime {
-    Prime() {
-      mpz_set_str(p.get(), "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", 16);
-    }
-    Mpz p;
-  } prime;
-  return prime.p.get();
+  static const Constant p("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+  return p.value.get();
 }
 
 // Each thread's working numbers and points, so a verification allocates nothing.
