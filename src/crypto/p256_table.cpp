@@ -82,7 +82,8 @@ bool to_bn(mpz_srcptr z, BIGNUM* bn) {
   return BN_bin2bn(bytes, static_cast<int>(count), bn) != nullptr;
 }
 
-// This thread's scratch, or nullptr if it could not be allocated (tried again next time).
+// This thread's scratch, or nullptr if OpenSSL could not allocate it (tried again next time; GMP
+// aborts the process when out of memory, as the standard library's new throws).
 Scratch* scratch() {
   thread_local std::unique_ptr<Scratch> mine;
   if (!mine) {
@@ -199,6 +200,10 @@ std::optional<bool> P256KeyTable::verify(std::string_view digest, std::string_vi
   if (!jacobian || !from_bn(x, zx) || !from_bn(z, zz)) return failed();
   const mpz_srcptr zp = prime();
   mpz_mod(zx, zx, zp);  // OpenSSL's coordinates are reduced already; cheap to be sure
+  mpz_mod(zz, zz, zp);
+  // Z = 0 is the point at infinity, refused above; should it ever come back otherwise, X = r*0
+  // must not pass for X = 0.
+  if (mpz_sgn(zz) == 0) return false;
   mpz_mul(zz, zz, zz);
   mpz_mod(zz, zz, zp);  // Z^2
   mpz_mul(zt, zr, zz);

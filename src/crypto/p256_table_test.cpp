@@ -199,7 +199,9 @@ class Corners : public ::testing::Test {
   Corners()
       : group_(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)),
         ctx_(BN_CTX_new()),
-        n_(EC_GROUP_get0_order(group_.get())) {}
+        n_(EC_GROUP_get0_order(group_.get())) {
+    EC_GROUP_get_curve(group_.get(), p_.get(), nullptr, nullptr, ctx_.get());
+  }
 
   ossl::Bn bn() { return ossl::Bn(BN_new()); }
   ossl::Bn random_scalar() {
@@ -222,6 +224,33 @@ class Corners : public ::testing::Test {
   }
   ossl::Owned<EC_POINT, EC_POINT_free> point() {
     return ossl::Owned<EC_POINT, EC_POINT_free>(EC_POINT_new(group_.get()));
+  }
+  // The first x from `x` on (upwards, or downwards with `down`) that is a point's; the point in
+  // `out`, its x in `x`.
+  void first_point_from(BIGNUM* x, EC_POINT* out, bool down = false) {
+    while (EC_POINT_set_compressed_coordinates(group_.get(), out, x, 0, ctx_.get()) != 1) {
+      ossl::clear_errors();
+      if (down) {
+        BN_sub_word(x, 1);
+      } else {
+        BN_add_word(x, 1);
+      }
+    }
+  }
+  // The key for which (r, s) is a valid signature of e with R = u1*G + u2*Q being `big_r`:
+  // Q = (R - u1*G) / u2.
+  std::string key_for(const EC_POINT* big_r, const BIGNUM* e, const BIGNUM* r, const BIGNUM* s) {
+    ossl::Bn w = bn(), u1 = bn(), u2 = bn(), u2_inv = bn();
+    BN_mod_inverse(w.get(), s, n_, ctx_.get());
+    BN_mod_mul(u1.get(), e, w.get(), n_, ctx_.get());
+    BN_mod_mul(u2.get(), r, w.get(), n_, ctx_.get());
+    BN_mod_inverse(u2_inv.get(), u2.get(), n_, ctx_.get());
+    auto t = point(), q = point();
+    EC_POINT_mul(group_.get(), t.get(), u1.get(), nullptr, nullptr, ctx_.get());
+    EC_POINT_invert(group_.get(), t.get(), ctx_.get());
+    EC_POINT_add(group_.get(), t.get(), t.get(), big_r, ctx_.get());
+    EXPECT_EQ(EC_POINT_mul(group_.get(), q.get(), nullptr, t.get(), u2_inv.get(), ctx_.get()), 1);
+    return encode(q.get());
   }
   // x(P) mod n.
   ossl::Bn x_mod_n(const EC_POINT* p) {
@@ -255,6 +284,7 @@ class Corners : public ::testing::Test {
   ossl::Owned<EC_GROUP, EC_GROUP_free> group_;
   BnCtx ctx_;
   const BIGNUM* n_;
+  ossl::Bn p_{BN_new()};  // the field prime
 };
 
 TEST_F(Corners, EqualAndOppositeProducts) {
@@ -288,34 +318,62 @@ TEST_F(Corners, EqualAndOppositeProducts) {
 }
 
 TEST_F(Corners, SumWhoseXIsNOrMore) {
-  // The first x at or above n with a point on the curve (p - n is about 2^128, so there are many).
+  // The first x at or above n with a point on the curve (p - n is about 2^126, so there are many).
   ossl::Bn x(BN_dup(n_));
   auto big_r = point();
-  while (EC_POINT_set_compressed_coordinates(group_.get(), big_r.get(), x.get(), 0, ctx_.get()) !=
-         1) {
-    ossl::clear_errors();
-    BN_add_word(x.get(), 1);
-  }
+  first_point_from(x.get(), big_r.get());
   ossl::Bn r = bn();
   BN_sub(r.get(), x.get(), n_);
+  ossl::Bn r_plus_one(BN_dup(r.get()));
+  BN_add_word(r_plus_one.get(), 1);
   for (int i = 0; i < 3; ++i) {
     ossl::Bn e = random_scalar(), s = random_scalar();
     if (i == 2) BN_zero(e.get());  // and u1 = 0
-    // The key that makes (r, s) valid for e: Q = (R - u1*G) / u2.
-    ossl::Bn w = bn(), u1 = bn(), u2 = bn(), u2_inv = bn();
-    BN_mod_inverse(w.get(), s.get(), n_, ctx_.get());
-    BN_mod_mul(u1.get(), e.get(), w.get(), n_, ctx_.get());
-    BN_mod_mul(u2.get(), r.get(), w.get(), n_, ctx_.get());
-    BN_mod_inverse(u2_inv.get(), u2.get(), n_, ctx_.get());
-    auto t = point(), q = point();
-    EC_POINT_mul(group_.get(), t.get(), u1.get(), nullptr, nullptr, ctx_.get());
-    EC_POINT_invert(group_.get(), t.get(), ctx_.get());
-    EC_POINT_add(group_.get(), t.get(), t.get(), big_r.get(), ctx_.get());
-    ASSERT_EQ(EC_POINT_mul(group_.get(), q.get(), nullptr, t.get(), u2_inv.get(), ctx_.get()), 1);
-    const std::string key = encode(q.get());
+    const std::string key = key_for(big_r.get(), e.get(), r.get(), s.get());
     expect_both(key, e.get(), r.get(), s.get(), true, "r = x - n");
     expect_both(key, e.get(), x.get(), s.get(), false, "r = x, not reduced (not below n)");
+    const std::string other = key_for(big_r.get(), e.get(), r_plus_one.get(), s.get());
+    expect_both(other, e.get(), r_plus_one.get(), s.get(), false, "r = x - n + 1");
   }
+  // The largest x below p with a point: r = x - n, the largest r that the second comparison
+  // (x = r + n) can accept.
+  ossl::Bn top(BN_dup(p_.get()));
+  BN_sub_word(top.get(), 1);
+  first_point_from(top.get(), big_r.get(), /*down=*/true);
+  BN_sub(r.get(), top.get(), n_);
+  ossl::Bn e = random_scalar(), s = random_scalar();
+  expect_both(key_for(big_r.get(), e.get(), r.get(), s.get()), e.get(), r.get(), s.get(), true,
+              "the largest x, r = x - n");
+}
+
+// R's x is compared as X = r*Z^2 and, when r + n < p, X = (r+n)*Z^2 (mod p). Without that bound,
+// r + n >= p would wrap around: r + n - p is a small x that is not r mod n.
+TEST_F(Corners, RPlusNAtOrAboveP) {
+  ossl::Bn p_minus_n = bn();
+  BN_sub(p_minus_n.get(), p_.get(), n_);
+  // A small x with a point, and r = x + (p - n), which is below n: r + n = x + p.
+  ossl::Bn x = bn();
+  BN_one(x.get());
+  auto big_r = point();
+  first_point_from(x.get(), big_r.get());
+  ossl::Bn r = bn();
+  BN_add(r.get(), x.get(), p_minus_n.get());
+  ASSERT_LT(BN_cmp(r.get(), n_), 0);
+  for (int i = 0; i < 3; ++i) {
+    ossl::Bn e = random_scalar(), s = random_scalar();
+    expect_both(key_for(big_r.get(), e.get(), r.get(), s.get()), e.get(), r.get(), s.get(), false,
+                "x small, r = x + p - n");
+    // The same point with r = x: valid, by the first comparison.
+    expect_both(key_for(big_r.get(), e.get(), x.get(), s.get()), e.get(), x.get(), s.get(), true,
+                "x small, r = x");
+  }
+  // x = 0 is a point of P-256; r = p - n makes r + n = p, which is 0 mod p.
+  BN_zero(x.get());
+  ASSERT_EQ(EC_POINT_set_compressed_coordinates(group_.get(), big_r.get(), x.get(), 0, ctx_.get()),
+            1);
+  ossl::Bn e = random_scalar(), s = random_scalar();
+  expect_both(key_for(big_r.get(), e.get(), p_minus_n.get(), s.get()), e.get(), p_minus_n.get(),
+              s.get(), false, "x = 0, r = p - n");
 }
 
 TEST(P256KeyTable, ASignatureFitsOnlyItsOwnKey) {
