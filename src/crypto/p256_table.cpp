@@ -16,11 +16,12 @@ using Group = ossl::Owned<EC_GROUP, EC_GROUP_free>;
 using Point = ossl::Owned<EC_POINT, EC_POINT_free>;
 using BnCtx = ossl::Owned<BN_CTX, BN_CTX_free>;
 
-// P-256 as OpenSSL names it, with G's table built in. Read-only once made, shared by all threads.
+// P-256 as OpenSSL names it, with G's table built in. Read-only once made, shared by all threads,
+// and never freed: a thread may still verify while the process exits.
 const EC_GROUP* curve() {
-  static const Group group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+  static const EC_GROUP* const group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
   if (!group) ossl::fatal("making the P-256 group");
-  return group.get();
+  return group;
 }
 
 // A GMP integer with room for the product of two numbers below n, freed with its owner.
@@ -37,7 +38,7 @@ class Mpz {
   mpz_t z_;
 };
 
-// A number of the curve's, for GMP, set once.
+// A number of the curve's, for GMP, set once and never freed (as curve()).
 struct Constant {
   explicit Constant(const char* hex) { mpz_set_str(value.get(), hex, 16); }
   Mpz value;
@@ -45,14 +46,16 @@ struct Constant {
 
 // P-256's group order n.
 mpz_srcptr order() {
-  static const Constant n("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-  return n.value.get();
+  static const Constant* const n =
+      new Constant("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+  return n->value.get();
 }
 
 // P-256's field prime p.
 mpz_srcptr prime() {
-  static const Constant p("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
-  return p.value.get();
+  static const Constant* const p =
+      new Constant("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+  return p->value.get();
 }
 
 // Each thread's working numbers and points, so a verification allocates nothing.
