@@ -67,13 +67,14 @@ struct Scratch {
   bool complete() const { return ctx && u1 && u2 && x && z && p1 && p2; }
 };
 
+// 32 big-endian bytes into z.
 void import32(mpz_ptr z, const char* bytes) { mpz_import(z, 32, 1, 1, 1, 0, bytes); }
 
-// a BIGNUM below 2^256 into z.
+// A BIGNUM below 2^256 into z.
 bool from_bn(const BIGNUM* bn, mpz_ptr z) {
-  unsigned char bytes[32];
-  if (BN_bn2binpad(bn, bytes, sizeof bytes) != 32) return false;
-  mpz_import(z, 32, 1, 1, 1, 0, bytes);
+  char bytes[32];
+  if (BN_bn2binpad(bn, ossl::u8(bytes), sizeof bytes) != 32) return false;
+  import32(z, bytes);
   return true;
 }
 
@@ -164,7 +165,7 @@ std::optional<bool> P256KeyTable::verify(std::string_view digest, std::string_vi
   // so all of it); w = s^-1, u1 = e*w, u2 = r*w (mod n); R = u1*G + u2*Q must not be the point at
   // infinity, and R's x mod n must equal r.
   //
-  // The scalars are GMP's work: its inverse takes ~2 µs where BN_mod_inverse takes ~22 µs, a
+  // The scalars are GMP's work: its inverse takes ~2 µs where BN_mod_inverse takes ~22 µs, over a
   // third of a verification with a table (OpenSSL's own ECDSA code inverts with P-256 assembly
   // that it does not export). Neither is constant-time, and neither need be: a signature, its
   // digest and the public key are all public.
@@ -191,14 +192,14 @@ std::optional<bool> P256KeyTable::verify(std::string_view digest, std::string_vi
     return failed();
   }
   if (EC_POINT_is_at_infinity(base, p1) == 1) return false;
-    // R's affine x is X/Z^2 for its Jacobian coordinates, and lies in [0, p); p < 2n, so x mod n =
-    // r means x = r or x = r + n (possible only when r + n < p). Checking X = r*Z^2 (mod p), and
-    // then X = (r+n)*Z^2, costs a few multiplications where the affine x costs a field inversion
-    // (this took a tenth off `healthbook verify`'s time on one core).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // no replacement in OpenSSL 3
   const bool jacobian = EC_POINT_get_Jprojective_coordinates_GFp(base, p1, x, nullptr, z, ctx) == 1;
 #pragma GCC diagnostic pop
+  // R's affine x is X/Z^2 for its Jacobian coordinates, and lies in [0, p); p < 2n, so x mod n = r
+  // means x = r or x = r + n (possible only when r + n < p). Checking X = r*Z^2 (mod p), and then
+  // X = (r+n)*Z^2, costs a few multiplications where the affine x costs a field inversion (this
+  // took a tenth off `healthbook verify`'s time on one core).
   mpz_ptr zx = t->zx.get(), zz = t->zz.get();
   if (!jacobian || !from_bn(x, zx) || !from_bn(z, zz)) return failed();
   const mpz_srcptr zp = prime();
