@@ -3,11 +3,13 @@
 //
 // Index-row schemes (the store compares rows and SearchValues byte for byte):
 //
-// token        a = system ("" when none), b = code. CodeableConcept -> one row per coding with a code;
+// token        a = system ("" when none), b = code. CodeableConcept -> one row per coding with a
+// code;
 //              Coding -> (system, code); code/boolean/string primitives -> ("", value).
 //
 // identifier   (token rows; the value never appears in clear). For Identifier {system S, value V},
-//              one row (a = S, b = blind("identifier", "|" + V)), S possibly "", and queries become:
+//              one row (a = S, b = blind("identifier", "|" + V)), S possibly "", and queries
+//              become:
 //                `S|V` -> {a = S, b = blind(|V)}               that system and value;
 //                `V`   -> {any_system, b = blind(|V)}          any identifier with that value;
 //                `|V`  -> {no_system, b = blind(|V)}           only a system-less identifier;
@@ -21,6 +23,13 @@
 // reference    a = target type, b = target id, from literal references "Type/id" or absolute URLs
 //              ending in "Type/id" (a trailing "/_history/n" is dropped). urn:uuid:, #contained,
 //              conditional ("Type?...") and identifier-only references are not indexed.
+//              A parameter that R4 defines as another of its type restricted to one target type
+//              (Observation `patient` is `subject.where(resolve() is Patient)`, Encounter
+//              `practitioner` is `participant.individual` to Practitioners) has no rows of its
+//              own: it is searched, and included, through the other's rows with a = that type.
+//              Its rows would repeat the other's, each on a random page of the index. Rows
+//              written before 2026-12-07 under such a parameter were deleted by the store's
+//              schema step 16.
 //
 // date         lo/hi = the period covered (date_period; a Period's missing start/end is open:
 //              INT64_MIN / INT64_MAX). Timing is not indexed.
@@ -291,6 +300,27 @@ const ParamDef* find_param(std::string_view type, std::string_view name) {
     if (d.type == type && d.name == name) return &d;
   }
   return nullptr;
+}
+
+// The parameter whose rows serve `d`, when `d` is that parameter restricted to one target type
+// (same type, same paths, `only` set; see "reference" at the top of this file); nullptr otherwise.
+const ParamDef* stored_as(const ParamDef& d) {
+  static const std::map<const ParamDef*, const ParamDef*> bases = [] {
+    std::map<const ParamDef*, const ParamDef*> m;
+    for (const ParamDef& a : param_table()) {
+      if (a.kind != ParamKind::kReference || a.only.empty()) continue;
+      for (const ParamDef& b : param_table()) {
+        if (b.type == a.type && b.kind == ParamKind::kReference && b.only.empty() &&
+            b.paths == a.paths) {
+          m.emplace(&a, &b);
+          break;
+        }
+      }
+    }
+    return m;
+  }();
+  auto it = bases.find(&d);
+  return it == bases.end() ? nullptr : it->second;
 }
 
 // Does `type` index a HumanName's family and given words under their own parameters (as well as
@@ -1033,6 +1063,11 @@ class QueryParser {
       }
       target = std::string(parts[2]);
     }
+    if (const ParamDef* base = stored_as(*def)) {
+      out_.includes.push_back(Include{std::string(type_), std::string(base->name),
+                                      target.empty() ? std::string(def->only) : std::move(target)});
+      return;
+    }
     out_.includes.push_back(Include{std::string(type_), std::string(def->name), std::move(target)});
   }
 
@@ -1084,7 +1119,11 @@ class QueryParser {
       }
       type_modifier = modifier;
     }
-    SearchClause clause{std::string(def.name), IndexKind::kReference, {}};
+    // Every value below names def.only when def has one, so the rows of the parameter def
+    // restricts serve it as they are.
+    const ParamDef* base = stored_as(def);
+    SearchClause clause{
+        std::string(base != nullptr ? base->name : def.name), IndexKind::kReference, {}};
     for (std::string_view raw : items) {
       const std::string item = unescape(raw);
       SearchValue sv;
@@ -1268,7 +1307,7 @@ std::vector<store::IndexRow> extract_index(const Json& resource, const Blinder& 
     Extractor ex(blind, rows);
     std::vector<const Json*> nodes;
     for (const ParamDef& def : param_table()) {
-      if (def.type != type) continue;
+      if (def.type != type || stored_as(def) != nullptr) continue;
       for (std::string_view path : def.paths) {
         nodes.clear();
         collect(resource, path, nodes);

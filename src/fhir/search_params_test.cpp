@@ -461,19 +461,19 @@ TEST(ExtractIndex, Patient) {
 
 TEST(ExtractIndex, EncounterPeriodReferencesAndCoding) {
   const auto rows = extract_index(resource(kEncounter), kBlind);
-  EXPECT_TRUE(has_row(rows, "patient", IndexKind::kReference, "Patient", "79a66c97-6131-3213-f3c9-4606946ab056"));
+  // `patient` is `subject` restricted to Patients: searched through the `subject` rows.
+  EXPECT_EQ(count_param(rows, "patient"), 0u);
   EXPECT_TRUE(has_row(rows, "subject", IndexKind::kReference, "Patient", "79a66c97-6131-3213-f3c9-4606946ab056"));
   EXPECT_TRUE(has_row(rows, "class", IndexKind::kToken, "http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"));
   EXPECT_TRUE(has_row(rows, "type", IndexKind::kToken, "http://snomed.info/sct", "185347001"));
   EXPECT_TRUE(has_row(rows, "status", IndexKind::kToken, "", "finished"));
   EXPECT_TRUE(has_date(rows, "date", utc_ms(1989, 10, 4, 6, 25, 16), utc_ms(1989, 10, 4, 10, 20, 16, 999)));
-  // Conditional reference skipped; absolute URL with _history indexed; `practitioner` only
-  // Practitioner targets, `participant` all.
+  // Conditional reference skipped; absolute URL with _history indexed; `participant` has every
+  // target, and `practitioner` (its Practitioners) no rows of its own.
   EXPECT_TRUE(has_row(rows, "participant", IndexKind::kReference, "Practitioner", "pr-2"));
   EXPECT_TRUE(has_row(rows, "participant", IndexKind::kReference, "PractitionerRole", "role-1"));
   EXPECT_EQ(count_param(rows, "participant"), 2u);
-  EXPECT_TRUE(has_row(rows, "practitioner", IndexKind::kReference, "Practitioner", "pr-2"));
-  EXPECT_EQ(count_param(rows, "practitioner"), 1u);
+  EXPECT_EQ(count_param(rows, "practitioner"), 0u);
   EXPECT_TRUE(has_row(rows, "service-provider", IndexKind::kReference, "Organization", "org-1"));
   EXPECT_TRUE(has_row(rows, "identifier", IndexKind::kToken, "https://github.com/synthetichealth/synthea",
                       "h(identifier:|00c7f717-4030-5582-2ed8-888ad2bc878e)"));
@@ -501,7 +501,8 @@ TEST(ExtractIndex, ObservationEffectiveAndPerformer) {
   EXPECT_EQ(count_param(rows, "performer"), 1u);  // #contained skipped
   EXPECT_TRUE(has_row(rows, "code", IndexKind::kToken, "http://loinc.org", "8867-4"));
   EXPECT_TRUE(has_row(rows, "status", IndexKind::kToken, "", "final"));
-  EXPECT_TRUE(has_row(rows, "patient", IndexKind::kReference, "Patient", "p-9"));
+  EXPECT_TRUE(has_row(rows, "subject", IndexKind::kReference, "Patient", "p-9"));
+  EXPECT_EQ(count_param(rows, "patient"), 0u);
   // Observation with a Period and one with only an end.
   Json obs = resource(kObservation);
   obs.erase("effectiveDateTime");
@@ -521,7 +522,9 @@ TEST(ExtractIndex, ProcedureOpenPeriodAndConditionalLocation) {
   EXPECT_TRUE(has_date(rows, "date", utc_ms(2022, 6, 22, 16, 31, 8), kMax));
   EXPECT_TRUE(has_row(rows, "performer", IndexKind::kReference, "Practitioner", "pr-1"));
   EXPECT_EQ(count_param(rows, "location"), 0u);
-  EXPECT_TRUE(has_row(rows, "patient", IndexKind::kReference, "Patient", "8e1a0a7c-e308-444b-075a-3c2b1f60f881"));
+  EXPECT_TRUE(has_row(rows, "subject", IndexKind::kReference, "Patient",
+                      "8e1a0a7c-e308-444b-075a-3c2b1f60f881"));
+  EXPECT_EQ(count_param(rows, "patient"), 0u);
 }
 
 TEST(ExtractIndex, MedicationRequestAuthoredOnAndDosageEvents) {
@@ -561,11 +564,14 @@ TEST(ExtractIndex, OtherClinicalTypes) {
                    {"actor":{"reference":"Practitioner/pr-1"},"status":"accepted"},
                    {"actor":{"reference":"Location/loc-1"},"status":"accepted"}]})json");
   auto ar = extract_index(appt, kBlind);
-  EXPECT_TRUE(has_row(ar, "patient", IndexKind::kReference, "Patient", "p-1"));
-  EXPECT_EQ(count_param(ar, "patient"), 1u);
-  EXPECT_TRUE(has_row(ar, "practitioner", IndexKind::kReference, "Practitioner", "pr-1"));
-  EXPECT_TRUE(has_row(ar, "location", IndexKind::kReference, "Location", "loc-1"));
+  // patient, practitioner and location are `actor` restricted to one type: `actor` rows only.
+  EXPECT_TRUE(has_row(ar, "actor", IndexKind::kReference, "Patient", "p-1"));
+  EXPECT_TRUE(has_row(ar, "actor", IndexKind::kReference, "Practitioner", "pr-1"));
+  EXPECT_TRUE(has_row(ar, "actor", IndexKind::kReference, "Location", "loc-1"));
   EXPECT_EQ(count_param(ar, "actor"), 3u);
+  EXPECT_EQ(
+      count_param(ar, "patient") + count_param(ar, "practitioner") + count_param(ar, "location"),
+      0u);
   EXPECT_TRUE(has_date(ar, "date", utc_ms(2024, 6, 1, 9), utc_ms(2024, 6, 1, 9) + 999));
 
   const Json audit = resource(R"json({"resourceType":"AuditEvent","id":"ae1","action":"R",
@@ -728,6 +734,11 @@ TEST(SearchRoundTrip, TokensReferencesAndDates) {
   EXPECT_TRUE(finds(obs, "status", "amended,final"));
   EXPECT_TRUE(finds(obs, "patient", "p-9"));
   EXPECT_TRUE(finds(obs, "patient", "Patient/p-9"));
+  EXPECT_FALSE(finds(obs, "patient", "p-8"));
+  Json group_obs = obs;
+  group_obs["subject"] = {{"reference", "Group/p-9"}};  // a subject that is not a Patient
+  EXPECT_TRUE(finds(group_obs, "subject", "p-9"));
+  EXPECT_FALSE(finds(group_obs, "patient", "p-9"));
   EXPECT_TRUE(finds(obs, "subject", "p-9"));
   EXPECT_TRUE(finds(obs, "subject:Patient", "p-9"));
   EXPECT_FALSE(finds(obs, "subject:Group", "p-9"));
@@ -813,6 +824,31 @@ TEST(ParseSearch, ReferenceForms) {
   SearchValue v = ref({{"patient", "p-9"}});
   EXPECT_EQ(v.a, "Patient");
   EXPECT_EQ(v.b, "p-9");
+  // `patient` is `subject` restricted to Patients, and has no rows of its own: its clause reads
+  // the `subject` rows, each of its values naming the type Patient.
+  for (const auto& q : {Params{{"patient", "p-9"}}, Params{{"patient", "Patient/p-9"}},
+                        Params{{"patient:Patient", "p-9"}}, Params{{"patient", "p-9,p-8"}}}) {
+    auto r = parse("Observation", q);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_EQ(r->query.clauses.size(), 1u);
+    EXPECT_EQ(r->query.clauses[0].param, "subject");
+    for (const SearchValue& each : r->query.clauses[0].any_of) {
+      EXPECT_EQ(each.a, "Patient");
+      EXPECT_TRUE(each.param.empty());
+    }
+  }
+  auto practitioner = parse("Encounter", {{"practitioner", "pr-2"}});
+  ASSERT_TRUE(practitioner.is_ok());
+  EXPECT_EQ(practitioner->query.clauses.at(0).param, "participant");
+  EXPECT_EQ(practitioner->query.clauses.at(0).any_of.at(0).a, "Practitioner");
+  auto location = parse("Appointment", {{"location", "Location/loc-1"}});
+  ASSERT_TRUE(location.is_ok());
+  EXPECT_EQ(location->query.clauses.at(0).param, "actor");
+  EXPECT_EQ(location->query.clauses.at(0).any_of.at(0).a, "Location");
+  // Immunization's `patient` has a path of its own: its own rows.
+  auto immunization = parse("Immunization", {{"patient", "p-9"}});
+  ASSERT_TRUE(immunization.is_ok());
+  EXPECT_EQ(immunization->query.clauses.at(0).param, "patient");
   v = ref({{"subject", "p-9"}});
   EXPECT_EQ(v.a, "");
   v = ref({{"subject", "Group/g1"}});
@@ -926,6 +962,14 @@ TEST(ParseSearch, Include) {
   EXPECT_EQ(r->includes[0].target_type, "");
   EXPECT_EQ(r->includes[1].param, "subject");
   EXPECT_EQ(r->includes[1].target_type, "Patient");
+  // `patient` is included through the `subject` rows, of Patients only.
+  EXPECT_EQ(r->includes[2].param, "subject");
+  EXPECT_EQ(r->includes[2].target_type, "Patient");
+  auto practitioners = parse("Encounter", {{"_include", "Encounter:practitioner"}});
+  ASSERT_TRUE(practitioners.is_ok());
+  ASSERT_EQ(practitioners->includes.size(), 1u);
+  EXPECT_EQ(practitioners->includes[0].param, "participant");
+  EXPECT_EQ(practitioners->includes[0].target_type, "Practitioner");
   EXPECT_TRUE(parse("Encounter", {{"_include", "Encounter:service-provider"}}).is_ok());
   EXPECT_TRUE(parse("MedicationRequest", {{"_include", "MedicationRequest:requester"}}).is_ok());
   EXPECT_TRUE(parse("Patient", {{"_include", "Patient:general-practitioner"}}).is_ok());

@@ -278,6 +278,59 @@ TEST(SqliteStoreOpen, UpgradesAnOlderSchemaOneStepAtATime) {
   EXPECT_EQ(raw.one("SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit'"), "1");
 }
 
+// Step 16 deletes the rows of reference parameters that are another's restricted to one target
+// type (Observation `patient` is `subject` to Patients): searches read the other's rows now. Rows
+// of a parameter with a path of its own (Immunization `patient`) stay, and so do all the others.
+TEST(SqliteStoreOpen, RestrictedReferenceCopiesAreDeleted) {
+  TempDir dir;
+  const auto path = dir.file("hb.db");
+  {
+    auto conn = sqlite::Conn::open(path, sqlite::Conn::Role::kWriter);
+    ASSERT_TRUE(conn.is_ok());
+    ASSERT_TRUE(sqlite::migrate(**conn, 15).is_ok());
+  }
+  {
+    RawDb raw(path);
+    const std::vector<std::pair<std::string, std::vector<std::string>>> rows = {
+        {"Observation", {"patient", "subject", "performer"}},
+        {"Encounter", {"patient", "subject", "practitioner", "participant"}},
+        {"Appointment", {"patient", "practitioner", "location", "actor"}},
+        {"DocumentReference", {"patient", "subject"}},
+        {"Immunization", {"patient"}},
+        {"AuditEvent", {"patient", "entity"}},
+    };
+    int rid = 0;
+    for (const auto& [type, params] : rows) {
+      ++rid;
+      ASSERT_EQ(raw.exec("INSERT INTO resources(rid, type, id, version, patient_id, facility_id, "
+                         "last_updated, "
+                         "deleted, seq) VALUES(" +
+                         std::to_string(rid) + ", '" + type + "', 'r" + std::to_string(rid) +
+                         "', 1, 'p1', 'f1', 1, 0, " + std::to_string(rid) + ")"),
+                SQLITE_OK)
+          << raw.errmsg();
+      for (const std::string& param : params) {
+        ASSERT_EQ(
+            raw.exec(
+                "INSERT INTO idx_reference(rid, param, target_type, target_id, type, patient_id) "
+                "VALUES(" +
+                std::to_string(rid) + ", '" + param + "', 'Patient', 'p1', '" + type + "', 'p1')"),
+            SQLITE_OK)
+            << raw.errmsg();
+      }
+    }
+  }
+  auto store = must_open(options_for(path));
+  RawDb raw(path);
+  EXPECT_EQ(raw.one("SELECT version FROM schema_version"),
+            std::to_string(sqlite::schema_version_known()));
+  EXPECT_EQ(raw.rows("SELECT type || ' ' || param FROM idx_reference ORDER BY rid, param"),
+            (std::vector<std::string>{
+                "Observation performer", "Observation subject", "Encounter participant",
+                "Encounter subject", "Appointment actor", "DocumentReference subject",
+                "Immunization patient", "AuditEvent entity", "AuditEvent patient"}));
+}
+
 // Step 14 rebuilds the outbox without IN lists (each cost a temporary B-tree per row written).
 // Messages, their ids and the AUTOINCREMENT counter (past the highest id after a purge) carry
 // over; the dispatcher's query still uses the partial index; writing a message builds no
