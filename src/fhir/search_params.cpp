@@ -3,13 +3,11 @@
 //
 // Index-row schemes (the store compares rows and SearchValues byte for byte):
 //
-// token        a = system ("" when none), b = code. CodeableConcept -> one row per coding with a
-// code;
-//              Coding -> (system, code); code/boolean/string primitives -> ("", value).
+// token        a = system ("" when none), b = code. CodeableConcept -> one row per coding with
+//              a code; Coding -> (system, code); code/boolean/string primitives -> ("", value).
 //
 // identifier   (token rows; the value never appears in clear). For Identifier {system S, value V},
-//              one row (a = S, b = blind("identifier", "|" + V)), S possibly "", and queries
-//              become:
+//              one row (a = S, b = blind("identifier", "|" + V)), S possibly ""; queries become:
 //                `S|V` -> {a = S, b = blind(|V)}               that system and value;
 //                `V`   -> {any_system, b = blind(|V)}          any identifier with that value;
 //                `|V`  -> {no_system, b = blind(|V)}           only a system-less identifier;

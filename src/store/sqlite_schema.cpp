@@ -453,6 +453,8 @@ ALTER TABLE accounts ADD COLUMN locks INTEGER NOT NULL DEFAULT 0;
     // through the other's rows, which hold the same references (fhir/search_params.cpp,
     // "reference"). Here are the twelve such parameters of that table on 2026-12-07, whose rows
     // were each a copy of another row: about a quarter of idx_reference for Synthea's records.
+    // It runs once, at the first start of this version, in one transaction: seconds for a store
+    // with millions of rows. The file keeps its size; the freed pages are reused.
     R"sql(
 DELETE FROM idx_reference WHERE type = 'Encounter' AND param IN ('patient', 'practitioner');
 DELETE FROM idx_reference WHERE param = 'patient' AND type IN ('Condition', 'Observation',

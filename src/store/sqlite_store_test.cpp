@@ -296,7 +296,13 @@ TEST(SqliteStoreOpen, RestrictedReferenceCopiesAreDeleted) {
         {"Encounter", {"patient", "subject", "practitioner", "participant"}},
         {"Appointment", {"patient", "practitioner", "location", "actor"}},
         {"DocumentReference", {"patient", "subject"}},
+        {"Condition", {"patient", "subject"}},
+        {"DiagnosticReport", {"patient", "subject"}},
+        {"MedicationRequest", {"patient", "subject"}},
+        {"Procedure", {"patient", "subject"}},
+        {"ServiceRequest", {"patient", "subject"}},
         {"Immunization", {"patient"}},
+        {"AllergyIntolerance", {"patient"}},
         {"AuditEvent", {"patient", "entity"}},
     };
     int rid = 0;
@@ -328,7 +334,9 @@ TEST(SqliteStoreOpen, RestrictedReferenceCopiesAreDeleted) {
             (std::vector<std::string>{
                 "Observation performer", "Observation subject", "Encounter participant",
                 "Encounter subject", "Appointment actor", "DocumentReference subject",
-                "Immunization patient", "AuditEvent entity", "AuditEvent patient"}));
+                "Condition subject", "DiagnosticReport subject", "MedicationRequest subject",
+                "Procedure subject", "ServiceRequest subject", "Immunization patient",
+                "AllergyIntolerance patient", "AuditEvent entity", "AuditEvent patient"}));
 }
 
 // Step 14 rebuilds the outbox without IN lists (each cost a temporary B-tree per row written).
