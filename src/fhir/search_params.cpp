@@ -1061,12 +1061,11 @@ class QueryParser {
       }
       target = std::string(parts[2]);
     }
-    if (const ParamDef* base = stored_as(*def)) {
-      out_.includes.push_back(Include{std::string(type_), std::string(base->name),
-                                      target.empty() ? std::string(def->only) : std::move(target)});
-      return;
-    }
-    out_.includes.push_back(Include{std::string(type_), std::string(def->name), std::move(target)});
+    // A parameter restricted to one type is included through the rows of the one it restricts.
+    const ParamDef* base = stored_as(*def);
+    if (base != nullptr && target.empty()) target = std::string(def->only);
+    out_.includes.push_back(Include{
+        std::string(type_), std::string((base != nullptr ? base : def)->name), std::move(target)});
   }
 
   void token(const std::string& key, const std::string& modifier, const ParamDef& def,
