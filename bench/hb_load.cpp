@@ -1,17 +1,19 @@
 // hb_load: the load generator behind `make bench` (scripts/bench). Not a test: it prints figures.
 //
-//   hb_load keygen  --out PREFIX                       writes PREFIX.pem and PREFIX.jwks.json (ES256)
-//   hb_load token   --base URL --key PEM --client-id ID
-//   hb_load ingest-synthea   --dir tests/data/synthea-10 --copies N [--bundle 250] [--conns 4]
-//   hb_load load-synthetic   --patients N --obs M [--bundle 250] [--conns 4]
-//   hb_load latency  --mode read|search --patients N [--n 2000] [--conns 1]
-//   hb_load delay    --key2 PEM --client-id2 ID [--n 1000] [--background-conns 0]
-//   hb_load issue    [--n 2000] [--conns 8] [--first 0] [--patients 0] [--save-cards FILE] [--save-links FILE]
-//   hb_load rate     --base URL --links FILE [--mode unlock|link|page] [--rate 2000] [--seconds 10]
-//                    [--conns 32] [--grace 2] [--save-devices FILE]     fixed arrival rate (open loop)
+//   hb_load keygen  --out PREFIX                       writes PREFIX.pem and PREFIX.jwks.json
+//   (ES256) hb_load token   --base URL --key PEM --client-id ID hb_load ingest-synthea   --dir
+//   tests/data/synthea-10 --copies N [--bundle 250] [--conns 4] hb_load load-synthetic   --patients
+//   N --obs M [--bundle 250] [--conns 4] hb_load latency  --mode read|search --patients N [--n
+//   2000] [--conns 1] hb_load delay    --key2 PEM --client-id2 ID [--n 1000] [--background-conns 0]
+//   hb_load issue    [--n 2000] [--conns 8] [--first 0] [--patients 0] [--batch 0] [--save-cards
+//   FILE] [--save-links FILE] hb_load rate     --base URL --links FILE [--mode unlock|link|page]
+//   [--rate 2000] [--seconds 10]
+//                    [--conns 32] [--grace 2] [--save-devices FILE]     fixed arrival rate (open
+//                    loop)
 //
-// Every command but keygen and rate takes --base URL --key PEM --client-id ID. Access tokens come from
-// POST /auth/token with a private_key_jwt assertion (ES256) whose aud is the token_endpoint that
+// Every command but keygen and rate takes --base URL --key PEM --client-id ID. Access tokens come
+// from POST /auth/token with a private_key_jwt assertion (ES256) whose aud is the token_endpoint
+// that
 // /.well-known/smart-configuration announces; they are renewed every 200 s (they live 300 s).
 //
 // Each connection is one thread with one keep-alive libcurl handle. Bodies are generated as text
@@ -894,6 +896,8 @@ int cmd_token(const Args& a) {
 // (national id, phone and given name from the document's number, --first onwards), or with
 // --patients M > 0 for one of M patients in turn (patient first + i % M: returning patients once
 // each has had one document; the birth date follows the patient, so saved links still unlock).
+// --batch K > 0 sends K documents a request to POST /api/v1/documents/batch (the latency printed
+// is then a batch's).
 int cmd_issue(const Args& a) {
   std::string base = a.need("base");
   TokenSource tokens(base, a.need("client-id"), a.need("key"));
@@ -904,6 +908,8 @@ int cmd_issue(const Args& a) {
   if (patients < 0) die("issue: --patients must be 0 or more");
   auto patient_of = [patients](long i) { return patients > 0 ? i % patients : i; };
   int conns = static_cast<int>(a.num("conns", 8));
+  const long batch = a.num("batch", 0);
+  if (batch < 0 || batch > 1000) die("issue: --batch must be 0 (one document a request) to 1000");
   const std::string cards_file = a.get("save-cards");
   const std::string links_file = a.get("save-links");
   const bool keep = !cards_file.empty() || !links_file.empty();
@@ -926,7 +932,7 @@ int cmd_issue(const Args& a) {
     threads.emplace_back([&] {
       Conn conn;
       std::vector<double> mine;
-      for (long i = next++; i < n; i = next++) {
+      auto request_of = [&](long i) {
         char body[768];
         std::snprintf(body, sizeof body,
                       R"({"documentId":"B-%s-%ld","kind":"mc-outpatient","patient":{"nationalId":"9%s%07ld",)"
@@ -934,15 +940,52 @@ int cmd_issue(const Args& a) {
                       R"("doctor":{"name":"Dr. Bench"},"leave":{"from":"2026-11-20","to":"2026-11-22"}})",
                       run.c_str(), i, "00", first + patient_of(i), first + patient_of(i),
                       birth_date(patient_of(i)).c_str(), first + patient_of(i));
-        std::string b = body;
+        return std::string(body);
+      };
+      const long step = batch > 0 ? batch : 1;
+      for (long i = next.fetch_add(step); i < n; i = next.fetch_add(step)) {
+        const long end = std::min(n, i + step);
+        std::string b;
+        if (batch == 0) {
+          b = request_of(i);
+        } else {
+          b = R"({"documents":[)";
+          for (long k = i; k < end; ++k) b += (k > i ? "," : "") + request_of(k);
+          b += "]}";
+        }
         auto s = Clock::now();
-        Reply r = conn.request("POST", base + "/api/v1/documents", &b,
-                               {"Authorization: Bearer " + tokens.get(), "Content-Type: application/json"});
+        Reply r = conn.request(
+            "POST", base + (batch == 0 ? "/api/v1/documents" : "/api/v1/documents/batch"), &b,
+            {"Authorization: Bearer " + tokens.get(), "Content-Type: application/json"});
         mine.push_back(seconds_since(s) * 1e3);
-        if (r.status != 201) {
-          if (errors++ < 3) std::fprintf(stderr, "issue: HTTP %ld %s\n", r.status, r.body.substr(0, 300).c_str());
-        } else if (keep) {
-          answers[static_cast<size_t>(i)] = std::move(r.body);
+        if (batch == 0) {
+          if (r.status != 201) {
+            if (errors++ < 3)
+              std::fprintf(stderr, "issue: HTTP %ld %s\n", r.status, r.body.substr(0, 300).c_str());
+          } else if (keep) {
+            answers[static_cast<size_t>(i)] = std::move(r.body);
+          }
+          continue;
+        }
+        // One result a document, read before the next request as a batch client would.
+        auto j =
+            r.status == 200 ? hb::parse_json(r.body) : hb::Result<Json>(hb::invalid("HTTP status"));
+        const Json* results =
+            j && j->is_object() && j->contains("documents") ? &(*j)["documents"] : nullptr;
+        if (!results || !results->is_array() || results->size() != static_cast<size_t>(end - i)) {
+          errors += end - i;
+          std::fprintf(stderr, "issue: batch HTTP %ld %s\n", r.status,
+                       r.body.substr(0, 300).c_str());
+          continue;
+        }
+        for (long k = i; k < end; ++k) {
+          const Json& one = (*results)[static_cast<size_t>(k - i)];
+          if (one.value("status", 0) != 201) {
+            if (errors++ < 3)
+              std::fprintf(stderr, "issue: batch item %s\n", one.dump().substr(0, 300).c_str());
+          } else if (keep) {
+            answers[static_cast<size_t>(k)] = one["document"].dump();
+          }
         }
       }
       std::lock_guard<std::mutex> lock(mu);
@@ -952,9 +995,12 @@ int cmd_issue(const Args& a) {
   for (auto& t : threads) t.join();
   double secs = seconds_since(t0);
   double cpu = cpu_seconds() - cpu0;
-  std::printf("issued %ld documents over %d connections in %.2f s = %.0f documents/s; p50 %.1f ms, p99 %.1f ms; "
-              "errors %ld; client CPU %.0f%% of one core\n",
-              n, conns, secs, n / secs, pct(lat, 0.5), pct(lat, 0.99), errors.load(), 100 * cpu / secs);
+  std::printf(
+      "issued %ld documents over %d connections%s in %.2f s = %.0f documents/s; p50 %.1f ms, p99 "
+      "%.1f ms; "
+      "errors %ld; client CPU %.0f%% of one core\n",
+      n, conns, batch > 0 ? (", " + std::to_string(batch) + " a request").c_str() : "", secs,
+      n / secs, pct(lat, 0.5), pct(lat, 0.99), errors.load(), 100 * cpu / secs);
   if (keep) {
     std::ofstream cards, links;
     if (!cards_file.empty()) cards.open(cards_file);

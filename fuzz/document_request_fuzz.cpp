@@ -5,7 +5,10 @@
 //     a real date, an E.164 phone), or a lab result without its Observation;
 //   - a normalised birth date is not a valid YYYY-MM-DD, or normalising it again changes it;
 //   - a device cookie (hb_link) parses into other than 1-12 digits and 43 base64url characters, or
-//     one that is not this key's cookie for the link holds.
+//     one that is not this key's cookie for the link holds;
+//   - a batch ({"documents": [...]}, POST /api/v1/documents/batch) is taken apart into other than
+//     1 to kMaxBatch requests, or refused with other than kInvalid/kTooLarge. Each request of an
+//     accepted batch is then checked as a request of its own.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -20,6 +23,25 @@ namespace {
 
 void check(bool ok) {
   if (!ok) std::abort();
+}
+
+void check_request(const hb::Json& json) {
+  auto req =
+      hb::documents::parse_document_request(json, hb::Time(std::chrono::seconds(1'800'000'000)));
+  if (!req) {
+    const hb::Status& s = req.error();
+    check(s.code() == hb::Code::kInvalid || s.code() == hb::Code::kUnprocessable);
+    if (s.code() == hb::Code::kUnprocessable) {
+      check(!s.problems().empty());
+      for (const auto& p : s.problems()) check(!p.path.empty() && !p.message.empty());
+    }
+    return;
+  }
+  check(req->kind != nullptr);
+  check(!req->ref.empty() && req->ref.size() <= 64);
+  check(hb::documents::valid_date(req->birth_date));
+  check(hb::documents::valid_e164(req->phone));
+  if (req->kind->family == hb::documents::Family::kLab) check(!req->clinical.empty());
 }
 
 }  // namespace
@@ -43,22 +65,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (text == hb::documents::make_device_cookie(key, "link", c->expires) && c->expires > 0));
     }
   }
-  auto json = hb::parse_fhir_json(text, hb::JsonLimits{64 * 1024, 16});
+  auto json = hb::parse_fhir_json(text, hb::JsonLimits{64 * 1024, 17});
   if (!json) return 0;
-  auto req = hb::documents::parse_document_request(*json, hb::Time(std::chrono::seconds(1'800'000'000)));
-  if (!req) {
-    const hb::Status& s = req.error();
-    check(s.code() == hb::Code::kInvalid || s.code() == hb::Code::kUnprocessable);
-    if (s.code() == hb::Code::kUnprocessable) {
-      check(!s.problems().empty());
-      for (const auto& p : s.problems()) check(!p.path.empty() && !p.message.empty());
+  if (json->is_object() && json->contains("documents")) {
+    auto requests = hb::documents::take_batch_requests(*json);
+    if (!requests) {
+      check(requests.error().code() == hb::Code::kInvalid ||
+            requests.error().code() == hb::Code::kTooLarge);
+      return 0;
     }
+    check(!requests->empty() && requests->size() <= hb::documents::kMaxBatch);
+    for (const auto& one : *requests) check_request(one);
     return 0;
   }
-  check(req->kind != nullptr);
-  check(!req->ref.empty() && req->ref.size() <= 64);
-  check(hb::documents::valid_date(req->birth_date));
-  check(hb::documents::valid_e164(req->phone));
-  if (req->kind->family == hb::documents::Family::kLab) check(!req->clinical.empty());
+  check_request(*json);
   return 0;
 }

@@ -585,4 +585,33 @@ std::string normalise_birth_date(std::string_view in) {
   return valid_date(out) ? out : std::string();
 }
 
+Result<std::vector<Json>> take_batch_requests(Json& batch) {
+  if (!batch.is_object()) {
+    return Status(Code::kInvalid, "a batch is a JSON object {\"documents\": [...]}",
+                  {{"", "must be an object", "structure"}});
+  }
+  for (const auto& [key, value] : batch.items()) {
+    if (key != "documents") {
+      return Status(Code::kInvalid, "unknown member \"" + key + "\" in the batch",
+                    {{key, "not a member of a batch (only \"documents\")", "structure"}});
+    }
+  }
+  auto list = batch.find("documents");
+  if (list == batch.end() || !list->is_array() || list->empty()) {
+    return Status(Code::kInvalid, "a batch needs \"documents\": an array of document requests",
+                  {{"documents", "must be a non-empty array", "required"}});
+  }
+  if (list->size() > kMaxBatch) {
+    return Status(
+        Code::kTooLarge,
+        "a batch holds at most " + std::to_string(kMaxBatch) + " documents, this one " +
+            std::to_string(list->size()),
+        {{"documents", "more than " + std::to_string(kMaxBatch) + " requests", "too-costly"}});
+  }
+  std::vector<Json> out;
+  out.reserve(list->size());
+  for (auto& request : *list) out.push_back(std::move(request));
+  return out;
+}
+
 }  // namespace hb::documents

@@ -5,6 +5,7 @@
 // Thread-safety: stateless functions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -50,6 +51,12 @@ struct Request {
 // Parses and checks a request (already parsed as FHIR JSON, so decimals keep their text).
 // kInvalid/kUnprocessable with every problem and its path.
 Result<Request> parse_document_request(const Json& j, Time now);
+
+// A batch of requests (POST /api/v1/documents/batch): {"documents": [request, ...]} with 1 to
+// kMaxBatch requests and no other member. Moves the requests out of `batch`, unchecked (each is
+// then a request of its own). kInvalid for any other shape, kTooLarge above kMaxBatch.
+inline constexpr std::size_t kMaxBatch = 1000;
+Result<std::vector<Json>> take_batch_requests(Json& batch);
 
 // YYYY-MM-DD that is a real calendar date; its days since 1970-01-01 in *days.
 bool valid_date(std::string_view s, int64_t* days = nullptr);

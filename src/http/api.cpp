@@ -52,11 +52,11 @@ Response fhir_ok(const services::FhirResult& f, bool minimal) {
 
 // RFC 9457 problem details, for /api: the status, a title, the message, and each problem with
 // the JSON path it concerns.
-Response problem(const Status& s) {
-  Response r;
-  r.status = http_status_of(s.code());
-  r.set("Content-Type", "application/problem+json");
-  Json p = {{"type", "about:blank"}, {"status", r.status}, {"title", code_name(s.code())}};
+// An error as RFC 9457 problem details.
+Json problem_body(const Status& s) {
+  Json p = {{"type", "about:blank"},
+            {"status", http_status_of(s.code())},
+            {"title", code_name(s.code())}};
   if (s.code() == Code::kInternal) {
     p["detail"] = "internal error";
   } else {
@@ -67,8 +67,15 @@ Response problem(const Status& s) {
       p["errors"] = std::move(errors);
     }
   }
+  return p;
+}
+
+Response problem(const Status& s) {
+  Response r;
+  r.status = http_status_of(s.code());
+  r.set("Content-Type", "application/problem+json");
   if (s.code() == Code::kUnauthorized) r.set("WWW-Authenticate", "Bearer realm=\"healthbook\"");
-  r.body = dump_json(p);
+  r.body = dump_json(problem_body(s));
   return r;
 }
 
@@ -340,6 +347,32 @@ class Api {
       Response r = json_response(issued->status, issued->body);
       r.set("Location", "/api/v1/documents/" + issued->body["documentId"].get<std::string>());
       return r;
+    }
+    if (parts.size() == 4 && parts[3] == "batch" && m == "POST") {
+      auto ct = req.header("content-type");
+      if (!ct || media_type(*ct) != "application/json") {
+        return problem(Status(Code::kUnsupportedMedia, "Content-Type must be application/json"));
+      }
+      auto issued = s_.documents.issue_batch(*principal, req.body);
+      if (!issued) {
+        if (issued.error().code() == Code::kInternal)
+          spdlog::error("issue batch: {}", issued.error().message());
+        return problem(issued.error());
+      }
+      // One result a request, in order: {"status": 201|200, "document": ...} or
+      // {"status": 4xx|5xx, "problem": ...}.
+      Json results = Json::array();
+      for (auto& one : *issued) {
+        if (one) {
+          results.push_back({{"status", one->status}, {"document", std::move(one->body)}});
+        } else {
+          if (one.error().code() == Code::kInternal)
+            spdlog::error("issue document: {}", one.error().message());
+          results.push_back({{"status", http_status_of(one.error().code())},
+                             {"problem", problem_body(one.error())}});
+        }
+      }
+      return json_response(200, Json{{"documents", std::move(results)}});
     }
     if (parts.size() == 4 && (m == "GET" || m == "HEAD")) {
       auto st = s_.documents.status(*principal, parts[3]);

@@ -244,10 +244,10 @@ Status run_transaction(const Engine& e, store::Writer& w, const Principal& who,
   return also(w, written);
 }
 
-// Parses and runs a transaction or batch Bundle; `entries` gets each entry with its result or
-// error. A transaction's error is returned (nothing was written); a batch's are in the entries.
-Status run_bundle(Engine& e, const Principal& who, Json b, const RecordService::AlsoWrite& also,
-                  std::vector<Entry>& entries, bool& transaction) {
+// Checks a transaction or batch Bundle and parses its entries. A transaction with an invalid entry
+// is refused whole; a batch's invalid entries get their error in `entries`.
+Status parse_bundle(Engine& e, const Principal& who, Json& b, const RecordService::AlsoWrite& also,
+                    std::vector<Entry>& entries, bool& transaction) {
   if (!b.is_object() || !b.contains("resourceType") || b["resourceType"] != "Bundle") {
     return Status(Code::kInvalid, "POST to the base must be a Bundle", {{"resourceType", "must be Bundle", "invalid"}});
   }
@@ -281,7 +281,14 @@ Status run_bundle(Engine& e, const Principal& who, Json b, const RecordService::
     }
     b.erase("entry");
   }
+  return Status::ok();
+}
 
+// Parses and runs a transaction or batch Bundle; `entries` gets each entry with its result or
+// error. A transaction's error is returned (nothing was written); a batch's are in the entries.
+Status run_bundle(Engine& e, const Principal& who, Json b, const RecordService::AlsoWrite& also,
+                  std::vector<Entry>& entries, bool& transaction) {
+  HB_RETURN_IF_ERROR(parse_bundle(e, who, b, also, entries, transaction));
   if (transaction) {
     auto run = [&](store::Writer& w) { return run_transaction(e, w, who, entries, also); };
     // First on this thread against a snapshot, so that the writer thread only checks and stores
@@ -347,6 +354,44 @@ Status RecordService::transaction_json_with(const Principal& who, Json b, AlsoWr
   std::vector<Entry> entries;
   bool transaction = false;
   return run_bundle(*impl_, who, std::move(b), also, entries, transaction);
+}
+
+std::future<Status> RecordService::transaction_json_async(const Principal& who, Json b,
+                                                          AlsoWrite also) {
+  Engine& e = *impl_;
+  // What the writer needs when it comes to this transaction, and the caller may be gone by then.
+  struct State {
+    Principal who;
+    AlsoWrite also;
+    std::vector<Entry> entries;
+    std::optional<detail::Speculation> spec;
+  };
+  auto st = std::make_shared<State>();
+  st->who = who;
+  st->also = std::move(also);
+  bool transaction = false;
+  Status parsed = parse_bundle(e, st->who, b, st->also, st->entries, transaction);
+  if (parsed && !transaction)
+    parsed = internal("transaction_json_async needs a transaction Bundle");
+  if (!parsed) {
+    std::promise<Status> failed;
+    failed.set_value(std::move(parsed));
+    return failed.get_future();
+  }
+  // Prepared here as transaction_json_with does; a preparation that fails or is stale by the time
+  // the writer replays it (nothing written then) runs the ordinary way in the same closure.
+  Status prepared = e.store.read([&](store::Reader& r) {
+    st->spec.emplace(r);
+    return run_transaction(e, *st->spec, st->who, st->entries, st->also);
+  });
+  if (!prepared) st->spec.reset();
+  return e.store.write([&e, st](store::Writer& w) -> Status {
+    if (st->spec) {
+      Status s = st->spec->replay(w);
+      if (s.code() != Code::kUnavailable) return s;
+    }
+    return run_transaction(e, w, st->who, st->entries, st->also);
+  });
 }
 
 Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view body) {

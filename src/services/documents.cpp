@@ -262,168 +262,330 @@ Result<DocumentService::SigningKey> DocumentService::signing_key(const store::Fa
   return keys_.emplace(facility.id, SigningKey{std::move(*key), std::move(kid)}).first->second;
 }
 
-Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_view request_json) {
+// One document on its way through issue_all: what each step leaves for the next.
+struct DocumentService::Issuing {
+  Json request;                                   // the facility's request for this document
+  std::optional<Result<IssuedDocument>> outcome;  // set once the document is answered
+  std::optional<Request> req;
+  std::string request_hash;
+  std::optional<store::Document> replaced;  // the document this one replaces
+  std::string replaced_record;              // "DocumentReference/<id>" of the replaced document
+  store::Document doc;
+  documents::IssuedCard card;
+  std::string content_text;  // the FHIR Bundle, for a document too large for one QR code
+  std::string link_token;
+  store::DocLink link;
+  Json body;
+  Principal issuer;  // the caller, allowed to write the document's DocumentReference
+  std::future<Status> written;
+};
+
+Status DocumentService::may_issue(const Principal& who) const {
   if (!who.allows("DocumentReference", 'c')) {
     return forbidden("issuing documents needs the create scope on DocumentReference");
   }
   if (who.facility_id.empty()) return forbidden("documents are issued by facilities");
-  HB_ASSIGN_OR_RETURN(Json j, parse_fhir_json(request_json, JsonLimits{64 * 1024, 16}));
-  HB_ASSIGN_OR_RETURN(Request req, documents::parse_document_request(j, clock_.now()));
-  const std::string request_hash = crypto::sha256_hex(dump_json(j));
+  return Status::ok();
+}
 
+Result<IssuedDocument> DocumentService::replayed(store::Reader& r, const store::Document& d,
+                                                 const std::string& request_hash,
+                                                 const std::string& iss) {
+  HB_ASSIGN_OR_RETURN(Json body, open_document(r, d));
+  if (body.value("requestHash", "") != request_hash) {
+    return Status(Code::kConflict,
+                  "documentId " + d.facility_ref + " was used for a different document",
+                  {{"documentId", "already names another document of this facility", "duplicate"}});
+  }
+  return IssuedDocument{200, answer(d, body, iss)};
+}
+
+Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_view request_json) {
+  HB_RETURN_IF_ERROR(may_issue(who));
+  HB_ASSIGN_OR_RETURN(Json j, parse_fhir_json(request_json, JsonLimits{kMaxRequestBytes, 16}));
+  std::vector<Issuing> one(1);
+  one[0].request = std::move(j);
+  HB_RETURN_IF_ERROR(issue_all(who, one));
+  return std::move(*one[0].outcome);
+}
+
+Result<std::vector<Result<IssuedDocument>>> DocumentService::issue_batch(
+    const Principal& who, std::string_view request_json) {
+  HB_RETURN_IF_ERROR(may_issue(who));
+  HB_ASSIGN_OR_RETURN(Json j, parse_fhir_json(request_json, JsonLimits{kMaxBatchBytes, 17}));
+  HB_ASSIGN_OR_RETURN(std::vector<Json> requests, documents::take_batch_requests(j));
+  std::vector<Issuing> items(requests.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    Json& request = requests[i];
+    // Each document within the limit a request of its own has.
+    if (dump_json(request).size() > kMaxRequestBytes) {
+      items[i].outcome =
+          Status(Code::kTooLarge, "a document request is larger than " +
+                                      std::to_string(kMaxRequestBytes / 1024) + " KiB");
+    } else {
+      items[i].request = std::move(request);
+    }
+  }
+  HB_RETURN_IF_ERROR(issue_all(who, items));
+  std::vector<Result<IssuedDocument>> out;
+  out.reserve(items.size());
+  for (auto& it : items) out.push_back(std::move(*it.outcome));
+  return out;
+}
+
+Status DocumentService::issue_all(const Principal& who, std::vector<Issuing>& items) {
+  const Time now = clock_.now();
+  std::map<std::string, size_t> by_ref;  // a documentId's first request in this call
+  for (size_t i = 0; i < items.size(); ++i) {
+    Issuing& it = items[i];
+    if (it.outcome) continue;
+    auto req = documents::parse_document_request(it.request, now);
+    if (!req) {
+      it.outcome = req.error();
+      continue;
+    }
+    if (!by_ref.emplace(req->ref, i).second) {
+      it.outcome = Status(
+          Code::kConflict, "documentId " + req->ref + " appears more than once in this batch",
+          {{"documentId",
+            "already names request " + std::to_string(by_ref[req->ref]) + " of this batch",
+            "duplicate"}});
+      continue;
+    }
+    it.req = std::move(*req);
+    it.request_hash = crypto::sha256_hex(dump_json(it.request));
+  }
+
+  // What the store already holds: the facility, documents issued before under the same ids
+  // (idempotency), and the documents to replace.
   std::optional<store::Facility> facility;
-  std::optional<store::Document> existing;
+  std::string iss;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(who.facility_id));
-    HB_ASSIGN_OR_RETURN(existing, r.document_by_ref(who.facility_id, req.ref));
+    if (!facility) return forbidden("unknown facility");
+    iss = issuer_url(facility->code);
+    for (Issuing& it : items) {
+      if (it.outcome) continue;
+      HB_ASSIGN_OR_RETURN(auto existing, r.document_by_ref(who.facility_id, it.req->ref));
+      if (existing) {
+        it.outcome = replayed(r, *existing, it.request_hash, iss);
+        continue;
+      }
+      if (it.req->replaces.empty()) continue;
+      HB_ASSIGN_OR_RETURN(it.replaced, r.document_by_ref(who.facility_id, it.req->replaces));
+      if (!it.replaced || it.replaced->status != "active") {
+        it.outcome = Status(
+            Code::kUnprocessable,
+            "the document to replace is not an active document of this facility",
+            {{"replaces", "no active document " + it.req->replaces + " issued here", "not-found"}});
+        continue;
+      }
+      // A replacement corrects a document; it does not turn it into another one. A verifier
+      // holding the old card is told "superseded" and sent to the new one, which must answer the
+      // same question (sick leave, not a referral). Another kind is a new document, and the old
+      // one is revoked if it was wrong.
+      if (it.replaced->kind != it.req->kind->code) {
+        it.outcome =
+            Status(Code::kUnprocessable, "a replacement must be of the same kind",
+                   {{"replaces",
+                     "names a " + it.replaced->kind + " document; a replacement must be a " +
+                         it.replaced->kind + " too (issue a " + it.req->kind->code +
+                         " as a new document, and revoke the old one if it was wrong)",
+                     "invalid"}});
+        continue;
+      }
+      HB_ASSIGN_OR_RETURN(Json old_body, open_document(r, *it.replaced));
+      it.replaced_record = old_body.value("documentReference", "");
+    }
     return Status::ok();
   }));
-  if (!facility) return forbidden("unknown facility");
-  const std::string iss = issuer_url(facility->code);
-  auto replay = [&](const store::Document& d) -> Result<IssuedDocument> {
-    Json body;
-    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-      HB_ASSIGN_OR_RETURN(body, open_document(r, d));
-      return Status::ok();
-    }));
-    if (body.value("requestHash", "") != request_hash) {
-      return Status(Code::kConflict, "documentId " + d.facility_ref + " was used for a different document",
-                    {{"documentId", "already names another document of this facility", "duplicate"}});
-    }
-    return IssuedDocument{200, answer(d, body, iss)};
-  };
-  if (existing) return replay(*existing);
-  std::optional<store::Document> replaced;
-  std::string replaced_record;  // "DocumentReference/<id>" of the replaced document
-  if (!req.replaces.empty()) {
-    HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-      HB_ASSIGN_OR_RETURN(replaced, r.document_by_ref(who.facility_id, req.replaces));
-      if (replaced && replaced->status == "active") {
-        HB_ASSIGN_OR_RETURN(Json old_body, open_document(r, *replaced));
-        replaced_record = old_body.value("documentReference", "");
+
+  std::vector<Issuing*> to_issue;
+  for (Issuing& it : items) {
+    if (!it.outcome) to_issue.push_back(&it);
+  }
+  if (to_issue.empty()) return Status::ok();
+  HB_ASSIGN_OR_RETURN(SigningKey signing, signing_key(*facility));
+
+  // In chunks: while the store's writer stores one chunk, this thread signs and logs the next.
+  bool any_replaced = false;
+  for (size_t from = 0; from < to_issue.size(); from += kIssueChunk) {
+    const size_t to = std::min(to_issue.size(), from + kIssueChunk);
+    std::vector<Issuing*> chunk;
+    std::vector<std::string> entries;
+    std::vector<size_t> first_entry;  // chunk[k]'s first entry in `entries`
+    for (size_t k = from; k < to; ++k) {
+      Issuing& it = *to_issue[k];
+      sign(it, *facility, signing, iss);
+      if (it.outcome) continue;
+      chunk.push_back(&it);
+      first_entry.push_back(entries.size());
+      entries.push_back(log_entry(it.doc, iss));
+      if (it.replaced) {
+        entries.push_back(dump_json(Json{{"v", 1},
+                                         {"op", "supersede"},
+                                         {"card", it.replaced->card_hash},
+                                         {"by", it.doc.card_hash},
+                                         {"iss", iss},
+                                         {"time", format_instant(it.doc.issued)}}));
       }
-      return Status::ok();
-    }));
-    if (!replaced || replaced->status != "active") {
-      return Status(Code::kUnprocessable, "the document to replace is not an active document of this facility",
-                    {{"replaces", "no active document " + req.replaces + " issued here", "not-found"}});
     }
-    // A replacement corrects a document; it does not turn it into another one. A verifier holding
-    // the old card is told "superseded" and sent to the new one, which must answer the same
-    // question (sick leave, not a referral). Another kind is a new document, and the old one is
-    // revoked if it was wrong.
-    if (replaced->kind != req.kind->code) {
-      return Status(Code::kUnprocessable, "a replacement must be of the same kind",
-                    {{"replaces",
-                      "names a " + replaced->kind + " document; a replacement must be a " +
-                          replaced->kind + " too (issue a " + req.kind->code +
-                          " as a new document, and revoke the old one if it was wrong)",
-                      "invalid"}});
+    if (chunk.empty()) continue;
+    // The cards' hashes are in the log, durably, before the documents exist anywhere else: a
+    // card that is shown is always provable, and an entry whose document then failed to store
+    // proves nothing about anyone (it holds no patient data). One append for the chunk: one
+    // fsync and one checkpoint.
+    auto appended = log_.append(entries);
+    if (!appended) {
+      for (Issuing* it : chunk) it->outcome = appended.error();
+      continue;
+    }
+    for (size_t k = 0; k < chunk.size(); ++k) {
+      Issuing& it = *chunk[k];
+      const ledger::Appended& a = (*appended)[first_entry[k]];
+      it.doc.log_index = static_cast<int64_t>(a.index);
+      it.issuer = who;
+      submit(it, *facility, a.receipt);
+      any_replaced = any_replaced || it.replaced.has_value();
     }
   }
 
-  HB_ASSIGN_OR_RETURN(SigningKey signing, signing_key(*facility));
-  const crypto::PrivateKey& key = signing.key;
-  const std::string& kid = signing.kid;
-  store::Document doc;
+  // Every write is waited for before anything else can end this call: the writer's closures
+  // refer to the items.
+  std::vector<Status> statuses(to_issue.size());
+  for (size_t k = 0; k < to_issue.size(); ++k) {
+    if (!to_issue[k]->outcome) statuses[k] = to_issue[k]->written.get();
+  }
+  for (size_t k = 0; k < to_issue.size(); ++k) {
+    Issuing& it = *to_issue[k];
+    if (it.outcome) continue;
+    Status& written = statuses[k];
+    if (written) {
+      Json out = answer(it.doc, it.body, iss, std::move(it.card.qr_text));
+      out["link"] = options_.base_url + "/c/" + it.link_token;
+      it.outcome = IssuedDocument{201, std::move(out)};
+      continue;
+    }
+    it.outcome = std::move(written);
+    if (it.outcome->error().code() == Code::kConflict) {
+      // The same documentId, issued at the same moment by another request of this facility.
+      Status read = store_.read([&](store::Reader& r) -> Status {
+        HB_ASSIGN_OR_RETURN(auto raced, r.document_by_ref(who.facility_id, it.req->ref));
+        if (raced) it.outcome = replayed(r, *raced, it.request_hash, iss);
+        return Status::ok();
+      });
+      if (!read) it.outcome = read;
+    }
+  }
+  // enqueue() woke the dispatcher, but perhaps while a write was prepared on this thread (see
+  // speculation.h), before it was stored: wake it again now that the SMS is there to send.
+  if (outbox_) outbox_->wake();
+  if (any_replaced) directory_changed();  // the replaced cards' rids join the CRL
+  return Status::ok();
+}
+
+void DocumentService::sign(Issuing& it, const store::Facility& facility, const SigningKey& signing,
+                           const std::string& iss) {
+  store::Document& doc = it.doc;
   doc.id = new_uuid();
-  doc.facility_id = facility->id;
-  doc.facility_ref = req.ref;
-  doc.kind = req.kind->code;
+  doc.facility_id = facility.id;
+  doc.facility_ref = it.req->ref;
+  doc.kind = it.req->kind->code;
   doc.status = "active";
-  doc.kid = kid;
-  doc.rid = documents::revocation_id(options_.rid_secret, kid, doc.id);
+  doc.kid = signing.kid;
+  doc.rid = documents::revocation_id(options_.rid_secret, signing.kid, doc.id);
   doc.issued = clock_.now();
-  const std::string issued = format_instant(doc.issued);
 
   documents::IssueOptions io;
   io.iss = iss;
   io.rid = doc.rid;
-  io.kid = kid;
-  const Json content = card_bundle(req, *facility, issued);
-  auto issued_card = documents::issue_health_card(content, key, io, clock_);
-  documents::IssuedCard card;
-  std::string content_text;  // documents too large for one QR code go by link only
+  io.kid = signing.kid;
+  const Json content = card_bundle(*it.req, facility, format_instant(doc.issued));
+  auto issued_card = documents::issue_health_card(content, signing.key, io, clock_);
   if (issued_card) {
-    card = std::move(*issued_card);
-    doc.card_hash = crypto::sha256_hex(card.jws);
-  } else if (issued_card.error().code() == Code::kTooLarge) {
-    content_text = dump_json(content);
-    doc.card_hash = crypto::sha256_hex(content_text);
+    it.card = std::move(*issued_card);
+    doc.card_hash = crypto::sha256_hex(it.card.jws);
+  } else if (issued_card.error().code() == Code::kTooLarge) {  // documents too large for one QR
+    it.content_text = dump_json(content);                      // code go by link only
+    doc.card_hash = crypto::sha256_hex(it.content_text);
   } else {
-    return issued_card.error();
+    it.outcome = issued_card.error();
   }
+}
 
-  // The card's hash is in the log, durably, before the document exists anywhere else: a card that
-  // is shown is always provable, and an entry whose document then failed to store proves nothing
-  // about anyone (it holds no patient data).
-  std::vector<std::string> entries = {log_entry(doc, iss)};
-  if (replaced) {
-    entries.push_back(dump_json(Json{{"v", 1}, {"op", "supersede"}, {"card", replaced->card_hash},
-                                     {"by", doc.card_hash}, {"iss", iss}, {"time", issued}}));
-  }
-  HB_ASSIGN_OR_RETURN(auto appended_all, log_.append(entries));
-  const ledger::Appended& appended = appended_all[0];
-  doc.log_index = static_cast<int64_t>(appended.index);
-
+void DocumentService::submit(Issuing& it, const store::Facility& facility,
+                             const std::string& receipt) {
+  store::Document& doc = it.doc;
   // The patient's link: only its hash is stored; the token goes to the patient (and, this once,
   // to the issuing facility, which may print it).
   // 256 bits: the link is also a SMART Health Link manifest URL, which needs that much entropy.
-  const std::string link_token = crypto::random_token(32);
+  it.link_token = crypto::random_token(32);
   const std::string shl_key = documents::new_shl_key();
-  store::DocLink link;
-  link.token_hash = crypto::sha256_hex(link_token);
-  link.document_id = doc.id;
-  link.created = doc.issued;
+  it.link.token_hash = crypto::sha256_hex(it.link_token);
+  it.link.document_id = doc.id;
+  it.link.created = doc.issued;
 
   // The card's QR text and the link's file for a card are derived when needed (qr_of,
   // shl_file_of): stored, they were half of every document row.
-  Json body = {{"requestHash", request_hash},
-               {"request", std::move(j)},  // not read again
-               {"card", card.jws},
-               {"receipt", appended.receipt},
-               {"details", req.details},
-               {"shlKey", shl_key},
-               {"label", "Document from " + facility->name.substr(0, 60)}};
-  if (card.jws.empty()) {  // the link's file is the document's only copy of its FHIR Bundle
-    HB_ASSIGN_OR_RETURN(body["shlFile"],
-                        documents::encrypt_shl_file(shl_key, content_text, documents::kContentTypeFhir));
+  it.body = {{"requestHash", it.request_hash},
+             {"request", std::move(it.request)},  // not read again
+             {"card", it.card.jws},
+             {"receipt", receipt},
+             {"details", it.req->details},
+             {"shlKey", shl_key},
+             {"label", "Document from " + facility.name.substr(0, 60)}};
+  if (it.card.jws.empty()) {  // the link's file is the document's only copy of its FHIR Bundle
+    auto file = documents::encrypt_shl_file(shl_key, it.content_text, documents::kContentTypeFhir);
+    if (!file) {
+      it.outcome = file.error();
+      return;
+    }
+    it.body["shlFile"] = std::move(*file);
   }
-  Json bundle = record_bundle(req, records_.options(), *facility, issued, doc.id, replaced_record);
+  Json bundle = record_bundle(*it.req, records_.options(), facility, format_instant(doc.issued),
+                              doc.id, it.replaced_record);
   // Only this service writes a verifiable document's DocumentReference (see Principal).
-  Principal issuer = who;
-  issuer.issues_documents = true;
-  Status written = records_.transaction_json_with(
-      issuer, std::move(bundle), [&](store::Writer& w, const std::vector<std::string>& refs) -> Status {
-        if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0) return internal("unexpected transaction result");
+  it.issuer.issues_documents = true;
+  Issuing* p = &it;
+  it.written = records_.transaction_json_async(
+      it.issuer, std::move(bundle),
+      [this, p](store::Writer& w, const std::vector<std::string>& refs) -> Status {
+        Issuing& it = *p;
+        store::Document& doc = it.doc;
+        if (refs.size() < 2 || refs[0].rfind("Patient/", 0) != 0)
+          return internal("unexpected transaction result");
         doc.patient_id = refs[0].substr(8);
-        body["patient"] = refs[0];
-        body["documentReference"] = refs[1];
+        it.body["patient"] = refs[0];
+        it.body["documentReference"] = refs[1];
         // The results, vaccination or referral the document brought: they follow a revocation.
         Json clinical = Json::array();
         for (size_t i = 2; i < refs.size(); ++i) {
           if (!refs[i].empty()) clinical.push_back(refs[i]);
         }
-        if (!clinical.empty()) body["clinicalRecords"] = std::move(clinical);
+        if (clinical.empty())
+          it.body.erase("clinicalRecords");
+        else
+          it.body["clinicalRecords"] = std::move(clinical);
         HB_ASSIGN_OR_RETURN(auto dek, vault_.key_for_write(w, doc.patient_id));
-        doc.body = dek.seal(dump_json(body), document_aad(doc));
+        doc.body = dek.seal(dump_json(it.body), document_aad(doc));
         HB_RETURN_IF_ERROR(w.put_document(doc));
-        link.patient_id = doc.patient_id;
-        HB_RETURN_IF_ERROR(w.put_doc_link(link));
+        it.link.patient_id = doc.patient_id;
+        HB_RETURN_IF_ERROR(w.put_doc_link(it.link));
         if (outbox_) {
           // No health data in the message: not the kind, not the facility; a link and what it needs.
           notify::Message sms;
           sms.channel = notify::Channel::kSms;
-          sms.recipient = req.phone;
+          sms.recipient = it.req->phone;
           sms.text = "Healthbook: you have a new document. Open it with your date of birth: " +
-                     options_.base_url + "/c/" + link_token;
+                     options_.base_url + "/c/" + it.link_token;
           sms.patient_id = doc.patient_id;
           sms.dedupe_key = "document:" + doc.id;
           HB_RETURN_IF_ERROR(outbox_->enqueue(w, sms).status());
         }
-        if (replaced) {
-          HB_ASSIGN_OR_RETURN(auto old, w.document(replaced->id));
-          if (!old || old->status != "active") return conflict("the replaced document changed meanwhile");
+        if (it.replaced) {
+          HB_ASSIGN_OR_RETURN(auto old, w.document(it.replaced->id));
+          if (!old || old->status != "active")
+            return conflict("the replaced document changed meanwhile");
           if (old->patient_id != doc.patient_id) {
             return Status(Code::kUnprocessable, "a replacement must be for the same patient",
                           {{"replaces", "names a document of another patient", "invalid"}});
@@ -433,32 +595,13 @@ Result<IssuedDocument> DocumentService::issue(const Principal& who, std::string_
           old->revoked = doc.issued;
           old->revoke_reason = "superseded";
           HB_RETURN_IF_ERROR(w.put_document(*old));
-          if (replaced_record.rfind("DocumentReference/", 0) == 0) {
-            HB_RETURN_IF_ERROR(
-                records_.set_document_status(w, issuer, "DocumentReference", replaced_record.substr(18), "superseded"));
+          if (it.replaced_record.rfind("DocumentReference/", 0) == 0) {
+            HB_RETURN_IF_ERROR(records_.set_document_status(
+                w, it.issuer, "DocumentReference", it.replaced_record.substr(18), "superseded"));
           }
         }
         return Status::ok();
       });
-  if (!written) {
-    if (written.code() == Code::kConflict) {
-      // The same documentId, issued at the same moment by another request of this facility.
-      std::optional<store::Document> raced;
-      HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-        HB_ASSIGN_OR_RETURN(raced, r.document_by_ref(who.facility_id, req.ref));
-        return Status::ok();
-      }));
-      if (raced) return replay(*raced);
-    }
-    return written;
-  }
-  // enqueue() woke the dispatcher, but perhaps while the write was prepared on this thread (see
-  // speculation.h), before it was stored: wake it again now that the SMS is there to send.
-  if (outbox_) outbox_->wake();
-  if (replaced) directory_changed();  // the replaced card's rid joins the CRL
-  Json out = answer(doc, body, iss, std::move(card.qr_text));
-  out["link"] = options_.base_url + "/c/" + link_token;
-  return IssuedDocument{201, std::move(out)};
 }
 
 LinkResult DocumentService::refusal(const store::DocLink& state) const {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,7 @@
 #include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "documents/issuer_directory.h"
+#include "documents/request.h"
 #include "documents/verify.h"
 #include "ledger/log.h"
 #include "ledger/receipt.h"
@@ -72,6 +74,19 @@ class DocumentService {
   // Issues a document from the JSON request. kInvalid/kUnprocessable with every problem for a bad
   // request; kForbidden without the DocumentReference create scope; kConflict for a reused id.
   Result<IssuedDocument> issue(const Principal& who, std::string_view request_json);
+
+  // Issues many documents in one call, for a laboratory's night run or a vaccination campaign:
+  // {"documents": [request, ...]}, at most kMaxBatch. Each document is issued on its own terms, as
+  // by issue() (its own idempotency, its own errors), and the answer has one result per request,
+  // in order: the document (201, or 200 when issued before) or its error. A documentId that
+  // appears twice is refused the second time. The documents share log appends (one fsync and one
+  // checkpoint for up to kIssueChunk of them) and commit together in few store groups. An error
+  // of the call itself (the scope, a malformed batch) is returned, and nothing is issued.
+  Result<std::vector<Result<IssuedDocument>>> issue_batch(const Principal& who,
+                                                          std::string_view request_json);
+  static constexpr std::size_t kMaxBatch = documents::kMaxBatch;
+  static constexpr std::size_t kMaxRequestBytes = 64 * 1024;       // one document's request
+  static constexpr std::size_t kMaxBatchBytes = 16 * 1024 * 1024;  // a batch's
 
   // Revokes one of the facility's own documents: {"reason": "..."}. The card goes on the key's
   // CRL, the revocation into the transparency log, and the patient's link says revoked.
@@ -187,6 +202,21 @@ class DocumentService {
     std::string kid;
   };
   Result<SigningKey> signing_key(const store::Facility& facility);
+  // Issuance, for one document (issue) or many (issue_batch), in steps: read what the store holds
+  // for every request, then in chunks of kIssueChunk sign the cards (sign), append them to the log
+  // together, and hand each document to the store's writer (submit); then wait for them all. Each
+  // request ends with an outcome; the Status is an error of the whole call.
+  struct Issuing;
+  static constexpr std::size_t kIssueChunk = 64;
+  Status may_issue(const Principal& who) const;
+  Status issue_all(const Principal& who, std::vector<Issuing>& items);
+  void sign(Issuing& it, const store::Facility& facility, const SigningKey& signing,
+            const std::string& iss);
+  void submit(Issuing& it, const store::Facility& facility, const std::string& receipt);
+  // The answer for a request issued before: the same document, or kConflict when the same
+  // documentId came with other content.
+  Result<IssuedDocument> replayed(store::Reader& r, const store::Document& d,
+                                  const std::string& request_hash, const std::string& iss);
   // One of the facility's own documents by its id for it, with the facility; kNotFound otherwise.
   Result<std::pair<store::Document, store::Facility>> own_document(const Principal& who,
                                                                    const std::string& facility_ref);

@@ -18,6 +18,7 @@
 // Thread-safety: safe from any thread; all state lives in the store.
 #pragma once
 
+#include <future>
 #include <optional>
 #include <string>
 #include <utility>
@@ -80,6 +81,12 @@ class RecordService {
   // No response Bundle is made: `also` is where the caller learns what was written.
   using AlsoWrite = std::function<Status(store::Writer&, const std::vector<std::string>& written)>;
   Status transaction_json_with(const Principal& who, Json bundle, AlsoWrite also);
+  // The same, without waiting: checked and prepared on this thread, then queued for the store's
+  // writer, so that many transactions given at once commit in few groups (batch issuance). The
+  // future holds the transaction's status once it is durable, or its error; `also` (and what it
+  // refers to) must live until then. A prepared write that is stale when the writer comes to it
+  // runs again the ordinary way; one that fails is not retried.
+  std::future<Status> transaction_json_async(const Principal& who, Json bundle, AlsoWrite also);
 
   // Inside the caller's write: sets the status of a verifiable document's DocumentReference
   // ("superseded", "entered-in-error"), or of a record the document brought (an Observation, an

@@ -3,7 +3,10 @@
 // and the patient's record holds it as FHIR.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <set>
+#include <thread>
 
 #include "harness.h"
 
@@ -460,6 +463,170 @@ TEST_F(Documents, ADocumentTooLargeForAQrCodeGoesByLinkOnly) {
   ASSERT_EQ(view.status, 200) << view.body;
   EXPECT_EQ(Json::parse(view.body)["linkOnly"], true);
   EXPECT_EQ(Json::parse(view.body)["details"]["summary"].get<std::string>().size(), 3900u);
+}
+
+}  // namespace
+}  // namespace hb::test
+
+namespace hb::test {
+namespace {
+
+// Batch issuance: many documents in one request, each issued on its own terms.
+class DocumentBatches : public Documents {
+ protected:
+  HttpResponse batch(const Json& documents, const std::string& token) {
+    return server_->send("POST", "/api/v1/documents/batch", token,
+                         Json{{"documents", documents}}.dump(), kJson);
+  }
+  static std::vector<int> statuses(const HttpResponse& r) {
+    std::vector<int> out;
+    const Json j = Json::parse(r.body);
+    for (const auto& one : j["documents"]) out.push_back(one["status"]);
+    return out;
+  }
+  std::string log_size() {
+    const std::string cp = server_->get("/log/checkpoint", "").body;
+    const size_t line = cp.find('\n');
+    return cp.substr(line + 1, cp.find('\n', line + 1) - line - 1);
+  }
+  // The SMS lines of the development sink.
+  std::vector<Json> sent_sms() {
+    std::vector<Json> out;
+    std::ifstream in(server_->data_dir() + "/notify-sms.jsonl");
+    for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
+    return out;
+  }
+};
+
+TEST_F(DocumentBatches, EachDocumentIsIssuedOnItsOwnAndAnsweredInOrder) {
+  Json binh = mc_request("MC-B2");
+  binh["patient"] = {{"nationalId", "079201005678"},
+                     {"family", "Tran"},
+                     {"given", "Van Binh"},
+                     {"birthDate", "1985-01-30"},
+                     {"phone", "+84907654321"}};
+  Json bad_phone = mc_request("MC-B9");
+  bad_phone["patient"]["phone"] = "0901234567";
+  Json second_for_mai = mc_request("MC-B3", "2026-11-23");
+  const Json documents =
+      Json::array({mc_request("MC-B1"), binh, bad_phone, mc_request("MC-B1"), second_for_mai});
+  auto r = batch(documents, a_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(statuses(r), (std::vector<int>{201, 201, 422, 409, 201}));
+  Json out = Json::parse(r.body)["documents"];
+  EXPECT_EQ(out[2]["problem"]["errors"][0]["path"], "patient.phone") << out[2].dump();
+  EXPECT_EQ(out[3]["problem"]["errors"][0]["path"], "documentId") << out[3].dump();
+  // Two documents for one new patient: one Patient.
+  EXPECT_EQ(out[0]["document"]["patient"], out[4]["document"]["patient"]);
+  EXPECT_NE(out[0]["document"]["patient"], out[1]["document"]["patient"]);
+  std::set<int64_t> indices;
+  for (int i : {0, 1, 4}) {
+    const Json& doc = out[i]["document"];
+    EXPECT_EQ(doc["status"], "active");
+    indices.insert(doc["transparencyLog"]["index"].get<int64_t>());
+    EXPECT_NE(doc["transparencyLog"]["receipt"].get<std::string>().find("c2sp.org/tlog-proof"),
+              std::string::npos);
+    // Each card verifies, as a card issued alone does.
+    Json verdict = Json::parse(verify(doc["card"]["qr"]).body);
+    EXPECT_EQ(verdict["outcome"], "valid") << verdict.dump();
+  }
+  EXPECT_EQ(indices, (std::set<int64_t>{0, 1, 2}));
+  EXPECT_EQ(log_size(), "3") << "the refused requests added nothing to the log";
+
+  // Every document's SMS, with its own link and no health data, to its own patient.
+  std::vector<Json> sms;
+  for (int i = 0; i < 200 && (sms = sent_sms()).size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(sms.size(), 3u);
+  std::multiset<std::string> to;
+  for (const auto& m : sms) {
+    to.insert(m["to"]);
+    const std::string text = m["text"];
+    EXPECT_EQ(text.find("Influenza"), std::string::npos);
+    EXPECT_EQ(text.find("respiratory"), std::string::npos);
+    bool names_a_link = false;
+    for (int i : {0, 1, 4})
+      names_a_link = names_a_link ||
+                     text.find(out[i]["document"]["link"].get<std::string>()) != std::string::npos;
+    EXPECT_TRUE(names_a_link) << text;
+  }
+  EXPECT_EQ(to, (std::multiset<std::string>{"+84901234567", "+84901234567", "+84907654321"}));
+
+  // The patient's record holds both of Mai's documents.
+  const std::string mai = out[0]["document"]["patient"];
+  auto refs = server_->get("/fhir/DocumentReference?subject=" + mai, a_);
+  ASSERT_EQ(refs.status, 200) << refs.body;
+  const Json found = Json::parse(refs.body);
+  EXPECT_EQ(found["entry"].size(), 2u) << refs.body;
+
+  // The same batch again: the same documents (200), the same refusals, nothing new in the log.
+  auto again = batch(documents, a_);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(statuses(again), (std::vector<int>{200, 200, 422, 409, 200}));
+  EXPECT_EQ(Json::parse(again.body)["documents"][1]["document"]["id"], out[1]["document"]["id"]);
+  EXPECT_EQ(log_size(), "3");
+  // A document issued alone, then sent in a batch, is the same document.
+  auto alone = issue(mc_request("MC-B4"), a_);
+  ASSERT_EQ(alone.status, 201);
+  Json changed = mc_request("MC-B1", "2026-11-30");
+  auto mixed = batch(Json::array({mc_request("MC-B4"), changed}), a_);
+  ASSERT_EQ(mixed.status, 200) << mixed.body;
+  EXPECT_EQ(statuses(mixed), (std::vector<int>{200, 409}));
+  EXPECT_EQ(Json::parse(mixed.body)["documents"][0]["document"]["id"],
+            Json::parse(alone.body)["id"]);
+}
+
+TEST_F(DocumentBatches, AFacilityReplacesOnlyItsOwnDocumentsInABatch) {
+  ASSERT_EQ(issue(mc_request("MC-C1"), a_).status, 201);
+  Json theirs = mc_request("MC-C2", "2026-11-25");
+  theirs["replaces"] = "MC-C1";
+  // Facility B cannot replace A's document; its own MC-C1 is a document of its own.
+  auto b = batch(Json::array({theirs, mc_request("MC-C1")}), b_);
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(statuses(b), (std::vector<int>{422, 201}));
+  EXPECT_EQ(server_->get("/api/v1/documents/MC-C1", a_).status, 200);
+  EXPECT_EQ(Json::parse(server_->get("/api/v1/documents/MC-C1", a_).body)["status"], "active");
+  // A replaces its own, in a batch, and a second replacement of the same document in the same
+  // batch is refused.
+  Json again = mc_request("MC-C3", "2026-11-26");
+  again["replaces"] = "MC-C1";
+  auto a = batch(Json::array({theirs, again}), a_);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(statuses(a)[0], 201) << a.body;
+  EXPECT_NE(statuses(a)[1], 201) << a.body;
+  EXPECT_EQ(Json::parse(server_->get("/api/v1/documents/MC-C1", a_).body)["status"], "superseded");
+  EXPECT_EQ(server_->get("/api/v1/documents/MC-C3", a_).status, 404)
+      << "the refused replacement was not stored";
+}
+
+TEST_F(DocumentBatches, ABadBatchIsRefusedWholeAndWritesNothing) {
+  auto post = [&](const std::string& body, const std::string& token = "") {
+    return server_->send("POST", "/api/v1/documents/batch", token.empty() ? a_ : token, body, kJson)
+        .status;
+  };
+  EXPECT_EQ(post("{"), 400);
+  EXPECT_EQ(post("[]"), 400);
+  EXPECT_EQ(post("{}"), 400);
+  EXPECT_EQ(post(R"({"documents": []})"), 400);
+  EXPECT_EQ(post(R"({"documents": {}})"), 400);
+  EXPECT_EQ(post(Json{{"documents", Json::array({mc_request("MC-D1")})}, {"extra", 1}}.dump()),
+            400);
+  Json many = Json::array();
+  for (int i = 0; i < 1001; ++i) many.push_back(mc_request("MC-E" + std::to_string(i)));
+  EXPECT_EQ(post(Json{{"documents", many}}.dump()), 413);
+  EXPECT_EQ(server_
+                ->send("POST", "/api/v1/documents/batch", a_,
+                       Json{{"documents", Json::array()}}.dump(), {"Content-Type: text/plain"})
+                .status,
+            415);
+  EXPECT_EQ(post(Json{{"documents", Json::array({mc_request("MC-D2")})}}.dump(), "not-a-token"),
+            401);
+  auto reader = server_->token(
+      server_->add_client("01001", crypto::KeyType::kEcP384, "system/*.rs"), "system/*.rs");
+  EXPECT_EQ(post(Json{{"documents", Json::array({mc_request("MC-D3")})}}.dump(), reader), 403);
+  EXPECT_EQ(log_size(), "0");
+  EXPECT_EQ(server_->get("/api/v1/documents/MC-E0", a_).status, 404);
 }
 
 }  // namespace
