@@ -356,17 +356,22 @@ Status RecordService::transaction_json_with(const Principal& who, Json b, AlsoWr
   return run_bundle(*impl_, who, std::move(b), also, entries, transaction);
 }
 
-std::future<Status> RecordService::transaction_json_async(const Principal& who, Json b,
-                                                          AlsoWrite also) {
+// What the writer needs when it comes to a queued transaction, and the caller may be gone by then.
+struct RecordService::Pending::State {
+  detail::Engine* engine = nullptr;
+  Principal who;
+  AlsoWrite also;
+  std::vector<Entry> entries;
+  std::optional<detail::Speculation> spec;
+  bool replay_failed = false;  // set by the writer before the future is ready
+};
+
+RecordService::Pending RecordService::transaction_json_async(const Principal& who, Json b,
+                                                             AlsoWrite also) {
   Engine& e = *impl_;
-  // What the writer needs when it comes to this transaction, and the caller may be gone by then.
-  struct State {
-    Principal who;
-    AlsoWrite also;
-    std::vector<Entry> entries;
-    std::optional<detail::Speculation> spec;
-  };
-  auto st = std::make_shared<State>();
+  Pending out;
+  auto st = std::make_shared<Pending::State>();
+  st->engine = &e;
   st->who = who;
   st->also = std::move(also);
   bool transaction = false;
@@ -376,22 +381,43 @@ std::future<Status> RecordService::transaction_json_async(const Principal& who, 
   if (!parsed) {
     std::promise<Status> failed;
     failed.set_value(std::move(parsed));
-    return failed.get_future();
+    out.written_ = failed.get_future();
+    return out;
   }
-  // Prepared here as transaction_json_with does; a preparation that fails or is stale by the time
-  // the writer replays it (nothing written then) runs the ordinary way in the same closure.
+  // Prepared here as transaction_json_with does (see speculation.h).
   Status prepared = e.store.read([&](store::Reader& r) {
     st->spec.emplace(r);
     return run_transaction(e, *st->spec, st->who, st->entries, st->also);
   });
   if (!prepared) st->spec.reset();
-  return e.store.write([&e, st](store::Writer& w) -> Status {
+  out.written_ = e.store.write([st](store::Writer& w) -> Status {
     if (st->spec) {
       Status s = st->spec->replay(w);
-      if (s.code() != Code::kUnavailable) return s;
+      // Stale: nothing was written, so the ordinary way can run in this same write.
+      if (s.code() != Code::kUnavailable) {
+        st->replay_failed = !s;
+        return s;
+      }
     }
-    return run_transaction(e, w, st->who, st->entries, st->also);
+    return run_transaction(*st->engine, w, st->who, st->entries, st->also);
   });
+  out.state_ = std::move(st);
+  return out;
+}
+
+Status RecordService::Pending::get() {
+  Status s = written_.get();
+  if (s || !state_ || !state_->replay_failed) return s;
+  // The prepared write failed part way (its savepoint undid it): the ordinary way, as
+  // transaction_json_with does after a failed replay.
+  std::shared_ptr<State> st = state_;
+  return st->engine->store.write_sync([st](store::Writer& w) {
+    return run_transaction(*st->engine, w, st->who, st->entries, st->also);
+  });
+}
+
+void RecordService::Pending::wait() const {
+  if (written_.valid()) written_.wait();
 }
 
 Result<FhirResult> RecordService::bundle(const Principal& who, std::string_view body) {

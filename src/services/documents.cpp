@@ -277,7 +277,7 @@ struct DocumentService::Issuing {
   store::DocLink link;
   Json body;
   Principal issuer;  // the caller, allowed to write the document's DocumentReference
-  std::future<Status> written;
+  RecordService::Pending written;
 };
 
 Status DocumentService::may_issue(const Principal& who) const {
@@ -407,8 +407,16 @@ Status DocumentService::issue_all(const Principal& who, std::vector<Issuing>& it
   if (to_issue.empty()) return Status::ok();
   HB_ASSIGN_OR_RETURN(SigningKey signing, signing_key(*facility));
 
+  // The writer's closures refer to the items: however this call ends (an exception included),
+  // it waits for every queued write first.
+  struct WaitForWrites {
+    std::vector<Issuing*>& items;
+    ~WaitForWrites() {
+      for (Issuing* it : items) it->written.wait();
+    }
+  } wait_for_writes{to_issue};
+
   // In chunks: while the store's writer stores one chunk, this thread signs and logs the next.
-  bool any_replaced = false;
   for (size_t from = 0; from < to_issue.size(); from += kIssueChunk) {
     const size_t to = std::min(to_issue.size(), from + kIssueChunk);
     std::vector<Issuing*> chunk;
@@ -446,21 +454,18 @@ Status DocumentService::issue_all(const Principal& who, std::vector<Issuing>& it
       it.doc.log_index = static_cast<int64_t>(a.index);
       it.issuer = who;
       submit(it, *facility, a.receipt);
-      any_replaced = any_replaced || it.replaced.has_value();
     }
   }
 
-  // Every write is waited for before anything else can end this call: the writer's closures
-  // refer to the items.
-  std::vector<Status> statuses(to_issue.size());
-  for (size_t k = 0; k < to_issue.size(); ++k) {
-    if (!to_issue[k]->outcome) statuses[k] = to_issue[k]->written.get();
-  }
-  for (size_t k = 0; k < to_issue.size(); ++k) {
-    Issuing& it = *to_issue[k];
+  bool any_written = false;
+  bool any_replaced = false;
+  for (Issuing* p : to_issue) {
+    Issuing& it = *p;
     if (it.outcome) continue;
-    Status& written = statuses[k];
+    Status written = it.written.get();
     if (written) {
+      any_written = true;
+      any_replaced = any_replaced || it.replaced.has_value();
       Json out = answer(it.doc, it.body, iss, std::move(it.card.qr_text));
       out["link"] = options_.base_url + "/c/" + it.link_token;
       it.outcome = IssuedDocument{201, std::move(out)};
@@ -479,7 +484,7 @@ Status DocumentService::issue_all(const Principal& who, std::vector<Issuing>& it
   }
   // enqueue() woke the dispatcher, but perhaps while a write was prepared on this thread (see
   // speculation.h), before it was stored: wake it again now that the SMS is there to send.
-  if (outbox_) outbox_->wake();
+  if (outbox_ && any_written) outbox_->wake();
   if (any_replaced) directory_changed();  // the replaced cards' rids join the CRL
   return Status::ok();
 }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -82,11 +83,28 @@ class RecordService {
   using AlsoWrite = std::function<Status(store::Writer&, const std::vector<std::string>& written)>;
   Status transaction_json_with(const Principal& who, Json bundle, AlsoWrite also);
   // The same, without waiting: checked and prepared on this thread, then queued for the store's
-  // writer, so that many transactions given at once commit in few groups (batch issuance). The
-  // future holds the transaction's status once it is durable, or its error; `also` (and what it
-  // refers to) must live until then. A prepared write that is stale when the writer comes to it
-  // runs again the ordinary way; one that fails is not retried.
-  std::future<Status> transaction_json_async(const Principal& who, Json bundle, AlsoWrite also);
+  // writer, so that many transactions given at once commit in few groups (batch issuance). A
+  // prepared write that is stale when the writer comes to it runs the ordinary way in the same
+  // write; one that fails otherwise is run again the ordinary way by Pending::get, as
+  // transaction_json_with does. `also` (and what it refers to) must live until get() or wait()
+  // returns.
+  class Pending {
+   public:
+    Pending() = default;
+    // The transaction's status once it is durable, or its error. Once only.
+    Status get();
+    // Waits until the writer is done with the queued write, without its status (for a caller
+    // that must not leave while the writer may still use what `also` refers to).
+    void wait() const;
+    bool valid() const { return written_.valid(); }
+
+   private:
+    friend class RecordService;
+    struct State;
+    std::shared_ptr<State> state_;
+    std::future<Status> written_;
+  };
+  Pending transaction_json_async(const Principal& who, Json bundle, AlsoWrite also);
 
   // Inside the caller's write: sets the status of a verifiable document's DocumentReference
   // ("superseded", "entered-in-error"), or of a record the document brought (an Observation, an

@@ -304,7 +304,7 @@ TEST_F(SpeculationTest, TransactionsQueuedAtOnceForOnePersonRegisterThemOnce) {
   };
   constexpr int kQueued = 6;
   std::vector<std::string> patient_of(kQueued);
-  std::vector<std::future<Status>> pending;
+  std::vector<RecordService::Pending> pending;
   for (int i = 0; i < kQueued; ++i) {
     pending.push_back(records.transaction_json_async(
         who, bundle_for(i),
@@ -349,6 +349,55 @@ TEST_F(SpeculationTest, TransactionsQueuedAtOnceForOnePersonRegisterThemOnce) {
   EXPECT_EQ(
       (*parse_json(records.search(who, "Observation", {{"_summary", "count"}})->body))["total"],
       kQueued);
+}
+
+// Two queued transactions that both update one Patient, both prepared against the same version
+// (the writer is held until both are queued): the second one's replay finds the version taken and
+// fails, and it is then run the ordinary way, on the version the first one stored.
+TEST_F(SpeculationTest, AQueuedTransactionWhoseReplayFailsRunsAgain) {
+  RecordService& records = record_service();
+  const Principal who = facility_principal();
+  auto created = records.create(
+      who, "Patient",
+      dump_json(Json{{"resourceType", "Patient"},
+                     {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "HELD"}}})},
+                     {"name", Json::array({{{"family", "Vo"}}})},
+                     {"birthDate", "1970-01-02"}}),
+      std::nullopt);
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  const std::string id = (*parse_json(created->body))["id"];
+  auto update = [&](const std::string& given) {
+    return Json{
+        {"resourceType", "Bundle"},
+        {"type", "transaction"},
+        {"entry",
+         Json::array(
+             {{{"resource",
+                {{"resourceType", "Patient"},
+                 {"id", id},
+                 {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "HELD"}}})},
+                 {"name", Json::array({{{"family", "Vo"}, {"given", Json::array({given})}}})},
+                 {"birthDate", "1970-01-02"}}},
+               {"request", {{"method", "PUT"}, {"url", "Patient/" + id}}}}})}};
+  };
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto held = store_->write([released](store::Writer&) -> Status {
+    released.wait();
+    return Status::ok();
+  });
+  auto none = [](store::Writer&, const std::vector<std::string>&) -> Status {
+    return Status::ok();
+  };
+  auto first = records.transaction_json_async(who, update("An"), none);
+  auto second = records.transaction_json_async(who, update("Binh"), none);
+  release.set_value();
+  ASSERT_TRUE(held.get().is_ok());
+  Status s1 = first.get();
+  Status s2 = second.get();
+  EXPECT_TRUE(s1.is_ok()) << s1.to_string();
+  EXPECT_TRUE(s2.is_ok()) << s2.to_string();
+  EXPECT_EQ(version_of("Patient", id), 3);
 }
 
 // An issued document: its row, its link and its SMS are new rows, prepared on the snapshot and

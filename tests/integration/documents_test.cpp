@@ -631,3 +631,80 @@ TEST_F(DocumentBatches, ABadBatchIsRefusedWholeAndWritesNothing) {
 
 }  // namespace
 }  // namespace hb::test
+
+namespace hb::test {
+namespace {
+
+// A person the book knows by their insurance number only, then two documents of one batch that
+// bring their national id too: the first adds it to the Patient (a new version); the second,
+// perhaps prepared against the version before, must not fail for it (the writer's side of this is
+// SpeculationTest.AQueuedTransactionWhoseReplayFailsRunsAgain). Both are issued, for one Patient
+// that has both identifiers.
+TEST_F(DocumentBatches, DocumentsThatUpdateTheirPatientAreIssuedTogether) {
+  Json insured = mc_request("MC-G1");
+  insured["patient"].erase("nationalId");
+  insured["patient"]["insuranceNumber"] = "HS4010120871234";
+  auto first = issue(insured, a_);
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::string patient = Json::parse(first.body)["patient"];
+  Json both = mc_request("MC-G2");
+  both["patient"]["insuranceNumber"] = "HS4010120871234";
+  Json again = both;
+  again["documentId"] = "MC-G3";
+  again["leave"]["to"] = "2026-11-24";
+  auto r = batch(Json::array({both, again}), a_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(statuses(r), (std::vector<int>{201, 201})) << r.body;
+  const Json out = Json::parse(r.body)["documents"];
+  EXPECT_EQ(out[0]["document"]["patient"], patient);
+  EXPECT_EQ(out[1]["document"]["patient"], patient);
+  auto stored = server_->get("/fhir/" + patient, a_);
+  ASSERT_EQ(stored.status, 200) << stored.body;
+  EXPECT_EQ(Json::parse(stored.body)["identifier"].size(), 2u) << stored.body;
+}
+
+}  // namespace
+}  // namespace hb::test
+
+namespace hb::test {
+namespace {
+
+// More documents than one log append takes (64): every one issued, each with its own entry in
+// the log; a request over 64 KiB is refused alone.
+TEST_F(DocumentBatches, ALargeBatchSpansSeveralLogAppends) {
+  constexpr int kDocuments = 150;
+  Json documents = Json::array();
+  for (int i = 0; i < kDocuments; ++i) {
+    Json req = mc_request("MC-H" + std::to_string(i));
+    char nid[16];
+    std::snprintf(nid, sizeof nid, "0792%08d", i);
+    req["patient"]["nationalId"] = nid;
+    documents.push_back(req);
+  }
+  Json too_large = mc_request("MC-H-LARGE");
+  too_large["diagnosis"]["text"] = std::string(70 * 1024, 'x');
+  documents.push_back(too_large);
+  auto r = batch(documents, a_);
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const Json out = Json::parse(r.body)["documents"];
+  ASSERT_EQ(out.size(), kDocuments + 1u);
+  std::set<int64_t> indices;
+  std::set<std::string> patients;
+  for (int i = 0; i < kDocuments; ++i) {
+    ASSERT_EQ(out[i]["status"], 201) << out[i].dump();
+    EXPECT_EQ(out[i]["document"]["documentId"], "MC-H" + std::to_string(i)) << "answered in order";
+    indices.insert(out[i]["document"]["transparencyLog"]["index"].get<int64_t>());
+    patients.insert(out[i]["document"]["patient"].get<std::string>());
+  }
+  EXPECT_EQ(out[kDocuments]["status"], 413) << out[kDocuments].dump().substr(0, 300);
+  EXPECT_EQ(indices.size(), static_cast<size_t>(kDocuments));
+  EXPECT_EQ(*indices.rbegin(), kDocuments - 1);
+  EXPECT_EQ(patients.size(), static_cast<size_t>(kDocuments));
+  EXPECT_EQ(log_size(), std::to_string(kDocuments));
+  // The last card proves its inclusion like any other.
+  Json verdict = Json::parse(verify(out[kDocuments - 1]["document"]["card"]["qr"]).body);
+  EXPECT_EQ(verdict["outcome"], "valid") << verdict.dump();
+}
+
+}  // namespace
+}  // namespace hb::test
