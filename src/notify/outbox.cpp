@@ -197,7 +197,8 @@ Result<DispatchReport> Outbox::dispatch_due() {
   const Time now = clock_.now();
   std::vector<store::OutboxMessage> claimed;
   std::vector<store::OutboxMessage> expired;  // lapsed claims on their last attempt
-  Status s = store_.write_sync([&](store::Writer& w) -> Status {
+  // May run twice (write_rerunnable): it starts afresh and keeps nothing but what it found.
+  Status s = store_.write_rerunnable_sync([&](store::Writer& w) -> Status {
     claimed.clear();
     expired.clear();
     HB_ASSIGN_OR_RETURN(auto due, w.outbox_due(now, options_.batch));
@@ -258,8 +259,8 @@ Result<DispatchReport> Outbox::dispatch_due() {
     }
     const int from = m.attempts;
     const int64_t id = m.id;
-    marks.push_back(
-        store_.write([id, from, mark](store::Writer& w) { return w.outbox_mark(id, from, mark); }));
+    marks.push_back(store_.write_rerunnable(
+        [id, from, mark](store::Writer& w) { return w.outbox_mark(id, from, mark); }));
     ids.push_back(id);
   }
   Status first_error;

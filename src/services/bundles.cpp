@@ -298,7 +298,7 @@ Status run_bundle(Engine& e, const Principal& who, Json b, const RecordService::
       spec.emplace(r);
       return run(*spec);
     });
-    if (s) s = e.store.write_sync([&](store::Writer& w) { return spec->replay(w); });
+    if (s) s = e.store.write_rerunnable_sync([&](store::Writer& w) { return spec->replay(w); });
     if (!s) s = e.store.write_sync(run);
     HB_RETURN_IF_ERROR(s);
   } else {
@@ -389,18 +389,19 @@ RecordService::Pending RecordService::transaction_json_async(const Principal& wh
     st->spec.emplace(r);
     return run_transaction(e, *st->spec, st->who, st->entries, st->also);
   });
-  if (!prepared) st->spec.reset();
-  out.written_ = e.store.write([st](store::Writer& w) -> Status {
-    if (st->spec) {
+  if (prepared) {
+    // The replay only stores prepared rows, so the store may run it again (write_rerunnable).
+    out.written_ = e.store.write_rerunnable([st](store::Writer& w) -> Status {
       Status s = st->spec->replay(w);
-      // Stale: nothing was written, so the ordinary way can run in this same write.
-      if (s.code() != Code::kUnavailable) {
-        st->replay_failed = !s;
-        return s;
-      }
-    }
-    return run_transaction(*st->engine, w, st->who, st->entries, st->also);
-  });
+      st->replay_failed = !s;
+      return s;
+    });
+  } else {
+    st->spec.reset();
+    out.written_ = e.store.write([st](store::Writer& w) -> Status {
+      return run_transaction(*st->engine, w, st->who, st->entries, st->also);
+    });
+  }
   out.state_ = std::move(st);
   return out;
 }
@@ -408,7 +409,7 @@ RecordService::Pending RecordService::transaction_json_async(const Principal& wh
 Status RecordService::Pending::get() {
   Status s = written_.get();
   if (s || !state_ || !state_->replay_failed) return s;
-  // The prepared write failed part way (its savepoint undid it): the ordinary way, as
+  // The prepared write was stale or failed part way (the store undid it): the ordinary way, as
   // transaction_json_with does after a failed replay.
   std::shared_ptr<State> st = state_;
   return st->engine->store.write_sync([st](store::Writer& w) {

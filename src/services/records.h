@@ -83,11 +83,11 @@ class RecordService {
   using AlsoWrite = std::function<Status(store::Writer&, const std::vector<std::string>& written)>;
   Status transaction_json_with(const Principal& who, Json bundle, AlsoWrite also);
   // The same, without waiting: checked and prepared on this thread, then queued for the store's
-  // writer, so that many transactions given at once commit in few groups (batch issuance). A
-  // prepared write that is stale when the writer comes to it runs the ordinary way in the same
-  // write; one that fails otherwise is run again the ordinary way by Pending::get, as
-  // transaction_json_with does. `also` (and what it refers to) must live until get() or wait()
-  // returns.
+  // writer, so that many transactions given at once commit in few groups (batch issuance). The
+  // writer replays the prepared rows (store::Store::write_rerunnable); a replay that is stale
+  // when the writer comes to it, or fails otherwise, is run again the ordinary way by
+  // Pending::get, as transaction_json_with does. `also` (and what it refers to) must live until
+  // get() or wait() returns.
   class Pending {
    public:
     Pending() = default;

@@ -765,6 +765,113 @@ TEST(SqliteStoreGroupCommit, FailingClosureRollsBackOnlyItself) {
   EXPECT_EQ(after.failed_writes - before.failed_writes, 2);
 }
 
+// write_rerunnable: closures run without savepoints of their own. When one fails after writing,
+// the transaction is rolled back and the closures before it that wrote run again; when one fails
+// before writing, nothing needs undoing.
+TEST(SqliteStoreGroupCommit, RerunnableClosuresRebuildTheGroupOnlyWhenOneFailsAfterWriting) {
+  TempDir dir;
+  auto store = must_open(options_for(dir.file("hb.db")));
+  auto runs = std::make_shared<std::map<std::string, int>>();  // only the writer thread touches it
+  auto put_async = [&](const std::string& id, bool write_first, Status result) {
+    return store->write_rerunnable([runs, id, write_first, result](Writer& w) {
+      (*runs)[id] += 1;
+      if (write_first) {
+        HB_RETURN_IF_ERROR(
+            w.put_resource(resource("Observation", id, 1), {token("code", "s", "c")}));
+      }
+      return result;
+    });
+  };
+
+  // A group whose failures wrote nothing: each closure runs once.
+  auto before = store->stats();
+  {
+    WriterGate gate(*store);
+    auto a = put_async("a", true, Status::ok());
+    auto n = put_async("n", false, invalid("refused before writing"));
+    auto b = put_async("b", true, Status::ok());
+    gate.open();
+    EXPECT_TRUE(a.get().is_ok());
+    EXPECT_EQ(n.get().code(), Code::kInvalid);
+    EXPECT_TRUE(b.get().is_ok());
+  }
+  EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 0);
+  EXPECT_EQ(*runs, (std::map<std::string, int>{{"a", 1}, {"n", 1}, {"b", 1}}));
+
+  // A closure that fails after writing: the group is rebuilt without it.
+  runs->clear();
+  before = store->stats();
+  {
+    WriterGate gate(*store);
+    auto c = put_async("c", true, Status::ok());
+    auto m = put_async("m", false, invalid("refused before writing"));
+    auto d = put_async("d", true, Status::ok());
+    auto x = put_async("x", true, invalid("changed my mind after writing"));
+    auto e = put_async("e", true, Status::ok());
+    gate.open();
+    EXPECT_TRUE(c.get().is_ok());
+    EXPECT_EQ(m.get().code(), Code::kInvalid);
+    EXPECT_TRUE(d.get().is_ok());
+    EXPECT_EQ(x.get().code(), Code::kInvalid);
+    EXPECT_TRUE(e.get().is_ok());
+  }
+  const auto after = store->stats();
+  EXPECT_EQ(after.rebuilt_groups - before.rebuilt_groups, 1);
+  EXPECT_EQ(after.commits - before.commits, 2);  // the gate's group, then the five together
+  EXPECT_EQ(after.writes - before.writes, 4);    // gate, c, d, e
+  EXPECT_EQ(after.failed_writes - before.failed_writes, 2);
+  // c and d wrote before x failed, so they ran again; m failed and x failed: not again.
+  EXPECT_EQ(*runs, (std::map<std::string, int>{{"c", 2}, {"m", 1}, {"d", 2}, {"x", 1}, {"e", 1}}));
+  auto q = query();
+  q.clauses = {clause("code", IndexKind::kToken, {tok("s", "c")})};
+  EXPECT_EQ(match(*store, q), (Ids{"a", "b", "c", "d", "e"}));
+  EXPECT_FALSE(current(*store, "Observation", "x").has_value());
+  ASSERT_TRUE(store
+                  ->read([](Reader& r) {
+                    // Each stored once, at version 1, though c and d were written twice.
+                    for (const char* id : {"c", "d"})
+                      EXPECT_EQ(r.history("Observation", id, 0, 10)->size(), 1u);
+                    return Status::ok();
+                  })
+                  .is_ok());
+}
+
+// A closure that may not run again is never undone by a later one's failure: the group goes back
+// only to a savepoint set after it, and runs again only what came between.
+TEST(SqliteStoreGroupCommit, AFailureGoesBackNoFurtherThanAClosureThatMayNotRunAgain) {
+  TempDir dir;
+  auto store = must_open(options_for(dir.file("hb.db")));
+  auto runs = std::make_shared<std::map<std::string, int>>();  // only the writer thread touches it
+  auto body = [runs](const std::string& id, Status result) {
+    return [runs, id, result](Writer& w) {
+      (*runs)[id] += 1;
+      HB_RETURN_IF_ERROR(w.put_resource(resource("Observation", id, 1), {}));
+      return result;
+    };
+  };
+  const auto before = store->stats();
+  WriterGate gate(*store);
+  auto a = store->write_rerunnable(body("a", Status::ok()));
+  auto once = store->write(body("once", Status::ok()));
+  auto b = store->write_rerunnable(body("b", Status::ok()));
+  auto x = store->write_rerunnable(body("x", invalid("changed my mind after writing")));
+  auto c = store->write_rerunnable(body("c", Status::ok()));
+  auto bad = store->write(body("bad", invalid("a closure that may not run again fails")));
+  auto d = store->write_rerunnable(body("d", Status::ok()));
+  gate.open();
+  for (auto* f : {&a, &once, &b, &c, &d}) EXPECT_TRUE(f->get().is_ok());
+  EXPECT_EQ(x.get().code(), Code::kInvalid);
+  EXPECT_EQ(bad.get().code(), Code::kInvalid);
+  EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 1);
+  EXPECT_EQ(*runs, (std::map<std::string, int>{
+                       {"a", 1}, {"once", 1}, {"b", 2}, {"x", 1}, {"c", 1}, {"bad", 1}, {"d", 1}}));
+  for (const char* id : {"a", "once", "b", "c", "d"}) {
+    EXPECT_TRUE(current(*store, "Observation", id).has_value()) << id;
+  }
+  EXPECT_FALSE(current(*store, "Observation", "x").has_value());
+  EXPECT_FALSE(current(*store, "Observation", "bad").has_value());
+}
+
 TEST(SqliteStoreGroupCommit, CommitFailureFailsTheWholeGroup) {
   TempDir dir;
   const auto path = dir.file("hb.db");

@@ -217,6 +217,7 @@ struct StoreStats {
   int64_t failed_writes = 0;    // closures rolled back
   int64_t background_checkpoints = 0;  // WAL checkpoint passes run beside the writer
   int64_t writer_checkpoints = 0;      // checkpoints the writer ran between groups
+  int64_t rebuilt_groups = 0;          // transactions rolled back and written again (run_closures)
 };
 
 class Store {
@@ -230,6 +231,18 @@ class Store {
   // with fn's status (or the commit's error). fn's non-ok status rolls back only fn's work.
   virtual std::future<Status> write(std::function<Status(Writer&)> fn) = 0;
   Status write_sync(std::function<Status(Writer&)> fn) { return write(std::move(fn)).get(); }
+
+  // As write, for a closure the store may run more than once. A closure that succeeded may be
+  // run again, from the state it first ran in, should a later closure of its group fail after
+  // writing; a failed one is never run again. So on success it must do the same writes each
+  // time and leave nothing outside the Writer that a second run would repeat or contradict
+  // (values it sets anew each run are fine). A prepared transaction's replay is such a closure
+  // (services/speculation.h). The store then needs no savepoint around it: a savepoint makes
+  // SQLite copy each page the closure changes that the group had already changed.
+  virtual std::future<Status> write_rerunnable(std::function<Status(Writer&)> fn) = 0;
+  Status write_rerunnable_sync(std::function<Status(Writer&)> fn) {
+    return write_rerunnable(std::move(fn)).get();
+  }
 
   // Queues an audit record to be written with the next group; does not wait for durability.
   // Used on read paths, where waiting for an fsync per read would cost more than it protects.
