@@ -287,7 +287,17 @@ Status Speculation::replay(store::Writer& w) const {
   auto stale = [](const std::string& what) {
     return Status(Code::kUnavailable, "the speculative write is stale: " + what + " changed");
   };
-  for (const auto& check : replay_checks_) HB_RETURN_IF_ERROR(check());
+  if (!checked_) {
+    checked_ = Status::ok();
+    for (const auto& check : replay_checks_) {
+      Status s = check();
+      if (!s) {
+        checked_ = std::move(s);
+        break;
+      }
+    }
+  }
+  HB_RETURN_IF_ERROR(*checked_);
   for (const auto& [key, version] : versions_read_) {
     // Resources this speculation writes are checked by put_resource's own version rule below
     // (kConflict there; the caller treats any failure of a replay as stale).

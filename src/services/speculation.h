@@ -6,14 +6,14 @@
 // read snapshot, through a Writer that records what it read and buffers what it would write.
 // The writer thread then only checks that what was read still holds (a few point lookups) and
 // applies the buffered rows; if anything changed in between, the caller runs the write again the
-// ordinary way, inside the writer closure.
+// ordinary way, in a write of its own.
 //
 // Reads are answered from the buffered writes first (a bundle sees its own earlier entries), then
 // from the snapshot. A search is not answered from the buffer: a speculation that searches a type
 // it also writes is refused (kUnavailable), and the caller falls back to the ordinary path.
 //
 // Thread-safety: a Speculation belongs to one thread at a time; it is built on a handler thread
-// and replayed inside one writer closure.
+// and replayed inside one writer closure (which the store may run twice, see replay).
 #pragma once
 
 #include <functional>
@@ -36,13 +36,16 @@ class Speculation final : public store::Writer {
 
   // Checks every recorded read against `w` and, if all still hold, applies the buffered writes in
   // order. kUnavailable when a read no longer holds and nothing was written; any other error comes
-  // from applying a write (the closure's savepoint undoes the part already applied).
+  // from applying a write (the store undoes the part already applied). Safe to run again from the
+  // state it first ran in (store::Store::write_rerunnable): it writes the same rows, and the
+  // checks below keep the answer they gave the first time.
   Status replay(store::Writer& w) const;
 
   // A check that only the writer can make (one that must not race with other writes, like a
   // facility's allowance of link tries: Engine::link_try_allowed). replay runs it before anything
   // else; its error fails the replay, and the caller then runs the write the ordinary way, where
-  // the same check runs again.
+  // the same check runs again. The checks run once: a replay run again by the store reuses their
+  // answer, which other threads may have changed since but the rows written then depended on.
   void check_at_replay(std::function<Status()> check) {
     replay_checks_.push_back(std::move(check));
   }
@@ -175,6 +178,7 @@ class Speculation final : public store::Writer {
   std::map<std::pair<std::string, std::string>, bool> links_read_;
   std::vector<std::pair<store::SearchQuery, std::vector<std::string>>> searches_;
   std::vector<std::function<Status()>> replay_checks_;
+  mutable std::optional<Status> checked_;  // the checks' answer at the first replay
 };
 
 }  // namespace hb::services::detail

@@ -507,5 +507,44 @@ TEST_F(SpeculationTest, ALinkIsReplayedOnlyWhileTheFacilityHasTriesLeft) {
             Code::kTooManyRequests);
 }
 
+// The store may run a replay twice (write_rerunnable): the second run keeps the first one's answer
+// to the writer-side checks, though the allowance was used up in between, as the rows it writes
+// again depended on that answer.
+TEST_F(SpeculationTest, AReplayRunAgainKeepsItsChecksAnswer) {
+  RecordService& records = record_service();
+  const Json person = {{"resourceType", "Patient"},
+                       {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "N8"}}})},
+                       {"name", Json::array({{{"family", "Vo"}, {"given", Json::array({"Lan"})}}})},
+                       {"birthDate", "1971-08-08"}};
+  ASSERT_TRUE(
+      records.create(facility_principal(), "Patient", dump_json(person), std::nullopt).is_ok());
+  Engine engine(*store_, *vault_, clock_,
+                RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
+  Principal other = facility_principal();
+  other.client_id = "c2";
+  other.facility_id = "f2";
+  other.facility_code = "01002";
+  auto prepare = [&](store::Writer& w) -> Status {
+    TxCache tx;
+    HB_ASSIGN_OR_RETURN(auto target,
+                        engine.create_target(w, other, "Patient", person, std::nullopt, tx));
+    EXPECT_EQ(target.kind, CreateTarget::Kind::kSamePerson);
+    return Status::ok();
+  };
+  auto spec = speculate(prepare);
+  auto later = speculate(prepare);
+  ASSERT_TRUE(spec && later);
+  EXPECT_TRUE(store_
+                  ->write_sync([&](store::Writer& w) -> Status {
+                    HB_RETURN_IF_ERROR(spec->replay(w));
+                    for (int i = 0; i < 20; ++i) engine.link_refusals.allow("facility:f2");
+                    return spec->replay(w);
+                  })
+                  .is_ok());
+  // A speculation replayed for the first time now finds no tries left.
+  EXPECT_EQ(store_->write_sync([&](store::Writer& w) { return later->replay(w); }).code(),
+            Code::kTooManyRequests);
+}
+
 }  // namespace
 }  // namespace hb::services::detail

@@ -858,18 +858,99 @@ TEST(SqliteStoreGroupCommit, AFailureGoesBackNoFurtherThanAClosureThatMayNotRunA
   auto c = store->write_rerunnable(body("c", Status::ok()));
   auto bad = store->write(body("bad", invalid("a closure that may not run again fails")));
   auto d = store->write_rerunnable(body("d", Status::ok()));
+  // Back again, to the base set before c (after b's second run): c and d run again.
+  auto y = store->write_rerunnable(body("y", invalid("changed my mind after writing")));
+  auto e = store->write_rerunnable(body("e", Status::ok()));
   gate.open();
-  for (auto* f : {&a, &once, &b, &c, &d}) EXPECT_TRUE(f->get().is_ok());
+  for (auto* f : {&a, &once, &b, &c, &d, &e}) EXPECT_TRUE(f->get().is_ok());
   EXPECT_EQ(x.get().code(), Code::kInvalid);
   EXPECT_EQ(bad.get().code(), Code::kInvalid);
-  EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 1);
-  EXPECT_EQ(*runs, (std::map<std::string, int>{
-                       {"a", 1}, {"once", 1}, {"b", 2}, {"x", 1}, {"c", 1}, {"bad", 1}, {"d", 1}}));
-  for (const char* id : {"a", "once", "b", "c", "d"}) {
+  EXPECT_EQ(y.get().code(), Code::kInvalid);
+  EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 2);
+  EXPECT_EQ(*runs, (std::map<std::string, int>{{"a", 1},
+                                               {"once", 1},
+                                               {"b", 2},
+                                               {"x", 1},
+                                               {"c", 2},
+                                               {"bad", 1},
+                                               {"d", 2},
+                                               {"y", 1},
+                                               {"e", 1}}));
+  for (const char* id : {"a", "once", "b", "c", "d", "e"}) {
     EXPECT_TRUE(current(*store, "Observation", id).has_value()) << id;
   }
-  EXPECT_FALSE(current(*store, "Observation", "x").has_value());
-  EXPECT_FALSE(current(*store, "Observation", "bad").has_value());
+  for (const char* id : {"x", "bad", "y"}) {
+    EXPECT_FALSE(current(*store, "Observation", id).has_value()) << id;
+  }
+}
+
+// The first closure of a group, one that may not run again included, runs without a savepoint:
+// nothing comes before it. Its failure sends the group back to the start; its success is never
+// undone.
+TEST(SqliteStoreGroupCommit, TheFirstClosureNeedsNoSavepointWhateverItIs) {
+  TempDir dir;
+  auto store = must_open(options_for(dir.file("hb.db")));
+  auto runs = std::make_shared<std::map<std::string, int>>();  // only the writer thread touches it
+  auto body = [runs](const std::string& id, Status result) {
+    return [runs, id, result](Writer& w) {
+      (*runs)[id] += 1;
+      HB_RETURN_IF_ERROR(w.put_resource(resource("Observation", id, 1), {}));
+      return result;
+    };
+  };
+  const auto before = store->stats();
+  {
+    WriterGate gate(*store);
+    auto once = store->write(body("once", Status::ok()));
+    auto x = store->write_rerunnable(body("x", invalid("changed my mind after writing")));
+    auto a = store->write_rerunnable(body("a", Status::ok()));
+    gate.open();
+    EXPECT_TRUE(once.get().is_ok());
+    EXPECT_EQ(x.get().code(), Code::kInvalid);
+    EXPECT_TRUE(a.get().is_ok());
+  }
+  {
+    WriterGate gate(*store);
+    auto bad = store->write(body("bad", invalid("fails after writing, first in its group")));
+    auto b = store->write(body("b", Status::ok()));
+    auto c = store->write_rerunnable(body("c", Status::ok()));
+    gate.open();
+    EXPECT_EQ(bad.get().code(), Code::kInvalid);
+    EXPECT_TRUE(b.get().is_ok());
+    EXPECT_TRUE(c.get().is_ok());
+  }
+  // A closure that breaks its promise and fails when run again is undone alone.
+  auto second = std::make_shared<int>(0);
+  {
+    WriterGate gate(*store);
+    auto flaky = store->write_rerunnable([runs, second](Writer& w) -> Status {
+      (*runs)["flaky"] += 1;
+      HB_RETURN_IF_ERROR(w.put_resource(resource("Observation", "flaky", 1), {}));
+      return ++*second == 1 ? Status::ok() : invalid("fails the second time");
+    });
+    auto z = store->write_rerunnable(body("z", invalid("changed my mind after writing")));
+    auto f = store->write_rerunnable(body("f", Status::ok()));
+    gate.open();
+    EXPECT_EQ(flaky.get().code(), Code::kInvalid);
+    EXPECT_EQ(z.get().code(), Code::kInvalid);
+    EXPECT_TRUE(f.get().is_ok());
+  }
+  EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 3);
+  EXPECT_EQ(*runs, (std::map<std::string, int>{{"once", 1},
+                                               {"x", 1},
+                                               {"a", 1},
+                                               {"bad", 1},
+                                               {"b", 1},
+                                               {"c", 1},
+                                               {"flaky", 2},
+                                               {"z", 1},
+                                               {"f", 1}}));
+  for (const char* id : {"once", "a", "b", "c", "f"}) {
+    EXPECT_TRUE(current(*store, "Observation", id).has_value()) << id;
+  }
+  for (const char* id : {"x", "bad", "flaky", "z"}) {
+    EXPECT_FALSE(current(*store, "Observation", id).has_value()) << id;
+  }
 }
 
 TEST(SqliteStoreGroupCommit, CommitFailureFailsTheWholeGroup) {

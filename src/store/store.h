@@ -217,7 +217,7 @@ struct StoreStats {
   int64_t failed_writes = 0;    // closures rolled back
   int64_t background_checkpoints = 0;  // WAL checkpoint passes run beside the writer
   int64_t writer_checkpoints = 0;      // checkpoints the writer ran between groups
-  int64_t rebuilt_groups = 0;          // transactions rolled back and written again (run_closures)
+  int64_t rebuilt_groups = 0;  // times a group went back after a closure failed having written
 };
 
 class Store {
