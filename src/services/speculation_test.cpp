@@ -90,12 +90,48 @@ class SpeculationTest : public ::testing::Test {
     return who;
   }
 
+  // Registers a person (identifier `nid`) through f1's records service, then prepares facility
+  // f2's match of the same person twice, as two speculations. f2 goes through an engine of its own
+  // (`other_`, its own allowance of link tries) over the same store, so the link is checked at
+  // replay against f2's tries left (Engine::link_try_allowed).
+  std::pair<std::optional<Speculation>, std::optional<Speculation>> two_matches_by_f2(
+      const std::string& nid) {
+    const Json person = {
+        {"resourceType", "Patient"},
+        {"identifier", Json::array({{{"system", "urn:nid"}, {"value", nid}}})},
+        {"name", Json::array({{{"family", "Pham"}, {"given", Json::array({"Duc"})}}})},
+        {"birthDate", "1970-07-07"}};
+    EXPECT_TRUE(record_service()
+                    .create(facility_principal(), "Patient", dump_json(person), std::nullopt)
+                    .is_ok());
+    other_ = std::make_unique<Engine>(
+        *store_, *vault_, clock_, RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
+    Principal f2 = facility_principal();
+    f2.client_id = "c2";
+    f2.facility_id = "f2";
+    f2.facility_code = "01002";
+    auto prepare = [&](store::Writer& w) -> Status {
+      TxCache tx;
+      HB_ASSIGN_OR_RETURN(auto target,
+                          other_->create_target(w, f2, "Patient", person, std::nullopt, tx));
+      EXPECT_EQ(target.kind, CreateTarget::Kind::kSamePerson);
+      return Status::ok();
+    };
+    auto first = speculate(prepare);
+    auto second = speculate(prepare);
+    return {std::move(first), std::move(second)};
+  }
+  void use_up_f2s_tries() {
+    for (int i = 0; i < 20; ++i) other_->link_refusals.allow("facility:f2");
+  }
+
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
   ManualClock clock_;
   std::unique_ptr<crypto::MasterKey> master_;
   std::unique_ptr<Vault> vault_;
   std::unique_ptr<RecordService> records_;
+  std::unique_ptr<Engine> other_;
 };
 
 TEST_F(SpeculationTest, ReplayStoresWhatWasPrepared) {
@@ -476,33 +512,10 @@ TEST_F(SpeculationTest, DocumentsLinksAndMessagesAreStoredByTheReplay) {
 // it is replayed, on the writer thread. Tries used up in between (by wrong guesses answered
 // meanwhile) refuse the replay: a right guess sent at once with wrong ones gets no free pass.
 TEST_F(SpeculationTest, ALinkIsReplayedOnlyWhileTheFacilityHasTriesLeft) {
-  RecordService& records = record_service();
-  const Json person = {
-      {"resourceType", "Patient"},
-      {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "N7"}}})},
-      {"name", Json::array({{{"family", "Pham"}, {"given", Json::array({"Duc"})}}})},
-      {"birthDate", "1970-07-07"}};
-  ASSERT_TRUE(
-      records.create(facility_principal(), "Patient", dump_json(person), std::nullopt).is_ok());
-  // Another facility, through an engine of its own (its own allowance) over the same store.
-  Engine engine(*store_, *vault_, clock_,
-                RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
-  Principal other = facility_principal();
-  other.client_id = "c2";
-  other.facility_id = "f2";
-  other.facility_code = "01002";
-  auto prepare = [&](store::Writer& w) -> Status {
-    TxCache tx;
-    HB_ASSIGN_OR_RETURN(auto target,
-                        engine.create_target(w, other, "Patient", person, std::nullopt, tx));
-    EXPECT_EQ(target.kind, CreateTarget::Kind::kSamePerson);
-    return Status::ok();
-  };
-  auto first = speculate(prepare);
-  auto second = speculate(prepare);
+  auto [first, second] = two_matches_by_f2("N7");
   ASSERT_TRUE(first && second);
   EXPECT_TRUE(store_->write_sync([&](store::Writer& w) { return first->replay(w); }).is_ok());
-  for (int i = 0; i < 20; ++i) engine.link_refusals.allow("facility:f2");
+  use_up_f2s_tries();
   EXPECT_EQ(store_->write_sync([&](store::Writer& w) { return second->replay(w); }).code(),
             Code::kTooManyRequests);
 }
@@ -511,33 +524,12 @@ TEST_F(SpeculationTest, ALinkIsReplayedOnlyWhileTheFacilityHasTriesLeft) {
 // to the writer-side checks, though the allowance was used up in between, as the rows it writes
 // again depended on that answer.
 TEST_F(SpeculationTest, AReplayRunAgainKeepsItsChecksAnswer) {
-  RecordService& records = record_service();
-  const Json person = {{"resourceType", "Patient"},
-                       {"identifier", Json::array({{{"system", "urn:nid"}, {"value", "N8"}}})},
-                       {"name", Json::array({{{"family", "Vo"}, {"given", Json::array({"Lan"})}}})},
-                       {"birthDate", "1971-08-08"}};
-  ASSERT_TRUE(
-      records.create(facility_principal(), "Patient", dump_json(person), std::nullopt).is_ok());
-  Engine engine(*store_, *vault_, clock_,
-                RecordsOptions{"http://hb.test", {"urn:nid"}, {"urn:ins"}, {}});
-  Principal other = facility_principal();
-  other.client_id = "c2";
-  other.facility_id = "f2";
-  other.facility_code = "01002";
-  auto prepare = [&](store::Writer& w) -> Status {
-    TxCache tx;
-    HB_ASSIGN_OR_RETURN(auto target,
-                        engine.create_target(w, other, "Patient", person, std::nullopt, tx));
-    EXPECT_EQ(target.kind, CreateTarget::Kind::kSamePerson);
-    return Status::ok();
-  };
-  auto spec = speculate(prepare);
-  auto later = speculate(prepare);
+  auto [spec, later] = two_matches_by_f2("N8");
   ASSERT_TRUE(spec && later);
   EXPECT_TRUE(store_
                   ->write_sync([&](store::Writer& w) -> Status {
                     HB_RETURN_IF_ERROR(spec->replay(w));
-                    for (int i = 0; i < 20; ++i) engine.link_refusals.allow("facility:f2");
+                    use_up_f2s_tries();
                     return spec->replay(w);
                   })
                   .is_ok());

@@ -765,22 +765,37 @@ TEST(SqliteStoreGroupCommit, FailingClosureRollsBackOnlyItself) {
   EXPECT_EQ(after.failed_writes - before.failed_writes, 2);
 }
 
+// Write closures that count their runs (only the writer thread touches the counts, and the test
+// reads them once the writes are answered). Each puts one Observation, unless told not to, and
+// then answers `result`.
+class CountedWrites {
+ public:
+  std::function<Status(Writer&)> put(const std::string& id, Status result, bool write = true) {
+    return [runs = runs_, id, result, write](Writer& w) {
+      (*runs)[id] += 1;
+      if (write) {
+        HB_RETURN_IF_ERROR(
+            w.put_resource(resource("Observation", id, 1), {token("code", "s", "c")}));
+      }
+      return result;
+    };
+  }
+  std::map<std::string, int>& runs() { return *runs_; }
+
+ private:
+  std::shared_ptr<std::map<std::string, int>> runs_ =
+      std::make_shared<std::map<std::string, int>>();
+};
+
 // write_rerunnable: closures run without savepoints of their own. When one fails after writing,
 // the transaction is rolled back and the closures before it that wrote run again; when one fails
 // before writing, nothing needs undoing.
 TEST(SqliteStoreGroupCommit, RerunnableClosuresRebuildTheGroupOnlyWhenOneFailsAfterWriting) {
   TempDir dir;
   auto store = must_open(options_for(dir.file("hb.db")));
-  auto runs = std::make_shared<std::map<std::string, int>>();  // only the writer thread touches it
-  auto put_async = [&](const std::string& id, bool write_first, Status result) {
-    return store->write_rerunnable([runs, id, write_first, result](Writer& w) {
-      (*runs)[id] += 1;
-      if (write_first) {
-        HB_RETURN_IF_ERROR(
-            w.put_resource(resource("Observation", id, 1), {token("code", "s", "c")}));
-      }
-      return result;
-    });
+  CountedWrites writes;
+  auto put_async = [&](const std::string& id, bool write, Status result) {
+    return store->write_rerunnable(writes.put(id, result, write));
   };
 
   // A group whose failures wrote nothing: each closure runs once.
@@ -796,10 +811,10 @@ TEST(SqliteStoreGroupCommit, RerunnableClosuresRebuildTheGroupOnlyWhenOneFailsAf
     EXPECT_TRUE(b.get().is_ok());
   }
   EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 0);
-  EXPECT_EQ(*runs, (std::map<std::string, int>{{"a", 1}, {"n", 1}, {"b", 1}}));
+  EXPECT_EQ(writes.runs(), (std::map<std::string, int>{{"a", 1}, {"n", 1}, {"b", 1}}));
 
   // A closure that fails after writing: the group is rebuilt without it.
-  runs->clear();
+  writes.runs().clear();
   before = store->stats();
   {
     WriterGate gate(*store);
@@ -821,7 +836,8 @@ TEST(SqliteStoreGroupCommit, RerunnableClosuresRebuildTheGroupOnlyWhenOneFailsAf
   EXPECT_EQ(after.writes - before.writes, 4);    // gate, c, d, e
   EXPECT_EQ(after.failed_writes - before.failed_writes, 2);
   // c and d wrote before x failed, so they ran again; m failed and x failed: not again.
-  EXPECT_EQ(*runs, (std::map<std::string, int>{{"c", 2}, {"m", 1}, {"d", 2}, {"x", 1}, {"e", 1}}));
+  EXPECT_EQ(writes.runs(),
+            (std::map<std::string, int>{{"c", 2}, {"m", 1}, {"d", 2}, {"x", 1}, {"e", 1}}));
   auto q = query();
   q.clauses = {clause("code", IndexKind::kToken, {tok("s", "c")})};
   EXPECT_EQ(match(*store, q), (Ids{"a", "b", "c", "d", "e"}));
@@ -841,41 +857,34 @@ TEST(SqliteStoreGroupCommit, RerunnableClosuresRebuildTheGroupOnlyWhenOneFailsAf
 TEST(SqliteStoreGroupCommit, AFailureGoesBackNoFurtherThanAClosureThatMayNotRunAgain) {
   TempDir dir;
   auto store = must_open(options_for(dir.file("hb.db")));
-  auto runs = std::make_shared<std::map<std::string, int>>();  // only the writer thread touches it
-  auto body = [runs](const std::string& id, Status result) {
-    return [runs, id, result](Writer& w) {
-      (*runs)[id] += 1;
-      HB_RETURN_IF_ERROR(w.put_resource(resource("Observation", id, 1), {}));
-      return result;
-    };
-  };
+  CountedWrites writes;
   const auto before = store->stats();
   WriterGate gate(*store);
-  auto a = store->write_rerunnable(body("a", Status::ok()));
-  auto once = store->write(body("once", Status::ok()));
-  auto b = store->write_rerunnable(body("b", Status::ok()));
-  auto x = store->write_rerunnable(body("x", invalid("changed my mind after writing")));
-  auto c = store->write_rerunnable(body("c", Status::ok()));
-  auto bad = store->write(body("bad", invalid("a closure that may not run again fails")));
-  auto d = store->write_rerunnable(body("d", Status::ok()));
+  auto a = store->write_rerunnable(writes.put("a", Status::ok()));
+  auto once = store->write(writes.put("once", Status::ok()));
+  auto b = store->write_rerunnable(writes.put("b", Status::ok()));
+  auto x = store->write_rerunnable(writes.put("x", invalid("changed my mind after writing")));
+  auto c = store->write_rerunnable(writes.put("c", Status::ok()));
+  auto bad = store->write(writes.put("bad", invalid("a closure that may not run again fails")));
+  auto d = store->write_rerunnable(writes.put("d", Status::ok()));
   // Back again, to the base set before c (after b's second run): c and d run again.
-  auto y = store->write_rerunnable(body("y", invalid("changed my mind after writing")));
-  auto e = store->write_rerunnable(body("e", Status::ok()));
+  auto y = store->write_rerunnable(writes.put("y", invalid("changed my mind after writing")));
+  auto e = store->write_rerunnable(writes.put("e", Status::ok()));
   gate.open();
   for (auto* f : {&a, &once, &b, &c, &d, &e}) EXPECT_TRUE(f->get().is_ok());
   EXPECT_EQ(x.get().code(), Code::kInvalid);
   EXPECT_EQ(bad.get().code(), Code::kInvalid);
   EXPECT_EQ(y.get().code(), Code::kInvalid);
   EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 2);
-  EXPECT_EQ(*runs, (std::map<std::string, int>{{"a", 1},
-                                               {"once", 1},
-                                               {"b", 2},
-                                               {"x", 1},
-                                               {"c", 2},
-                                               {"bad", 1},
-                                               {"d", 2},
-                                               {"y", 1},
-                                               {"e", 1}}));
+  EXPECT_EQ(writes.runs(), (std::map<std::string, int>{{"a", 1},
+                                                       {"once", 1},
+                                                       {"b", 2},
+                                                       {"x", 1},
+                                                       {"c", 2},
+                                                       {"bad", 1},
+                                                       {"d", 2},
+                                                       {"y", 1},
+                                                       {"e", 1}}));
   for (const char* id : {"a", "once", "b", "c", "d", "e"}) {
     EXPECT_TRUE(current(*store, "Observation", id).has_value()) << id;
   }
@@ -890,20 +899,13 @@ TEST(SqliteStoreGroupCommit, AFailureGoesBackNoFurtherThanAClosureThatMayNotRunA
 TEST(SqliteStoreGroupCommit, TheFirstClosureNeedsNoSavepointWhateverItIs) {
   TempDir dir;
   auto store = must_open(options_for(dir.file("hb.db")));
-  auto runs = std::make_shared<std::map<std::string, int>>();  // only the writer thread touches it
-  auto body = [runs](const std::string& id, Status result) {
-    return [runs, id, result](Writer& w) {
-      (*runs)[id] += 1;
-      HB_RETURN_IF_ERROR(w.put_resource(resource("Observation", id, 1), {}));
-      return result;
-    };
-  };
+  CountedWrites writes;
   const auto before = store->stats();
   {
     WriterGate gate(*store);
-    auto once = store->write(body("once", Status::ok()));
-    auto x = store->write_rerunnable(body("x", invalid("changed my mind after writing")));
-    auto a = store->write_rerunnable(body("a", Status::ok()));
+    auto once = store->write(writes.put("once", Status::ok()));
+    auto x = store->write_rerunnable(writes.put("x", invalid("changed my mind after writing")));
+    auto a = store->write_rerunnable(writes.put("a", Status::ok()));
     gate.open();
     EXPECT_TRUE(once.get().is_ok());
     EXPECT_EQ(x.get().code(), Code::kInvalid);
@@ -911,9 +913,9 @@ TEST(SqliteStoreGroupCommit, TheFirstClosureNeedsNoSavepointWhateverItIs) {
   }
   {
     WriterGate gate(*store);
-    auto bad = store->write(body("bad", invalid("fails after writing, first in its group")));
-    auto b = store->write(body("b", Status::ok()));
-    auto c = store->write_rerunnable(body("c", Status::ok()));
+    auto bad = store->write(writes.put("bad", invalid("fails after writing, first in its group")));
+    auto b = store->write(writes.put("b", Status::ok()));
+    auto c = store->write_rerunnable(writes.put("c", Status::ok()));
     gate.open();
     EXPECT_EQ(bad.get().code(), Code::kInvalid);
     EXPECT_TRUE(b.get().is_ok());
@@ -923,28 +925,28 @@ TEST(SqliteStoreGroupCommit, TheFirstClosureNeedsNoSavepointWhateverItIs) {
   auto second = std::make_shared<int>(0);
   {
     WriterGate gate(*store);
-    auto flaky = store->write_rerunnable([runs, second](Writer& w) -> Status {
-      (*runs)["flaky"] += 1;
+    auto flaky = store->write_rerunnable([&writes, second](Writer& w) -> Status {
+      writes.runs()["flaky"] += 1;
       HB_RETURN_IF_ERROR(w.put_resource(resource("Observation", "flaky", 1), {}));
       return ++*second == 1 ? Status::ok() : invalid("fails the second time");
     });
-    auto z = store->write_rerunnable(body("z", invalid("changed my mind after writing")));
-    auto f = store->write_rerunnable(body("f", Status::ok()));
+    auto z = store->write_rerunnable(writes.put("z", invalid("changed my mind after writing")));
+    auto f = store->write_rerunnable(writes.put("f", Status::ok()));
     gate.open();
     EXPECT_EQ(flaky.get().code(), Code::kInvalid);
     EXPECT_EQ(z.get().code(), Code::kInvalid);
     EXPECT_TRUE(f.get().is_ok());
   }
   EXPECT_EQ(store->stats().rebuilt_groups - before.rebuilt_groups, 3);
-  EXPECT_EQ(*runs, (std::map<std::string, int>{{"once", 1},
-                                               {"x", 1},
-                                               {"a", 1},
-                                               {"bad", 1},
-                                               {"b", 1},
-                                               {"c", 1},
-                                               {"flaky", 2},
-                                               {"z", 1},
-                                               {"f", 1}}));
+  EXPECT_EQ(writes.runs(), (std::map<std::string, int>{{"once", 1},
+                                                       {"x", 1},
+                                                       {"a", 1},
+                                                       {"bad", 1},
+                                                       {"b", 1},
+                                                       {"c", 1},
+                                                       {"flaky", 2},
+                                                       {"z", 1},
+                                                       {"f", 1}}));
   for (const char* id : {"once", "a", "b", "c", "f"}) {
     EXPECT_TRUE(current(*store, "Observation", id).has_value()) << id;
   }
