@@ -120,6 +120,9 @@ test('a carer is granted on the Carers page and stopped at once', async () => {
   await page.getByLabel('Code').fill(await sms.next(mai.phone));
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/book`);
+  // The book first, as the other tests wait for it: a click while the page after login is still
+  // settling was lost once (the Carers heading never came, in one full run of make test).
+  await page.getByRole('heading', { level: 1, name: 'Your health book' }).waitFor();
 
   await page.getByRole('link', { name: 'Carers' }).click();
   await page.getByRole('heading', { level: 1, name: 'Carers' }).waitFor();
