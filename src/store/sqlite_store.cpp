@@ -1804,12 +1804,13 @@ class SqliteStore final : public Store {
   void run_closures(Session& w, std::vector<Op>& ops, std::vector<Status>& results, Status& group) {
     bool base = false;          // the savepoint "base" is open
     bool fixed = false;         // writes that must not be undone came since the base (or start)
-    bool held = false;          // the transaction holds writes
     std::vector<size_t> since;  // closures since the base that succeeded and wrote, in order
+    // Whether the transaction holds writes: a base is only set after some.
+    auto held = [&] { return base || fixed || !since.empty(); };
     for (size_t i = 0; i < ops.size() && group.is_ok(); ++i) {
       if (!ops[i].fn) continue;
       int64_t before = changes();
-      if (!ops[i].rerunnable && held) {
+      if (!ops[i].rerunnable && held()) {
         results[i] = run_in_savepoint(w, ops[i].fn, group);
         if (group.is_ok() && results[i].is_ok() && changes() != before) fixed = true;
         continue;
@@ -1832,7 +1833,6 @@ class SqliteStore final : public Store {
       const bool wrote = changes() != before;
       if (results[i].is_ok()) {
         if (!wrote) continue;
-        held = true;
         if (ops[i].rerunnable) {
           since.push_back(i);
         } else {
@@ -1848,13 +1848,12 @@ class SqliteStore final : public Store {
       } else {
         group = w.step_sql("ROLLBACK");
         if (group.is_ok()) group = w.step_sql("BEGIN IMMEDIATE");
-        held = false;
       }
       for (size_t j : since) {
         if (!group.is_ok()) return;
         before = changes();
         results[j] = run_in_savepoint(w, ops[j].fn, group);
-        if (results[j].is_ok() && changes() != before) held = fixed = true;
+        if (results[j].is_ok() && changes() != before) fixed = true;
       }
       since.clear();
     }
