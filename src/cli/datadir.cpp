@@ -37,12 +37,17 @@ Result<std::string> read_file(const fs::path& path) {
 
 }  // namespace
 
+// tlog-tiles: the origin SHOULD be the log's URL prefix without its scheme, here
+// "<host>[:port][/path]/log" for a log served at <public_url>/log/.
 std::string log_origin_for(const std::string& public_url) {
   std::string_view u = public_url;
   if (auto p = u.find("://"); p != std::string_view::npos) u.remove_prefix(p + 3);
-  if (auto p = u.find_first_of("/?#"); p != std::string_view::npos) u = u.substr(0, p);
-  if (auto at = u.rfind('@'); at != std::string_view::npos) u.remove_prefix(at + 1);
-  return std::string(u.empty() ? "localhost" : u) + "/log";
+  if (auto p = u.find_first_of("?#"); p != std::string_view::npos) u = u.substr(0, p);
+  std::string_view host = u.substr(0, u.find('/'));
+  std::string_view path = u.substr(host.size());
+  if (auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  while (path.ends_with('/')) path.remove_suffix(1);
+  return std::string(host.empty() ? "localhost" : host) + std::string(path) + "/log";
 }
 
 Status init_data_dir(const std::string& dir, const std::string& log_origin) {

@@ -213,20 +213,22 @@ int log_verify(const std::string& source, const std::string& vkey_arg, const std
   if (!seen_file.empty() && std::filesystem::exists(seen_file)) {
     // Notes one after another, each followed by a blank line. A note has a blank line of its own
     // (between its text and its signatures), so a note ends at the first blank line that follows
-    // one of its signature lines ("\u2014 name sig").
+    // one of its signature lines ("\u2014 name sig"), or at a line that is not a signature there
+    // (a checkpoint saved with `curl ... > seen`, then another appended, has no blank line
+    // between).
     std::istringstream in(read_arg_or_file(seen_file));
     std::string line, note;
     bool signed_yet = false;
     while (std::getline(in, line)) {
-      if (line.empty() && signed_yet) {
+      const bool signature = line.rfind("\xe2\x80\x94 ", 0) == 0;
+      if (signed_yet && !signature) {
         seen.push_back(note);
         note.clear();
         signed_yet = false;
-        continue;
       }
       if (line.empty() && note.empty()) continue;
       note += line + "\n";
-      if (line.rfind("\xe2\x80\x94 ", 0) == 0) signed_yet = true;
+      if (signature) signed_yet = true;
     }
     if (!note.empty()) seen.push_back(note);
   }
@@ -238,7 +240,12 @@ int log_verify(const std::string& source, const std::string& vkey_arg, const std
   if (!seen_file.empty()) {
     auto latest = (*reader)->read("checkpoint");
     if (!latest) return fail(latest.error());
+    // Each note followed by a blank line, whatever the file ended with so far.
+    std::string before;
+    if (std::filesystem::exists(seen_file)) before = read_arg_or_file(seen_file);
     std::ofstream out(seen_file, std::ios::app);
+    if (!before.empty() && !before.ends_with("\n")) out << "\n";
+    if (!before.empty() && !before.ends_with("\n\n")) out << "\n";
     out << *latest << "\n";
     if (!out) return fail(internal("cannot write " + seen_file));
   }

@@ -11,6 +11,7 @@
 #include "fhir/validate.h"
 #include "http/account_api.h"
 #include "http/book_api.h"
+#include "http/content_coding.h"
 #include "http/cookie.h"
 #include "http/me_documents_api.h"
 #include "http/oidc_api.h"
@@ -226,8 +227,9 @@ class Api {
     return r;
   }
 
-  // The C2SP tlog-tiles read API. Full tiles and bundles never change: cached for a year;
-  // the checkpoint and partial tiles change as the log grows.
+  // The C2SP tlog-tiles read API. Only the checkpoint changes as the log grows. A tile or entry
+  // bundle path names its content for good, partial widths (`.p/<W>`) included: the spec has them
+  // all cached for long. An object past the published tree is a 404, which is never cached.
   Response log(const Request& req) {
     Response r;
     if (req.method != "GET" && req.method != "HEAD") {
@@ -241,7 +243,11 @@ class Api {
       r.body = s_.log_vkey + "\n";
       return r;
     }
-    if (!ledger::is_log_path(rel)) {
+    // A 404 is cacheable by default (RFC 9111 §4.2.2); an object past today's tree exists later.
+    r.set("Cache-Control", "no-cache");
+    // One spelling per object: the path as sent, with no percent-encoding (tiles.h).
+    const std::string_view sent = std::string_view(req.target).substr(0, req.target.find('?'));
+    if (sent != req.path || !ledger::is_log_path(rel)) {
       r.status = 404;
       r.set("Content-Type", "text/plain; charset=utf-8");
       r.body = "no such log object\n";
@@ -255,10 +261,21 @@ class Api {
       r.body = r.status == 404 ? "no such log object\n" : "internal error\n";
       return r;
     }
-    const bool mutable_object = rel == "checkpoint" || rel.find(".p/") != std::string_view::npos;
-    r.set("Content-Type", rel == "checkpoint" ? "text/plain; charset=utf-8" : "application/octet-stream");
-    r.set("Cache-Control", mutable_object ? "no-cache" : "public, max-age=31536000, immutable");
+    const bool checkpoint = rel == "checkpoint";
+    r.set("Content-Type", checkpoint ? "text/plain; charset=utf-8" : "application/octet-stream");
+    r.set("Cache-Control", checkpoint ? "no-cache" : "public, max-age=31536000, immutable");
     r.body = std::move(*bytes);
+    // tlog-tiles: entry bundles SHOULD be compressed at the HTTP layer (they shrink to about a
+    // quarter); tiles are hashes, which do not compress.
+    if (rel.starts_with("tile/entries/")) {
+      r.set("Vary", "Accept-Encoding");
+      if (accepts_gzip(req.header("accept-encoding").value_or(""))) {
+        if (auto packed = gzip(r.body)) {
+          r.body = std::move(*packed);
+          r.set("Content-Encoding", "gzip");
+        }
+      }
+    }
     return r;
   }
 

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "http/content_coding.h"
+
 namespace hb::http {
 namespace {
 
@@ -88,8 +90,7 @@ std::optional<Response> StaticFiles::file(const std::filesystem::path& p, bool i
 std::optional<Response> StaticFiles::serve(const Request& req) const {
   if (!present_ || (req.method != "GET" && req.method != "HEAD")) return std::nullopt;
   const std::string& path = req.path;
-  const auto accept = req.header("accept-encoding");
-  const bool gzip = accept && accept->find("gzip") != std::string_view::npos;
+  const bool gzip = accepts_gzip(req.header("accept-encoding").value_or(""));
   if (is_app_route(path)) return file(root_ / "index.html", false, gzip);
   if (path.size() < 2 || path[0] != '/') return std::nullopt;
   // Only plain names: no "..", no empty or hidden segments, no backslashes.

@@ -103,6 +103,15 @@ TEST(JournaledLog, BatchesGoToTheJournalNotTheTileFolder) {
   auto on_disk = verify_log(folder, l.signer.vkey(), l.seen);
   ASSERT_TRUE(on_disk.is_ok()) << on_disk.status().to_string();
   EXPECT_EQ(on_disk->entries, 600u);
+  // verify_log checked that the folder serves every seen checkpoint's partial tiles (20 of
+  // them, sizes 30 to 600): those the batches only journaled were written on closing.
+  EXPECT_EQ(on_disk->seen_checkpoints, 20u);
+  for (const char* p : {"tile/0/002.p/28", "tile/entries/002.p/58", "tile/0/002.p/88",
+                        "tile/1/000.p/1", "tile/1/000.p/2"}) {
+    EXPECT_TRUE(fs::exists(t.path / "log" / p)) << p;
+  }
+  // A full tile stands for its partial ones, which the spec lets a log delete.
+  EXPECT_FALSE(fs::exists(t.path / "log/tile/0/001.p/44"));
 }
 
 TEST(JournaledLog, ACrashImageReplaysEveryAnsweredBatch) {
@@ -255,6 +264,9 @@ TEST(JournaledLog, AFailedCommitFailsItsBatchAndLeavesTheLog) {
   ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
   EXPECT_EQ((*ok)[0].index, 2u);
   EXPECT_EQ(store.commits(), 2);
+  // The folder serves what a client of the first checkpoint needs (tile/0/000.p/2) once the log
+  // is flushed, as on stopping: the batch of that checkpoint went to the journal only.
+  ASSERT_TRUE(log->flush().is_ok());
   auto report = verify_log(store, signer.vkey(), {before, log->checkpoint()});
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->entries, 200u);

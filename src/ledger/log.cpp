@@ -331,6 +331,7 @@ Status Log::load() {
     if (*root != cp->root) return internal("stored tiles do not match the stored checkpoint");
   }
   durable_size_ = e->size;
+  widths_size_ = e->size;
   publish(std::move(e));
   return Status::ok();
 }
@@ -349,7 +350,7 @@ Status Log::replay_journal() {
     auto next = std::make_shared<Edge>(*edge);
     std::map<std::string, std::string> full;
     HB_RETURN_IF_ERROR(build(all, *next, full, nullptr));
-    HB_RETURN_IF_ERROR(commit_edge(*next, std::move(full)));
+    HB_RETURN_IF_ERROR(commit_edge(*next, std::move(full), /*every_width=*/true));
     publish(std::move(next));
   }
   return journal_->rebuild();
@@ -389,7 +390,9 @@ Result<std::string> Log::read(std::string_view path) {
         0, std::size_t{id->width} * kHashSize);
   }
   if (id->full()) return view_.read(path);
-  return fetch_from(view_)(*id);  // an earlier width of a tile now full
+  // An earlier width of a tile now full, cut from the full tile: a `.p/` file of that width may
+  // be left from a failed commit and hold entries that were never published.
+  return prefix_of_full(view_, *id);
 }
 
 Result<std::string> Log::receipt(uint64_t index) const {
@@ -538,7 +541,9 @@ Status Log::flush() {
   lead();
   Status s = Status::ok();
   std::shared_ptr<const Edge> edge = published();
-  if (durable_size_ != edge->size) s = commit_edge(*edge, {});
+  if (durable_size_ != edge->size || widths_size_ != edge->size) {
+    s = commit_edge(*edge, {}, /*every_width=*/true);
+  }
   unlead();
   return s;
 }
@@ -704,7 +709,8 @@ Status Log::sign_edge(Edge& next, const std::map<std::string, std::string>& full
   return Status::ok();
 }
 
-Status Log::commit_edge(const Edge& next, std::map<std::string, std::string> full) {
+Status Log::commit_edge(const Edge& next, std::map<std::string, std::string> full,
+                        bool every_width) {
   TileObjects objects;
   // The full tiles of earlier batches that the writer has not written: this commit writes them.
   std::vector<std::string> taken;
@@ -729,6 +735,21 @@ Status Log::commit_edge(const Edge& next, std::map<std::string, std::string> ful
     if (id.level == 0)
       objects.emplace_back(tile_path({kEntriesLevel, id.index, id.width}), next.bundle);
   }
+  if (every_width) {
+    // Each level's right edge is one partial tile (or none); its narrower widths are prefixes.
+    for (std::size_t level = 0; level < next.partial.size(); ++level) {
+      const auto width = static_cast<uint32_t>(next.partial[level].size() / kHashSize);
+      if (width == 0) continue;
+      const uint64_t index = level_count(level, next.size) / kTileWidth;
+      for (uint32_t w = 1; w < width; ++w) {
+        objects.emplace_back(tile_path({static_cast<int>(level), index, w}),
+                             next.partial[level].substr(0, std::size_t{w} * kHashSize));
+        if (level != 0) continue;
+        HB_ASSIGN_OR_RETURN(std::string bundle, bundle_prefix(next.bundle, w));
+        objects.emplace_back(tile_path({kEntriesLevel, index, w}), std::move(bundle));
+      }
+    }
+  }
   objects.emplace_back("checkpoint", next.checkpoint);
   Status s = store_.commit(objects);
   {
@@ -742,6 +763,7 @@ Status Log::commit_edge(const Edge& next, std::map<std::string, std::string> ful
   }
   if (!s.is_ok()) return Status(s.code(), "log commit failed: " + s.message());
   durable_size_ = next.size;
+  if (every_width) widths_size_ = next.size;
   if (journal_) journal_->restart(next.size);
   return Status::ok();
 }

@@ -20,6 +20,10 @@
 //     everything before it durable too, and the journal starts over. On open, the entries the
 //     journal holds beyond the stored checkpoint are appended again and committed. flush() (and the
 //     destructor) commit what the journal holds, so a stopped log leaves a complete tile folder.
+//     Complete means what tlog-tiles asks a log to serve: for every checkpoint it published, the
+//     partial tiles of that size, unless the full tile exists. The batches of a journal write no
+//     partial tiles, so flush() and the commit after a replay write every width of the right
+//     edge's partial tiles, up to 255 of each level (a static file server then serves the folder).
 //
 // Entries are opaque bytes (at most 65535): the caller decides what goes in (document hash,
 // issuer id, kind, time). Never put patient data in an entry: the log is public and permanent.
@@ -210,8 +214,11 @@ class Log final : public TileReader {
   Status wait_sync();
   void syncer_loop();
   // Makes `next` durable the first way (see the top of the file): `full`, its partial tiles and
-  // its checkpoint in one TileStore::commit; the journal then starts over.
-  Status commit_edge(const Edge& next, std::map<std::string, std::string> full);
+  // its checkpoint in one TileStore::commit; the journal then starts over. With `every_width`,
+  // the narrower widths of the right edge's partial tiles too (for the checkpoints of the batches
+  // that only went to the journal).
+  Status commit_edge(const Edge& next, std::map<std::string, std::string> full,
+                     bool every_width = false);
   void publish(std::shared_ptr<const Edge> next);
   std::shared_ptr<const Edge> published() const;
   // Waits to be the batch leader, as a batch does (for flush()).
@@ -237,6 +244,9 @@ class Log final : public TileReader {
   // for the next one, which checks them against its tiles; only the batch leader touches them.
   TileHashReader::Tiles edge_tiles_;
   uint64_t durable_size_ = 0;         // the store's checkpoint size; only the batch leader
+  // The size whose right edge has every width in the store (commit_edge's every_width). A folder
+  // found on open is taken as complete: flush() left it so, or a replay completes it. Leader only.
+  uint64_t widths_size_ = 0;
 
   mutable std::mutex mu_;
   std::deque<Request*> queue_;       // guarded by mu_

@@ -285,6 +285,37 @@ TEST(Log, ReopensFromStoreAfterRestart) {
   EXPECT_EQ(Log::open(store, test_signer()).status().code(), Code::kInternal);
 }
 
+TEST(Log, AnEarlierWidthOfAFullTileComesFromTheFullTile) {
+  MemoryTileStore store;
+  auto signer = test_signer();
+  auto log = Log::open(store, signer).value();
+  std::vector<std::string> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(log_entry(i));
+  ASSERT_TRUE(log->append(batch).is_ok());
+  // What a failed commit may leave: tiles of width 20, built from entries never published.
+  std::string stale_tile(20 * kHashSize, 'x');
+  std::string stale_bundle;
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(append_bundle_entry(stale_bundle, "never published").is_ok());
+  store.put("tile/0/000.p/20", stale_tile);
+  store.put("tile/entries/000.p/20", stale_bundle);
+  batch.clear();
+  for (int i = 10; i < 300; ++i) batch.push_back(log_entry(i));
+  ASSERT_TRUE(log->append(batch).is_ok());  // tile 0 is full now
+
+  const std::string full = log->read("tile/0/000").value();
+  EXPECT_EQ(log->read("tile/0/000.p/20").value(), full.substr(0, 20 * kHashSize));
+  auto bundle = log->read("tile/entries/000.p/20");
+  ASSERT_TRUE(bundle.is_ok()) << bundle.status().to_string();
+  auto entries = parse_entry_bundle(*bundle, 20);
+  ASSERT_TRUE(entries.is_ok()) << entries.status().to_string();
+  EXPECT_EQ((*entries)[19], log_entry(19));
+  // Receipts read through the log too.
+  auto r = log->receipt(5);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_TRUE(verify_receipt(*r, log_entry(5), signer.verifier()).is_ok());
+}
+
 TEST(Log, RefusesToOpenOverCorruptTiles) {
   MemoryTileStore store;
   auto signer = test_signer();

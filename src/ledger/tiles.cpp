@@ -179,25 +179,30 @@ Status append_bundle_entry(std::string& bundle, std::string_view entry) {
   return Status::ok();
 }
 
+Result<std::string> prefix_of_full(TileReader& reader, const TileId& id) {
+  TileId full = id;
+  full.width = kTileWidth;
+  auto whole = reader.read(tile_path(full));
+  if (!whole) return whole.status();
+  if (id.full()) return whole;
+  if (id.level == kEntriesLevel) {
+    auto entries = parse_entry_bundle(*whole, kTileWidth);
+    if (!entries) return entries.status();
+    std::string prefix;
+    for (uint32_t i = 0; i < id.width; ++i)
+      HB_RETURN_IF_ERROR(append_bundle_entry(prefix, (*entries)[i]));
+    return prefix;
+  }
+  if (whole->size() != kTileWidth * kHashSize)
+    return invalid(tile_path(full) + ": not a full tile");
+  return whole->substr(0, std::size_t{id.width} * kHashSize);
+}
+
 TileFetch fetch_from(TileReader& reader) {
   return [&reader](const TileId& id) -> Result<std::string> {
     auto got = reader.read(tile_path(id));
     if (got.is_ok() || id.full() || got.status().code() != Code::kNotFound) return got;
-    TileId full = id;
-    full.width = kTileWidth;
-    auto whole = reader.read(tile_path(full));
-    if (!whole) return whole.status();
-    if (id.level == kEntriesLevel) {
-      auto entries = parse_entry_bundle(*whole, kTileWidth);
-      if (!entries) return entries.status();
-      std::string prefix;
-      for (uint32_t i = 0; i < id.width; ++i)
-        HB_RETURN_IF_ERROR(append_bundle_entry(prefix, (*entries)[i]));
-      return prefix;
-    }
-    if (whole->size() != kTileWidth * kHashSize)
-      return invalid(tile_path(full) + ": not a full tile");
-    return whole->substr(0, std::size_t{id.width} * kHashSize);
+    return prefix_of_full(reader, id);
   };
 }
 

@@ -83,6 +83,11 @@ using TileFetch = std::function<Result<std::string>(const TileId&)>;
 // full one exists) is served from the first `width` hashes of the full tile instead.
 TileFetch fetch_from(TileReader& reader);
 
+// The first `id.width` hashes (or entries) of the full tile `id` names, read from that full tile
+// only. For a log's own reads: a partial tile file left by a failed commit may hold entries the
+// log never published, while a full tile is only ever written with published ones.
+Result<std::string> prefix_of_full(TileReader& reader, const TileId& id);
+
 // Complete-subtree hashes of the tree of `size` leaves, computed from its tiles. Every tile is
 // fetched at most once and expanded once (the 255 interior hashes of a tile are computed when it
 // is first needed), so a proof costs a handful of fetches and no more than 255 hashes per tile.

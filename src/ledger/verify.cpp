@@ -266,6 +266,41 @@ Result<VerifyReport> verify_log(TileReader& reader, std::string_view vkey,
                     ") is not consistent with the latest: " + s.message());
     }
   }
+  // A client holding a seen checkpoint reads the partial tiles of its size (step 6).
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const uint64_t s = seen[i].size;
+    auto missing = [&](const TileId& id, const std::string& why) {
+      return broken("seen checkpoint " + std::to_string(i) + " (size " + std::to_string(s) +
+                    "): " + tile_path(id) + " " + why);
+    };
+    for (int level = 0; (s >> (kTileHeight * level)) > 0; ++level) {
+      const uint64_t n = (s >> (kTileHeight * level)) / kTileWidth;
+      const uint32_t w = tile_width(level, n, s);
+      if (w == 0 || w == kTileWidth || tile_width(level, n, size) == kTileWidth) continue;
+      const TileId id{level, n, w};
+      auto bytes = reader.read(tile_path(id));
+      if (!bytes) return missing(id, "is not served: " + bytes.status().message());
+      ++report.tiles;
+      auto hashes = parse_tile(*bytes, w);
+      if (!hashes) return missing(id, hashes.status().message());
+      for (uint32_t k = 0; k < w; ++k) {
+        const Hash& want = level == 0 ? tree.level0[n][k] : tree.upper[level][n * kTileWidth + k];
+        if ((*hashes)[k] != want) return missing(id, "differs from the verified tiles");
+      }
+      if (level != 0) continue;
+      const TileId bid{kEntriesLevel, n, w};
+      auto bundle = reader.read(tile_path(bid));
+      if (!bundle) return missing(bid, "is not served: " + bundle.status().message());
+      ++report.tiles;
+      auto entries = parse_entry_bundle(*bundle, w);
+      if (!entries) return missing(bid, entries.status().message());
+      for (uint32_t k = 0; k < w; ++k) {
+        if (leaf_hash((*entries)[k]) != tree.level0[n][k]) {
+          return missing(bid, "differs from the verified entries");
+        }
+      }
+    }
+  }
   report.seen_checkpoints = seen.size();
   return report;
 }

@@ -11,7 +11,9 @@
 //   5. every previously seen checkpoint (note texts the caller kept) verifies under the same key
 //      and is consistent with the latest one (a consistency proof built from the verified tiles
 //      is checked with verify_consistency). A seen checkpoint larger than the latest means the
-//      log went back in time, and fails.
+//      log went back in time, and fails;
+//   6. the log still serves the partial tiles and entry bundle of every seen checkpoint's size
+//      (tlog-tiles asks it to, except where the full tile now exists), equal to the verified ones.
 // Memory use is about 1/8 byte per entry (the re-derived level-1 hashes and up); tiles are
 // fetched once each.
 //

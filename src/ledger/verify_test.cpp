@@ -139,6 +139,38 @@ TEST(VerifyLog, DetectsTamperedEntryAndUpperTile) {
   }
 }
 
+// A reader that no longer has one object: a log that lost (or never wrote) it.
+struct Hiding final : TileReader {
+  TileReader& inner;
+  std::string hidden;
+  Hiding(TileReader& r, std::string h) : inner(r), hidden(std::move(h)) {}
+  Result<std::string> read(std::string_view path) override {
+    if (path == hidden) return not_found("hidden");
+    return inner.read(path);
+  }
+};
+
+TEST(VerifyLog, ASeenCheckpointsPartialTilesMustStillBeServed) {
+  OurLog l;
+  l.grow(3, 10);  // checkpoints of sizes 10, 20 and 30, all inside tile 0
+  ASSERT_TRUE(verify_log(l.store, l.signer.vkey(), l.seen).is_ok());
+  for (const char* path : {"tile/0/000.p/20", "tile/entries/000.p/20"}) {
+    Hiding lost(l.store, path);
+    ASSERT_TRUE(verify_log(lost, l.signer.vkey(), {}).is_ok()) << "not needed without it seen";
+    auto r = verify_log(lost, l.signer.vkey(), l.seen);
+    EXPECT_EQ(r.status().code(), Code::kConflict) << path;
+    EXPECT_NE(r.status().message().find(path), std::string::npos) << r.status().message();
+  }
+  // Served, but not what the verified tiles say.
+  l.store.put("tile/0/000.p/10", std::string(10 * kHashSize, 'x'));
+  EXPECT_EQ(verify_log(l.store, l.signer.vkey(), l.seen).status().code(), Code::kConflict);
+  // Once the tile is full, its partial widths may go.
+  OurLog full;
+  full.grow(2, 200);
+  Hiding gone(full.store, "tile/0/000.p/200");
+  EXPECT_TRUE(verify_log(gone, full.signer.vkey(), full.seen).is_ok());
+}
+
 TEST(VerifyLog, DetectsForkAndRollback) {
   OurLog a;
   a.grow(3, 10);

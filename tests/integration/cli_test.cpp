@@ -188,6 +188,17 @@ TEST(Cli, LogVerifyChecksTheServedLog) {
   EXPECT_EQ(read_file(seen), checkpoint.body + "\n");
   // Seen checkpoints are checked the next time.
   EXPECT_EQ(run_healthbook({"log", "verify", server.base() + "/log", "--vkey", vkey, "--seen", seen}).exit_code, 0);
+  // A seen file begun by hand (`curl .../checkpoint > seen`: no blank line after the note) is
+  // read, and what is appended to it stays readable.
+  const std::string by_hand = server.data_dir() + "/seen-by-hand";
+  { std::ofstream(by_hand) << checkpoint.body; }
+  for (int run = 0; run < 2; ++run) {
+    auto r = run_healthbook(
+        {"log", "verify", server.base() + "/log", "--vkey", vkey, "--seen", by_hand});
+    EXPECT_EQ(r.exit_code, 0) << "run " << run << ": " << r.err;
+  }
+  EXPECT_EQ(read_file(by_hand),
+            checkpoint.body + "\n" + checkpoint.body + "\n" + checkpoint.body + "\n");
 
   auto other = run_healthbook({"log", "verify", server.data_dir() + "/log", "--vkey",
                                "example.com/log+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"});

@@ -118,6 +118,51 @@ TEST_F(Documents, IssueVerifyAndFindInTheRecordAndTheLog) {
   EXPECT_NE(verified.out.find("1 entries"), std::string::npos) << verified.out;
 }
 
+// The C2SP tlog-tiles read API as a cache and a client see it.
+TEST_F(Documents, TheLogServesItsObjectsAsTlogTilesSays) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(issue(mc_request("MC-LOG-" + std::to_string(i)), a_).status, 201);
+  }
+  auto checkpoint = server_->get("/log/checkpoint", "");
+  ASSERT_NE(checkpoint.body.find("/log\n3\n"), std::string::npos) << checkpoint.body;
+  EXPECT_EQ(checkpoint.headers["cache-control"], "no-cache");
+  // Every tile path names its bytes for good, partial widths included.
+  for (const char* path :
+       {"/log/tile/0/000.p/3", "/log/tile/0/000.p/1", "/log/tile/entries/000.p/2"}) {
+    auto r = server_->get(path, "");
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.headers["cache-control"], "public, max-age=31536000, immutable") << path;
+    EXPECT_EQ(r.headers["content-type"], "application/octet-stream") << path;
+  }
+  EXPECT_EQ(server_->get("/log/tile/0/000.p/3", "").body.size(), 3u * 32);
+  // Past the tree: a 404 that no cache keeps, since the object will exist.
+  auto later = server_->get("/log/tile/0/000.p/4", "");
+  EXPECT_EQ(later.status, 404);
+  EXPECT_EQ(later.headers["cache-control"], "no-cache");
+  // One spelling per object.
+  EXPECT_EQ(server_->get("/log/tile%2F0%2F000.p%2F3", "").status, 404);
+  EXPECT_EQ(server_->get("/log/tile/0/000.p/%33", "").status, 404);
+  // Entry bundles are gzipped for a client that asks (and only then).
+  auto plain = server_->get("/log/tile/entries/000.p/3", "");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.headers.count("content-encoding"), 0u);
+  EXPECT_EQ(plain.headers["vary"], "Accept-Encoding");
+  auto packed = server_->get("/log/tile/entries/000.p/3", "", {"Accept-Encoding: gzip"});
+  ASSERT_EQ(packed.status, 200);
+  EXPECT_EQ(packed.headers["content-encoding"], "gzip");
+  EXPECT_EQ(gunzip(packed.body), plain.body);
+  EXPECT_EQ(server_->get("/log/tile/entries/000.p/3", "", {"Accept-Encoding: gzip;q=0"}).body,
+            plain.body);
+  EXPECT_EQ(server_->get("/log/tile/0/000.p/3", "", {"Accept-Encoding: gzip"})
+                .headers.count("content-encoding"),
+            0u);
+  // The verifier asks for gzip and reads the bundles through it.
+  auto verified = run_healthbook({"log", "verify", server_->base() + "/log", "--vkey",
+                                  server_->data_dir() + "/keys/log.vkey"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_NE(verified.out.find("3 entries"), std::string::npos) << verified.out;
+}
+
 TEST_F(Documents, IssuingIsIdempotentByTheFacilitysDocumentId) {
   auto first = issue(mc_request("MC-0002"), a_);
   ASSERT_EQ(first.status, 201) << first.body;

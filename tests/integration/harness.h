@@ -75,6 +75,8 @@ class Server {
 };
 
 std::string read_file(const std::string& path);
+// The data of a gzip member (RFC 1952), or "(not gzip)" when it does not inflate.
+std::string gunzip(const std::string& data);
 
 // ---- residents (accounts, book, shares, proxies tests) ----
 
