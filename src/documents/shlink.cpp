@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "core/utf8.h"
 #include "crypto/aead.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
@@ -12,18 +13,8 @@ namespace {
 constexpr std::string_view kScheme = "shlink:/";
 constexpr std::size_t kMaxLinkChars = 8 * 1024;
 constexpr std::size_t kMaxUrlChars = 128;
-constexpr std::size_t kMaxLabelChars = 80;
 constexpr std::size_t kIvLen = 12;
 constexpr std::size_t kTagLen = 16;
-
-// Counts UTF-8 code points (the label limit is in characters, not bytes).
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
 
 bool url_ok(std::string_view url) {
   if (url.starts_with("https://")) return url.size() > 8;
@@ -84,7 +75,7 @@ Result<ShlPayload> ShlPayload::from_json(const Json& j) {
   if (j.contains("label")) {
     if (!j["label"].is_string()) return invalid("SHL label must be a string");
     p.label = j["label"].get<std::string>();
-    if (utf8_length(p.label) > kMaxLabelChars) return invalid("SHL label is over 80 characters");
+    if (utf8_length(p.label) > kMaxShlLabelChars) return invalid("SHL label is over 80 characters");
   }
   if (j.contains("v")) {
     if (!j["v"].is_number_integer()) return invalid("SHL v must be an integer");

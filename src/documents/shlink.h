@@ -20,6 +20,9 @@
 
 namespace hb::documents {
 
+// The longest label a link may carry, in characters (not bytes).
+inline constexpr std::size_t kMaxShlLabelChars = 80;
+
 struct ShlPayload {
   std::string url;             // manifest URL (or the file itself with flag U)
   std::string key;             // 43 characters: base64url of 32 random bytes

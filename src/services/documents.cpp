@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/ids.h"
+#include "core/utf8.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -531,14 +532,16 @@ void DocumentService::submit(Issuing& it, const store::Facility& facility,
   it.link.created = doc.issued;
 
   // The card's QR text and the link's file for a card are derived when needed (qr_of,
-  // shl_file_of): stored, they were half of every document row.
+  // shl_file_of): stored, they were half of every document row. The SMART Health Link's label is
+  // cut between characters (at 60 bytes, a Vietnamese name lost half a letter).
+  std::string label = utf8_prefix("Document from " + facility.name, documents::kMaxShlLabelChars);
   it.body = {{"requestHash", it.request_hash},
              {"request", std::move(it.request)},  // not read again
              {"card", it.card.jws},
              {"receipt", receipt},
              {"details", it.req->details},
              {"shlKey", shl_key},
-             {"label", "Document from " + facility.name.substr(0, 60)}};
+             {"label", std::move(label)}};
   if (it.card.jws.empty()) {  // the link's file is the document's only copy of its FHIR Bundle
     auto file = documents::encrypt_shl_file(shl_key, it.content_text, documents::kContentTypeFhir);
     if (!file) {

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "core/url.h"
+#include "core/utf8.h"
 #include "crypto/encoding.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
@@ -509,6 +511,41 @@ TEST_F(DocumentsTest, ARevokedDocumentIsNoLongerASmartHealthLink) {
   // Before the passcode, a revoked link answers like any other.
   auto wrong = docs_->shl_manifest(token, R"({"recipient":"x","passcode":"2000-01-01"})", "10.0.0.3");
   EXPECT_EQ(wrong->status, 401);
+}
+
+// The link's label is "Document from <facility>", cut to the 80 characters a SMART Health Link
+// allows, between characters: cut at 60 bytes, a Vietnamese name lost half of "ơ" (U+FFFD).
+TEST_F(DocumentsTest, TheLinksLabelIsCutBetweenCharacters) {
+  FacilityService facilities(*store_, clock_, "^[0-9]{5}$");
+  const std::string name = "AABệnh viện Đa khoa Trung ương Thành phố Cần Thơ Bệnh viện";
+  // The label of a document of a facility of this name, as a SMART Health Link viewer reads it.
+  auto label_for = [&](const std::string& code, const std::string& facility_name) -> std::string {
+    auto f = facilities.add({code, facility_name, "public-hospital", ""});
+    EXPECT_TRUE(f.is_ok()) << f.status().to_string();
+    if (!f) return "";
+    Principal issuer = who_;
+    issuer.facility_id = f->id;
+    issuer.facility_code = code;
+    auto r = docs_->issue(issuer, certificate_request("MC-L" + code));
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    if (!r) return "";
+    const std::string link = r->body["link"];
+    LinkResult open = unlock(link.substr(link.rfind('/') + 1), "1990-04-12");
+    EXPECT_TRUE(open.body.contains("shlink")) << dump_json(open.body);
+    auto payload = documents::decode_shlink(open.body.value("shlink", ""));
+    EXPECT_TRUE(payload.is_ok()) << payload.status().to_string();
+    return payload ? payload->label : "";
+  };
+  const std::string whole = label_for("92001", name);
+  EXPECT_EQ(whole, "Document from " + name) << "72 characters: the whole name";
+  EXPECT_EQ(whole.find("\xEF\xBF\xBD"), std::string::npos) << "no U+FFFD";
+
+  const std::string longer = name + " " + name;  // 117 characters, 151 bytes
+  const std::string cut = label_for("92002", longer);
+  EXPECT_EQ(utf8_length(cut), documents::kMaxShlLabelChars);
+  EXPECT_TRUE(valid_utf8(cut));
+  EXPECT_EQ(cut.find("\xEF\xBF\xBD"), std::string::npos) << "no U+FFFD";
+  EXPECT_EQ(("Document from " + longer).rfind(cut, 0), 0u) << cut;
 }
 
 // The device cookie is the server's own word, under a MAC: no other link, no later expiry, no

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/ids.h"
+#include "core/utf8.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "documents/health_card.h"
@@ -21,23 +22,6 @@ constexpr std::size_t kMaxRecipient = 80;  // characters of the recipient kept a
 
 std::string share_aad(const std::string& share_id) { return "share/" + share_id; }
 std::string recipient_aad(const std::string& share_id) { return "share-recipient/" + share_id; }
-
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-// The first `max` characters of UTF-8 text.
-std::string utf8_prefix(std::string_view s, std::size_t max) {
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == max) {
-      return std::string(s.substr(0, i));
-    }
-  }
-  return std::string(s);
-}
 
 bool valid_fhir_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
