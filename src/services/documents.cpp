@@ -612,7 +612,7 @@ void DocumentService::submit(Issuing& it, const store::Facility& facility,
       });
 }
 
-LinkResult DocumentService::refusal(const store::DocLink& state) const {
+LinkResult DocumentService::refusal(const store::DocLink& state, Asker asker) const {
   LinkResult r;
   const Time now = clock_.now();
   if (state.disabled) {
@@ -628,13 +628,34 @@ LinkResult DocumentService::refusal(const store::DocLink& state) const {
   } else {
     const bool fresh_window = now - state.window_start >= std::chrono::hours(1);
     const int in_window = fresh_window ? 0 : state.failures_window;
+    const int before_disabled = kWrongInTotal - state.failures_total;
+    const int remaining = asker == Asker::kShlViewer
+                              ? before_disabled
+                              : std::min(kWrongPerHour - in_window, before_disabled);
     r.status = 401;
     r.body = {{"title", "birth-date-required"},
               {"detail", "Enter the date of birth of the person this document is for."},
-              {"remainingAttempts", std::max(0, std::min(kWrongPerHour - in_window, kWrongInTotal - state.failures_total))}};
+              {"remainingAttempts", std::max(0, remaining)}};
   }
   r.body["status"] = r.status;
   r.body["type"] = "about:blank";
+  return r;
+}
+
+LinkResult DocumentService::wrong_answer(const store::DocLink& state, Asker asker) const {
+  LinkResult r;
+  if (asker == Asker::kShlViewer) {
+    // SMART Health Links: every wrong passcode is 401 with the attempts left before the link is
+    // disabled, the one that sets the hour's lock or disables it too. The lock (429) and the end
+    // (404) answer the requests after it.
+    store::DocLink counted = state;
+    counted.disabled = false;
+    counted.locked_until = Time{};
+    r = refusal(counted, asker);
+  } else {
+    r = refusal(state, asker);
+  }
+  if (r.status == 401) r.body["detail"] = "That is not the date of birth for this document.";
   return r;
 }
 
@@ -784,7 +805,7 @@ Result<LinkResult> DocumentService::open_link(const std::string& token, const st
     auto it = unknown_links_.find(hash);
     state = it != unknown_links_.end() ? it->second : store::DocLink{};
   }
-  return refusal(*state);
+  return refusal(*state, Asker::kPage);
 }
 
 namespace {
@@ -804,7 +825,7 @@ LinkResult too_many_from_address() {
 Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::string& token,
                                                                    std::string_view birth_date,
                                                                    const std::string& address,
-                                                                   bool count_malformed) {
+                                                                   Asker asker) {
   const std::string hash = crypto::sha256_hex(token);
   const Time now = clock_.now();
   Attempt out;
@@ -814,7 +835,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     return out;
   }
   const std::string given = normalise_birth_date(birth_date);
-  if (given.empty() && !count_malformed) {
+  if (given.empty() && asker == Asker::kPage) {
     // The same for every link, known or not, so it tells nothing; a typing slip costs no attempt.
     out.refused = LinkResult{400, {{"type", "about:blank"}, {"status", 400}, {"title", "not a date"},
                                    {"detail", "Enter the date of birth as YYYY-MM-DD or DD/MM/YYYY."}}, {}};
@@ -865,7 +886,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     if (auto it = unknown_links_.find(hash); it != unknown_links_.end()) state = it->second;
   }
   if (state.disabled || state.locked_until > now) {
-    out.refused = refusal(state);
+    out.refused = refusal(state, asker);
     return out;
   }
   if (right) {
@@ -915,14 +936,13 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     if (unknown_links_.size() > 100000) unknown_links_.clear();  // bounded memory
     unknown_links_[hash] = state;
   }
-  out.refused = refusal(state);
-  if (out.refused->status == 401) out.refused->body["detail"] = "That is not the date of birth for this document.";
+  out.refused = wrong_answer(state, asker);
   return out;
 }
 
 Result<LinkResult> DocumentService::unlock_link(const std::string& token, std::string_view birth_date,
                                                 const std::string& address) {
-  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address, false));
+  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, birth_date, address, Asker::kPage));
   if (a.refused) return std::move(*a.refused);
   const std::string device_token =
       device_cookie(a.link->token_hash, clock_.now() + kDeviceLifetime);
@@ -934,7 +954,8 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
                                                  const std::string& address) {
   HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
   HB_ASSIGN_OR_RETURN(auto req, documents::ShlManifestRequest::from_json(j));
-  HB_ASSIGN_OR_RETURN(Attempt a, check_birth_date(token, req.passcode.value_or(""), address, true));
+  HB_ASSIGN_OR_RETURN(
+      Attempt a, check_birth_date(token, req.passcode.value_or(""), address, Asker::kShlViewer));
   if (a.refused) {
     LinkResult r = std::move(*a.refused);
     // SMART Health Links: a link that no longer works is 404.

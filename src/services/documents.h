@@ -140,8 +140,11 @@ class DocumentService {
   Result<LinkResult> unlock_link(const std::string& token, std::string_view birth_date,
                                  const std::string& address);
   // SMART Health Links: the manifest of the link's document for a viewer, which sends
-  // {"recipient", "passcode"} (the birth date, counted as on the page): 200 {"files": [...]},
-  // 401 {"remainingAttempts"}, 429 while locked, 404 once disabled.
+  // {"recipient", "passcode"} (the birth date, counted as on the page): 200 {"files": [...]};
+  // a wrong passcode 401 {"remainingAttempts"}: as the spec says, the attempts left before the
+  // link is disabled (kWrongInTotal over its life), not before the hour's lock, and 401 also for
+  // the wrong passcode that locks the link for the hour or disables it (remainingAttempts 0);
+  // 429 with retryAfter while the hour's lock holds (our rate limit); 404 once disabled.
   // With "embeddedLengthMax" below the file's length, the file is not embedded but given as a
   // `location`: https://<host>/shl/file/<256-bit token>, which serves it once, within
   // kLocationLifetime (the SMART Health Links rule for short-lived, single-use locations).
@@ -240,7 +243,20 @@ class DocumentService {
   // as the birth-date check (unlock); nothing is read again.
   Result<Json> link_view(const store::DocLink& link, const std::string& token, const std::string& address,
                          bool latest = false, const Opened* opened = nullptr);
-  LinkResult refusal(const store::DocLink& state) const;
+  // Who answers a link's birth date: the page's own API (unlock_link, open_link) or a SMART Health
+  // Link viewer with its passcode (shl_manifest). For the page an answer that is no date is refused
+  // without counting, and remainingAttempts are those before the hour's lock (what a person at
+  // the page needs to know); for a viewer every passcode counts, and remainingAttempts are those
+  // before the link is disabled (the SMART Health Links meaning).
+  enum class Asker { kPage, kShlViewer };
+  // The answer to a link that is not opened: 410 disabled, 429 locked, else 401 asking for the
+  // birth date with remainingAttempts.
+  LinkResult refusal(const store::DocLink& state, Asker asker) const;
+  // The answer to a wrong birth date, counted into `state`. The page is told at once when that
+  // answer locked or disabled the link (429, 410); a viewer gets 401 with the attempts left (0 for
+  // the answer that disabled it), as the spec asks of every wrong passcode, and the lock or the
+  // end with its next request.
+  LinkResult wrong_answer(const store::DocLink& state, Asker asker) const;
   // An audit event of the patient's: someone read their document through its link.
   void audit_link_read(const char* event, const char* client, const std::string& patient_id,
                        const std::string& document_id, std::string detail, const std::string& address);
@@ -251,9 +267,10 @@ class DocumentService {
   };
   // Checks a birth date for a link and counts a wrong one (durably for a real link); a right one
   // that clears the hour's wrong answers writes that too. Both are durable before it returns.
-  // `count_malformed`: an answer that is no date counts as a wrong one (else: 400, not counted).
+  // For a viewer (Asker::kShlViewer) an answer that is no date counts as a wrong one; for the
+  // page it is refused (400) and not counted.
   Result<Attempt> check_birth_date(const std::string& token, std::string_view birth_date,
-                                   const std::string& address, bool count_malformed);
+                                   const std::string& address, Asker asker);
 
   // The issuer directory, built once and kept until this service issues a first card for a
   // facility, revokes or replaces a card, or kDirectoryLifetime passes (facilities and revocations

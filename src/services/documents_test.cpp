@@ -217,6 +217,59 @@ TEST_F(DocumentsTest, TheTwentyAreCountedOverTheLinksLifeNotClearedByARightAnswe
   EXPECT_EQ(unlock(token, "1990-04-12", "10.0.3.1").status, 410);
 }
 
+// SMART Health Links: a viewer's remainingAttempts are the wrong passcodes left before the link
+// is disabled, and every wrong passcode is 401 with them: also the fifth of an hour, which locks
+// the link (the requests after it get 429 with retryAfter: our rate limit), and the twentieth,
+// which disables it (0 left; then 404). An unknown link answers the same; the page keeps counting
+// the tries before the hour's lock. (Before: min(5 - this hour's, 20 - all), and 429 and 404 for
+// the fifth and the twentieth.)
+TEST_F(DocumentsTest, AViewerIsToldThePasscodesLeftBeforeTheLinkIsDisabled) {
+  const std::string token = issue("MC-4e");
+  const std::string unknown(43, 'C');
+  int request = 0;  // each from its own address: only the link's limits are at work
+  auto shl = [&](const std::string& t, const std::string& passcode) {
+    auto r =
+        docs_->shl_manifest(t, dump_json(Json{{"recipient", "Dr. Other"}, {"passcode", passcode}}),
+                            "10.0.7." + std::to_string(++request));
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r ? *r : LinkResult{};
+  };
+  for (int wrong = 1; wrong <= DocumentService::kWrongInTotal; ++wrong) {
+    LinkResult real = shl(token, "2000-01-01");
+    LinkResult fake = shl(unknown, "2000-01-01");
+    EXPECT_EQ(real.status, 401) << "wrong passcode " << wrong << ": " << dump_json(real.body);
+    EXPECT_EQ(real.body["remainingAttempts"], DocumentService::kWrongInTotal - wrong)
+        << "wrong passcode " << wrong;
+    EXPECT_EQ(dump_json(real.body), dump_json(fake.body)) << "unknown and wrong must look the same";
+    if (wrong == 2) {
+      auto page = docs_->open_link(token, "", "10.0.8.1");
+      ASSERT_TRUE(page.is_ok());
+      EXPECT_EQ(page->status, 401);
+      EXPECT_EQ(page->body["remainingAttempts"], DocumentService::kWrongPerHour - 2)
+          << "the page shows the tries before the hour's lock";
+    }
+    if (wrong % DocumentService::kWrongPerHour == 0 && wrong < DocumentService::kWrongInTotal) {
+      // That one locked the link for the hour: the next request waits, the right passcode too.
+      EXPECT_GT(link_state(token).locked_until, clock_.now());
+      LinkResult locked = shl(token, "1990-04-12");
+      EXPECT_EQ(locked.status, 429) << dump_json(locked.body);
+      EXPECT_EQ(locked.body["retryAfter"], 3601);
+      EXPECT_FALSE(locked.body.contains("remainingAttempts"));
+      EXPECT_EQ(dump_json(locked.body), dump_json(shl(unknown, "1990-04-12").body));
+      clock_.advance(std::chrono::minutes(61));
+    }
+  }
+  const store::DocLink state = link_state(token);
+  EXPECT_TRUE(state.disabled);
+  EXPECT_EQ(state.failures_total, DocumentService::kWrongInTotal);
+  LinkResult ended = shl(token, "1990-04-12");
+  EXPECT_EQ(ended.status, 404) << dump_json(ended.body);
+  EXPECT_EQ(dump_json(ended.body), dump_json(shl(unknown, "1990-04-12").body));
+  EXPECT_EQ(unlock(token, "1990-04-12", "10.0.8.2").status, 410) << "the page says it is disabled";
+  EXPECT_EQ(link_state(token).failures_total, DocumentService::kWrongInTotal)
+      << "refusals after the end count nothing";
+}
+
 TEST_F(DocumentsTest, AnAnswerThatIsNoDateCostsNoAttempt) {
   const std::string token = issue("MC-4c");
   for (int i = 0; i < 3 * DocumentService::kWrongPerHour; ++i) {
@@ -354,12 +407,13 @@ TEST_F(DocumentsTest, SharePasscodesSentAtOnceAreCheckedOneAfterAnother) {
     wrong += a.status == 401;
     locked += a.status == 429 && a.body.value("title", "") == "locked";
   }
-  // Checked one at a time, the first answer checked decides. A wrong one is the fifth: it locks
-  // the share and nothing after it opens. A right one clears the count, and the four wrong ones
-  // of the burst cannot lock it again.
+  // Checked one at a time, the first answer checked decides. A wrong one is the fifth: it is
+  // told so (401, with the passcodes left before the share is disabled), locks the share, and
+  // nothing after it opens. A right one clears the count, and the four wrong ones of the burst
+  // cannot lock it again.
   EXPECT_FALSE(opened > 0 && locked > 0) << opened << " opened, " << locked << " locked";
   if (opened == 0) {
-    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(wrong, 1);
     EXPECT_EQ(ask("lotus-2718", "10.3.0.1").status, 429) << "locked, even for the right passcode";
   }
 }

@@ -366,15 +366,18 @@ ShareAnswer ShareService::refusal(const store::Share& s) const {
              {"retryAfter",
               std::chrono::duration_cast<std::chrono::seconds>(s.locked_until - now).count() + 1}}};
   }
-  const bool fresh_window = now - s.window_start >= std::chrono::hours(1);
-  const int in_window = fresh_window ? 0 : s.failures_window;
+  return passcode_needed(s, "This link needs the passcode its owner gave you.");
+}
+
+ShareAnswer ShareService::passcode_needed(const store::Share& s, const char* detail) const {
+  // SMART Health Links: remainingAttempts are the passcodes left before the share is disabled
+  // (kWrongInARow), not those before the hour's lock, which is our rate limit (429, refusal).
   return {401,
           {{"type", "about:blank"},
            {"status", 401},
            {"title", "passcode-required"},
-           {"detail", "This link needs the passcode its owner gave you."},
-           {"remainingAttempts",
-            std::max(0, std::min(kWrongPerHour - in_window, kWrongInARow - s.failures_total))}}};
+           {"detail", detail},
+           {"remainingAttempts", std::max(0, kWrongInARow - s.failures_total)}}};
 }
 
 Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string_view request_json,
@@ -427,9 +430,11 @@ Result<ShareAnswer> ShareService::answer(const std::string& hash,
     if (!crypto::verify_password(*req.passcode, share->passcode_hash)) {
       if (charge) charge->keep();
       std::optional<store::Share> counted;
+      bool wrong_counted = false;
       HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
         HB_ASSIGN_OR_RETURN(counted, w.share(share->id));
         if (!counted || counted->status != "active") return Status::ok();
+        wrong_counted = true;
         if (now - counted->window_start >= std::chrono::hours(1)) {
           counted->window_start = now;
           counted->failures_window = 0;
@@ -446,9 +451,11 @@ Result<ShareAnswer> ShareService::answer(const std::string& hash,
         return w.put_share(*counted);
       }));
       if (!counted) return gone();
-      ShareAnswer a = refusal(*counted);
-      if (a.status == 401) a.body["detail"] = "That is not the passcode for this link.";
-      return a;
+      if (!wrong_counted) return refusal(*counted);  // ended meanwhile
+      // Every wrong passcode is 401 with the passcodes left, the one that locks the share for the
+      // hour or disables it (0 left) too: the lock (429) and the end (404) answer the requests
+      // after it.
+      return passcode_needed(*counted, "That is not the passcode for this link.");
     }
   }
 

@@ -44,7 +44,8 @@ struct ShareOptions {
 };
 
 // An answer to a SMART Health Link client: 200 with the manifest, or a refusal in problem+json
-// members (401 with remainingAttempts, 404 no longer active, 429 with retryAfter).
+// members (401 with remainingAttempts before the share is disabled, for every wrong passcode; 404
+// no longer active; 429 with retryAfter while locked).
 struct ShareAnswer {
   int status = 200;
   Json body;
@@ -86,7 +87,12 @@ class ShareService {
   // A share's sealed body, opened: label, records ("Type/id"), files ({contentType, jwe}).
   Result<Json> open_body(store::Reader& r, const store::Share& s);
   Json share_json(const store::Share& s, const Json& body, const Json& accesses) const;
+  // 404 for a share that is not active or expired, 429 while the hour's lock holds, else 401
+  // asking for the passcode (passcode_needed).
   ShareAnswer refusal(const store::Share& s) const;
+  // 401 with `detail` and remainingAttempts: the wrong passcodes the share takes before it is
+  // disabled, whether or not the hour's lock holds.
+  ShareAnswer passcode_needed(const store::Share& s, const char* detail) const;
   ShareAnswer gone() const;
   // The manifest's answer for the share whose token has this hash; `charge`: the address's charge
   // for the passcode the request carries (kept when it is wrong), null when it carries none.

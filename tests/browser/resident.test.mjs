@@ -311,7 +311,8 @@ test('the share viewer opens a passcode-protected SMART Health Link for someone 
   await page.getByLabel('Your name').fill('Dr Lan, eye clinic');
   await page.getByLabel('Passcode').fill('1900-01-01');
   await page.getByRole('button', { name: 'Open' }).click();
-  await page.getByText('That passcode is not right. 4 tries left before the link is locked.').waitFor();
+  // The SMART Health Link's count: the tries left before the link is disabled (20 in all).
+  await page.getByText('That passcode is not right. 19 tries left before the link stops working.').waitFor();
   await page.getByLabel('Passcode').fill(mai.birthDate);
   await page.getByRole('button', { name: 'Open' }).click();
   // Decrypted in the page: the health card's bundle, readably.

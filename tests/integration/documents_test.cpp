@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -249,6 +250,52 @@ TEST_F(Documents, TheLinkUnlocksWithTheBirthDateAndRemembersTheBrowser) {
   EXPECT_EQ(shown.status, 403) << shown.body;
   EXPECT_FALSE(Json::parse(server_->get(api, "", {"Cookie: " + device}).body).contains("diagnosis"));
   EXPECT_EQ(server_->send("POST", api + "/unlock", "", "{}", kJson).status, 400);
+}
+
+// The link as a SMART Health Link, over HTTP: every wrong passcode is 401 with remainingAttempts,
+// the passcodes left before the link is disabled (the spec's meaning), the fifth of an hour and
+// the twentieth too; while the hour's lock holds, 429 with Retry-After; once disabled, 404. An
+// unknown link answers every one of these the same.
+TEST_F(Documents, ASmartHealthLinkViewerIsToldThePasscodesLeftBeforeTheLinkIsDisabled) {
+  server_ =
+      std::make_unique<Server>(std::vector<std::string>{"HEALTHBOOK_TESTING_CLOCK_CONTROL=1"});
+  server_->add_facility("01001", "Bach Mai Hospital", "public-hospital");
+  auto r = issue(mc_request("MC-0008"), server_->token(server_->add_client("01001")));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string link = Json::parse(r.body)["link"];
+  const std::string token = link.substr(link.rfind('/') + 1);
+  auto ask = [&](const std::string& t, const std::string& passcode) {
+    return server_->send("POST", "/shl/" + t, "",
+                         Json{{"recipient", "Dr. Other"}, {"passcode", passcode}}.dump(), kJson);
+  };
+  const std::string unknown(43, 'D');
+  for (int wrong = 1; wrong <= 20; ++wrong) {
+    auto real = ask(token, "2000-01-01");
+    auto fake = ask(unknown, "2000-01-01");
+    EXPECT_EQ(real.status, 401) << "wrong passcode " << wrong << ": " << real.body;
+    EXPECT_EQ(real.json()["remainingAttempts"], 20 - wrong) << real.body;
+    EXPECT_EQ(real.body, fake.body) << "an unknown link and a wrong passcode look the same";
+    if (wrong % 5 == 0 && wrong < 20) {
+      auto locked = ask(token, "1990-04-12");
+      EXPECT_EQ(locked.status, 429) << locked.body;
+      const int retry_after = std::atoi(locked.headers["retry-after"].c_str());
+      EXPECT_GE(retry_after, 3500) << locked.headers["retry-after"];
+      EXPECT_LE(retry_after, 3601);
+      EXPECT_EQ(locked.json()["retryAfter"], retry_after);
+      EXPECT_FALSE(locked.json().contains("remainingAttempts"));
+      // The same for the unknown link, but for the seconds that passed between the two.
+      Json locked_body = locked.json(), unknown_body = ask(unknown, "1990-04-12").json();
+      locked_body.erase("retryAfter");
+      unknown_body.erase("retryAfter");
+      EXPECT_EQ(locked_body, unknown_body);
+      auto moved = http("POST", server_->base() + "/api/test/clock",
+                        Json{{"advanceSeconds", 3601}}.dump(), kJson);
+      ASSERT_EQ(moved.status, 200) << moved.body;
+    }
+  }
+  auto ended = ask(token, "1990-04-12");
+  EXPECT_EQ(ended.status, 404) << ended.body;
+  EXPECT_EQ(ended.body, ask(unknown, "1990-04-12").body);
 }
 
 TEST_F(Documents, OnlyTheIssuerRevokesOrReplacesAndVerifiersSeeIt) {

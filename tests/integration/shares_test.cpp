@@ -285,30 +285,30 @@ TEST_F(Shares, PasscodeGuessesLockThenDisableTheShare) {
   ASSERT_EQ(share["passcode"], true);
   EXPECT_EQ(payload_of(share)["flag"], "P");
 
+  // SMART Health Links: remainingAttempts are the passcodes left before the share is disabled,
+  // and every wrong passcode is 401 with them, the fifth of an hour (which locks the share) and the
+  // twentieth in a row (which disables it: 0) too. The requests after those get 429 and 404.
   auto asked = open(share, {{"recipient", "A"}});
   EXPECT_EQ(asked.status, 401);
-  EXPECT_EQ(asked.json()["remainingAttempts"], 5) << "no passcode given is not a guess";
+  EXPECT_EQ(asked.json()["remainingAttempts"], 20) << "no passcode given is not a guess";
   auto wrong = open(share, {{"recipient", "A"}, {"passcode", "tulip-0000"}});
   EXPECT_EQ(wrong.status, 401);
-  EXPECT_EQ(wrong.json()["remainingAttempts"], 4);
+  EXPECT_EQ(wrong.json()["remainingAttempts"], 19);
   EXPECT_EQ(open(share, {{"recipient", "A"}, {"passcode", "tulip-4821"}}).status, 200)
       << "the right passcode works and clears the count";
   int wrongs = 0;
   for (int hour = 0; hour < 4; ++hour) {
     for (int i = 0; i < 5; ++i, ++wrongs) {
       auto r = open(share, {{"recipient", "A"}, {"passcode", "guess-" + std::to_string(wrongs)}});
-      if (wrongs == 19) {
-        EXPECT_EQ(r.status, 404) << "the 20th wrong passcode in a row disables it";
-      } else if (i == 4) {
-        EXPECT_EQ(r.status, 429) << "five wrong in an hour lock it";
-        EXPECT_FALSE(r.headers["retry-after"].empty());
-      } else {
-        EXPECT_EQ(r.status, 401) << r.body;
-      }
+      EXPECT_EQ(r.status, 401) << "wrong passcode " << wrongs + 1 << ": " << r.body;
+      EXPECT_EQ(r.json()["remainingAttempts"], 19 - wrongs) << r.body;
     }
     if (hour < 3) {
-      EXPECT_EQ(open(share, {{"recipient", "A"}, {"passcode", "tulip-4821"}}).status, 429)
-          << "locked: even the right passcode waits";
+      auto locked = open(share, {{"recipient", "A"}, {"passcode", "tulip-4821"}});
+      EXPECT_EQ(locked.status, 429)
+          << "five wrong in an hour lock it: even the right passcode waits";
+      EXPECT_FALSE(locked.headers["retry-after"].empty());
+      EXPECT_FALSE(locked.json().contains("remainingAttempts"));
       advance(3601);
     }
   }

@@ -57,12 +57,14 @@ test('the certificate link works as a passcode-protected SMART Health Link', asy
   });
   const wrong = await ask('1979-02-27');
   assert.equal(wrong.status, 401);
-  assert.equal((await wrong.json()).remainingAttempts, 4);
+  const wrongBody = await wrong.json();
+  assert.equal(wrongBody.remainingAttempts, 19, 'the passcodes left before the link is disabled');
   const unknown = await fetch(`${hb.base}/shl/${'A'.repeat(43)}`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ recipient: 'x', passcode: '1979-02-27' }),
   });
   assert.equal(unknown.status, 401, 'an unknown link answers like a wrong passcode');
+  assert.deepEqual(await unknown.json(), wrongBody);
   const right = await ask('1979-02-28');
   assert.equal(right.status, 200, await right.clone().text());
   const manifest = await right.json();
@@ -99,8 +101,19 @@ test('the certificate link works as a passcode-protected SMART Health Link', asy
   assert.equal(JSON.parse(new TextDecoder().decode(again.plaintext)).verifiableCredential[0], doc.card.jws);
   assert.equal((await fetch(located.location)).status, 404, 'a location serves its file once');
 
-  // Five wrong passcodes lock it (429), as on the page.
-  for (let i = 0; i < 4; i++) await ask('1900-01-01');
-  const locked = await ask('1900-01-01');
-  assert.equal(locked.status, 429);
+  // Five wrong passcodes in an hour lock it, as on the page (the right ones above started the
+  // hour's count over, not the link's); the fifth is still told how many passcodes are left before
+  // the link is disabled (401), and the next request waits (429).
+  for (let left = 18; left >= 15; left--) {
+    const another = await ask('1900-01-01');
+    assert.equal(another.status, 401);
+    assert.equal((await another.json()).remainingAttempts, left);
+  }
+  const fifth = await ask('1900-01-01');
+  assert.equal(fifth.status, 401, 'the wrong passcode that locks the link is a wrong passcode');
+  assert.equal((await fifth.json()).remainingAttempts, 14);
+  const locked = await ask('1979-02-28');
+  assert.equal(locked.status, 429, 'locked: even the right passcode waits');
+  assert.ok(Number(locked.headers.get('retry-after')) > 0);
+  assert.equal((await locked.json()).remainingAttempts, undefined);
 });

@@ -579,7 +579,7 @@ export const en = {
   'viewer.recipientMissing': 'Enter your name.',
   'viewer.passcodeMissing': 'Enter the passcode.',
   'viewer.wrongPasscode': 'That passcode is not right.',
-  'viewer.remaining': '{n} tries left before the link is locked.',
+  'viewer.remaining': '{n} tries left before the link stops working.',
   'viewer.locked': 'Too many wrong passcodes. Try again at {time}.',
   'viewer.busy': 'Another passcode for this link is being checked right now. Try again in a moment.',
   'viewer.failed': 'We could not open the shared records.',

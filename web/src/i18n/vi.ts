@@ -576,7 +576,7 @@ export const vi: Record<MessageKey, string> = {
   'viewer.recipientMissing': 'Hãy nhập tên của bạn.',
   'viewer.passcodeMissing': 'Hãy nhập mật mã.',
   'viewer.wrongPasscode': 'Mật mã không đúng.',
-  'viewer.remaining': 'Còn {n} lần thử trước khi liên kết bị khóa.',
+  'viewer.remaining': 'Còn {n} lần thử trước khi liên kết ngừng hoạt động.',
   'viewer.locked': 'Nhập sai mật mã quá nhiều lần. Hãy thử lại lúc {time}.',
   'viewer.busy': 'Một mật mã khác cho liên kết này đang được kiểm tra. Hãy thử lại sau giây lát.',
   'viewer.failed': 'Không mở được hồ sơ được chia sẻ.',

@@ -16,8 +16,10 @@ describe('a refused manifest request', () => {
     expect(refusedText({ ok: false, status: 429, title: 'locked', retryAfter: 3600 }, t, now))
       .toBe(`Too many wrong passcodes. Try again at ${formatTime(new Date('2026-11-20T11:00:00Z'))}.`);
   });
-  test('a wrong passcode, with the tries left', () => {
+  // A SMART Health Link's remainingAttempts are the tries left before the link is disabled; the
+  // hour's lock comes sooner, and is told when it holds (429, above).
+  test('a wrong passcode, with the tries left before the link stops working', () => {
     expect(refusedText({ ok: false, status: 401, remainingAttempts: 2 }, t, now))
-      .toBe('That passcode is not right. 2 tries left before the link is locked.');
+      .toBe('That passcode is not right. 2 tries left before the link stops working.');
   });
 });
