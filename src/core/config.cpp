@@ -208,6 +208,17 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
     problems.push_back({"server.public_url", "must start with http:// or https://", "value"});
   }
   while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  if (c.public_url.size() > Config::kMaxPublicUrl) {
+    // Longer, and the links' SMART Health Links would break the spec's limit: they were left out
+    // of the link page without a word.
+    problems.push_back(
+        {"server.public_url",
+         "is " + std::to_string(c.public_url.size()) + " characters long; at most " +
+             std::to_string(Config::kMaxPublicUrl) +
+             " are allowed, so that a SMART Health Link's manifest URL (<public_url>/shl/s/ and a "
+             "43-character token) stays within the 128 characters the specification allows",
+         "value"});
+  }
   if (!c.oidc_issuer.empty()) {
     // The issuer is compared byte for byte with the provider's documents and tokens, so it is
     // taken as written (no trailing slash removed).

@@ -23,6 +23,9 @@ struct Config {
   // The public base URL clients use; token audience and links derive from it.
   // Empty means "http://<listen>".
   std::string public_url;
+  // The longest public_url (without a trailing slash): a SMART Health Link's manifest URL may
+  // have at most 128 characters, and the longest we make is a share's, <public_url>/shl/s/<43>.
+  static constexpr std::size_t kMaxPublicUrl = 128 - 7 - 43;
   int io_threads = 2;
   // Handler threads; 0 = three per core (at least 4). More threads than that only add
   // scheduling delay on small machines (measured: docs/benchmarks.md).

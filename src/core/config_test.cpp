@@ -159,5 +159,27 @@ scopes = ["national_id", "profile"]
   EXPECT_NE(paths.find("oidc.redirect_uri"), std::string::npos);
 }
 
+// A SMART Health Link's manifest URL may have at most 128 characters, and the longest we make is
+// a share's, <public_url>/shl/s/<43-character token>: a longer public URL is refused at start
+// (it used to leave the links without their SMART Health Link, without a word).
+TEST(Config, RefusesAPublicUrlTooLongForSmartHealthLinks) {
+  ASSERT_EQ(Config::kMaxPublicUrl, 78u);
+  std::string longest = "https://healthbook.example.vn/";
+  longest += std::string(Config::kMaxPublicUrl - longest.size(), 'p');
+  auto ok = load_config("", env_of({{"HEALTHBOOK_SERVER_PUBLIC_URL", longest + "/"}}));
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->public_url, longest) << "the trailing slash is not counted";
+  EXPECT_EQ((ok->public_url + "/shl/s/" + std::string(43, 't')).size(), 128u);
+
+  auto refused = load_config("", env_of({{"HEALTHBOOK_SERVER_PUBLIC_URL", longest + "q"}}));
+  ASSERT_FALSE(refused.is_ok());
+  const Status status = refused.status();
+  ASSERT_EQ(status.problems().size(), 1u) << status.to_string();
+  EXPECT_EQ(status.problems()[0].path, "server.public_url");
+  const std::string& message = status.problems()[0].message;
+  EXPECT_NE(message.find("is 79 characters long; at most 78"), std::string::npos) << message;
+  EXPECT_NE(message.find("128"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace hb

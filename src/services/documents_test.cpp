@@ -11,6 +11,7 @@
 #include <iterator>
 #include <thread>
 
+#include "core/config.h"
 #include "core/ids.h"
 #include "core/url.h"
 #include "core/utf8.h"
@@ -600,6 +601,39 @@ TEST_F(DocumentsTest, TheLinksLabelIsCutBetweenCharacters) {
   EXPECT_TRUE(valid_utf8(cut));
   EXPECT_EQ(cut.find("\xEF\xBF\xBD"), std::string::npos) << "no U+FFFD";
   EXPECT_EQ(("Document from " + longer).rfind(cut, 0), 0u) << cut;
+}
+
+// A public URL of the longest length the configuration takes still makes SMART Health Links:
+// the manifest URLs of a document's link and of a share stay within the spec's 128 characters.
+TEST_F(DocumentsTest, TheLongestPublicUrlStillMakesSmartHealthLinks) {
+  std::string base = "http://localhost:8080/healthbook-";
+  base += std::string(Config::kMaxPublicUrl - base.size(), 'p');
+  ASSERT_EQ(base.size(), Config::kMaxPublicUrl);
+  DocumentService docs(*store_, *vault_, *records_, *log_, clock_,
+                       DocumentOptions{base, "rid-secret"});
+  auto issued = docs.issue(who_, certificate_request("MC-U1"));
+  ASSERT_TRUE(issued.is_ok()) << issued.status().to_string();
+  const std::string link = issued->body["link"];
+  auto open = docs.unlock_link(link.substr(link.rfind('/') + 1), "1990-04-12", "10.0.0.1");
+  ASSERT_TRUE(open.is_ok()) << open.status().to_string();
+  ASSERT_EQ(open->status, 200);
+  ASSERT_TRUE(open->body.contains("shlink")) << "no SMART Health Link for a long public URL";
+  auto payload = documents::decode_shlink(open->body["shlink"].get<std::string>());
+  ASSERT_TRUE(payload.is_ok()) << payload.status().to_string();
+  EXPECT_LE(payload->url.size(), 128u);
+
+  ShareService shares(*store_, *vault_, docs, clock_,
+                      ShareOptions{base, crypto::PasswordCost{1, 8 * 1024}});
+  const std::string patient = issued->body["patient"].get<std::string>().substr(8);
+  const Json request = {{"records", Json::array({issued->body["documentReference"]})},
+                        {"label", "For my employer"},
+                        {"expiresIn", 3600}};
+  auto made =
+      shares.create(Resident{"account-1", patient, std::nullopt}, dump_json(request), "10.0.0.1");
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  auto shared = documents::decode_shlink((*made)["shlink"].get<std::string>());
+  ASSERT_TRUE(shared.is_ok()) << shared.status().to_string();
+  EXPECT_EQ(shared->url.size(), 128u) << "a share's manifest URL is the longest: exactly 128";
 }
 
 // The device cookie is the server's own word, under a MAC: no other link, no later expiry, no

@@ -166,6 +166,22 @@ TEST(Cli, InitRefusesToOverwriteAndCommandsNeedAnInitialisedFolder) {
   std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }
 
+// A public URL too long for the SMART Health Links' 128-character manifest URLs stops the server
+// at start, with the key and the reason, before it opens anything (the data folder here was never
+// initialised). It used to start, and the links lost their SMART Health Link without a word.
+TEST(Cli, ServeRefusesAPublicUrlTooLongForSmartHealthLinks) {
+  const ScratchDir scratch;
+  const std::string url = "https://healthbook.example.vn/" + std::string(60, 'p');
+  auto serve =
+      run_healthbook({"serve", "--data", scratch.path() + "/data", "--listen", "127.0.0.1:0"},
+                     {"HEALTHBOOK_SERVER_PUBLIC_URL=" + url});
+  EXPECT_EQ(serve.exit_code, 2) << serve.err;
+  EXPECT_NE(serve.err.find("server.public_url: is 90 characters long; at most 78"),
+            std::string::npos)
+      << serve.err;
+  EXPECT_NE(serve.err.find("128 characters"), std::string::npos) << serve.err;
+}
+
 // The transparency log of a new data folder: a signed checkpoint of size 0, published under /log/,
 // which `healthbook log verify` accepts from the folder and over HTTP; a wrong key or a tampered
 // checkpoint is refused with a non-zero exit.
