@@ -1,5 +1,6 @@
 #include "documents/shlink.h"
 
+#include <cctype>
 #include <exception>
 
 #include "core/utf8.h"
@@ -236,6 +237,15 @@ Result<ShlManifestRequest> ShlManifestRequest::from_json(const Json& j) {
   return r;
 }
 
+std::string media_type(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 Json ShlManifestFile::to_json() const {
   Json j = {{"contentType", content_type}};
   if (embedded) j["embedded"] = *embedded;
@@ -250,8 +260,8 @@ Result<ShlManifestFile> ShlManifestFile::from_json(const Json& j) {
     return invalid("manifest file entry needs a \"contentType\"");
   }
   f.content_type = j["contentType"].get<std::string>();
-  if (f.content_type != kContentTypeHealthCard && f.content_type != kContentTypeFhir &&
-      f.content_type != kContentTypeApiAccess) {
+  const std::string type = media_type(f.content_type);
+  if (type != kContentTypeHealthCard && type != kContentTypeFhir && type != kContentTypeApiAccess) {
     return invalid("unknown manifest contentType \"" + f.content_type + "\"");
   }
   const bool has_embedded = j.contains("embedded");

@@ -81,6 +81,13 @@ struct ShlManifestRequest {
 inline constexpr std::string_view kContentTypeHealthCard = "application/smart-health-card";
 inline constexpr std::string_view kContentTypeFhir = "application/fhir+json";
 inline constexpr std::string_view kContentTypeApiAccess = "application/smart-api-access";
+// What a manifest names a FHIR file (HL7 SMART Health Cards and Links STU1, "Manifest Response:
+// files": servers SHOULD give the fhirVersion parameter; without it a viewer may assume 4.0.1).
+inline constexpr std::string_view kContentTypeFhirR4 = "application/fhir+json;fhirVersion=4.0.1";
+
+// A content type's media type, without parameters or surrounding spaces, lower-cased:
+// "application/fhir+json; fhirVersion=4.0.1" -> "application/fhir+json".
+std::string media_type(std::string_view content_type);
 
 struct ShlManifestFile {
   std::string content_type;
@@ -88,7 +95,7 @@ struct ShlManifestFile {
   std::optional<std::string> location;  // or a short-lived https URL to fetch it from
 
   Json to_json() const;
-  // Exactly one of embedded/location; a known content type.
+  // Exactly one of embedded/location; a known media type (parameters such as fhirVersion kept).
   static Result<ShlManifestFile> from_json(const Json& j);
 };
 

@@ -80,6 +80,25 @@ TEST(ShLink, ParsesTheSampleManifestAndFileEntry) {
           .is_ok());
 }
 
+// HL7 STU1 names a FHIR file "application/fhir+json;fhirVersion=4.0.1": the media type decides
+// whether the entry is known, and the parameters stay as they were sent.
+TEST(ShLink, AManifestFileTypeMayCarryParameters) {
+  EXPECT_EQ(media_type("application/fhir+json;fhirVersion=4.0.1"), kContentTypeFhir);
+  EXPECT_EQ(media_type(" Application/FHIR+json ; fhirVersion=4.0.1"), kContentTypeFhir);
+  EXPECT_EQ(media_type(kContentTypeHealthCard), kContentTypeHealthCard);
+  auto f = ShlManifestFile::from_json(
+      {{"contentType", std::string(kContentTypeFhirR4)}, {"embedded", "a.b.c.d.e"}});
+  ASSERT_TRUE(f.is_ok()) << f.error().to_string();
+  EXPECT_EQ(f->content_type, kContentTypeFhirR4);
+  EXPECT_EQ(f->to_json()["contentType"], kContentTypeFhirR4);
+  EXPECT_FALSE(ShlManifestFile::from_json(
+                   {{"contentType", "application/fhir+jsonx;fhirVersion=4.0.1"}, {"embedded", "x"}})
+                   .is_ok());
+  EXPECT_FALSE(
+      ShlManifestFile::from_json({{"contentType", ";application/fhir+json"}, {"embedded", "x"}})
+          .is_ok());
+}
+
 TEST(ShLink, ManifestRequestRoundTrips) {
   ShlManifestRequest r{"Example Clinic", "1234", 4096};
   Json j = r.to_json();

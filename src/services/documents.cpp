@@ -980,7 +980,7 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   // The file is a health card, or for a link-only document (no card) its FHIR Bundle.
   const bool card = !body.value("card", "").empty();
   documents::ShlManifest manifest;
-  const std::string type(card ? documents::kContentTypeHealthCard : documents::kContentTypeFhir);
+  const std::string type(card ? documents::kContentTypeHealthCard : documents::kContentTypeFhirR4);
   if (req.embedded_length_max && static_cast<int64_t>(file.size()) > *req.embedded_length_max) {
     HB_ASSIGN_OR_RETURN(std::string location, shl_location(std::move(file)));
     manifest.files.push_back({type, std::nullopt, std::move(location)});

@@ -226,7 +226,8 @@ Result<Json> ShareService::create(const Resident& who, std::string_view request_
   HB_ASSIGN_OR_RETURN(
       std::string fhir_file,
       documents::encrypt_shl_file(key, dump_json(bundle), documents::kContentTypeFhir, true));
-  files.push_back({{"contentType", std::string(documents::kContentTypeFhir)}, {"jwe", fhir_file}});
+  files.push_back(
+      {{"contentType", std::string(documents::kContentTypeFhirR4)}, {"jwe", fhir_file}});
   for (const auto& jws : cards) {
     HB_ASSIGN_OR_RETURN(std::string card_file,
                         documents::encrypt_shl_file(key, documents::health_card_file({jws}),

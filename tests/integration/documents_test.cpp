@@ -550,7 +550,9 @@ TEST_F(Documents, ADocumentTooLargeForAQrCodeGoesByLinkOnly) {
   const std::string token = link.substr(link.rfind('/') + 1);
   auto manifest = server_->send("POST", "/shl/" + token, "", R"({"recipient":"Dr. Other","passcode":"1990-04-12"})", kJson);
   ASSERT_EQ(manifest.status, 200) << manifest.body;
-  EXPECT_EQ(Json::parse(manifest.body)["files"][0]["contentType"], "application/fhir+json");
+  // HL7 STU1: the FHIR version as a parameter of the file's content type.
+  EXPECT_EQ(Json::parse(manifest.body)["files"][0]["contentType"],
+            "application/fhir+json;fhirVersion=4.0.1");
   auto view = server_->send("POST", "/api/v1/links/" + token + "/unlock", "", R"({"birthDate":"1990-04-12"})", kJson);
   ASSERT_EQ(view.status, 200) << view.body;
   EXPECT_EQ(Json::parse(view.body)["linkOnly"], true);

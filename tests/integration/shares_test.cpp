@@ -161,7 +161,7 @@ TEST_F(Shares, AShareIsASmartHealthLinkWhoseOpeningsAreListed) {
   EXPECT_EQ(manifest.headers["access-control-allow-origin"], "*");
   const Json files = manifest.json()["files"];
   ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0]["contentType"], "application/fhir+json");
+  EXPECT_EQ(files[0]["contentType"], "application/fhir+json;fhirVersion=4.0.1");
   const std::string jwe = files[0]["embedded"];
   EXPECT_EQ(std::count(jwe.begin(), jwe.end(), '.'), 4) << "a compact JWE";
   EXPECT_EQ(open(share, {{"passcode", "x"}}).status, 400) << "a recipient must say who they are";

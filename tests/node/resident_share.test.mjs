@@ -111,7 +111,7 @@ test('a resident share opens in an independent SMART Health Link client', async 
   const right = await ask('lotus-2718');
   assert.equal(right.status, 200, await right.clone().text());
   const { files } = await right.json();
-  assert.deepEqual(files.map((f) => f.contentType).sort(), ['application/fhir+json', 'application/smart-health-card']);
+  assert.deepEqual(files.map((f) => f.contentType).sort(), ['application/fhir+json;fhirVersion=4.0.1', 'application/smart-health-card']);
 
   // Every file decrypts with the link's key alone.
   const opened = {};
@@ -136,7 +136,7 @@ test('a resident share opens in an independent SMART Health Link client', async 
     assert.equal((await fetch(f.location)).status, 404, 'once');
   }
 
-  const bundle = opened['application/fhir+json'];
+  const bundle = opened['application/fhir+json;fhirVersion=4.0.1'];
   assert.equal(bundle.resourceType, 'Bundle');
   assert.equal(bundle.type, 'collection');
   const shared = bundle.entry.map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();

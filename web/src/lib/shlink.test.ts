@@ -4,8 +4,8 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { deflateRawSync } from 'node:zlib';
 import { CompactEncrypt } from 'jose';
 import {
-  base64urlBytes, bytesBase64url, cardBundle, decryptJwe, healthCardClaims, isExpired, needsPasscode, parseShlink, readManifest,
-  requestManifest,
+  base64urlBytes, bytesBase64url, cardBundle, decryptJwe, healthCardClaims, isExpired, needsPasscode, openFile, parseShlink,
+  readManifest, requestManifest,
 } from './shlink';
 
 const key = new Uint8Array(32).map((_, i) => i * 7 + 1);
@@ -79,6 +79,14 @@ describe('health cards and manifests', () => {
       { contentType: 'application/smart-health-card', location: 'https://x.example/f' },
     ]);
     expect(readManifest({})).toBeUndefined();
+  });
+  test('a FHIR file named with its fhirVersion parameter (HL7 STU1) opens as FHIR', async () => {
+    const text = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] });
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(key);
+    for (const contentType of ['application/fhir+json;fhirVersion=4.0.1', 'Application/FHIR+json ; fhirVersion=4.0.1', 'application/fhir+json']) {
+      expect(await openFile({ contentType, embedded: jwe }, keyText)).toEqual({ type: 'fhir', resource: JSON.parse(text) });
+    }
+    expect(await openFile({ contentType: 'application/fhir+jsonx', embedded: jwe }, keyText)).toEqual({ type: 'unknown', contentType: 'application/fhir+jsonx' });
   });
   test('base64url round trip', () => {
     const b = new Uint8Array([0, 250, 251, 252, 253, 254, 255]);

@@ -160,8 +160,10 @@ export async function openFile(f: ManifestFile, key: string): Promise<OpenedFile
   }
   if (jwe === undefined) throw new Error('file has no content');
   const plain = new TextDecoder().decode(await decryptJwe(jwe, key));
-  if (f.contentType === 'application/fhir+json') return { type: 'fhir', resource: parseJson(plain) };
-  if (f.contentType === 'application/smart-health-card') {
+  // The media type decides; STU1 servers add parameters ("application/fhir+json;fhirVersion=4.0.1").
+  const type = f.contentType.split(';')[0].trim().toLowerCase();
+  if (type === 'application/fhir+json') return { type: 'fhir', resource: parseJson(plain) };
+  if (type === 'application/smart-health-card') {
     const vcs = (JSON.parse(plain) as { verifiableCredential?: unknown }).verifiableCredential;
     const jwss = Array.isArray(vcs) ? vcs.filter((v): v is string => typeof v === 'string') : [];
     return { type: 'cards', cards: await Promise.all(jwss.map(async (jws) => ({ jws, claims: await healthCardClaims(jws) }))) };
