@@ -1,8 +1,8 @@
 #include "documents/shlink.h"
 
-#include <cctype>
 #include <exception>
 
+#include "core/text.h"
 #include "core/utf8.h"
 #include "crypto/aead.h"
 #include "crypto/encoding.h"
@@ -238,12 +238,7 @@ Result<ShlManifestRequest> ShlManifestRequest::from_json(const Json& j) {
 }
 
 std::string media_type(std::string_view content_type) {
-  std::string_view t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  std::string out(t);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(trim_ows(content_type.substr(0, content_type.find(';'))));
 }
 
 Json ShlManifestFile::to_json() const {

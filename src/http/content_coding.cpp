@@ -5,24 +5,10 @@
 #include <cctype>
 #include <climits>
 
+#include "core/text.h"
+
 namespace hb::http {
 namespace {
-
-std::string_view strip_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool coding_is(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 // The weight of one Accept-Encoding member ("gzip;q=0.5") in thousandths: 1000 without a q
 // parameter, 0 for a malformed one (a client that garbles its weights gets the identity coding).
@@ -30,11 +16,11 @@ bool coding_is(std::string_view a, std::string_view b) {
 int q_weight(std::string_view params) {
   while (!params.empty()) {
     std::size_t semi = params.find(';');
-    std::string_view p = strip_ows(params.substr(0, semi));
+    std::string_view p = trim_ows(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
     if (p.size() < 2 || std::tolower(static_cast<unsigned char>(p[0])) != 'q' || p[1] != '=')
       continue;
-    std::string_view v = strip_ows(p.substr(2));
+    std::string_view v = trim_ows(p.substr(2));
     if (v.empty() || (v[0] != '0' && v[0] != '1')) return 0;
     int thousandths = v[0] == '1' ? 1000 : 0;
     if (v.size() == 1) return thousandths;
@@ -60,9 +46,10 @@ bool accepts_gzip(std::string_view accept_encoding) {
     std::string_view member = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     std::size_t semi = member.find(';');
-    std::string_view coding = strip_ows(member.substr(0, semi));
+    std::string_view coding = trim_ows(member.substr(0, semi));
     int q = q_weight(semi == std::string_view::npos ? std::string_view{} : member.substr(semi + 1));
-    if (coding_is(coding, "gzip") || coding_is(coding, "x-gzip")) {
+    const std::string name = ascii_lower(coding);
+    if (name == "gzip" || name == "x-gzip") {
       gzip_q = q;
     } else if (coding == "*") {
       any_q = q;

@@ -1,13 +1,9 @@
 #include "http/cookie.h"
 
+#include "core/text.h"
+
 namespace hb::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool cookie_octets(std::string_view v) {
   for (unsigned char c : v) {
@@ -23,10 +19,10 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
   while (i <= header.size()) {
     size_t j = header.find(';', i);
     if (j == std::string_view::npos) j = header.size();
-    std::string_view pair = trim(header.substr(i, j - i));
+    std::string_view pair = trim_ows(header.substr(i, j - i));
     size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) {
-      std::string_view v = trim(pair.substr(eq + 1));
+    if (eq != std::string_view::npos && trim_ows(pair.substr(0, eq)) == name) {
+      std::string_view v = trim_ows(pair.substr(eq + 1));
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
       if (v.size() > 4096 || !cookie_octets(v)) return std::nullopt;
       return std::string(v);
