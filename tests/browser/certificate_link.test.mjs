@@ -10,6 +10,7 @@
 // health app would; Vietnamese.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import * as jose from 'jose';
 import jsQR from 'jsqr';
@@ -142,7 +143,8 @@ async function openAsHealthApp(shlink, passcode) {
   const [file] = (await res.json()).files;
   const { plaintext } = await jose.compactDecrypt(file.embedded, Buffer.from(payload.key, 'base64url'));
   const content = JSON.parse(new TextDecoder().decode(plaintext));
-  if (file.contentType === 'application/fhir+json') return { contentType: file.contentType, bundle: content };
+  // The media type decides; HL7 STU1 adds the FHIR version as a parameter.
+  if (file.contentType.split(';')[0].trim() === 'application/fhir+json') return { contentType: file.contentType, bundle: content };
   const jws = content.verifiableCredential[0];
   const claims = JSON.parse(inflateRawSync(Buffer.from(jws.split('.')[1], 'base64url')).toString('utf8'));
   return { contentType: file.contentType, bundle: claims.vc.credentialSubject.fhirBundle };
@@ -234,7 +236,7 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
 });
 
 test('the right date of birth shows the certificate, its QR code, copy link and print; the diagnosis is not shown', async () => {
-  const { path } = await issue({ patient: patient(900, { family: 'Tran', given: 'Thi Mai', birthDate: '1990-07-04' }), diagnosis: { text: 'Influenza', code: 'J11' } });
+  const { path, answer } = await issue({ patient: patient(900, { family: 'Tran', given: 'Thi Mai', birthDate: '1990-07-04' }), diagnosis: { text: 'Influenza', code: 'J11' } });
   const { context, page } = await openLink(path);
   await page.getByRole('group', { name: 'Date of birth' }).waitFor();
   // The server does not say what the link holds before the date of birth: neutral words.
@@ -265,6 +267,14 @@ test('the right date of birth shows the certificate, its QR code, copy link and 
   assert.equal(await page.locator('svg').count(), 0, 'no server markup in the page');
   assert.match(await qrText(page, '.certificate__qr img'), /^shc:\/\d+$/);
   assert.deepEqual(await seriousViolations(page), [], 'certificate');
+  // The card as a file a health app imports (SMART Health Cards, "Via File Download"): the
+  // spec's name and content, the very card the facility was given.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Save the card file' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^mc-outpatient-20\d\d-\d\d-\d\d\.smart-health-card$/);
+  assert.deepEqual(JSON.parse(await readFile(await download.path(), 'utf8')), { verifiableCredential: [answer.card.jws] });
 
   // Nor can the browser that unlocked the link choose through the API (the server's 403 for
   // everyone: the choice is the signed-in patient's, POST /api/v1/me/documents/<id>/preferences).
@@ -406,7 +416,7 @@ test('a discharge summary too large for a QR code goes by link only: dates, summ
   // Its SMART Health Link still works: a small QR code, and the FHIR document behind it.
   const shlink = await checkHealthAppLink(page, context, path);
   const { contentType, bundle } = await openAsHealthApp(shlink, '27/03/1985');
-  assert.equal(contentType, 'application/fhir+json');
+  assert.equal(contentType, 'application/fhir+json;fhirVersion=4.0.1');
   const docref = bundle.entry.map((e) => e.resource).find((r) => r.resourceType === 'DocumentReference');
   assert.equal(Buffer.from(docref.content[0].attachment.data, 'base64').toString('utf8'), summary);
   assert.deepEqual(await seriousViolations(page), []);

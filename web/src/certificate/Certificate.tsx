@@ -1,5 +1,6 @@
 // The unlocked document: who, what leave (or the vaccination, referral, lab results, hospital
-// stay), who issued it, its QR code, and the controls (print, copy the link); then the same
+// stay), who issued it, its QR code, and the controls (print, copy the link, save the card as a
+// .smart-health-card file for a health app, the SMART Health Cards way to download); then the same
 // document as a SMART Health Link for other health apps. Prints on one page (lab results and long
 // summaries may need more).
 //
@@ -10,6 +11,7 @@ import { useState } from 'react';
 import { useI18n } from '../i18n/context';
 import { safeLinkPath, type DocumentView } from '../lib/api';
 import { linkDiagnosis } from '../lib/documents';
+import { downloadHealthCard, healthCardFileName, jwsFromShc } from '../lib/healthCardFile';
 import { Link } from '../router';
 import type { MessageKey } from '../i18n/en';
 import { DocumentCard } from './DocumentCard';
@@ -24,6 +26,8 @@ export function Certificate({ token, view }: Props) {
   const { t } = useI18n();
   const [notice, setNotice] = useState<{ key: MessageKey; error: boolean } | null>(null);
   const newer = safeLinkPath(view.supersededBy);
+  // Only a card that still holds is one to keep in a health app.
+  const jws = view.status === 'active' && view.qr ? jwsFromShc(view.qr) : undefined;
 
   const copy = async () => {
     const url = `${window.location.origin}/c/${token}`;
@@ -41,6 +45,11 @@ export function Certificate({ token, view }: Props) {
         <div className="actions">
           <button type="button" className="button" onClick={() => window.print()}>{t('cert.print')}</button>
           <button type="button" className="button button--secondary" onClick={() => void copy()}>{t('cert.copy')}</button>
+          {jws && (
+            <button type="button" className="button button--secondary" onClick={() => downloadHealthCard(jws, healthCardFileName(view.kind, view.issued))}>
+              {t('cert.download')}
+            </button>
+          )}
         </div>
         <p role="status" className={notice?.error ? 'message message--error' : notice ? 'message message--ok' : 'message--empty'}>
           {notice ? t(notice.key) : ''}

@@ -231,6 +231,7 @@ export const en = {
   'cert.diagnosis.whereLink': 'Your documents',
   'cert.print': 'Print',
   'cert.copy': 'Copy link',
+  'cert.download': 'Save the card file',
   'cert.copied': 'Link copied. You can paste it into a message to your employer.',
   'cert.copyFailed': 'We could not copy the link. Copy it from the address bar instead.',
   'cert.verifyLink': 'Check any certificate',

@@ -230,6 +230,7 @@ export const vi: Record<MessageKey, string> = {
   'cert.diagnosis.whereLink': 'Giấy tờ của bạn',
   'cert.print': 'In',
   'cert.copy': 'Sao chép đường liên kết',
+  'cert.download': 'Lưu tệp thẻ',
   'cert.copied': 'Đã sao chép đường liên kết. Bạn có thể dán vào tin nhắn gửi người sử dụng lao động.',
   'cert.copyFailed': 'Không sao chép được. Hãy sao chép từ thanh địa chỉ.',
   'cert.verifyLink': 'Kiểm tra giấy chứng nhận bất kỳ',

@@ -161,7 +161,7 @@ export async function openFile(f: ManifestFile, key: string): Promise<OpenedFile
   if (jwe === undefined) throw new Error('file has no content');
   const plain = new TextDecoder().decode(await decryptJwe(jwe, key));
   // The media type decides; STU1 servers add parameters ("application/fhir+json;fhirVersion=4.0.1").
-  const type = f.contentType.split(';')[0].trim().toLowerCase();
+  const type = (f.contentType.split(';')[0] ?? '').trim().toLowerCase();
   if (type === 'application/fhir+json') return { type: 'fhir', resource: parseJson(plain) };
   if (type === 'application/smart-health-card') {
     const vcs = (JSON.parse(plain) as { verifiableCredential?: unknown }).verifiableCredential;
