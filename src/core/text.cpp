@@ -16,4 +16,8 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+std::string media_type(std::string_view content_type) {
+  return ascii_lower(trim_ows(content_type.substr(0, content_type.find(';'))));
+}
+
 }  // namespace hb

@@ -14,4 +14,8 @@ std::string_view trim_ows(std::string_view s);
 // `s` with ASCII letters lower-cased (for case-insensitive tokens: codings, media types).
 std::string ascii_lower(std::string_view s);
 
+// A content type's media type, without its parameters or the whitespace around it, lower-cased:
+// "Application/FHIR+json; fhirVersion=4.0.1" -> "application/fhir+json".
+std::string media_type(std::string_view content_type);
+
 }  // namespace hb

@@ -237,10 +237,6 @@ Result<ShlManifestRequest> ShlManifestRequest::from_json(const Json& j) {
   return r;
 }
 
-std::string media_type(std::string_view content_type) {
-  return ascii_lower(trim_ows(content_type.substr(0, content_type.find(';'))));
-}
-
 Json ShlManifestFile::to_json() const {
   Json j = {{"contentType", content_type}};
   if (embedded) j["embedded"] = *embedded;

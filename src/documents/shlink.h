@@ -85,10 +85,6 @@ inline constexpr std::string_view kContentTypeApiAccess = "application/smart-api
 // files": servers SHOULD give the fhirVersion parameter; without it a viewer may assume 4.0.1).
 inline constexpr std::string_view kContentTypeFhirR4 = "application/fhir+json;fhirVersion=4.0.1";
 
-// A content type's media type, without parameters or surrounding spaces, lower-cased:
-// "application/fhir+json; fhirVersion=4.0.1" -> "application/fhir+json".
-std::string media_type(std::string_view content_type);
-
 struct ShlManifestFile {
   std::string content_type;
   std::optional<std::string> embedded;  // the JWE itself

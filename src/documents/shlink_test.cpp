@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/text.h"
 #include "crypto/encoding.h"
 #include "documents/test_util.h"
 

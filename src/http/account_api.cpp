@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/text.h"
 #include "http/cookie.h"
 
 namespace hb::http {
@@ -125,9 +126,7 @@ Result<std::vector<std::string>> strings(const Request& req,
                                          std::initializer_list<const char*> names,
                                          std::initializer_list<const char*> optional = {}) {
   auto ct = req.header("content-type");
-  std::string mt = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
-  for (auto& c : mt) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!mt.empty() && mt.back() == ' ') mt.pop_back();
+  const std::string mt = ct ? media_type(*ct) : "";
   if (mt != "application/json")
     return Status(Code::kUnsupportedMedia, "Content-Type must be application/json");
   HB_ASSIGN_OR_RETURN(Json body, parse_json(req.body, JsonLimits{8 * 1024, 4}));

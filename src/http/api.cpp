@@ -5,6 +5,7 @@
 #include <chrono>
 #include <typeinfo>
 
+#include "core/text.h"
 #include "core/url.h"
 #include "fhir/outcome.h"
 #include "fhir/search_params.h"
@@ -88,21 +89,6 @@ Response json_response(int status, const Json& j) {
   return r;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// The media type without parameters, lower-cased.
-std::string media_type(std::string_view content_type) {
-  auto semi = content_type.find(';');
-  std::string_view t = content_type.substr(0, semi);
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  return lower(t);
-}
-
 Status check_fhir_body(const Request& req) {
   auto ct = req.header("content-type");
   if (!ct) return Status(Code::kUnsupportedMedia, "Content-Type application/fhir+json is required");
@@ -110,8 +96,8 @@ Status check_fhir_body(const Request& req) {
   if (mt != "application/fhir+json" && mt != "application/json") {
     return Status(Code::kUnsupportedMedia, "Content-Type must be application/fhir+json, not " + mt);
   }
-  if (auto p = lower(*ct).find("charset="); p != std::string::npos) {
-    std::string cs = lower(ct->substr(p + 8));
+  if (auto p = ascii_lower(*ct).find("charset="); p != std::string::npos) {
+    std::string cs = ascii_lower(ct->substr(p + 8));
     if (cs.rfind("utf-8", 0) != 0 && cs.rfind("\"utf-8\"", 0) != 0) {
       return Status(Code::kUnsupportedMedia, "only UTF-8 bodies are accepted");
     }
@@ -124,7 +110,7 @@ Status check_fhir_body(const Request& req) {
 Status check_accept(const Request& req) {
   for (const auto& [k, v] : req.query) {
     if (k == "_format") {
-      std::string f = lower(v);
+      std::string f = ascii_lower(v);
       if (f != "json" && f != "application/json" && f != "application/fhir+json") {
         return Status(Code::kNotAcceptable, "_format " + v + " is not supported; only JSON");
       }
@@ -132,7 +118,7 @@ Status check_accept(const Request& req) {
   }
   auto accept = req.header("accept");
   if (!accept || accept->empty()) return Status::ok();
-  std::string a = lower(*accept);
+  std::string a = ascii_lower(*accept);
   if (a.find("json") != std::string::npos || a.find("*/*") != std::string::npos ||
       a.find("application/*") != std::string::npos) {
     return Status::ok();

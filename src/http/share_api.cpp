@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/text.h"
 #include "http/account_api.h"
 
 namespace hb::http {
@@ -9,9 +10,7 @@ namespace {
 
 Status needs_json(const Request& req) {
   auto ct = req.header("content-type");
-  std::string mt = ct ? std::string(ct->substr(0, ct->find(';'))) : "";
-  for (auto& c : mt) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!mt.empty() && mt.back() == ' ') mt.pop_back();
+  const std::string mt = ct ? media_type(*ct) : "";
   if (mt != "application/json") {
     return Status(Code::kUnsupportedMedia, "Content-Type must be application/json");
   }

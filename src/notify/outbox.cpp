@@ -8,6 +8,7 @@
 #include <cstring>
 #include <future>
 
+#include "core/text.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -29,14 +30,6 @@ std::string scrub(std::string error, const std::string& recipient) {
   }
   if (error.size() > kMaxError) error.resize(kMaxError);
   return error;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 }  // namespace
@@ -104,7 +97,7 @@ std::string Outbox::recipient_index(Channel c, std::string_view recipient) const
   // Addresses compare without case (in practice, if not by RFC 5321); numbers are digits.
   std::string data = channel_name(c);
   data.push_back('\0');
-  data += c == Channel::kEmail ? lower(recipient) : std::string(recipient);
+  data += c == Channel::kEmail ? ascii_lower(recipient) : std::string(recipient);
   return crypto::hex_encode(crypto::hmac_sha256(index_key_, data));
 }
 
