@@ -62,6 +62,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace hb::fhir {
 namespace {
 
@@ -904,7 +906,7 @@ class QueryParser {
       }
       for (std::string_view id : ids) {
         if (!is_id(id)) {
-          fail(key, "'" + std::string(id.substr(0, 80)) + "' is not a valid resource id");
+          fail(key, "'" + utf8_prefix(id, 80) + "' is not a valid resource id");
           return;
         }
         out_.query.ids.emplace_back(id);
@@ -965,7 +967,7 @@ class QueryParser {
     std::string_view v = value;
     P prefix = P::kEq;
     if (!take_prefix(v, prefix)) {
-      fail(key, "unknown prefix '" + value.substr(0, 2) + "'");
+      fail(key, "unknown prefix '" + utf8_prefix(value, 2) + "'");
       return;
     }
     auto period = date_period(v);
@@ -1022,7 +1024,7 @@ class QueryParser {
       q.sort_param = std::string(v);
     } else {
       unsupported(key, "can sort by _lastUpdated or a date parameter of " + std::string(type_) +
-                           ", not '" + std::string(v.substr(0, 80)) + "'");
+                           ", not '" + utf8_prefix(v, 80) + "'");
       return;
     }
     q.descending = descending;
@@ -1045,14 +1047,14 @@ class QueryParser {
     }
     const ParamDef* def = find_param(type_, parts[1]);
     if (def == nullptr || def->kind != ParamKind::kReference) {
-      fail(key, "'" + std::string(parts[1].substr(0, 80)) + "' is not a reference parameter of " +
+      fail(key, "'" + utf8_prefix(parts[1], 80) + "' is not a reference parameter of " +
                     std::string(type_));
       return;
     }
     std::string target;
     if (parts.size() == 3) {
       if (!is_stored_type(parts[2])) {
-        fail(key, "'" + std::string(parts[2].substr(0, 80)) + "' is not a resource type served here");
+        fail(key, "'" + utf8_prefix(parts[2], 80) + "' is not a resource type served here");
         return;
       }
       if (!def->only.empty() && parts[2] != def->only) {
@@ -1154,7 +1156,7 @@ class QueryParser {
       SearchValue sv;
       std::string_view v = item;
       if (!take_prefix(v, sv.prefix)) {
-        fail(key, "unknown prefix '" + std::string(item.substr(0, 2)) + "'");
+        fail(key, "unknown prefix '" + utf8_prefix(item, 2) + "'");
         return;
       }
       auto period = date_period(v);
@@ -1349,8 +1351,8 @@ Result<ParsedSearch> parse_search(std::string_view type,
                                   const std::vector<std::pair<std::string, std::string>>& params,
                                   const Blinder& blind) {
   if (!is_stored_type(type)) {
-    return Status(Code::kNotFound, "resource type '" + std::string(type.substr(0, 80)) +
-                                       "' is not served here");
+    return Status(Code::kNotFound,
+                  "resource type '" + utf8_prefix(type, 80) + "' is not served here");
   }
   try {
     QueryParser parser(type, blind);

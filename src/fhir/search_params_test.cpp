@@ -16,6 +16,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/url.h"
+
 namespace hb::fhir {
 namespace {
 
@@ -949,6 +951,17 @@ TEST(ParseSearch, IdAndLastUpdated) {
   expect_invalid("Patient", {{"_lastUpdated", "ap2024"}}, "_lastUpdated");
   expect_invalid("Patient", {{"_lastUpdated", "2024,2025"}}, "_lastUpdated");
   expect_invalid("Patient", {{"_lastUpdated", "yesterday"}}, "_lastUpdated");
+}
+
+TEST(ParseSearch, EchoedInputIsCutBetweenCharacters) {
+  // 79 ASCII letters and then "ệ" (three bytes): an 80-byte cut would keep half of it.
+  const std::string id = std::string(79, 'a') + "\xe1\xbb\x87" + "xyz";
+  auto r = parse("Patient", {{"_id", id + " b"}});
+  ASSERT_FALSE(r.is_ok());
+  ASSERT_FALSE(r.error().problems().empty());
+  const std::string& message = r.error().problems()[0].message;
+  EXPECT_TRUE(valid_utf8(message)) << message;
+  EXPECT_NE(message.find(std::string(79, 'a') + "\xe1\xbb\x87'"), std::string::npos) << message;
 }
 
 TEST(ParseSearch, CountBounds) {

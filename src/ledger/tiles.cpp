@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/utf8.h"
+
 namespace hb::ledger {
 namespace {
 
@@ -26,7 +28,7 @@ bool parse_small_decimal(std::string_view s, uint64_t lo, uint64_t hi, uint64_t&
 }
 
 Status bad_path(std::string_view path, const char* why) {
-  return invalid("not a tlog-tiles path \"" + std::string(path.substr(0, 200)) + "\": " + why);
+  return invalid("not a tlog-tiles path \"" + utf8_prefix(path, 200) + "\": " + why);
 }
 
 }  // namespace

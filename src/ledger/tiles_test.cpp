@@ -6,6 +6,8 @@
 #include <random>
 #include <set>
 
+#include "core/url.h"
+
 namespace hb::ledger {
 namespace {
 
@@ -60,6 +62,15 @@ TEST(TilePath, RejectsNonCanonicalPaths) {
   }
   EXPECT_TRUE(is_log_path("checkpoint"));
   EXPECT_FALSE(is_log_path("../checkpoint"));
+}
+
+TEST(TilePath, ErrorQuotesWholeCharacters) {
+  // A path of 199 bytes and then "ệ" (three bytes): a 200-byte cut would keep half of it.
+  auto r = parse_tile_path("tile/0/" + std::string(192, 'a') + "\xe1\xbb\x87" + "/000");
+  ASSERT_FALSE(r.is_ok());
+  const std::string message = r.error().to_string();
+  EXPECT_TRUE(valid_utf8(message)) << message;
+  EXPECT_NE(message.find(std::string(192, 'a') + "\xe1\xbb\x87\""), std::string::npos) << message;
 }
 
 TEST(TileWidth, FollowsTheSpecExample) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "core/utf8.h"
 #include "notify/message.h"
 #include "services/resident_audit.h"
 
@@ -381,7 +382,7 @@ Result<int> AccessLogService::alert_pass() {
           const std::string& fid = al.opening.facility_id;
           if (!fid.empty() && contacts.count(al.patient_id) && !facility_names.count(fid)) {
             HB_ASSIGN_OR_RETURN(auto f, r.facility_by_id(fid));
-            facility_names[fid] = f ? f->name.substr(0, 100) : "a facility";
+            facility_names[fid] = f ? utf8_prefix(f->name, 100) : "a facility";
           }
         }
         return Status::ok();

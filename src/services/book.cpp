@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/ids.h"
+#include "core/utf8.h"
 #include "crypto/encoding.h"
 #include "fhir/search_params.h"
 #include "fhir/validate.h"
@@ -426,7 +427,7 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
     if (std::find(known.begin(), known.end(), kind) == known.end()) {
       return bad_param(
           "kind",
-          "\"" + kind.substr(0, 40) +
+          "\"" + utf8_prefix(kind, 40) +
               "\" is not one of visit, condition, result, "
               "medication, allergy, immunization, procedure, document, referral, appointment");
     }
@@ -445,7 +446,7 @@ Result<Json> BookService::timeline(const Resident& who, const QueryParams& query
     for (const auto& code : codes) {
       auto it = std::find_if(all.begin(), all.end(), [&](const auto& f) { return f.code == code; });
       // An unknown code matches nothing (its id cannot occur).
-      q.facility_ids.push_back(it == all.end() ? "unknown:" + code.substr(0, 40) : it->id);
+      q.facility_ids.push_back(it == all.end() ? "unknown:" + utf8_prefix(code, 40) : it->id);
     }
     HB_ASSIGN_OR_RETURN(auto held, r.timeline_facilities(who.patient_id));
     for (const auto& id : held) {
@@ -501,7 +502,7 @@ Result<std::string> BookService::record(const Resident& who, const std::string& 
   HB_RETURN_IF_ERROR(require_right(who, ResidentRight::kViewRecords));
   const std::string ref = type + "/" + id;
   if (!fhir::is_resource_type(type) || !is_valid_fhir_id(id))
-    return not_found(ref.substr(0, 100) + " is not known");
+    return not_found(utf8_prefix(ref, 100) + " is not known");
   std::string text;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto row, r.current(type, id));
@@ -558,12 +559,13 @@ Result<Json> BookService::set_connection(const Resident& who, const std::string&
   Json answer;
   Status s = store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto f, w.facility_by_code(facility_code));
-    if (!f) return not_found("no facility " + facility_code.substr(0, 40) + " holds your records");
+    if (!f)
+      return not_found("no facility " + utf8_prefix(facility_code, 40) + " holds your records");
     HB_ASSIGN_OR_RETURN(auto linked, w.patient_facilities(who.patient_id));
     HB_ASSIGN_OR_RETURN(auto held, w.timeline_facilities(who.patient_id));
     if (std::find(linked.begin(), linked.end(), f->id) == linked.end() &&
         std::find(held.begin(), held.end(), f->id) == held.end()) {
-      return not_found("no facility " + facility_code.substr(0, 40) + " holds your records");
+      return not_found("no facility " + utf8_prefix(facility_code, 40) + " holds your records");
     }
     const Time now = clock_.now();
     HB_RETURN_IF_ERROR(w.put_consent_grant({who.patient_id, f->id, shared, now}));

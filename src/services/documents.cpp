@@ -976,7 +976,7 @@ Result<LinkResult> DocumentService::shl_manifest(const std::string& token, std::
   HB_ASSIGN_OR_RETURN(std::string file, shl_file_of(body));
   if (file.empty()) return internal("the document has no SMART Health Link file");
   audit_link_read("shl-manifest", "smart-health-link", a.link->patient_id, a.link->document_id,
-                  "recipient: " + req.recipient.substr(0, 200), address);
+                  "recipient: " + utf8_prefix(req.recipient, 200), address);
   // The file is a health card, or for a link-only document (no card) its FHIR Bundle.
   const bool card = !body.value("card", "").empty();
   documents::ShlManifest manifest;

@@ -5,6 +5,7 @@
 
 #include "core/ids.h"
 #include "core/url.h"
+#include "core/utf8.h"
 #include "fhir/validate.h"
 #include "services/accounts.h"
 #include "services/book.h"
@@ -167,7 +168,8 @@ void Engine::emergency_done(const Principal& who, const std::string& patient_id,
     sms.channel = notify::Channel::kSms;
     sms.recipient = phone;
     sms.patient_id = patient_id;
-    sms.text = "Healthbook: a clinician at " + (facility ? facility->name.substr(0, 80) : std::string("a facility")) +
+    sms.text = "Healthbook: a clinician at " +
+               (facility ? utf8_prefix(facility->name, 80) : std::string("a facility")) +
                " opened your records in an emergency. See your access log.";
     sms.dedupe_key = "break-glass:" + patient_id + ":" + who.facility_id + ":" +
                      std::to_string(unix_seconds(now) / 3600);

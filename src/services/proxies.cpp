@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/ids.h"
+#include "core/utf8.h"
 #include "fhir/search_params.h"
 #include "services/accounts.h"
 #include "services/resident_audit.h"
@@ -430,7 +431,7 @@ Result<Json> ProxyService::revoke_carer(const Resident& self, const std::string&
         address));
   }));
   // Another person's grant reads exactly like one that does not exist.
-  if (!g) return not_found("you have no carer " + id.substr(0, 64));
+  if (!g) return not_found("you have no carer " + utf8_prefix(id, 64));
   return grant_json(*g, name);
 }
 

@@ -329,7 +329,7 @@ Result<Json> ShareService::revoke(const Resident& who, const std::string& share_
         clock_, who, {"share-revoke", "U", "Share/" + share->id, "share revoked"}, address));
   }));
   // Another resident's share reads exactly like one that does not exist.
-  if (!share) return not_found("you have no share " + share_id.substr(0, 64));
+  if (!share) return not_found("you have no share " + utf8_prefix(share_id, 64));
   Json out;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(Json body, open_body(r, *share));
