@@ -193,6 +193,12 @@ Json answer(const store::Document& d, const Json& body, const std::string& iss, 
           {"transparencyLog", {{"index", d.log_index}, {"receipt", body.value("receipt", "")}}}};
 }
 
+// The patient's choice for a document: every link made since follows it, so any link tells.
+bool shows_diagnosis(const std::vector<store::DocLink>& links) {
+  return std::any_of(links.begin(), links.end(),
+                     [](const store::DocLink& l) { return l.show_diagnosis; });
+}
+
 }  // namespace
 
 DocumentService::DocumentService(store::Store& store, Vault& vault, RecordService& records,
@@ -742,6 +748,10 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   std::optional<store::Document> row;
   Json read_body;
   std::optional<store::Facility> facility;
+  // Whether the diagnosis shows is the patient's choice for the document shown: a replacement
+  // reached through a replaced document's link follows the replacement's own choice, never the
+  // old link's (the patient chose for the old diagnosis, not for whatever replaced it).
+  bool show_diagnosis = link.show_diagnosis;
   if (!opened || latest || opened->doc.id != link.document_id) opened = nullptr;
   // An opened document is shown as the birth-date check's snapshot saw it, status included: a
   // revocation committed after that snapshot is ordered after this answer, as if it had come a
@@ -757,6 +767,10 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
         if (!next || next->patient_id != row->patient_id) break;
         row = std::move(next);
       }
+      if (row->id != link.document_id) {
+        HB_ASSIGN_OR_RETURN(auto own_links, r.doc_links_of(row->id));
+        show_diagnosis = shows_diagnosis(own_links);
+      }
       HB_ASSIGN_OR_RETURN(read_body, open_document(r, *row));
       HB_ASSIGN_OR_RETURN(facility, r.facility_by_id(row->facility_id));
       return Status::ok();
@@ -765,7 +779,7 @@ Result<Json> DocumentService::link_view(const store::DocLink& link, const std::s
   const store::Document* doc = opened ? &opened->doc : &*row;
   const Json& body = opened ? opened->body : read_body;
   if (opened) facility = opened->facility;
-  Json view = document_view(*doc, facility, body, link.show_diagnosis);
+  Json view = document_view(*doc, facility, body, show_diagnosis);
   // The holder of a replaced document's link may open its replacement through the same link.
   if (doc->status == "superseded") view["supersededBy"] = "/c/" + token + "?latest";
   // The same document for any SMART Health Link viewer: the manifest URL is this link's, the
@@ -1419,11 +1433,6 @@ namespace {
 // The state of a document's links, as one word for its patient: "open" when any link answers a
 // birth date now, "locked" when the open ones are all in their hour, "disabled" when every link
 // needs reopening.
-// The patient's choice for a document: every link made since follows it, so any link tells.
-bool shows_diagnosis(const std::vector<store::DocLink>& links) {
-  return std::any_of(links.begin(), links.end(), [](const store::DocLink& l) { return l.show_diagnosis; });
-}
-
 Json links_state(const std::vector<store::DocLink>& links, Time now) {
   Json out = {{"count", links.size()}};
   bool any_open = false, any_locked = false;

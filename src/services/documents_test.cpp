@@ -474,6 +474,46 @@ TEST_F(DocumentsTest, TheDiagnosisShowsOnlyWhenThePatientChooses) {
   EXPECT_EQ(views, 2);
 }
 
+// The patient chose to show the diagnosis of the first certificate to whoever holds its link. A
+// replacement carries a diagnosis of its own, which the patient has not chosen to show: the old
+// link's holder (the employer it was forwarded to) does not see it through "?latest".
+TEST_F(DocumentsTest, AReplacementReachedThroughTheOldLinkFollowsItsOwnDiagnosisChoice) {
+  auto first = docs_->issue(who_, certificate_request("MC-7"));
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  const std::string link = first->body["link"];
+  const std::string token = link.substr(link.rfind('/') + 1);
+  Resident patient;
+  patient.account_id = "account-1";
+  std::string first_id;
+  ASSERT_TRUE(store_
+                  ->read([&](store::Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(auto l, r.doc_link(crypto::sha256_hex(token)));
+                    if (!l) return internal("no link");
+                    patient.patient_id = l->patient_id;
+                    first_id = l->document_id;
+                    return Status::ok();
+                  })
+                  .is_ok());
+  ASSERT_TRUE(docs_->resident_set_preferences(patient, first_id, true, "10.0.0.9").is_ok());
+
+  Json replacement = Json::parse(certificate_request("MC-8"));
+  replacement["replaces"] = "MC-7";
+  replacement["diagnosis"] = {{"text", "A diagnosis the patient has not chosen to show"}};
+  ASSERT_TRUE(docs_->issue(who_, dump_json(replacement)).is_ok());
+
+  LinkResult open = unlock(token, "1990-04-12");
+  ASSERT_EQ(open.status, 200);
+  EXPECT_EQ(open.body["status"], "superseded");
+  EXPECT_EQ(open.body["diagnosis"]["text"], "Influenza")
+      << "the old document shows as the patient chose";
+  auto latest = docs_->open_link(token, open.device_token, "10.0.0.1", /*latest=*/true);
+  ASSERT_TRUE(latest.is_ok()) << latest.status().to_string();
+  ASSERT_EQ(latest->status, 200);
+  EXPECT_EQ(latest->body["status"], "active");
+  EXPECT_FALSE(latest->body.contains("diagnosis")) << latest->body.dump();
+  EXPECT_EQ(latest->body["showDiagnosis"], false);
+}
+
 TEST_F(DocumentsTest, TheLinkTokenIsStoredOnlyAsAHash) {
   const std::string token = issue("MC-6");
   ASSERT_TRUE(store_->flush().is_ok());
