@@ -287,6 +287,35 @@ struct DocumentService::Issuing {
   RecordService::Pending written;
 };
 
+namespace {
+
+Status replacement_of_another_patient() {
+  return Status(Code::kUnprocessable, "a replacement must be for the same patient",
+                {{"replaces", "names a document of another patient", "invalid"}});
+}
+
+}  // namespace
+
+Result<bool> DocumentService::names_person(store::Reader& r, const Request& req,
+                                           const std::string& patient_id) {
+  const RecordsOptions& o = records_.options();
+  std::vector<std::string> ids;  // "<system>|<value>", as the records transaction sends them
+  if (!req.national_id.empty() && !o.national_id_systems.empty()) {
+    ids.push_back(o.national_id_systems[0] + "|" + req.national_id);
+  }
+  if (!req.insurance.empty() && !o.insurance_systems.empty()) {
+    ids.push_back(o.insurance_systems[0] + "|" + req.insurance);
+  }
+  bool found = false;
+  for (const std::string& id : ids) {
+    HB_ASSIGN_OR_RETURN(auto registered, r.patient_by_identifier(vault_.blind("person", id)));
+    if (!registered) continue;
+    if (*registered != patient_id) return false;
+    found = true;
+  }
+  return found;
+}
+
 Status DocumentService::may_issue(const Principal& who) const {
   if (!who.allows("DocumentReference", 'c')) {
     return forbidden("issuing documents needs the create scope on DocumentReference");
@@ -342,7 +371,8 @@ Result<std::vector<Result<IssuedDocument>>> DocumentService::issue_batch(
 
 Status DocumentService::issue_all(const Principal& who, std::vector<Issuing>& items) {
   const Time now = clock_.now();
-  std::map<std::string, size_t> by_ref;  // a documentId's first request in this call
+  std::map<std::string, size_t> by_ref;     // a documentId's first request in this call
+  std::map<std::string, size_t> replacing;  // a replaced documentId's first request in this call
   for (size_t i = 0; i < items.size(); ++i) {
     Issuing& it = items[i];
     if (it.outcome) continue;
@@ -359,8 +389,39 @@ Status DocumentService::issue_all(const Principal& who, std::vector<Issuing>& it
             "duplicate"}});
       continue;
     }
+    if (!req->replaces.empty()) {
+      auto [first, fresh] = replacing.emplace(req->replaces, i);
+      if (!fresh) {
+        it.outcome = Status(Code::kUnprocessable, "a document is replaced once",
+                            {{"replaces",
+                              req->replaces + " is already replaced by request " +
+                                  std::to_string(first->second) + " of this batch",
+                              "invalid"}});
+        continue;
+      }
+    }
     it.req = std::move(*req);
     it.request_hash = crypto::sha256_hex(dump_json(it.request));
+  }
+
+  // The documents to replace are held until their replacements are stored: the log records the
+  // replacement before the store does, so nothing else may change them in between (see
+  // changing_). Declared before the writes' wait below, so it is released after it.
+  InFlight::Claims replacing_claims(changing_);
+  for (Issuing& it : items) {
+    if (it.outcome || it.req->replaces.empty()) continue;
+    // Replacing changes the replaced document as revoking does (onto the CRL, superseded).
+    if (!who.allows("DocumentReference", 'u')) {
+      it.outcome = forbidden("replacing a document needs the update scope on DocumentReference");
+      continue;
+    }
+    if (!replacing_claims.add(who.facility_id + "|" + it.req->replaces)) {
+      it.outcome =
+          Status(Code::kConflict,
+                 "the document to replace is being revoked or replaced by another request; "
+                 "try again",
+                 {{"replaces", "being changed by another request", "conflict"}});
+    }
   }
 
   // What the store already holds: the facility, documents issued before under the same ids
@@ -399,6 +460,13 @@ Status DocumentService::issue_all(const Principal& who, std::vector<Issuing>& it
                          it.replaced->kind + " too (issue a " + it.req->kind->code +
                          " as a new document, and revoke the old one if it was wrong)",
                      "invalid"}});
+        continue;
+      }
+      // Checked here as well as when stored: the log is told of the replacement before the
+      // store is, and must not record one that the store then refuses.
+      HB_ASSIGN_OR_RETURN(bool same_person, names_person(r, *it.req, it.replaced->patient_id));
+      if (!same_person) {
+        it.outcome = replacement_of_another_patient();
         continue;
       }
       HB_ASSIGN_OR_RETURN(Json old_body, open_document(r, *it.replaced));
@@ -600,10 +668,7 @@ void DocumentService::submit(Issuing& it, const store::Facility& facility,
           HB_ASSIGN_OR_RETURN(auto old, w.document(it.replaced->id));
           if (!old || old->status != "active")
             return conflict("the replaced document changed meanwhile");
-          if (old->patient_id != doc.patient_id) {
-            return Status(Code::kUnprocessable, "a replacement must be for the same patient",
-                          {{"replaces", "names a document of another patient", "invalid"}});
-          }
+          if (old->patient_id != doc.patient_id) return replacement_of_another_patient();
           old->status = "superseded";
           old->superseded_by = doc.id;
           old->revoked = doc.issued;
@@ -1074,10 +1139,16 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     return Status(Code::kUnprocessable, "a revocation needs a reason",
                   {{"reason", "required: a string of 1 to 200 characters", "required"}});
   }
+  // One change of a document at a time, from its check to its write (see changing_).
+  const InFlight::Claim claim = changing_.claim(who.facility_id + "|" + facility_ref);
+  if (!claim.held()) {
+    return Status(Code::kConflict,
+                  "the document is being revoked or replaced by another request; try again");
+  }
   HB_ASSIGN_OR_RETURN(auto own, own_document(who, facility_ref));
   const store::Document* d = &own.first;
   const store::Facility* f = &own.second;
-  if (d->status == "revoked") return status(who, facility_ref);
+  if (d->status == "revoked") return status_of(*d, *f);
   if (d->status != "active") return Status(Code::kConflict, "the document was replaced; revoke its replacement");
   std::string record;  // "DocumentReference/<id>"
   std::vector<std::string> clinical;  // "Observation/<id>", ... (documents issued since 2026-12)
@@ -1119,19 +1190,16 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     return records_.set_document_status(w, issuer, "DocumentReference", record.substr(18), "entered-in-error");
   }));
   directory_changed();  // a new rid on the facility's CRL
-  return status(who, facility_ref);
+  HB_ASSIGN_OR_RETURN(auto revoked, own_document(who, facility_ref));
+  return status_of(revoked.first, revoked.second);
 }
 
 Result<Json> DocumentService::reopen_link(const Principal& who, const std::string& facility_ref) {
   if (!who.allows("DocumentReference", 'u')) {
     return forbidden("reopening a document's link needs the update scope on DocumentReference");
   }
-  std::optional<store::Document> d;
-  HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
-    return Status::ok();
-  }));
-  if (!d) return not_found("this facility has no document " + facility_ref);
+  HB_ASSIGN_OR_RETURN(auto own, own_document(who, facility_ref));
+  const store::Document* d = &own.first;
   int reopened = 0;
   HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(auto links, w.doc_links_of(d->id));
@@ -1146,15 +1214,46 @@ Result<Json> DocumentService::reopen_link(const Principal& who, const std::strin
     }
     return Status::ok();
   }));
-  HB_ASSIGN_OR_RETURN(Json out, status(who, facility_ref));
+  audit_issuer_access(who, "document-link-reopen", "U", *d,
+                      "reopened " + std::to_string(reopened) + " link(s)");
+  HB_ASSIGN_OR_RETURN(Json out, status_of(own.first, own.second));
   out["linksReopened"] = reopened;
   return out;
 }
 
+void DocumentService::audit_issuer_access(const Principal& who, const char* event,
+                                          const char* action, const store::Document& d,
+                                          std::string detail) {
+  store::AuditRecord a;
+  a.id = new_uuid();
+  a.time = clock_.now();
+  a.action = action;
+  a.outcome = "0";
+  a.event_type = event;
+  a.client_id = who.client_id;
+  a.facility_id = who.facility_id;
+  a.patient_id = d.patient_id;
+  a.entities = "Document/" + d.id;
+  a.detail = std::move(detail);
+  a.source_ip = who.remote_address;
+  store_.append_audit_async(std::move(a));
+}
+
 Result<Json> DocumentService::status(const Principal& who, const std::string& facility_ref) {
+  // The delivery, the revocation's reason and the replacement are the patient's data too.
+  if (!who.allows("DocumentReference", 'r')) {
+    return forbidden("reading a document's status needs the read scope on DocumentReference");
+  }
   HB_ASSIGN_OR_RETURN(auto own, own_document(who, facility_ref));
-  const store::Document* d = &own.first;
-  const store::Facility* f = &own.second;
+  HB_ASSIGN_OR_RETURN(Json out, status_of(own.first, own.second));
+  audit_issuer_access(who, "document-status", "R", own.first, "document status");
+  return out;
+}
+
+Result<Json> DocumentService::status_of(const store::Document& doc,
+                                        const store::Facility& facility) {
+  const store::Document* d = &doc;
+  const store::Facility* f = &facility;
   Json out = {{"id", d->id},         {"documentId", d->facility_ref}, {"kind", d->kind},
               {"status", d->status}, {"issued", format_instant(d->issued)}, {"issuer", issuer_url(f->code)},
               {"transparencyLog", {{"index", d->log_index}}}};
@@ -1162,9 +1261,13 @@ Result<Json> DocumentService::status(const Principal& who, const std::string& fa
     out["revoked"] = format_instant(d->revoked);
     out["reason"] = d->revoke_reason;
   }
-  if (!d->superseded_by.empty()) out["supersededBy"] = d->superseded_by;
   // Delivery of the patient's SMS, as the outbox recorded it.
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
+    if (!d->superseded_by.empty()) {
+      // The replacement by the facility's own id for it, which its other calls take.
+      HB_ASSIGN_OR_RETURN(auto by, r.document(d->superseded_by));
+      if (by) out["supersededBy"] = by->facility_ref;
+    }
     HB_ASSIGN_OR_RETURN(auto m, r.outbox_by_dedupe("document:" + d->id));
     if (m) {
       out["delivery"] = {{"channel", m->channel}, {"status", m->status}, {"attempts", m->attempts}};
@@ -1176,15 +1279,21 @@ Result<Json> DocumentService::status(const Principal& who, const std::string& fa
 }
 
 Result<std::string> DocumentService::card_png(const Principal& who, const std::string& facility_ref) {
+  if (!who.allows("DocumentReference", 'r')) {
+    return forbidden("reading a document's card needs the read scope on DocumentReference");
+  }
   std::string qr_text;
+  std::optional<store::Document> d;
   HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(auto d, r.document_by_ref(who.facility_id, facility_ref));
+    HB_ASSIGN_OR_RETURN(d, r.document_by_ref(who.facility_id, facility_ref));
     if (!d) return not_found("this facility has no document " + facility_ref);
     HB_ASSIGN_OR_RETURN(auto body, open_document(r, *d));
     qr_text = qr_of(body);
     return Status::ok();
   }));
   if (qr_text.empty()) return not_found("this document is too large for a QR card; share it by its link");
+  // The card holds the patient's name, birth date and the document's contents.
+  audit_issuer_access(who, "document-card", "R", *d, "document card as a QR code");
   HB_ASSIGN_OR_RETURN(auto qr, documents::make_shc_qr(qr_text));
   return documents::qr_png(qr, 6);
 }

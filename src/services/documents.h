@@ -220,6 +220,17 @@ class DocumentService {
   // documentId came with other content.
   Result<IssuedDocument> replayed(store::Reader& r, const store::Document& d,
                                   const std::string& request_hash, const std::string& iss);
+  // Whether the person a request names (by national id or insurance number) is the registered
+  // person `patient_id`: the patient the records transaction will find for it. False when they
+  // name another person or nobody registered yet.
+  Result<bool> names_person(store::Reader& r, const documents::Request& req,
+                            const std::string& patient_id);
+  // The issuing facility's view of a document (status, which reads it first, checks the scope).
+  Result<Json> status_of(const store::Document& d, const store::Facility& f);
+  // The audit event of a facility's access to one of its documents outside the records service
+  // (its status, its card, its link reopened): the patient's access log shows it.
+  void audit_issuer_access(const Principal& who, const char* event, const char* action,
+                           const store::Document& d, std::string detail);
   // One of the facility's own documents by its id for it, with the facility; kNotFound otherwise.
   Result<std::pair<store::Document, store::Facility>> own_document(const Principal& who,
                                                                    const std::string& facility_ref);
@@ -302,6 +313,11 @@ class DocumentService {
   crypto::HmacSha256 device_mac_;  // device cookies' key (see device_cookie)
   RateLimiter wrong_by_address_;
   InFlight checking_;  // the token hashes of the links whose answer is being checked now
+  // "<facility id>|<documentId>" of the documents being revoked or replaced now. A change is
+  // checked, then appended to the public log, then stored: two changes of one document at once
+  // would both pass the check, and the log would record a revocation or replacement the store
+  // then refused. The second is refused instead ("try again").
+  InFlight changing_;
   std::mutex unknown_mu_;
   std::map<std::string, store::DocLink> unknown_links_;  // by token hash; guarded by unknown_mu_
   struct Location {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <set>
 #include <thread>
 
 #include "core/config.h"
@@ -512,6 +513,107 @@ TEST_F(DocumentsTest, AReplacementReachedThroughTheOldLinkFollowsItsOwnDiagnosis
   EXPECT_EQ(latest->body["status"], "active");
   EXPECT_FALSE(latest->body.contains("diagnosis")) << latest->body.dump();
   EXPECT_EQ(latest->body["showDiagnosis"], false);
+}
+
+// The public log is told of a replacement or revocation before the store is. It must never record
+// one that the store then refuses: a second replacement of one document in a batch, a replacement
+// naming another person, two revocations at once.
+TEST_F(DocumentsTest, TheLogRecordsOnlyReplacementsAndRevocationsThatHappen) {
+  auto request_for = [](const std::string& ref, const std::string& national_id,
+                        const std::string& replaces) {
+    Json req = Json::parse(certificate_request(ref));
+    req["patient"]["nationalId"] = national_id;
+    if (!replaces.empty()) req["replaces"] = replaces;
+    return req;
+  };
+  ASSERT_TRUE(docs_->issue(who_, dump_json(request_for("MC-20", "079201001234", ""))).is_ok());
+  ASSERT_TRUE(docs_->issue(who_, dump_json(request_for("MC-30", "079201005678", ""))).is_ok());
+  EXPECT_EQ(log_->size(), 2u);
+
+  Json batch = {{"documents", Json::array({request_for("MC-21", "079201001234", "MC-20"),
+                                           request_for("MC-22", "079201001234", "MC-20")})}};
+  auto answers = docs_->issue_batch(who_, dump_json(batch));
+  ASSERT_TRUE(answers.is_ok()) << answers.status().to_string();
+  ASSERT_EQ(answers->size(), 2u);
+  EXPECT_TRUE((*answers)[0].is_ok());
+  ASSERT_FALSE((*answers)[1].is_ok());
+  EXPECT_EQ((*answers)[1].error().code(), Code::kUnprocessable);
+  EXPECT_EQ((*answers)[1].error().problems()[0].path, "replaces");
+  EXPECT_EQ(log_->size(), 4u) << "MC-21's issue and MC-20's supersede, nothing of MC-22";
+
+  // MC-30's person (registered) and somebody not registered yet: neither replaces MC-21.
+  for (const char* other : {"079201005678", "079201009999"}) {
+    auto r =
+        docs_->issue(who_, dump_json(request_for(std::string("MC-X") + other, other, "MC-21")));
+    ASSERT_FALSE(r.is_ok()) << other;
+    EXPECT_EQ(r.error().code(), Code::kUnprocessable) << r.error().to_string();
+    EXPECT_EQ(log_->size(), 4u) << other;
+  }
+
+  // Revocations sent at once: one is logged; the others find it revoked, or are told to try again.
+  const std::string reason = R"({"reason":"issued in error"})";
+  std::vector<std::thread> threads;
+  std::atomic<int> refused{0};
+  std::atomic<int> wrong{0};
+  std::atomic<std::size_t> ready{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      ready.fetch_add(1);
+      while (ready.load() < 8) std::this_thread::yield();
+      auto r = docs_->revoke(who_, "MC-21", reason);
+      if (r.is_ok() && (*r)["status"] == "revoked") return;
+      if (!r.is_ok() && r.error().code() == Code::kConflict) {
+        refused.fetch_add(1);
+      } else {
+        wrong.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_LT(refused.load(), 8);
+  EXPECT_EQ(log_->size(), 5u) << "one revocation";
+}
+
+// A facility's reads of its documents need the read scope and are in the patient's audit trail;
+// replacing one needs the update scope, as revoking does.
+TEST_F(DocumentsTest, AFacilitysReadsAndChangesOfItsDocumentsNeedTheirScopesAndAreAudited) {
+  ASSERT_TRUE(docs_->issue(who_, certificate_request("MC-60")).is_ok());
+  Principal issuing_only = who_;
+  issuing_only.scopes = *Scopes::parse("system/DocumentReference.c system/Patient.crus");
+  auto status = docs_->status(issuing_only, "MC-60");
+  ASSERT_FALSE(status.is_ok());
+  EXPECT_EQ(status.error().code(), Code::kForbidden);
+  auto png = docs_->card_png(issuing_only, "MC-60");
+  ASSERT_FALSE(png.is_ok());
+  EXPECT_EQ(png.error().code(), Code::kForbidden);
+  Json replacement = Json::parse(certificate_request("MC-61"));
+  replacement["replaces"] = "MC-60";
+  const uint64_t logged = log_->size();
+  auto replaced = docs_->issue(issuing_only, dump_json(replacement));
+  ASSERT_FALSE(replaced.is_ok());
+  EXPECT_EQ(replaced.error().code(), Code::kForbidden);
+  EXPECT_EQ(log_->size(), logged);
+
+  ASSERT_TRUE(docs_->status(who_, "MC-60").is_ok());
+  ASSERT_TRUE(docs_->card_png(who_, "MC-60").is_ok());
+  ASSERT_TRUE(docs_->reopen_link(who_, "MC-60").is_ok());
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::multiset<std::string> events;
+  ASSERT_TRUE(store_
+                  ->read([&](store::Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(auto rows, r.audit("", "", 0, 1000));
+                    for (const auto& a : rows) {
+                      if (a.event_type.rfind("document-", 0) != 0) continue;
+                      events.insert(a.event_type + " " + a.action);
+                      EXPECT_FALSE(a.patient_id.empty());
+                      EXPECT_EQ(a.facility_id, who_.facility_id);
+                    }
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_EQ(events, (std::multiset<std::string>{"document-card R", "document-link-reopen U",
+                                                "document-status R"}));
 }
 
 TEST_F(DocumentsTest, TheLinkTokenIsStoredOnlyAsAHash) {

@@ -66,4 +66,16 @@ InFlight::Claim::~Claim() {
   owner_.keys_.erase(key_);
 }
 
+InFlight::Claims::~Claims() {
+  std::lock_guard lock(owner_.mu_);
+  for (const std::string& key : held_) owner_.keys_.erase(key);
+}
+
+bool InFlight::Claims::add(const std::string& key) {
+  std::lock_guard lock(owner_.mu_);
+  if (!owner_.keys_.insert(key).second) return false;
+  held_.push_back(key);
+  return true;
+}
+
 }  // namespace hb::services

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -82,6 +83,23 @@ class InFlight {
     bool held_ = false;
   };
   [[nodiscard]] Claim claim(std::string key) { return Claim(*this, std::move(key)); }
+
+  // The same for several keys whose claims end together, later than one scope (a batch holds the
+  // documents it replaces until every write is done): each held key is released once, when the
+  // Claims ends.
+  class Claims {
+   public:
+    explicit Claims(InFlight& owner) : owner_(owner) {}
+    ~Claims();
+    Claims(const Claims&) = delete;
+    Claims& operator=(const Claims&) = delete;
+    // Whether `key` is now held by this; false when another claim holds it (or this already does).
+    [[nodiscard]] bool add(const std::string& key);
+
+   private:
+    InFlight& owner_;
+    std::vector<std::string> held_;
+  };
 
  private:
   std::mutex mu_;
