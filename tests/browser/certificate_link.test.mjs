@@ -4,10 +4,11 @@
 // moves past the hourly lock. Covered: the date-of-birth form's own checks; remaining attempts and
 // the hourly lock; twenty wrong answers in a row turning the link off; the certificate with its
 // QR code, copy link, print, the diagnosis not shown (the patient chooses on their own document
-// page, not here) and printing at phone width; revoked and replaced documents; a document
-// too large for a QR code (link only); the details of lab results, a vaccination and a referral;
-// the SMART Health Link offered to other health apps, read back from its QR code and opened as a
-// health app would; Vietnamese.
+// page, not here) and printing at phone width; a time chit's hours, a sample's time and leave
+// dates read in New York and on Kiritimati as the clinic wrote them; revoked and replaced
+// documents; a document too large for a QR code (link only); the details of lab results, a
+// vaccination and a referral; the SMART Health Link offered to other health apps, read back from
+// its QR code and opened as a health app would; Vietnamese.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -90,16 +91,17 @@ async function wrongDob(page) {
   await page.waitForFunction(() => !document.querySelector('button[type=submit]')?.disabled);
 }
 
-async function openLink(path, query = '') {
-  const { context, page } = await phonePage(browser);
+// `options`: the browser context's, e.g. { timezoneId } for a reader in another zone.
+async function openLink(path, query = '', options = {}) {
+  const { context, page } = await phonePage(browser, options);
   await page.goto(`${hb.base}${path}${query}`);
   await page.getByRole('heading', { level: 1 }).waitFor();
   return { context, page };
 }
 
 // Opens the link and gives the right date of birth (27 March 1985 unless told otherwise).
-async function openDocument(path, birth = ['27', '3', '1985']) {
-  const { context, page } = await openLink(path);
+async function openDocument(path, birth = ['27', '3', '1985'], options = {}) {
+  const { context, page } = await openLink(path, '', options);
   await dob(page, ...birth);
   await page.locator('article.certificate').waitFor();
   return { context, page };
@@ -304,6 +306,51 @@ test('the right date of birth shows the certificate, its QR code, copy link and 
   assert.ok(await page.locator('.certificate__qr img').isVisible());
   await page.emulateMedia({ media: 'screen' });
   assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+// An instant as a clinic at UTC+07:00 reads it: "14 December 2026 at 11:35".
+function atPlus7(iso) {
+  const d = new Date(Date.parse(iso) + 7 * 3600_000);
+  const month = d.toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' });
+  const hhmm = d.toISOString().slice(11, 16);
+  return `${d.getUTCDate()} ${month} ${d.getUTCFullYear()} at ${hhmm}`;
+}
+
+test('an employer abroad reads the clinic\'s own days and hours: a time chit, a sample time, leave dates', async () => {
+  const chit = await issue({ kind: 'time-chit', leave: { from: '2026-12-14T08:00:00+07:00', to: '2026-12-14T11:30:00+07:00' } });
+  const lab = await issue({
+    kind: 'lab-result',
+    results: [{ code: { system: 'http://loinc.org', code: '2345-7', display: 'Glucose' }, effective: '2026-11-19T08:15:00+07:00', value: 5.1, unit: 'mmol/L' }],
+  });
+  const leave = await issue();
+  for (const timezoneId of ['America/New_York', 'Pacific/Kiritimati']) {
+    // A time chit: the hours of the visit as the clinic wrote them, on its day, the offset named
+    // because it is not the reader's; the issue time in the same offset, so the page reads in one zone.
+    let { context, page } = await openDocument(chit.path, undefined, { timezoneId });
+    let facts = await page.locator('.facts--certificate').innerText();
+    assert.match(facts, /Leave\s+14 December 2026 from 08:00 to 11:30 UTC\+07:00\n/, `${timezoneId}: ${facts}`);
+    const { issued } = await viewOf(page, chit.path);
+    assert.ok(facts.includes(`Issued\n${atPlus7(issued)} UTC+07:00`), `${timezoneId}: ${facts}`);
+    await context.close();
+
+    ({ context, page } = await openDocument(lab.path, undefined, { timezoneId }));
+    const taken = await page.getByRole('region', { name: 'Results' }).locator('tbody th').innerText();
+    assert.match(taken, /Sample taken 19 November 2026 at 08:15 UTC\+07:00/, `${timezoneId}: ${taken}`);
+    await context.close();
+
+    // Leave in plain dates: the same days everywhere; the issue time, an instant with no clinic
+    // offset to go by, in the reader's own zone, named.
+    ({ context, page } = await openDocument(leave.path, undefined, { timezoneId }));
+    facts = await page.locator('.facts--certificate').innerText();
+    assert.match(facts, /Leave\s+20 November 2026 to 22 November 2026 \(3 days\)/, `${timezoneId}: ${facts}`);
+    assert.match(facts, timezoneId === 'America/New_York' ? /Issued\s+.* at \d\d:\d\d GMT-5\n/ : /Issued\s+.* at \d\d:\d\d GMT\+14\n/);
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  }
+  // At home the clinic's offset is the reader's own, named as usual.
+  const { context, page } = await openDocument(chit.path);
+  assert.match(await page.locator('.facts--certificate').innerText(), /Leave\s+14 December 2026 from 08:00 to 11:30 GMT\+7\n/);
   await context.close();
 });
 

@@ -8,7 +8,7 @@ import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { svgDataUrl, type DocumentView } from '../lib/api';
 import { describeLeave, formatDateTime } from '../lib/dates';
-import { readDetails } from '../lib/details';
+import { clinicOffset, readDetails } from '../lib/details';
 import { shcQrSvg } from '../lib/qrDraw';
 import { kindLabel } from '../lib/verdict';
 import { wordedKey } from '../lib/wording';
@@ -49,7 +49,7 @@ export function DocumentCard({ view, diagnosis, newerHref, children }: Props) {
     ...(details ? detailRows(details, locale, t) : []),
     [t('doc.facility'), view.facility.code ? `${view.facility.name} (${view.facility.code})` : view.facility.name],
     [t('doc.doctor'), view.doctor],
-    [t('doc.issued'), formatDateTime(view.issued, locale)],
+    [t('doc.issued'), formatDateTime(view.issued, locale, undefined, clinicOffset(view.leave?.from, details))],
     ...(diagnosis !== null ? [[t('doc.diagnosis'), diagnosis] as [string, string]] : []),
   ];
   return (

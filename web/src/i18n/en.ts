@@ -65,6 +65,7 @@ export const en = {
   'doc.leaveDays': '{from} to {to} ({days} days)',
   'doc.leaveOneDay': '{from} (1 day)',
   'doc.leaveRange': '{from} to {to}',
+  'doc.leaveHours': '{date} from {from} to {to} {zone}',
   'doc.doctor': 'Doctor',
   'doc.facility': 'Facility',
   'doc.issued': 'Issued',

@@ -65,6 +65,7 @@ export const vi: Record<MessageKey, string> = {
   'doc.leaveDays': 'Từ {from} đến {to} ({days} ngày)',
   'doc.leaveOneDay': '{from} (1 ngày)',
   'doc.leaveRange': 'Từ {from} đến {to}',
+  'doc.leaveHours': 'Từ {from} đến {to}, {date} ({zone})',
   'doc.doctor': 'Bác sĩ',
   'doc.facility': 'Cơ sở y tế',
   'doc.issued': 'Ngày cấp',

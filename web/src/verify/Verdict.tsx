@@ -6,6 +6,7 @@ import { useI18n } from '../i18n/context';
 import { describeLeave, formatDate, formatDateTime } from '../lib/dates';
 import { kindLabel, reasonSentence, summarizeBundle, trustsIssuer, verdictKeys, type VerifyAnswer } from '../lib/verdict';
 import { DetailSections, detailRows } from '../certificate/Details';
+import { clinicOffset } from '../lib/details';
 
 export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingRef: Ref<HTMLHeadingElement> }) {
   const { t, locale } = useI18n();
@@ -23,7 +24,7 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
     ...(content.details ? detailRows(content.details, locale, t) : []),
     [t('doc.doctor'), content.doctor],
     [t('doc.facility'), content.facility],
-    [t('doc.issued'), issued && formatDateTime(issued, locale)],
+    [t('doc.issued'), issued && formatDateTime(issued, locale, undefined, clinicOffset(content.leaveFrom, content.details))],
   ];
   const shown = rows.filter((r): r is [string, string] => !!r[1]);
 
