@@ -224,10 +224,24 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
     await moveClock(3601);
     await page.getByRole('button', { name: 'Try again' }).click();
   }
-  await page.getByText('This link has been turned off.', { exact: false }).waitFor();
+  await page.getByText('This link was turned off after too many wrong dates of birth.').waitFor();
   await page.reload();
-  await page.getByText('This link has been turned off.', { exact: false }).waitFor();
+  await page.getByText('This link was turned off after too many wrong dates of birth.').waitFor();
   assert.equal(await page.getByRole('group', { name: 'Date of birth' }).count(), 0);
+  // The way back: the issuing clinic can only turn this link back on, so nobody is sent to it for
+  // a new one; the patient can do both from their documents, and whoever they sent it to asks them.
+  const main = await page.locator('main').innerText();
+  assert.doesNotMatch(main, /for a new link/);
+  assert.match(main, /Sign in to Healthbook and open it under “Your documents”: there you can turn this link back on or make a new one\./);
+  assert.match(main, /If someone sent you this link, ask them to turn it back on or to send you a new one\./);
+  assert.deepEqual(await seriousViolations(page), []);
+  await page.goto(`${hb.base}${path}?lang=vi`);
+  await page.getByText('Đường liên kết này đã bị tắt do nhập sai ngày sinh quá nhiều lần.').waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Giấy tờ của bạn' }).getAttribute('href'), '/documents');
+  await page.goto(`${hb.base}${path}`);
+  await page.getByRole('link', { name: 'Your documents' }).click();
+  // Not signed in: the sign-in page, which comes back to the documents afterwards.
+  await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('next') === '/documents');
   // Turned off means off, right date of birth or not.
   const res = await page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}/unlock`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1985-03-27' }),

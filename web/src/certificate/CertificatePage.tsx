@@ -79,7 +79,18 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
           <button type="button" className="button button--secondary" onClick={load}>{t('app.retry')}</button>
         </>
       )}
-      {state.step === 'gone' && <p className="message message--error" role="alert">{t('link.gone')}</p>}
+      {/* Turned off by wrong dates of birth. The clinic can only turn this same link back on; the
+          patient, signed in, can do that too or make new links. Whoever reads this may be the
+          patient or someone they sent the link to: each is told what they can do. */}
+      {state.step === 'gone' && (
+        <>
+          <p className="message message--error" role="alert">{t('link.gone')}</p>
+          <p>
+            {t('link.gone.patient')} <Link href="/documents">{t('link.gone.patientLink')}</Link>
+          </p>
+          <p>{t('link.gone.other')}</p>
+        </>
+      )}
       {state.step === 'error' && (
         <>
           <p className="message message--error" role="alert">
