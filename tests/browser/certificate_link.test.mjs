@@ -16,7 +16,7 @@ import { inflateRawSync } from 'node:zlib';
 import * as jose from 'jose';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { Healthbook, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
+import { Healthbook, issuer, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
 
 let hb;
 let browser;
@@ -198,9 +198,9 @@ test('wrong dates of birth count down the attempts, then lock the link for an ho
     await page.getByText(`${left} before this link is locked.`).waitFor();
   }
   await wrongDob(page);
-  const locked = page.getByText(/Too many wrong attempts/);
+  const locked = page.getByText(/Too many wrong dates of birth/);
   await locked.waitFor();
-  assert.match(await locked.innerText(), /locked until \d\d:\d\d \(60 minutes\)/);
+  assert.match(await locked.innerText(), /Try again at \d\d:\d\d \(in about 60 minutes\)\.$/);
   // Even the right date of birth is refused while locked.
   const res = await page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}/unlock`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1985-03-27' }),
@@ -220,7 +220,7 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
     if (round === 4) await page.getByText('1 attempt left before this link is locked.').waitFor();
     await wrongDob(page);
     if (round === 4) break;
-    await page.getByText(/Too many wrong attempts/).waitFor();
+    await page.getByText(/Too many wrong dates of birth/).waitFor();
     await moveClock(3601);
     await page.getByRole('button', { name: 'Try again' }).click();
   }
@@ -249,6 +249,48 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
   assert.equal(res, 410);
   assert.deepEqual(page.problems, []);
   await context.close();
+});
+
+test('wrong answers from one network across links stop it for a while: the page does not call that a lock of this link', async () => {
+  // A server of its own: this address's count is not the other tests' to spend.
+  const other = await Healthbook.start();
+  try {
+    const issueThere = await issuer(other);
+    const paths = [];
+    for (let n = 0; n < 7; n++) {
+      const phone = `+8491300000${n}`;
+      const { answer } = await issueThere({ patient: patient(800 + n, { phone }) });
+      paths.push(await linkPathOf(other, answer, phone));
+    }
+    // Five wrong answers for each of six links (each link's own limit), thirty from this address.
+    for (const path of paths.slice(0, 6)) {
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${other.base}/api/v1/links/${path.slice(3)}/unlock`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1990-01-01' }),
+        });
+        assert.ok([401, 429].includes(res.status), `wrong answer ${i + 1}: ${res.status}`);
+      }
+    }
+    const { context, page } = await phonePage(browser);
+    await page.goto(`${other.base}${paths[6]}`);
+    await page.getByRole('group', { name: 'Date of birth' }).waitFor();
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/unlock')),
+      dob(page, '1', '1', '1990'),
+    ]);
+    assert.equal(answer.status(), 429);
+    assert.match((await answer.json()).detail, /from this network/, 'the address\'s limit, not the link\'s lock');
+    const wait = page.getByRole('alert');
+    await wait.getByText(/Too many wrong dates of birth/).waitFor();
+    const words = await wait.innerText();
+    assert.doesNotMatch(words, /link is locked/);
+    assert.match(words, /for this link or from your network\. Try again at \d\d:\d\d \(in about 2 minutes\)\./);
+    assert.deepEqual(await seriousViolations(page), []);
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  } finally {
+    await other.stop();
+  }
 });
 
 test('the right date of birth shows the certificate, its QR code, copy link and print; the diagnosis is not shown', async () => {

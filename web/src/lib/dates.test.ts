@@ -179,4 +179,6 @@ test('retryAt rounds up to whole minutes, never below one', () => {
   expect(retryAt(now, 61).minutes).toBe(2);
   expect(retryAt(now, 5).minutes).toBe(1);
   expect(retryAt(now, -3)).toEqual({ at: now, minutes: 1 });
+  // Shown as HH:MM, so the minute after: at 10:01 the link would still refuse.
+  expect(retryAt(new Date('2026-11-20T10:00:30Z'), 60)).toEqual({ at: new Date('2026-11-20T10:02:00Z'), minutes: 1 });
 });

@@ -190,10 +190,12 @@ export function describeLeave(
   return t('doc.leaveRange', { from: formatAsWritten(from, locale, timeZone), to: formatAsWritten(to, locale, timeZone) });
 }
 
-// When a locked link opens again: the time to show, and whole minutes to wait (at least 1).
+// When a locked link opens again: the time to show, rounded up to the minute (shown as HH:MM, an
+// earlier minute would be refused again), and whole minutes to wait (at least 1).
 export function retryAt(now: Date, retryAfterSeconds: number): { at: Date; minutes: number } {
   const seconds = Math.max(0, Math.ceil(retryAfterSeconds));
-  return { at: new Date(now.getTime() + seconds * 1000), minutes: Math.max(1, Math.ceil(seconds / 60)) };
+  const at = Math.ceil((now.getTime() + seconds * 1000) / 60_000) * 60_000;
+  return { at: new Date(at), minutes: Math.max(1, Math.ceil(seconds / 60)) };
 }
 
 // "14:05": both languages write a time of day on the 24-hour clock.
