@@ -381,11 +381,12 @@ test('an employer abroad reads the clinic\'s own days and hours: a time chit, a 
   });
   const leave = await issue();
   for (const timezoneId of ['America/New_York', 'Pacific/Kiritimati']) {
-    // A time chit: the hours of the visit as the clinic wrote them, on its day, the offset named
-    // because it is not the reader's; the issue time in the same offset, so the page reads in one zone.
+    // A time chit: the hours of the visit (not leave) as the clinic wrote them, on its day, the
+    // offset named because it is not the reader's; the issue time in the same offset, so the page
+    // reads in one zone.
     let { context, page } = await openDocument(chit.path, undefined, { timezoneId });
     let facts = await page.locator('.facts--certificate').innerText();
-    assert.match(facts, /Leave\s+14 December 2026 from 08:00 to 11:30 UTC\+07:00\n/, `${timezoneId}: ${facts}`);
+    assert.match(facts, /Time at the clinic\s+14 December 2026 from 08:00 to 11:30 UTC\+07:00\n/, `${timezoneId}: ${facts}`);
     const { issued } = await viewOf(page, chit.path);
     assert.ok(facts.includes(`Issued\n${atPlus7(issued)} UTC+07:00`), `${timezoneId}: ${facts}`);
     await context.close();
@@ -406,7 +407,7 @@ test('an employer abroad reads the clinic\'s own days and hours: a time chit, a 
   }
   // At home the clinic's offset is the reader's own, named as usual.
   const { context, page } = await openDocument(chit.path);
-  assert.match(await page.locator('.facts--certificate').innerText(), /Leave\s+14 December 2026 from 08:00 to 11:30 GMT\+7\n/);
+  assert.match(await page.locator('.facts--certificate').innerText(), /Time at the clinic\s+14 December 2026 from 08:00 to 11:30 GMT\+7\n/);
   await context.close();
 });
 

@@ -11,7 +11,7 @@ import { describeLeave, formatDateTime } from '../lib/dates';
 import { clinicOffset, readDetails } from '../lib/details';
 import { shcQrSvg } from '../lib/qrDraw';
 import { kindLabel } from '../lib/verdict';
-import { wordedKey } from '../lib/wording';
+import { periodKey, wordedKey } from '../lib/wording';
 import { Link } from '../router';
 import { DetailSections, detailRows } from './Details';
 
@@ -45,7 +45,7 @@ export function DocumentCard({ view, diagnosis, newerHref, children }: Props) {
   const rows: [string, string][] = [
     [t('doc.patient'), view.patient.name],
     [t('doc.id'), view.patient.maskedId],
-    ...(view.leave ? [[t('doc.leave'), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
+    ...(view.leave ? [[t(periodKey(view.kind)), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
     ...(details ? detailRows(details, locale, t) : []),
     [t('doc.facility'), view.facility.code ? `${view.facility.name} (${view.facility.code})` : view.facility.name],
     [t('doc.doctor'), view.doctor],

@@ -62,6 +62,7 @@ export const en = {
   'doc.birthDate': 'Date of birth',
   'doc.kind': 'Document',
   'doc.leave': 'Leave',
+  'doc.visit': 'Time at the clinic',
   'doc.leaveDays': '{from} to {to} ({days} days)',
   'doc.leaveOneDay': '{from} (1 day)',
   'doc.leaveRange': '{from} to {to}',

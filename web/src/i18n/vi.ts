@@ -62,6 +62,7 @@ export const vi: Record<MessageKey, string> = {
   'doc.birthDate': 'Ngày sinh',
   'doc.kind': 'Loại giấy',
   'doc.leave': 'Thời gian nghỉ',
+  'doc.visit': 'Thời gian khám',
   'doc.leaveDays': 'Từ {from} đến {to} ({days} ngày)',
   'doc.leaveOneDay': '{from} (1 ngày)',
   'doc.leaveRange': 'Từ {from} đến {to}',

@@ -7,6 +7,7 @@ import { describeLeave, formatDate, formatDateTime } from '../lib/dates';
 import { kindLabel, reasonSentence, summarizeBundle, trustsIssuer, verdictKeys, type VerifyAnswer } from '../lib/verdict';
 import { DetailSections, detailRows } from '../certificate/Details';
 import { clinicOffset } from '../lib/details';
+import { periodKey } from '../lib/wording';
 
 export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingRef: Ref<HTMLHeadingElement> }) {
   const { t, locale } = useI18n();
@@ -20,7 +21,7 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
     [t('doc.patient'), content.patientName],
     [t('doc.birthDate'), content.birthDate && formatDate(content.birthDate, locale)],
     [t('doc.kind'), label],
-    [t('doc.leave'), content.leaveFrom && content.leaveTo ? describeLeave(content.leaveFrom, content.leaveTo, locale, t) : undefined],
+    [t(periodKey(content.kind ?? answer.document?.kind)), content.leaveFrom && content.leaveTo ? describeLeave(content.leaveFrom, content.leaveTo, locale, t) : undefined],
     ...(content.details ? detailRows(content.details, locale, t) : []),
     [t('doc.doctor'), content.doctor],
     [t('doc.facility'), content.facility],
