@@ -4,10 +4,11 @@
 // moves past the hourly lock. Covered: the date-of-birth form's own checks; remaining attempts and
 // the hourly lock; twenty wrong answers in a row turning the link off; the certificate with its
 // QR code, copy link, print, the diagnosis not shown (the patient chooses on their own document
-// page, not here) and printing at phone width; revoked and replaced documents; a document
-// too large for a QR code (link only); the details of lab results, a vaccination and a referral;
-// the SMART Health Link offered to other health apps, read back from its QR code and opened as a
-// health app would; Vietnamese.
+// page, not here) and printing at phone width; a time chit's hours, a sample's time and leave
+// dates read in New York and on Kiritimati as the clinic wrote them; revoked and replaced
+// documents; a document too large for a QR code (link only); the details of lab results, a
+// vaccination and a referral; the SMART Health Link offered to other health apps, read back from
+// its QR code and opened as a health app would; Vietnamese.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { inflateRawSync } from 'node:zlib';
 import * as jose from 'jose';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { Healthbook, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
+import { Healthbook, issuer, launch, phonePage, linkPathOf, seriousViolations } from './harness.mjs';
 
 let hb;
 let browser;
@@ -90,16 +91,17 @@ async function wrongDob(page) {
   await page.waitForFunction(() => !document.querySelector('button[type=submit]')?.disabled);
 }
 
-async function openLink(path, query = '') {
-  const { context, page } = await phonePage(browser);
+// `options`: the browser context's, e.g. { timezoneId } for a reader in another zone.
+async function openLink(path, query = '', options = {}) {
+  const { context, page } = await phonePage(browser, options);
   await page.goto(`${hb.base}${path}${query}`);
   await page.getByRole('heading', { level: 1 }).waitFor();
   return { context, page };
 }
 
 // Opens the link and gives the right date of birth (27 March 1985 unless told otherwise).
-async function openDocument(path, birth = ['27', '3', '1985']) {
-  const { context, page } = await openLink(path);
+async function openDocument(path, birth = ['27', '3', '1985'], options = {}) {
+  const { context, page } = await openLink(path, '', options);
   await dob(page, ...birth);
   await page.locator('article.certificate').waitFor();
   return { context, page };
@@ -196,9 +198,9 @@ test('wrong dates of birth count down the attempts, then lock the link for an ho
     await page.getByText(`${left} before this link is locked.`).waitFor();
   }
   await wrongDob(page);
-  const locked = page.getByText(/Too many wrong attempts/);
+  const locked = page.getByText(/Too many wrong dates of birth/);
   await locked.waitFor();
-  assert.match(await locked.innerText(), /locked until \d\d:\d\d \(60 minutes\)/);
+  assert.match(await locked.innerText(), /Try again at \d\d:\d\d \(in about 60 minutes\)\.$/);
   // Even the right date of birth is refused while locked.
   const res = await page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}/unlock`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1985-03-27' }),
@@ -218,14 +220,28 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
     if (round === 4) await page.getByText('1 attempt left before this link is locked.').waitFor();
     await wrongDob(page);
     if (round === 4) break;
-    await page.getByText(/Too many wrong attempts/).waitFor();
+    await page.getByText(/Too many wrong dates of birth/).waitFor();
     await moveClock(3601);
     await page.getByRole('button', { name: 'Try again' }).click();
   }
-  await page.getByText('This link has been turned off.', { exact: false }).waitFor();
+  await page.getByText('This link was turned off after too many wrong dates of birth.').waitFor();
   await page.reload();
-  await page.getByText('This link has been turned off.', { exact: false }).waitFor();
+  await page.getByText('This link was turned off after too many wrong dates of birth.').waitFor();
   assert.equal(await page.getByRole('group', { name: 'Date of birth' }).count(), 0);
+  // The way back: the issuing clinic can only turn this link back on, so nobody is sent to it for
+  // a new one; the patient can do both from their documents, and whoever they sent it to asks them.
+  const main = await page.locator('main').innerText();
+  assert.doesNotMatch(main, /for a new link/);
+  assert.match(main, /Sign in to Healthbook and open it under “Your documents”: there you can turn this link back on or make a new one\./);
+  assert.match(main, /If someone sent you this link, ask them to turn it back on or to send you a new one\./);
+  assert.deepEqual(await seriousViolations(page), []);
+  await page.goto(`${hb.base}${path}?lang=vi`);
+  await page.getByText('Đường liên kết này đã bị tắt do nhập sai ngày sinh quá nhiều lần.').waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Giấy tờ của bạn' }).getAttribute('href'), '/documents');
+  await page.goto(`${hb.base}${path}`);
+  await page.getByRole('link', { name: 'Your documents' }).click();
+  // Not signed in: the sign-in page, which comes back to the documents afterwards.
+  await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('next') === '/documents');
   // Turned off means off, right date of birth or not.
   const res = await page.evaluate(async (p) => (await fetch(`/api/v1/links/${p.slice(3)}/unlock`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1985-03-27' }),
@@ -233,6 +249,48 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
   assert.equal(res, 410);
   assert.deepEqual(page.problems, []);
   await context.close();
+});
+
+test('wrong answers from one network across links stop it for a while: the page does not call that a lock of this link', async () => {
+  // A server of its own: this address's count is not the other tests' to spend.
+  const other = await Healthbook.start();
+  try {
+    const issueThere = await issuer(other);
+    const paths = [];
+    for (let n = 0; n < 7; n++) {
+      const phone = `+8491300000${n}`;
+      const { answer } = await issueThere({ patient: patient(800 + n, { phone }) });
+      paths.push(await linkPathOf(other, answer, phone));
+    }
+    // Five wrong answers for each of six links (each link's own limit), thirty from this address.
+    for (const path of paths.slice(0, 6)) {
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${other.base}/api/v1/links/${path.slice(3)}/unlock`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ birthDate: '1990-01-01' }),
+        });
+        assert.ok([401, 429].includes(res.status), `wrong answer ${i + 1}: ${res.status}`);
+      }
+    }
+    const { context, page } = await phonePage(browser);
+    await page.goto(`${other.base}${paths[6]}`);
+    await page.getByRole('group', { name: 'Date of birth' }).waitFor();
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/unlock')),
+      dob(page, '1', '1', '1990'),
+    ]);
+    assert.equal(answer.status(), 429);
+    assert.match((await answer.json()).detail, /from this network/, 'the address\'s limit, not the link\'s lock');
+    const wait = page.getByRole('alert');
+    await wait.getByText(/Too many wrong dates of birth/).waitFor();
+    const words = await wait.innerText();
+    assert.doesNotMatch(words, /link is locked/);
+    assert.match(words, /for this link or from your network\. Try again at \d\d:\d\d \(in about 2 minutes\)\./);
+    assert.deepEqual(await seriousViolations(page), []);
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  } finally {
+    await other.stop();
+  }
 });
 
 test('the right date of birth shows the certificate, its QR code, copy link and print; the diagnosis is not shown', async () => {
@@ -304,6 +362,52 @@ test('the right date of birth shows the certificate, its QR code, copy link and 
   assert.ok(await page.locator('.certificate__qr img').isVisible());
   await page.emulateMedia({ media: 'screen' });
   assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+// An instant as a clinic at UTC+07:00 reads it: "14 December 2026 at 11:35".
+function atPlus7(iso) {
+  const d = new Date(Date.parse(iso) + 7 * 3600_000);
+  const month = d.toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' });
+  const hhmm = d.toISOString().slice(11, 16);
+  return `${d.getUTCDate()} ${month} ${d.getUTCFullYear()} at ${hhmm}`;
+}
+
+test('an employer abroad reads the clinic\'s own days and hours: a time chit, a sample time, leave dates', async () => {
+  const chit = await issue({ kind: 'time-chit', leave: { from: '2026-12-14T08:00:00+07:00', to: '2026-12-14T11:30:00+07:00' } });
+  const lab = await issue({
+    kind: 'lab-result',
+    results: [{ code: { system: 'http://loinc.org', code: '2345-7', display: 'Glucose' }, effective: '2026-11-19T08:15:00+07:00', value: 5.1, unit: 'mmol/L' }],
+  });
+  const leave = await issue();
+  for (const timezoneId of ['America/New_York', 'Pacific/Kiritimati']) {
+    // A time chit: the hours of the visit (not leave) as the clinic wrote them, on its day, the
+    // offset named because it is not the reader's; the issue time in the same offset, so the page
+    // reads in one zone.
+    let { context, page } = await openDocument(chit.path, undefined, { timezoneId });
+    let facts = await page.locator('.facts--certificate').innerText();
+    assert.match(facts, /Time at the clinic\s+14 December 2026 from 08:00 to 11:30 UTC\+07:00\n/, `${timezoneId}: ${facts}`);
+    const { issued } = await viewOf(page, chit.path);
+    assert.ok(facts.includes(`Issued\n${atPlus7(issued)} UTC+07:00`), `${timezoneId}: ${facts}`);
+    await context.close();
+
+    ({ context, page } = await openDocument(lab.path, undefined, { timezoneId }));
+    const taken = await page.getByRole('region', { name: 'Results' }).locator('tbody th').innerText();
+    assert.match(taken, /Sample taken 19 November 2026 at 08:15 UTC\+07:00/, `${timezoneId}: ${taken}`);
+    await context.close();
+
+    // Leave in plain dates: the same days everywhere; the issue time, an instant with no clinic
+    // offset to go by, in the reader's own zone, named.
+    ({ context, page } = await openDocument(leave.path, undefined, { timezoneId }));
+    facts = await page.locator('.facts--certificate').innerText();
+    assert.match(facts, /Leave\s+20 November 2026 to 22 November 2026 \(3 days\)/, `${timezoneId}: ${facts}`);
+    assert.match(facts, timezoneId === 'America/New_York' ? /Issued\s+.* at \d\d:\d\d GMT-5\n/ : /Issued\s+.* at \d\d:\d\d GMT\+14\n/);
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  }
+  // At home the clinic's offset is the reader's own, named as usual.
+  const { context, page } = await openDocument(chit.path);
+  assert.match(await page.locator('.facts--certificate').innerText(), /Time at the clinic\s+14 December 2026 from 08:00 to 11:30 GMT\+7\n/);
   await context.close();
 });
 

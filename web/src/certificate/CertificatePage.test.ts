@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
+import type { MessageKey } from '../i18n/en';
+import { translate, type Params } from '../i18n/translate';
 import type { Problem } from '../lib/api';
-import { next } from './CertificatePage';
+import { next, waitWords } from './CertificatePage';
 
 const refused = (problem: Problem) => ({ ok: false as const, problem });
 
@@ -17,5 +19,29 @@ describe('what the certificate page shows after an answer', () => {
     const state = next(refused({ status: 429, title: 'locked', retryAfter: 3600 }), true);
     expect(state).toMatchObject({ step: 'throttled', minutes: 60 });
     expect(next(refused({ status: 429 }), true)).toMatchObject({ step: 'throttled', minutes: 1 });
+  });
+});
+
+describe('the words for a wait', () => {
+  const en = (key: MessageKey, params?: Params) => translate('en', key, params);
+  const vi = (key: MessageKey, params?: Params) => translate('vi', key, params);
+  const at = new Date('2026-11-20T07:05:00Z');
+  test('true of both waits the server sends: this link\'s lock, and the network address\'s limit', () => {
+    // The link's own lock (an hour) and the address's (two minutes) come as the same 429.
+    for (const body of [{ retryAfter: 3600, detail: 'Too many wrong answers. Try again later.' },
+      { retryAfter: 120, detail: 'Too many wrong answers from this network. Try again later.' }]) {
+      const state = next(refused({ status: 429, title: 'locked', ...body }), true);
+      if (state.step !== 'throttled') throw new Error(state.step);
+      const words = waitWords(state, en);
+      expect(words).not.toMatch(/link is locked/);
+      expect(words).toMatch(/^Too many wrong dates of birth have been entered, for this link or from your network\. Try again at \d\d:\d\d/);
+    }
+    expect(waitWords({ at, minutes: 60 }, en, 'Asia/Ho_Chi_Minh')).toBe(
+      'Too many wrong dates of birth have been entered, for this link or from your network. Try again at 14:05 (in about 60 minutes).');
+    expect(waitWords({ at, minutes: 2 }, vi, 'Asia/Ho_Chi_Minh')).toBe(
+      'Đã nhập sai ngày sinh quá nhiều lần, cho đường liên kết này hoặc từ mạng của bạn. Hãy thử lại lúc 14:05 (khoảng 2 phút nữa).');
+  });
+  test('one minute is one minute', () => {
+    expect(waitWords({ at, minutes: 1 }, en, 'Asia/Ho_Chi_Minh')).toMatch(/\(in about 1 minute\)\.$/);
   });
 });

@@ -6,9 +6,12 @@ import { PageHeading } from '../components/PageHeading';
 import { getLink, isBusy, NetworkError, unlockLink, type ApiResult, type DocumentView } from '../lib/api';
 import { formatTime, retryAt } from '../lib/dates';
 import { wordedKey } from '../lib/wording';
+import type { MessageKey } from '../i18n/en';
 import { Link } from '../router';
 import { DobForm, type DobRefusal } from './DobForm';
 import { Certificate } from './Certificate';
+
+type T = (key: MessageKey, params?: Record<string, string | number>) => string;
 
 type State =
   | { step: 'loading' }
@@ -28,6 +31,14 @@ export function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State
   if (p.status === 429) return { step: 'throttled', ...retryAt(new Date(), p.retryAfter ?? 60) };
   if (p.status === 410) return { step: 'gone' };
   return { step: 'error', network: false, status: p.status };
+}
+
+// The words for a wait (a 429 other than "busy"). It is either this link's own lock after wrong
+// dates of birth or a stop for the reader's network address after wrong answers across links; the
+// server's two answers (both titled "locked") cannot be told apart, so the words are true of both.
+export function waitWords({ at, minutes }: { at: Date; minutes: number }, t: T, timeZone?: string): string {
+  const time = formatTime(at, timeZone);
+  return minutes === 1 ? t('link.waitOne', { time }) : t('link.wait', { time, minutes });
 }
 
 export function CertificatePage({ token, latest }: { token: string; latest: boolean }) {
@@ -73,13 +84,22 @@ export function CertificatePage({ token, latest }: { token: string; latest: bool
       )}
       {state.step === 'throttled' && (
         <>
-          <p className="message message--error" role="alert">
-            {t('link.locked', { time: formatTime(state.at), minutes: state.minutes })}
-          </p>
+          <p className="message message--error" role="alert">{waitWords(state, t)}</p>
           <button type="button" className="button button--secondary" onClick={load}>{t('app.retry')}</button>
         </>
       )}
-      {state.step === 'gone' && <p className="message message--error" role="alert">{t('link.gone')}</p>}
+      {/* Turned off by wrong dates of birth. The clinic can only turn this same link back on; the
+          patient, signed in, can do that too or make new links. Whoever reads this may be the
+          patient or someone they sent the link to: each is told what they can do. */}
+      {state.step === 'gone' && (
+        <>
+          <p className="message message--error" role="alert">{t('link.gone')}</p>
+          <p>
+            {t('link.gone.patient')} <Link href="/documents">{t('link.gone.patientLink')}</Link>
+          </p>
+          <p>{t('link.gone.other')}</p>
+        </>
+      )}
       {state.step === 'error' && (
         <>
           <p className="message message--error" role="alert">

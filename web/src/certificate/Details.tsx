@@ -4,7 +4,7 @@
 import { useId } from 'react';
 import { useI18n } from '../i18n/context';
 import type { MessageKey } from '../i18n/en';
-import { formatDate, formatDateTime } from '../lib/dates';
+import { formatAsWritten, formatDate } from '../lib/dates';
 import { rangeOf, resultCode, valueOf, type Details, type LabResult } from '../lib/details';
 
 type T = (key: MessageKey, params?: Record<string, string | number>) => string;
@@ -80,7 +80,7 @@ function LabResults({ results, level }: { results: LabResult[]; level: Level }) 
                   {r.name || t('lab.result')}
                   {!r.name && r.code && <span className="facts__sub">{resultCode(r)}</span>}
                   {r.effective && (
-                    <span className="facts__sub">{t('lab.taken', { date: formatDateTime(r.effective, locale) })}</span>
+                    <span className="facts__sub">{t('lab.taken', { date: formatAsWritten(r.effective, locale) })}</span>
                   )}
                 </th>
                 <td>

@@ -8,10 +8,10 @@ import { useI18n } from '../i18n/context';
 import { PageHeading } from '../components/PageHeading';
 import { svgDataUrl, type DocumentView } from '../lib/api';
 import { describeLeave, formatDateTime } from '../lib/dates';
-import { readDetails } from '../lib/details';
+import { clinicOffset, readDetails } from '../lib/details';
 import { shcQrSvg } from '../lib/qrDraw';
 import { kindLabel } from '../lib/verdict';
-import { wordedKey } from '../lib/wording';
+import { periodKey, wordedKey } from '../lib/wording';
 import { Link } from '../router';
 import { DetailSections, detailRows } from './Details';
 
@@ -45,11 +45,11 @@ export function DocumentCard({ view, diagnosis, newerHref, children }: Props) {
   const rows: [string, string][] = [
     [t('doc.patient'), view.patient.name],
     [t('doc.id'), view.patient.maskedId],
-    ...(view.leave ? [[t('doc.leave'), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
+    ...(view.leave ? [[t(periodKey(view.kind)), describeLeave(view.leave.from, view.leave.to, locale, t)] as [string, string]] : []),
     ...(details ? detailRows(details, locale, t) : []),
     [t('doc.facility'), view.facility.code ? `${view.facility.name} (${view.facility.code})` : view.facility.name],
     [t('doc.doctor'), view.doctor],
-    [t('doc.issued'), formatDateTime(view.issued, locale)],
+    [t('doc.issued'), formatDateTime(view.issued, locale, undefined, clinicOffset(view.leave?.from, details))],
     ...(diagnosis !== null ? [[t('doc.diagnosis'), diagnosis] as [string, string]] : []),
   ];
   return (

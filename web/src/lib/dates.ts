@@ -73,10 +73,43 @@ function fieldsOf(date: Date, timeZone?: string): Fields {
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute') };
 }
 
+// The wall clock `offset` minutes east of UTC (done by hand: Intl takes "+07:00" as a zone only
+// in the newest engines).
+function fieldsAt(date: Date, offset: number): Fields {
+  const d = new Date(date.getTime() + offset * 60_000);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() };
+}
+
+// Minutes east of UTC of `timeZone` (the viewer's when absent) at that instant.
+function offsetIn(date: Date, timeZone?: string): number {
+  const f = fieldsOf(date, timeZone);
+  const wall = new Date(0);
+  wall.setUTCFullYear(f.year, f.month - 1, f.day);
+  wall.setUTCHours(f.hour, f.minute);
+  return Math.round((wall.getTime() - Math.floor(date.getTime() / 60_000) * 60_000) / 60_000);
+}
+
 // "GMT+7", "UTC": the zone as the viewer's language names it.
 function zoneName(date: Date, locale: string, timeZone?: string): string {
   const parts = new Intl.DateTimeFormat(locale, { timeZoneName: 'short', ...(timeZone ? { timeZone } : {}) }).formatToParts(date);
   return parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+}
+
+// Minutes east of UTC that a date-time was written with ("…T08:00:00+07:00" is 420, "…Z" is 0);
+// undefined for a plain date or a date-time without an offset.
+export function offsetOf(iso: string): number | undefined {
+  const m = /T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|([+-])(\d{2}):(\d{2}))$/.exec(iso);
+  if (!m) return undefined;
+  if (!m[1]) return 0;
+  const minutes = +m[2]! * 60 + +m[3]!;
+  return m[1] === '-' ? -minutes : minutes;
+}
+
+// An offset as ISO 8601 writes it after "UTC": "UTC+07:00", "UTC-05:00", "UTC+05:45"; "UTC" for 0.
+export function offsetName(offset: number): string {
+  if (offset === 0) return 'UTC';
+  const a = Math.abs(offset);
+  return `UTC${offset < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
 
 function dayText(f: Fields, locale: string): string {
@@ -94,16 +127,37 @@ export function formatDate(iso: string, locale: string): string {
   return dayText({ year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: 0, minute: 0 }, locale);
 }
 
-// An instant ("2026-11-20T01:02:03Z", or with an offset) in the viewer's zone unless one is given,
-// with the zone's name: "20 November 2026 at 08:02 GMT+7", "08:02, 20/11/2026 (GMT+7)".
-export function formatDateTime(iso: string, locale: string, timeZone?: string): string {
-  if (isDateOnly(iso)) return formatDate(iso, locale);
+// An instant's wall clock and the zone's name, in a fixed offset when one is given, else in
+// `timeZone` (the viewer's zone when absent). A fixed offset is named as the viewer names their
+// own zone ("GMT+7") when it is also theirs at that instant, else by itself ("UTC+07:00"): a time
+// that is not the reader's own says so.
+function clockOf(iso: string, locale: string, timeZone?: string, offset?: number): { f: Fields; zone: string } | undefined {
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const f = fieldsOf(date, timeZone);
-  const zone = zoneName(date, locale, timeZone);
+  if (Number.isNaN(date.getTime())) return undefined;
+  if (offset === undefined) return { f: fieldsOf(date, timeZone), zone: zoneName(date, locale, timeZone) };
+  const zone = offset === offsetIn(date, timeZone) ? zoneName(date, locale, timeZone) : offsetName(offset);
+  return { f: fieldsAt(date, offset), zone };
+}
+
+function dateTimeText({ f, zone }: { f: Fields; zone: string }, locale: string): string {
   if (vietnamese(locale)) return `${timeText(f)}, ${dayText(f, locale)}${zone ? ` (${zone})` : ''}`;
   return `${dayText(f, locale)} at ${timeText(f)}${zone ? ` ${zone}` : ''}`;
+}
+
+// An instant ("2026-11-20T01:02:03Z", or with an offset) with the zone's name: "20 November 2026
+// at 08:02 GMT+7", "08:02, 20/11/2026 (GMT+7)". Shown `offset` minutes east of UTC when given (the
+// clinic's, for a document's own times), else in `timeZone`, the viewer's zone unless one is given.
+export function formatDateTime(iso: string, locale: string, timeZone?: string, offset?: number): string {
+  if (isDateOnly(iso)) return formatDate(iso, locale);
+  const clock = clockOf(iso, locale, timeZone, offset);
+  return clock ? dateTimeText(clock, locale) : iso;
+}
+
+// A date-time as it was written, in its own offset: "2026-12-14T08:00:00+07:00" is 08:00 on 14
+// December wherever it is read ("UTC+07:00" when that is not the viewer's offset). One without
+// an offset is an instant in the viewer's zone; a plain date, that day.
+export function formatAsWritten(iso: string, locale: string, timeZone?: string): string {
+  return formatDateTime(iso, locale, timeZone, offsetOf(iso));
 }
 
 // Calendar days from `from` to `to`, both included ("2026-11-20".."2026-11-22" is 3); null when
@@ -118,7 +172,9 @@ export function leaveDays(from: string, to: string): number | null {
   return Math.round((end - start) / 86_400_000) + 1;
 }
 
-// The leave period as one phrase: dates with a day count, or date-times (time chits) as a range.
+// The leave period as one phrase: dates with a day count, or a time chit's hours as the clinic
+// wrote them, in its own offset (an employer abroad reads the clinic's hours, not their own):
+// "14 December 2026 from 08:00 to 11:30 UTC+07:00", the day and zone once when both ends share them.
 export function describeLeave(
   from: string, to: string, locale: string, t: (key: MessageKey, params?: Record<string, string | number>) => string,
   timeZone?: string,
@@ -126,13 +182,20 @@ export function describeLeave(
   const days = leaveDays(from, to);
   if (days === 1) return t('doc.leaveOneDay', { from: formatDate(from, locale) });
   if (days !== null) return t('doc.leaveDays', { from: formatDate(from, locale), to: formatDate(to, locale), days });
-  return t('doc.leaveRange', { from: formatDateTime(from, locale, timeZone), to: formatDateTime(to, locale, timeZone) });
+  const a = clockOf(from, locale, timeZone, offsetOf(from));
+  const b = clockOf(to, locale, timeZone, offsetOf(to));
+  if (a && b && a.zone === b.zone && dayText(a.f, locale) === dayText(b.f, locale)) {
+    return t('doc.leaveHours', { date: dayText(a.f, locale), from: timeText(a.f), to: timeText(b.f), zone: a.zone });
+  }
+  return t('doc.leaveRange', { from: formatAsWritten(from, locale, timeZone), to: formatAsWritten(to, locale, timeZone) });
 }
 
-// When a locked link opens again: the time to show, and whole minutes to wait (at least 1).
+// When a locked link opens again: the time to show, rounded up to the minute (shown as HH:MM, an
+// earlier minute would be refused again), and whole minutes to wait (at least 1).
 export function retryAt(now: Date, retryAfterSeconds: number): { at: Date; minutes: number } {
   const seconds = Math.max(0, Math.ceil(retryAfterSeconds));
-  return { at: new Date(now.getTime() + seconds * 1000), minutes: Math.max(1, Math.ceil(seconds / 60)) };
+  const at = Math.ceil((now.getTime() + seconds * 1000) / 60_000) * 60_000;
+  return { at: new Date(at), minutes: Math.max(1, Math.ceil(seconds / 60)) };
 }
 
 // "14:05": both languages write a time of day on the 24-hour clock.

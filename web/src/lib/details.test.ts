@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatNumber, rangeOf, readDetails, resultCode, shlinkPayload, valueOf } from './details';
+import { clinicOffset, formatNumber, rangeOf, readDetails, resultCode, shlinkPayload, valueOf } from './details';
 
 // The details objects as src/documents/request.cpp builds them.
 describe('readDetails', () => {
@@ -103,4 +103,20 @@ describe('shlinkPayload', () => {
     expect(shlinkPayload('shlink:/')).toBeUndefined();
     expect(shlinkPayload('shlink:/abc<script>')).toBeUndefined();
   });
+});
+
+test('the clinic\'s offset comes from the document\'s own date-times, when it has any', () => {
+  // A time chit's hours.
+  expect(clinicOffset('2026-12-14T08:00:00+07:00', undefined)).toBe(420);
+  // Leave in plain dates: none (the page shows the issue time in the viewer's zone).
+  expect(clinicOffset('2026-11-20', undefined)).toBeUndefined();
+  // Lab results: the first sample taken at a time.
+  const lab = readDetails('lab-result', {
+    results: [
+      { name: 'Glucose', effective: '2026-11-19', value: 7.9 },
+      { name: 'HIV antibody', effective: '2026-11-19T08:00:00-05:00', value: 'Negative' },
+    ],
+  });
+  expect(clinicOffset(undefined, lab)).toBe(-300);
+  expect(clinicOffset(undefined, readDetails('referral', { to: 'Cardiology', reason: 'Chest pain' }))).toBeUndefined();
 });

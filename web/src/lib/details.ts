@@ -3,6 +3,7 @@
 // are the server's (src/documents/request.cpp): lab results, a vaccination, a referral or a
 // discharge summary. Leave certificates have none.
 
+import { offsetOf } from './dates';
 import { decimalText, fractionDigits } from './json';
 
 export type LabFlag = 'L' | 'N' | 'H';
@@ -163,4 +164,17 @@ export function shlinkPayload(link: string | undefined): string | undefined {
   if (at < 0 || (at > 0 && link[at - 1] !== '#')) return undefined;
   const payload = link.slice(at);
   return /^shlink:\/[A-Za-z0-9_-]+$/.test(payload) ? payload : undefined;
+}
+
+// The clinic's offset from UTC (minutes east), as the document's own date-times carry it: a time
+// chit's start, else the first lab sample taken at a time. The page shows its other instants (when
+// it was issued) in it too, so one document reads in one zone; undefined when the document has
+// only plain dates, and the page uses the viewer's zone.
+export function clinicOffset(leaveFrom: string | undefined, details: Details | undefined): number | undefined {
+  const own = [leaveFrom, ...(details?.family === 'lab' ? details.results.map((r) => r.effective) : [])];
+  for (const iso of own) {
+    const offset = iso === undefined ? undefined : offsetOf(iso);
+    if (offset !== undefined) return offset;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { languages, translate, type Lang } from '../i18n/translate';
-import { nounByKind, nounOf, nouns, wordedKey, wordedMessages, type Worded } from './wording';
+import { nounByKind, nounOf, nouns, periodKey, wordedKey, wordedMessages, type Worded } from './wording';
 
 // Every kind the server issues (src/documents/request.cpp).
 const kinds = [
@@ -94,4 +94,10 @@ describe('wording per kind of document', () => {
       }
     }
   });
+});
+
+test('a time chit\'s period is its hours at the clinic, a certificate\'s its leave', () => {
+  expect(translate('en', periodKey('time-chit'))).toBe('Time at the clinic');
+  expect(translate('vi', periodKey('time-chit'))).toBe('Thời gian khám');
+  for (const kind of ['mc-outpatient', 'mc-hospitalisation', 'mc-maternity', undefined]) expect(periodKey(kind)).toBe('doc.leave');
 });

@@ -31,6 +31,12 @@ export const wordedMessages = [
 ] as const;
 export type Worded = (typeof wordedMessages)[number];
 
+// The label of a document's period: a certificate's days of leave, or a time chit's hours at the
+// clinic (not leave: an employer counts those hours, not days off).
+export function periodKey(kind: string | undefined): MessageKey {
+  return nounOf(kind) === 'timeChit' ? 'doc.visit' : 'doc.leave';
+}
+
 // The key of `message` worded for `kind` (undefined: not known yet).
 export function wordedKey(message: Worded, kind?: string): MessageKey {
   return `${message}.${nounOf(kind)}`;

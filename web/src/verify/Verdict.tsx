@@ -6,6 +6,8 @@ import { useI18n } from '../i18n/context';
 import { describeLeave, formatDate, formatDateTime } from '../lib/dates';
 import { kindLabel, reasonSentence, summarizeBundle, trustsIssuer, verdictKeys, type VerifyAnswer } from '../lib/verdict';
 import { DetailSections, detailRows } from '../certificate/Details';
+import { clinicOffset } from '../lib/details';
+import { periodKey } from '../lib/wording';
 
 export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingRef: Ref<HTMLHeadingElement> }) {
   const { t, locale } = useI18n();
@@ -19,11 +21,11 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
     [t('doc.patient'), content.patientName],
     [t('doc.birthDate'), content.birthDate && formatDate(content.birthDate, locale)],
     [t('doc.kind'), label],
-    [t('doc.leave'), content.leaveFrom && content.leaveTo ? describeLeave(content.leaveFrom, content.leaveTo, locale, t) : undefined],
+    [t(periodKey(content.kind ?? answer.document?.kind)), content.leaveFrom && content.leaveTo ? describeLeave(content.leaveFrom, content.leaveTo, locale, t) : undefined],
     ...(content.details ? detailRows(content.details, locale, t) : []),
     [t('doc.doctor'), content.doctor],
     [t('doc.facility'), content.facility],
-    [t('doc.issued'), issued && formatDateTime(issued, locale)],
+    [t('doc.issued'), issued && formatDateTime(issued, locale, undefined, clinicOffset(content.leaveFrom, content.details))],
   ];
   const shown = rows.filter((r): r is [string, string] => !!r[1]);
 
