@@ -689,13 +689,18 @@ LinkResult DocumentService::refusal(const store::DocLink& state, Asker asker) co
   if (state.disabled) {
     r.status = 410;
     r.body = {{"title", "disabled"},
-              {"detail", "This link was locked after too many wrong answers. Ask the clinic that "
-                         "issued the document to open it again."}};
+              {"detail",
+               "This link was turned off after too many wrong answers. The patient can "
+               "turn it back on, signed in to Healthbook (My documents), or ask the "
+               "clinic that issued the document to."}};
   } else if (state.locked_until > now) {
     r.status = 429;
-    r.body = {{"title", "locked"},
-              {"detail", "Too many wrong answers. Try again later."},
-              {"retryAfter", std::chrono::duration_cast<std::chrono::seconds>(state.locked_until - now).count() + 1}};
+    r.body = {
+        {"title", "locked"},
+        {"detail", "Too many wrong answers. Try again later."},
+        {"limit", "link"},
+        {"retryAfter",
+         std::chrono::duration_cast<std::chrono::seconds>(state.locked_until - now).count() + 1}};
   } else {
     const bool fresh_window = now - state.window_start >= std::chrono::hours(1);
     const int in_window = fresh_window ? 0 : state.failures_window;
@@ -895,6 +900,7 @@ LinkResult too_many_from_address() {
                      {"status", 429},
                      {"title", "locked"},
                      {"detail", "Too many wrong answers from this network. Try again later."},
+                     {"limit", "address"},
                      {"retryAfter", 120}},
                     {}};
 }

@@ -198,7 +198,7 @@ test('wrong dates of birth count down the attempts, then lock the link for an ho
     await page.getByText(`${left} before this link is locked.`).waitFor();
   }
   await wrongDob(page);
-  const locked = page.getByText(/Too many wrong dates of birth/);
+  const locked = page.getByText(/This link is locked after 5 wrong dates of birth/);
   await locked.waitFor();
   assert.match(await locked.innerText(), /Try again at \d\d:\d\d \(in about 60 minutes\)\.$/);
   // Even the right date of birth is refused while locked.
@@ -220,7 +220,7 @@ test('twenty wrong answers in a row, across the hourly locks, turn the link off'
     if (round === 4) await page.getByText('1 attempt left before this link is locked.').waitFor();
     await wrongDob(page);
     if (round === 4) break;
-    await page.getByText(/Too many wrong dates of birth/).waitFor();
+    await page.getByText(/This link is locked after 5 wrong dates of birth/).waitFor();
     await moveClock(3601);
     await page.getByRole('button', { name: 'Try again' }).click();
   }
@@ -279,12 +279,12 @@ test('wrong answers from one network across links stop it for a while: the page 
       dob(page, '1', '1', '1990'),
     ]);
     assert.equal(answer.status(), 429);
-    assert.match((await answer.json()).detail, /from this network/, 'the address\'s limit, not the link\'s lock');
+    assert.equal((await answer.json()).limit, 'address', 'the address\'s limit, not the link\'s lock');
     const wait = page.getByRole('alert');
     await wait.getByText(/Too many wrong dates of birth/).waitFor();
     const words = await wait.innerText();
-    assert.doesNotMatch(words, /link is locked/);
-    assert.match(words, /for this link or from your network\. Try again at \d\d:\d\d \(in about 2 minutes\)\./);
+    assert.doesNotMatch(words, /link/);
+    assert.match(words, /entered from your network\. Try again at \d\d:\d\d \(in about 2 minutes\)\./);
     assert.deepEqual(await seriousViolations(page), []);
     assert.deepEqual(page.problems, []);
     await context.close();

@@ -95,7 +95,7 @@ test('issue, SMS, lock, unlock, relock after 7 days, verify, revoke, verify agai
       await enterBirthDate(page, '1', '1', '1990');
       await page.waitForFunction(() => !document.querySelector('button[type=submit]')?.disabled);
     }
-    await page.getByText(/Too many wrong dates of birth/).waitFor();
+    await page.getByText(/This link is locked after 5 wrong dates of birth/).waitFor();
     assert.deepEqual(page.problems, []);
     await context.close();
   }

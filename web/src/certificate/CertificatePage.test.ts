@@ -41,6 +41,16 @@ describe('the words for a wait', () => {
     expect(waitWords({ at, minutes: 2 }, vi, 'Asia/Ho_Chi_Minh')).toBe(
       'Đã nhập sai ngày sinh quá nhiều lần, cho đường liên kết này hoặc từ mạng của bạn. Hãy thử lại lúc 14:05 (khoảng 2 phút nữa).');
   });
+  test('the server\'s limit picks the words: this link\'s lock, or the network\'s', () => {
+    const link = next(refused({ status: 429, title: 'locked', retryAfter: 3600, limit: 'link' }), true);
+    const network = next(refused({ status: 429, title: 'locked', retryAfter: 120, limit: 'address' }), true);
+    if (link.step !== 'throttled' || network.step !== 'throttled') throw new Error('not a wait');
+    expect(waitWords(link, en)).toMatch(/^This link is locked after 5 wrong dates of birth\. Try again at \d\d:\d\d \(in about 60 minutes\)\.$/);
+    expect(waitWords(network, en)).toMatch(/^Too many wrong dates of birth have been entered from your network\. Try again at \d\d:\d\d \(in about 2 minutes\)\.$/);
+    expect(waitWords(network, en)).not.toMatch(/link/);
+    expect(waitWords({ at, minutes: 1, limit: 'link' }, vi, 'Asia/Ho_Chi_Minh')).toBe(
+      'Đường liên kết này đã bị khóa sau 5 lần nhập sai ngày sinh. Hãy thử lại lúc 14:05 (khoảng 1 phút nữa).');
+  });
   test('one minute is one minute', () => {
     expect(waitWords({ at, minutes: 1 }, en, 'Asia/Ho_Chi_Minh')).toMatch(/\(in about 1 minute\)\.$/);
   });

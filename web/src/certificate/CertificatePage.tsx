@@ -16,7 +16,7 @@ type T = (key: MessageKey, params?: Record<string, string | number>) => string;
 type State =
   | { step: 'loading' }
   | { step: 'locked'; refused?: DobRefusal; remaining?: number }
-  | { step: 'throttled'; at: Date; minutes: number }
+  | { step: 'throttled'; at: Date; minutes: number; limit?: 'link' | 'address' }
   | { step: 'gone' }
   | { step: 'error'; network: boolean; status: number }
   | { step: 'open'; view: DocumentView };
@@ -28,17 +28,24 @@ export function next(res: ApiResult<DocumentView>, afterAttempt: boolean): State
   // Another date of birth for this link was being checked at that moment: nothing is locked or
   // counted, so the form stays (with what was typed) for another go.
   if (isBusy(p)) return { step: 'locked', refused: 'busy' };
-  if (p.status === 429) return { step: 'throttled', ...retryAt(new Date(), p.retryAfter ?? 60) };
+  if (p.status === 429) return { step: 'throttled', ...retryAt(new Date(), p.retryAfter ?? 60), ...(p.limit ? { limit: p.limit } : {}) };
   if (p.status === 410) return { step: 'gone' };
   return { step: 'error', network: false, status: p.status };
 }
 
-// The words for a wait (a 429 other than "busy"). It is either this link's own lock after wrong
-// dates of birth or a stop for the reader's network address after wrong answers across links; the
-// server's two answers (both titled "locked") cannot be told apart, so the words are true of both.
-export function waitWords({ at, minutes }: { at: Date; minutes: number }, t: T, timeZone?: string): string {
+// The words for a wait (a 429 other than "busy"): this link's own lock after wrong dates of birth,
+// or a stop for the reader's network address after wrong answers across links, as the server's
+// "limit" says; words true of both when it says neither (a server from before it did).
+export function waitWords(
+  { at, minutes, limit }: { at: Date; minutes: number; limit?: 'link' | 'address' },
+  t: T,
+  timeZone?: string,
+): string {
   const time = formatTime(at, timeZone);
-  return minutes === 1 ? t('link.waitOne', { time }) : t('link.wait', { time, minutes });
+  const one = minutes === 1;
+  if (limit === 'link') return one ? t('link.waitLinkOne', { time }) : t('link.waitLink', { time, minutes });
+  if (limit === 'address') return one ? t('link.waitNetworkOne', { time }) : t('link.waitNetwork', { time, minutes });
+  return one ? t('link.waitOne', { time }) : t('link.wait', { time, minutes });
 }
 
 export function CertificatePage({ token, latest }: { token: string; latest: boolean }) {

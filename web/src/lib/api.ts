@@ -9,6 +9,9 @@ export interface Problem {
   detail?: string;
   remainingAttempts?: number;
   retryAfter?: number;
+  // Which limit a 429 is: this link's own lock after wrong answers, or the reader's network
+  // address after wrong answers across links (certificate links only).
+  limit?: 'link' | 'address';
   errors?: { path: string; message: string }[];
 }
 
@@ -77,6 +80,7 @@ export async function readProblem(res: Response): Promise<Problem> {
   if (remaining !== undefined) problem.remainingAttempts = remaining;
   const retry = num(body.retryAfter) ?? (header && /^\d+$/.test(header) ? Number(header) : undefined);
   if (retry !== undefined) problem.retryAfter = retry;
+  if (body.limit === 'link' || body.limit === 'address') problem.limit = body.limit;
   if (Array.isArray(body.errors)) problem.errors = body.errors as Problem['errors'];
   return problem;
 }

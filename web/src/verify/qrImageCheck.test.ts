@@ -40,6 +40,10 @@ const expected: [RegExp, QrProblemCode][] = [
 // rescaling. So they test the decoder, not a rule: the page must read them and accept them.
 const needsRescaling = /-scaled-(23|85)\.jpg$/;
 
+// Searching a picture with no readable code (the corrupted one) takes jsQR about a second on an
+// idle machine and over four when builds share it: the tests that read every picture get longer
+// than vitest's 5 s.
+const slowRead = 30_000;
 const images = readdirSync(negative).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
 
 describe('the negative test pictures', () => {
@@ -55,7 +59,7 @@ describe('the negative test pictures', () => {
       expect(result.ok).toBe(false);
       expect(result.problems.map((p) => p.code)).toContain(code);
       for (const p of result.problems) expect(p.key).toBe(`verify.qr.${p.code}`);
-    });
+    }, slowRead);
   }
 
   for (const file of images.filter((f) => needsRescaling.test(f))) {
@@ -203,7 +207,7 @@ describe('the error-correction level of a picture', () => {
       const found = readQr(readImage(join(negative, file)));
       if (found) expect(found.ecLevel, file).toBe(file.endsWith('-bad_qr_version.png') ? 'Q' : 'L');
     }
-  });
+  }, slowRead);
 
   test('unknown, a code is judged at the highest level its version holds the content at', () => {
     const segments = [{ mode: 'byte' as const, length: 5 }, { mode: 'numeric' as const, length: text.length - 5 }];
