@@ -1007,19 +1007,36 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
     if (l.failures_window >= kWrongPerHour) l.locked_until = now + std::chrono::hours(1);
     if (l.failures_total >= kWrongInTotal) l.disabled = true;
   };
+  // Each wrong answer leaves an audit event for the operators (guessing shows there, by address),
+  // written durably before the answer for an unknown link as for a known one: the two then take
+  // about the same time, as well as giving the same words (a known link's count is durable).
+  store::AuditRecord attempt;
+  attempt.id = new_uuid();
+  attempt.time = now;
+  attempt.action = "E";
+  attempt.outcome = "4";
+  attempt.event_type = "link-wrong-answer";
+  attempt.client_id = asker == Asker::kShlViewer ? "smart-health-link" : "document-link";
+  attempt.detail = link ? "wrong birth date" : "unknown link";
+  attempt.source_ip = address;
   if (link) {
     HB_RETURN_IF_ERROR(store_.write_sync([&](store::Writer& w) -> Status {
       HB_ASSIGN_OR_RETURN(auto cur, w.doc_link(hash));
       if (!cur) return internal("a link vanished");
       count_wrong(*cur);
       state = *cur;
-      return w.put_doc_link(*cur);
+      HB_RETURN_IF_ERROR(w.put_doc_link(*cur));
+      return w.append_audit(attempt);
     }));
   } else {
     count_wrong(state);
-    std::lock_guard lock(unknown_mu_);
-    if (unknown_links_.size() > 100000) unknown_links_.clear();  // bounded memory
-    unknown_links_[hash] = state;
+    {
+      std::lock_guard lock(unknown_mu_);
+      if (unknown_links_.size() > 100000) unknown_links_.clear();  // bounded memory
+      unknown_links_[hash] = state;
+    }
+    HB_RETURN_IF_ERROR(
+        store_.write_sync([&](store::Writer& w) -> Status { return w.append_audit(attempt); }));
   }
   out.refused = wrong_answer(state, asker);
   return out;

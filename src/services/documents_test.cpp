@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -142,6 +143,25 @@ TEST_F(DocumentsTest, WrongBirthDatesLockTheLinkAndAnUnknownLinkLooksTheSame) {
     EXPECT_EQ(real.body["remainingAttempts"], DocumentService::kWrongPerHour - i);
     EXPECT_EQ(dump_json(real.body), dump_json(fake.body)) << "unknown and wrong must look the same";
   }
+  // Each wrong answer is written down before it is answered, for the unknown link too (an audit
+  // event by address, no patient): the two take the same path through the store.
+  ASSERT_TRUE(store_->flush().is_ok());
+  std::map<std::string, int> wrong_answers;
+  ASSERT_TRUE(store_
+                  ->read([&](store::Reader& r) -> Status {
+                    HB_ASSIGN_OR_RETURN(auto rows, r.audit("", "", 0, 1000));
+                    for (const auto& a : rows) {
+                      if (a.event_type != "link-wrong-answer") continue;
+                      ++wrong_answers[a.detail];
+                      EXPECT_EQ(a.source_ip, "10.0.0.1");
+                      EXPECT_TRUE(a.patient_id.empty());
+                    }
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_EQ(wrong_answers,
+            (std::map<std::string, int>{{"unknown link", DocumentService::kWrongPerHour - 1},
+                                        {"wrong birth date", DocumentService::kWrongPerHour - 1}}));
   LinkResult locked = unlock(token, "1990-04-13");
   EXPECT_EQ(locked.status, 429);
   EXPECT_EQ(locked.body["title"], "locked");
