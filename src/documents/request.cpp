@@ -585,6 +585,34 @@ std::string normalise_birth_date(std::string_view in) {
   return valid_date(out) ? out : std::string();
 }
 
+Result<std::string> parse_revocation(const Json& j) {
+  std::vector<Problem> problems;
+  auto bad = [&](std::string path, std::string msg) {
+    problems.push_back({std::move(path), std::move(msg), "invalid"});
+  };
+  if (!j.is_object()) {
+    return Status(Code::kUnprocessable, "a revocation is a JSON object {\"reason\": \"...\"}",
+                  {{"", "must be an object", "structure"}});
+  }
+  only_members(j, "", {"reason"}, bad);
+  std::string reason;
+  auto it = j.find("reason");
+  if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    problems.push_back({"reason", "required: a string of 1 to 200 characters", "required"});
+  } else {
+    reason = it->get<std::string>();
+    if (code_points(reason) > 200) bad("reason", "longer than 200 characters");
+    const char* why = nullptr;
+    if (char32_t hidden = hidden_character(reason, &why)) {
+      bad("reason", "contains " + code_point_name(hidden) + ", " + why + "; remove it");
+    }
+  }
+  if (!problems.empty()) {
+    return Status(Code::kUnprocessable, "a revocation needs a reason", std::move(problems));
+  }
+  return reason;
+}
+
 Result<std::vector<Json>> take_batch_requests(Json& batch) {
   if (!batch.is_object()) {
     return Status(Code::kInvalid, "a batch is a JSON object {\"documents\": [...]}",

@@ -58,6 +58,11 @@ Result<Request> parse_document_request(const Json& j, Time now);
 inline constexpr std::size_t kMaxBatch = 1000;
 Result<std::vector<Json>> take_batch_requests(Json& batch);
 
+// A revocation's request, {"reason": "..."}: the reason, 1 to 200 characters under the same text
+// rules as a document's (no control, text-direction or invisible characters: the patient reads
+// it), and no other member. kUnprocessable with the problems otherwise.
+Result<std::string> parse_revocation(const Json& j);
+
 // YYYY-MM-DD that is a real calendar date; its days since 1970-01-01 in *days.
 bool valid_date(std::string_view s, int64_t* days = nullptr);
 // YYYY-MM-DDThh:mm[:ss](Z|+hh:mm|-hh:mm).

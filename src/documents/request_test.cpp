@@ -249,6 +249,31 @@ TEST(DocumentRequest, CharactersThatHideOrReorderTextAreRefused) {
   expect_ok(j);
 }
 
+// The patient reads a revocation's reason: the document's text rules hold for it too.
+TEST(Revocation, TheReasonIsTextTheDocumentsRulesAllow) {
+  auto reason = parse_revocation(Json{{"reason", "issued to the wrong patient"}});
+  ASSERT_TRUE(reason.is_ok()) << reason.status().to_string();
+  EXPECT_EQ(*reason, "issued to the wrong patient");
+  std::string accents;
+  for (int i = 0; i < 200; ++i) accents += "\xc3\xa9";  // 200 characters, 400 bytes
+  EXPECT_TRUE(parse_revocation(Json{{"reason", accents}}).is_ok());
+  auto refused = [](const Json& j, const std::string& path) {
+    auto r = parse_revocation(j);
+    ASSERT_FALSE(r.is_ok()) << j.dump();
+    EXPECT_EQ(r.error().code(), Code::kUnprocessable);
+    ASSERT_FALSE(r.error().problems().empty());
+    EXPECT_EQ(r.error().problems()[0].path, path) << j.dump();
+  };
+  refused(Json{{"reason", accents + "x"}}, "reason");
+  refused(Json{{"reason", "ok\x07"}}, "reason");
+  refused(Json{{"reason", "ok\xe2\x80\xae"}}, "reason");  // U+202E
+  refused(Json{{"reason", ""}}, "reason");
+  refused(Json{{"reason", 5}}, "reason");
+  refused(Json::object(), "reason");
+  refused(Json{{"reason", "ok"}, {"unexpected", Json::object()}}, "unexpected");
+  refused(Json::array(), "");
+}
+
 TEST(DocumentRequest, BirthDatesAsPeopleTypeThem) {
   EXPECT_EQ(normalise_birth_date("1990-04-12"), "1990-04-12");
   EXPECT_EQ(normalise_birth_date("12/04/1990"), "1990-04-12");

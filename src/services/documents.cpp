@@ -1157,11 +1157,7 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     return forbidden("revoking documents needs the update scope on DocumentReference");
   }
   HB_ASSIGN_OR_RETURN(Json j, parse_json(request_json, JsonLimits{8 * 1024, 4}));
-  if (!j.is_object() || !j.contains("reason") || !j["reason"].is_string() ||
-      j["reason"].get_ref<const std::string&>().empty() || j["reason"].get_ref<const std::string&>().size() > 200) {
-    return Status(Code::kUnprocessable, "a revocation needs a reason",
-                  {{"reason", "required: a string of 1 to 200 characters", "required"}});
-  }
+  HB_ASSIGN_OR_RETURN(const std::string reason, documents::parse_revocation(j));
   // One change of a document at a time, from its check to its write (see changing_).
   const InFlight::Claim claim = changing_.claim(who.facility_id + "|" + facility_ref);
   if (!claim.held()) {
@@ -1199,7 +1195,7 @@ Result<Json> DocumentService::revoke(const Principal& who, const std::string& fa
     if (cur->status != "active") return Status::ok();
     cur->status = "revoked";
     cur->revoked = now;
-    cur->revoke_reason = j["reason"].get<std::string>();
+    cur->revoke_reason = reason;
     HB_RETURN_IF_ERROR(w.put_document(*cur));
     // The patient's record says so too: FHIR has no "revoked"; a void document is entered in
     // error, and so are the results, vaccination or referral it brought.
