@@ -839,7 +839,7 @@ std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& di
       if (creds->size() > 1 && expect_one) {
         v.add(Reason::kMultipleCredentials, Severity::kError,
               "the file holds " + std::to_string(creds->size()) +
-                  " cards; verify them one by one (verify_health_cards)");
+                  " cards, and one card is verified at a time: give each card on its own");
       } else {
         std::vector<Verdict> out;
         for (const std::string& jws : *creds) {

@@ -504,6 +504,26 @@ TEST(VerifyInput, RefusesJunkWithoutCrashing) {
   }
 }
 
+// What a refusal says is the defect itself: text with letters is not a card short of a digit, and
+// the message names no function of ours.
+TEST(VerifyInput, MessagesNameTheDefect) {
+  ManualClock clock = example_clock();
+  Verdict letters = verify_health_card("shc:/567629abc", test_directory(), clock);
+  EXPECT_EQ(letters.reason, Reason::kMalformedNumeric);
+  EXPECT_EQ(letters.message, "non-digit at position 11") << describe(letters);
+  EXPECT_EQ(verify_health_card("shc:/5676290", test_directory(), clock).message,
+            "odd number of digits (7)");
+  // Positions count the chunk header too.
+  EXPECT_EQ(verify_health_card("shc:/1/2/565a", test_directory(), clock).message,
+            "non-digit at position 11");
+  const std::string jws = read_file(shc_data("examples/example-00-d-jws.txt"));
+  Verdict two = verify_health_card(health_card_file({jws, jws}), test_directory(), clock);
+  EXPECT_EQ(two.reason, Reason::kMultipleCredentials);
+  EXPECT_EQ(
+      two.message,
+      "the file holds 2 cards, and one card is verified at a time: give each card on its own");
+}
+
 TEST(IssuerDirectory, RefusesBadIssuerUrlsAndCrls) {
   Json good = testing::test_directory_json();
   for (const char* iss : {"http://x.example", "https://x.example/", "https://", "x"}) {
