@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
-#include <optional>
-#include <thread>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "cli/datadir.h"
 #include "cli/demo.h"
@@ -290,7 +292,8 @@ std::vector<CardInput> split_card_lines(std::string_view text) {
     std::string_view l = text.substr(at, nl - at);
     ++number;
     if (l.ends_with('\r')) l.remove_suffix(1);  // CRLF files; other whitespace is the card's defect
-    if (!l.empty()) lines.emplace_back(number, l);
+    // A line of spaces or tabs is as blank as an empty one; a card's own text has none around it.
+    if (l.find_first_not_of(" \t\r\f\v") != std::string_view::npos) lines.emplace_back(number, l);
     at = nl + 1;
   }
   std::vector<CardInput> cards;
@@ -318,18 +321,46 @@ void prefetch(const CardInput& c) {
   }
 }
 
+// A picture or another binary file: not a card's text, and not lines of cards either.
+bool binary_content(std::string_view text) {
+  return text.starts_with("\x89PNG") || text.starts_with("\xFF\xD8\xFF") ||
+         text.starts_with("GIF8") || text.substr(0, 4096).find('\0') != std::string_view::npos;
+}
+
+// The text past the whitespace and byte order marks it starts with: what kind of input it is (the
+// verdict still refuses them around a card).
+std::string_view past_space(std::string_view t) {
+  for (;;) {
+    if (t.starts_with("\xEF\xBB\xBF")) {
+      t.remove_prefix(3);
+    } else if (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) {
+      t.remove_prefix(1);
+    } else {
+      return t;
+    }
+  }
+}
+
 int verify_card(const std::string& card_arg, const std::string& issuers_file,
-                const std::string& anchors_file, bool as_json) {
-  std::string dir_text;
-  {
+                const std::string& anchors_file, const std::string& type, bool as_json) {
+  // --type payload and bundle check a card's parts on their own, without a signature: no issuer
+  // is involved, so no directory either.
+  const bool cards = type == "card";
+  documents::IssuerDirectory directory;
+  if (cards && issuers_file.empty()) {
+    const int code = fail(invalid("--issuers is required"));
+    std::cerr << "  run healthbook verify --help for the options\n";
+    return code;
+  }
+  if (!issuers_file.empty()) {
     std::ifstream in(issuers_file);
     if (!in) return fail(not_found("cannot read the issuer directory " + issuers_file));
     std::ostringstream ss;
     ss << in.rdbuf();
-    dir_text = ss.str();
+    auto parsed = documents::IssuerDirectory::parse(ss.str());
+    if (!parsed) return fail(parsed.error());
+    directory = std::move(parsed).value();
   }
-  auto directory = documents::IssuerDirectory::parse(dir_text);
-  if (!directory) return fail(directory.error());
   if (!anchors_file.empty()) {
     std::ifstream in(anchors_file);
     if (!in) return fail(not_found("cannot read the trust anchors " + anchors_file));
@@ -339,29 +370,42 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
     if (!anchors) {
       return fail(invalid("trust anchors " + anchors_file + ": " + anchors.error().message()));
     }
-    directory->add_trust_anchors(std::move(anchors).value());
+    directory.add_trust_anchors(std::move(anchors).value());
   }
   const Clock& clock = SystemClock::instance();
   // The text output names the outcome and reason only; --json shows the bundle too.
   documents::VerifyOptions options;
   options.copy_bundle = as_json;
+
+  // The input: standard input, a file, or the argument's own text. A card's text is no file name
+  // (a JWS is too long for one): asking the file system about it is an error to ignore, never a
+  // reason to stop. "shc:/..." is always a card.
+  std::error_code fs_error;
+  const bool from_stdin = card_arg == "-";
+  const bool from_file =
+      !from_stdin && !card_arg.starts_with("shc:/") && std::filesystem::exists(card_arg, fs_error);
+  const std::string_view arg_text = past_space(card_arg);
+  if (!from_stdin && !from_file && !arg_text.starts_with("shc:") && !arg_text.starts_with("ey") &&
+      !arg_text.starts_with("{")) {
+    // Not a card's text either: a mistyped file name, which "unsupported_input" would not say.
+    return fail(not_found("no such file: " + card_arg +
+                          " (give a file, - for standard input, or the shc:/ "
+                          "or JWS text itself)"));
+  }
+  if (from_file && std::filesystem::is_directory(card_arg, fs_error)) {
+    return fail(invalid(card_arg + " is a folder; give a file of cards"));
+  }
   std::string owned = card_arg;  // the argument itself, standard input, or a file read in pieces
   std::optional<cli::MappedFile> mapped;
   std::string_view text = owned;
   std::string name;
-  if (card_arg == "-") {
+  if (from_stdin) {
     std::ostringstream ss;
     ss << std::cin.rdbuf();
     owned = ss.str();
     text = owned;
     name = "-";
-  } else if (card_arg.rfind("shc:", 0) != 0 && card_arg.rfind("ey", 0) != 0 &&
-             card_arg.rfind("{", 0) != 0 && !std::filesystem::exists(card_arg)) {
-    // Not a card's text either: a mistyped file name, which "unsupported_input" would not say.
-    return fail(not_found("no such file: " + card_arg +
-                          " (give a file, - for standard input, or the shc:/ "
-                          "or JWS text itself)"));
-  } else if (card_arg.rfind("shc:/", 0) != 0 && std::filesystem::exists(card_arg)) {
+  } else if (from_file) {
     // A regular file is mapped (cli/mapped_file.h): a batch of cards is tens of MB, and reading it
     // cost a microsecond per card in page faults and copying. Anything else is read in large
     // pieces into a string reserved at the file's size. (Pipes such as <(...) have no size and
@@ -385,25 +429,19 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
   }
   // Each verdict is reported as soon as it is made and then dropped: a batch of many cards holds
   // one decoded card at a time.
-  std::size_t cards = 0;
-  std::size_t counts[4] = {0, 0, 0, 0};  // valid, invalid, revoked, superseded (replaced)
+  std::size_t total = 0;
+  // valid, invalid, revoked, superseded (replaced), and valid but not checked for revocation
+  std::size_t counts[5] = {0, 0, 0, 0, 0};
   Json out = Json::array();
   std::string buffer;  // text output, written in large pieces
-  auto report = [&](const documents::Verdict& v, std::size_t line) {
-    ++cards;
+  auto report = [&](documents::Verdict& v, std::size_t line) {
+    ++total;
     const bool revoked = v.outcome == documents::Outcome::kRevoked;
-    const char* outcome = v.outcome == documents::Outcome::kValid ? "valid"
-                          : revoked                               ? (v.superseded ? "superseded" : "revoked")
-                                                                  : "invalid";
     ++counts[v.outcome == documents::Outcome::kValid ? 0 : revoked ? (v.superseded ? 3 : 2) : 1];
+    if (v.valid() && v.has(documents::Reason::kCrlOutdated)) ++counts[4];
     if (as_json) {
-      Json j = {{"outcome", outcome}, {"issuer", v.issuer_name.empty() ? v.iss : v.issuer_name}};
+      Json j = documents::verdict_json(v);
       if (line > 0) j["line"] = line;
-      if (!v.valid()) {
-        j["reason"] = documents::reason_name(v.reason);
-        j["message"] = v.message;
-      }
-      if (!v.fhir_bundle.is_null()) j["fhirBundle"] = v.fhir_bundle;
       out.push_back(std::move(j));
       return;
     }
@@ -415,28 +453,73 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
       buffer.append(digits, end);
       buffer += ": ";
     }
-    buffer += outcome;
-    if (!v.iss.empty()) {
+    buffer += documents::verdict_word(v);
+    if (!cards) {
+      buffer += type == "payload" ? " (a payload alone: its claims and bundle, with no signature)"
+                                  : " (a FHIR bundle alone, with no signature)";
+    } else if (!v.iss.empty() && v.outcome != documents::Outcome::kInvalid) {
       buffer += ": issued by ";
       buffer += v.issuer_name.empty() ? v.iss : v.issuer_name;
+    } else if (!v.iss.empty()) {
+      // What a refused card claims: never the directory's name, as if that issuer had said it.
+      buffer += ": says it is from ";
+      buffer += v.iss;
     }
     if (!v.valid()) {
       buffer += " (";
-      buffer += documents::reason_name(v.reason);
-      buffer += ": ";
+      if (!(revoked && v.superseded)) {
+        buffer += documents::reason_name(v.reason);
+        buffer += ": ";
+      }
       buffer += v.message;
       buffer += ")";
     }
     buffer += "\n";
+    // Every other finding, a line each: an invalid card's further errors, and warnings.
+    bool shown = false;  // the error on the verdict's line, once
+    for (const documents::Finding& f : v.findings) {
+      const bool error = f.severity == documents::Severity::kError;
+      if (error && v.outcome != documents::Outcome::kInvalid) continue;  // the revocation itself
+      if (error && !shown && f.reason == v.reason && f.message == v.message) {
+        shown = true;
+        continue;
+      }
+      buffer += error ? "  error " : "  warning ";
+      buffer += documents::reason_name(f.reason);
+      buffer += ": ";
+      buffer += f.message;
+      buffer += "\n";
+    }
     if (buffer.size() > 64 * 1024) {
       std::cout << buffer;
       buffer.clear();
     }
   };
   bool batch = false;
-  if (name.ends_with(".smart-health-card")) {
-    for (const auto& v : documents::verify_health_card_file(name, text, *directory, clock, options)) report(v, 0);
-  } else if (!name.empty() && !text.starts_with("{")) {
+  const bool json_text = past_space(text).starts_with("{");
+  if (binary_content(text)) {
+    documents::Verdict v;
+    v.add(documents::Reason::kUnsupportedInput, documents::Severity::kError,
+          "a picture or another binary file: healthbook verify reads a card's text (the shc:/ "
+          "text its QR code holds, a JWS or a .smart-health-card file); the /verify page reads "
+          "pictures");
+    v.finish();
+    report(v, 0);
+  } else if (type == "payload") {
+    documents::Verdict v = documents::check_payload_text(text, clock, true, options);
+    report(v, 0);
+  } else if (type == "bundle") {
+    documents::Verdict v = documents::check_bundle_text(text);
+    report(v, 0);
+  } else if (name.ends_with(".smart-health-card") || (json_text && from_file)) {
+    // A card file: every credential in it, and its name must say what it is.
+    for (auto& v : documents::verify_health_card_file(name, text, directory, clock, options)) {
+      report(v, 0);
+    }
+  } else if (json_text) {
+    // The JSON of a card file, given as the argument or on standard input: every credential.
+    for (auto& v : documents::verify_health_cards(text, directory, clock, options)) report(v, 0);
+  } else if (!name.empty()) {
     // A text file: one card per line. A single card keeps the single-card output.
     std::vector<CardInput> inputs = split_card_lines(text);
     batch = inputs.size() > 1;
@@ -447,33 +530,39 @@ int verify_card(const std::string& card_arg, const std::string& issuers_file,
       if (k + 1 < inputs.size()) prefetch(inputs[k + 1]);
       const CardInput& c = inputs[k];
       if (c.parts.size() == 1) {
-        documents::verify_health_card_into(c.parts[0], *directory, clock, options, verdict);
+        documents::verify_health_card_into(c.parts[0], directory, clock, options, verdict);
       } else {
-        verdict = documents::verify_health_card_qr(c.parts, *directory, clock, options);
+        verdict = documents::verify_health_card_qr(c.parts, directory, clock, options);
       }
       report(verdict, batch ? c.line : 0);
     }
-    if (inputs.empty()) report(documents::verify_health_card("", *directory, clock, options), 0);
-  } else {
-    // The argument itself, or a file of JSON (a JWS or shc:/ file usually ends with a newline).
-    while (!name.empty() && !text.empty() && (text.back() == '\n' || text.back() == '\r')) {
-      text.remove_suffix(1);
+    if (inputs.empty()) {
+      documents::Verdict none = documents::verify_health_card("", directory, clock, options);
+      report(none, 0);
     }
-    report(documents::verify_health_card(text, *directory, clock, options), 0);
-  }
-  const bool all_valid = cards > 0 && counts[0] == cards;
-  if (as_json) {
-    std::cout << dump_json(cards == 1 && !batch ? out[0] : out) << "\n";
   } else {
-    if (cards > 1) {
-      buffer += std::to_string(cards) + " cards: " + std::to_string(counts[0]) + " valid, " +
+    // The argument itself: one card, exactly as given.
+    documents::Verdict v = documents::verify_health_card(text, directory, clock, options);
+    report(v, 0);
+  }
+  if (as_json) {
+    std::cout << dump_json(total == 1 && !batch ? out[0] : out) << "\n";
+  } else {
+    if (total > 1) {
+      buffer += std::to_string(total) + " cards: " + std::to_string(counts[0]) + " valid, " +
                 std::to_string(counts[1]) + " invalid, " + std::to_string(counts[2]) + " revoked";
       if (counts[3] > 0) buffer += ", " + std::to_string(counts[3]) + " superseded";
+      if (counts[4] > 0) {
+        buffer += "; " + std::to_string(counts[4]) + " of the valid not checked for revocation";
+      }
       buffer += "\n";
     }
     std::cout << buffer;
   }
-  return all_valid ? 0 : 1;
+  // 0: every card valid; 1: any card not valid; 3: every card valid, but some could not be
+  // checked for revocation (the directory's revocation list is older than its issuer's).
+  if (total == 0 || counts[0] < total) return 1;
+  return counts[4] > 0 ? 3 : 0;
 }
 
 }  // namespace
@@ -540,17 +629,32 @@ int main(int argc, char** argv) {
                       "file of checkpoints seen before (blank-line separated); checked, then the latest is added");
 
   auto* verify_cmd = app.add_subcommand(
-      "verify", "verify SMART Health Cards offline: a .smart-health-card file (every credential in it), an "
-                "argument holding shc:/... or a JWS, or a text file (- for standard input) of cards one per line "
-                "(shc:/... or JWS; a chunked card on consecutive lines); one verdict per card, and a total for "
-                "several; exit 0 when every card is valid, 1 when not (the reasons are printed)");
-  std::string card_arg, issuers_file, anchors_file;
+      "verify",
+      "verify SMART Health Cards offline: a .smart-health-card file (every credential in it), an "
+      "argument holding shc:/..., a JWS or a card file's JSON, or a text file (- for standard "
+      "input) of "
+      "cards one per line (shc:/... or JWS; a chunked card on consecutive lines); one verdict per "
+      "card "
+      "with its warnings, and a total for several; exit 0 when every card is valid, 1 when not "
+      "(the "
+      "reasons are printed), 3 when every card is valid but some could not be checked for "
+      "revocation "
+      "(the directory's revocation list is older than the issuer's)");
+  std::string card_arg, issuers_file, anchors_file, verify_type = "card";
   bool verify_json = false;
-  verify_cmd->add_option("card", card_arg, "file name (- for standard input), or the shc:/... text itself")
+  verify_cmd
+      ->add_option("card", card_arg, "file name (- for standard input), or the card's text itself")
       ->required();
-  verify_cmd->add_option("--issuers", issuers_file,
-                         "trusted issuer directory (JSON; a server publishes its own at /api/v1/issuers)")
-      ->required();
+  verify_cmd->add_option(
+      "--issuers", issuers_file,
+      "trusted issuer directory (JSON; a server publishes its own at /api/v1/issuers); "
+      "required for cards");
+  verify_cmd
+      ->add_option(
+          "--type", verify_type,
+          "what is given: card (the default), or for issuers' tooling a card's parts on their own, "
+          "without a signature: payload (the JWT claims as JSON) or bundle (the FHIR bundle)")
+      ->check(CLI::IsMember({"card", "payload", "bundle"}));
   verify_cmd->add_option("--trust-anchors", anchors_file,
                          "PEM file of root certificates of a PKI trust framework, added to the directory's "
                          "\"trust_anchors\": an issuer key with an x5c certificate chain must then chain to one of "
@@ -585,7 +689,8 @@ int main(int argc, char** argv) {
 
   if (*serve_cmd) return serve(common);
   if (*lverify) return log_verify(log_source, log_vkey_arg, log_seen_file);
-  if (*verify_cmd) return verify_card(card_arg, issuers_file, anchors_file, verify_json);
+  if (*verify_cmd)
+    return verify_card(card_arg, issuers_file, anchors_file, verify_type, verify_json);
 
   auto cfg = load(common);
   if (!cfg) return fail(cfg.error());

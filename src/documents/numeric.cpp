@@ -126,6 +126,14 @@ Result<ShcChunk> parse_shc_text(std::string_view text, Reason* reason) {
   }
   if (rest.empty()) return fail(reason, Reason::kMalformedNumeric, "no digits after the header");
   if (rest.size() % 2 != 0) {
+    // Text with a non-digit is refused for that, whatever its length ("shc:/567629abc" is not a
+    // card with a digit missing): the pair that holds it, as below for an even length.
+    if (const std::size_t bad = rest.find_first_not_of("0123456789");
+        bad != std::string_view::npos) {
+      return fail(
+          reason, Reason::kMalformedNumeric,
+          "non-digit at position " + std::to_string(text.size() - rest.size() + bad / 2 * 2));
+    }
     return fail(reason, Reason::kMalformedNumeric,
                 "odd number of digits (" + std::to_string(rest.size()) + ")");
   }
@@ -152,17 +160,19 @@ Result<ShcChunk> parse_shc_text(std::string_view text, Reason* reason) {
     clean &= (a <= 9) & (b <= 9) & (v <= 77);
     *out++ = static_cast<char>(v + 45);
   }
+  // Positions are in the whole text, chunk header included.
+  const std::size_t at = text.size() - rest.size();
   for (std::size_t i = 0; !clean && i < rest.size(); i += 2) {
     char a = rest[i], b = rest[i + 1];
     if (a < '0' || a > '9' || b < '0' || b > '9') {
       return fail(reason, Reason::kMalformedNumeric,
-                  "non-digit at position " + std::to_string(kPrefix.size() + i));
+                  "non-digit at position " + std::to_string(at + i));
     }
     int v = (a - '0') * 10 + (b - '0');
     if (v > 77) {
       return fail(reason, Reason::kMalformedNumeric,
-                  "digit pair " + std::to_string(v) + " at position " +
-                      std::to_string(kPrefix.size() + i) + " is over 77");
+                  "digit pair " + std::to_string(v) + " at position " + std::to_string(at + i) +
+                      " is over 77");
     }
   }
   if (chunk.total > 1 && chunk.jws_part.size() > kMaxChunkJws) {

@@ -583,6 +583,13 @@ void check_key_certificates(Verdict& v, const std::vector<const crypto::Jwk*>& k
   for (Finding& f : *first) v.findings.push_back(std::move(f));
 }
 
+std::string revoked_message(std::string_view rid, bool superseded) {
+  std::string out = superseded ? "the issuer has replaced this card by a newer one"
+                               : "the issuer has revoked this card";
+  if (!rid.empty()) out += " (rid " + std::string(rid) + ")";
+  return out;
+}
+
 // The JWS layer onwards. `single_qr`: the JWS came from one QR code, so it must fit one.
 void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDirectory& dir,
                 const Clock& clock, const VerifyOptions& opt) {
@@ -733,21 +740,25 @@ void verify_jws(Verdict& v, std::string_view jws, bool single_qr, const IssuerDi
         }
       }
     }
-    // Revocation (CRL semantics of the SHC spec).
+    // Revocation (CRL semantics of the SHC spec). Only a card with a rid can be revoked, so only
+    // such a card's verdict depends on the list being current: a key's crlVersion says which list
+    // the issuer publishes now, and a verifier SHALL fetch it; offline, it says it could not.
     auto version = issuer->crl_versions.find(v.kid);
     auto crl = issuer->crls.find(v.kid);
-    if (version != issuer->crl_versions.end() &&
+    if (!v.rid.empty() && version != issuer->crl_versions.end() &&
         (crl == issuer->crls.end() || crl->second.ctr < version->second)) {
       v.add(Reason::kCrlOutdated, Severity::kWarning,
-            "the key publishes CRL version " + std::to_string(version->second) +
-                " but the directory holds an older or no revocation list");
+            "the issuer's key publishes revocation list version " +
+                std::to_string(version->second) + " and the directory holds " +
+                (crl == issuer->crls.end() ? std::string("none")
+                                           : "version " + std::to_string(crl->second.ctr)) +
+                ": whether this card was revoked since could not be checked (get a current "
+                "directory)");
     }
     if (crl != issuer->crls.end() && !v.rid.empty() && v.nbf &&
         crl->second.revokes(v.rid, *v.nbf)) {
       v.superseded = issuer->was_superseded(v.rid);
-      v.add(Reason::kRevoked, Severity::kError,
-            v.superseded ? "the issuer has replaced this card by a newer one (rid " + v.rid + ")"
-                         : "the issuer has revoked this card (rid " + v.rid + ")");
+      v.add(Reason::kRevoked, Severity::kError, revoked_message(v.rid, v.superseded));
     }
   }
 }
@@ -839,7 +850,7 @@ std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& di
       if (creds->size() > 1 && expect_one) {
         v.add(Reason::kMultipleCredentials, Severity::kError,
               "the file holds " + std::to_string(creds->size()) +
-                  " cards; verify them one by one (verify_health_cards)");
+                  " cards, and one card is verified at a time: give each card on its own");
       } else {
         std::vector<Verdict> out;
         for (const std::string& jws : *creds) {
@@ -867,6 +878,18 @@ std::vector<Verdict> verify_all(std::string_view text, const IssuerDirectory& di
   return out;
 }
 
+// payload.vc.credentialSubject.fhirBundle, when the claims hold an object there.
+Json* claims_bundle(Json& claims) {
+  Json* at = &claims;
+  for (std::string_view key : {"vc"sv, "credentialSubject"sv, "fhirBundle"sv}) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at->is_object() ? at : nullptr;
+}
+
 }  // namespace
 
 const char* outcome_name(Outcome o) {
@@ -879,6 +902,75 @@ const char* outcome_name(Outcome o) {
       return "revoked";
   }
   return "invalid";
+}
+
+const char* verdict_word(const Verdict& v) {
+  return v.outcome == Outcome::kRevoked && v.superseded ? "superseded" : outcome_name(v.outcome);
+}
+
+void mark_revoked(Verdict& v, bool superseded) {
+  if (v.outcome == Outcome::kInvalid) return;
+  std::erase_if(v.findings, [](const Finding& f) { return f.reason == Reason::kRevoked; });
+  v.superseded = superseded;
+  v.add(Reason::kRevoked, Severity::kError, revoked_message(v.rid, superseded));
+  v.finish();
+}
+
+Json verdict_json(Verdict& v) {
+  Json out = Json::object();
+  out["outcome"] = verdict_word(v);
+  if (!v.valid()) {
+    if (!v.superseded || v.outcome != Outcome::kRevoked) out["reason"] = reason_name(v.reason);
+    out["message"] = v.message;
+  }
+  Json errors = Json::array();
+  Json warnings = Json::array();
+  for (const Finding& f : v.findings) {
+    Json& list = f.severity == Severity::kError ? errors : warnings;
+    list.push_back({{"reason", reason_name(f.reason)}, {"message", f.message}});
+  }
+  if (v.outcome == Outcome::kInvalid) out["errors"] = std::move(errors);
+  if (!warnings.empty()) out["warnings"] = std::move(warnings);
+  const bool signed_by_issuer = v.outcome != Outcome::kInvalid;
+  if (!v.iss.empty()) {
+    out["issuer"] = {{"iss", v.iss}};
+    if (signed_by_issuer && !v.issuer_name.empty()) out["issuer"]["name"] = v.issuer_name;
+  }
+  if (signed_by_issuer) {
+    if (!v.fhir_bundle.is_null()) {
+      out["fhirBundle"] = std::move(v.fhir_bundle);
+      v.fhir_bundle = nullptr;
+    } else if (Json* bundle = claims_bundle(v.payload)) {
+      out["fhirBundle"] = std::move(*bundle);
+      *bundle = nullptr;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> signature_twin(std::string_view jws) {
+  // The order n of P-256's group, big-endian.
+  static constexpr unsigned char kOrder[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00,
+                                               0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                               0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84,
+                                               0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+  const std::size_t dot = jws.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto signature = crypto::base64url_decode(jws.substr(dot + 1));
+  if (!signature || signature->size() != 64) return std::nullopt;
+  std::string twin = *signature;
+  const auto* s = reinterpret_cast<const unsigned char*>(signature->data()) + 32;
+  if (std::all_of(s, s + 32, [](unsigned char b) { return b == 0; }) ||
+      !std::lexicographical_compare(s, s + 32, kOrder, kOrder + 32)) {
+    return std::nullopt;  // s is 0 or at least n: no signature, and no twin
+  }
+  int borrow = 0;
+  for (int i = 31; i >= 0; --i) {
+    int d = kOrder[i] - s[i] - borrow;
+    borrow = d < 0 ? 1 : 0;
+    twin[32 + static_cast<std::size_t>(i)] = static_cast<char>(d + 256 * borrow);
+  }
+  return std::string(jws.substr(0, dot + 1)) + crypto::base64url_encode(twin);
 }
 
 Verdict::~Verdict() {
@@ -983,6 +1075,8 @@ std::vector<Verdict> verify_health_card_file(std::string_view file_name, std::st
   std::vector<Verdict> out = verify_health_cards(content, directory, clock, options);
   if (!file_name.ends_with(".smart-health-card")) {
     for (Verdict& v : out) {
+      // Something else than a card file (a FHIR resource, a picture) is refused for what it is.
+      if (v.has(Reason::kUnsupportedInput)) continue;
       v.add(Reason::kWrongFileExtension, Severity::kError,
             "health card files are named *.smart-health-card");
       v.finish();

@@ -67,6 +67,37 @@ struct Verdict {
   void finish();
 };
 
+// What a verifier shows of a verdict: outcome_name, except "superseded" for a card revoked because
+// its issuer replaced it.
+const char* verdict_word(const Verdict& v);
+
+// Marks an intact card revoked, or replaced (`superseded`): for a verifier that knows more than the
+// directory's revocation list, like the issuer's server with its own records. The finding and its
+// message are those the list would have given. An invalid card stays invalid.
+void mark_revoked(Verdict& v, bool superseded);
+
+// The verdict as JSON, one shape for every verifier (POST /api/v1/verify and `healthbook verify
+// --json`; docs/health-cards.md, "A verdict as JSON"):
+//
+//   {"outcome": "valid" | "invalid" | "revoked" | "superseded",
+//    "reason": "<first error>", "message": "<its text>",
+//    "errors": [{"reason", "message"}, ...], "warnings": [{"reason", "message"}, ...],
+//    "issuer": {"iss", "name"}, "fhirBundle": {...}}
+//
+// `reason` for invalid and revoked cards (a superseded card's outcome is its reason), `message` for
+// every outcome but valid, `errors` (every error, the first too) for invalid cards, `warnings` when
+// there are any. `issuer.name` (from the directory) and
+// `fhirBundle` only when the issuer's signature holds (valid, revoked, superseded): what a forged
+// card claims is not shown as if its issuer had said it. The bundle is moved out of `v`
+// (fhir_bundle, or the claims when the verdict holds no copy).
+Json verdict_json(Verdict& v);
+
+// The card's compact JWS with its ECDSA signature's twin: (r, s) and (r, n - s) verify alike, so
+// anyone can turn one into the other without the issuer's key, and a card can come back with
+// either. nullopt unless the signature part is 64 bytes with s in 1..n-1. A lookup by the card's
+// exact text (the transparency log names a card by the SHA-256 of its JWS as issued) tries both.
+std::optional<std::string> signature_twin(std::string_view jws);
+
 struct VerifyOptions {
   // Tolerance for clocks that run a little behind the issuer's.
   std::chrono::seconds clock_skew{300};

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "crypto/encoding.h"
 #include "documents/health_card.h"
 #include "documents/numeric.h"
 #include "documents/test_util.h"
@@ -502,6 +503,220 @@ TEST(VerifyInput, RefusesJunkWithoutCrashing) {
     EXPECT_NE(v.reason, Reason::kNone) << junk;
     EXPECT_FALSE(v.message.empty()) << junk;
   }
+}
+
+// What a refusal says is the defect itself: text with letters is not a card short of a digit, and
+// the message names no function of ours.
+TEST(VerifyInput, MessagesNameTheDefect) {
+  ManualClock clock = example_clock();
+  Verdict letters = verify_health_card("shc:/567629abc", test_directory(), clock);
+  EXPECT_EQ(letters.reason, Reason::kMalformedNumeric);
+  EXPECT_EQ(letters.message, "non-digit at position 11") << describe(letters);
+  EXPECT_EQ(verify_health_card("shc:/5676290", test_directory(), clock).message,
+            "odd number of digits (7)");
+  // Positions count the chunk header too.
+  EXPECT_EQ(verify_health_card("shc:/1/2/565a", test_directory(), clock).message,
+            "non-digit at position 11");
+  const std::string jws = read_file(shc_data("examples/example-00-d-jws.txt"));
+  Verdict two = verify_health_card(health_card_file({jws, jws}), test_directory(), clock);
+  EXPECT_EQ(two.reason, Reason::kMultipleCredentials);
+  EXPECT_EQ(
+      two.message,
+      "the file holds 2 cards, and one card is verified at a time: give each card on its own");
+}
+
+// The twin of a signature, against a deliberately plain reference: s + twin's s = n.
+TEST(VerifySignatureTwin, TheOtherHalfVerifiesAndLeadsBack) {
+  ManualClock clock = example_clock();
+  const unsigned char n[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
+                               0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17,
+                               0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+  auto signature = [](const std::string& jws) {
+    return *crypto::base64url_decode(jws.substr(jws.rfind('.') + 1));
+  };
+  for (int e = 0; e <= 3; ++e) {
+    const std::string jws =
+        read_file(shc_data("examples/example-0" + std::to_string(e) + "-d-jws.txt"));
+    SCOPED_TRACE(e);
+    auto twin = signature_twin(jws);
+    ASSERT_TRUE(twin.has_value());
+    EXPECT_NE(*twin, jws);
+    EXPECT_EQ(twin->substr(0, twin->rfind('.')), jws.substr(0, jws.rfind('.')));
+    EXPECT_EQ(signature_twin(*twin), jws);
+    const std::string a = signature(jws), b = signature(*twin);
+    EXPECT_EQ(a.substr(0, 32), b.substr(0, 32)) << "r is kept";
+    int carry = 0;
+    for (int i = 31; i >= 0; --i) {
+      const int sum =
+          static_cast<unsigned char>(a[32 + i]) + static_cast<unsigned char>(b[32 + i]) + carry;
+      EXPECT_EQ(sum % 256, n[i]) << i;
+      carry = sum / 256;
+    }
+    Verdict v = verify_health_card(*twin, test_directory(), clock);
+    EXPECT_TRUE(v.valid()) << describe(v);
+  }
+  // No twin for what is not a 64-byte signature with s in 1..n-1.
+  const std::string jws = read_file(shc_data("examples/example-00-d-jws.txt"));
+  const std::string input = jws.substr(0, jws.rfind('.') + 1);
+  const std::string r(32, '\x01');
+  EXPECT_FALSE(signature_twin(input + crypto::base64url_encode(r + std::string(32, '\0'))));
+  EXPECT_FALSE(signature_twin(
+      input + crypto::base64url_encode(r + std::string(reinterpret_cast<const char*>(n), 32))));
+  EXPECT_FALSE(signature_twin(input + crypto::base64url_encode(r + std::string(32, '\xFF'))));
+  EXPECT_FALSE(signature_twin(input + crypto::base64url_encode(r)));
+  EXPECT_FALSE(signature_twin("no dot"));
+  EXPECT_FALSE(signature_twin(input + "!!"));
+  std::string n_minus_1(reinterpret_cast<const char*>(n), 32);
+  n_minus_1[31] = static_cast<char>(n[31] - 1);
+  EXPECT_EQ(signature_twin(input + crypto::base64url_encode(r + n_minus_1)),
+            input + crypto::base64url_encode(r + std::string(31, '\0') + "\x01"));
+}
+
+// A card with a rid can be revoked; when the directory's revocation list is older than the one the
+// issuer's key announces, or missing, its verdict says that revocation could not be checked. A
+// card without a rid cannot be revoked, and no list changes its verdict.
+TEST(VerifyRevocation, AnOutdatedListIsAWarningForCardsThatCanBeRevoked) {
+  ManualClock clock = example_clock();
+  const std::string with_rid = read_file(shc_data("examples/example-03-d-jws.txt"));
+  // Example 01 has no rid; here its key announces a list too.
+  const std::string without = read_file(shc_data("examples/example-01-d-jws.txt"));
+  Json no_list = testing::test_directory_json();
+  no_list["issuers"][0].erase("crls");
+  no_list["issuers"][0]["jwks"]["keys"][1]["crlVersion"] = 1;
+  Json old_list = testing::test_directory_json();
+  old_list["issuers"][0]["jwks"]["keys"][0]["crlVersion"] = 2;
+  old_list["issuers"][0]["jwks"]["keys"][1]["crlVersion"] = 2;
+  for (const Json& j : {no_list, old_list}) {
+    auto d = IssuerDirectory::from_json(j);
+    ASSERT_TRUE(d.is_ok()) << d.error().to_string();
+    Verdict v = verify_health_card(with_rid, *d, clock);
+    EXPECT_TRUE(v.valid()) << describe(v);
+    EXPECT_TRUE(v.has(Reason::kCrlOutdated)) << describe(v);
+    Verdict plain = verify_health_card(without, *d, clock);
+    EXPECT_TRUE(plain.valid()) << describe(plain);
+    EXPECT_FALSE(plain.has(Reason::kCrlOutdated)) << describe(plain);
+  }
+  auto d = IssuerDirectory::from_json(old_list);
+  Verdict v = verify_health_card(with_rid, *d, clock);
+  Json answer = verdict_json(v);
+  ASSERT_TRUE(answer.contains("warnings")) << answer.dump();
+  EXPECT_EQ(answer["warnings"][0]["reason"], "crl_outdated");
+  EXPECT_EQ(answer["warnings"][0]["message"],
+            "the issuer's key publishes revocation list version 2 and the directory holds version "
+            "1: whether this card was revoked since could not be checked (get a current "
+            "directory)");
+  EXPECT_TRUE(verify_health_card(with_rid, test_directory(), clock).findings.empty());
+}
+
+// One JSON shape for every verifier: the server's POST /api/v1/verify and `healthbook verify
+// --json` both answer with verdict_json.
+TEST(VerifyJson, OneShapeForEveryOutcome) {
+  ManualClock clock = example_clock();
+  const std::string jws = read_file(shc_data("examples/example-03-d-jws.txt"));
+  Verdict valid = verify_health_card(jws, test_directory(), clock);
+  Json j = verdict_json(valid);
+  EXPECT_EQ(j["outcome"], "valid");
+  EXPECT_EQ(j["issuer"], Json({{"iss", testing::kExampleIssuer},
+                               {"name", "SMART Health Cards example issuer"}}));
+  EXPECT_EQ(j["fhirBundle"]["resourceType"], "Bundle");
+  for (const char* absent : {"reason", "message", "errors", "warnings"}) {
+    EXPECT_FALSE(j.contains(absent)) << absent;
+  }
+  // Without a copy of the bundle in the verdict (the server's verify), from the claims.
+  VerifyOptions no_copy;
+  no_copy.copy_bundle = false;
+  Verdict lean = verify_health_card(jws, test_directory(), clock, no_copy);
+  EXPECT_TRUE(lean.fhir_bundle.is_null());
+  EXPECT_EQ(verdict_json(lean)["fhirBundle"], j["fhirBundle"]);
+
+  // Invalid: the reason and message; the issuer only as the card claims it, and none of its
+  // content.
+  std::string forged = jws;
+  forged[forged.size() - 3] = forged[forged.size() - 3] == 'A' ? 'B' : 'A';
+  Verdict bad = verify_health_card(forged, test_directory(), clock);
+  Json b = verdict_json(bad);
+  EXPECT_EQ(b["outcome"], "invalid");
+  EXPECT_EQ(b["reason"], "bad_signature");
+  EXPECT_EQ(b["message"], "the signature does not verify");
+  EXPECT_EQ(
+      b["errors"],
+      Json::array({{{"reason", "bad_signature"}, {"message", "the signature does not verify"}}}));
+  EXPECT_EQ(b["issuer"], Json({{"iss", testing::kExampleIssuer}}));
+  EXPECT_FALSE(b.contains("fhirBundle"));
+
+  // Revoked and superseded (a replaced card's outcome is its reason).
+  Json dir = testing::test_directory_json();
+  dir["issuers"][0]["crls"][0]["rids"] = Json::array({"vwAjHdarZuc"});
+  dir["issuers"][0]["crls"][0]["ctr"] = 2;
+  dir["issuers"][0]["jwks"]["keys"][0]["crlVersion"] = 2;
+  auto revoking = IssuerDirectory::from_json(dir);
+  ASSERT_TRUE(revoking.is_ok());
+  Verdict revoked = verify_health_card(jws, *revoking, clock);
+  Json r = verdict_json(revoked);
+  EXPECT_EQ(r["outcome"], "revoked");
+  EXPECT_EQ(r["reason"], "revoked");
+  EXPECT_EQ(r["message"], "the issuer has revoked this card (rid vwAjHdarZuc)");
+  EXPECT_EQ(r["issuer"]["name"], "SMART Health Cards example issuer");
+  EXPECT_FALSE(r.contains("errors")) << "the revocation is the outcome";
+  EXPECT_EQ(r["fhirBundle"]["resourceType"], "Bundle");
+  dir["issuers"][0]["superseded"] = Json::array({"vwAjHdarZuc"});
+  auto replacing = IssuerDirectory::from_json(dir);
+  ASSERT_TRUE(replacing.is_ok());
+  Verdict replaced = verify_health_card(jws, *replacing, clock);
+  EXPECT_STREQ(verdict_word(replaced), "superseded");
+  Json s = verdict_json(replaced);
+  EXPECT_EQ(s["outcome"], "superseded");
+  EXPECT_FALSE(s.contains("reason")) << s.dump();
+  EXPECT_EQ(s["message"], "the issuer has replaced this card by a newer one (rid vwAjHdarZuc)");
+  EXPECT_EQ(s["fhirBundle"]["resourceType"], "Bundle");
+
+  // Warnings with any outcome: example 01's key certificate had expired when it was signed.
+  Verdict warned = verify_health_card(read_file(shc_data("examples/example-01-d-jws.txt")),
+                                      test_directory(), clock);
+  Json w = verdict_json(warned);
+  EXPECT_EQ(w["outcome"], "valid");
+  ASSERT_EQ(w["warnings"].size(), 1u) << w.dump();
+  EXPECT_EQ(w["warnings"][0]["reason"], "x5c_not_valid_at_nbf");
+}
+
+// What the issuer's own records know beyond its list: the same finding and message as the list's.
+TEST(VerifyRevocation, MarkRevokedSaysWhatTheListWould) {
+  ManualClock clock = example_clock();
+  const std::string jws = read_file(shc_data("examples/example-03-d-jws.txt"));
+  Verdict v = verify_health_card(jws, test_directory(), clock);
+  mark_revoked(v, false);
+  EXPECT_EQ(v.outcome, Outcome::kRevoked);
+  EXPECT_EQ(v.message, "the issuer has revoked this card (rid vwAjHdarZuc)");
+  mark_revoked(v, true);
+  EXPECT_EQ(v.outcome, Outcome::kRevoked);
+  EXPECT_TRUE(v.superseded);
+  EXPECT_EQ(v.message, "the issuer has replaced this card by a newer one (rid vwAjHdarZuc)");
+  EXPECT_EQ(std::count_if(v.findings.begin(), v.findings.end(),
+                          [](const Finding& f) { return f.reason == Reason::kRevoked; }),
+            1);
+  std::string forged = jws;
+  forged[forged.size() - 3] = forged[forged.size() - 3] == 'A' ? 'B' : 'A';
+  Verdict bad = verify_health_card(forged, test_directory(), clock);
+  mark_revoked(bad, true);
+  EXPECT_EQ(bad.outcome, Outcome::kInvalid);
+  EXPECT_STREQ(verdict_word(bad), "invalid");
+}
+
+// A file named otherwise than *.smart-health-card is refused for it when it holds cards; what is
+// no card file at all is refused for what it is.
+TEST(VerifyInput, TheFileExtensionCountsForCardFilesOnly) {
+  ManualClock clock = example_clock();
+  const std::string jws = read_file(shc_data("examples/example-00-d-jws.txt"));
+  auto named =
+      verify_health_card_file("card.json", health_card_file({jws}), test_directory(), clock);
+  ASSERT_EQ(named.size(), 1u);
+  EXPECT_EQ(named[0].reason, Reason::kWrongFileExtension) << describe(named[0]);
+  auto parameters = verify_health_card_file(
+      "response.json", read_file(shc_data("negative/test-example-00-fhirhealthcard.json")),
+      test_directory(), clock);
+  ASSERT_EQ(parameters.size(), 1u);
+  EXPECT_EQ(parameters[0].reason, Reason::kUnsupportedInput);
+  EXPECT_FALSE(parameters[0].has(Reason::kWrongFileExtension)) << describe(parameters[0]);
 }
 
 TEST(IssuerDirectory, RefusesBadIssuerUrlsAndCrls) {

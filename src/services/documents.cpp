@@ -1457,16 +1457,15 @@ void DocumentService::remember_proved(const store::Document& d) {
 }
 
 namespace {
-// payload.vc.credentialSubject.fhirBundle, when the claims hold an object there.
-Json* claims_bundle(Json& claims) {
-  Json* at = &claims;
-  for (std::string_view key : {"vc", "credentialSubject", "fhirBundle"}) {
-    if (!at->is_object()) return nullptr;
-    auto it = at->find(key);
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  return at->is_object() ? at : nullptr;
+// The stored document of a card: by the hash of its JWS as issued, which the transparency log names
+// (docs/transparency-log.md). An ECDSA signature's twin (r, n - s) verifies as well, so a card may
+// come back with either: the text given, then its twin.
+Result<std::optional<store::Document>> document_of_card(store::Reader& r, const std::string& jws) {
+  HB_ASSIGN_OR_RETURN(auto doc, r.document_by_card(crypto::sha256_hex(jws)));
+  if (doc) return doc;
+  auto twin = documents::signature_twin(jws);
+  if (!twin) return doc;
+  return r.document_by_card(crypto::sha256_hex(*twin));
 }
 }  // namespace
 
@@ -1482,12 +1481,11 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
   documents::VerifyOptions opts;
   opts.copy_bundle = false;  // the answer takes the bundle out of the verdict's claims instead
   opts.transparency_check = [&](const documents::Verdict& v) -> Status {
-    const std::string hash = crypto::sha256_hex(v.jws);
     std::string receipt;
     std::string iss;
     bool known = false;  // proved before: only the row (its status) is read
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-      HB_ASSIGN_OR_RETURN(doc, r.document_by_card(hash));
+      HB_ASSIGN_OR_RETURN(doc, document_of_card(r, v.jws));
       if (!doc || doc->log_index < 0) return Status::ok();
       if ((known = proved(*doc))) return Status::ok();
       HB_ASSIGN_OR_RETURN(auto f, r.facility_by_id(doc->facility_id));
@@ -1498,7 +1496,8 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
       receipt = json_string_member(text, "receipt").value_or("");
       return Status::ok();
     }));
-    if (!doc || doc->log_index < 0) return not_found("the card is not in this server's transparency log");
+    if (!doc || doc->log_index < 0)
+      return not_found("the card is not in this server's transparency log");
     if (known) return Status::ok();
     // Inclusion, proved: the document's receipt (an inclusion proof against a signed checkpoint)
     // must verify for the log entry that names this card.
@@ -1511,45 +1510,28 @@ Result<Json> DocumentService::verify(std::string_view card_text) {
   };
   documents::Verdict v = documents::verify_health_card(card_text, directory, clock_, opts);
   if (!doc && !v.jws.empty() && v.outcome == documents::Outcome::kRevoked) {
-    // Revoked by the CRL before the log was consulted: our record says whether it was replaced.
+    // Revoked by the CRL before the log was consulted: the document, for the answer to name.
     HB_RETURN_IF_ERROR(store_.read([&](store::Reader& r) -> Status {
-      HB_ASSIGN_OR_RETURN(doc, r.document_by_card(crypto::sha256_hex(v.jws)));
+      HB_ASSIGN_OR_RETURN(doc, document_of_card(r, v.jws));
       return Status::ok();
     }));
   }
-  const char* outcome = v.outcome == documents::Outcome::kValid     ? "valid"
-                        : v.outcome == documents::Outcome::kRevoked ? "revoked"
-                                                                    : "invalid";
-  Json out = {{"outcome", outcome}};
-  if (!v.valid()) {
-    out["reason"] = documents::reason_name(v.reason);
-    out["message"] = v.message;
-  }
-  if (!v.iss.empty()) out["issuer"] = {{"iss", v.iss}, {"name", v.issuer_name}};
+  // Our own records are newer than the revocation lists of a directory built a moment ago; what
+  // they say is said as the lists would (the same verdict as `healthbook verify` with a current
+  // directory).
+  if (doc && doc->status == "revoked" && v.valid()) documents::mark_revoked(v, false);
+  if (doc && doc->status == "superseded") documents::mark_revoked(v, true);
+  Json out = documents::verdict_json(v);
+  // The document as the log and the issuer know it. Not its replacement: that is an id inside this
+  // server, which tells a verifier nothing (the holder gets the new card from the issuer).
   if (doc) {
-    out["document"] = {{"kind", doc->kind}, {"status", doc->status}, {"issued", format_instant(doc->issued)},
+    out["document"] = {{"kind", doc->kind},
+                       {"status", doc->status},
+                       {"issued", format_instant(doc->issued)},
                        {"transparencyLogIndex", doc->log_index}};
-    if (doc->status == "revoked" && v.valid()) {
-      // Our own records are newer than any CRL a verifier may hold.
-      out["outcome"] = "revoked";
-      out["reason"] = "revoked";
-      out["message"] = "The issuer revoked this document.";
-    }
-    if (doc->status == "superseded" && (v.valid() || v.outcome == documents::Outcome::kRevoked)) {
-      out["outcome"] = "superseded";
-      out.erase("reason");
-      out["message"] = "This document was replaced by a newer one.";
-      out["document"]["supersededBy"] = doc->superseded_by;
-    }
-  }
-  // What a card says is shown only when its issuer's signature holds: a forged card's claims are
-  // not something to display beside a verdict.
-  if (out["outcome"] != "invalid") {
-    if (Json* bundle = claims_bundle(v.payload)) out["fhirBundle"] = std::move(*bundle);
   }
   return out;
 }
-
 
 // ---- the resident's own documents --------------------------------------------------------------
 //
