@@ -84,8 +84,10 @@ Outbox::Outbox(store::Store& store, Transport& sms, Transport& email, crypto::Ae
 
 Outbox::~Outbox() { stop(); }
 
-std::string Outbox::aad(const std::string& channel, const std::string& patient_id) const {
-  std::string a = "healthbook outbox recipient";
+std::string Outbox::aad(std::string_view field, const std::string& channel,
+                        const std::string& patient_id) const {
+  std::string a = "healthbook outbox ";
+  a += field;
   a.push_back('\0');
   a += channel;
   a.push_back('\0');
@@ -107,10 +109,11 @@ Result<Enqueued> Outbox::enqueue(store::Writer& w, const Message& m) {
   store::OutboxMessage row;
   row.channel = channel_name(m.channel);
   row.patient_id = m.patient_id;
-  row.recipient_sealed = seal_.seal(m.recipient, aad(row.channel, m.patient_id));
+  row.recipient_sealed = seal_.seal(m.recipient, aad("recipient", row.channel, m.patient_id));
   row.recipient_index = recipient_index(m.channel, m.recipient);
   row.subject = m.subject;
-  row.body = m.text;
+  // The text holds the link, a bearer secret (a certificate's /c/<token>, a sign-in code).
+  row.body_sealed = seal_.seal(m.text, aad("body", row.channel, m.patient_id));
   row.next_attempt = now;
   row.created = now;
   row.dedupe_key = m.dedupe_key;
@@ -139,10 +142,17 @@ store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
   store::OutboxMark mark;
   mark.attempts = m.attempts;
   Status result;
-  Result<std::string> to = seal_.open(m.recipient_sealed, aad(m.channel, m.patient_id));
+  Result<std::string> to =
+      seal_.open(m.recipient_sealed, aad("recipient", m.channel, m.patient_id));
+  // Messages queued before the text was sealed (schema step 17) have it in `body`.
+  Result<std::string> text = m.body_sealed.empty()
+                                 ? Result<std::string>(m.body)
+                                 : seal_.open(m.body_sealed, aad("body", m.channel, m.patient_id));
   std::string recipient;
   if (!to.is_ok()) {
     result = invalid("cannot open the sealed recipient (wrong key?)");
+  } else if (!text.is_ok()) {
+    result = invalid("cannot open the sealed text (wrong key?)");
   } else {
     recipient = std::move(*to);
     Outgoing out;
@@ -150,7 +160,7 @@ store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
     out.channel = m.channel == "email" ? Channel::kEmail : Channel::kSms;
     out.to = recipient;
     out.subject = m.subject;
-    out.text = m.body;
+    out.text = std::move(*text);
     Transport& t = out.channel == Channel::kEmail ? email_ : sms_;
     try {
       result = t.send(out);
@@ -290,6 +300,8 @@ Result<std::vector<store::OutboxMessage>> Outbox::list(const std::string& status
   for (auto& m : out) {
     m.recipient_sealed.clear();
     m.recipient_index.clear();
+    m.body_sealed.clear();
+    m.body.clear();  // a message queued before step 17 has its link here
   }
   return out;
 }

@@ -3,8 +3,9 @@
 //
 // Queueing: enqueue() runs inside the caller's store write closure, so a document and its
 // notification commit together or not at all. It validates the message (E.164 for SMS, address
-// syntax for e-mail), seals the recipient with AES-256-GCM and stores a keyed hash of it beside
-// (for rate limits), and wakes the dispatcher.
+// syntax for e-mail), seals the recipient and the text with AES-256-GCM (the text holds a link
+// that is a bearer secret), stores a keyed hash of the recipient beside (for rate limits), and
+// wakes the dispatcher. Once a message is sent or dead the store forgets its text and recipient.
 //
 // Sending: one pass (dispatch_due) claims the messages that are due (status sending, attempts + 1,
 // next_attempt = now + claim), sends each, and records the outcome: sent; failed, due again after
@@ -45,9 +46,9 @@
 
 namespace hb::notify {
 
-// The keys that protect recipients at rest.
+// The keys that protect recipients and texts at rest.
 struct OutboxKeys {
-  std::string seal_key;   // 32 bytes, AES-256-GCM
+  std::string seal_key;   // 32 bytes, AES-256-GCM, for recipients and texts (each its own AAD)
   std::string index_key;  // at least 32 bytes, HMAC-SHA256 for the recipient index
 
   // Both derived from the 32-byte master secret with HKDF-SHA256 under labels of their own, so
@@ -121,7 +122,8 @@ class Outbox {
   // The keyed hash stored beside a recipient (for rate limits: Reader::outbox_count_to).
   std::string recipient_index(Channel c, std::string_view recipient) const;
 
-  // For operators, newest first; recipients are left out (sealed and index fields empty).
+  // For operators, newest first; recipients and texts are left out (sealed, index and body fields
+  // empty).
   Result<std::vector<store::OutboxMessage>> list(const std::string& status, int64_t before_id,
                                                  int limit);
 
@@ -129,7 +131,10 @@ class Outbox {
   Outbox(store::Store& store, Transport& sms, Transport& email, crypto::Aead256 seal,
          std::string index_key, const Clock& clock, OutboxOptions options);
 
-  std::string aad(const std::string& channel, const std::string& patient_id) const;
+  // Binds a sealed field ("recipient" or "body") to its channel and patient, so that neither opens
+  // in another row or as the other field.
+  std::string aad(std::string_view field, const std::string& channel,
+                  const std::string& patient_id) const;
   // Sends one claimed message and returns its new state.
   store::OutboxMark attempt(const store::OutboxMessage& m);
   Result<std::optional<Time>> next_due();

@@ -274,8 +274,8 @@ TEST_F(OutboxTest, InvalidRecipientsAreRefusedWithoutEchoingThem) {
   EXPECT_TRUE(enqueue(email("First.Last+hb@mail.example.sg")).is_ok());
 }
 
-TEST_F(OutboxTest, RecipientsAreNotStoredInClear) {
-  ASSERT_TRUE(enqueue(sms("+84912345678")).is_ok());
+TEST_F(OutboxTest, RecipientsAndTextsAreNotStoredInClear) {
+  ASSERT_TRUE(enqueue(sms("+84912345678", "document:7f3a")).is_ok());
   ASSERT_TRUE(enqueue(email("an.nguyen@example.vn")).is_ok());
   ASSERT_TRUE(store_->flush().is_ok());
   std::string bytes;
@@ -283,7 +283,11 @@ TEST_F(OutboxTest, RecipientsAreNotStoredInClear) {
     std::ifstream in(dir_ / name, std::ios::binary);
     bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  ASSERT_NE(bytes.find("you have a new document"), std::string::npos);  // we read the right bytes
+  ASSERT_NE(bytes.find("document:7f3a"), std::string::npos);  // we read the right bytes
+  // The texts hold the link, a bearer secret: sealed like the recipient.
+  EXPECT_EQ(bytes.find("hb.example/d/7f3a"), std::string::npos);
+  EXPECT_EQ(bytes.find("you have a new document"), std::string::npos);
+  EXPECT_EQ(bytes.find("Open Healthbook"), std::string::npos);
   EXPECT_EQ(bytes.find("84912345678"), std::string::npos);
   EXPECT_EQ(bytes.find("912345678"), std::string::npos);
   EXPECT_EQ(bytes.find("an.nguyen"), std::string::npos);
@@ -302,7 +306,64 @@ TEST_F(OutboxTest, RecipientsAreNotStoredInClear) {
   auto listed = outbox_->list("", 0, 10);
   ASSERT_TRUE(listed.is_ok());
   ASSERT_EQ(listed->size(), 2u);
-  EXPECT_TRUE((*listed)[0].recipient_sealed.empty() && (*listed)[0].recipient_index.empty());
+  for (const store::OutboxMessage& m : *listed) {
+    EXPECT_TRUE(m.recipient_sealed.empty() && m.recipient_index.empty());
+    EXPECT_TRUE(m.body_sealed.empty() && m.body.empty());
+  }
+}
+
+// Once a message is sent or dead the store keeps what operators and rate limits need (status,
+// attempts, times, error, the recipient's keyed hash), not its link or its recipient.
+TEST_F(OutboxTest, FinalMessagesForgetTheirTextAndRecipient) {
+  auto sent = enqueue(sms("+84912345678"));
+  auto dead = enqueue(sms("+84912345679"));
+  ASSERT_TRUE(sent.is_ok() && dead.is_ok());
+  sms_.fail_next(Status::ok());
+  sms_.fail_next(invalid("gateway answered HTTP 400"));
+  EXPECT_EQ(row(sent->id).body_sealed.empty(), false);
+  DispatchReport r = pass();
+  EXPECT_EQ(r.sent, 1);
+  EXPECT_EQ(r.dead, 1);
+  ASSERT_EQ(sms_.sent().size(), 2u);
+  EXPECT_EQ(sms_.sent()[0].text, sms().text);  // it was sent whole
+  for (int64_t id : {sent->id, dead->id}) {
+    store::OutboxMessage m = row(id);
+    EXPECT_TRUE(m.body_sealed.empty() && m.body.empty() && m.recipient_sealed.empty()) << id;
+    EXPECT_EQ(m.attempts, 1);
+  }
+  EXPECT_EQ(row(sent->id).status, "sent");
+  EXPECT_EQ(row(dead->id).status, "dead");
+  EXPECT_EQ(row(dead->id).last_error, "invalid: gateway answered HTTP 400");
+  EXPECT_EQ(row(dead->id).recipient_index, outbox_->recipient_index(Channel::kSms, "+84912345679"));
+}
+
+// A message queued before the text was sealed (schema step 17) has it in clear in `body`, and a
+// recipient sealed as notifications.md says; it is still sent, and then forgotten.
+TEST_F(OutboxTest, TextQueuedInClearBeforeSealingIsStillSent) {
+  auto keys = OutboxKeys::derive(std::string(32, '\x42')).value();
+  auto seal = crypto::Aead256::create(keys.seal_key).value();
+  store::OutboxMessage legacy;
+  legacy.channel = "sms";
+  legacy.patient_id = "p1";
+  legacy.recipient_sealed =
+      seal.seal("+84912345678", std::string("healthbook outbox recipient\0sms\0p1", 34));
+  legacy.recipient_index = outbox_->recipient_index(Channel::kSms, "+84912345678");
+  legacy.body = "Healthbook: you have a new document. https://hb.example/c/old-row";
+  legacy.next_attempt = clock_.now();
+  legacy.created = clock_.now();
+  int64_t id = 0;
+  ASSERT_TRUE(store_
+                  ->write_sync([&](store::Writer& w) -> Status {
+                    HB_ASSIGN_OR_RETURN(id, w.outbox_enqueue(legacy));
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_EQ(pass().sent, 1);
+  ASSERT_EQ(sms_.sent().size(), 1u);
+  EXPECT_EQ(sms_.sent()[0].to, "+84912345678");
+  EXPECT_EQ(sms_.sent()[0].text, legacy.body);
+  EXPECT_EQ(row(id).status, "sent");
+  EXPECT_EQ(row(id).body, "");
 }
 
 TEST_F(OutboxTest, SealedRecipientOpensOnlyWithItsKey) {
