@@ -9,8 +9,10 @@
 //
 // Sending: one pass (dispatch_due) claims the messages that are due (status sending, attempts + 1,
 // next_attempt = now + claim), sends each, and records the outcome: sent; failed, due again after
-// an exponential backoff with jitter (first_retry, doubling, at most max_retry); or dead, after
-// max_attempts or when the transport refuses the message for good (kInvalid).
+// an exponential backoff with jitter (first_retry, doubling, at most max_retry); or dead, when the
+// transport refuses the message for good (kInvalid), or when it still fails at its deadline (its
+// transport's DeliveryPolicy: give_up_after its queueing, 24 hours unless configured). A deadline
+// rather than a number of attempts, so that a gateway outage of an hour loses nothing.
 //
 // Delivery is at least once. A claim is durable before its send starts, so a crash between send
 // and mark leaves the message "sending"; once the claim lapses the next pass sends it again. A
@@ -56,8 +58,8 @@ struct OutboxKeys {
   static Result<OutboxKeys> derive(std::string_view master_secret);
 };
 
+// How long to keep trying comes from each transport (DeliveryPolicy), beside its configuration.
 struct OutboxOptions {
-  int max_attempts = 8;                                          // then dead
   std::chrono::milliseconds first_retry{1000};                   // after the first failure
   std::chrono::milliseconds max_retry{std::chrono::minutes(5)};  // the cap of the doubling
   double jitter = 0.2;  // a retry comes up to this fraction of its delay earlier (0 = exact)
@@ -137,6 +139,8 @@ class Outbox {
                   const std::string& patient_id) const;
   // Sends one claimed message and returns its new state.
   store::OutboxMark attempt(const store::OutboxMessage& m);
+  // When `m` is given up if it still fails: its transport's give_up_after from its queueing.
+  Time deadline(const store::OutboxMessage& m) const;
   Result<std::optional<Time>> next_due();
   void run();
 
@@ -147,6 +151,8 @@ class Outbox {
   const std::string index_key_;
   const Clock& clock_;
   const OutboxOptions options_;
+  const DeliveryPolicy sms_policy_;  // read once: a transport's policy is its configuration
+  const DeliveryPolicy email_policy_;
 
   std::mutex pass_mu_;   // held for a whole pass: one at a time
   std::mt19937_64 rng_;  // jitter; guarded by pass_mu_

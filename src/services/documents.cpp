@@ -1155,6 +1155,12 @@ Result<Json> DocumentService::status(const Principal& who, const std::string& fa
     if (m) {
       out["delivery"] = {{"channel", m->channel}, {"status", m->status}, {"attempts", m->attempts}};
       if (m->sent_at) out["delivery"]["sent"] = format_instant(*m->sent_at);
+      // Why the last try failed (stored with the number scrubbed out: notify/outbox.h) and, while
+      // the outbox keeps trying, when it tries next.
+      if (!m->last_error.empty()) out["delivery"]["lastError"] = m->last_error;
+      if (m->status == "queued" || m->status == "failed") {
+        out["delivery"]["nextAttempt"] = format_instant(m->next_attempt);
+      }
     }
     return Status::ok();
   }));
