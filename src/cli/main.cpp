@@ -749,8 +749,12 @@ int main(int argc, char** argv) {
     });
     if (!s) return fail(s);
     for (const auto& m : list) {
+      // When the next try is due, while the outbox keeps trying (a "sending" message's is when its
+      // claim lapses: not shown).
+      const bool waiting = m.status == "queued" || m.status == "failed";
       std::cout << m.id << "\t" << m.channel << "\t" << m.status << "\tattempts " << m.attempts << "\t"
                 << format_instant(m.created) << "\t" << (m.sent_at ? format_instant(*m.sent_at) : "-") << "\t"
+                << (waiting ? "next " + format_instant(m.next_attempt) : "-") << "\t"
                 << (m.last_error.empty() ? "-" : m.last_error) << "\n";
     }
     return 0;

@@ -87,6 +87,9 @@ struct Config {
   std::string sms_auth_header;    // "Name: value"; a secret: prefer the environment variable
   std::string sms_body_template;  // "" = the default for sms_content_type
   std::string sms_content_type = "application/json";  // or application/x-www-form-urlencoded
+  // A message the gateway does not take is tried again (backoff up to 5 minutes) until this many
+  // hours after it was queued: a gateway outage of hours must not lose certificate links.
+  int sms_retry_hours = 24;
   // [email]: "sink" writes to <data_dir>/notify-email.jsonl; "smtp" sends through a server.
   std::string email_transport = "sink";
   std::string email_url;  // smtp://host:587 or smtps://host:465

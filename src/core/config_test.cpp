@@ -86,6 +86,7 @@ transport = "http"
 url = "https://sms.example/send"
 content_type = "application/x-www-form-urlencoded"
 body_template = "dest={to}&msg={text}"
+retry_hours = 48
 
 [email]
 transport = "smtp"
@@ -100,6 +101,7 @@ user = "hb"
   EXPECT_EQ(c->sms_transport, "http");
   EXPECT_EQ(c->sms_body_template, "dest={to}&msg={text}");
   EXPECT_EQ(c->sms_auth_header, "X-Api-Key: k1");
+  EXPECT_EQ(c->sms_retry_hours, 48);
   EXPECT_EQ(c->email_url, "smtps://mail.example:465");
   EXPECT_EQ(c->email_password, "s3cret");
 }
@@ -109,8 +111,10 @@ TEST(Config, NotifyDefaultsToSinksAndRefusesBadValues) {
   ASSERT_TRUE(d.is_ok());
   EXPECT_EQ(d->sms_transport, "sink");
   EXPECT_EQ(d->email_transport, "sink");
+  EXPECT_EQ(d->sms_retry_hours, 24);
   auto c = load_config("", env_of({{"HEALTHBOOK_SMS_TRANSPORT", "http"},
                                    {"HEALTHBOOK_SMS_BODY_TEMPLATE", "{to}"},
+                                   {"HEALTHBOOK_SMS_RETRY_HOURS", "0"},
                                    {"HEALTHBOOK_EMAIL_TRANSPORT", "smtp"},
                                    {"HEALTHBOOK_EMAIL_URL", "http://mail"}}));
   ASSERT_FALSE(c.is_ok());
@@ -118,6 +122,7 @@ TEST(Config, NotifyDefaultsToSinksAndRefusesBadValues) {
   for (const auto& p : c.error().problems()) paths += p.path + " ";
   EXPECT_NE(paths.find("sms.url"), std::string::npos);
   EXPECT_NE(paths.find("sms.body_template"), std::string::npos);
+  EXPECT_NE(paths.find("sms.retry_hours"), std::string::npos);
   EXPECT_NE(paths.find("email.url"), std::string::npos);
   EXPECT_NE(paths.find("email.from"), std::string::npos);
 }

@@ -31,6 +31,7 @@ struct HttpSmsOptions {
   std::string content_type = "application/json";  // or application/x-www-form-urlencoded
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds timeout{10000};  // the whole request
+  DeliveryPolicy policy;                     // how the outbox retries (sms.retry_hours)
 };
 
 // The default templates.
@@ -43,6 +44,7 @@ class HttpSmsGateway final : public Transport {
   static Result<std::unique_ptr<HttpSmsGateway>> create(HttpSmsOptions options);
 
   Status send(const Outgoing& m) override;
+  DeliveryPolicy policy() const override { return options_.policy; }
 
   // The request body for `m`.
   std::string render_body(const Outgoing& m) const;

@@ -23,6 +23,7 @@ namespace hb::notify {
 struct LocalSinkOptions {
   std::string path;  // the JSON-lines file, created (mode 0600) if missing; "" = memory only
   std::size_t keep = 100;
+  DeliveryPolicy policy;  // as the real transport of the channel would have it
 };
 
 struct SinkEntry {
@@ -36,6 +37,7 @@ class LocalSink final : public Transport {
 
   // kUnavailable when the file cannot be written (the message is retried).
   Status send(const Outgoing& m) override;
+  DeliveryPolicy policy() const override { return options_.policy; }
 
   // The messages kept in memory, oldest first.
   std::vector<SinkEntry> recent() const;

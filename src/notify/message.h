@@ -8,6 +8,7 @@
 // dispatcher at a time, but implementations here are safe to call from any number of threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +39,15 @@ struct Outgoing {
   std::string text;
 };
 
+// How the outbox treats the messages of one transport. Each transport's configuration ([sms],
+// [email]) sets it, beside the gateway it applies to.
+struct DeliveryPolicy {
+  // A message failing for a temporary reason is tried again until this long after it was queued
+  // (the last try at that deadline), then given up (dead). Long enough that an outage of the
+  // national SMS gateway for hours loses no certificate link.
+  std::chrono::milliseconds give_up_after{std::chrono::hours(24)};
+};
+
 // Sends one notification. ok = accepted by the gateway or mail server. kInvalid = refused for
 // good (the message will not be tried again); any other error is temporary and retried.
 // Error messages must not contain the recipient or the text: they are stored and logged.
@@ -45,6 +55,8 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual Status send(const Outgoing& m) = 0;
+  // Read once, when the outbox is made.
+  virtual DeliveryPolicy policy() const { return {}; }
 };
 
 // "+" then 8 to 15 digits, the first not 0 (ITU-T E.164).

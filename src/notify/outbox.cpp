@@ -57,10 +57,15 @@ Result<std::unique_ptr<Outbox>> Outbox::create(store::Store& store, Transport& s
                                                const Clock& clock, OutboxOptions options) {
   HB_ASSIGN_OR_RETURN(crypto::Aead256 seal, crypto::Aead256::create(keys.seal_key));
   if (keys.index_key.size() < 32) return invalid("the recipient index key must be 32 bytes");
-  if (options.max_attempts < 1 || options.batch < 1 || options.first_retry.count() <= 0 ||
+  for (const Transport* t : {&sms, &email}) {
+    if (t->policy().give_up_after.count() <= 0)
+      return invalid("a transport's give_up_after must be positive");
+  }
+  if (options.batch < 1 || options.first_retry.count() <= 0 ||
       options.max_retry < options.first_retry || options.claim.count() <= 0 ||
       options.poll.count() <= 0 || options.gather.count() < 0 ||
-      options.gather > std::chrono::seconds(1) || !(options.jitter >= 0.0 && options.jitter <= 1.0)) {
+      options.gather > std::chrono::seconds(1) ||
+      !(options.jitter >= 0.0 && options.jitter <= 1.0)) {
     return invalid("outbox options out of range");
   }
   return std::unique_ptr<Outbox>(
@@ -75,7 +80,9 @@ Outbox::Outbox(store::Store& store, Transport& sms, Transport& email, crypto::Ae
       seal_(std::move(seal)),
       index_key_(std::move(index_key)),
       clock_(clock),
-      options_(options) {
+      options_(options),
+      sms_policy_(sms.policy()),
+      email_policy_(email.policy()) {
   std::string seed = crypto::random_bytes(8);
   uint64_t s = 0;
   std::memcpy(&s, seed.data(), sizeof s);
@@ -84,8 +91,10 @@ Outbox::Outbox(store::Store& store, Transport& sms, Transport& email, crypto::Ae
 
 Outbox::~Outbox() { stop(); }
 
-std::string Outbox::aad(const std::string& channel, const std::string& patient_id) const {
-  std::string a = "healthbook outbox recipient";
+std::string Outbox::aad(std::string_view field, const std::string& channel,
+                        const std::string& patient_id) const {
+  std::string a = "healthbook outbox ";
+  a += field;
   a.push_back('\0');
   a += channel;
   a.push_back('\0');
@@ -107,10 +116,11 @@ Result<Enqueued> Outbox::enqueue(store::Writer& w, const Message& m) {
   store::OutboxMessage row;
   row.channel = channel_name(m.channel);
   row.patient_id = m.patient_id;
-  row.recipient_sealed = seal_.seal(m.recipient, aad(row.channel, m.patient_id));
+  row.recipient_sealed = seal_.seal(m.recipient, aad("recipient", row.channel, m.patient_id));
   row.recipient_index = recipient_index(m.channel, m.recipient);
   row.subject = m.subject;
-  row.body = m.text;
+  // The text holds the link, a bearer secret (a certificate's /c/<token>, a sign-in code).
+  row.body_sealed = seal_.seal(m.text, aad("body", row.channel, m.patient_id));
   row.next_attempt = now;
   row.created = now;
   row.dedupe_key = m.dedupe_key;
@@ -127,6 +137,11 @@ Result<Enqueued> Outbox::enqueue(store::Writer& w, const Message& m) {
   return Enqueued{*id, false};
 }
 
+Time Outbox::deadline(const store::OutboxMessage& m) const {
+  const DeliveryPolicy& p = m.channel == "email" ? email_policy_ : sms_policy_;
+  return m.created + p.give_up_after;
+}
+
 void Outbox::wake() {
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -139,10 +154,17 @@ store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
   store::OutboxMark mark;
   mark.attempts = m.attempts;
   Status result;
-  Result<std::string> to = seal_.open(m.recipient_sealed, aad(m.channel, m.patient_id));
+  Result<std::string> to =
+      seal_.open(m.recipient_sealed, aad("recipient", m.channel, m.patient_id));
+  // Messages queued before the text was sealed (schema step 17) have it in `body`.
+  Result<std::string> text = m.body_sealed.empty()
+                                 ? Result<std::string>(m.body)
+                                 : seal_.open(m.body_sealed, aad("body", m.channel, m.patient_id));
   std::string recipient;
   if (!to.is_ok()) {
     result = invalid("cannot open the sealed recipient (wrong key?)");
+  } else if (!text.is_ok()) {
+    result = invalid("cannot open the sealed text (wrong key?)");
   } else {
     recipient = std::move(*to);
     Outgoing out;
@@ -150,7 +172,7 @@ store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
     out.channel = m.channel == "email" ? Channel::kEmail : Channel::kSms;
     out.to = recipient;
     out.subject = m.subject;
-    out.text = m.body;
+    out.text = std::move(*text);
     Transport& t = out.channel == Channel::kEmail ? email_ : sms_;
     try {
       result = t.send(out);
@@ -169,14 +191,16 @@ store::OutboxMark Outbox::attempt(const store::OutboxMessage& m) {
   }
   mark.last_error =
       scrub(std::string(code_name(result.code())) + ": " + result.message(), recipient);
-  if (result.code() == Code::kInvalid || m.attempts >= options_.max_attempts) {
+  const Time give_up = deadline(m);
+  if (result.code() == Code::kInvalid || now >= give_up) {
     mark.status = "dead";
     mark.next_attempt = now;
     return mark;
   }
   std::uniform_real_distribution<double> u(0.0, 1.0);
   mark.status = "failed";
-  mark.next_attempt = now + backoff(m.attempts, options_, u(rng_));
+  // The last try falls on the deadline itself, not a backoff short of it.
+  mark.next_attempt = std::min(now + backoff(m.attempts, options_, u(rng_)), give_up);
   return mark;
 }
 
@@ -189,7 +213,7 @@ Result<DispatchReport> Outbox::dispatch_due() {
   DispatchReport report;
   const Time now = clock_.now();
   std::vector<store::OutboxMessage> claimed;
-  std::vector<store::OutboxMessage> expired;  // lapsed claims on their last attempt
+  std::vector<store::OutboxMessage> expired;  // lapsed claims past their deadline
   // May run twice (write_rerunnable): it starts afresh and keeps nothing but what it found.
   Status s = store_.write_rerunnable_sync([&](store::Writer& w) -> Status {
     claimed.clear();
@@ -197,9 +221,10 @@ Result<DispatchReport> Outbox::dispatch_due() {
     HB_ASSIGN_OR_RETURN(auto due, w.outbox_due(now, options_.batch));
     for (store::OutboxMessage& m : due) {
       store::OutboxMark mark;
-      const bool give_up = m.attempts >= options_.max_attempts;
+      // A message still "sending" when it is due had its claim lapse: the process died mid-send,
+      // and past the deadline there is no next try to make up for that one.
+      const bool give_up = m.status == "sending" && now >= deadline(m);
       if (give_up) {
-        // Its last send was claimed and never recorded: the process died mid-send.
         mark = {"dead", m.attempts, now, "gave up: the outcome of the last attempt is unknown", {}};
       } else {
         mark = {"sending", m.attempts + 1, now + options_.claim, m.last_error, {}};
@@ -290,6 +315,8 @@ Result<std::vector<store::OutboxMessage>> Outbox::list(const std::string& status
   for (auto& m : out) {
     m.recipient_sealed.clear();
     m.recipient_index.clear();
+    m.body_sealed.clear();
+    m.body.clear();  // a message queued before step 17 has its link here
   }
   return out;
 }

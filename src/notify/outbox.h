@@ -3,13 +3,16 @@
 //
 // Queueing: enqueue() runs inside the caller's store write closure, so a document and its
 // notification commit together or not at all. It validates the message (E.164 for SMS, address
-// syntax for e-mail), seals the recipient with AES-256-GCM and stores a keyed hash of it beside
-// (for rate limits), and wakes the dispatcher.
+// syntax for e-mail), seals the recipient and the text with AES-256-GCM (the text holds a link
+// that is a bearer secret), stores a keyed hash of the recipient beside (for rate limits), and
+// wakes the dispatcher. Once a message is sent or dead the store forgets its text and recipient.
 //
 // Sending: one pass (dispatch_due) claims the messages that are due (status sending, attempts + 1,
 // next_attempt = now + claim), sends each, and records the outcome: sent; failed, due again after
-// an exponential backoff with jitter (first_retry, doubling, at most max_retry); or dead, after
-// max_attempts or when the transport refuses the message for good (kInvalid).
+// an exponential backoff with jitter (first_retry, doubling, at most max_retry); or dead, when the
+// transport refuses the message for good (kInvalid), or when it still fails at its deadline (its
+// transport's DeliveryPolicy: give_up_after its queueing, 24 hours unless configured). A deadline
+// rather than a number of attempts, so that a gateway outage of an hour loses nothing.
 //
 // Delivery is at least once. A claim is durable before its send starts, so a crash between send
 // and mark leaves the message "sending"; once the claim lapses the next pass sends it again. A
@@ -45,9 +48,9 @@
 
 namespace hb::notify {
 
-// The keys that protect recipients at rest.
+// The keys that protect recipients and texts at rest.
 struct OutboxKeys {
-  std::string seal_key;   // 32 bytes, AES-256-GCM
+  std::string seal_key;   // 32 bytes, AES-256-GCM, for recipients and texts (each its own AAD)
   std::string index_key;  // at least 32 bytes, HMAC-SHA256 for the recipient index
 
   // Both derived from the 32-byte master secret with HKDF-SHA256 under labels of their own, so
@@ -55,8 +58,8 @@ struct OutboxKeys {
   static Result<OutboxKeys> derive(std::string_view master_secret);
 };
 
+// How long to keep trying comes from each transport (DeliveryPolicy), beside its configuration.
 struct OutboxOptions {
-  int max_attempts = 8;                                          // then dead
   std::chrono::milliseconds first_retry{1000};                   // after the first failure
   std::chrono::milliseconds max_retry{std::chrono::minutes(5)};  // the cap of the doubling
   double jitter = 0.2;  // a retry comes up to this fraction of its delay earlier (0 = exact)
@@ -121,7 +124,8 @@ class Outbox {
   // The keyed hash stored beside a recipient (for rate limits: Reader::outbox_count_to).
   std::string recipient_index(Channel c, std::string_view recipient) const;
 
-  // For operators, newest first; recipients are left out (sealed and index fields empty).
+  // For operators, newest first; recipients and texts are left out (sealed, index and body fields
+  // empty).
   Result<std::vector<store::OutboxMessage>> list(const std::string& status, int64_t before_id,
                                                  int limit);
 
@@ -129,9 +133,14 @@ class Outbox {
   Outbox(store::Store& store, Transport& sms, Transport& email, crypto::Aead256 seal,
          std::string index_key, const Clock& clock, OutboxOptions options);
 
-  std::string aad(const std::string& channel, const std::string& patient_id) const;
+  // Binds a sealed field ("recipient" or "body") to its channel and patient, so that neither opens
+  // in another row or as the other field.
+  std::string aad(std::string_view field, const std::string& channel,
+                  const std::string& patient_id) const;
   // Sends one claimed message and returns its new state.
   store::OutboxMark attempt(const store::OutboxMessage& m);
+  // When `m` is given up if it still fails: its transport's give_up_after from its queueing.
+  Time deadline(const store::OutboxMessage& m) const;
   Result<std::optional<Time>> next_due();
   void run();
 
@@ -142,6 +151,8 @@ class Outbox {
   const std::string index_key_;
   const Clock& clock_;
   const OutboxOptions options_;
+  const DeliveryPolicy sms_policy_;  // read once: a transport's policy is its configuration
+  const DeliveryPolicy email_policy_;
 
   std::mutex pass_mu_;   // held for a whole pass: one at a time
   std::mt19937_64 rng_;  // jitter; guarded by pass_mu_

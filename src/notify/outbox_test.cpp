@@ -36,8 +36,10 @@ class ScriptedTransport final : public Transport {
     script_.pop_front();
     return s;
   }
+  DeliveryPolicy policy() const override { return policy_; }
   void fail_next(Status s) { script_.push_back(std::move(s)); }
   void always(Status s) { always_ = std::move(s); }
+  void set_policy(DeliveryPolicy p) { policy_ = p; }
   void on_send(std::function<void()> f) { on_send_ = std::move(f); }
   std::vector<Outgoing> sent() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -50,6 +52,7 @@ class ScriptedTransport final : public Transport {
   Status always_;
   std::function<void()> on_send_;
   std::vector<Outgoing> sent_;
+  DeliveryPolicy policy_;
 };
 
 Message sms(const std::string& to = "+84912345678", const std::string& dedupe = "") {
@@ -196,24 +199,61 @@ TEST_F(OutboxTest, FailuresRetryAtTheBackoffTimesThenSend) {
   EXPECT_EQ(sms_.sent().size(), 3u);
 }
 
-TEST_F(OutboxTest, AlwaysFailingIsDeadAfterMaxAttempts) {
-  options_.max_attempts = 4;
-  make_outbox();
-  sms_.always(Status(Code::kUnavailable, "connection refused"));
+// The national SMS gateway is down for an hour: the certificate's link still goes out once it is
+// back (it used to be given up after 8 attempts, about two minutes).
+TEST_F(OutboxTest, AnHourLongGatewayOutageLosesNothing) {
+  sms_.always(Status(Code::kUnavailable, "SMS gateway answered HTTP 503"));
+  const Time t0 = clock_.now();
   auto q = enqueue(sms());
   ASSERT_TRUE(q.is_ok());
-  for (int i = 1; i <= 3; ++i) {
-    EXPECT_EQ(pass().retried, 1) << "attempt " << i;
-    clock_.advance(options_.max_retry);
+  int tries = 0;
+  while (clock_.now() < t0 + std::chrono::hours(1)) {
+    ASSERT_EQ(pass().retried, 1) << "try " << tries + 1 << " at +"
+                                 << std::chrono::duration_cast<seconds>(clock_.now() - t0).count()
+                                 << " s";
+    ++tries;
+    store::OutboxMessage m = row(q->id);
+    EXPECT_EQ(m.status, "failed");
+    EXPECT_LE(m.next_attempt - clock_.now(), options_.max_retry);  // the doubling is capped
+    clock_.set(m.next_attempt);
   }
-  DispatchReport r = pass();
-  EXPECT_EQ(r.dead, 1);
+  EXPECT_GT(tries, 15);
+  sms_.always(Status::ok());
+  EXPECT_EQ(pass().sent, 1);
+  EXPECT_EQ(row(q->id).status, "sent");
+  EXPECT_EQ(row(q->id).attempts, tries + 1);
+}
+
+// A message that keeps failing is tried until its transport's deadline, the last time at the
+// deadline itself, and is then dead.
+TEST_F(OutboxTest, AlwaysFailingIsDeadAtItsDeadline) {
+  DeliveryPolicy policy;
+  policy.give_up_after = std::chrono::hours(2);
+  sms_.set_policy(policy);
+  make_outbox();
+  sms_.always(Status(Code::kUnavailable, "connection refused"));
+  const Time t0 = clock_.now();
+  auto q = enqueue(sms());
+  ASSERT_TRUE(q.is_ok());
+  int tries = 0;
+  for (;;) {
+    DispatchReport r = pass();
+    ASSERT_EQ(r.claimed, 1);
+    ++tries;
+    store::OutboxMessage m = row(q->id);
+    if (m.status == "dead") break;
+    ASSERT_EQ(m.status, "failed");
+    ASSERT_LE(m.next_attempt, t0 + policy.give_up_after);
+    clock_.set(m.next_attempt);
+  }
+  EXPECT_EQ(clock_.now(), t0 + policy.give_up_after);  // the last try was at the deadline
   store::OutboxMessage m = row(q->id);
-  EXPECT_EQ(m.status, "dead");
-  EXPECT_EQ(m.attempts, 4);
+  EXPECT_EQ(m.attempts, tries);
+  EXPECT_NE(m.last_error.find("connection refused"), std::string::npos);
+  EXPECT_GT(tries, 25);  // every 5 minutes once the doubling reached its cap
   clock_.advance(std::chrono::hours(24));
   EXPECT_EQ(pass().claimed, 0);  // dead is final
-  EXPECT_EQ(sms_.sent().size(), 4u);
+  EXPECT_EQ(sms_.sent().size(), static_cast<size_t>(tries));
 }
 
 TEST_F(OutboxTest, RefusedForGoodIsDeadAtOnce) {
@@ -274,8 +314,8 @@ TEST_F(OutboxTest, InvalidRecipientsAreRefusedWithoutEchoingThem) {
   EXPECT_TRUE(enqueue(email("First.Last+hb@mail.example.sg")).is_ok());
 }
 
-TEST_F(OutboxTest, RecipientsAreNotStoredInClear) {
-  ASSERT_TRUE(enqueue(sms("+84912345678")).is_ok());
+TEST_F(OutboxTest, RecipientsAndTextsAreNotStoredInClear) {
+  ASSERT_TRUE(enqueue(sms("+84912345678", "document:7f3a")).is_ok());
   ASSERT_TRUE(enqueue(email("an.nguyen@example.vn")).is_ok());
   ASSERT_TRUE(store_->flush().is_ok());
   std::string bytes;
@@ -283,7 +323,11 @@ TEST_F(OutboxTest, RecipientsAreNotStoredInClear) {
     std::ifstream in(dir_ / name, std::ios::binary);
     bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  ASSERT_NE(bytes.find("you have a new document"), std::string::npos);  // we read the right bytes
+  ASSERT_NE(bytes.find("document:7f3a"), std::string::npos);  // we read the right bytes
+  // The texts hold the link, a bearer secret: sealed like the recipient.
+  EXPECT_EQ(bytes.find("hb.example/d/7f3a"), std::string::npos);
+  EXPECT_EQ(bytes.find("you have a new document"), std::string::npos);
+  EXPECT_EQ(bytes.find("Open Healthbook"), std::string::npos);
   EXPECT_EQ(bytes.find("84912345678"), std::string::npos);
   EXPECT_EQ(bytes.find("912345678"), std::string::npos);
   EXPECT_EQ(bytes.find("an.nguyen"), std::string::npos);
@@ -302,7 +346,64 @@ TEST_F(OutboxTest, RecipientsAreNotStoredInClear) {
   auto listed = outbox_->list("", 0, 10);
   ASSERT_TRUE(listed.is_ok());
   ASSERT_EQ(listed->size(), 2u);
-  EXPECT_TRUE((*listed)[0].recipient_sealed.empty() && (*listed)[0].recipient_index.empty());
+  for (const store::OutboxMessage& m : *listed) {
+    EXPECT_TRUE(m.recipient_sealed.empty() && m.recipient_index.empty());
+    EXPECT_TRUE(m.body_sealed.empty() && m.body.empty());
+  }
+}
+
+// Once a message is sent or dead the store keeps what operators and rate limits need (status,
+// attempts, times, error, the recipient's keyed hash), not its link or its recipient.
+TEST_F(OutboxTest, FinalMessagesForgetTheirTextAndRecipient) {
+  auto sent = enqueue(sms("+84912345678"));
+  auto dead = enqueue(sms("+84912345679"));
+  ASSERT_TRUE(sent.is_ok() && dead.is_ok());
+  sms_.fail_next(Status::ok());
+  sms_.fail_next(invalid("gateway answered HTTP 400"));
+  EXPECT_EQ(row(sent->id).body_sealed.empty(), false);
+  DispatchReport r = pass();
+  EXPECT_EQ(r.sent, 1);
+  EXPECT_EQ(r.dead, 1);
+  ASSERT_EQ(sms_.sent().size(), 2u);
+  EXPECT_EQ(sms_.sent()[0].text, sms().text);  // it was sent whole
+  for (int64_t id : {sent->id, dead->id}) {
+    store::OutboxMessage m = row(id);
+    EXPECT_TRUE(m.body_sealed.empty() && m.body.empty() && m.recipient_sealed.empty()) << id;
+    EXPECT_EQ(m.attempts, 1);
+  }
+  EXPECT_EQ(row(sent->id).status, "sent");
+  EXPECT_EQ(row(dead->id).status, "dead");
+  EXPECT_EQ(row(dead->id).last_error, "invalid: gateway answered HTTP 400");
+  EXPECT_EQ(row(dead->id).recipient_index, outbox_->recipient_index(Channel::kSms, "+84912345679"));
+}
+
+// A message queued before the text was sealed (schema step 17) has it in clear in `body`, and a
+// recipient sealed as notifications.md says; it is still sent, and then forgotten.
+TEST_F(OutboxTest, TextQueuedInClearBeforeSealingIsStillSent) {
+  auto keys = OutboxKeys::derive(std::string(32, '\x42')).value();
+  auto seal = crypto::Aead256::create(keys.seal_key).value();
+  store::OutboxMessage legacy;
+  legacy.channel = "sms";
+  legacy.patient_id = "p1";
+  legacy.recipient_sealed =
+      seal.seal("+84912345678", std::string("healthbook outbox recipient\0sms\0p1", 34));
+  legacy.recipient_index = outbox_->recipient_index(Channel::kSms, "+84912345678");
+  legacy.body = "Healthbook: you have a new document. https://hb.example/c/old-row";
+  legacy.next_attempt = clock_.now();
+  legacy.created = clock_.now();
+  int64_t id = 0;
+  ASSERT_TRUE(store_
+                  ->write_sync([&](store::Writer& w) -> Status {
+                    HB_ASSIGN_OR_RETURN(id, w.outbox_enqueue(legacy));
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_EQ(pass().sent, 1);
+  ASSERT_EQ(sms_.sent().size(), 1u);
+  EXPECT_EQ(sms_.sent()[0].to, "+84912345678");
+  EXPECT_EQ(sms_.sent()[0].text, legacy.body);
+  EXPECT_EQ(row(id).status, "sent");
+  EXPECT_EQ(row(id).body, "");
 }
 
 TEST_F(OutboxTest, SealedRecipientOpensOnlyWithItsKey) {
@@ -343,18 +444,19 @@ TEST_F(OutboxTest, CrashBetweenSendAndMarkSendsAgainOnceTheClaimLapses) {
   EXPECT_EQ(row(q->id).attempts, 2);
 }
 
-TEST_F(OutboxTest, LapsedClaimOnTheLastAttemptIsDead) {
-  options_.max_attempts = 1;
-  make_outbox();
+TEST_F(OutboxTest, LapsedClaimPastTheDeadlineIsDead) {
   auto q = enqueue(sms());
   ASSERT_TRUE(q.is_ok());
+  const Time give_up = clock_.now() + DeliveryPolicy().give_up_after;
   ASSERT_TRUE(store_
                   ->write_sync([&](store::Writer& w) {
-                    return w.outbox_mark(q->id, 0, {"sending", 1, clock_.now(), "", {}});
+                    return w.outbox_mark(q->id, 0, {"sending", 1, give_up, "", {}});
                   })
                   .is_ok());
+  clock_.set(give_up);
   EXPECT_EQ(pass().dead, 1);
   EXPECT_EQ(row(q->id).status, "dead");
+  EXPECT_NE(row(q->id).last_error.find("unknown"), std::string::npos);
   EXPECT_TRUE(sms_.sent().empty());
 }
 

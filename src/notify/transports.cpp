@@ -10,16 +10,20 @@ namespace hb::notify {
 Result<Transports> make_transports(const Config& c, const Clock& clock) {
   Transports t;
   const std::filesystem::path data(c.data_dir);
+  DeliveryPolicy sms_policy;
+  sms_policy.give_up_after = std::chrono::hours(c.sms_retry_hours);
   if (c.sms_transport == "http") {
     HttpSmsOptions o;
     o.url = c.sms_url;
     o.auth_header = c.sms_auth_header;
     o.body_template = c.sms_body_template;
     o.content_type = c.sms_content_type;
+    o.policy = sms_policy;
     HB_ASSIGN_OR_RETURN(t.sms, HttpSmsGateway::create(std::move(o)));
   } else if (c.sms_transport == "sink") {
-    HB_ASSIGN_OR_RETURN(auto sink,
-                        LocalSink::create({(data / "notify-sms.jsonl").string(), 100}, clock));
+    HB_ASSIGN_OR_RETURN(
+        auto sink,
+        LocalSink::create({(data / "notify-sms.jsonl").string(), 100, sms_policy}, clock));
     t.sms_sink = sink.get();
     t.sms = std::move(sink);
   } else {

@@ -1291,6 +1291,12 @@ Result<Json> DocumentService::status_of(const store::Document& doc,
     if (m) {
       out["delivery"] = {{"channel", m->channel}, {"status", m->status}, {"attempts", m->attempts}};
       if (m->sent_at) out["delivery"]["sent"] = format_instant(*m->sent_at);
+      // Why the last try failed (stored with the number scrubbed out: notify/outbox.h) and, while
+      // the outbox keeps trying, when it tries next.
+      if (!m->last_error.empty()) out["delivery"]["lastError"] = m->last_error;
+      if (m->status == "queued" || m->status == "failed") {
+        out["delivery"]["nextAttempt"] = format_instant(m->next_attempt);
+      }
     }
     return Status::ok();
   }));

@@ -128,6 +128,49 @@ TEST_F(OutboxStoreTest, MarkFromStaleAttemptsIsConflictAndFinalStatesStay) {
   EXPECT_TRUE(s.is_ok()) << s.to_string();
 }
 
+// A copy of the database must hold no live link: a message done with keeps its recipient's keyed
+// hash, status, attempts, times and error, and nothing it was for.
+TEST_F(OutboxStoreTest, FinalMarksForgetTheTextAndTheRecipient) {
+  OutboxMessage sealed = msg("", t0_);
+  sealed.body.clear();
+  sealed.body_sealed = std::string("\x02sealed text\x00", 14);
+  const int64_t sent = enqueue(sealed);
+  const int64_t dead = enqueue(msg("", t0_));  // a text in clear, as queued before schema step 17
+  const int64_t retried = enqueue(sealed);
+  Status s = store_->write_sync([&](Writer& w) -> Status {
+    for (int64_t id : {sent, dead, retried}) {
+      HB_RETURN_IF_ERROR(
+          w.outbox_mark(id, 0, {"sending", 1, t0_ + std::chrono::minutes(2), "", {}}));
+    }
+    HB_RETURN_IF_ERROR(w.outbox_mark(sent, 1, {"sent", 1, t0_, "", t0_}));
+    HB_RETURN_IF_ERROR(w.outbox_mark(dead, 1, {"dead", 1, t0_, "invalid: HTTP 400", {}}));
+    return w.outbox_mark(retried, 1, {"failed", 1, t0_ + std::chrono::seconds(1), "HTTP 503", {}});
+  });
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  s = store_->read([&](Reader& r) -> Status {
+    for (int64_t id : {sent, dead}) {
+      HB_ASSIGN_OR_RETURN(auto m, r.outbox_message(id));
+      EXPECT_TRUE(m.has_value());
+      if (!m) continue;
+      EXPECT_EQ(m->body, "") << id;
+      EXPECT_EQ(m->body_sealed, "") << id;
+      EXPECT_EQ(m->recipient_sealed, "") << id;
+      EXPECT_EQ(m->recipient_index, "ix1") << id;  // rate limits still count it
+      EXPECT_EQ(m->attempts, 1) << id;
+    }
+    HB_ASSIGN_OR_RETURN(auto d, r.outbox_message(dead));
+    EXPECT_TRUE(d && d->status == "dead" && d->last_error == "invalid: HTTP 400");
+    HB_ASSIGN_OR_RETURN(auto f, r.outbox_message(retried));  // still in play: all kept
+    EXPECT_TRUE(f.has_value());
+    if (f) {
+      EXPECT_EQ(f->body_sealed, sealed.body_sealed);
+      EXPECT_EQ(f->recipient_sealed, sealed.recipient_sealed);
+    }
+    return Status::ok();
+  });
+  EXPECT_TRUE(s.is_ok()) << s.to_string();
+}
+
 TEST_F(OutboxStoreTest, FailedClosureQueuesNothing) {
   Status s = store_->write_sync([&](Writer& w) -> Status {
     HB_ASSIGN_OR_RETURN(int64_t id, w.outbox_enqueue(msg("doc:9", t0_)));

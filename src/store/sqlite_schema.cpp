@@ -10,7 +10,7 @@ namespace {
 // is in no patient compartment). Resources are keyed internally by `rid`, an integer assigned at
 // creation and never reused, so the search index rows stay small and the creation order is an
 // index scan; (type, id) is the public key and is UNIQUE.
-constexpr std::array<const char*, 16> kSteps = {
+constexpr std::array<const char*, 17> kSteps = {
     // 1: facilities, their API clients, issued tokens and replay protection.
     R"sql(
 CREATE TABLE facilities(
@@ -460,6 +460,19 @@ DELETE FROM idx_reference WHERE type = 'Encounter' AND param IN ('patient', 'pra
 DELETE FROM idx_reference WHERE param = 'patient' AND type IN ('Condition', 'Observation',
   'DiagnosticReport', 'MedicationRequest', 'Procedure', 'DocumentReference', 'ServiceRequest');
 DELETE FROM idx_reference WHERE type = 'Appointment' AND param IN ('patient', 'practitioner', 'location');
+)sql",
+    // 17: the outbox's text sealed at rest. An SMS holds a certificate link (/c/<token>, a bearer
+    // secret of which only hashes are stored elsewhere) or a sign-in code, and its body was kept in
+    // clear for ever. From here notify/ seals the text into body_sealed (body stays '' in new
+    // rows), and a final mark blanks the text and the sealed recipient (store.h). Rows queued
+    // before this step keep their body in clear until they are final: the dispatcher reads either
+    // form. Those already final are blanked here; secure_delete zeroes the old text in the pages
+    // rather than leaving it in their free space (it stays on for the writer's connection, as
+    // Debian builds SQLite with it on by default).
+    R"sql(
+ALTER TABLE outbox ADD COLUMN body_sealed BLOB NOT NULL DEFAULT x'';
+PRAGMA secure_delete = ON;
+UPDATE outbox SET body = '', recipient_sealed = x'' WHERE status = 'sent' OR status = 'dead';
 )sql",
 };
 

@@ -120,7 +120,7 @@ Document document_from(const Stmt& st) {
 // ---- notify: the outbox ----
 constexpr const char* kOutboxColumns =
     "id, channel, patient_id, recipient_sealed, recipient_index, subject, body, status, attempts, "
-    "next_attempt, last_error, created, sent_at, dedupe_key";
+    "next_attempt, last_error, created, sent_at, dedupe_key, body_sealed";
 // The messages still in play (queued, sending or failed): the WHERE of the partial index
 // outbox_due, which a query must repeat term for term for SQLite to use that index.
 constexpr const char* kOutboxInPlay = "status <> 'sent' AND status <> 'dead'";
@@ -141,6 +141,7 @@ OutboxMessage outbox_from(const Stmt& st) {
   m.created = from_unix_millis(st.int64(11));
   if (!st.is_null(12)) m.sent_at = from_unix_millis(st.int64(12));
   m.dedupe_key = st.text(13);
+  m.body_sealed = st.blob(14);
   return m;
 }
 
@@ -1339,13 +1340,13 @@ class Session final : public Writer {
     if (m.recipient_sealed.empty() || m.recipient_index.empty()) {
       return invalid("an outbox message needs its sealed recipient and its index");
     }
-    if (m.body.empty()) return invalid("an outbox message needs a body");
+    if (m.body_sealed.empty() && m.body.empty()) return invalid("an outbox message needs a body");
     // ON CONFLICT DO NOTHING: a duplicate is an answer, not an error that aborts the statement.
     HB_ASSIGN_OR_RETURN(
         Stmt st, c_.prepare("INSERT INTO outbox(channel, patient_id, recipient_sealed, "
                             "recipient_index, subject, body, status, attempts, next_attempt, "
-                            "last_error, created, sent_at, dedupe_key) "
-                            "VALUES(?, ?, ?, ?, ?, ?, 'queued', 0, ?, '', ?, NULL, ?) "
+                            "last_error, created, sent_at, dedupe_key, body_sealed) "
+                            "VALUES(?, ?, ?, ?, ?, ?, 'queued', 0, ?, '', ?, NULL, ?, ?) "
                             "ON CONFLICT(dedupe_key) DO NOTHING"));
     st.bind(1, m.channel);
     st.bind(2, m.patient_id);
@@ -1356,6 +1357,7 @@ class Session final : public Writer {
     st.bind(7, unix_millis(m.next_attempt));
     st.bind(8, unix_millis(m.created));
     if (!m.dedupe_key.empty()) st.bind(9, m.dedupe_key);  // else NULL: no key
+    st.bind_blob(10, m.body_sealed);
     HB_RETURN_IF_ERROR(c_.run(st, "outbox_enqueue"));
     if (sqlite3_changes(c_.db()) == 0) {
       return conflict("a notification with this dedupe key is already queued");
@@ -1368,9 +1370,18 @@ class Session final : public Writer {
     if (!outbox_status_known(mark.status)) {
       return invalid("an outbox message cannot move to status \"" + mark.status + "\"");
     }
-    static const std::string sql = std::string("UPDATE outbox SET status = ?, attempts = ?, next_attempt = ?, "
-                                               "last_error = ?, sent_at = ? WHERE id = ? AND attempts = ? AND ") +
-                                   kOutboxInPlay;
+    // A message done with keeps no link and no recipient (store.h): they are blanked in the
+    // statement that makes it final, so there is no moment at which a final row still holds them.
+    static const std::string sql =
+        std::string(
+            "UPDATE outbox SET status = ?1, attempts = ?2, next_attempt = ?3, last_error = ?4, "
+            "sent_at = ?5, "
+            "body = CASE WHEN ?1 = 'sent' OR ?1 = 'dead' THEN '' ELSE body END, "
+            "body_sealed = CASE WHEN ?1 = 'sent' OR ?1 = 'dead' THEN x'' ELSE body_sealed END, "
+            "recipient_sealed = CASE WHEN ?1 = 'sent' OR ?1 = 'dead' THEN x'' ELSE "
+            "recipient_sealed END "
+            "WHERE id = ?6 AND attempts = ?7 AND ") +
+        kOutboxInPlay;
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     st.bind(1, mark.status);
     st.bind(2, static_cast<int64_t>(mark.attempts));

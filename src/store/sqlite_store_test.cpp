@@ -411,6 +411,53 @@ TEST(SqliteStoreOpen, OutboxRebuiltWithoutInListsKeepsItsMessages) {
   EXPECT_NE(raw.exec("UPDATE outbox SET status = 'lost' WHERE id = 1"), SQLITE_OK);  // CHECK holds
 }
 
+// Schema step 17: messages queued before the outbox sealed its texts keep them in `body`. Those
+// already sent or dead had their links kept in clear for ever: the step blanks them (and their
+// sealed recipients), and the file keeps no trace of the text; those still in play are sent as
+// they are.
+TEST(SqliteStoreOpen, OutboxTextsOfFinalMessagesAreBlankedByStep17) {
+  TempDir dir;
+  const auto path = dir.file("hb.db");
+  {
+    auto conn = sqlite::Conn::open(path, sqlite::Conn::Role::kWriter);
+    ASSERT_TRUE(conn.is_ok());
+    ASSERT_TRUE(sqlite::migrate(**conn, 16).is_ok());
+  }
+  {
+    RawDb raw(path);
+    int i = 0;
+    for (const char* status : {"sent", "dead", "queued", "failed"}) {
+      ++i;
+      ASSERT_EQ(
+          raw.exec(
+              "INSERT INTO outbox(channel, patient_id, recipient_sealed, recipient_index, subject, "
+              "body, status, attempts, next_attempt, last_error, created, sent_at, dedupe_key) "
+              "VALUES('sms', 'p', x'0102', 'ix', '', 'open https://hb.example/c/" +
+              std::string(status) + "-link-Zq8', '" + status + "', 1, 5, '', 1, NULL, 'k" +
+              std::to_string(i) + "')"),
+          SQLITE_OK)
+          << raw.errmsg();
+    }
+  }
+  must_open(options_for(path)).reset();  // migrates; closing checkpoints the WAL into the file
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.one("SELECT version FROM schema_version"),
+              std::to_string(sqlite::schema_version_known()));
+    EXPECT_EQ(
+        raw.rows("SELECT status, body, hex(recipient_sealed), recipient_index, attempts, "
+                 "length(body_sealed) FROM outbox ORDER BY id"),
+        (std::vector<std::string>{"sent|||ix|1|0", "dead|||ix|1|0",
+                                  "queued|open https://hb.example/c/queued-link-Zq8|0102|ix|1|0",
+                                  "failed|open https://hb.example/c/failed-link-Zq8|0102|ix|1|0"}));
+  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NE(bytes.find("queued-link-Zq8"), std::string::npos);  // we read the right bytes
+  EXPECT_EQ(bytes.find("sent-link-Zq8"), std::string::npos);
+  EXPECT_EQ(bytes.find("dead-link-Zq8"), std::string::npos);
+}
+
 TEST(SqliteStoreOpen, NewerSchemaIsConflict) {
   TempDir dir;
   const auto path = dir.file("hb.db");

@@ -194,6 +194,9 @@ class Writer : public Reader {
   virtual Result<int64_t> outbox_enqueue(const OutboxMessage& m) = 0;
   // Moves message `id` to `mark`, only if it still has `from_attempts` attempts: a claim or result
   // that lost a race with another dispatcher is kConflict and changes nothing; kNotFound if absent.
+  // A final mark (sent, dead) also blanks the sealed recipient and the body, so that a copy of the
+  // database holds no live link: only the recipient's keyed hash, the status, attempts, times and
+  // error stay.
   virtual Status outbox_mark(int64_t id, int from_attempts, const OutboxMark& mark) = 0;
   // ---- end notify ----
 

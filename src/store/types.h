@@ -296,17 +296,19 @@ struct ConsentGrant {
 
 // ---- notify: the outbox ----
 // One notification waiting to be sent, being sent, or done with. Notifications never carry health
-// data: the subject and body are a short fixed text and a link. The recipient (a phone number or
-// an e-mail address, personal data) reaches the store only sealed by notify/, with a keyed hash
-// beside it for lookups and rate limits.
+// data: the subject and body are a short fixed text and a link. But the link is a bearer secret
+// (a certificate's /c/<token>, a sign-in code), and the recipient (a phone number or an e-mail
+// address) is personal data: both reach the store only sealed by notify/, with a keyed hash of the
+// recipient beside it for lookups and rate limits. A final mark (sent, dead) forgets them.
 struct OutboxMessage {
   int64_t id = 0;                // store-assigned, increasing
   std::string channel;           // sms | email
   std::string patient_id;        // whom it is for ("" if not a patient)
-  std::string recipient_sealed;  // AES-GCM sealed recipient (opaque to the store)
+  std::string recipient_sealed;  // AES-GCM sealed recipient (opaque to the store); "" once final
   std::string recipient_index;   // keyed hash of the recipient, hex
-  std::string subject;           // e-mail subject ("" for SMS)
-  std::string body;              // the text
+  std::string subject;           // e-mail subject ("" for SMS): a fixed text, in clear
+  std::string body_sealed;       // AES-GCM sealed text (opaque to the store); "" once final
+  std::string body;              // the text in clear: only in rows queued before schema step 17
   std::string status;            // queued | sending | sent | failed | dead (see OutboxMark)
   int attempts = 0;              // sends started so far
   Time next_attempt{};           // when it is next due (for sending: when the claim lapses)

@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "harness.h"
 
@@ -509,6 +511,53 @@ TEST(Cli, LogVerifyChecksTheServedLog) {
   // The operators' view of notifications (empty here) works on the same folder.
   auto outbox = run_healthbook({"outbox", "list", "--data", server.data_dir(), "--status", "dead"});
   EXPECT_EQ(outbox.exit_code, 0) << outbox.err;
+}
+
+// An SMS the gateway does not take: the operator sees when it is tried next and why it failed, and
+// so does the issuing facility in its document's delivery; neither sees the number.
+TEST(Cli, OutboxListShowsTheNextTryAndTheLastError) {
+  // Nothing listens on port 1 of the loopback: every send is refused, and tried again.
+  Server server({"HEALTHBOOK_SMS_TRANSPORT=http", "HEALTHBOOK_SMS_URL=http://127.0.0.1:1/sms"});
+  server.add_facility("01001", "Bach Mai Hospital", "public-hospital");
+  const std::string token = server.token(server.add_client("01001"));
+  const Json request = {{"documentId", "MC-SMS-1"},
+                        {"kind", "mc-outpatient"},
+                        {"patient",
+                         {{"nationalId", "079201001234"},
+                          {"family", "Nguyen"},
+                          {"given", "Thi Mai"},
+                          {"birthDate", "1990-04-12"},
+                          {"phone", "+84901234567"}}},
+                        {"doctor", {{"name", "Dr. Tran Van Binh"}}},
+                        {"leave", {{"from", "2026-11-20"}, {"to", "2026-11-22"}}},
+                        {"diagnosis", {{"text", "Acute upper respiratory infection"}}}};
+  auto issued = server.send("POST", "/api/v1/documents", token, request.dump(),
+                            {"Content-Type: application/json"});
+  ASSERT_EQ(issued.status, 201) << issued.body;
+
+  // The first try fails within milliseconds of the issue; the next is a second later.
+  Json delivery = Json::object();
+  for (int i = 0; i < 200 && delivery.value("status", "") != "failed"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    delivery =
+        server.get("/api/v1/documents/MC-SMS-1", token).json().value("delivery", Json::object());
+  }
+  ASSERT_EQ(delivery.value("status", ""), "failed") << delivery.dump();
+  EXPECT_NE(delivery.value("lastError", "").find("SMS gateway"), std::string::npos)
+      << delivery.dump();
+  EXPECT_TRUE(delivery.contains("nextAttempt")) << delivery.dump();
+  EXPECT_EQ(delivery.dump().find("901234567"), std::string::npos);
+
+  // (Asked again should it catch the message in the moment of a retry, "sending".)
+  CommandResult list;
+  for (int i = 0; i < 5 && list.out.find("\tfailed\t") == std::string::npos; ++i) {
+    list = run_healthbook({"outbox", "list", "--data", server.data_dir(), "--status", "failed"});
+    ASSERT_EQ(list.exit_code, 0) << list.err;
+  }
+  EXPECT_NE(list.out.find("\tfailed\tattempts "), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\tnext 20"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("unavailable: SMS gateway"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("901234567"), std::string::npos) << list.out;
 }
 
 }  // namespace

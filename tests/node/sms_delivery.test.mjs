@@ -95,3 +95,29 @@ test('a gateway that fails is retried with backoff until it takes the message', 
   assert.ok(sms, 'delivered after the gateway recovered');
   assert.equal(failNext, 0);
 });
+
+test('while the gateway fails, the issuer sees the last error and the next try', async () => {
+  const token = await hb.token(await hb.addClient('01001'));
+  failNext = 1;
+  await issue(token, 'SMS-3', '+84933333333');
+  let delivery;
+  for (let i = 0; i < 100; i++) {
+    delivery = (await (await fetch(`${hb.base}/api/v1/documents/SMS-3`, { headers: { authorization: `Bearer ${token}` } })).json()).delivery;
+    if (delivery?.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(delivery.status, 'failed', JSON.stringify(delivery));
+  assert.match(delivery.lastError, /HTTP 503/);
+  assert.ok(!delivery.lastError.includes('933333333'), delivery.lastError);
+  assert.ok(Date.parse(delivery.nextAttempt) > Date.now() - 1000, delivery.nextAttempt);
+  // The first retry comes a second later; then it is sent, and the error is gone.
+  assert.ok(await waitFor((m) => m.body.to === '+84933333333'), 'delivered after the gateway recovered');
+  for (let i = 0; i < 50 && delivery.status !== 'sent'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    delivery = (await (await fetch(`${hb.base}/api/v1/documents/SMS-3`, { headers: { authorization: `Bearer ${token}` } })).json()).delivery;
+  }
+  assert.equal(delivery.status, 'sent');
+  assert.equal(delivery.attempts, 2);
+  assert.equal(delivery.lastError, undefined);
+  assert.equal(delivery.nextAttempt, undefined);
+});
