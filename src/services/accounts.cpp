@@ -379,7 +379,7 @@ Result<AccountResult> AccountService::start_challenge(Challenge kind,
     return Status(Code::kUnavailable, "no national id system is configured");
 
   const std::string key_prefix = reset ? "reset-" : "";
-  if (!signups_by_address_.allow(key_prefix + "addr:" + address)) {
+  if (!signups_by_address_.allow(key_prefix + address_key(address))) {
     return limited(reset ? "Too many password resets from this network. Try again later."
                          : "Too many sign-ups from this network. Try again later.",
                    60 * 60 / kSignupsPerAddress);
@@ -446,7 +446,7 @@ Result<AccountResult> AccountService::finish_signup(const std::string& challenge
   HB_RETURN_IF_ERROR(check_password(password, ""));
   // The address pays before the code is checked, and is paid back unless it was wrong: codes sent
   // at once cannot all pass a check of the address's count made before any of them was counted.
-  Charge charge(wrong_by_address_, "addr:" + address);
+  Charge charge(wrong_by_address_, address_key(address));
   if (!charge.charged()) {
     return limited("Too many wrong codes from this network. Try again later.", 60);
   }
@@ -550,7 +550,7 @@ Result<AccountResult> AccountService::finish_reset(const std::string& challenge,
   const std::string code = trim(code_in);
   const std::string authenticator_code = trim(authenticator_code_in);
   HB_RETURN_IF_ERROR(check_password(password, ""));
-  Charge charge(wrong_by_address_, "addr:" + address);  // as at sign-up
+  Charge charge(wrong_by_address_, address_key(address));  // as at sign-up
   if (!charge.charged()) {
     return limited("Too many wrong codes from this network. Try again later.", 60);
   }
@@ -723,7 +723,7 @@ Result<AccountResult> AccountService::login(std::string_view national_id_in,
   // Attempts sent at once do not share one look at the counts (services/rate_limit.h): the
   // address pays before the password is checked, and one attempt for a national id (an account
   // or none: the same) is checked at a time, up to its durable count.
-  Charge charge(wrong_by_address_, "addr:" + address);
+  Charge charge(wrong_by_address_, address_key(address));
   if (!charge.charged()) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }
@@ -944,7 +944,7 @@ Result<AccountResult> AccountService::second_factor(const std::string& session_t
   const Time now = clock_.now();
   // As for a login: one attempt for the account's strikes at a time (a code here, the current
   // password when changing it), the address paying first.
-  Charge charge(wrong_by_address_, "addr:" + address);
+  Charge charge(wrong_by_address_, address_key(address));
   if (!charge.charged()) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }
@@ -1210,7 +1210,7 @@ Result<AccountResult> AccountService::change_password(const std::string& session
   const std::string national_id = p.national_ids.empty() ? std::string() : p.national_ids[0];
   HB_RETURN_IF_ERROR(check_password(new_password, national_id));
   // As for a login: one attempt for the account's strikes at a time, the address paying first.
-  Charge charge(wrong_by_address_, "addr:" + address);
+  Charge charge(wrong_by_address_, address_key(address));
   if (!charge.charged()) {
     return limited("Too many wrong attempts from this network. Try again later.", 60);
   }

@@ -192,7 +192,7 @@ Result<TokenGrant> AuthService::token(const QueryParams& form, const std::string
 
   // Per address before any work; per client only once the assertion is proven to be the
   // client's, so nobody can use up a client's allowance with forged assertions.
-  if (!limiter_.allow("ip:" + remote_address)) {
+  if (!limiter_.allow(address_key(remote_address))) {
     return Status(Code::kTooManyRequests, "too many token requests; slow down");
   }
 

@@ -914,8 +914,8 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
   const std::string hash = crypto::sha256_hex(token);
   const Time now = clock_.now();
   Attempt out;
-  const std::string address_key = "addr:" + address;
-  if (wrong_by_address_.exhausted(address_key)) {
+  const std::string by_address = address_key(address);
+  if (wrong_by_address_.exhausted(by_address)) {
     out.refused = too_many_from_address();
     return out;
   }
@@ -929,7 +929,7 @@ Result<DocumentService::Attempt> DocumentService::check_birth_date(const std::st
   // Answers sent at once do not share one look at the counts (services/rate_limit.h): the
   // address pays before the answer is checked, and one answer for a link (or for a link that
   // does not exist: the same) is checked at a time, up to its durable count.
-  Charge charge(wrong_by_address_, address_key);
+  Charge charge(wrong_by_address_, by_address);
   if (!charge.charged()) {
     out.refused = too_many_from_address();
     return out;

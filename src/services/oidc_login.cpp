@@ -229,7 +229,8 @@ Result<Json> OidcLogin::verify(const std::string& id_token, const std::string& n
 
 Result<OidcRedirect> OidcLogin::start(const std::string& address) {
   if (!enabled()) return not_found("the eID login is not configured");
-  if (!starts_.allow("addr:" + address)) return failed(address, "too many starts from the address");
+  if (!starts_.allow(address_key(address)))
+    return failed(address, "too many starts from the address");
   auto p = provider();
   if (!p) {
     if (p.error().code() == Code::kInternal) return p.error();
@@ -268,7 +269,7 @@ Result<OidcRedirect> OidcLogin::start(const std::string& address) {
 Result<OidcRedirect> OidcLogin::callback(const Callback& in, const std::string& state_cookie,
                                          const std::string& address) {
   if (!enabled()) return not_found("the eID login is not configured");
-  if (!callbacks_.allow("addr:" + address))
+  if (!callbacks_.allow(address_key(address)))
     return failed(address, "too many callbacks from the address");
   const Time now = clock_.now();
 

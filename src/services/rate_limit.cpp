@@ -1,9 +1,30 @@
 #include "services/rate_limit.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace hb::services {
+
+std::string address_key(std::string_view address) {
+  const std::string text(address);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return "addr:" + text;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return "addr:" + text;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  char out[INET6_ADDRSTRLEN];
+  if (std::memcmp(v6.s6_addr, kMapped, sizeof kMapped) == 0) {
+    std::memcpy(&v4, v6.s6_addr + 12, 4);
+    if (inet_ntop(AF_INET, &v4, out, sizeof out) == nullptr) return "addr:" + text;
+    return std::string("addr:") + out;
+  }
+  std::memset(v6.s6_addr + 8, 0, 8);  // the interface half
+  if (inet_ntop(AF_INET6, &v6, out, sizeof out) == nullptr) return "addr:" + text;
+  return std::string("addr:") + out + "/64";
+}
 
 bool RateLimiter::allow(const std::string& key) {
   Time now = clock_.now();

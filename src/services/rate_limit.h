@@ -7,6 +7,7 @@
 
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -40,6 +41,12 @@ class RateLimiter {
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
 };
+
+// The limiters' key for a client address: "addr:" and the address for IPv4 (an IPv4-mapped IPv6
+// address counts as its IPv4 one); for IPv6 its /64, "addr:2001:db8:1:2::/64", since one
+// subscriber or host is commonly given a whole /64 and could otherwise spread guesses over 2^64
+// addresses. Anything that is not an address ("demo", "") is used as it is.
+std::string address_key(std::string_view address);
 
 // A try charged to a limiter's key before the answer is checked, and given back when it goes out
 // of scope unless kept (the answer was checked and wrong). A limit on failures that charged only

@@ -128,6 +128,29 @@ TEST(ScopesTest, ParsesV2AndV1AndIntersects) {
   EXPECT_EQ(narrow.to_string(), "system/Patient.rs");
 }
 
+TEST(RateLimiterTest, AnIpv6ClientIsLimitedByItsSlash64) {
+  // Every address of one /64 is one key: a host given a /64 cannot spread its guesses over it.
+  EXPECT_EQ(address_key("2001:db8:1:2::1"), "addr:2001:db8:1:2::/64");
+  EXPECT_EQ(address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "addr:2001:db8:1:2::/64");
+  EXPECT_EQ(address_key("2001:0db8:0001:0002:0:0:0:9"), "addr:2001:db8:1:2::/64");
+  EXPECT_NE(address_key("2001:db8:1:3::1"), address_key("2001:db8:1:2::1"));
+  EXPECT_EQ(address_key("::1"), "addr:::/64");
+  // An IPv4 client reached over IPv6 is the same client as over IPv4.
+  EXPECT_EQ(address_key("::ffff:192.0.2.7"), "addr:192.0.2.7");
+  EXPECT_EQ(address_key("192.0.2.7"), "addr:192.0.2.7");
+  EXPECT_NE(address_key("192.0.2.8"), address_key("192.0.2.7"));
+  // Not an address: as it is.
+  EXPECT_EQ(address_key("demo"), "addr:demo");
+  EXPECT_EQ(address_key(""), "addr:");
+
+  ManualClock clock;
+  RateLimiter limiter(clock, 1, 2);
+  EXPECT_TRUE(limiter.allow(address_key("2001:db8:1:2::10")));
+  EXPECT_TRUE(limiter.allow(address_key("2001:db8:1:2::11")));
+  EXPECT_FALSE(limiter.allow(address_key("2001:db8:1:2::12"))) << "the /64 has spent its burst";
+  EXPECT_TRUE(limiter.allow(address_key("2001:db8:1:3::12")));
+}
+
 TEST(RateLimiterTest, RefillsWithTheClock) {
   ManualClock clock;
   RateLimiter limiter(clock, 60, 5);  // one a second, bursts of five

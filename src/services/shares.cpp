@@ -398,7 +398,7 @@ Result<ShareAnswer> ShareService::manifest(const std::string& token, std::string
        {"title", "locked"},
        {"detail", "Too many wrong passcodes from this network. Try again later."},
        {"retryAfter", 120}}};
-  Charge charge(wrong_by_address_, "addr:" + address);
+  Charge charge(wrong_by_address_, address_key(address));
   if (!charge.charged()) return too_many;
   const InFlight::Claim claim = checking_.claim(hash);
   if (!claim.held()) {
