@@ -17,6 +17,8 @@ const char* code_name(Code c) {
     case Code::kUnsupportedMedia: return "unsupported-media-type";
     case Code::kTooManyRequests: return "too-many-requests";
     case Code::kNotAcceptable: return "not-acceptable";
+    case Code::kMethodNotAllowed:
+      return "method-not-allowed";
     case Code::kNotImplemented: return "not-implemented";
     case Code::kUnavailable: return "unavailable";
     case Code::kInternal: return "internal";
@@ -39,6 +41,8 @@ int http_status_of(Code c) {
     case Code::kUnsupportedMedia: return 415;
     case Code::kTooManyRequests: return 429;
     case Code::kNotAcceptable: return 406;
+    case Code::kMethodNotAllowed:
+      return 405;
     case Code::kNotImplemented: return 501;
     case Code::kUnavailable: return 503;
     case Code::kInternal: return 500;

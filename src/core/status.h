@@ -32,6 +32,7 @@ enum class Code {
   kUnsupportedMedia,    // wrong content type (415)
   kTooManyRequests,     // rate limited (429)
   kNotAcceptable,       // cannot answer in the requested format (406)
+  kMethodNotAllowed,    // the resource does not answer this method (405; the HTTP layer says Allow)
   kNotImplemented,      // a feature the server does not offer (501)
   kUnavailable,         // shutting down, overloaded (503)
   kInternal,            // our fault (500)

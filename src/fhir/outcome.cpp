@@ -17,6 +17,8 @@ const char* issue_type_for(Code code) {
     case Code::kUnsupportedMedia: return "not-supported";
     case Code::kTooManyRequests: return "throttled";
     case Code::kNotAcceptable: return "not-supported";
+    case Code::kMethodNotAllowed:
+      return "not-supported";
     case Code::kNotImplemented: return "not-supported";
     case Code::kUnavailable: return "transient";
     case Code::kInternal: return "exception";

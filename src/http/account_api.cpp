@@ -49,7 +49,7 @@ Response resident_json(int status, const Json& body) {
 }
 
 Response method_not_allowed(const char* allow) {
-  Response r = account_problem(Status(Code::kNotImplemented, std::string("use ") + allow));
+  Response r = account_problem(Status(Code::kMethodNotAllowed, std::string("use ") + allow));
   r.status = 405;
   r.set("Allow", allow);
   return r;
@@ -186,7 +186,7 @@ Response account_api(services::AccountService& accounts, const Config& config, c
 
   Result<services::AccountResult> out = Status(Code::kNotFound, "no such endpoint");
   if (route == "me") {
-    if (m != "GET" && m != "HEAD") return account_problem(Status(Code::kNotImplemented, "use GET"));
+    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
     out = accounts.me(session, addr);
   } else {
     static const char* kPosts[] = {
@@ -196,7 +196,7 @@ Response account_api(services::AccountService& accounts, const Config& config, c
     bool known = false;
     for (const char* p : kPosts) known |= route == p;
     if (!known) return account_problem(not_found("no such endpoint"));
-    if (m != "POST") return account_problem(Status(Code::kNotImplemented, "use POST"));
+    if (m != "POST") return method_not_allowed("POST");
     if (Status c = check_csrf(req, config); !c) return account_problem(c);
     if (route == "signup/start") {
       auto b = strings(req, {"nationalId", "birthDate"});

@@ -81,6 +81,19 @@ Response problem(const Status& s) {
   return r;
 }
 
+// 405, with the methods the resource does answer (RFC 9110 §15.5.6: Allow is required).
+Response wrong_method(const char* allow) {
+  Response r = problem(Status(Code::kMethodNotAllowed, std::string("use ") + allow));
+  r.set("Allow", allow);
+  return r;
+}
+
+Response fhir_wrong_method(const char* allow, const std::string& what) {
+  Response r = fhir_error(Status(Code::kMethodNotAllowed, what));
+  r.set("Allow", allow);
+  return r;
+}
+
 Response json_response(int status, const Json& j) {
   Response r;
   r.status = status;
@@ -270,7 +283,7 @@ class Api {
     auto parts = split_path(req.path);  // issuers <code> .well-known jwks.json | crl <kid>.json
     Result<Json> out = Status(Code::kNotFound, "no such issuer document");
     if (req.method != "GET" && req.method != "HEAD") {
-      out = Status(Code::kNotImplemented, "use GET");
+      out = Status(Code::kMethodNotAllowed, "use GET");
     } else if (parts.size() == 4 && parts[2] == ".well-known" && parts[3] == "jwks.json") {
       out = s_.documents.jwks(parts[1]);
     } else if (parts.size() == 5 && parts[2] == ".well-known" && parts[3] == "crl" &&
@@ -279,6 +292,7 @@ class Api {
     }
     Response r = out ? json_response(200, *out) : problem(out.error());
     r.set("Access-Control-Allow-Origin", "*");
+    if (!out && out.error().code() == Code::kMethodNotAllowed) r.set("Allow", "GET, HEAD");
     if (out) r.set("Cache-Control", "public, max-age=300");
     return r;
   }
@@ -306,7 +320,7 @@ class Api {
       return r;
     }
     if (parts[2] == "verify" && parts.size() == 3) {
-      if (m != "POST") return problem(Status(Code::kNotImplemented, "POST {\"card\": \"shc:/...\"}"));
+      if (m != "POST") return wrong_method("POST");
       auto body = parse_json(req.body, JsonLimits{256 * 1024, 8});
       if (!body) return problem(body.error());
       if (!body->is_object() || !body->contains("card") || !(*body)["card"].is_string()) {
@@ -337,7 +351,7 @@ class Api {
     auto principal = s_.auth.authenticate(req.header("authorization").value_or(""), req.remote_address);
     if (!principal) return problem(principal.error());
     if (parts.size() == 3) {
-      if (m != "POST") return problem(Status(Code::kNotImplemented, "POST a document request"));
+      if (m != "POST") return wrong_method("POST");
       auto ct = req.header("content-type");
       if (!ct || media_type(*ct) != "application/json") {
         return problem(Status(Code::kUnsupportedMedia, "Content-Type must be application/json"));
@@ -398,6 +412,12 @@ class Api {
       r.body = std::move(*png);
       return r;
     }
+    // A known path asked with a method it does not answer.
+    if (parts.size() == 4)
+      return wrong_method(parts[3] == "batch" ? "GET, HEAD, POST" : "GET, HEAD");
+    if (parts.size() == 5 && (parts[4] == "reopen-link" || parts[4] == "revoke"))
+      return wrong_method("POST");
+    if (parts.size() == 5 && parts[4] == "qr.png") return wrong_method("GET, HEAD");
     return problem(not_found("no such endpoint"));
   }
 
@@ -431,6 +451,10 @@ class Api {
         }
         out = s_.documents.link_preferences_refusal();
       }
+    } else if (parts.size() == 4) {
+      return wrong_method("GET, HEAD");
+    } else if (parts.size() == 5 && (parts[4] == "unlock" || parts[4] == "preferences")) {
+      return wrong_method("POST");
     }
     if (!out) {
       if (out.error().code() == Code::kInternal) spdlog::error("document link: {}", out.error().message());
@@ -502,7 +526,8 @@ class Api {
     auto parts = split_path(req.path);  // parts[0] == "fhir"
     if (Status a = check_accept(req); !a) return fhir_error(a);
     if (parts.size() == 2 && parts[1] == "metadata") {
-      if (req.method != "GET" && req.method != "HEAD") return fhir_error(Status(Code::kNotImplemented, "use GET"));
+      if (req.method != "GET" && req.method != "HEAD")
+        return fhir_wrong_method("GET, HEAD", "use GET");
       Response r;
       r.set("Content-Type", kFhirJson);
       r.body = dump_json(s_.records.capability_statement());
@@ -519,14 +544,17 @@ class Api {
     }
     auto done = [&](const Result<services::FhirResult>& r) {
       if (!r) {
-        if (r.error().code() == Code::kInternal) spdlog::error("{} {}: {}", req.method, req.path, r.error().message());
+        if (r.error().code() == Code::kInternal) {
+          spdlog::error("{} {}: {}", req.method, loggable_path(req.path), r.error().message());
+        }
         return fhir_error(r.error());
       }
       return fhir_ok(*r, minimal);
     };
     const std::string& m = req.method;
     if (parts.size() == 1) {
-      if (m != "POST") return fhir_error(Status(Code::kNotImplemented, "POST a transaction or batch Bundle to the base"));
+      if (m != "POST")
+        return fhir_wrong_method("POST", "POST a transaction or batch Bundle to the base");
       if (Status b = check_fhir_body(req); !b) return fhir_error(b);
       return done(s_.records.bundle(who, req.body));
     }
@@ -545,10 +573,10 @@ class Api {
         if (req.query.empty()) return fhir_error(invalid("PUT on a type needs search parameters (conditional update)"));
         return done(s_.records.conditional_update(who, type, req.query, req.body, header_string(req, "if-match")));
       }
-      return fhir_error(Status(Code::kNotImplemented, m + " is not supported on a type"));
+      return fhir_wrong_method("GET, HEAD, POST, PUT", m + " is not supported on a type");
     }
     if (parts.size() == 3 && parts[2] == "_search") {
-      if (m != "POST") return fhir_error(Status(Code::kNotImplemented, "use POST for _search"));
+      if (m != "POST") return fhir_wrong_method("POST", "use POST for _search");
       auto ct = req.header("content-type");
       if (!ct || media_type(*ct) != "application/x-www-form-urlencoded") {
         return fhir_error(Status(Code::kUnsupportedMedia, "_search takes application/x-www-form-urlencoded"));
@@ -567,7 +595,7 @@ class Api {
         return done(s_.records.update(who, type, id, req.body, header_string(req, "if-match")));
       }
       if (m == "DELETE") return done(s_.records.remove(who, type, id));
-      return fhir_error(Status(Code::kNotImplemented, m + " is not supported on an instance"));
+      return fhir_wrong_method("GET, HEAD, PUT, DELETE", m + " is not supported on an instance");
     }
     if (parts.size() == 4 && parts[3] == "_history" && (m == "GET" || m == "HEAD")) {
       return done(s_.records.history(who, type, id, req.query));
@@ -608,6 +636,24 @@ Response refusal_page(int status, std::string_view reason, std::string_view targ
   return r;
 }
 
+std::string loggable_path(std::string_view path) {
+  // Longest first: /shl/s/<token> is a share's, /shl/<token> a document's.
+  static constexpr std::string_view kSecretAfter[] = {"/c/", "/shl/s/", "/shl/", "/api/v1/links/"};
+  for (std::string_view prefix : kSecretAfter) {
+    if (path.substr(0, prefix.size()) != prefix) continue;
+    std::string_view rest = path.substr(prefix.size());
+    const size_t start = rest.find_first_not_of('/');  // "/c//<token>" names the same link
+    if (start == std::string_view::npos) return std::string(path);
+    rest.remove_prefix(start);
+    const size_t end = rest.find('/');
+    std::string out(prefix);
+    out += "<token>";
+    if (end != std::string_view::npos) out += rest.substr(end);
+    return out;
+  }
+  return std::string(path);
+}
+
 Handler make_api_handler(Services s) {
   auto api = std::make_shared<Api>(s);
   return [api](const Request& req) {
@@ -617,12 +663,13 @@ Handler make_api_handler(Services s) {
       r = api->handle(req);
     } catch (const std::exception& e) {
       // A bug, not the caller's fault: say so in FHIR terms, log the kind of failure only.
-      spdlog::error("{} {}: unexpected exception ({})", req.method, req.path, typeid(e).name());
+      spdlog::error("{} {}: unexpected exception ({})", req.method, loggable_path(req.path),
+                    typeid(e).name());
       r = fhir_error(Status(Code::kInternal, "internal error"));
     }
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
     // Paths carry resource ids, never health data; query strings may, so they are not logged.
-    spdlog::debug("{} {} {} {}us", req.method, req.path, r.status, us);
+    spdlog::debug("{} {} {} {}us", req.method, loggable_path(req.path), r.status, us);
     return r;
   };
 }

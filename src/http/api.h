@@ -55,6 +55,11 @@ bool waits_for_commit(const Request& req);
 
 Response refusal_page(int status, std::string_view reason, std::string_view target);
 
+// `path` as it may be logged: the bearer secret in a document link (/c/<token>,
+// /api/v1/links/<token>/...) or a SMART Health Link manifest (/shl/<token>, /shl/s/<token>) is
+// replaced by "<token>"; the rest of the path stays, for what was asked.
+std::string loggable_path(std::string_view path);
+
 // The HTTP status for a service status code.
 int http_status(Code code);
 

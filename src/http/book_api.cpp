@@ -35,7 +35,7 @@ Response book_api(services::BookService& book, services::AccountService& account
   if (!shape_ok) return account_problem(not_found("no such endpoint"));
   const bool put = route == "connections" && parts.size() == 5;
   if (put ? m != "PUT" : !read) {
-    return account_problem(Status(Code::kNotImplemented, put ? "use PUT" : "use GET"));
+    return method_not_allowed(put ? "PUT" : "GET, HEAD");
   }
   if (put) {
     if (Status c = check_csrf(req, config); !c) return account_problem(c);

@@ -22,9 +22,9 @@ Response me_documents_api(services::AccountService& accounts, services::ProxySer
   const bool one = n == 5;
   const bool action = n == 6 && (parts[5] == "reopen-link" || parts[5] == "links" || parts[5] == "preferences");
   if (!list && !one && !action) return account_problem(not_found("no such endpoint"));
-  if ((list || one) && !get) return account_problem(Status(Code::kNotImplemented, "use GET"));
+  if ((list || one) && !get) return method_not_allowed("GET, HEAD");
   if (action) {
-    if (m != "POST") return account_problem(Status(Code::kNotImplemented, "use POST"));
+    if (m != "POST") return method_not_allowed("POST");
     if (Status c = check_csrf(req, config); !c) return account_problem(c);
   }
   auto who = me_resident(accounts, proxies, config, req);

@@ -62,7 +62,7 @@ Response oidc_api(services::OidcLogin* oidc, const Config& config, const Request
     return account_problem(not_found("no such endpoint"));
   // start writes a state: GET only; the status may be asked with HEAD too.
   if (req.method != "GET" && !(req.method == "HEAD" && route.empty()))
-    return account_problem(Status(Code::kNotImplemented, "use GET"));
+    return method_not_allowed(route.empty() ? "GET, HEAD" : "GET");
   const bool enabled = oidc && oidc->enabled();
   if (route.empty()) {
     services::AccountResult status;

@@ -870,5 +870,48 @@ TEST_F(DocumentBatches, ALargeBatchSpansSeveralLogAppends) {
   EXPECT_EQ(verdict["outcome"], "valid") << verdict.dump();
 }
 
+TEST_F(Documents, AKnownPathAskedWithAnotherMethodIs405WithAllow) {
+  auto r = issue(mc_request("MC-0405"), a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string link = Json::parse(r.body)["link"];
+  const std::string token = link.substr(link.rfind('/') + 1);
+  struct Case {
+    const char* method;
+    std::string path;
+    const char* allow;
+    bool fhir;
+  };
+  const Case cases[] = {
+      {"GET", "/api/v1/verify", "POST", false},
+      {"GET", "/api/v1/documents", "POST", false},
+      {"DELETE", "/api/v1/documents/MC-0405", "GET, HEAD", false},
+      {"GET", "/api/v1/documents/MC-0405/revoke", "POST", false},
+      {"POST", "/api/v1/documents/MC-0405/qr.png", "GET, HEAD", false},
+      {"DELETE", "/api/v1/links/" + token, "GET, HEAD", false},
+      {"GET", "/api/v1/links/" + token + "/unlock", "POST", false},
+      {"PUT", "/issuers/01001/.well-known/jwks.json", "GET, HEAD", false},
+      {"DELETE", "/fhir/Patient", "GET, HEAD, POST, PUT", true},
+      {"PATCH", "/fhir/Patient/x", "GET, HEAD, PUT, DELETE", true},
+      {"GET", "/fhir", "POST", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.path);
+    auto res = server_->send(c.method, c.path, a_, "", kJson);
+    EXPECT_EQ(res.status, 405) << res.body;
+    EXPECT_EQ(res.headers["allow"], c.allow);
+    Json body = res.json();
+    if (c.fhir) {
+      EXPECT_EQ(body["resourceType"], "OperationOutcome");
+    } else {
+      EXPECT_EQ(body["status"], 405) << "the problem's status is the response's";
+    }
+  }
+  // Nothing changed: the document is still valid, and its link still asks for the birth date.
+  auto st = server_->get("/api/v1/documents/MC-0405", a_);
+  ASSERT_EQ(st.status, 200) << st.body;
+  EXPECT_EQ(st.json()["status"], "active");
+  EXPECT_EQ(server_->get("/api/v1/links/" + token, "").status, 401);
+}
+
 }  // namespace
 }  // namespace hb::test
