@@ -53,6 +53,8 @@ export const en = {
   'verdict.superseded.help': 'This certificate is genuine but the facility has replaced it with a newer one. Ask for the newer certificate.',
   'verdict.reason': 'Reason',
   'verdict.details': 'Technical details',
+  'verdict.warnings': 'Also noticed (the verdict stands)',
+  'verdict.otherErrors': 'Other problems found',
   'verdict.issuer': 'Issued by',
   'verdict.claimedIssuer': 'Claims to be from',
   'verdict.content': 'What the certificate says',

@@ -53,6 +53,8 @@ export const vi: Record<MessageKey, string> = {
   'verdict.superseded.help': 'Giấy chứng nhận này là thật nhưng cơ sở y tế đã cấp giấy mới thay thế. Hãy yêu cầu giấy mới.',
   'verdict.reason': 'Lý do',
   'verdict.details': 'Chi tiết kỹ thuật',
+  'verdict.warnings': 'Lưu ý thêm (kết quả không thay đổi)',
+  'verdict.otherErrors': 'Các lỗi khác được phát hiện',
   'verdict.issuer': 'Cơ sở cấp',
   'verdict.claimedIssuer': 'Tự nhận là của',
   'verdict.content': 'Nội dung giấy chứng nhận',

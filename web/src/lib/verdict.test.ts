@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cleanCardText, humanName, isVerifyAnswer, kindLabel, reasonSentence, summarizeBundle, trustsIssuer } from './verdict';
+import { cleanCardText, humanName, isVerifyAnswer, kindLabel, otherFindings, reasonSentence, summarizeBundle, trustsIssuer } from './verdict';
 import { translate } from '../i18n/translate';
 import { safeLinkPath, svgDataUrl } from './api';
 
@@ -61,6 +61,33 @@ const bundle = {
     },
   ],
 };
+
+describe('otherFindings', () => {
+  test('lists every warning, and the errors other than the verdict\'s own reason', () => {
+    const f = otherFindings({
+      outcome: 'invalid',
+      reason: 'bad_signature',
+      errors: [
+        { reason: 'bad_signature', message: 'the signature does not verify' },
+        { reason: 'not_in_transparency_log', message: 'not in the log' },
+      ],
+      warnings: [{ reason: 'vc_type_unknown', message: 'unknown type' }],
+    });
+    expect(f.errors.map((e) => e.reason)).toEqual(['not_in_transparency_log']);
+    expect(f.warnings.map((w) => w.reason)).toEqual(['vc_type_unknown']);
+  });
+  test('a valid card with a warning keeps it', () => {
+    const f = otherFindings({ outcome: 'valid', warnings: [{ reason: 'crl_outdated', message: 'stale list' }] });
+    expect(f.warnings).toHaveLength(1);
+    expect(f.errors).toHaveLength(0);
+  });
+  test('drops entries that are not findings instead of showing them half', () => {
+    const answer = JSON.parse('{"outcome":"valid","warnings":[{"reason":1},"x",null,{"reason":"a","message":"b"}],"errors":"no"}');
+    const f = otherFindings(answer);
+    expect(f.warnings).toEqual([{ reason: 'a', message: 'b' }]);
+    expect(f.errors).toEqual([]);
+  });
+});
 
 describe('summarizeBundle', () => {
   test('reads the patient and the document reference', () => {

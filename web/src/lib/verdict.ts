@@ -12,13 +12,38 @@ import { observationResult } from './fhirView';
 
 export type Outcome = 'valid' | 'invalid' | 'revoked' | 'superseded';
 
+// One thing the verifier found: an error makes the card invalid, a warning does not.
+export interface Finding {
+  reason: string;
+  message: string;
+}
+
 export interface VerifyAnswer {
   outcome: Outcome;
   reason?: string;
   message?: string;
+  errors?: Finding[];
+  warnings?: Finding[];
   issuer?: { iss: string; name?: string };
-  document?: { kind: string; status: string; issued: string; transparencyLogIndex?: number; supersededBy?: string };
+  document?: { kind: string; status: string; issued: string; transparencyLogIndex?: number };
   fhirBundle?: unknown;
+}
+
+function isFinding(x: unknown): x is Finding {
+  if (typeof x !== 'object' || x === null) return false;
+  const f = x as { reason?: unknown; message?: unknown };
+  return typeof f.reason === 'string' && typeof f.message === 'string';
+}
+
+// What else the verifier found, beside the verdict's own reason: the errors other than it (an
+// invalid card can fail more than one check) and every warning. Anything not shaped as a finding is
+// left out rather than shown half.
+export function otherFindings(answer: VerifyAnswer): { errors: Finding[]; warnings: Finding[] } {
+  const list = (x: unknown): Finding[] => (Array.isArray(x) ? x.filter(isFinding) : []);
+  return {
+    errors: list(answer.errors).filter((f) => f.reason !== answer.reason),
+    warnings: list(answer.warnings),
+  };
 }
 
 export function isVerifyAnswer(x: unknown): x is VerifyAnswer {

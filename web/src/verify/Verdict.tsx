@@ -4,7 +4,7 @@
 import type { Ref } from 'react';
 import { useI18n } from '../i18n/context';
 import { describeLeave, formatDate, formatDateTime } from '../lib/dates';
-import { kindLabel, reasonSentence, summarizeBundle, trustsIssuer, verdictKeys, type VerifyAnswer } from '../lib/verdict';
+import { kindLabel, otherFindings, reasonSentence, summarizeBundle, trustsIssuer, verdictKeys, type VerifyAnswer } from '../lib/verdict';
 import { DetailSections, detailRows } from '../certificate/Details';
 import { clinicOffset } from '../lib/details';
 import { periodKey } from '../lib/wording';
@@ -14,6 +14,7 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
   const keys = verdictKeys[answer.outcome];
   // What an invalid card says proves nothing, so it is not shown as if it were a certificate.
   const trusted = trustsIssuer(answer.outcome);
+  const findings = otherFindings(answer);
   const content = answer.fhirBundle && trusted ? summarizeBundle(answer.fhirBundle) : {};
   const label = trusted ? kindLabel(content.kind ?? answer.document?.kind, content.label, t) : undefined;
   const issued = trusted ? content.issued ?? answer.document?.issued : undefined;
@@ -49,6 +50,30 @@ export function Verdict({ answer, headingRef }: { answer: VerifyAnswer; headingR
           {t('verdict.details')}: {answer.message}
           {answer.reason && <> (<code>{answer.reason}</code>)</>}
         </p>
+      )}
+      {findings.errors.length > 0 && (
+        <div className="verdict__findings">
+          <h3>{t('verdict.otherErrors')}</h3>
+          <ul>
+            {findings.errors.map((f, i) => (
+              <li key={`e${i}`}>
+                {reasonSentence(f.reason, t)} <code>{f.reason}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {findings.warnings.length > 0 && (
+        <div className="verdict__findings" data-testid="verdict-warnings">
+          <h3>{t('verdict.warnings')}</h3>
+          <ul>
+            {findings.warnings.map((f, i) => (
+              <li key={`w${i}`}>
+                {reasonSentence(f.reason, t)} <code>{f.reason}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
       {answer.issuer && trusted && (
         <dl className="facts">
