@@ -123,10 +123,14 @@ TEST_F(OutboxStoreTest, DueAndNextDueByChannel) {
   Status s = store_->read([&](Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto due, r.outbox_due(t0_ + milliseconds(20), "sms", 10));
     EXPECT_EQ(due.size(), 1u);
-    if (!due.empty()) EXPECT_EQ(due[0].id, sms);
+    if (!due.empty()) {
+      EXPECT_EQ(due[0].id, sms);
+    }
     HB_ASSIGN_OR_RETURN(due, r.outbox_due(t0_ + milliseconds(20), "email", 1));
     EXPECT_EQ(due.size(), 1u);
-    if (!due.empty()) EXPECT_EQ(due[0].id, early_mail);
+    if (!due.empty()) {
+      EXPECT_EQ(due[0].id, early_mail);
+    }
     HB_ASSIGN_OR_RETURN(due, r.outbox_due(t0_ + milliseconds(20), "", 10));
     EXPECT_EQ(due.size(), 3u);
     HB_ASSIGN_OR_RETURN(auto next, r.outbox_next_due("sms"));
