@@ -191,6 +191,7 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.str("sms", "body_template", c.sms_body_template);
   b.str("sms", "content_type", c.sms_content_type);
   b.integer("sms", "retry_hours", c.sms_retry_hours, 1, 24 * 7);
+  b.integer("sms", "concurrency", c.sms_concurrency, 1, 64);
   b.str("email", "transport", c.email_transport);
   b.str("email", "url", c.email_url);
   b.str("email", "from", c.email_from);

@@ -90,6 +90,9 @@ struct Config {
   // A message the gateway does not take is tried again (backoff up to 5 minutes) until this many
   // hours after it was queued: a gateway outage of hours must not lose certificate links.
   int sms_retry_hours = 24;
+  // How many SMS are sent at once: a gateway that takes 0.2 s an answer, or one request that
+  // hangs until its timeout, then holds up only one of them.
+  int sms_concurrency = 8;
   // [email]: "sink" writes to <data_dir>/notify-email.jsonl; "smtp" sends through a server.
   std::string email_transport = "sink";
   std::string email_url;  // smtp://host:587 or smtps://host:465

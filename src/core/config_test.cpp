@@ -87,6 +87,7 @@ url = "https://sms.example/send"
 content_type = "application/x-www-form-urlencoded"
 body_template = "dest={to}&msg={text}"
 retry_hours = 48
+concurrency = 16
 
 [email]
 transport = "smtp"
@@ -102,6 +103,7 @@ user = "hb"
   EXPECT_EQ(c->sms_body_template, "dest={to}&msg={text}");
   EXPECT_EQ(c->sms_auth_header, "X-Api-Key: k1");
   EXPECT_EQ(c->sms_retry_hours, 48);
+  EXPECT_EQ(c->sms_concurrency, 16);
   EXPECT_EQ(c->email_url, "smtps://mail.example:465");
   EXPECT_EQ(c->email_password, "s3cret");
 }
@@ -112,9 +114,11 @@ TEST(Config, NotifyDefaultsToSinksAndRefusesBadValues) {
   EXPECT_EQ(d->sms_transport, "sink");
   EXPECT_EQ(d->email_transport, "sink");
   EXPECT_EQ(d->sms_retry_hours, 24);
+  EXPECT_EQ(d->sms_concurrency, 8);
   auto c = load_config("", env_of({{"HEALTHBOOK_SMS_TRANSPORT", "http"},
                                    {"HEALTHBOOK_SMS_BODY_TEMPLATE", "{to}"},
                                    {"HEALTHBOOK_SMS_RETRY_HOURS", "0"},
+                                   {"HEALTHBOOK_SMS_CONCURRENCY", "65"},
                                    {"HEALTHBOOK_EMAIL_TRANSPORT", "smtp"},
                                    {"HEALTHBOOK_EMAIL_URL", "http://mail"}}));
   ASSERT_FALSE(c.is_ok());
@@ -123,6 +127,7 @@ TEST(Config, NotifyDefaultsToSinksAndRefusesBadValues) {
   EXPECT_NE(paths.find("sms.url"), std::string::npos);
   EXPECT_NE(paths.find("sms.body_template"), std::string::npos);
   EXPECT_NE(paths.find("sms.retry_hours"), std::string::npos);
+  EXPECT_NE(paths.find("sms.concurrency"), std::string::npos);
   EXPECT_NE(paths.find("email.url"), std::string::npos);
   EXPECT_NE(paths.find("email.from"), std::string::npos);
 }

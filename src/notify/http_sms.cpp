@@ -68,6 +68,9 @@ Result<std::unique_ptr<HttpSmsGateway>> HttpSmsGateway::create(HttpSmsOptions o)
   if (o.connect_timeout.count() <= 0 || o.timeout.count() <= 0) {
     return invalid("sms timeouts must be positive");
   }
+  if (o.policy.concurrency < 1 || o.policy.concurrency > 64) {
+    return invalid("sms.concurrency must be between 1 and 64");
+  }
   if (!detail::curl_ready()) return internal("libcurl failed to initialise");
   auto g = std::unique_ptr<HttpSmsGateway>(new HttpSmsGateway(std::move(o)));
   g->json_ = json;
@@ -99,12 +102,25 @@ std::string HttpSmsGateway::render_body(const Outgoing& m) const {
 
 Status HttpSmsGateway::send(const Outgoing& m) {
   const std::string body = render_body(m);
-  std::lock_guard<std::mutex> l(mu_);
-  if (!curl_) {
-    curl_.reset(curl_easy_init());
-    if (!curl_) return internal("curl_easy_init failed");
+  detail::CurlPtr handle;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!idle_.empty()) {
+      handle = std::move(idle_.back());
+      idle_.pop_back();
+    }
   }
-  CURL* c = curl_.get();
+  if (!handle) handle.reset(curl_easy_init());
+  if (!handle) return internal("curl_easy_init failed");
+  Status s = post(handle.get(), body);
+  std::lock_guard<std::mutex> l(mu_);
+  if (idle_.size() < static_cast<size_t>(options_.policy.concurrency)) {
+    idle_.push_back(std::move(handle));
+  }
+  return s;
+}
+
+Status HttpSmsGateway::post(CURL* c, const std::string& body) const {
   curl_easy_reset(c);  // keeps the connection cache, drops the last request's options
   detail::SlistPtr headers;
   if (!detail::slist_append(headers, "Content-Type: " + options_.content_type) ||

@@ -9,14 +9,17 @@
 // timeouts, are temporary (kUnavailable). The answer's body is read and dropped: gateways echo
 // numbers, and errors must not carry them.
 //
-// Thread-safety: send() is safe from any thread; one connection is kept for reuse, guarded by mu_,
-// so sends through one gateway are serialised.
+// Thread-safety: send() is safe from any thread, and sends run at once: each takes a curl handle of
+// its own from a pool (guarded by mu_), whose connection stays open for the next send. The outbox
+// sends through the gateway on up to policy.concurrency threads (sms.concurrency), so at most that
+// many connections are kept.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "notify/curl_util.h"
@@ -31,7 +34,8 @@ struct HttpSmsOptions {
   std::string content_type = "application/json";  // or application/x-www-form-urlencoded
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds timeout{10000};  // the whole request
-  DeliveryPolicy policy;                     // how the outbox retries (sms.retry_hours)
+  // How the outbox retries (sms.retry_hours) and how many it sends at once (sms.concurrency).
+  DeliveryPolicy policy{std::chrono::hours(24), 8};
 };
 
 // The default templates.
@@ -52,10 +56,14 @@ class HttpSmsGateway final : public Transport {
  private:
   explicit HttpSmsGateway(HttpSmsOptions options) : options_(std::move(options)) {}
 
+  // One POST on `c`, a handle of this send's own.
+  Status post(CURL* c, const std::string& body) const;
+
   const HttpSmsOptions options_;
   bool json_ = true;
   std::mutex mu_;
-  detail::CurlPtr curl_;  // guarded by mu_; created on first send
+  // Handles between sends, each with its connection left open; at most policy.concurrency.
+  std::vector<detail::CurlPtr> idle_;  // guarded by mu_
 };
 
 // Helpers, public for tests.

@@ -65,15 +65,18 @@ TEST(Transports, FromConfiguration) {
   EXPECT_NE(sinks->sms_sink, nullptr);
   EXPECT_NE(sinks->email_sink, nullptr);
   EXPECT_EQ(sinks->sms->policy().give_up_after, std::chrono::hours(24));
+  EXPECT_EQ(sinks->sms->policy().concurrency, 8);
   c.sms_transport = "http";
   c.sms_url = "https://sms.example/send";
   c.email_transport = "smtp";
   c.email_url = "smtps://mail.example";
   c.email_from = "no-reply@hb.example";
   c.sms_retry_hours = 48;
+  c.sms_concurrency = 2;
   auto real = make_transports(c, clock);
   ASSERT_TRUE(real.is_ok()) << real.status().to_string();
   EXPECT_EQ(real->sms->policy().give_up_after, std::chrono::hours(48));
+  EXPECT_EQ(real->sms->policy().concurrency, 2);
   EXPECT_EQ(real->sms_sink, nullptr);
   EXPECT_EQ(real->email_sink, nullptr);
   c.email_from = "nobody";

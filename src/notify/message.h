@@ -4,8 +4,8 @@
 // link, nothing about what the document says. The recipient (a phone number or an e-mail address)
 // is personal data: it is sealed in the store (outbox.h) and never logged.
 //
-// Thread-safety: the value types are plain values. A Transport's send() is called by one
-// dispatcher at a time, but implementations here are safe to call from any number of threads.
+// Thread-safety: the value types are plain values. A Transport's send() is called from up to its
+// policy's `concurrency` threads at once; implementations here are safe from any number.
 #pragma once
 
 #include <chrono>
@@ -46,6 +46,9 @@ struct DeliveryPolicy {
   // (the last try at that deadline), then given up (dead). Long enough that an outage of the
   // national SMS gateway for hours loses no certificate link.
   std::chrono::milliseconds give_up_after{std::chrono::hours(24)};
+  // How many sends the outbox has in flight through the transport at once (1 to 64): while one
+  // waits for a slow or hung gateway, the others go on.
+  int concurrency = 1;
 };
 
 // Sends one notification. ok = accepted by the gateway or mail server. kInvalid = refused for

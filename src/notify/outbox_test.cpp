@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -53,6 +55,39 @@ class ScriptedTransport final : public Transport {
   std::function<void()> on_send_;
   std::vector<Outgoing> sent_;
   DeliveryPolicy policy_;
+};
+
+// A transport whose sends overlap: each waits (at most 5 s) until `concurrency` are in flight at
+// once, or that has happened before; it records the most it saw in flight.
+class OverlappingTransport final : public Transport {
+ public:
+  explicit OverlappingTransport(int concurrency) : concurrency_(concurrency) {}
+  Status send(const Outgoing&) override {
+    std::unique_lock<std::mutex> l(mu_);
+    most_ = std::max(most_, ++in_flight_);
+    cv_.notify_all();
+    cv_.wait_for(l, seconds(5), [&] { return met_ || in_flight_ == concurrency_; });
+    met_ = true;
+    --in_flight_;
+    return Status::ok();
+  }
+  DeliveryPolicy policy() const override {
+    DeliveryPolicy p;
+    p.concurrency = concurrency_;
+    return p;
+  }
+  int most() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return most_;
+  }
+
+ private:
+  const int concurrency_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0;  // guarded by mu_
+  int most_ = 0;       // guarded by mu_
+  bool met_ = false;   // guarded by mu_
 };
 
 Message sms(const std::string& to = "+84912345678", const std::string& dedupe = "") {
@@ -515,8 +550,17 @@ TEST_F(OutboxTest, StopMidBatchReleasesWhatWasNotSent) {
   auto a = enqueue(sms("+84912345678"));
   auto b = enqueue(sms("+84912345679"));
   ASSERT_TRUE(a.is_ok() && b.is_ok());
-  sms_.on_send([&] { outbox_->stop(); });  // stop arrives while the first send is in hand
-  auto r = outbox_->dispatch_due();
+  // One send at a time (the transport's policy): stop arrives while the first is in hand.
+  std::promise<void> in_hand;
+  sms_.on_send([&] {
+    in_hand.set_value();
+    // Hold the send until stop() has begun: from then on the outbox refuses passes.
+    while (outbox_->dispatch_due().status().code() != Code::kUnavailable) std::this_thread::yield();
+  });
+  auto pass = std::async(std::launch::async, [&] { return outbox_->dispatch_due(); });
+  in_hand.get_future().wait();
+  outbox_->stop();  // returns once the send in hand is recorded and the rest released
+  auto r = pass.get();
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_EQ(r->claimed, 2);
   EXPECT_EQ(r->sent, 1);
@@ -538,6 +582,41 @@ TEST_F(OutboxTest, StartFindsMessagesQueuedWhileDown) {
   ASSERT_EQ(sent.get_future().wait_for(seconds(5)), std::future_status::ready);
   outbox_.reset();  // the destructor stops the thread
   EXPECT_EQ(row(q->id).status, "sent");
+}
+
+// While sends are in hand, what else is due goes through the transport's other threads, and never
+// more at once than its policy allows.
+TEST_F(OutboxTest, SendsUpToTheTransportsConcurrencyAtOnce) {
+  OverlappingTransport gateway(3);
+  auto keys = OutboxKeys::derive(std::string(32, '\x42')).value();
+  outbox_ = std::move(Outbox::create(*store_, gateway, email_, keys, clock_, options_).value());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(enqueue(sms("+8491234560" + std::to_string(i))).is_ok());
+  DispatchReport r = pass();
+  EXPECT_EQ(r.claimed, 10);
+  EXPECT_EQ(r.sent, 10);
+  EXPECT_EQ(gateway.most(), 3);
+}
+
+// Each channel is claimed on its own: e-mails waiting for a mail server that hangs (one at a time,
+// a 30 s timeout each) do not keep the SMS behind them in the store.
+TEST_F(OutboxTest, AHungMailServerDoesNotHoldBackTheSms) {
+  options_.poll = std::chrono::hours(1);
+  make_outbox();
+  std::promise<void> mail_answers;
+  std::shared_future<void> gate = mail_answers.get_future().share();
+  email_.on_send([gate] { gate.wait_for(seconds(10)); });
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(enqueue(email("a" + std::to_string(i) + "@example.vn")).is_ok());
+  std::promise<void> sms_out;
+  int sent = 0;
+  sms_.on_send([&] {
+    if (++sent == 3) sms_out.set_value();
+  });
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(enqueue(sms("+8491234560" + std::to_string(i))).is_ok());
+  outbox_->start();
+  EXPECT_EQ(sms_out.get_future().wait_for(seconds(5)), std::future_status::ready);
+  mail_answers.set_value();
+  outbox_->stop();
 }
 
 TEST(Backoff, DoublesFromTheFirstRetryUpToTheCap) {

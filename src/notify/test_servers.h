@@ -97,12 +97,14 @@ class Conn {
   std::string buf_;
 };
 
-// Accepts connections on 127.0.0.1 and serves them one after another on its own thread.
+// Accepts connections on 127.0.0.1 and serves them one after another on its own thread, or, when
+// `concurrent`, each on a thread of its own (all joined when the server goes).
 class LoopbackServer {
  public:
   using Handler = std::function<void(Conn&)>;
 
-  explicit LoopbackServer(Handler h) : handler_(std::move(h)) {
+  explicit LoopbackServer(Handler h, bool concurrent = false)
+      : handler_(std::move(h)), concurrent_(concurrent) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
     sockaddr_in a{};
@@ -110,7 +112,7 @@ class LoopbackServer {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = 0;
     socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0 ||
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0 ||
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
       ::close(fd_);
       throw std::runtime_error("bind/listen failed");
@@ -137,12 +139,22 @@ class LoopbackServer {
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
       ++connections_;
+      if (concurrent_) {
+        sessions_.emplace_back([this, c] {
+          Conn conn(c, stop_);
+          handler_(conn);
+        });
+        continue;
+      }
       Conn conn(c, stop_);
       handler_(conn);
     }
+    for (std::thread& t : sessions_) t.join();
   }
 
   Handler handler_;
+  const bool concurrent_;
+  std::vector<std::thread> sessions_;  // the serving thread's own
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -157,12 +169,22 @@ struct HttpRequest {
   std::string body;
 };
 
+struct HttpRecorderOptions {
+  std::vector<int> statuses{200};      // one per request, in order; the last one repeats
+  bool hang = false;                   // read each request and never answer
+  std::string hang_on;                 // ...or only those whose body holds this
+  std::chrono::milliseconds delay{0};  // wait this long before each answer (a slow gateway)
+  bool concurrent = false;             // serve connections at once, a thread each
+};
+
 // Answers each request with the next status of `statuses` (the last one repeats), or, with
 // `hang`, reads the request and never answers. One request per connection.
 class HttpRecorder {
  public:
   explicit HttpRecorder(std::vector<int> statuses, bool hang = false)
-      : statuses_(std::move(statuses)), hang_(hang), server_([this](Conn& c) { handle(c); }) {}
+      : HttpRecorder(HttpRecorderOptions{std::move(statuses), hang}) {}
+  explicit HttpRecorder(HttpRecorderOptions o)
+      : options_(std::move(o)), server_([this](Conn& c) { handle(c); }, options_.concurrent) {}
 
   std::string url(const std::string& path = "/sms") const {
     return "http://127.0.0.1:" + std::to_string(server_.port()) + path;
@@ -170,6 +192,11 @@ class HttpRecorder {
   std::vector<HttpRequest> requests() const {
     std::lock_guard<std::mutex> l(mu_);
     return requests_;
+  }
+  // Waits up to `timeout` until `n` requests have been answered; whether they were.
+  bool wait_answered(std::size_t n, std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, timeout, [&] { return answered_ >= n; });
   }
 
  private:
@@ -203,23 +230,31 @@ class HttpRecorder {
     {
       std::lock_guard<std::mutex> l(mu_);
       requests_.push_back(r);
-      status = statuses_[std::min(requests_.size() - 1, statuses_.size() - 1)];
+      status = options_.statuses[std::min(requests_.size() - 1, options_.statuses.size() - 1)];
     }
-    if (hang_) {
+    if (options_.hang ||
+        (!options_.hang_on.empty() && r.body.find(options_.hang_on) != std::string::npos)) {
       c.hold();
       return;
     }
+    if (options_.delay.count() > 0) std::this_thread::sleep_for(options_.delay);
     const std::string body = R"({"echo":"the gateway says hi"})";
     c.write("HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n" +
             "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
             body);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++answered_;
+    }
+    cv_.notify_all();
   }
 
-  const std::vector<int> statuses_;
-  const bool hang_;
+  const HttpRecorderOptions options_;
   mutable std::mutex mu_;
-  std::vector<HttpRequest> requests_;  // guarded by mu_
-  LoopbackServer server_;              // last: serves once the rest exists
+  mutable std::condition_variable cv_;  // with mu_: a request was answered
+  std::vector<HttpRequest> requests_;   // guarded by mu_
+  std::size_t answered_ = 0;            // guarded by mu_
+  LoopbackServer server_;               // last: serves once the rest exists
 };
 
 struct SmtpSession {

@@ -12,6 +12,7 @@ Result<Transports> make_transports(const Config& c, const Clock& clock) {
   const std::filesystem::path data(c.data_dir);
   DeliveryPolicy sms_policy;
   sms_policy.give_up_after = std::chrono::hours(c.sms_retry_hours);
+  sms_policy.concurrency = c.sms_concurrency;
   if (c.sms_transport == "http") {
     HttpSmsOptions o;
     o.url = c.sms_url;

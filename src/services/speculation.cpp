@@ -252,10 +252,10 @@ Status Speculation::put_consent_grant(const store::ConsentGrant&) {
 // A notification is queued in the same closure as what it announces; a speculation leaves that to
 // the ordinary path rather than buffer it.
 
-Result<std::vector<store::OutboxMessage>> Speculation::outbox_due(Time, int) {
+Result<std::vector<store::OutboxMessage>> Speculation::outbox_due(Time, const std::string&, int) {
   return not_in_speculation("read the outbox");
 }
-Result<std::optional<Time>> Speculation::outbox_next_due() {
+Result<std::optional<Time>> Speculation::outbox_next_due(const std::string&) {
   return not_in_speculation("read the outbox");
 }
 Result<std::optional<store::OutboxMessage>> Speculation::outbox_message(int64_t) {

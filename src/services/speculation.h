@@ -103,8 +103,9 @@ class Speculation final : public store::Writer {
 
   // ---- notify: reading the outbox is not speculated (kUnavailable: the caller takes the ordinary
   // path); queueing is, and answers id 0 (the id exists only once the replay stores the row). ----
-  Result<std::vector<store::OutboxMessage>> outbox_due(Time now, int limit) override;
-  Result<std::optional<Time>> outbox_next_due() override;
+  Result<std::vector<store::OutboxMessage>> outbox_due(Time now, const std::string& channel,
+                                                       int limit) override;
+  Result<std::optional<Time>> outbox_next_due(const std::string& channel) override;
   Result<std::optional<store::OutboxMessage>> outbox_message(int64_t id) override;
   Result<std::optional<store::OutboxMessage>> outbox_by_dedupe(const std::string& key) override;
   Result<std::vector<store::OutboxMessage>> outbox_list(const std::string& status,

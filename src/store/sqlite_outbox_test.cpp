@@ -93,13 +93,13 @@ TEST_F(OutboxStoreTest, DueIsEarliestFirstAndSkipsSentAndDead) {
   });
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   s = store_->read([&](Reader& r) -> Status {
-    HB_ASSIGN_OR_RETURN(auto due, r.outbox_due(t0_ + milliseconds(500), 10));
+    HB_ASSIGN_OR_RETURN(auto due, r.outbox_due(t0_ + milliseconds(500), "", 10));
     EXPECT_EQ(due.size(), 2u);
     if (due.size() == 2) {
       EXPECT_EQ(due[0].id, early);
       EXPECT_EQ(due[1].id, late);
     }
-    HB_ASSIGN_OR_RETURN(auto next, r.outbox_next_due());
+    HB_ASSIGN_OR_RETURN(auto next, r.outbox_next_due(""));
     EXPECT_EQ(next, std::optional<Time>(t0_));
     HB_ASSIGN_OR_RETURN(auto sent, r.outbox_list("sent", 0, 10));
     EXPECT_EQ(sent.size(), 1u);
@@ -109,6 +109,37 @@ TEST_F(OutboxStoreTest, DueIsEarliestFirstAndSkipsSentAndDead) {
   });
   EXPECT_TRUE(s.is_ok()) << s.to_string();
   (void)future;
+}
+
+// The dispatcher claims each channel's due messages on their own, so that a backlog of e-mail to a
+// mail server that hangs does not stand before the SMS.
+TEST_F(OutboxStoreTest, DueAndNextDueByChannel) {
+  OutboxMessage mail = msg("", t0_);
+  mail.channel = "email";
+  const int64_t early_mail = enqueue(mail);
+  const int64_t sms = enqueue(msg("", t0_ + milliseconds(10)));
+  mail.next_attempt = t0_ + milliseconds(20);
+  enqueue(mail);
+  Status s = store_->read([&](Reader& r) -> Status {
+    HB_ASSIGN_OR_RETURN(auto due, r.outbox_due(t0_ + milliseconds(20), "sms", 10));
+    EXPECT_EQ(due.size(), 1u);
+    if (!due.empty()) {
+      EXPECT_EQ(due[0].id, sms);
+    }
+    HB_ASSIGN_OR_RETURN(due, r.outbox_due(t0_ + milliseconds(20), "email", 1));
+    EXPECT_EQ(due.size(), 1u);
+    if (!due.empty()) {
+      EXPECT_EQ(due[0].id, early_mail);
+    }
+    HB_ASSIGN_OR_RETURN(due, r.outbox_due(t0_ + milliseconds(20), "", 10));
+    EXPECT_EQ(due.size(), 3u);
+    HB_ASSIGN_OR_RETURN(auto next, r.outbox_next_due("sms"));
+    EXPECT_EQ(next, std::optional<Time>(t0_ + milliseconds(10)));
+    HB_ASSIGN_OR_RETURN(next, r.outbox_next_due("email"));
+    EXPECT_EQ(next, std::optional<Time>(t0_));
+    return Status::ok();
+  });
+  EXPECT_TRUE(s.is_ok()) << s.to_string();
 }
 
 TEST_F(OutboxStoreTest, MarkFromStaleAttemptsIsConflictAndFinalStatesStay) {
@@ -181,7 +212,7 @@ TEST_F(OutboxStoreTest, FailedClosureQueuesNothing) {
   s = store_->read([&](Reader& r) -> Status {
     HB_ASSIGN_OR_RETURN(auto all, r.outbox_list("", 0, 10));
     EXPECT_TRUE(all.empty());
-    HB_ASSIGN_OR_RETURN(auto next, r.outbox_next_due());
+    HB_ASSIGN_OR_RETURN(auto next, r.outbox_next_due(""));
     EXPECT_FALSE(next.has_value());
     return Status::ok();
   });

@@ -360,21 +360,27 @@ class Session final : public Writer {
 
   // ---- notify: the outbox ----
 
-  Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) override {
+  Result<std::vector<OutboxMessage>> outbox_due(Time now, const std::string& channel,
+                                                int limit) override {
     if (limit <= 0) return std::vector<OutboxMessage>();
-    // The status terms repeat the partial index's WHERE, so SQLite uses that index.
-    static const std::string sql = std::string("SELECT ") + kOutboxColumns +
-                                   " FROM outbox WHERE " + kOutboxInPlay +
-                                   " AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?";
+    // The status terms repeat the partial index's WHERE, so SQLite uses that index; the channel is
+    // a filter on its rows, which are few (only those in play and due).
+    static const std::string sql =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE " + kOutboxInPlay +
+        " AND next_attempt <= ?1 AND (?2 = '' OR channel = ?2) ORDER BY next_attempt, id "
+        "LIMIT ?3";
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
     st.bind(1, unix_millis(now));
-    st.bind(2, static_cast<int64_t>(limit));
+    st.bind(2, channel);
+    st.bind(3, static_cast<int64_t>(limit));
     return all<OutboxMessage>(c_, st, outbox_from, "outbox_due");
   }
 
-  Result<std::optional<Time>> outbox_next_due() override {
-    static const std::string sql = std::string("SELECT MIN(next_attempt) FROM outbox WHERE ") + kOutboxInPlay;
+  Result<std::optional<Time>> outbox_next_due(const std::string& channel) override {
+    static const std::string sql = std::string("SELECT MIN(next_attempt) FROM outbox WHERE ") +
+                                   kOutboxInPlay + " AND (?1 = '' OR channel = ?1)";
     HB_ASSIGN_OR_RETURN(Stmt st, c_.prepare(sql));
+    st.bind(1, channel);
     int rc = st.step();
     if (rc != SQLITE_ROW) return db_error(c_.db(), rc, "outbox_next_due");
     if (st.is_null(0)) return std::optional<Time>();

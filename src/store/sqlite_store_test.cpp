@@ -387,7 +387,7 @@ TEST(SqliteStoreOpen, OutboxRebuiltWithoutInListsKeepsItsMessages) {
   }).is_ok());
   EXPECT_EQ(id, 4);  // not 3: ids are never handed out twice
   ASSERT_TRUE(store->read([](Reader& r) -> Status {
-    auto due = r.outbox_due(ms(1000), 10);
+    auto due = r.outbox_due(ms(1000), "", 10);
     EXPECT_TRUE(due.is_ok());
     std::vector<int64_t> ids;
     for (const auto& d : *due) ids.push_back(d.id);

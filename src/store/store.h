@@ -99,10 +99,14 @@ class Reader {
   // ---- end health book ----
 
   // ---- notify: the outbox (types.h, OutboxMessage) ----
-  // Messages due at `now` (queued, failed, or sending with a lapsed claim), earliest first.
-  virtual Result<std::vector<OutboxMessage>> outbox_due(Time now, int limit) = 0;
-  // The earliest next_attempt of any message not yet sent or dead; nullopt when there is none.
-  virtual Result<std::optional<Time>> outbox_next_due() = 0;
+  // Messages of `channel` ("" = any) due at `now` (queued, failed, or sending with a lapsed
+  // claim), earliest first. By channel, so that a slow channel's backlog does not stand before
+  // another's messages.
+  virtual Result<std::vector<OutboxMessage>> outbox_due(Time now, const std::string& channel,
+                                                        int limit) = 0;
+  // The earliest next_attempt of any message of `channel` ("" = any) not yet sent or dead; nullopt
+  // when there is none.
+  virtual Result<std::optional<Time>> outbox_next_due(const std::string& channel) = 0;
   virtual Result<std::optional<OutboxMessage>> outbox_message(int64_t id) = 0;
   virtual Result<std::optional<OutboxMessage>> outbox_by_dedupe(const std::string& dedupe_key) = 0;
   // For operators: newest first, ids below `before_id` (0 = from the newest), of one status
