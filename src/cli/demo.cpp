@@ -106,6 +106,7 @@ Result<DemoSummary> load_demo(const Config& config, store::Store& store, const c
   ro.national_id_systems = config.national_id_systems;
   ro.insurance_systems = config.insurance_systems;
   ro.json_limits = {config.body_bytes, config.json_depth};
+  ro.name_order = fhir::parse_name_order(config.name_order).value_or(fhir::NameOrder::kFamilyFirst);
   services::RecordService records(store, vault, clock, ro);
 
   const auto& hospital = principals["01001"];

@@ -129,8 +129,11 @@ int serve(const Common& common) {
   if (Status s = server.start(); !s) return fail(s);
   if (cfg->public_url.empty()) cfg->public_url = "http://" + so.address + ":" + std::to_string(server.port());
   services::Vault vault(*dd->master);
+  // Checked when the configuration was read (core/config.cpp).
+  const fhir::NameOrder name_order =
+      fhir::parse_name_order(cfg->name_order).value_or(fhir::NameOrder::kFamilyFirst);
   services::RecordsOptions ro{cfg->base_url(), cfg->national_id_systems, cfg->insurance_systems,
-                              JsonLimits{cfg->body_bytes, cfg->json_depth}};
+                              JsonLimits{cfg->body_bytes, cfg->json_depth}, name_order};
   services::RecordService records(*dd->store, vault, clock, ro);
   services::AuthOptions ao{cfg->token_url(), cfg->base_url(), cfg->access_token_seconds,
                            cfg->assertion_max_seconds, cfg->token_requests_per_minute};
@@ -152,6 +155,7 @@ int serve(const Common& common) {
   if (!codes_secret) return fail(codes_secret.error());
   acct.codes_secret = *codes_secret;
   acct.national_id_systems = cfg->national_id_systems;
+  acct.name_order = name_order;
   acct.password_cost = {static_cast<uint64_t>(cfg->password_ops_limit),
                         static_cast<std::size_t>(cfg->password_memory_kib) * 1024};
   acct.idle = std::chrono::minutes(cfg->session_idle_minutes);
@@ -181,7 +185,7 @@ int serve(const Common& common) {
   std::optional<services::OidcLogin> oidc;
   if (!oo.issuer.empty()) oidc.emplace(*dd->store, accounts, clock, std::move(oo), *oidc_http);
   services::ProxyService proxies(*dd->store, vault, clock,
-                                 {cfg->national_id_systems, cfg->guardian_until_age});
+                                 {cfg->national_id_systems, cfg->guardian_until_age, name_order});
   http::Handler api = http::make_api_handler(
       {*cfg, auth, records, *log->log, log->vkey, documents, accounts, book,
        cfg->clock_control ? &test_clock : nullptr, &shares, &access_log, &proxies,

@@ -170,6 +170,7 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   b.integer("auth", "assertion_max_seconds", c.assertion_max_seconds, 10, 300);
   b.list("patients", "national_id_systems", c.national_id_systems);
   b.list("patients", "insurance_systems", c.insurance_systems);
+  b.str("patients", "name_order", c.name_order);
   b.integer("accounts", "password_ops_limit", c.password_ops_limit, 1, 20);
   b.integer("accounts", "password_memory_kib", c.password_memory_kib, 8, 4 * 1024 * 1024);
   b.integer("accounts", "session_idle_minutes", c.session_idle_minutes, 1, 24 * 60);
@@ -234,6 +235,9 @@ Result<Config> load_config(const std::string& file, const EnvLookup& env) {
   if (!c.oidc_redirect_uri.empty() && c.oidc_redirect_uri.rfind("https://", 0) != 0 &&
       c.oidc_redirect_uri.rfind("http://", 0) != 0) {
     problems.push_back({"oidc.redirect_uri", "must start with http:// or https://", "value"});
+  }
+  if (c.name_order != "family-first" && c.name_order != "given-first") {
+    problems.push_back({"patients.name_order", "must be family-first or given-first", "value"});
   }
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
   bool level_ok = false;

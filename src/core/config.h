@@ -51,6 +51,9 @@ struct Config {
   std::vector<std::string> national_id_systems = {"urn:oid:2.16.704.1.1.1",
                                                   "http://hl7.org/fhir/sid/us-ssn"};
   std::vector<std::string> insurance_systems = {"urn:oid:2.16.704.1.1.2"};
+  // How a full name is written here: "family-first" (Vietnam: Nguyễn Văn An) or "given-first".
+  // Patients registered from documents get it as HumanName.text (fhir/human_name.h).
+  std::string name_order = "family-first";
 
   // [facilities]
   std::string facility_code_pattern = "^[0-9]{5}$";

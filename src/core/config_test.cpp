@@ -78,6 +78,19 @@ TEST(Config, MissingFileAndSyntaxError) {
   EXPECT_NE(c.error().message().find("line"), std::string::npos);
 }
 
+TEST(Config, NameOrderIsFamilyFirstUnlessSetAndRefusesOtherWords) {
+  auto d = load_config("", env_of({}));
+  ASSERT_TRUE(d.is_ok());
+  EXPECT_EQ(d->name_order, "family-first");
+  auto g = load_config("", env_of({{"HEALTHBOOK_PATIENTS_NAME_ORDER", "given-first"}}));
+  ASSERT_TRUE(g.is_ok()) << g.status().to_string();
+  EXPECT_EQ(g->name_order, "given-first");
+  auto bad = load_config("", env_of({{"HEALTHBOOK_PATIENTS_NAME_ORDER", "last-first"}}));
+  ASSERT_FALSE(bad.is_ok());
+  ASSERT_EQ(bad.error().problems().size(), 1u);
+  EXPECT_EQ(bad.error().problems()[0].path, "patients.name_order");
+}
+
 // ---- notify ----
 TEST(Config, NotifySectionsFromFileAndEnvironment) {
   auto path = write_temp(R"(

@@ -59,26 +59,10 @@ std::string registered_phone(const Json& patient) {
   return first;
 }
 
-std::string display_name(const Json& patient) {
+std::string display_name(const Json& patient, fhir::NameOrder order) {
   if (!patient.contains("name") || !patient["name"].is_array() || patient["name"].empty())
     return "";
-  const Json& n = patient["name"][0];
-  if (!n.is_object()) return "";
-  std::string out;
-  if (n.contains("given") && n["given"].is_array()) {
-    for (const Json& g : n["given"]) {
-      if (!g.is_string()) continue;
-      if (!out.empty()) out += " ";
-      out += g.get<std::string>();
-    }
-  }
-  if (n.contains("family") && n["family"].is_string()) {
-    if (!out.empty()) out += " ";
-    out += n["family"].get<std::string>();
-  }
-  if (out.empty() && n.contains("text") && n["text"].is_string())
-    out = n["text"].get<std::string>();
-  return out;
+  return fhir::written_name(patient["name"][0], order);
 }
 
 }  // namespace
@@ -162,7 +146,7 @@ Result<AccountService::Person> AccountService::person(store::Reader& r,
   p.patient_id = patient_id;
   p.birth_date = j.value("birthDate", "");
   p.phone = registered_phone(j);
-  p.name = display_name(j);
+  p.name = display_name(j, options_.name_order);
   if (j.contains("identifier") && j["identifier"].is_array()) {
     for (const Json& i : j["identifier"]) {
       if (!i.is_object() || !i.contains("value") || !i["value"].is_string()) continue;
@@ -1296,6 +1280,8 @@ Result<AccountResult> AccountService::logout_everywhere(const std::string& sessi
 
 #undef HB_LIVE_SESSION
 
-std::string person_display_name(const Json& patient) { return display_name(patient); }
+std::string person_display_name(const Json& patient, fhir::NameOrder order) {
+  return display_name(patient, order);
+}
 
 }  // namespace hb::services

@@ -34,6 +34,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "crypto/password.h"
+#include "fhir/human_name.h"
 #include "notify/outbox.h"
 #include "services/principal.h"
 #include "services/rate_limit.h"
@@ -46,6 +47,7 @@ struct AccountOptions {
   std::string
       codes_secret;  // HMAC key for one-time codes (derived from the master key), >= 32 bytes
   std::vector<std::string> national_id_systems;  // where a national id is looked up
+  fhir::NameOrder name_order = fhir::NameOrder::kFamilyFirst;  // how a resident's name is written
   crypto::PasswordCost password_cost;
   std::chrono::seconds idle{std::chrono::minutes(30)};    // a session unused this long ends
   std::chrono::seconds lifetime{std::chrono::hours(12)};  // a session ends this long after login
@@ -64,7 +66,7 @@ struct AccountResult {
 // Codes and notices to residents go there.
 std::string registered_mobile(const Json& patient);
 // The name a person goes by in the app ("Given Family" of the first name), "" when none.
-std::string person_display_name(const Json& patient);
+std::string person_display_name(const Json& patient, fhir::NameOrder order);
 
 class AccountService {
  public:

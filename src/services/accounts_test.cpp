@@ -212,7 +212,7 @@ TEST_F(AccountsTest, SignUpProvesThePersonAndLinksTheAccount) {
   AccountResult me = ok(accounts_->me(done.session_token, "10.0.0.1"));
   ASSERT_EQ(me.status, 200);
   EXPECT_EQ(me.body["patient"]["reference"], "Patient/" + pid);
-  EXPECT_EQ(me.body["patient"]["name"], "Thi Mai Nguyen");
+  EXPECT_EQ(me.body["patient"]["name"], "Nguyen Thi Mai");
 
   // What is stored: an Argon2id string, a hash of the session token, an HMAC of the code.
   ASSERT_TRUE(store_

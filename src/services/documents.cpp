@@ -39,6 +39,14 @@ Json period_of(const Request& r) { return {{"start", r.from}, {"end", r.to}}; }
 // once (the documents table holds one row per facility and documentId, and the replay answers a
 // repeat), so there is nothing of its own to find, and a resource that a facility wrote through
 // /fhir with the same identifier is not the document's record.
+// The patient's name as the request gives it, with `text` as this deployment writes it: a verifier
+// or FHIR client that shows `text` shows "Nguyễn Văn An", not "Văn An Nguyễn".
+Json human_name(const Request& r, fhir::NameOrder order) {
+  return {{"family", r.family},
+          {"given", Json::array({r.given})},
+          {"text", fhir::written_name(r.family, {r.given}, order)}};
+}
+
 Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Facility& f,
                    const std::string& issued, const std::string& doc_id, const std::string& replaces) {
   Json ids = Json::array();
@@ -51,11 +59,12 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
     ids.push_back({{"system", ro.insurance_systems[0]}, {"value", r.insurance}});
     if (match.empty()) match = "identifier=" + ro.insurance_systems[0] + "|" + r.insurance;
   }
-  Json patient = {{"resourceType", "Patient"},
-                  {"identifier", std::move(ids)},
-                  {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
-                  {"birthDate", r.birth_date},
-                  {"telecom", Json::array({{{"system", "phone"}, {"value", r.phone}, {"use", "mobile"}}})}};
+  Json patient = {
+      {"resourceType", "Patient"},
+      {"identifier", std::move(ids)},
+      {"name", Json::array({human_name(r, ro.name_order)})},
+      {"birthDate", r.birth_date},
+      {"telecom", Json::array({{{"system", "phone"}, {"value", r.phone}, {"use", "mobile"}}})}};
   std::string doc_system = "urn:healthbook:document:" + f.code;
   Json author = {{"display", r.doctor + (r.doctor_registration.empty() ? "" : " (" + r.doctor_registration + ")")}};
   Json docref = {{"resourceType", "DocumentReference"},
@@ -103,7 +112,8 @@ Json record_bundle(const Request& r, const RecordsOptions& ro, const store::Faci
 
 // The card's content: what a verifier sees. No identifiers and no diagnosis: an employer checking
 // a certificate learns the name, birth date, the leave and who issued it.
-Json card_bundle(const Request& r, const store::Facility& f, const std::string& issued) {
+Json card_bundle(const Request& r, const store::Facility& f, const std::string& issued,
+                 fhir::NameOrder order) {
   Json docref = {{"resourceType", "DocumentReference"},
                  {"status", "current"},
                  {"type", {{"coding", Json::array({{{"system", kKindSystem}, {"code", r.kind->code}}})}}},
@@ -118,9 +128,10 @@ Json card_bundle(const Request& r, const store::Facility& f, const std::string& 
                                           {"data", crypto::base64_encode(r.summary)}};
   }
   Json entries = Json::array({{{"fullUrl", "resource:0"},
-                               {"resource", {{"resourceType", "Patient"},
-                                             {"name", Json::array({{{"family", r.family}, {"given", Json::array({r.given})}}})},
-                                             {"birthDate", r.birth_date}}}},
+                               {"resource",
+                                {{"resourceType", "Patient"},
+                                 {"name", Json::array({human_name(r, order)})},
+                                 {"birthDate", r.birth_date}}}},
                               {{"fullUrl", "resource:1"}, {"resource", std::move(docref)}}});
   for (const Json& c : r.clinical) {
     Json res = c;
@@ -580,7 +591,8 @@ void DocumentService::sign(Issuing& it, const store::Facility& facility, const S
   io.iss = iss;
   io.rid = doc.rid;
   io.kid = signing.kid;
-  const Json content = card_bundle(*it.req, facility, format_instant(doc.issued));
+  const Json content =
+      card_bundle(*it.req, facility, format_instant(doc.issued), records_.options().name_order);
   auto issued_card = documents::issue_health_card(content, signing.key, io, clock_);
   if (issued_card) {
     it.card = std::move(*issued_card);
@@ -658,7 +670,12 @@ void DocumentService::submit(Issuing& it, const store::Facility& facility,
           notify::Message sms;
           sms.channel = notify::Channel::kSms;
           sms.recipient = it.req->phone;
-          sms.text = "Healthbook: you have a new document. Open it with your date of birth: " +
+          // A replacement says so: the patient may have forwarded the old link already, and
+          // that one now says "superseded".
+          sms.text = std::string(it.replaced ? "Healthbook: a corrected document replaces an "
+                                               "earlier one. Open it with your date of birth: "
+                                             : "Healthbook: you have a new document. Open it with "
+                                               "your date of birth: ") +
                      options_.base_url + "/c/" + it.link_token;
           sms.patient_id = doc.patient_id;
           sms.dedupe_key = "document:" + doc.id;
@@ -794,16 +811,20 @@ Json DocumentService::document_view(const store::Document& doc, const std::optio
   const Json& req = body["request"];
   const Kind* kind = find_kind(req.value("kind", ""));
   const Json& p = req["patient"];
-  Json view = {{"kind", doc.kind},
-               {"label", kind ? kind->label : doc.kind},
-               {"status", doc.status},
-               {"patient", {{"name", p.value("given", "") + " " + p.value("family", "")},
-                            {"maskedId", mask_id(p.value("nationalId", p.value("insuranceNumber", "")))}}},
-               {"facility", {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
-               {"doctor", req.contains("doctor") ? req["doctor"].value("name", "") : std::string()},
-               {"issued", format_instant(doc.issued)},
-               {"qr", qr_of(body)},
-               {"showDiagnosis", show_diagnosis}};
+  Json view = {
+      {"kind", doc.kind},
+      {"label", kind ? kind->label : doc.kind},
+      {"status", doc.status},
+      {"patient",
+       {{"name", fhir::written_name(p.value("family", ""), {p.value("given", "")},
+                                    records_.options().name_order)},
+        {"maskedId", mask_id(p.value("nationalId", p.value("insuranceNumber", "")))}}},
+      {"facility",
+       {{"name", facility ? facility->name : ""}, {"code", facility ? facility->code : ""}}},
+      {"doctor", req.contains("doctor") ? req["doctor"].value("name", "") : std::string()},
+      {"issued", format_instant(doc.issued)},
+      {"qr", qr_of(body)},
+      {"showDiagnosis", show_diagnosis}};
   if (req.contains("leave")) view["leave"] = req["leave"];
   if (body.contains("details") && !body["details"].is_null()) view["details"] = body["details"];
   if (body.value("card", "").empty()) view["linkOnly"] = true;  // too large for a QR card

@@ -173,7 +173,7 @@ TEST_F(DocumentsTest, WrongBirthDatesLockTheLinkAndAnUnknownLinkLooksTheSame) {
   LinkResult open = unlock(token, "12/04/1990");  // day-first, as people type it
   ASSERT_EQ(open.status, 200) << dump_json(open.body);
   EXPECT_FALSE(open.device_token.empty());
-  EXPECT_EQ(open.body["patient"]["name"], "Mai Nguyen");
+  EXPECT_EQ(open.body["patient"]["name"], "Nguyen Mai");
   EXPECT_EQ(open.body["patient"]["maskedId"], "0*******1234");
   EXPECT_EQ(open.body["leave"]["to"], "2026-11-22");
   EXPECT_EQ(open.body["qr"].get<std::string>().rfind("shc:/", 0), 0u);

@@ -97,7 +97,7 @@ Result<std::optional<ProxyService::Person>> ProxyService::person(store::Reader& 
   HB_ASSIGN_OR_RETURN(Json j, parse_json(text));
   Person p;
   p.patient_id = patient_id;
-  p.name = person_display_name(j);
+  p.name = person_display_name(j, options_.name_order);
   p.birth_date = j.value("birthDate", "");
   p.resource = std::move(j);
   return std::optional<Person>(std::move(p));

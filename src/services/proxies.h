@@ -29,6 +29,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "fhir/human_name.h"
 #include "services/principal.h"
 #include "services/rate_limit.h"
 #include "services/vault.h"
@@ -39,6 +40,7 @@ namespace hb::services {
 struct ProxyOptions {
   std::vector<std::string> national_id_systems;  // where a national id is looked up
   int guardian_until_age = 16;                   // a guardian acts until the child's birthday
+  fhir::NameOrder name_order = fhir::NameOrder::kFamilyFirst;  // how names are written
 };
 
 class ProxyService {

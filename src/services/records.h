@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "fhir/human_name.h"
 #include "notify/outbox.h"
 #include "services/principal.h"
 #include "services/vault.h"
@@ -40,6 +41,7 @@ struct RecordsOptions {
   std::vector<std::string> national_id_systems;
   std::vector<std::string> insurance_systems;
   JsonLimits json_limits;
+  fhir::NameOrder name_order = fhir::NameOrder::kFamilyFirst;  // patients.name_order
 };
 
 // What an interaction produced, ready to render as HTTP.

@@ -305,7 +305,7 @@ test('the right date of birth shows the certificate, its QR code, copy link and 
   await page.locator('article.certificate').waitFor();
   assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Medical certificate: outpatient sick leave');
   const text = await page.locator('article.certificate').innerText();
-  for (const want of ['Thi Mai Tran', '0*******0900', '20 November 2026 to 22 November 2026 (3 days)',
+  for (const want of ['Tran Thi Mai', '0*******0900', '20 November 2026 to 22 November 2026 (3 days)',
     'Hoan Kiem District Health Centre (01015)', 'Dr Tran Thi Binh']) {
     assert.ok(text.includes(want), `shows ${want}`);
   }

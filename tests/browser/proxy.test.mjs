@@ -85,7 +85,7 @@ test('a parent acts for her child: his book, his record, and his access log nami
   // Her own book does not hold her son's weight.
   assert.equal(await page.getByText('Body weight').count(), 0);
 
-  await switcher.selectOption({ label: 'Minh An Nguyen (your child)' });
+  await switcher.selectOption({ label: 'Nguyen Minh An (your child)' });
   await page.getByText('Body weight').first().waitFor();
   await page.getByText('Body weight').first().click();
   await page.waitForURL(/\/book\/Observation\//);
@@ -93,7 +93,7 @@ test('a parent acts for her child: his book, his record, and his access log nami
   await expectNoSeriousViolations(page, "the child's record");
 
   await page.getByRole('link', { name: 'Access log' }).click();
-  await page.getByText(/Thi Mai Nguyen \(guardian\), acting for you,/).first().waitFor();
+  await page.getByText(/Nguyen Thi Mai \(guardian\), acting for you,/).first().waitFor();
   await expectNoSeriousViolations(page, "the child's access log");
   await fitsThePhone(page, "the child's access log");
 
@@ -139,14 +139,14 @@ test('a carer is granted on the Carers page and stopped at once', async () => {
   const ends = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
   await page.getByLabel('Until').fill(ends);
   await page.getByRole('button', { name: 'Add carer' }).click();
-  await page.getByText('Van Binh Tran can now act for you.').waitFor();
-  await page.getByRole('heading', { level: 3, name: 'Van Binh Tran' }).waitFor();
+  await page.getByText('Tran Van Binh can now act for you.').waitFor();
+  await page.getByRole('heading', { level: 3, name: 'Tran Van Binh' }).waitFor();
   await expectNoSeriousViolations(page, 'the carers page with a carer');
   await fitsThePhone(page, 'the carers page with a carer');
 
-  await page.getByRole('button', { name: 'Stop: Van Binh Tran' }).click();
+  await page.getByRole('button', { name: 'Stop: Tran Van Binh' }).click();
   await page.getByRole('button', { name: 'Yes, stop it' }).click();
-  await page.getByText('Van Binh Tran can no longer act for you.').waitFor();
+  await page.getByText('Tran Van Binh can no longer act for you.').waitFor();
   await page.getByText('Stopped', { exact: true }).waitFor();
   assert.deepEqual(page.problems, []);
   await context.close();

@@ -142,7 +142,7 @@ test('sign up with the SMS code; the password rules show as you type', async () 
   // The account page shows the linked person.
   await nav.getByRole('link', { name: 'Account' }).click();
   await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
-  await page.getByText('Thi Mai Nguyen').waitFor();
+  await page.getByText('Nguyen Thi Mai').waitFor();
   assert.ok(await page.getByText('12 April 1990').isVisible());
   assert.deepEqual(page.problems, []);
   await context.close();
@@ -224,7 +224,7 @@ test('enrol an authenticator app, log in with it, sign out; the session ends whe
   await page.getByLabel('Code').fill(totp(secret));
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.waitForURL(`${hb.base}/account`);
-  await page.getByText('Thi Mai Nguyen').waitFor();
+  await page.getByText('Nguyen Thi Mai').waitFor();
   // The page has asked for everything it shows (the notification choices come last): a request
   // still on its way when the clock moves would find the session ended and clear its cookie.
   await page.getByLabel('By SMS to my phone').waitFor();
@@ -247,7 +247,7 @@ test('sign out everywhere ends the sessions on other devices', async () => {
   }
   const [phone, laptop] = devices;
   await laptop.page.goto(`${hb.base}/account`);
-  await laptop.page.getByText('Van Binh Tran').waitFor();
+  await laptop.page.getByText('Tran Van Binh').waitFor();
   await phone.page.goto(`${hb.base}/account`);
   await phone.page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await phone.page.getByText('You are signed out on every device.').waitFor();
@@ -317,7 +317,7 @@ test('the share viewer opens a passcode-protected SMART Health Link for someone 
   await page.getByRole('button', { name: 'Open' }).click();
   // Decrypted in the page: the health card's bundle, readably.
   await page.getByRole('heading', { name: 'Verifiable health card' }).waitFor();
-  await page.getByText('Records of Thi Mai Nguyen').waitFor();
+  await page.getByText('Records of Nguyen Thi Mai').waitFor();
   await expectNoSeriousViolations(page, 'the opened share');
 
   // A link without its payload, and a damaged one.
@@ -344,7 +344,7 @@ test('installable: manifest, icons, and a service worker whose cache holds the s
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Your health book' }).waitFor();
   await page.goto(`${hb.base}/account`);
-  await page.getByText('Van Binh Tran').waitFor();
+  await page.getByText('Tran Van Binh').waitFor();
   const cached = await page.evaluate(async () => {
     const urls = [];
     for (const name of await caches.keys()) for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);

@@ -94,7 +94,7 @@ TEST_F(Accounts, SignUpSetsAnHttpOnlyCookieAndRefusesCrossSiteRequests) {
 
   auto mine = me(cookie);
   ASSERT_EQ(mine.status, 200) << mine.body;
-  EXPECT_EQ(mine.json()["patient"]["name"], "Thi Mai Nguyen");
+  EXPECT_EQ(mine.json()["patient"]["name"], "Nguyen Thi Mai");
   EXPECT_EQ(me("").status, 401);
   EXPECT_EQ(me("hb_session=forged-token-value").status, 401);
 
@@ -239,10 +239,10 @@ TEST_F(Accounts, TwoResidentsEachSeeOnlyThemselves) {
   const std::string mai = sign_up(kMai);
   const std::string binh = sign_up(kBinh);
   const std::string mai2 = log_in(kMai);
-  EXPECT_EQ(me(mai).json()["patient"]["name"], "Thi Mai Nguyen");
-  EXPECT_EQ(me(binh).json()["patient"]["name"], "Van Binh Tran");
+  EXPECT_EQ(me(mai).json()["patient"]["name"], "Nguyen Thi Mai");
+  EXPECT_EQ(me(binh).json()["patient"]["name"], "Tran Van Binh");
   // Two cookies at once: the first hb_session counts; there is no route that names an account.
-  EXPECT_EQ(me(binh + "; " + mai).json()["patient"]["name"], "Van Binh Tran");
+  EXPECT_EQ(me(binh + "; " + mai).json()["patient"]["name"], "Tran Van Binh");
   auto everywhere = post("logout-everywhere", Json(), mai2);
   EXPECT_EQ(everywhere.status, 200);
   EXPECT_EQ(me(mai).status, 401);

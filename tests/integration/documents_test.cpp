@@ -241,6 +241,8 @@ TEST_F(Documents, TheLinkUnlocksWithTheBirthDateAndRemembersTheBrowser) {
   EXPECT_NE(cookie.find("Max-Age=604800"), std::string::npos);
   Json view = Json::parse(right.body);
   EXPECT_EQ(view["facility"]["name"], "Bach Mai Hospital");
+  EXPECT_EQ(view["patient"]["name"], "Nguyen Thi Mai")
+      << "written family first (patients.name_order)";
   EXPECT_FALSE(view.contains("diagnosis"));
   const std::string device = cookie.substr(0, cookie.find(';'));
   auto remembered = server_->get(api, "", {"Cookie: " + device});
@@ -340,6 +342,19 @@ TEST_F(Documents, OnlyTheIssuerRevokesOrReplacesAndVerifiersSeeIt) {
   EXPECT_EQ(Json::parse(latest.body)["leave"]["to"], "2026-11-26");
   replacement["documentId"] = "MC-0013";
   EXPECT_EQ(issue(replacement, a_).status, 422) << "an already replaced document cannot be replaced again";
+  // The replacement's SMS says it replaces an earlier document (and nothing of its content).
+  const std::string new_link = Json::parse(second.body)["link"];
+  std::string replacement_sms;
+  for (int i = 0; i < 200 && replacement_sms.empty(); ++i) {
+    std::ifstream in(server_->data_dir() + "/notify-sms.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      const std::string text = Json::parse(line)["text"];
+      if (text.find(new_link) != std::string::npos) replacement_sms = text;
+    }
+    if (replacement_sms.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(replacement_sms.find("replaces an earlier one"), std::string::npos) << replacement_sms;
+  EXPECT_EQ(replacement_sms.find("2026-11-26"), std::string::npos) << replacement_sms;
 
   // The patient's record follows: the revoked document is entered in error, the replaced one
   // superseded, and its replacement says what it replaces.
@@ -868,6 +883,35 @@ TEST_F(DocumentBatches, ALargeBatchSpansSeveralLogAppends) {
   // The last card proves its inclusion like any other.
   Json verdict = Json::parse(verify(out[kDocuments - 1]["document"]["card"]["qr"]).body);
   EXPECT_EQ(verdict["outcome"], "valid") << verdict.dump();
+}
+
+TEST_F(Documents, NamesAreWrittenInTheDeploymentsOrder) {
+  auto r = issue(mc_request("MC-NAME"), a_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const Json doc = Json::parse(r.body);
+  // The card's Patient carries the name as written here, for any verifier to show.
+  Json verdict = Json::parse(verify(doc["card"]["qr"]).body);
+  ASSERT_EQ(verdict["outcome"], "valid") << verdict.dump();
+  const Json& card_name = verdict["fhirBundle"]["entry"][0]["resource"]["name"][0];
+  EXPECT_EQ(card_name["text"], "Nguyen Thi Mai") << card_name.dump();
+  EXPECT_EQ(card_name["family"], "Nguyen");
+  // So does the Patient registered in the record.
+  const std::string patient = doc["patient"];
+  auto record = server_->get("/fhir/" + patient, a_);
+  ASSERT_EQ(record.status, 200) << record.body;
+  EXPECT_EQ(record.json()["name"][0]["text"], "Nguyen Thi Mai") << record.body;
+
+  // A deployment that writes given names first.
+  Server western({"HEALTHBOOK_PATIENTS_NAME_ORDER=given-first"});
+  western.add_facility("01001", "Bach Mai Hospital", "public-hospital");
+  const std::string token = western.token(western.add_client("01001"));
+  auto w = western.send("POST", "/api/v1/documents", token, mc_request("MC-NAME").dump(), kJson);
+  ASSERT_EQ(w.status, 201) << w.body;
+  const std::string link = Json::parse(w.body)["link"];
+  auto view = western.send("POST", "/api/v1/links/" + link.substr(link.rfind('/') + 1) + "/unlock",
+                           "", R"({"birthDate":"1990-04-12"})", kJson);
+  ASSERT_EQ(view.status, 200) << view.body;
+  EXPECT_EQ(view.json()["patient"]["name"], "Thi Mai Nguyen");
 }
 
 TEST_F(Documents, AKnownPathAskedWithAnotherMethodIs405WithAllow) {

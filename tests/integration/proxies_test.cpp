@@ -103,7 +103,7 @@ TEST_F(Proxies, GuardianActsForAChildUntilTheAgeLimit) {
   ASSERT_EQ(people.json()["people"].size(), 1u) << people.body;
   const Json child = people.json()["people"][0];
   EXPECT_EQ(child["patientId"], an);
-  EXPECT_EQ(child["name"], "Minh An Nguyen");
+  EXPECT_EQ(child["name"], "Nguyen Minh An");
   EXPECT_EQ(child["kind"], "guardian");
   EXPECT_EQ(child["until"].get<std::string>().substr(0, 10), date_from_today(10, 0));
 
@@ -127,7 +127,7 @@ TEST_F(Proxies, GuardianActsForAChildUntilTheAgeLimit) {
   for (const auto& e : log_json["events"]) {
     if (e["who"]["kind"] != "proxy") continue;
     proxy_seen = true;
-    EXPECT_EQ(e["who"]["name"], "Thi Mai Nguyen (guardian)") << e.dump();
+    EXPECT_EQ(e["who"]["name"], "Nguyen Thi Mai (guardian)") << e.dump();
     EXPECT_EQ(e["why"], "acting for you");
   }
   EXPECT_TRUE(proxy_seen) << log.body;
@@ -175,7 +175,7 @@ TEST_F(Proxies, CarerHoldsOnlyTheRightsGrantedUntilTheEndOrRevocation) {
                    {"rights", Json::array({"view-records"})},
                    {"endsAt", date_from_today(5, 0)}});
   ASSERT_EQ(grant.status, 201) << grant.body;
-  EXPECT_EQ(grant.json()["name"], "Van Binh Tran");
+  EXPECT_EQ(grant.json()["name"], "Tran Van Binh");
   EXPECT_EQ(grant.json()["status"], "active");
   const std::string grant_id = grant.json()["id"];
   auto listed = me("GET", "carers", mai);
@@ -207,7 +207,7 @@ TEST_F(Proxies, CarerHoldsOnlyTheRightsGrantedUntilTheEndOrRevocation) {
   bool carer_seen = false;
   const Json mai_log = me("GET", "access-log", mai).json();
   for (const auto& e : mai_log["events"]) {
-    if (e["who"]["kind"] == "proxy" && e["who"]["name"] == "Van Binh Tran (carer)")
+    if (e["who"]["kind"] == "proxy" && e["who"]["name"] == "Tran Van Binh (carer)")
       carer_seen = true;
   }
   EXPECT_TRUE(carer_seen);
@@ -333,7 +333,7 @@ TEST_F(Proxies, NoRouteLetsAHeaderReachSomeoneWithoutARelation) {
   const Json log_json = log.json();
   for (const auto& e : log_json["events"]) {
     if (e["who"]["kind"] == "proxy") {
-      EXPECT_EQ(e["who"]["name"], "Thi Mai Nguyen (guardian)");
+      EXPECT_EQ(e["who"]["name"], "Nguyen Thi Mai (guardian)");
     }
   }
   // And An's weight never went into a share of Binh's (no grant: nothing made).

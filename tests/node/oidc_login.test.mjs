@@ -218,7 +218,7 @@ test('a registered person logs in with the eID and gets a full session; the stat
   assert.equal(me.status, 200, await me.clone().text());
   const body = await me.json();
   assert.equal(body.patient.reference, `Patient/${person.id}`);
-  assert.equal(body.patient.name, `${person.given} ${person.family}`);
+  assert.equal(body.patient.name, `${person.family} ${person.given}`);
   assert.ok(userinfoCalls > 0, 'the national id came from userinfo (the provider keeps scope claims there)');
 
   // The account has no password: password login is refused like a wrong one.
